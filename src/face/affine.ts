@@ -1,0 +1,93 @@
+// 2x3 affine transforms between image space and model-input space, and the bilinear warp that fills a model's
+// input tensor straight from an RGBA frame (crop + rotate + resize + normalise in one pass, no intermediate image).
+import type { RgbaFrame } from './frame.js';
+
+/** [a, b, c, d, e, f]: x' = a*x + b*y + c, y' = d*x + e*y + f. Continuous coordinates (pixel corners at integers). */
+export type Affine = Float64Array;
+
+export function affine(a = 1, b = 0, c = 0, d = 0, e = 1, f = 0): Affine {
+  const m = new Float64Array(6);
+  m[0] = a; m[1] = b; m[2] = c; m[3] = d; m[4] = e; m[5] = f;
+  return m;
+}
+
+/**
+ * The map from a square crop (side `size` px, model space) to the image: the crop's centre lands on (cx, cy), its
+ * side spans `side` image pixels, and its x axis points along `angle` (radians, image y down). Written into `out`.
+ */
+export function cropToImage(cx: number, cy: number, side: number, angle: number, size: number, out: Affine): Affine {
+  const s = side / size;
+  const cos = Math.cos(angle) * s;
+  const sin = Math.sin(angle) * s;
+  const h = size / 2;
+  out[0] = cos; out[1] = -sin; out[2] = cx - cos * h + sin * h;
+  out[3] = sin; out[4] = cos; out[5] = cy - sin * h - cos * h;
+  return out;
+}
+
+export function invertAffine(m: Affine, out: Affine): Affine {
+  const det = m[0] * m[4] - m[1] * m[3];
+  const a = m[4] / det, b = -m[1] / det, d = -m[3] / det, e = m[0] / det;
+  const c = -(a * m[2] + b * m[5]);
+  const f = -(d * m[2] + e * m[5]);
+  out[0] = a; out[1] = b; out[2] = c; out[3] = d; out[4] = e; out[5] = f;
+  return out;
+}
+
+export function applyX(m: Affine, x: number, y: number): number { return m[0] * x + m[1] * y + m[2]; }
+export function applyY(m: Affine, x: number, y: number): number { return m[3] * x + m[4] * y + m[5]; }
+/** Length scale of the map (for z, which the models express in the same units as x). */
+export function affineScale(m: Affine): number { return Math.sqrt(Math.abs(m[0] * m[4] - m[1] * m[3])); }
+
+/**
+ * Fills `dst` (NHWC float32, dstW x dstH x 3) by sampling `frame` at `toImage(u + 0.5, v + 0.5)`, bilinear, black
+ * outside the frame, value = pixel * scale + bias. When one output pixel covers several source pixels (detector
+ * input from a large photo) it averages n x n bilinear taps so small faces do not alias away. `flipX` mirrors the
+ * output horizontally (the iris model sees left eyes mirrored).
+ */
+export function warpToTensor(
+  frame: RgbaFrame, toImage: Affine, dst: Float32Array, dstW: number, dstH: number,
+  scale: number, bias: number, flipX = false,
+): void {
+  const { width: W, height: H, data } = frame;
+  const a = toImage[0], b = toImage[1], c = toImage[2], d = toImage[3], e = toImage[4], f = toImage[5];
+  const step = Math.sqrt(Math.abs(a * e - b * d));
+  const n = step > 1.5 ? Math.min(4, Math.ceil(step)) : 1;
+  const inv = scale / (n * n);
+  for (let v = 0; v < dstH; v++) {
+    for (let u = 0; u < dstW; u++) {
+      let r = 0, g = 0, bl = 0;
+      for (let j = 0; j < n; j++) {
+        const vy = v + (j + 0.5) / n;
+        for (let i = 0; i < n; i++) {
+          const ux = u + (i + 0.5) / n;
+          // continuous source position, shifted so integer coordinates are pixel centres
+          const sx = a * ux + b * vy + c - 0.5;
+          const sy = d * ux + e * vy + f - 0.5;
+          const x0 = Math.floor(sx), y0 = Math.floor(sy);
+          const fx = sx - x0, fy = sy - y0;
+          if (x0 >= 0 && y0 >= 0 && x0 + 1 < W && y0 + 1 < H) {
+            const p = (y0 * W + x0) * 4, q = p + W * 4;
+            const w00 = (1 - fx) * (1 - fy), w10 = fx * (1 - fy), w01 = (1 - fx) * fy, w11 = fx * fy;
+            r += data[p] * w00 + data[p + 4] * w10 + data[q] * w01 + data[q + 4] * w11;
+            g += data[p + 1] * w00 + data[p + 5] * w10 + data[q + 1] * w01 + data[q + 5] * w11;
+            bl += data[p + 2] * w00 + data[p + 6] * w10 + data[q + 2] * w01 + data[q + 6] * w11;
+          } else if (x0 >= -1 && y0 >= -1 && x0 < W && y0 < H) {
+            // border: taps outside the frame count as black
+            for (let k = 0; k < 4; k++) {
+              const xx = x0 + (k & 1), yy = y0 + (k >> 1);
+              if (xx < 0 || yy < 0 || xx >= W || yy >= H) continue;
+              const w = ((k & 1) ? fx : 1 - fx) * ((k >> 1) ? fy : 1 - fy);
+              const p = (yy * W + xx) * 4;
+              r += data[p] * w; g += data[p + 1] * w; bl += data[p + 2] * w;
+            }
+          }
+        }
+      }
+      const o = (v * dstW + (flipX ? dstW - 1 - u : u)) * 3;
+      dst[o] = r * inv + bias;
+      dst[o + 1] = g * inv + bias;
+      dst[o + 2] = bl * inv + bias;
+    }
+  }
+}

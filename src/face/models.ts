@@ -1,0 +1,79 @@
+// Model bytes -> onnxruntime sessions. onnxruntime is injected (Node passes `onnxruntime-web`, the browser worker
+// `onnxruntime-web/wasm`), so this module never decides which ORT build ships.
+import type * as Ort from 'onnxruntime-web';
+import { LivecheckError } from '../errors.js';
+
+export type OrtModule = typeof Ort;
+export type OrtSession = Ort.InferenceSession;
+
+/** Model bytes, or where to get them: a file path (Node) or a URL (fetch). */
+export type ModelSource = ArrayBuffer | Uint8Array | string | URL;
+
+export interface SessionOptions {
+  /** onnxruntime-web wasm threads; >1 needs crossOriginIsolated in browsers. Default: ORT's own choice. */
+  numThreads?: number;
+}
+
+function sourceName(source: ModelSource, name?: string): string {
+  if (name) return name;
+  return typeof source === 'string' ? source : source instanceof URL ? source.href : '<bytes>';
+}
+
+/** Reads model bytes, throwing `model-missing` naming the file when it cannot be read. */
+export async function loadModelBytes(source: ModelSource, name?: string): Promise<Uint8Array> {
+  const file = sourceName(source, name);
+  if (source instanceof Uint8Array) return source;
+  if (source instanceof ArrayBuffer) return new Uint8Array(source);
+  const href = source instanceof URL ? source.href : source;
+  const isUrl = /^(https?|blob|data):/.test(href);
+  try {
+    if (!isUrl && typeof process !== 'undefined' && process.versions?.node) {
+      const path = href.startsWith('file:') ? new URL(href) : href;
+      const { readFile } = await import('node:fs/promises');
+      const buf = await readFile(path);
+      // exact bytes: a Buffer may be a view into Node's shared pool
+      return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+    }
+    const res = await fetch(href);
+    if (!res.ok) throw new Error(`HTTP ${res.status}`);
+    return new Uint8Array(await res.arrayBuffer());
+  } catch (cause) {
+    throw new LivecheckError('model-missing', `model file ${file} could not be read: ${(cause as Error).message}`, { file }, { cause });
+  }
+}
+
+/** Creates an inference session, throwing `model-corrupt` naming the file when ORT cannot parse it. */
+export async function createSession(ort: OrtModule, source: ModelSource, options: SessionOptions = {}, name?: string): Promise<OrtSession> {
+  const file = sourceName(source, name);
+  const bytes = await loadModelBytes(source, file);
+  if (bytes.byteLength === 0) throw new LivecheckError('model-corrupt', `model file ${file} is empty`, { file });
+  if (options.numThreads !== undefined) ort.env.wasm.numThreads = options.numThreads;
+  try {
+    return await ort.InferenceSession.create(bytes, { executionProviders: ['wasm'], graphOptimizationLevel: 'all' });
+  } catch (cause) {
+    throw new LivecheckError('model-corrupt', `model file ${file} could not be loaded by onnxruntime: ${(cause as Error).message}`, { file }, { cause });
+  }
+}
+
+/** Static shape of a session input, or undefined where the model leaves it symbolic. */
+export function inputShape(session: OrtSession, index = 0): number[] | undefined {
+  const meta = (session as unknown as { inputMetadata?: ReadonlyArray<{ isTensor: boolean; shape?: ReadonlyArray<number | string> }> }).inputMetadata?.[index];
+  if (!meta?.isTensor || !meta.shape) return undefined;
+  return meta.shape.map((d) => (typeof d === 'number' ? d : -1));
+}
+
+/** Output names with their static element counts (batch 1), for picking outputs by shape rather than by name. */
+export function outputSizes(session: OrtSession): Array<{ name: string; size: number; lastDim: number }> {
+  const metas = (session as unknown as { outputMetadata?: ReadonlyArray<{ name: string; isTensor: boolean; shape?: ReadonlyArray<number | string> }> }).outputMetadata;
+  return session.outputNames.map((name, i) => {
+    const shape = metas?.[i]?.shape ?? [];
+    const dims = shape.map((d) => (typeof d === 'number' && d > 0 ? d : 1));
+    return { name, size: dims.reduce((a, b) => a * b, 1), lastDim: dims[dims.length - 1] ?? 1 };
+  });
+}
+
+/** Plain float data of an output, rejecting a model whose output is not float32. */
+export function floatData(tensor: Ort.Tensor, file: string): Float32Array {
+  if (!(tensor.data instanceof Float32Array)) throw new LivecheckError('model-corrupt', `model ${file} produced ${tensor.type} output, expected float32`, { file });
+  return tensor.data;
+}

@@ -1,0 +1,289 @@
+// The face engine: detector -> rotated crop -> FaceMesh -> Iris, with tracking. On video the next crop comes from
+// the current landmarks and the detector only runs when a face is lost or periodically to catch a new one.
+import { LivecheckError } from '../errors.js';
+import type { FaceDetection, Point3 } from '../types.js';
+import type { Candidate } from './blazeface.js';
+import {
+  boxIou, cropFromCandidate, cropFromLandmarks, eyeCrop, pointBounds,
+  LEFT_EYE_INNER, LEFT_EYE_OUTER, RIGHT_EYE_INNER, RIGHT_EYE_OUTER,
+} from './crop.js';
+import { FaceDetector, type DetectOptions } from './detector.js';
+import { assertFrame, type RgbaFrame } from './frame.js';
+import { EYE_CONTOUR_POINTS, FaceMeshModel, IRIS_POINTS, IrisModel, MESH_POINTS, type Crop } from './landmarker.js';
+import { createSession, type ModelSource, type OrtModule, type OrtSession } from './models.js';
+
+export interface FaceTrackerOptions {
+  /** The onnxruntime module: `onnxruntime-web` in Node, `onnxruntime-web/wasm` in a browser worker. Default: a
+   *  dynamic import of `onnxruntime-web`. */
+  ort?: OrtModule;
+  models: {
+    /** BlazeFace front (128) model: bytes, a file path (Node) or a URL. */
+    detector: ModelSource;
+    /** BlazeFace back (256) model, used by `detectImage` with `{ model: 'back' }` for group photos. Optional. */
+    detectorBack?: ModelSource;
+    /** FaceMesh 468 model. */
+    mesh: ModelSource;
+    /** Iris model; without it no iris points or eye contours are produced. */
+    iris?: ModelSource;
+  };
+  /** ORT wasm threads. Default: ORT's choice. */
+  numThreads?: number;
+  /** Faces tracked on video. Default 1. */
+  maxFaces?: number;
+  /** Detector probability threshold. Default 0.5. */
+  minDetectorScore?: number;
+  /** FaceMesh face-presence threshold below which a face counts as lost. Default 0.5. */
+  minFaceScore?: number;
+  /** While tracking fewer than `maxFaces`, rerun the detector every N frames... Default 30 (0 = never). */
+  redetectEveryFrames?: number;
+  /** ...or every this many ms, whichever comes first. Default 1000 (0 = never). */
+  redetectEveryMs?: number;
+  /** When the upright detector finds nothing, retry on the frame turned by 90/180/270 degrees. Default true. */
+  rotationRetry?: boolean;
+  /** Crop side relative to the face box (detector box or landmark bounds). Default 1.5. */
+  cropScale?: number;
+  /** Eye crop side relative to the eye-corner distance. Default 2.3. */
+  eyeScale?: number;
+}
+
+/** A face with the iris model's eye contours (71 points per eye), for eye openness. */
+export interface TrackedFace extends FaceDetection {
+  eyeContours: { right: Point3[]; left: Point3[] } | null;
+}
+
+export interface FaceResult {
+  faces: TrackedFace[];
+  /** Number of faces found in this frame. */
+  faceCount: number;
+  /** Whether the detector ran on this frame (tracking lost, periodic re-detection, or a still image). */
+  detectorRan: boolean;
+}
+
+export interface DetectImageOptions {
+  /** `front` (128 px input, faces larger than ~1/8 of the image) or `back` (256 px, smaller faces). Default `front`. */
+  model?: 'front' | 'back';
+  /** Tile side in pixels for many small faces (group photos). Default 0 (whole image). */
+  tileSize?: number;
+  /** Most faces returned. Default 64. */
+  maxFaces?: number;
+  /** Run FaceMesh a second time from its own landmarks (steadier crop, better accuracy on stills). Default true. */
+  refine?: boolean;
+}
+
+/** Per-face buffers, allocated once per slot and reused every frame. */
+interface Track {
+  crop: Crop;
+  points: Float32Array; // 468 x 3
+  contour: Float32Array; // 2 x 71 x 3 (right, left)
+  iris: Float32Array; // 2 x 5 x 3
+  score: number;
+  tracked: boolean;
+}
+
+const newTrack = (): Track => ({
+  crop: { cx: 0, cy: 0, side: 0, angle: 0 },
+  points: new Float32Array(MESH_POINTS * 3),
+  contour: new Float32Array(EYE_CONTOUR_POINTS * 6),
+  iris: new Float32Array(IRIS_POINTS * 6),
+  score: 0,
+  tracked: false,
+});
+
+export class FaceTracker {
+  private readonly tracks: Track[] = [];
+  private readonly spare: Track[] = [];
+  private readonly eye: Crop = { cx: 0, cy: 0, side: 0, angle: 0 };
+  private framesSinceDetect = 0;
+  private lastDetectMs = -Infinity;
+  private closed = false;
+  private readonly maxFaces: number;
+  private readonly minDetectorScore: number;
+  private readonly minFaceScore: number;
+  private readonly redetectEveryFrames: number;
+  private readonly redetectEveryMs: number;
+  private readonly rotationRetry: boolean;
+  private readonly cropScale: number;
+  private readonly eyeScale: number;
+
+  private constructor(
+    private readonly sessions: OrtSession[],
+    private readonly detector: FaceDetector,
+    private readonly detectorBack: FaceDetector | null,
+    private readonly mesh: FaceMeshModel,
+    private readonly irisModel: IrisModel | null,
+    options: FaceTrackerOptions,
+  ) {
+    this.maxFaces = positiveInt(options.maxFaces ?? 1, 'maxFaces');
+    this.minDetectorScore = unit(options.minDetectorScore ?? 0.5, 'minDetectorScore');
+    this.minFaceScore = unit(options.minFaceScore ?? 0.5, 'minFaceScore');
+    this.redetectEveryFrames = options.redetectEveryFrames ?? 30;
+    this.redetectEveryMs = options.redetectEveryMs ?? 1000;
+    this.rotationRetry = options.rotationRetry ?? true;
+    this.cropScale = options.cropScale ?? 1.5;
+    this.eyeScale = options.eyeScale ?? 2.3;
+  }
+
+  /** Loads the models (throws `model-missing` / `model-corrupt` naming the file) and builds the engine. */
+  static async create(options: FaceTrackerOptions): Promise<FaceTracker> {
+    const ort = options.ort ?? ((await import('onnxruntime-web')) as OrtModule);
+    const so = options.numThreads === undefined ? {} : { numThreads: options.numThreads };
+    const name = (s: ModelSource, role: string) => (typeof s === 'string' ? s : s instanceof URL ? s.href : role);
+    const { detector, detectorBack, mesh, iris } = options.models;
+    const [det, back, me, ir] = await Promise.all([
+      createSession(ort, detector, so, name(detector, 'detector')),
+      detectorBack === undefined ? null : createSession(ort, detectorBack, so, name(detectorBack, 'detectorBack')),
+      createSession(ort, mesh, so, name(mesh, 'mesh')),
+      iris === undefined ? null : createSession(ort, iris, so, name(iris, 'iris')),
+    ]);
+    return FaceTracker.fromSessions(ort, { detector: det, detectorBack: back, mesh: me, iris: ir }, options);
+  }
+
+  /** Builds the engine from sessions the caller created (e.g. with custom ORT session options). */
+  static fromSessions(
+    ort: OrtModule,
+    s: { detector: OrtSession; detectorBack?: OrtSession | null; mesh: OrtSession; iris?: OrtSession | null },
+    options: Omit<FaceTrackerOptions, 'models' | 'ort'> = {},
+  ): FaceTracker {
+    const all = [s.detector, s.detectorBack, s.mesh, s.iris].filter((x): x is OrtSession => !!x);
+    return new FaceTracker(
+      all,
+      new FaceDetector(ort, s.detector, 'detector'),
+      s.detectorBack ? new FaceDetector(ort, s.detectorBack, 'detectorBack') : null,
+      new FaceMeshModel(ort, s.mesh, 'mesh'),
+      s.iris ? new IrisModel(ort, s.iris, 'iris') : null,
+      { models: { detector: new Uint8Array(0), mesh: new Uint8Array(0) }, ...options },
+    );
+  }
+
+  /**
+   * One video frame. Tracked faces get their crop from the previous landmarks; the detector runs when nothing is
+   * tracked, or periodically while fewer than `maxFaces` are tracked.
+   */
+  async detect(frame: RgbaFrame, timestampMs: number): Promise<FaceResult> {
+    this.assertOpen();
+    assertFrame(frame);
+    for (let i = this.tracks.length - 1; i >= 0; i--) {
+      const t = this.tracks[i];
+      if (!(await this.landmarks(frame, t, true))) this.release(i);
+    }
+    this.framesSinceDetect++;
+    const due = (this.redetectEveryFrames > 0 && this.framesSinceDetect >= this.redetectEveryFrames) ||
+      (this.redetectEveryMs > 0 && timestampMs - this.lastDetectMs >= this.redetectEveryMs);
+    const detectorRan = this.tracks.length === 0 || (this.tracks.length < this.maxFaces && due);
+    if (detectorRan) {
+      this.framesSinceDetect = 0;
+      this.lastDetectMs = timestampMs;
+      await this.addDetections(frame, this.detector, {}, this.maxFaces, false);
+    }
+    return this.result(detectorRan);
+  }
+
+  /** A still image: forgets any tracking, detects every face (up to `maxFaces`), then landmarks each. */
+  async detectImage(frame: RgbaFrame, options: DetectImageOptions = {}): Promise<FaceResult> {
+    this.assertOpen();
+    assertFrame(frame);
+    this.reset();
+    const detector = options.model === 'back' ? this.detectorBack : this.detector;
+    if (!detector) throw new LivecheckError('invalid-argument', 'detectImage({ model: "back" }) needs models.detectorBack', {});
+    await this.addDetections(frame, detector, { tileSize: options.tileSize ?? 0 }, options.maxFaces ?? 64, options.refine ?? true);
+    const result = this.result(true);
+    this.reset();
+    return result;
+  }
+
+  /** Forgets tracked faces; the next `detect` runs the detector. */
+  reset(): void {
+    while (this.tracks.length > 0) this.release(this.tracks.length - 1);
+    this.framesSinceDetect = 0;
+    this.lastDetectMs = -Infinity;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await Promise.all(this.sessions.map((s) => s.release()));
+  }
+
+  private async addDetections(frame: RgbaFrame, detector: FaceDetector, opts: DetectOptions, limit: number, refine: boolean): Promise<void> {
+    const turns = this.rotationRetry && this.tracks.length === 0 ? [0, 1, 2, 3] : [0];
+    for (const quarterTurns of turns) {
+      const candidates = await detector.detect(frame, { ...opts, quarterTurns, minScore: this.minDetectorScore });
+      let added = 0;
+      for (const c of candidates) {
+        if (this.tracks.length >= limit) break;
+        if (this.overlapsTrack(c)) continue;
+        const t = this.spare.pop() ?? newTrack();
+        cropFromCandidate(c, this.cropScale, t.crop);
+        t.tracked = false;
+        // a second pass from the mesh's own bounds centres the face the way the model was trained
+        const ok = (await this.landmarks(frame, t, false)) && (!refine || (await this.landmarks(frame, t, false)));
+        if (ok && !this.duplicates(t)) { this.tracks.push(t); added++; } else this.spare.push(t);
+      }
+      if (added > 0 || this.tracks.length > 0) return;
+    }
+  }
+
+  /** Runs mesh (+ iris) on the track's crop; on success moves the crop to the new landmarks. */
+  private async landmarks(frame: RgbaFrame, t: Track, tracked: boolean): Promise<boolean> {
+    t.score = await this.mesh.run(frame, t.crop, t.points);
+    if (t.score < this.minFaceScore) return false;
+    t.tracked = tracked;
+    cropFromLandmarks(t.points, MESH_POINTS, this.cropScale, t.crop);
+    if (this.irisModel) {
+      const side = EYE_CONTOUR_POINTS * 3, iside = IRIS_POINTS * 3;
+      eyeCrop(t.points, RIGHT_EYE_OUTER, RIGHT_EYE_INNER, this.eyeScale, t.crop.angle, this.eye);
+      await this.irisModel.run(frame, this.eye, false, t.contour.subarray(0, side), t.iris.subarray(0, iside));
+      eyeCrop(t.points, LEFT_EYE_INNER, LEFT_EYE_OUTER, this.eyeScale, t.crop.angle, this.eye);
+      await this.irisModel.run(frame, this.eye, true, t.contour.subarray(side), t.iris.subarray(iside));
+    }
+    return true;
+  }
+
+  private overlapsTrack(c: Candidate): boolean {
+    const box = [c.cx - c.w / 2, c.cy - c.h / 2, c.w, c.h];
+    return this.tracks.some((t) => boxIou(box, pointBounds(t.points, MESH_POINTS)) > 0.3);
+  }
+
+  private duplicates(t: Track): boolean {
+    const box = pointBounds(t.points, MESH_POINTS);
+    return this.tracks.some((o) => boxIou(box, pointBounds(o.points, MESH_POINTS)) > 0.5);
+  }
+
+  private release(i: number): void {
+    this.spare.push(this.tracks.splice(i, 1)[0]);
+  }
+
+  private result(detectorRan: boolean): FaceResult {
+    const faces = this.tracks.map((t): TrackedFace => {
+      const [x, y, width, height] = pointBounds(t.points, MESH_POINTS);
+      const landmarks = toPoints(t.points, 0, MESH_POINTS);
+      let eyeContours: TrackedFace['eyeContours'] = null;
+      if (this.irisModel) {
+        landmarks.push(...toPoints(t.iris, 0, IRIS_POINTS * 2));
+        eyeContours = { right: toPoints(t.contour, 0, EYE_CONTOUR_POINTS), left: toPoints(t.contour, EYE_CONTOUR_POINTS, EYE_CONTOUR_POINTS) };
+      }
+      return { box: { x, y, width, height }, score: t.score, landmarks, rotation: t.crop.angle, tracked: t.tracked, eyeContours };
+    });
+    return { faces, faceCount: faces.length, detectorRan };
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new LivecheckError('closed', 'FaceTracker used after close()');
+  }
+}
+
+function toPoints(src: Float32Array, from: number, count: number): Point3[] {
+  const out: Point3[] = new Array(count);
+  for (let i = 0; i < count; i++) out[i] = [src[(from + i) * 3], src[(from + i) * 3 + 1], src[(from + i) * 3 + 2]];
+  return out;
+}
+
+function positiveInt(v: number, name: string): number {
+  if (!Number.isInteger(v) || v < 1) throw new LivecheckError('invalid-argument', `${name} must be a positive integer, got ${v}`, { [name]: v });
+  return v;
+}
+
+function unit(v: number, name: string): number {
+  if (!(v >= 0 && v <= 1)) throw new LivecheckError('invalid-argument', `${name} must be in [0, 1], got ${v}`, { [name]: v });
+  return v;
+}
