@@ -1,0 +1,567 @@
+// livecheck quality kernels: a typed wrapper over the AssemblyScript module (scalar or SIMD build).
+// The wrapper owns the module's linear memory and lays out every buffer once per frame size, so steady-state
+// frames allocate nothing inside the kernels and only the returned result objects in JS (pass `out` to reuse them).
+import { LivecheckError } from '../errors.js';
+import type { Box, QualityMetrics } from '../types.js';
+import { backgroundPoints, checkFrame, pixelRegion, type BackgroundGridOptions, type PixelData, type PixelRegion } from './regions.js';
+import { instantiateKernels, simdSupported, type KernelExports } from './wasm.js';
+
+export { simdSupported } from './wasm.js';
+export { backgroundPoints, pixelRegion, MAX_PIXELS, type BackgroundGridOptions, type PixelRegion, type PixelData } from './regions.js';
+
+export interface KernelsOptions {
+  /**
+   * The kernel module: bytes or a compiled module of build/kernels.simd.wasm or build/kernels.scalar.wasm, or both
+   * (then `simd` picks). In Node, `createNodeKernels` (livecheck/kernels/node) reads the files for you.
+   */
+  wasm: BufferSource | WebAssembly.Module | { simd?: BufferSource | WebAssembly.Module; scalar?: BufferSource | WebAssembly.Module };
+  /** Which build to use when both are given: `'auto'` (default) picks SIMD where the engine supports it. */
+  simd?: boolean | 'auto';
+  quality?: QualityOptions;
+}
+
+export interface QualityOptions {
+  /** Luma at or below which a pixel counts as clipped dark. Default 10. */
+  darkLevel?: number;
+  /** Luma at or above which a pixel counts as clipped bright. Default 245. */
+  brightLevel?: number;
+  /** Background grid for optical flow (see backgroundPoints). */
+  grid?: BackgroundGridOptions;
+  /** Pyramid levels for Lucas-Kanade, 1..3. Default 3. */
+  levels?: number;
+  /** Lucas-Kanade iterations per level. Default 10. */
+  maxIterations?: number;
+  /** Stop iterating below this update, px. Default 0.01. */
+  epsilon?: number;
+  /** Smallest structure-tensor eigenvalue per pixel ((luma/px)^2) of a trackable point. Default 1. */
+  minEigen?: number;
+  /** Residual (px) below which a point always counts as following the camera model. Default 0.5. */
+  inlierFloor?: number;
+}
+
+export interface LuminanceStats {
+  /** Pixels in the region. */
+  count: number;
+  mean: number;
+  std: number;
+  darkClipped: number;
+  brightClipped: number;
+  /** Shannon entropy of the region's luma histogram, bits. */
+  entropy: number;
+}
+
+export interface FocusStats {
+  /** Variance of the 3x3 Laplacian response. */
+  variance: number;
+  /** variance / luma variance of the same region: comparable across dim and bright scenes (0 for a flat region). */
+  normalized: number;
+}
+
+export type BackgroundMotion = NonNullable<QualityMetrics['motion']>;
+
+export interface PointTracks {
+  /** dx, dy per point (NaN when lost). */
+  flows: Float32Array;
+  /** 1 tracked, 0 lost. */
+  status: Uint8Array;
+  tracked: number;
+}
+
+const LEVELS_MAX = 3;
+
+const align = (n: number, a = 16) => (n + a - 1) & ~(a - 1);
+
+interface Plane {
+  /** Address of pixel (0, 0). */
+  base: number;
+  width: number;
+  height: number;
+  stride: number;
+}
+
+/** Loads one kernel build and returns the kernels bound to their own memory. */
+export async function createKernels(options: KernelsOptions): Promise<Kernels> {
+  const want = options.simd ?? 'auto';
+  const src = options.wasm;
+  let chosen: BufferSource | WebAssembly.Module | undefined;
+  let simd: boolean;
+  if (src instanceof WebAssembly.Module || ArrayBuffer.isView(src) || src instanceof ArrayBuffer) {
+    chosen = src;
+    simd = want === true;
+  } else {
+    const useSimd = want === 'auto' ? simdSupported() && src.simd !== undefined : want;
+    chosen = useSimd ? src.simd : src.scalar;
+    simd = useSimd;
+    if (chosen === undefined) {
+      throw new LivecheckError('wasm-unavailable', `no ${useSimd ? 'SIMD' : 'scalar'} kernel module was given`);
+    }
+  }
+  if (simd && !simdSupported()) throw new LivecheckError('wasm-unavailable', 'this engine has no WebAssembly SIMD');
+  const exports = await instantiateKernels(chosen);
+  return new Kernels(exports, options.quality ?? {});
+}
+
+/**
+ * The quality kernels bound to one module instance. Feed frames with `setFrame` (or `qualityPass`), then ask for the
+ * individual measures; the previous frame is kept for background motion. Not thread-safe: one per worker.
+ */
+export class Kernels {
+  /** Whether the SIMD build is running. */
+  readonly simd: boolean;
+  readonly #k: KernelExports;
+  readonly #pad: number;
+  readonly #maxPoints: number;
+  #opt: Required<Omit<QualityOptions, 'grid'>> & { grid: BackgroundGridOptions };
+
+  // layout for the current frame size
+  #width = 0;
+  #height = 0;
+  #levels = 0;
+  #rgba = 0;
+  #pyramids: [Plane[], Plane[]] = [[], []];
+  #desc: [number, number] = [0, 0];
+  #cur = 0; // index of the current pyramid; the other holds the previous frame
+  #hasPrev = false;
+  #hasFrame = false;
+  #hasRgba = false;
+  #hist = 0;
+  #stats = 0;
+  #grid = 0;
+  #sums = 0;
+  #points = 0;
+  #flows = 0;
+  #status = 0;
+  #motionOut = 0;
+  // views, rebuilt when memory grows
+  #u8!: Uint8Array;
+  #u32!: Uint32Array;
+  #f32!: Float32Array;
+  #f64!: Float64Array;
+  #pointView!: Float32Array;
+  readonly #region: PixelRegion = { x: 0, y: 0, width: 0, height: 0 };
+  readonly #faceRegion: PixelRegion = { x: 0, y: 0, width: 0, height: 0 };
+
+  constructor(exports: KernelExports, quality: QualityOptions = {}) {
+    this.#k = exports;
+    this.simd = exports.simd() !== 0;
+    this.#pad = exports.PAD.value as number;
+    this.#maxPoints = exports.MAX_POINTS.value as number;
+    this.#opt = {
+      darkLevel: 10,
+      brightLevel: 245,
+      levels: LEVELS_MAX,
+      maxIterations: 10,
+      epsilon: 0.01,
+      minEigen: 1,
+      inlierFloor: 0.5,
+      grid: {},
+      ...quality,
+    };
+    checkOptions(this.#opt);
+    this.#views();
+  }
+
+  /** Width and height of the frame loaded last (0 before the first). */
+  get width(): number {
+    return this.#width;
+  }
+  get height(): number {
+    return this.#height;
+  }
+
+  /** Forgets the previous frame (the next frame reports no motion). */
+  reset(): void {
+    this.#hasPrev = false;
+  }
+
+  /** Loads an RGBA frame: luma and its pyramid are computed; the frame before it is kept for motion. */
+  setFrame(rgba: PixelData, width: number, height: number): void {
+    checkFrame(rgba, width, height, 4);
+    this.#begin(width, height);
+    this.#u8.set(rgba instanceof Uint8Array ? rgba : new Uint8Array(rgba.buffer, rgba.byteOffset, rgba.length), this.#rgba);
+    const l0 = this.#pyramids[this.#cur][0];
+    this.#k.rgbaToLuma(this.#rgba, width, height, l0.base, l0.stride);
+    this.#hasRgba = true;
+    this.#finishPyramid();
+  }
+
+  /** Loads a luma (greyscale) frame; colour measures are unavailable until the next `setFrame`. */
+  setLuma(luma: PixelData, width: number, height: number): void {
+    checkFrame(luma, width, height, 1);
+    this.#begin(width, height);
+    const l0 = this.#pyramids[this.#cur][0];
+    for (let y = 0; y < height; y++) this.#u8.set(luma.subarray(y * width, (y + 1) * width), l0.base + y * l0.stride);
+    this.#hasRgba = false;
+    this.#finishPyramid();
+  }
+
+  /** Luma of the current frame (BT.601 fixed point, as OpenCV's cvtColor), `width * height` bytes. */
+  luma(out?: Uint8Array): Uint8Array {
+    return this.pyramidLevel(0, out);
+  }
+
+  /** Pyramid level `level` (0 = luma, 1 = half size, ...) of the current frame: (width >> level) x (height >> level). */
+  pyramidLevel(level: number, out?: Uint8Array): Uint8Array {
+    this.#requireFrame();
+    if (!Number.isInteger(level) || level < 0 || level >= this.#levels) {
+      throw new LivecheckError('invalid-argument', `pyramid level ${level} does not exist (this frame has ${this.#levels})`);
+    }
+    const p = this.#pyramids[this.#cur][level];
+    const dst = out ?? new Uint8Array(p.width * p.height);
+    if (dst.length !== p.width * p.height) throw new LivecheckError('invalid-argument', 'out has the wrong length', { expected: p.width * p.height });
+    for (let y = 0; y < p.height; y++) dst.set(this.#u8.subarray(p.base + y * p.stride, p.base + y * p.stride + p.width), y * p.width);
+    return dst;
+  }
+
+  /** 256-bin luma histogram of a region (whole frame when omitted). */
+  histogram(region?: Box | null, out?: Uint32Array): Uint32Array {
+    const r = this.#regionOf(region, this.#region);
+    this.#histogramOf(r);
+    const dst = out ?? new Uint32Array(256);
+    if (dst.length !== 256) throw new LivecheckError('invalid-argument', 'out must hold 256 bins');
+    dst.set(this.#u32.subarray(this.#hist >> 2, (this.#hist >> 2) + 256));
+    return dst;
+  }
+
+  /** Shannon entropy (bits, 0..8) of a region's luma (whole frame when omitted). */
+  entropy(region?: Box | null): number {
+    return this.luminance(region).entropy;
+  }
+
+  /** Luma statistics of a region (whole frame when omitted), from its histogram. */
+  luminance(region?: Box | null, out?: LuminanceStats): LuminanceStats {
+    const r = this.#regionOf(region, this.#region);
+    this.#histogramOf(r);
+    const s = this.#stats >> 3;
+    const f = this.#f64;
+    const o = out ?? { count: 0, mean: 0, std: 0, darkClipped: 0, brightClipped: 0, entropy: 0 };
+    o.count = f[s];
+    o.mean = f[s + 1];
+    o.std = f[s + 2];
+    o.darkClipped = f[s + 3];
+    o.brightClipped = f[s + 4];
+    o.entropy = f[s + 5];
+    return o;
+  }
+
+  /** Mean luma of each cell of a `cols x rows` grid over a region, row-major (cell edges at floor(k * size / n)). */
+  uniformityGrid(region?: Box | null, cols = 4, rows = 4, out?: Float64Array): Float64Array {
+    const r = this.#regionOf(region, this.#region);
+    if (!Number.isInteger(cols) || !Number.isInteger(rows) || cols < 1 || rows < 1 || cols > r.width || rows > r.height || cols * rows > 256) {
+      throw new LivecheckError('invalid-argument', `a ${cols}x${rows} grid does not fit a ${r.width}x${r.height} region (at most 256 cells, one pixel each)`);
+    }
+    const l0 = this.#pyramids[this.#cur][0];
+    this.#k.gridSums(l0.base, l0.stride, r.x, r.y, r.width, r.height, cols, rows, this.#grid);
+    const dst = out ?? new Float64Array(cols * rows);
+    if (dst.length !== cols * rows) throw new LivecheckError('invalid-argument', 'out must hold cols * rows cells');
+    const g = this.#grid >> 3;
+    for (let gy = 0; gy < rows; gy++) {
+      const h = Math.floor(((gy + 1) * r.height) / rows) - Math.floor((gy * r.height) / rows);
+      for (let gx = 0; gx < cols; gx++) {
+        const w = Math.floor(((gx + 1) * r.width) / cols) - Math.floor((gx * r.width) / cols);
+        dst[gy * cols + gx] = this.#f64[g + gy * cols + gx] / (w * h);
+      }
+    }
+    return dst;
+  }
+
+  /** Mean R, G, B of a region (whole frame when omitted) of the last `setFrame`. */
+  meanRgb(region?: Box | null, out: [number, number, number] = [0, 0, 0]): [number, number, number] {
+    const r = this.#regionOf(region, this.#region);
+    if (!this.#hasRgba) throw new LivecheckError('invalid-argument', 'the current frame was loaded as luma: no colour');
+    this.#k.rgbSums(this.#rgba, this.#width, r.x, r.y, r.width, r.height, this.#sums);
+    const s = this.#sums >> 3;
+    const n = r.width * r.height;
+    out[0] = this.#f64[s] / n;
+    out[1] = this.#f64[s + 1] / n;
+    out[2] = this.#f64[s + 2] / n;
+    return out;
+  }
+
+  /** Laplacian focus variance of a region (whole frame when omitted); neighbours outside the frame reflect (101). */
+  focus(region?: Box | null, out?: FocusStats): FocusStats {
+    const r = this.#regionOf(region, this.#region);
+    const o = out ?? { variance: 0, normalized: 0 };
+    o.variance = this.#laplacianVariance(r);
+    this.#histogramOf(r);
+    const std = this.#f64[(this.#stats >> 3) + 2];
+    o.normalized = std > 0 ? o.variance / (std * std) : 0;
+    return o;
+  }
+
+  /**
+   * Pyramidal Lucas-Kanade from the previous frame to the current one for `points` (x, y pairs, at most
+   * MAX_POINTS). Throws `invalid-argument` when there is no previous frame of the same size.
+   */
+  trackPoints(points: Float32Array, out?: PointTracks): PointTracks {
+    this.#requirePrevious();
+    const n = points.length >> 1;
+    if (points.length % 2 !== 0 || n > this.#maxPoints) {
+      throw new LivecheckError('invalid-argument', `points must be x, y pairs, at most ${this.#maxPoints}`);
+    }
+    for (let i = 0; i < points.length; i++) {
+      if (!Number.isFinite(points[i])) throw new LivecheckError('invalid-argument', 'points must be finite', { index: i >> 1 });
+    }
+    this.#pointView.set(points);
+    const tracked = this.#track(n);
+    const o = out ?? { flows: new Float32Array(2 * n), status: new Uint8Array(n), tracked: 0 };
+    o.flows.set(this.#f32.subarray(this.#flows >> 2, (this.#flows >> 2) + 2 * n));
+    o.status.set(this.#u8.subarray(this.#status, this.#status + n));
+    o.tracked = tracked;
+    return o;
+  }
+
+  /**
+   * Background motion between the previous and the current frame on a grid of points outside the (dilated) face
+   * box; null when there is no previous frame of the same size.
+   */
+  backgroundMotion(face: Box | null, out?: BackgroundMotion): BackgroundMotion | null {
+    this.#requireFrame();
+    if (!this.#hasPrev) return null;
+    if (face) pixelRegion(face, this.#width, this.#height, this.#faceRegion); // validates: throws when outside
+    const n = backgroundPoints(this.#width, this.#height, face, this.#pointView, this.#opt.grid);
+    return this.#motion(n, out);
+  }
+
+  /**
+   * The whole per-frame quality pass: loads `rgba` (keeping the previous frame) and measures everything in
+   * QualityMetrics. Without a face box the face measures use the whole frame, and faceEntropy / faceToSurround are NaN.
+   * Pass `out` to reuse a result object (and its nested arrays) from frame to frame.
+   */
+  qualityPass(rgba: PixelData, width: number, height: number, face: Box | null, out?: QualityMetrics): QualityMetrics {
+    if (face) pixelRegion(face, width, height, this.#faceRegion); // validate before changing any state
+    this.setFrame(rgba, width, height);
+    const k = this.#k;
+    const f = this.#f64;
+    const s = this.#stats >> 3;
+    const m = out ?? emptyMetrics();
+
+    const whole = this.#regionOf(null, this.#region);
+    this.#histogramOf(whole);
+    m.entropy = f[s + 5];
+    m.frameLuma = f[s + 1];
+    const frameCount = f[s];
+    const frameSum = f[s] * f[s + 1];
+
+    const r = face ? this.#faceRegion : whole;
+    if (face) this.#histogramOf(r);
+    const count = f[s];
+    const mean = f[s + 1];
+    const std = f[s + 2];
+    m.faceEntropy = face ? f[s + 5] : NaN;
+    m.faceLuma = mean;
+    m.faceLumaStd = std;
+    m.darkClipped = f[s + 3];
+    m.brightClipped = f[s + 4];
+    const surroundCount = frameCount - count;
+    m.faceToSurround = face && surroundCount > 0 ? mean / ((frameSum - count * mean) / surroundCount) : NaN;
+
+    // left/right halves: a 2x1 grid splits at floor(width / 2), like uniformityGrid
+    const l0 = this.#pyramids[this.#cur][0];
+    if (r.width >= 2) {
+      k.gridSums(l0.base, l0.stride, r.x, r.y, r.width, r.height, 2, 1, this.#grid);
+      const half = r.width >> 1;
+      const left = f[this.#grid >> 3] / (half * r.height);
+      const right = f[(this.#grid >> 3) + 1] / ((r.width - half) * r.height);
+      m.leftRightBalance = left + right > 0 ? (left - right) / (left + right) : 0;
+    } else {
+      m.leftRightBalance = 0;
+    }
+
+    k.rgbSums(this.#rgba, width, r.x, r.y, r.width, r.height, this.#sums);
+    const sums = this.#sums >> 3;
+    const n = r.width * r.height;
+    m.meanRgb[0] = f[sums] / n;
+    m.meanRgb[1] = f[sums + 1] / n;
+    m.meanRgb[2] = f[sums + 2] / n;
+
+    m.focus = this.#laplacianVariance(r);
+    m.focusNormalized = std > 0 ? m.focus / (std * std) : 0;
+
+    if (this.#hasPrev) {
+      const points = backgroundPoints(width, height, face, this.#pointView, this.#opt.grid);
+      m.motion = this.#motion(points, m.motion ?? undefined);
+    } else {
+      m.motion = null;
+    }
+    return m;
+  }
+
+  // --- internals -------------------------------------------------------------------------------------------------
+
+  #begin(width: number, height: number): void {
+    if (width !== this.#width || height !== this.#height) {
+      this.#layout(width, height);
+      this.#hasPrev = false;
+    } else if (this.#hasFrame) {
+      this.#cur ^= 1;
+      this.#hasPrev = true;
+    }
+    this.#hasFrame = true;
+  }
+
+  #finishPyramid(): void {
+    const pyr = this.#pyramids[this.#cur];
+    const k = this.#k;
+    for (let l = 0; l < this.#levels; l++) {
+      const p = pyr[l];
+      if (l > 0) {
+        const up = pyr[l - 1];
+        k.pyrDown(up.base, up.stride, up.width, up.height, p.base, p.stride);
+      }
+      k.padEdges(p.base, p.stride, p.width, p.height, this.#pad);
+    }
+  }
+
+  // Lays out every buffer for this frame size from the module's heap base, growing memory once.
+  #layout(width: number, height: number): void {
+    const pad = this.#pad;
+    let levels = 1;
+    while (levels < this.#opt.levels && width >> levels >= 24 && height >> levels >= 24) levels++;
+    let at = align(this.#k.heapBase());
+    const take = (bytes: number) => {
+      const p = at;
+      at = align(at + bytes);
+      return p;
+    };
+    this.#rgba = take(width * height * 4);
+    for (let i = 0; i < 2; i++) {
+      const planes: Plane[] = [];
+      for (let l = 0; l < levels; l++) {
+        const w = width >> l;
+        const h = height >> l;
+        const stride = align(w + 2 * pad);
+        const buf = take((h + 2 * pad) * stride + 16);
+        planes.push({ base: buf + pad * stride + pad, width: w, height: h, stride });
+      }
+      this.#pyramids[i] = planes;
+      this.#desc[i] = take(16 * LEVELS_MAX);
+    }
+    this.#hist = take(256 * 4);
+    this.#stats = take(8 * 8);
+    this.#grid = take(256 * 8);
+    this.#sums = take(4 * 8);
+    this.#points = take(this.#maxPoints * 8);
+    this.#flows = take(this.#maxPoints * 8);
+    this.#status = take(this.#maxPoints);
+    this.#motionOut = take(16 * 8);
+    const need = Math.ceil(at / 65536) - this.#k.memory.buffer.byteLength / 65536;
+    if (need > 0) {
+      try {
+        this.#k.memory.grow(need);
+      } catch (cause) {
+        throw new LivecheckError('wasm-unavailable', `could not grow kernel memory for a ${width}x${height} frame`, { bytes: at }, { cause });
+      }
+    }
+    this.#views();
+    for (let i = 0; i < 2; i++) {
+      const d = this.#desc[i] >> 2;
+      const i32 = new Int32Array(this.#k.memory.buffer);
+      this.#pyramids[i].forEach((p, l) => i32.set([p.base, p.width, p.height, p.stride], d + 4 * l));
+    }
+    this.#width = width;
+    this.#height = height;
+    this.#levels = levels;
+    this.#cur = 0;
+    this.#hasFrame = false;
+  }
+
+  #views(): void {
+    const buf = this.#k.memory.buffer;
+    this.#u8 = new Uint8Array(buf);
+    this.#u32 = new Uint32Array(buf);
+    this.#f32 = new Float32Array(buf);
+    this.#f64 = new Float64Array(buf);
+    this.#pointView = new Float32Array(buf, this.#points, this.#maxPoints * 2);
+  }
+
+  #requireFrame(): void {
+    if (!this.#hasFrame) throw new LivecheckError('invalid-argument', 'no frame loaded: call setFrame or qualityPass first');
+  }
+
+  #requirePrevious(): void {
+    this.#requireFrame();
+    if (!this.#hasPrev) throw new LivecheckError('invalid-argument', 'no previous frame of the same size to track from');
+  }
+
+  #regionOf(region: Box | null | undefined, out: PixelRegion): PixelRegion {
+    this.#requireFrame();
+    if (region == null) {
+      out.x = 0;
+      out.y = 0;
+      out.width = this.#width;
+      out.height = this.#height;
+      return out;
+    }
+    return pixelRegion(region, this.#width, this.#height, out);
+  }
+
+  #histogramOf(r: PixelRegion): void {
+    const l0 = this.#pyramids[this.#cur][0];
+    this.#k.histogram(l0.base, l0.stride, r.x, r.y, r.width, r.height, this.#hist);
+    this.#k.histogramStats(this.#hist, this.#opt.darkLevel, this.#opt.brightLevel, this.#stats);
+  }
+
+  #laplacianVariance(r: PixelRegion): number {
+    const l0 = this.#pyramids[this.#cur][0];
+    this.#k.laplacianSums(l0.base, l0.stride, this.#width, this.#height, r.x, r.y, r.width, r.height, this.#sums);
+    const n = r.width * r.height;
+    const mean = this.#f64[this.#sums >> 3] / n;
+    return Math.max(0, this.#f64[(this.#sums >> 3) + 1] / n - mean * mean);
+  }
+
+  #track(n: number): number {
+    const o = this.#opt;
+    return this.#k.trackPoints(this.#desc[this.#cur ^ 1], this.#desc[this.#cur], this.#levels, this.#points, n, this.#flows, this.#status, o.maxIterations, o.epsilon, o.minEigen);
+  }
+
+  #motion(n: number, out?: BackgroundMotion): BackgroundMotion {
+    const o = out ?? { globalDx: NaN, globalDy: NaN, residualMedian: NaN, residualP90: NaN, trackedFraction: 0 };
+    if (n === 0) {
+      o.globalDx = o.globalDy = o.residualMedian = o.residualP90 = NaN;
+      o.trackedFraction = 0;
+      return o;
+    }
+    this.#track(n);
+    this.#k.summarizeMotion(this.#points, this.#flows, this.#status, n, this.#opt.inlierFloor, this.#motionOut);
+    const m = this.#motionOut >> 3;
+    const f = this.#f64;
+    o.globalDx = f[m];
+    o.globalDy = f[m + 1];
+    o.residualMedian = f[m + 2];
+    o.residualP90 = f[m + 3];
+    o.trackedFraction = f[m + 4];
+    return o;
+  }
+}
+
+function checkOptions(o: Required<Omit<QualityOptions, 'grid'>>): void {
+  const bad = (name: string) => {
+    throw new LivecheckError('invalid-argument', `quality option ${name} is out of range`, { [name]: (o as Record<string, unknown>)[name] });
+  };
+  if (!Number.isInteger(o.darkLevel) || o.darkLevel < 0 || o.darkLevel > 255) bad('darkLevel');
+  if (!Number.isInteger(o.brightLevel) || o.brightLevel < 0 || o.brightLevel > 255) bad('brightLevel');
+  if (!Number.isInteger(o.levels) || o.levels < 1 || o.levels > LEVELS_MAX) bad('levels');
+  if (!Number.isInteger(o.maxIterations) || o.maxIterations < 1) bad('maxIterations');
+  if (!(o.epsilon > 0)) bad('epsilon');
+  if (!(o.minEigen >= 0)) bad('minEigen');
+  if (!(o.inlierFloor >= 0)) bad('inlierFloor');
+}
+
+function emptyMetrics(): QualityMetrics {
+  return {
+    entropy: NaN,
+    faceEntropy: NaN,
+    faceLuma: NaN,
+    frameLuma: NaN,
+    faceLumaStd: NaN,
+    darkClipped: NaN,
+    brightClipped: NaN,
+    faceToSurround: NaN,
+    leftRightBalance: NaN,
+    meanRgb: [NaN, NaN, NaN],
+    focus: NaN,
+    focusNormalized: NaN,
+    motion: null,
+  };
+}

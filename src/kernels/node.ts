@@ -1,0 +1,35 @@
+// Node helper: reads the two kernel builds from build/ (next to the package root) and creates the kernels.
+import { readFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { LivecheckError } from '../errors.js';
+import { createKernels, type Kernels, type QualityOptions } from './index.js';
+
+/** Directory holding kernels.simd.wasm and kernels.scalar.wasm: the nearest `build/` above this module. */
+export function kernelBuildDir(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 6; i++) {
+    const candidate = join(dir, 'build');
+    if (existsSync(join(candidate, 'kernels.simd.wasm'))) return candidate;
+    dir = dirname(dir);
+  }
+  throw new LivecheckError('wasm-unavailable', 'build/kernels.{simd,scalar}.wasm not found: run `npm run build:wasm`');
+}
+
+/** Reads one build's bytes. */
+export async function readKernelWasm(simd: boolean, dir = kernelBuildDir()): Promise<Uint8Array> {
+  const file = join(dir, simd ? 'kernels.simd.wasm' : 'kernels.scalar.wasm');
+  try {
+    return new Uint8Array(await readFile(file));
+  } catch (cause) {
+    throw new LivecheckError('wasm-unavailable', `cannot read ${file}`, { file }, { cause });
+  }
+}
+
+/** createKernels with the wasm read from disk; `simd: 'auto'` (default) picks SIMD where supported. */
+export async function createNodeKernels(options: { simd?: boolean | 'auto'; quality?: QualityOptions; dir?: string } = {}): Promise<Kernels> {
+  const dir = options.dir ?? kernelBuildDir();
+  const [simd, scalar] = await Promise.all([readKernelWasm(true, dir), readKernelWasm(false, dir)]);
+  return createKernels({ wasm: { simd, scalar }, simd: options.simd ?? 'auto', quality: options.quality });
+}

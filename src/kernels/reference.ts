@@ -1,0 +1,318 @@
+// Plain TypeScript versions of every kernel, written as a frontend developer would with typed arrays. They define
+// the expected results in the tests and are the "plain JS" contender in the benchmark. Same algorithms and
+// conventions as assembly/, in f64 where the kernels use f32.
+import type { Box, QualityMetrics } from '../types.js';
+import { backgroundPoints, pixelRegion, type BackgroundGridOptions, type PixelData, type PixelRegion } from './regions.js';
+
+export function lumaRef(rgba: PixelData, width: number, height: number, out = new Uint8Array(width * height)): Uint8Array {
+  for (let i = 0, p = 0; i < width * height; i++, p += 4) {
+    out[i] = (rgba[p] * 4899 + rgba[p + 1] * 9617 + rgba[p + 2] * 1868 + 8192) >> 14;
+  }
+  return out;
+}
+
+/** 2x2 box mean, (w >> 1) x (h >> 1). */
+export function pyrDownRef(src: Uint8Array, width: number, height: number, out = new Uint8Array((width >> 1) * (height >> 1))): Uint8Array {
+  const dw = width >> 1;
+  const dh = height >> 1;
+  for (let y = 0; y < dh; y++) {
+    const a = 2 * y * width;
+    const b = a + width;
+    for (let x = 0; x < dw; x++) {
+      out[y * dw + x] = (src[a + 2 * x] + src[a + 2 * x + 1] + src[b + 2 * x] + src[b + 2 * x + 1] + 2) >> 2;
+    }
+  }
+  return out;
+}
+
+export function histogramRef(luma: Uint8Array, width: number, r: PixelRegion, out = new Uint32Array(256)): Uint32Array {
+  out.fill(0);
+  for (let y = r.y; y < r.y + r.height; y++) {
+    const row = y * width;
+    for (let x = r.x; x < r.x + r.width; x++) out[luma[row + x]]++;
+  }
+  return out;
+}
+
+export interface LuminanceRef {
+  count: number;
+  mean: number;
+  std: number;
+  darkClipped: number;
+  brightClipped: number;
+  entropy: number;
+}
+
+export function luminanceFromHistogram(hist: Uint32Array, darkLevel = 10, brightLevel = 245): LuminanceRef {
+  let n = 0, s = 0, dark = 0, bright = 0;
+  for (let b = 0; b < 256; b++) {
+    n += hist[b];
+    s += b * hist[b];
+    if (b <= darkLevel) dark += hist[b];
+    if (b >= brightLevel) bright += hist[b];
+  }
+  const mean = s / n;
+  let v = 0, entropy = 0;
+  for (let b = 0; b < 256; b++) {
+    if (hist[b] === 0) continue;
+    v += hist[b] * (b - mean) * (b - mean);
+    const p = hist[b] / n;
+    entropy -= p * Math.log2(p);
+  }
+  return { count: n, mean, std: Math.sqrt(v / n), darkClipped: dark / n, brightClipped: bright / n, entropy };
+}
+
+export function gridMeansRef(luma: Uint8Array, width: number, r: PixelRegion, cols: number, rows: number): Float64Array {
+  const out = new Float64Array(cols * rows);
+  for (let gy = 0; gy < rows; gy++) {
+    const y0 = r.y + Math.floor((gy * r.height) / rows), y1 = r.y + Math.floor(((gy + 1) * r.height) / rows);
+    for (let gx = 0; gx < cols; gx++) {
+      const x0 = r.x + Math.floor((gx * r.width) / cols), x1 = r.x + Math.floor(((gx + 1) * r.width) / cols);
+      let s = 0;
+      for (let y = y0; y < y1; y++) for (let x = x0; x < x1; x++) s += luma[y * width + x];
+      out[gy * cols + gx] = s / ((x1 - x0) * (y1 - y0));
+    }
+  }
+  return out;
+}
+
+export function meanRgbRef(rgba: PixelData, width: number, r: PixelRegion): [number, number, number] {
+  let sr = 0, sg = 0, sb = 0;
+  for (let y = r.y; y < r.y + r.height; y++) {
+    for (let x = r.x, p = (y * width + r.x) * 4; x < r.x + r.width; x++, p += 4) {
+      sr += rgba[p];
+      sg += rgba[p + 1];
+      sb += rgba[p + 2];
+    }
+  }
+  const n = r.width * r.height;
+  return [sr / n, sg / n, sb / n];
+}
+
+const reflect101 = (i: number, n: number) => (n === 1 ? 0 : i < 0 ? -i : i >= n ? 2 * n - 2 - i : i);
+
+/** Variance of the 3x3 Laplacian [0 1 0; 1 -4 1; 0 1 0] over a region, reflect-101 borders (OpenCV's default). */
+export function laplacianVarianceRef(luma: Uint8Array, width: number, height: number, r: PixelRegion): number {
+  let s = 0, ss = 0;
+  for (let y = r.y; y < r.y + r.height; y++) {
+    const row = y * width, up = reflect101(y - 1, height) * width, down = reflect101(y + 1, height) * width;
+    for (let x = r.x; x < r.x + r.width; x++) {
+      const v = luma[up + x] + luma[down + x] + luma[row + reflect101(x - 1, width)] + luma[row + reflect101(x + 1, width)] - 4 * luma[row + x];
+      s += v;
+      ss += v * v;
+    }
+  }
+  const n = r.width * r.height;
+  return Math.max(0, ss / n - (s / n) * (s / n));
+}
+
+// ---- Lucas-Kanade ------------------------------------------------------------------------------------------------
+
+export interface LevelRef {
+  data: Uint8Array;
+  width: number;
+  height: number;
+}
+
+/** Luma plus box-filter levels while both sides stay >= 24 px, up to `maxLevels` (as the kernels do). */
+export function pyramidRef(luma: Uint8Array, width: number, height: number, maxLevels = 3): LevelRef[] {
+  const levels: LevelRef[] = [{ data: luma, width, height }];
+  while (levels.length < maxLevels && width >> levels.length >= 24 && height >> levels.length >= 24) {
+    const up = levels[levels.length - 1];
+    levels.push({ data: pyrDownRef(up.data, up.width, up.height), width: up.width >> 1, height: up.height >> 1 });
+  }
+  return levels;
+}
+
+const WIN = 12;
+const PAD = 32;
+
+export interface TrackOptionsRef {
+  maxIterations?: number;
+  epsilon?: number;
+  minEigen?: number;
+}
+
+/**
+ * Pyramidal Lucas-Kanade with the kernels' conventions: 12x12 window of bilinear samples at p - 5.5 .. p + 5.5,
+ * central-difference gradients of the previous frame's window, edge pixels replicated, a window reaching more than
+ * 32 px past the edge loses the point.
+ */
+export function trackPointsRef(prev: LevelRef[], cur: LevelRef[], points: Float32Array, options: TrackOptionsRef = {}): { flows: Float64Array; status: Uint8Array } {
+  const maxIter = options.maxIterations ?? 10;
+  const eps = options.epsilon ?? 0.01;
+  const minEigen = options.minEigen ?? 1;
+  const n = points.length >> 1;
+  const flows = new Float64Array(2 * n);
+  const status = new Uint8Array(n);
+  const T = WIN + 2;
+  const patch = new Float64Array(T * T);
+  const ti = new Float64Array(WIN * WIN), tx = new Float64Array(WIN * WIN), ty = new Float64Array(WIN * WIN);
+  const at = (l: LevelRef, x: number, y: number) => l.data[Math.min(l.height - 1, Math.max(0, y)) * l.width + Math.min(l.width - 1, Math.max(0, x))];
+  const inside = (ix: number, iy: number, rows: number, w: number, h: number) => ix >= -PAD && iy >= -PAD && ix + 17 <= w + PAD && iy + rows + 1 <= h + PAD;
+  for (let i = 0; i < n; i++) {
+    let gx = 0, gy = 0, ok = true;
+    for (let level = prev.length - 1; level >= 0 && ok; level--) {
+      const P = prev[level], C = cur[level];
+      const scale = 1 / (1 << level);
+      const px = (points[2 * i] + 0.5) * scale - 0.5, py = (points[2 * i + 1] + 0.5) * scale - 0.5;
+      const sx = px - (T - 1) / 2, sy = py - (T - 1) / 2;
+      const ix0 = Math.floor(sx), iy0 = Math.floor(sy);
+      if (!inside(ix0, iy0, T, P.width, P.height)) { ok = false; break; }
+      const ax = sx - ix0, ay = sy - iy0;
+      for (let r = 0; r < T; r++) {
+        for (let c = 0; c < T; c++) {
+          const X = ix0 + c, Y = iy0 + r;
+          patch[r * T + c] = (1 - ax) * (1 - ay) * at(P, X, Y) + ax * (1 - ay) * at(P, X + 1, Y) + (1 - ax) * ay * at(P, X, Y + 1) + ax * ay * at(P, X + 1, Y + 1);
+        }
+      }
+      let gxx = 0, gxy = 0, gyy = 0;
+      for (let r = 0; r < WIN; r++) {
+        for (let c = 0; c < WIN; c++) {
+          const k = r * WIN + c, m = (r + 1) * T + c + 1;
+          ti[k] = patch[m];
+          tx[k] = (patch[m + 1] - patch[m - 1]) / 2;
+          ty[k] = (patch[m + T] - patch[m - T]) / 2;
+          gxx += tx[k] * tx[k];
+          gxy += tx[k] * ty[k];
+          gyy += ty[k] * ty[k];
+        }
+      }
+      const area = WIN * WIN;
+      const det = gxx * gyy - gxy * gxy;
+      const minEig = (gxx + gyy - Math.sqrt((gxx - gyy) ** 2 + 4 * gxy * gxy)) / 2 / area;
+      if (level === 0 && minEig < minEigen) { ok = false; break; }
+      let vx = 0, vy = 0;
+      if (det > 1e-6 * area * area) {
+        for (let it = 0; it < maxIter; it++) {
+          const qx = px + gx + vx - (WIN - 1) / 2, qy = py + gy + vy - (WIN - 1) / 2;
+          const jx0 = Math.floor(qx), jy0 = Math.floor(qy);
+          if (!inside(jx0, jy0, WIN, C.width, C.height)) { ok = false; break; }
+          const bxw = qx - jx0, byw = qy - jy0;
+          let bx = 0, by = 0;
+          for (let r = 0; r < WIN; r++) {
+            for (let c = 0; c < WIN; c++) {
+              const X = jx0 + c, Y = jy0 + r;
+              const j = (1 - bxw) * (1 - byw) * at(C, X, Y) + bxw * (1 - byw) * at(C, X + 1, Y) + (1 - bxw) * byw * at(C, X, Y + 1) + bxw * byw * at(C, X + 1, Y + 1);
+              const d = ti[r * WIN + c] - j;
+              bx += d * tx[r * WIN + c];
+              by += d * ty[r * WIN + c];
+            }
+          }
+          const dx = (gyy * bx - gxy * by) / det, dy = (gxx * by - gxy * bx) / det;
+          vx += dx;
+          vy += dy;
+          if (dx * dx + dy * dy < eps * eps) break;
+        }
+      }
+      if (level > 0) { gx = 2 * (gx + vx); gy = 2 * (gy + vy); } else { gx += vx; gy += vy; }
+    }
+    flows[2 * i] = ok ? gx : NaN;
+    flows[2 * i + 1] = ok ? gy : NaN;
+    status[i] = ok ? 1 : 0;
+  }
+  return { flows, status };
+}
+
+const medianOf = (v: number[]) => {
+  const s = [...v].sort((a, b) => a - b);
+  const k = s.length >> 1;
+  return s.length % 2 ? s[k] : (s[k - 1] + s[k]) / 2;
+};
+
+/** Median flow, then a similarity camera model fitted twice on the points within max(3 * median residual, floor). */
+export function summarizeMotionRef(points: Float32Array, flows: ArrayLike<number>, status: Uint8Array, inlierFloor = 0.5): NonNullable<QualityMetrics['motion']> & { model: [number, number, number, number] } {
+  const idx: number[] = [];
+  for (let i = 0; i < status.length; i++) if (status[i]) idx.push(i);
+  if (idx.length === 0) return { globalDx: NaN, globalDy: NaN, residualMedian: NaN, residualP90: NaN, trackedFraction: 0, model: [NaN, NaN, NaN, NaN] };
+  const gdx = medianOf(idx.map((i) => flows[2 * i]));
+  const gdy = medianOf(idx.map((i) => flows[2 * i + 1]));
+  let a = 1, b = 0, tx = gdx, ty = gdy;
+  const resid = () =>
+    idx.map((i) => {
+      const x = points[2 * i], y = points[2 * i + 1];
+      return Math.hypot(x + flows[2 * i] - (a * x - b * y + tx), y + flows[2 * i + 1] - (b * x + a * y + ty));
+    });
+  let r = resid();
+  for (let pass = 0; pass < 2; pass++) {
+    const limit = Math.max(3 * medianOf(r), inlierFloor);
+    const use = idx.filter((_, j) => r[j] <= limit);
+    if (use.length < 3) break;
+    let cx = 0, cy = 0, cu = 0, cv = 0;
+    for (const i of use) {
+      cx += points[2 * i]; cy += points[2 * i + 1];
+      cu += points[2 * i] + flows[2 * i]; cv += points[2 * i + 1] + flows[2 * i + 1];
+    }
+    cx /= use.length; cy /= use.length; cu /= use.length; cv /= use.length;
+    let den = 0, na = 0, nb = 0;
+    for (const i of use) {
+      const x = points[2 * i] - cx, y = points[2 * i + 1] - cy;
+      const u = points[2 * i] + flows[2 * i] - cu, v = points[2 * i + 1] + flows[2 * i + 1] - cv;
+      den += x * x + y * y; na += x * u + y * v; nb += x * v - y * u;
+    }
+    if (den > 0) {
+      a = na / den; b = nb / den;
+      tx = cu - (a * cx - b * cy); ty = cv - (b * cx + a * cy);
+    }
+    r = resid();
+  }
+  const sorted = [...r].sort((p, q) => p - q);
+  return {
+    globalDx: gdx,
+    globalDy: gdy,
+    residualMedian: medianOf(r),
+    residualP90: sorted[Math.ceil(0.9 * sorted.length) - 1],
+    trackedFraction: idx.length / status.length,
+    model: [a, b, tx, ty],
+  };
+}
+
+/**
+ * The whole quality pass in plain TypeScript (same outputs as Kernels.qualityPass), keeping the previous pyramid.
+ */
+export class ReferenceQuality {
+  #prev: LevelRef[] | null = null;
+  #size = '';
+  readonly #points = new Float32Array(8192);
+  readonly #hist = new Uint32Array(256);
+  constructor(private readonly options: { darkLevel?: number; brightLevel?: number; grid?: BackgroundGridOptions; minEigen?: number } = {}) {}
+
+  qualityPass(rgba: PixelData, width: number, height: number, face: Box | null): QualityMetrics {
+    const luma = lumaRef(rgba, width, height);
+    const dark = this.options.darkLevel ?? 10, bright = this.options.brightLevel ?? 245;
+    const whole: PixelRegion = { x: 0, y: 0, width, height };
+    const frame = luminanceFromHistogram(histogramRef(luma, width, whole, this.#hist), dark, bright);
+    const r = face ? pixelRegion(face, width, height) : whole;
+    const fs = face ? luminanceFromHistogram(histogramRef(luma, width, r, this.#hist), dark, bright) : frame;
+    const halves = r.width >= 2 ? gridMeansRef(luma, width, r, 2, 1) : null;
+    const focus = laplacianVarianceRef(luma, width, height, r);
+    const surround = (frame.count * frame.mean - fs.count * fs.mean) / (frame.count - fs.count);
+    const pyr = pyramidRef(luma, width, height);
+    let motion: QualityMetrics['motion'] = null;
+    const size = `${width}x${height}`;
+    if (this.#prev && this.#size === size) {
+      const n = backgroundPoints(width, height, face, this.#points, this.options.grid);
+      const pts = this.#points.subarray(0, 2 * n);
+      const t = trackPointsRef(this.#prev, pyr, pts, { minEigen: this.options.minEigen });
+      const { model: _model, ...m } = n ? summarizeMotionRef(pts, t.flows, t.status) : { globalDx: NaN, globalDy: NaN, residualMedian: NaN, residualP90: NaN, trackedFraction: 0, model: 0 };
+      motion = m;
+    }
+    this.#prev = pyr;
+    this.#size = size;
+    return {
+      entropy: frame.entropy,
+      faceEntropy: face ? fs.entropy : NaN,
+      faceLuma: fs.mean,
+      frameLuma: frame.mean,
+      faceLumaStd: fs.std,
+      darkClipped: fs.darkClipped,
+      brightClipped: fs.brightClipped,
+      faceToSurround: face && frame.count > fs.count ? fs.mean / surround : NaN,
+      leftRightBalance: halves ? (halves[0] + halves[1] > 0 ? (halves[0] - halves[1]) / (halves[0] + halves[1]) : 0) : 0,
+      meanRgb: meanRgbRef(rgba, width, r),
+      focus,
+      focusNormalized: fs.std > 0 ? focus / (fs.std * fs.std) : 0,
+      motion,
+    };
+  }
+}
