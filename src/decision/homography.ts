@@ -224,12 +224,7 @@ export function homographyTilt(h: ArrayLike<number>, x: number, y: number): numb
   // Jacobian of (u, v) at (x, y)
   const a = (h[0] - u * h[6]) / z, b = (h[1] - u * h[7]) / z;
   const c = (h[3] - v * h[6]) / z, d = (h[4] - v * h[7]) / z;
-  // singular values of [[a b] [c d]]
-  const e = (a + d) / 2, f = (a - d) / 2, g = (c + b) / 2, k = (c - b) / 2;
-  const q = Math.hypot(e, k), r = Math.hypot(f, g);
-  const s1 = q + r, s2 = Math.abs(q - r);
-  if (!(s1 > 0)) return Number.NaN;
-  return Math.acos(Math.min(1, s2 / s1));
+  return tiltOfLinear(a, b, c, d);
 }
 
 /**
@@ -316,4 +311,37 @@ function select(a: Float64Array, lo: number, hi: number, k: number): number {
     else return a[k];
   }
   return a[k];
+}
+
+/**
+ * Out-of-plane tilt (radians) implied by the least-squares affine map src -> dst (flat xy arrays): acos(s2 / s1)
+ * of its linear part. Six parameters instead of eight, so landmark jitter fakes less tilt than the homography's
+ * local linear map does; weak perspective is affine, so this is the plane's turn in that model.
+ */
+export function affineTilt(src: ArrayLike<number>, dst: ArrayLike<number>, n: number): number {
+  // centre both sets, then solve the 2x2 normal equations for each output row
+  let sx = 0, sy = 0, du = 0, dv = 0;
+  for (let i = 0; i < n; i++) {
+    sx += src[2 * i]; sy += src[2 * i + 1]; du += dst[2 * i]; dv += dst[2 * i + 1];
+  }
+  sx /= n; sy /= n; du /= n; dv /= n;
+  let xx = 0, xy = 0, yy = 0, ux = 0, uy = 0, vx = 0, vy = 0;
+  for (let i = 0; i < n; i++) {
+    const x = src[2 * i] - sx, y = src[2 * i + 1] - sy, u = dst[2 * i] - du, v = dst[2 * i + 1] - dv;
+    xx += x * x; xy += x * y; yy += y * y; ux += u * x; uy += u * y; vx += v * x; vy += v * y;
+  }
+  const det = xx * yy - xy * xy;
+  if (!(Math.abs(det) > 0)) return Number.NaN;
+  const a = (ux * yy - uy * xy) / det, b = (uy * xx - ux * xy) / det;
+  const c = (vx * yy - vy * xy) / det, d = (vy * xx - vx * xy) / det;
+  return tiltOfLinear(a, b, c, d);
+}
+
+/** acos(s2 / s1) of the 2x2 map [[a b] [c d]] (closed-form singular values). */
+function tiltOfLinear(a: number, b: number, c: number, d: number): number {
+  const e = (a + d) / 2, f = (a - d) / 2, g = (c + b) / 2, k = (c - b) / 2;
+  const q = Math.hypot(e, k), r = Math.hypot(f, g);
+  const s1 = q + r, s2 = Math.abs(q - r);
+  if (!(s1 > 0)) return Number.NaN;
+  return Math.acos(Math.min(1, s2 / s1));
 }
