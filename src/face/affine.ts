@@ -52,7 +52,8 @@ export function warpToTensor(
   const { width: W, height: H, data } = frame;
   const a = toImage[0], b = toImage[1], c = toImage[2], d = toImage[3], e = toImage[4], f = toImage[5];
   const step = Math.sqrt(Math.abs(a * e - b * d));
-  const n = step > 1.5 ? Math.min(4, Math.ceil(step)) : 1;
+  // taps at most ~1.25 source pixels apart (bilinear support is 2), capped for large photos
+  const n = step > 1.5 ? Math.min(8, Math.ceil(step)) : 1;
   const inv = scale / (n * n);
   for (let v = 0; v < dstH; v++) {
     for (let u = 0; u < dstW; u++) {
