@@ -33,7 +33,7 @@ export interface QualityOptions {
   maxIterations?: number;
   /** Stop iterating below this update, px. Default 0.01. */
   epsilon?: number;
-  /** Smallest structure-tensor eigenvalue per pixel ((luma/px)^2) of a trackable point. Default 1. */
+  /** Smallest structure-tensor eigenvalue per pixel ((luma/px)^2) of a trackable point; flat wall is lost. Default 0.3. */
   minEigen?: number;
   /** Residual (px) below which a point always counts as following the camera model. Default 0.5. */
   inlierFloor?: number;
@@ -152,7 +152,7 @@ export class Kernels {
       levels: LEVELS_MAX,
       maxIterations: 10,
       epsilon: 0.01,
-      minEigen: 1,
+      minEigen: 0.3,
       inlierFloor: 0.5,
       grid: {},
       ...quality,

@@ -141,7 +141,7 @@ export interface TrackOptionsRef {
 export function trackPointsRef(prev: LevelRef[], cur: LevelRef[], points: Float32Array, options: TrackOptionsRef = {}): { flows: Float64Array; status: Uint8Array } {
   const maxIter = options.maxIterations ?? 10;
   const eps = options.epsilon ?? 0.01;
-  const minEigen = options.minEigen ?? 1;
+  const minEigen = options.minEigen ?? 0.3;
   const n = points.length >> 1;
   const flows = new Float64Array(2 * n);
   const status = new Uint8Array(n);
