@@ -12,7 +12,7 @@
 //   192 px FaceMesh crop and 0.03 px on a 64 px iris crop, far under the landmark accuracy the pipeline needs
 //   (normalised mean error 0.05, i.e. several pixels).
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type * as ort from 'onnxruntime-web';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -21,11 +21,9 @@ import { MODELS } from '../../tools/convert/models.js';
 import type { ModelSpec } from '../../tools/convert/models.js';
 import { readTfGraph } from '../../tools/convert/tfjs-graph.js';
 import type { TfGraph } from '../../tools/convert/tfjs-graph.js';
-import { decodeImage } from '../../src/node/media.js';
-import type { RgbaImage } from '../../src/node/media.js';
 import { data, repoRoot, requireData } from '../helpers/data.js';
-import { bestFace, cropToTensor, loadTfjs, maxAbs, maxAbsDiff, ortSession, runOrt, runTfjs, seededUniform } from './harness.js';
-import type { Square } from './harness.js';
+import { loadTfjs, maxAbs, maxAbsDiff, ortSession, realFaceCases, runOrt, runTfjs, seededUniform, shippedModel } from './harness.js';
+import type { Case } from './harness.js';
 
 const boundF32 = (refMax: number) => 2.5e-4 + 2e-6 * refMax;
 const boundShipped = (refMax: number) => 2.5e-4 + 5e-4 * refMax;
@@ -34,52 +32,13 @@ const modelsDir = join(repoRoot, 'models');
 const manifest = () => JSON.parse(readFileSync(join(modelsDir, 'manifest.json'), 'utf8')) as {
   models: Record<string, { sha256: string; bytes: number; inputs: { name: string; shape: number[] }[] }>;
 };
-const shipped = (name: string) => {
-  const p = join(modelsDir, `${name}.onnx`);
-  if (!existsSync(p)) throw new Error(`${p} missing: run \`npm run build:models\` first`);
-  return readFileSync(p);
-};
+const shipped = shippedModel;
 
-interface Case {
-  label: string;
-  input: Float32Array;
-}
-
-/** Face crops of real photos for every model, found by the shipped back-camera detector. */
-const realCases = new Map<string, Case[]>();
 const report: Record<string, unknown> = {};
-
-const photos = () => [
-  { label: 'astronaut', path: data.astronaut },
-  { label: 'grace_hopper', path: data.graceHopper },
-];
+let realCases: Map<string, Case[]>;
 
 beforeAll(async () => {
-  requireData(data.astronaut, data.graceHopper);
-  const detector = await ortSession(shipped('blazeface-back'));
-  for (const m of MODELS) realCases.set(m.name, []);
-  for (const photo of photos()) {
-    const img: RgbaImage = decodeImage(photo.path);
-    const frame: Square = { cx: img.width / 2, cy: img.height / 2, side: Math.max(img.width, img.height) };
-    const whole = cropToTensor(img, frame, 256, [-1, 1]);
-    realCases.get('blazeface-back')!.push({ label: `${photo.label} whole image`, input: whole });
-    const face = bestFace(await runOrt(detector, whole, [1, 256, 256, 3]), frame, 256);
-    // A real face must be found, or the crops below would not be face crops.
-    expect(face.score, `${photo.label}: detector score`).toBeGreaterThan(0.75);
-    const faceSq: Square = { ...face.box, side: face.box.side * 1.5 };
-    const add = (name: string, size: number, sq: Square, label: string) => {
-      const spec = MODELS.find((m) => m.name === name)!;
-      realCases.get(name)!.push({ label: `${photo.label} ${label}`, input: cropToTensor(img, sq, size, spec.inputRange) });
-    };
-    add('blazeface', 128, frame, 'whole image');
-    add('facemesh', 192, faceSq, 'face crop');
-    add('antispoof', 128, faceSq, 'face crop');
-    add('liveness', 32, faceSq, 'face crop');
-    const eyeSide = face.box.side * 0.45;
-    add('iris', 64, { cx: face.rightEye[0], cy: face.rightEye[1], side: eyeSide }, 'right eye crop');
-    add('iris', 64, { cx: face.leftEye[0], cy: face.leftEye[1], side: eyeSide }, 'left eye crop');
-  }
-  await detector.release();
+  realCases = await realFaceCases(shipped('blazeface-back'));
 });
 
 afterAll(() => {

@@ -1,14 +1,24 @@
 // Shared helpers for the model fidelity tests: the reference (TensorFlow.js CPU backend, graph loaded from the
 // package files in memory), onnxruntime-web sessions, seeded inputs and real-face crops.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import * as ort from 'onnxruntime-web';
 import type { TfGraph } from '../../tools/convert/tfjs-graph.js';
+import { decodeImage } from '../../src/node/media.js';
 import type { RgbaImage } from '../../src/node/media.js';
+import { MODELS } from '../../tools/convert/models.js';
+import { data, repoRoot, requireData } from '../helpers/data.js';
 
 ort.env.wasm.numThreads = 1; // the test machine is shared
 ort.env.logLevel = 'error';
+
+/** Bytes of a built models/<name>.onnx; fails (never skips) when the build has not run. */
+export function shippedModel(name: string): Buffer {
+  const p = join(repoRoot, 'models', `${name}.onnx`);
+  if (!existsSync(p)) throw new Error(`${p} missing: run \`npm run build:models\` first`);
+  return readFileSync(p);
+}
 
 let backendReady: Promise<boolean> | undefined;
 
@@ -160,4 +170,46 @@ export function bestFace(
     rightEye: toImage(best.reg[4], best.reg[5]),
     leftEye: toImage(best.reg[6], best.reg[7]),
   };
+}
+
+export interface Case {
+  label: string;
+  input: Float32Array;
+}
+
+/**
+ * Real inputs for every model from two real photos (astronaut, grace_hopper): the whole image for the detectors,
+ * face crops for mesh/antispoof/liveness and both eye crops for iris, located by the given back-camera detector.
+ * Throws when a photo yields no confident face (the crops would not be faces).
+ */
+export async function realFaceCases(detectorBytes: Uint8Array): Promise<Map<string, Case[]>> {
+  requireData(data.astronaut, data.graceHopper);
+  const photos = [
+    { label: 'astronaut', path: data.astronaut },
+    { label: 'grace_hopper', path: data.graceHopper },
+  ];
+  const cases = new Map<string, Case[]>(MODELS.map((m) => [m.name, []]));
+  const detector = await ortSession(detectorBytes);
+  for (const photo of photos) {
+    const img: RgbaImage = decodeImage(photo.path);
+    const frame: Square = { cx: img.width / 2, cy: img.height / 2, side: Math.max(img.width, img.height) };
+    const whole = cropToTensor(img, frame, 256, [-1, 1]);
+    cases.get('blazeface-back')!.push({ label: `${photo.label} whole image`, input: whole });
+    const face = bestFace(await runOrt(detector, whole, [1, 256, 256, 3]), frame, 256);
+    if (!(face.score > 0.75)) throw new Error(`${photo.label}: no confident face (score ${face.score})`);
+    const faceSq: Square = { ...face.box, side: face.box.side * 1.5 };
+    const add = (name: string, size: number, sq: Square, label: string) => {
+      const spec = MODELS.find((m) => m.name === name)!;
+      cases.get(name)!.push({ label: `${photo.label} ${label}`, input: cropToTensor(img, sq, size, spec.inputRange) });
+    };
+    add('blazeface', 128, frame, 'whole image');
+    add('facemesh', 192, faceSq, 'face crop');
+    add('antispoof', 128, faceSq, 'face crop');
+    add('liveness', 32, faceSq, 'face crop');
+    const eyeSide = face.box.side * 0.45;
+    add('iris', 64, { cx: face.rightEye[0], cy: face.rightEye[1], side: eyeSide }, 'right eye crop');
+    add('iris', 64, { cx: face.leftEye[0], cy: face.leftEye[1], side: eyeSide }, 'left eye crop');
+  }
+  await detector.release();
+  return cases;
 }
