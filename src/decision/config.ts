@@ -42,8 +42,74 @@ export interface MotionConfig {
   weights: { parallax: number; surround: number; nonRigid: number };
 }
 
+export interface ActiveConfig {
+  /** A response starting sooner after the prompt than this (ms) is faster than human reaction: spoof. */
+  minLatencyMs: number;
+  /** A response starting later than this (ms) is unsure (the engine's own timeout usually comes first). */
+  maxLatencyMs: number;
+  /** Eyelid closure faster than this (openness units per second, open = 1) is not a human blink: spoof. */
+  maxClosureVelocity: number;
+  /** A turn or nod beyond this (degrees) is implausible for the tracker: unsure. */
+  maxTurnDeg: number;
+  /** Smoothness below this (0..1) is jerky or stepping motion: unsure. */
+  minSmoothness: number;
+  /** Engine failure codes that mean an attack rather than a person struggling (others give unsure). */
+  spoofFailureReasons: readonly string[];
+}
+
+/** The passive inputs, in report order. */
+export const PASSIVE_FEATURES = ['antispoofReal', 'livenessLive', 'moire', 'flicker', 'deviceBorder', 'specular'] as const;
+export type PassiveFeature = (typeof PASSIVE_FEATURES)[number];
+
+export interface PassiveFeatureConfig {
+  /** 'live': 1 means live (model outputs). 'artefact': 1 means a print/screen artefact. */
+  kind: 'live' | 'artefact';
+  /** Weight in the fused score (0 disables the feature). */
+  weight: number;
+}
+
+export interface PassiveConfig {
+  features: Record<PassiveFeature, PassiveFeatureConfig>;
+  /** A feature enters the fusion only with at least this many frames measured. */
+  minFrames: number;
+  /** Quantile over frames for model outputs (0.5: the median frame). */
+  modelQuantile: number;
+  /** Quantile over frames for artefact scores (artefacts come and go with distance and angle). */
+  artefactQuantile: number;
+  /** Fewer summed feature weights than this: unsure (the models alone are weak evidence). */
+  minEvidenceWeight: number;
+  /** Fused score at or above this: live. */
+  liveMin: number;
+  /** Fused score at or below this: spoof. */
+  spoofMax: number;
+  /** Any single artefact at or above this is a spoof on its own (artefacts are specific to prints and screens). */
+  artefactVeto: number;
+}
+
+export type SignalNameConfig = 'active' | 'passive' | 'motion';
+
+export interface ConsensusConfig {
+  /** Signals whose absence counts as "unsure" (so no pass without them). */
+  requiredSignals: readonly SignalNameConfig[];
+}
+
+export interface FaceMatchConfig {
+  /** Embedding distance at or below this: the same person. */
+  matchMax: number;
+  /** Distance at or above this is a large difference. */
+  largeDifferenceMin: number;
+  /** What a large difference yields: 'review' (default: old photo, surgery, injury) or 'no-match'. */
+  largeDifference: 'review' | 'no-match';
+  /** Face quality (0..1) below this: review, not compared. */
+  minQuality: number;
+}
+
 export interface DecisionConfig {
   motion: MotionConfig;
+  active: ActiveConfig;
+  passive: PassiveConfig;
+  consensus: ConsensusConfig;
+  faceMatch: FaceMatchConfig;
 }
 
 export const DEFAULT_MOTION_CONFIG: MotionConfig = {
@@ -61,8 +127,52 @@ export const DEFAULT_MOTION_CONFIG: MotionConfig = {
   weights: { parallax: 0.6, surround: 0.3, nonRigid: 0.1 },
 };
 
+export const DEFAULT_ACTIVE_CONFIG: ActiveConfig = {
+  // visual simple reaction time is ~200-250 ms; a prompt that also needs a decision takes longer
+  minLatencyMs: 150,
+  maxLatencyMs: 6000,
+  // a fast blink closes in ~60-100 ms; a full closure in one 30 fps frame (30/s) is already suspicious
+  maxClosureVelocity: 25,
+  maxTurnDeg: 60,
+  minSmoothness: 0.3,
+  spoofFailureReasons: ['wrong-action', 'out-of-order', 'too-fast'],
+};
+
+export const DEFAULT_PASSIVE_CONFIG: PassiveConfig = {
+  features: {
+    antispoofReal: { kind: 'live', weight: 0.5 },
+    livenessLive: { kind: 'live', weight: 0.5 },
+    moire: { kind: 'artefact', weight: 1 },
+    flicker: { kind: 'artefact', weight: 1 },
+    deviceBorder: { kind: 'artefact', weight: 1 },
+    specular: { kind: 'artefact', weight: 0.5 },
+  },
+  minFrames: 5,
+  modelQuantile: 0.5,
+  artefactQuantile: 0.75,
+  minEvidenceWeight: 1.5,
+  liveMin: 0.7,
+  spoofMax: 0.3,
+  artefactVeto: 0.85,
+};
+
+export const DEFAULT_CONSENSUS_CONFIG: ConsensusConfig = {
+  requiredSignals: ['active', 'passive', 'motion'],
+};
+
+export const DEFAULT_FACE_MATCH_CONFIG: FaceMatchConfig = {
+  matchMax: 0.5,
+  largeDifferenceMin: 0.8,
+  largeDifference: 'review',
+  minQuality: 0.4,
+};
+
 export const DEFAULT_DECISION_CONFIG: DecisionConfig = {
   motion: DEFAULT_MOTION_CONFIG,
+  active: DEFAULT_ACTIVE_CONFIG,
+  passive: DEFAULT_PASSIVE_CONFIG,
+  consensus: DEFAULT_CONSENSUS_CONFIG,
+  faceMatch: DEFAULT_FACE_MATCH_CONFIG,
 };
 
 type DeepPartial<T> = { [K in keyof T]?: T[K] extends readonly unknown[] ? T[K] : T[K] extends object ? DeepPartial<T[K]> : T[K] };
@@ -75,6 +185,23 @@ export function resolveDecisionConfig(input: DecisionConfigInput = {}): Decision
   const m = merged.motion;
   ordered(m.flatParallaxMax, m.liveParallaxMin, 'motion.flatParallaxMax', 'motion.liveParallaxMin');
   ordered(m.independentMax, m.coupledMin, 'motion.independentMax', 'motion.coupledMin');
+  for (const [name, v] of [['motion.coupledMin', m.coupledMin], ['passive.modelQuantile', merged.passive.modelQuantile],
+    ['passive.artefactQuantile', merged.passive.artefactQuantile], ['passive.liveMin', merged.passive.liveMin],
+    ['passive.artefactVeto', merged.passive.artefactVeto], ['active.minSmoothness', merged.active.minSmoothness]] as const) {
+    if (v > 1) throw new LivecheckError('invalid-argument', `config: ${name} must be in [0,1]`, { [name]: v });
+  }
+  ordered(merged.active.minLatencyMs, merged.active.maxLatencyMs, 'active.minLatencyMs', 'active.maxLatencyMs');
+  ordered(merged.passive.spoofMax, merged.passive.liveMin, 'passive.spoofMax', 'passive.liveMin');
+  ordered(merged.faceMatch.matchMax, merged.faceMatch.largeDifferenceMin, 'faceMatch.matchMax', 'faceMatch.largeDifferenceMin');
+  if (merged.faceMatch.largeDifference !== 'review' && merged.faceMatch.largeDifference !== 'no-match') {
+    throw new LivecheckError('invalid-argument', "config: faceMatch.largeDifference must be 'review' or 'no-match'", { value: merged.faceMatch.largeDifference });
+  }
+  for (const s of merged.consensus.requiredSignals) {
+    if (s !== 'active' && s !== 'passive' && s !== 'motion') throw new LivecheckError('invalid-argument', `config: unknown signal ${String(s)}`, { signal: s });
+  }
+  for (const [name, f] of Object.entries(merged.passive.features)) {
+    if (f.kind !== 'live' && f.kind !== 'artefact') throw new LivecheckError('invalid-argument', `config: passive.features.${name}.kind must be 'live' or 'artefact'`, { kind: f.kind });
+  }
   return merged;
 }
 

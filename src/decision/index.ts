@@ -1,0 +1,24 @@
+// The decision: three independent liveness signals, their consensus, the face-match decision and the PAD metrics.
+// Pure TypeScript over plain data: no wasm, worker or DOM.
+export type { SignalResult, SignalReason, SignalVerdict } from './signal.js';
+export { SCORE_BANDS } from './signal.js';
+export {
+  DEFAULT_DECISION_CONFIG, RIGID_LANDMARKS, PASSIVE_FEATURES, resolveDecisionConfig,
+} from './config.js';
+export type {
+  DecisionConfig, DecisionConfigInput, MotionConfig, ActiveConfig, PassiveConfig, PassiveFeature, PassiveFeatureConfig,
+  ConsensusConfig, FaceMatchConfig,
+} from './config.js';
+export { MotionAnalyzer, motionSignal, motionFramesFromAnalyses } from './motion.js';
+export type { MotionFrame, MotionInput, MotionMeasurements, MotionSignalResult, ImageMotion } from './motion.js';
+export { activeSignal } from './active.js';
+export type { ActionOutcome, ChallengeOutcome } from './active.js';
+export { passiveSignal } from './passive.js';
+export type { PassiveFrameFeatures, PassiveMeasurements, PassiveSignalResult } from './passive.js';
+export { decideLiveness, decideFaceMatch, SIGNAL_NAMES } from './consensus.js';
+export type {
+  LivenessVerdict, LivenessDecision, DecisionSignals, SignalName, FaceMatchInput, FaceMatchResult, FaceMatchVerdict,
+} from './consensus.js';
+export { padMetrics, tuneThreshold, metricsAt, BONA_FIDE } from './metrics.js';
+export type { PresentationOutcome, PadMetrics, RateWithCounts, ScoredPresentation, ThresholdTuning, Split } from './metrics.js';
+export { HomographyFitter, applyHomography, homographyTilt, affineTilt } from './homography.js';
