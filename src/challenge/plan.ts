@@ -1,0 +1,142 @@
+// A challenge plan derived deterministically from a server-issued nonce, so a recording made in advance cannot know
+// the order of the actions, and the server can recompute the plan from the nonce to check the evidence.
+// Randomness: SHA-256 in counter mode over a domain-separated nonce; each choice takes one byte and rejects bytes at
+// or above the largest multiple of the number of options (rejection sampling), so no action is favoured.
+
+import { LivecheckError } from '../errors.js';
+import { Sha256, toHex } from '../util/sha256.js';
+import { CHALLENGE_ACTIONS, isChallengeAction, type ChallengeAction } from './actions.js';
+
+export interface ChallengeStep {
+  action: ChallengeAction;
+  /** How long the end position must be held, ms (0 = confirmed as soon as performed). */
+  holdMs: number;
+}
+
+export interface ChallengePlan {
+  /** SHA-256 (hex) of the nonce bytes: binds the plan to the nonce without repeating it. */
+  nonceDigest: string;
+  mode: 'random' | 'script';
+  steps: ChallengeStep[];
+}
+
+export type PlanOptions =
+  | {
+      actions: 'random';
+      /** Number of actions (1..16). */
+      count: number;
+      /** Actions to draw from (default: all). */
+      allowed?: readonly ChallengeAction[];
+      /** Actions the person cannot perform (e.g. smile): removed from `allowed`. */
+      exclude?: readonly ChallengeAction[];
+      /** Hold per action, ms (defaults: DEFAULT_HOLD_MS). */
+      holdMs?: Partial<Record<ChallengeAction, number>>;
+    }
+  | { script: ReadonlyArray<ChallengeAction | ChallengeStep> };
+
+/** Default holds: the exchange flow holds turns ~1.8 s and opens the mouth briefly. */
+export const DEFAULT_HOLD_MS: Readonly<Record<ChallengeAction, number>> = {
+  blink: 0,
+  'turn-left': 1800,
+  'turn-right': 1800,
+  'mouth-open': 300,
+  nod: 0,
+  smile: 500,
+};
+
+/** The exchange flow: blink once slowly, turn left and hold, turn right and hold, open the mouth briefly. */
+export const EXCHANGE_SCRIPT: readonly ChallengeStep[] = [
+  { action: 'blink', holdMs: 0 },
+  { action: 'turn-left', holdMs: 1800 },
+  { action: 'turn-right', holdMs: 1800 },
+  { action: 'mouth-open', holdMs: 300 },
+];
+
+/** Shortest accepted nonce: 16 bytes (128 bits), so plans cannot be enumerated in advance. */
+export const MIN_NONCE_BYTES = 16;
+const DOMAIN = 'livecheck/challenge-plan/v1';
+const utf8 = new TextEncoder();
+
+export function planFromNonce(nonce: string | Uint8Array, options: PlanOptions): ChallengePlan {
+  const bytes = typeof nonce === 'string' ? utf8.encode(nonce) : nonce;
+  if (!(bytes instanceof Uint8Array) || bytes.length < MIN_NONCE_BYTES) {
+    throw new LivecheckError('invalid-argument', `challenge nonce must be at least ${MIN_NONCE_BYTES} bytes`, { bytes: bytes?.length ?? 0 });
+  }
+  const nonceDigest = toHex(new Sha256().update(bytes).digest());
+
+  if ('script' in options) {
+    const script = options.script;
+    if (!Array.isArray(script) || script.length === 0) throw new LivecheckError('invalid-argument', 'challenge script must list at least one action');
+    const steps = script.map((s, i): ChallengeStep => {
+      const step = typeof s === 'string' ? { action: s, holdMs: DEFAULT_HOLD_MS[s as ChallengeAction] } : s;
+      if (!isChallengeAction(step.action)) throw new LivecheckError('invalid-argument', `challenge script step ${i}: unknown action`, { step: i, action: String(step.action) });
+      checkHold(step.holdMs, step.action);
+      return { action: step.action, holdMs: step.holdMs };
+    });
+    return { nonceDigest, mode: 'script', steps };
+  }
+
+  if (options.actions !== 'random') throw new LivecheckError('invalid-argument', "challenge options need actions: 'random' or a script");
+  const { count } = options;
+  if (!Number.isInteger(count) || count < 1 || count > 16) throw new LivecheckError('invalid-argument', 'challenge count must be an integer 1..16', { count });
+  const allowed = options.allowed ?? CHALLENGE_ACTIONS;
+  for (const a of [...allowed, ...(options.exclude ?? [])]) {
+    if (!isChallengeAction(a)) throw new LivecheckError('invalid-argument', 'unknown challenge action', { action: String(a) });
+  }
+  // dedupe and keep the canonical order so the plan does not depend on how the caller ordered the list
+  const pool = CHALLENGE_ACTIONS.filter((a) => allowed.includes(a) && !(options.exclude ?? []).includes(a));
+  if (pool.length === 0) throw new LivecheckError('invalid-argument', 'no challenge action left after exclusions');
+  if (pool.length === 1 && count > 1) {
+    throw new LivecheckError('invalid-argument', 'one allowed action cannot make a plan of several without repeating it', { count, allowed: pool });
+  }
+  const holds = { ...DEFAULT_HOLD_MS, ...options.holdMs };
+  for (const a of pool) checkHold(holds[a], a);
+
+  const stream = new ByteStream(bytes);
+  const steps: ChallengeStep[] = [];
+  let previous: ChallengeAction | null = null;
+  for (let i = 0; i < count; i++) {
+    const choices: ChallengeAction[] = previous === null ? pool : pool.filter((a) => a !== previous);
+    const action: ChallengeAction = choices[stream.uniform(choices.length)];
+    steps.push({ action, holdMs: holds[action] });
+    previous = action;
+  }
+  return { nonceDigest, mode: 'random', steps };
+}
+
+function checkHold(holdMs: number, action: string): void {
+  if (!(Number.isFinite(holdMs) && holdMs >= 0 && holdMs <= 10_000)) {
+    throw new LivecheckError('invalid-argument', 'challenge hold must be 0..10000 ms', { action, holdMs });
+  }
+}
+
+/** Bytes of SHA-256(domain || 0x00 || nonce || counter32) for counter = 0, 1, ... */
+class ByteStream {
+  private block: Uint8Array = new Uint8Array(0);
+  private pos = 0;
+  private counter = 0;
+  constructor(private readonly nonce: Uint8Array) {}
+
+  private next(): number {
+    if (this.pos === this.block.length) {
+      const c = this.counter++;
+      this.block = new Sha256()
+        .update(DOMAIN)
+        .update(new Uint8Array([0]))
+        .update(this.nonce)
+        .update(new Uint8Array([c >>> 24, (c >>> 16) & 0xff, (c >>> 8) & 0xff, c & 0xff]))
+        .digest();
+      this.pos = 0;
+    }
+    return this.block[this.pos++];
+  }
+
+  /** Unbiased integer in [0, n) for 1 <= n <= 256. */
+  uniform(n: number): number {
+    const limit = 256 - (256 % n);
+    for (;;) {
+      const b = this.next();
+      if (b < limit) return b % n;
+    }
+  }
+}
