@@ -1,6 +1,6 @@
 // The converter on its own: a synthetic TFJS graph that uses every weight encoding and the ops the five shipped
 // models do not (asymmetric SAME padding on odd sizes, AvgPool, Concat on channels, const-folded
-// Shape/StridedSlice/Pack, MatMul, Softmax, Squeeze, a 4-D output), checked against tfjs; typed errors; float16.
+// Shape/StridedSlice/Pack, MatMul, Softmax, Squeeze, AddN, Mean, ExpandDims, 4-D outputs), checked against tfjs; typed errors; float16.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,7 +10,7 @@ import { LivecheckError } from '../../src/errors.js';
 import { convertTfGraph } from '../../tools/convert/convert.js';
 import { encodeHalf, floatToHalf, halfToFloat } from '../../tools/convert/half.js';
 import { parseTfGraph, readTfGraph } from '../../tools/convert/tfjs-graph.js';
-import { maxAbs, maxAbsDiff, ortSession, runOrt, runTfjs, seededUniform } from './harness.js';
+import { loadTfjs, maxAbs, maxAbsDiff, ortSession, runOrt, runTfjs, seededUniform } from './harness.js';
 
 const b64 = (s: string) => Buffer.from(s).toString('base64');
 const ints = (...v: number[]) => ({ list: { i: v.map(String) } });
@@ -76,6 +76,7 @@ function syntheticModel() {
     { name: 'minus1', shape: [], values: [-1], encoding: 'int32' },
     { name: 'wf', shape: [128, 5], values: rand(8, [128, 5]), encoding: 'uint8' },
     { name: 'bf', shape: [5], values: rand(9, [5]), encoding: 'float32' },
+    { name: 'hw', shape: [2], values: [1, 2], encoding: 'int32' },
   ];
   const conv = { T: { type: 'DT_FLOAT' }, data_format: str('NHWC'), dilations: ints(1, 1, 1, 1), explicit_paddings: { list: {} } };
   const node = (name: string, op: string, input: string[], attr: Record<string, unknown> = {}) => ({ name, op, input, attr });
@@ -107,11 +108,17 @@ function syntheticModel() {
       transpose_a: { b: false }, transpose_b: { b: false }, num_args: { i: '1' }, fused_ops: { list: { s: [b64('BiasAdd')] } },
     }),
     node('sm', 'Softmax', ['fc']),
-    node('sig', 'Sigmoid', ['c2']),
+    node('sum3', 'AddN', ['c2', 'p1', 'a1'], { N: { i: '3' }, T: { type: 'DT_FLOAT' } }),
+    node('sig', 'Sigmoid', ['sum3']),
+    node('gap', 'Mean', ['sub', 'hw'], { keep_dims: { b: false }, Tidx: { type: 'DT_INT32' } }),
+    node('gap3', 'ExpandDims', ['gap', 'axis'], { Tdim: { type: 'DT_INT32' } }),
+    node('chanmean', 'Mean', ['c1', 'axis'], { keep_dims: { b: true }, Tidx: { type: 'DT_INT32' } }),
     node('sq', 'Squeeze', ['m1'], { squeeze_dims: ints(0) }),
     node('Identity', 'Identity', ['sm']),
     node('Identity_1', 'Identity', ['sig']),
     node('Identity_2', 'Identity', ['sq']),
+    node('Identity_3', 'Identity', ['gap3']),
+    node('Identity_4', 'Identity', ['chanmean']),
   ];
   const { specs, shard } = packWeights(weights);
   const json = {
@@ -126,6 +133,8 @@ function syntheticModel() {
         probs: { name: 'Identity:0', dtype: 'DT_FLOAT' },
         feature: { name: 'Identity_1:0', dtype: 'DT_FLOAT' },
         pooled: { name: 'Identity_2:0', dtype: 'DT_FLOAT' },
+        gap: { name: 'Identity_3:0', dtype: 'DT_FLOAT' },
+        chanmean: { name: 'Identity_4:0', dtype: 'DT_FLOAT' },
       },
     },
   };
@@ -147,11 +156,13 @@ describe('synthetic graph vs tfjs', () => {
     });
     const input = seededUniform(42, INPUT.reduce((a, b) => a * b, 1), 0, 1);
     const ref = runTfjs(model, graph, input, INPUT);
-    expect(Object.keys(ref).sort()).toEqual(['feature', 'pooled', 'probs']);
+    expect(Object.keys(ref).sort()).toEqual(['chanmean', 'feature', 'gap', 'pooled', 'probs']);
 
     const f32 = convertTfGraph(graph, { weights: 'float32' });
     expect(f32.outputs.map((o) => [o.name, o.shape])).toEqual([
+      ['chanmean', [1, 8, 7, 1]],
       ['feature', [1, 4, 4, 16]],
+      ['gap', [1, 16, 1]],
       ['pooled', [2, 2, 16]],
       ['probs', [1, 5]],
     ]);
@@ -171,6 +182,18 @@ describe('synthetic graph vs tfjs', () => {
     expect(f32.model.nodes.map((n) => n.op)).not.toContain('Shape');
     expect(f32.tfOps.Pack).toBe(1);
     model.dispose();
+  });
+
+  test('a real graph beyond the shipped five (human emotion: global Mean pooling) matches tfjs', async () => {
+    const path = 'node_modules/@vladmandic/human/models/emotion.json';
+    const graph = readTfGraph(path);
+    const shape = [1, 64, 64, 1];
+    const input = seededUniform(3, 64 * 64, 0, 1);
+    const tfm = await loadTfjs(path);
+    const ref = runTfjs(tfm, graph, input, shape);
+    tfm.dispose();
+    const got = await runOrt(await ortSession(convertTfGraph(graph, { weights: 'float32' }).bytes), input, shape);
+    for (const k of Object.keys(ref)) expect(maxAbsDiff(ref[k], got[k]), k).toBeLessThanOrEqual(2.5e-4 + 2e-6 * maxAbs(ref[k]));
   });
 
   test('an op the converter does not know fails loudly, naming the op and the node', () => {

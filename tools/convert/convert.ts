@@ -45,10 +45,11 @@ export interface ConvertResult {
 
 /** Ops the converter implements (Const and Placeholder included). */
 export const SUPPORTED_OPS = [
-  'Add', 'AddV2', 'AvgPool', 'BiasAdd', 'Cast', 'ConcatV2', 'Const', 'Conv2D', 'DepthwiseConv2dNative', 'Elu', 'Exp',
-  'FusedDepthwiseConv2dNative', 'Identity', 'LeakyRelu', 'MatMul', 'MaxPool', 'Maximum', 'Minimum', 'Mul', 'Neg', 'Pack',
+  'Add', 'AddN', 'AddV2', 'AvgPool', 'BiasAdd', 'Cast', 'ConcatV2', 'Const', 'Conv2D', 'DepthwiseConv2dNative', 'Elu', 'Exp',
+  'ExpandDims', 'FusedDepthwiseConv2dNative', 'Identity', 'LeakyRelu', 'MatMul', 'Max', 'MaxPool', 'Maximum', 'Mean', 'Min',
+  'Minimum', 'Mul', 'Neg', 'Pack',
   'Pad', 'PadV2', 'Placeholder', 'Prelu', 'RealDiv', 'Relu', 'Relu6', 'Reshape', 'Rsqrt', 'Shape', 'Sigmoid', 'Softmax',
-  'Sqrt', 'Square', 'Squeeze', 'StridedSlice', 'Sub', 'Tanh', '_FusedConv2D', '_FusedMatMul',
+  'Sqrt', 'Square', 'Squeeze', 'StridedSlice', 'Sub', 'Sum', 'Tanh', '_FusedConv2D', '_FusedMatMul',
 ] as const;
 
 type Layout = 'nhwc' | 'nchw';
@@ -378,6 +379,15 @@ class Converter {
         return this.reshape(node);
       case 'Squeeze':
         return this.squeeze(node);
+      case 'ExpandDims':
+        return this.expandDims(node);
+      case 'AddN':
+        return this.addN(node);
+      case 'Mean':
+      case 'Sum':
+      case 'Max':
+      case 'Min':
+        return this.reduce(node);
       case 'ConcatV2':
         return this.concat(node);
       case 'Softmax':
@@ -609,6 +619,52 @@ class Converter {
     }
     const out = this.emit('Squeeze', node.name, [this.view(node.inputs[0], xv, 'nhwc'), this.int64Init(`${node.name}/axes`, axes, [axes.length])]);
     this.setValue(node.name, out, shape, 'nhwc', xv.dtype);
+  }
+
+  /** Sum of same-shaped tensors (TF's grappler rewrites residual adds into AddN). */
+  private addN(node: TfNode): void {
+    const vals = node.inputs.map((x) => this.value(x));
+    if (vals.some((v) => v.constant) || vals.some((v) => v.shape.join() !== vals[0].shape.join())) {
+      throw unsupported(node, 'only AddN of computed tensors of one shape');
+    }
+    const layout = vals.every((v) => this.layoutOf(v) === 'nchw') ? 'nchw' : 'nhwc';
+    const out = this.emit('Sum', node.name, node.inputs.map((x, i) => this.view(x, vals[i], layout)));
+    this.setValue(node.name, out, vals[0].shape.slice(), layout, vals[0].dtype);
+  }
+
+  private expandDims(node: TfNode): void {
+    const xv = this.value(node.inputs[0]);
+    let axis = this.constInput(node, 1, 'axis').data[0];
+    if (axis < 0) axis += xv.shape.length + 1;
+    const shape = [...xv.shape.slice(0, axis), 1, ...xv.shape.slice(axis)];
+    if (xv.constant) {
+      this.values.set(node.name, { ...xv, shape, constant: { ...xv.constant, shape }, views: new Map() });
+      return;
+    }
+    const out = this.emit('Unsqueeze', node.name, [this.view(node.inputs[0], xv, 'nhwc'), this.int64Init(`${node.name}/axes`, [axis], [1])]);
+    this.setValue(node.name, out, shape, 'nhwc', xv.dtype);
+  }
+
+  /** Mean/Sum/Max/Min over constant axes. Stays in NCHW when the surviving axes keep TF's order (e.g. global pooling). */
+  private reduce(node: TfNode): void {
+    const xv = this.value(node.inputs[0]);
+    if (xv.constant) throw unsupported(node, 'constant input (not folded)');
+    const rank = xv.shape.length;
+    const axes = [...new Set(Array.from(this.constInput(node, 1, 'axes').data, (a) => (a < 0 ? a + rank : a)))].sort();
+    const keep = attrBool(node, 'keep_dims') ?? false;
+    let layout = this.layoutOf(xv);
+    // Dropping axes from NCHW leaves TF's order only if C goes too or both H and W go.
+    if (layout === 'nchw' && !keep && !(axes.includes(3) || (axes.includes(1) && axes.includes(2)))) layout = 'nhwc';
+    const physical = layout === 'nchw' ? axes.map((a) => NCHW_AXIS[a]) : axes;
+    const x = this.view(node.inputs[0], xv, layout);
+    const onnxOp = { Mean: 'ReduceMean', Sum: 'ReduceSum', Max: 'ReduceMax', Min: 'ReduceMin' }[node.op]!;
+    // Opset 13 moved ReduceSum's axes to an input; the others still take an attribute.
+    const out =
+      onnxOp === 'ReduceSum'
+        ? this.emit(onnxOp, node.name, [x, this.int64Init(`${node.name}/axes`, physical, [physical.length])], { keepdims: int(keep ? 1 : 0) })
+        : this.emit(onnxOp, node.name, [x], { axes: ints(physical), keepdims: int(keep ? 1 : 0) });
+    const shape = keep ? xv.shape.map((d, i) => (axes.includes(i) ? 1 : d)) : xv.shape.filter((_, i) => !axes.includes(i));
+    this.setValue(node.name, out, shape, keep ? layout : 'nhwc', xv.dtype);
   }
 
   private concat(node: TfNode): void {
