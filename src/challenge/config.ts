@@ -25,9 +25,9 @@ export interface ChallengeConfig {
   faceLostMs: number;
   /** Head angular speed above which a movement is a jerk (deg/s). Deliberate turns stay well below. */
   maxAngularSpeedDegPerS: number;
-  /** No progress for this long between onset and target is a pause mid-action. */
+  /** No progress (5% of the target) for this long between onset and target, then moving on, is a pause mid-action. */
   maxPauseMs: number;
-  /** Progress below this (in the action's units) does not count as progress for the pause check. */
+  /** Head turn, degrees of yaw from the neutral pose (15-20 deg is enough; beyond `maxDeg` the face nears loss). */
   turn: { onsetDeg: number; targetDeg: number; holdToleranceDeg: number; maxDeg: number };
   nod: { onsetDeg: number; targetDeg: number; returnDeg: number; maxDeg: number };
   /** Blink measured as closure = 1 - openness / neutral openness. */

@@ -64,6 +64,8 @@ export interface GuidanceConfig {
   maxLipCrossing: number;
   /** Pose-fit residual (canonical mm) above which the mesh does not look like a whole face. */
   maxFitResidual: Band;
+  /** Pixel cues of an eye are read only while its openness (EAR) is above this: a closed lid is not an occlusion. */
+  eyeCuesMinOpenness: number;
   /** Eye-region luma std / cheek luma std below `enter`: the eye has lost its contrast (covered). */
   minEyeContrastRatio: Band;
   /** Mouth region skin-tone distance above `enter`: something not skin-coloured covers the mouth (mask). */
@@ -124,6 +126,7 @@ export const DEFAULT_GUIDANCE_CONFIG: GuidanceConfig = {
   mouthWidthRatio: { min: 0.35, max: 0.95 },
   maxLipCrossing: 0.03,
   maxFitResidual: { enter: 8, exit: 6 },
+  eyeCuesMinOpenness: 0.15,
   minEyeContrastRatio: { enter: 1.1, exit: 1.25 },
   maxMouthSkinToneDistance: { enter: 0.35, exit: 0.25 },
   sunglassesLumaRatio: { enter: 0.45, exit: 0.55 },

@@ -214,7 +214,8 @@ export class GuidanceTracker {
     }
     const sunglasses = this.hit[INDEX.sunglasses] === 1;
     if (!sunglasses && cheek?.lumaStd !== undefined && cheek.lumaStd > 0) {
-      for (const eye of [re, le]) if (eye?.lumaStd !== undefined) this.below('eyes-occluded', eye.lumaStd / cheek.lumaStd, cfg.minEyeContrastRatio);
+      if (re?.lumaStd !== undefined && g.rightEye.openness > cfg.eyeCuesMinOpenness) this.below('eyes-occluded', re.lumaStd / cheek.lumaStd, cfg.minEyeContrastRatio);
+      if (le?.lumaStd !== undefined && g.leftEye.openness > cfg.eyeCuesMinOpenness) this.below('eyes-occluded', le.lumaStd / cheek.lumaStd, cfg.minEyeContrastRatio);
     }
     const specular = Math.max(re?.specularFraction ?? NaN, le?.specularFraction ?? NaN);
     this.above('glasses-glare', specular, cfg.maxEyeSpecular);

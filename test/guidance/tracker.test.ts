@@ -106,6 +106,18 @@ describe('guidance codes', () => {
   }
 });
 
+describe('eye cues and closed lids', () => {
+  it('a closed eye (low contrast lid) is not read as an occluded eye', () => {
+    const tr = new GuidanceTracker();
+    const lid = { lumaMean: 130, lumaStd: 16 };
+    const { t } = run(tr, 0, 20, { regions: goodRegions });
+    const closed = run(tr, t, 15, { pose: { rightEyeOpen: 0, leftEyeOpen: 0 }, regions: { ...goodRegions, rightEye: lid, leftEye: lid } });
+    expect(active(closed.state)).not.toContain('eyes-occluded');
+    const open = run(tr, closed.t, 15, { regions: { ...goodRegions, rightEye: lid, leftEye: lid } });
+    expect(active(open.state)).toContain('eyes-occluded');
+  });
+});
+
 describe('hysteresis', () => {
   it('does not flicker when a measure hovers between the exit and enter limits', () => {
     const tr = new GuidanceTracker();

@@ -1,0 +1,249 @@
+import { describe, expect, it } from 'vitest';
+import { ChallengeSession, type ActionFailureReason, type ChallengeEvent, type RejectionReason } from '../../src/challenge/session.js';
+import { EXCHANGE_SCRIPT, planFromNonce, type ChallengePlan } from '../../src/challenge/plan.js';
+import type { ChallengeAction } from '../../src/challenge/actions.js';
+import { GuidanceTracker } from '../../src/guidance/tracker.js';
+import { NEUTRAL, SyntheticFace, frameOf } from '../helpers/synthetic-face.js';
+import { GOOD_REGIONS, blink, mouth, simulate, turn, type Motion, type SimOptions } from './harness.js';
+
+const NONCE = 'nonce-for-the-session-tests-0001';
+const plan = (...actions: ChallengeAction[]): ChallengePlan => planFromNonce(NONCE, { script: actions });
+
+function expectFailure(p: ChallengePlan, reason: ActionFailureReason, o: SimOptions, step = 0): ReturnType<typeof simulate> {
+  const r = simulate(p, o);
+  expect(r.failed?.reason, `events: ${r.events.filter((e) => e.type !== 'progress').map((e) => JSON.stringify(e)).join('\n')}`).toBe(reason);
+  expect(r.failed?.step).toBe(step);
+  expect(r.ended?.outcome).toBe('failed');
+  expect(r.ended?.reason).toBe(reason);
+  expect(r.events.at(-1)).toBe(r.ended);
+  return r;
+}
+
+function expectRejection(p: ChallengePlan, reason: RejectionReason, o: SimOptions): void {
+  const r = simulate(p, o);
+  expect(r.ended?.outcome, `events: ${r.events.filter((e) => e.type !== 'progress').map((e) => JSON.stringify(e)).join('\n')}`).toBe('rejected');
+  expect(r.ended?.reason).toBe(reason);
+  expect(r.failed).toBeUndefined();
+}
+
+const types = (events: ChallengeEvent[]) => events.filter((e) => e.type !== 'progress').map((e) => e.type);
+
+describe('a cooperative person', () => {
+  it('completes the exchange script plus nod and smile, one prompt at a time', () => {
+    const r = simulate(planFromNonce(NONCE, { script: [...EXCHANGE_SCRIPT, 'nod', 'smile'] }));
+    expect(r.ended?.outcome).toBe('completed');
+    expect(types(r.events)).toEqual([...Array(6).fill(['prompt', 'action-done']).flat(), 'attempt-ended']);
+    const results = r.ended!.results;
+    expect(results.map((x) => x.action)).toEqual(['blink', 'turn-left', 'turn-right', 'mouth-open', 'nod', 'smile']);
+    for (const x of results) {
+      // the simulated person starts moving 400 ms after the prompt; onset is when the signal crosses its onset level
+      expect(x.latencyMs).toBeGreaterThan(400);
+      expect(x.latencyMs).toBeLessThan(700);
+      expect(x.peakSpeed).toBeGreaterThan(0);
+    }
+    const [b, left, right, m, n, s] = results;
+    expect(b.amplitude).toBeGreaterThan(0.8);
+    expect(b.blink!.closedMs).toBeGreaterThan(100);
+    expect(left.amplitude).toBeGreaterThan(19);
+    expect(left.amplitude).toBeLessThan(25);
+    expect(left.heldMs).toBeGreaterThanOrEqual(1800);
+    expect(right.heldMs).toBeGreaterThanOrEqual(1800);
+    expect(m.amplitude).toBeGreaterThan(0.2);
+    expect(n.amplitude).toBeGreaterThan(12);
+    expect(s.amplitude).toBeGreaterThan(0.12);
+  });
+
+  it('waits the pause after each confirmation before the next prompt, and progress rises to 1 per step', () => {
+    const r = simulate(plan('turn-left', 'mouth-open', 'blink'));
+    let lastDone = NaN;
+    let lastProgress = -1;
+    for (const e of r.events) {
+      if (e.type === 'action-done') {
+        lastDone = e.timestampMs;
+        lastProgress = -1;
+      }
+      if (e.type === 'prompt' && e.step > 0) expect(e.timestampMs - lastDone).toBeGreaterThanOrEqual(500);
+      if (e.type === 'progress') {
+        expect(e.stepProgress).toBeGreaterThan(lastProgress);
+        expect(e.stepProgress).toBeLessThanOrEqual(1);
+        expect(e.progress).toBeCloseTo((e.step + e.stepProgress) / 3, 9);
+        lastProgress = e.stepProgress;
+      }
+    }
+    expect(r.ended?.outcome).toBe('completed');
+  });
+
+  it('turn-left on unmirrored frames moves the nose toward the side of the person\'s left eye', () => {
+    const face = new SyntheticFace();
+    const front = face.landmarks(NEUTRAL);
+    const turned = face.landmarks({ ...NEUTRAL, yawDeg: 20 }); // the harness's turn-left on unmirrored frames
+    const leftEyeSide = Math.sign(front[263][0] - front[1][0]); // 263 = the person's left eye outer corner
+    expect(Math.sign(turned[1][0] - front[1][0])).toBe(leftEyeSide);
+  });
+
+  it('mirrored frames: the same request succeeds with mirrored: true and is the wrong direction without it', () => {
+    const mirroredLeft = turn(-1); // nose toward the image's left = the person's left on a mirrored frame
+    expect(simulate(plan('turn-left'), { config: { mirrored: true }, motions: { 0: mirroredLeft } }).ended?.outcome).toBe('completed');
+    expectFailure(plan('turn-left'), 'wrong-direction', { config: { mirrored: false }, motions: { 0: mirroredLeft } });
+  });
+
+  it('measures against the person\'s own neutral pose (a slightly turned neutral head is not a turn)', () => {
+    const r = simulate(plan('turn-right', 'turn-left'), { neutral: { yawDeg: 4, pitchDeg: -3 } });
+    expect(r.ended?.outcome).toBe('completed');
+  });
+
+  it('ignores a spontaneous blink that starts before a human could react, and takes the real one', () => {
+    const twoBlinks: Motion = (u) => (u < 500 ? blink({ latency: 0 })(u) : blink({ latency: 900 })(u));
+    const r = simulate(plan('blink'), { motions: { 0: twoBlinks } });
+    expect(r.ended?.outcome).toBe('completed');
+    expect(r.ended!.results[0].latencyMs).toBeGreaterThan(900);
+  });
+
+  it('does not charge frames marked unusable to the response timeout', () => {
+    const r = simulate(plan('turn-left'), {
+      scene: (t) => (t > 1600 && t < 7600 ? { quality: { entropy: 1 } } : {}),
+      motions: { 0: turn(1, { latency: 6500 }) },
+    });
+    expect(r.ended?.outcome).toBe('completed');
+    // and the latency excludes the skipped time
+    expect(r.ended!.results[0].latencyMs).toBeLessThan(1500);
+  });
+});
+
+describe('action failures (every reason)', () => {
+  it('too-fast: movement starts before a human could react', () => {
+    const r = expectFailure(plan('turn-left'), 'too-fast', { motions: { 0: turn(1, { latency: 30, rampMs: 300 }) } });
+    expect(r.failed!.detail.latencyMs).toBeLessThan(180);
+  });
+
+  it('no-response: nothing happens before the timeout', () => {
+    const r = expectFailure(plan('turn-left'), 'no-response', { motions: { 0: () => ({}) } });
+    expect(r.failed!.timestampMs - r.events[0].timestampMs).toBeGreaterThanOrEqual(5000);
+  });
+
+  it('incomplete: a slow movement that never reaches the amplitude', () => {
+    const creep: Motion = (u) => ({ pose: { yawDeg: Math.min(13, (u / 1000) * 2.5) } });
+    expectFailure(plan('turn-left'), 'incomplete', { motions: { 0: creep } });
+  });
+
+  it('incomplete: a turn that stops short and stays there', () => {
+    const r = expectFailure(plan('turn-left'), 'incomplete', { motions: { 0: turn(1, { amp: 10, holdMs: 8000 }) } });
+    expect(r.failed!.detail.amplitude).toBeLessThan(12);
+  });
+
+  it('over-rotation: turning so far that the face nears loss', () => {
+    expectFailure(plan('turn-right'), 'over-rotation', { motions: { 0: turn(-1, { amp: 55, rampMs: 700 }) } });
+  });
+
+  it('face-lost: the face leaves detection during the action', () => {
+    const lost: Motion = (u) => (u > 1000 && u < 2500 ? { noFace: true } : turn(1)(u));
+    expectFailure(plan('turn-left'), 'face-lost', { motions: { 0: lost } });
+  });
+
+  it('wrong-direction: turning right when asked to turn left', () => {
+    expectFailure(plan('turn-left'), 'wrong-direction', { motions: { 0: turn(-1) } });
+  });
+
+  it('hold-broken: coming back before the hold time', () => {
+    const r = expectFailure(plan('turn-left'), 'hold-broken', { motions: { 0: turn(1, { holdMs: 800 }) } });
+    expect(r.failed!.detail.heldMs).toBeLessThan(1800);
+  });
+
+  it('blink-too-fast: a twitch is not a slow blink', () => {
+    expectFailure(plan('blink'), 'blink-too-fast', { fps: 60, motions: { 0: blink({ closeMs: 30, closedMs: 20, openMs: 40 }) } });
+  });
+
+  it('blink-flutter: several closures in a row', () => {
+    expectFailure(plan('blink'), 'blink-flutter', { motions: { 0: blink({ times: 3, gapMs: 120 }) } });
+  });
+
+  it('blink-flutter: a half closure, then another start', () => {
+    const half: Motion = (u) => {
+      if (u < 400) return {};
+      if (u < 700) return { pose: { rightEyeOpen: 0.65, leftEyeOpen: 0.65 } };
+      return blink({ latency: 900 })(u);
+    };
+    expectFailure(plan('blink'), 'blink-flutter', { motions: { 0: half } });
+  });
+
+  it('jerky-motion: the head jumps', () => {
+    expectFailure(plan('turn-left'), 'jerky-motion', { motions: { 0: turn(1, { rampMs: 1 }) } });
+  });
+
+  it('paused-mid-action: stalls half way, then goes on', () => {
+    const stall: Motion = (u) => ({ pose: { yawDeg: u < 400 ? 0 : u < 700 ? (9 * (u - 400)) / 300 : u < 1800 ? 9 : Math.min(22, 9 + ((u - 1800) / 400) * 13) } });
+    expectFailure(plan('turn-left'), 'paused-mid-action', { motions: { 0: stall } });
+  });
+
+  it('repeated-movement: starts, goes back, starts again before confirmation', () => {
+    const twice: Motion = (u) => (u < 1400 ? turn(1, { amp: 9, holdMs: 0, rampMs: 400 })(u) : turn(1, { latency: 1600 })(u));
+    expectFailure(plan('mouth-open', 'turn-left'), 'repeated-movement', { motions: { 1: twice } }, 1);
+  });
+
+  it('repeated-movement: the mouth opens, closes and opens again', () => {
+    const twice: Motion = (u) => (u < 1000 ? { pose: { mouthOpenMm: u > 400 && u < 700 ? 9 : 0 } } : mouth({ latency: 1200 })(u));
+    expectFailure(plan('mouth-open'), 'repeated-movement', { motions: { 0: twice } });
+  });
+
+  it('not-neutral: the person stays turned after the action', () => {
+    expectFailure(plan('turn-left', 'blink'), 'not-neutral', { motions: { 0: turn(1, { holdMs: 20_000 }) } }, 1);
+  });
+
+  it('not-ready: the neutral face cannot be measured (blocking guidance) before the calibration timeout', () => {
+    expectFailure(plan('blink'), 'not-ready', { scene: () => ({ quality: { faceLuma: 20 } }) });
+  });
+});
+
+describe('rejection triggers end the attempt with their code', () => {
+  const later = (look: ReturnType<Motion>) => (t: number) => (t > 3500 ? look : {});
+  it('background-motion', () => {
+    expectRejection(plan('turn-left'), 'background-motion', { scene: later({ quality: { motion: { globalDx: 0, globalDy: 0, residualMedian: 2, residualP90: 5, trackedFraction: 0.8 } } }) });
+  });
+  it('camera shake alone is only a warning', () => {
+    const r = simulate(plan('turn-left'), { scene: later({ quality: { motion: { globalDx: 5, globalDy: 2, residualMedian: 0.5, residualP90: 1.2, trackedFraction: 0.8 } } }) });
+    expect(r.ended?.outcome).toBe('completed');
+  });
+  it('lighting-changed', () => {
+    expectRejection(plan('turn-left'), 'lighting-changed', { motions: { 0: turn(1, { latency: 3000 }) }, scene: later({ quality: { frameLuma: 60, faceLuma: 70 } }) });
+  });
+  it('eyes-occluded', () => {
+    expectRejection(plan('turn-left'), 'eyes-occluded', { scene: later({ regions: { ...GOOD_REGIONS, leftEye: { lumaMean: 130, lumaStd: 15 } } }) });
+  });
+  it('eye-hair-strand', () => {
+    expectRejection(plan('turn-left'), 'eye-hair-strand', { scene: later({ regions: { ...GOOD_REGIONS, rightEye: { lumaMean: 90, lumaStd: 45, strandEdgeDensity: 0.3 } } }) });
+  });
+  it('focus-unstable', () => {
+    const hunting = (t: number) => (t > 2500 ? { quality: { focusNormalized: 0.25 * (0.55 + 0.45 * Math.sin((2 * Math.PI * t) / 800)) } } : {});
+    expectRejection(plan('turn-left'), 'focus-unstable', { motions: { 0: turn(1, { latency: 2500 }) }, scene: hunting });
+  });
+  it('multiple-faces', () => {
+    expectRejection(plan('turn-left'), 'multiple-faces', { scene: later({ extraFace: true }) });
+  });
+  it('identity-changed: another person steps in', () => {
+    expectRejection(plan('turn-left', 'blink'), 'identity-changed', { scene: later({ other: true }) });
+  });
+  it('the same person turning and blinking is not an identity change', () => {
+    expect(simulate(plan('turn-left', 'blink', 'turn-right', 'nod', 'smile', 'mouth-open'), { noisePx: 0.6 }).ended?.outcome).toBe('completed');
+  });
+});
+
+describe('input checks', () => {
+  it('rejects non-increasing timestamps and a plan without steps', () => {
+    const s = new ChallengeSession(plan('blink'));
+    const g = new GuidanceTracker();
+    const f = frameOf(100, []);
+    s.push(f, null, g.update(f, null));
+    expect(() => s.push(frameOf(100, []), null, g.update(frameOf(133, []), null))).toThrow(expect.objectContaining({ code: 'invalid-argument' }));
+    expect(() => new ChallengeSession({ nonceDigest: '', mode: 'script', steps: [] })).toThrow(expect.objectContaining({ code: 'invalid-argument' }));
+    expect(() => new ChallengeSession(plan('blink'), { turn: { targetDeg: 2 } })).toThrow(expect.objectContaining({ code: 'invalid-argument' }));
+    expect(() => new ChallengeSession(plan('blink'), { bogus: 1 } as never)).toThrow(expect.objectContaining({ code: 'invalid-argument' }));
+  });
+
+  it('returns no events after the attempt ended', () => {
+    const r = simulate(plan('blink'));
+    expect(r.session.ended).toBe(true);
+    const f = frameOf(1e9, []);
+    expect(r.session.push(f, null, new GuidanceTracker().update(f, null))).toHaveLength(0);
+  });
+});
+
