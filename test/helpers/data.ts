@@ -65,3 +65,8 @@ export function dataPath(relative: string): string {
   requireData(p);
   return p;
 }
+
+// Synthetic variants (tools/make-variants.mjs): `await ensureVariants(['dark', 'print'])` builds what is missing
+// (ffmpeg, cached in .cache/data/variants/) and returns manifest entries with absolute paths.
+export { ensureVariants, variantNames } from '../../tools/make-variants.mjs';
+export type { VariantEntry } from '../../tools/make-variants.mjs';
