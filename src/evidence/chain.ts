@@ -1,0 +1,45 @@
+// The SHA-256 chain shared by the recorder (browser or Node) and the verifier (server). See bundle.ts for the rule.
+import { canonicalJson } from './canonical.js';
+import { sha256, toHex } from './encoding.js';
+import { EVIDENCE_FORMAT, EVIDENCE_VERSION } from './bundle.js';
+import type { EvidenceGenesis } from './bundle.js';
+
+const encoder = new TextEncoder();
+
+export async function genesisHash(genesis: EvidenceGenesis): Promise<Uint8Array> {
+  return sha256(encoder.encode(`${EVIDENCE_FORMAT}/${EVIDENCE_VERSION}\n${canonicalJson(genesis)}`));
+}
+
+/** The part of a record that is hashed: everything but its own `hash` and a keyframe's base64 `data`. */
+export function hashedText(record: object): string {
+  const { hash: _hash, data: _data, ...rest } = record as { hash?: unknown; data?: unknown };
+  return canonicalJson(rest);
+}
+
+/**
+ * Extends a chain one record at a time. Reuses one input buffer (previous hash + record text), so the per-record
+ * cost is the record's text and WebCrypto's digest result.
+ */
+export class ChainHasher {
+  private buffer = new Uint8Array(32 + 16384);
+  private readonly prev = new Uint8Array(32);
+
+  constructor(start: Uint8Array) {
+    this.prev.set(start);
+  }
+
+  get headHex(): string {
+    return toHex(this.prev);
+  }
+
+  /** Hashes `text` (a record's hashed canonical text) onto the chain; returns the new head as hex. */
+  async push(text: string): Promise<string> {
+    // UTF-8 needs at most 3 bytes per UTF-16 unit.
+    if (this.buffer.length < 32 + text.length * 3) this.buffer = new Uint8Array(32 + text.length * 3 + 4096);
+    this.buffer.set(this.prev, 0);
+    const { written } = encoder.encodeInto(text, this.buffer.subarray(32));
+    const digest = await sha256(this.buffer.subarray(0, 32 + written));
+    this.prev.set(digest);
+    return toHex(digest);
+  }
+}

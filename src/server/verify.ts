@@ -1,0 +1,334 @@
+// Server-side re-verification of an evidence bundle. Never trust the browser's verdict: this re-derives everything
+// it can from the bundle and the server's own records (nonce, document, clock), and re-runs the face analysis on the
+// keyframes through an injected `reanalyze`. Every check is reported by a stable name; nothing normal is thrown.
+import type { Box, Point3 } from '../types.js';
+import { canonicalJson } from '../evidence/canonical.js';
+import { fromBase64, sha256, toHex } from '../evidence/encoding.js';
+import { ChainHasher, genesisHash, hashedText } from '../evidence/chain.js';
+import { evidenceShapeProblems, parseEvidence } from '../evidence/bundle.js';
+import type { ChallengeStep, DocumentBinding, EndRecord, EvidenceBundle, FrameRecord, KeyframeRecord } from '../evidence/bundle.js';
+import { LIBRARY_NAME, LIBRARY_VERSION } from '../evidence/version.js';
+
+export const EVIDENCE_CHECKS = ['format', 'version', 'chain', 'nonce', 'plan', 'document', 'timestamps', 'keyframes', 'reanalysis', 'face-consistency'] as const;
+export type EvidenceCheckName = (typeof EVIDENCE_CHECKS)[number];
+
+export interface EvidenceCheck {
+  name: EvidenceCheckName;
+  ok: boolean;
+  /** One human-readable sentence: what was found. */
+  detail: string;
+  /** True when the check could not run (an earlier check failed, or a dependency was not injected). Never ok. */
+  skipped?: boolean;
+  /** Machine-readable specifics (indices, measured values, which side of a time window failed). */
+  data?: Record<string, unknown>;
+}
+
+export interface EvidenceReport {
+  ok: boolean;
+  /** The bundle's head hash as recomputed (null when the chain could not be walked). */
+  head: string | null;
+  checks: EvidenceCheck[];
+}
+
+/** A keyframe handed to `reanalyze`: the JPEG bytes and where the crop came from. */
+export interface DecodedKeyframe {
+  /** Position among the bundle's keyframes (0-based). */
+  index: number;
+  moment: string;
+  /** Crop region in frame pixels; the JPEG is this region at width x height. */
+  box: Box;
+  width: number;
+  height: number;
+  jpeg: Uint8Array;
+}
+
+/** What the server's own engine found in a keyframe. */
+export interface KeyframeReanalysis {
+  /** Landmarks in the keyframe image's pixels (same index order as the recorded ones). */
+  landmarks?: Point3[] | null;
+  /** An identity embedding (e.g. a 128-d face descriptor) for the face-consistency check. */
+  signature?: ArrayLike<number> | null;
+}
+
+export interface VerifyTolerances {
+  /** Capture must end within this long after the document upload. Default 15 min. */
+  captureWindowMs: number;
+  /** Allowance for the client's clock against the server's, on every wall-clock comparison. Default 2 min. */
+  clockSkewMs: number;
+  /** When set, the capture must have ended at most this long before `now`. Default: not checked. */
+  maxAgeMs: number | null;
+  /** Recorded vs re-analysed landmarks: mean point distance / recorded face box size. Default 0.05. */
+  landmarkNme: number;
+  /** Largest signature distance between two keyframes of one person. Default 0.6 (Euclidean, dlib/face-api scale). */
+  signatureDistance: number;
+}
+
+export interface VerifyEvidenceOptions {
+  /** The nonce the server issued for this capture (from the server's own session, not from the bundle). */
+  nonce: string;
+  /** The server's record of the ID document: metadata hash and upload time. */
+  document: DocumentBinding;
+  /** Server wall clock, epoch ms. Default `Date.now()`. */
+  now?: number;
+  /** Recompute the challenge plan from the nonce (src/challenge). Without it the `plan` check is skipped (not ok). */
+  planFromNonce?: (nonce: string) => ChallengeStep[] | Promise<ChallengeStep[]>;
+  /** Re-run the face pipeline on a keyframe. Without it `reanalysis` and `face-consistency` are skipped (not ok). */
+  reanalyze?: (keyframe: DecodedKeyframe) => Promise<KeyframeReanalysis | null>;
+  /** Distance between two signatures. Default Euclidean. */
+  signatureDistance?: (a: ArrayLike<number>, b: ArrayLike<number>) => number;
+  /** Which client library versions this server accepts. Default: same major (same minor while 0.x) as this one. */
+  acceptLibraryVersion?: (version: string) => boolean;
+  /** When given, the bundle's configHash must equal it. */
+  configHash?: string;
+  tolerances?: Partial<VerifyTolerances>;
+}
+
+export const defaultVerifyTolerances: Readonly<VerifyTolerances> = Object.freeze({
+  captureWindowMs: 15 * 60_000,
+  clockSkewMs: 2 * 60_000,
+  maxAgeMs: null,
+  landmarkNme: 0.05,
+  signatureDistance: 0.6,
+});
+
+/**
+ * Verify an evidence bundle (its canonical text, or the parsed object). Throws `evidence-invalid` only when the input
+ * is unusable (not JSON, not a livecheck bundle, an unknown format version); every other problem is a failed check.
+ */
+export async function verifyEvidence(input: string | EvidenceBundle | unknown, options: VerifyEvidenceOptions): Promise<EvidenceReport> {
+  const { bundle: parsed, text } = parseEvidence(input);
+  const tol: VerifyTolerances = { ...defaultVerifyTolerances, ...options.tolerances };
+  const now = options.now ?? Date.now();
+  const checks = new Map<EvidenceCheckName, EvidenceCheck>();
+  const pass = (name: EvidenceCheckName, detail: string, data?: Record<string, unknown>) => checks.set(name, { name, ok: true, detail, ...(data && { data }) });
+  const fail = (name: EvidenceCheckName, detail: string, data?: Record<string, unknown>) => checks.set(name, { name, ok: false, detail, ...(data && { data }) });
+  const skip = (name: EvidenceCheckName, detail: string) => checks.set(name, { name, ok: false, skipped: true, detail });
+  const report = (head: string | null): EvidenceReport => {
+    const list = EVIDENCE_CHECKS.map((name) => checks.get(name) ?? { name, ok: false, skipped: true, detail: 'not checked' });
+    return { ok: list.every((c) => c.ok), head, checks: list };
+  };
+
+  // format: the version-1 shape, and (for text) the exact canonical serialisation, so no byte is unaccounted for.
+  const problems = evidenceShapeProblems(parsed);
+  if (problems.length === 0 && text !== null && canonicalJson(parsed) !== text) problems.push('text is not the canonical serialisation of its content');
+  if (problems.length > 0) {
+    fail('format', problems.slice(0, 3).join('; '), { problems: problems.slice(0, 20) });
+    for (const name of EVIDENCE_CHECKS) if (name !== 'format') skip(name, 'not checked: the bundle is malformed');
+    return report(null);
+  }
+  pass('format', 'well-formed version-1 bundle');
+  const bundle = parsed as EvidenceBundle;
+  const { genesis, records } = bundle;
+
+  // version: which library and configuration produced it.
+  const accept = options.acceptLibraryVersion ?? sameCompatibleVersion;
+  if (genesis.library.name !== LIBRARY_NAME || !accept(genesis.library.version)) {
+    fail('version', `made by ${genesis.library.name} ${genesis.library.version}, not accepted by this server (${LIBRARY_NAME} ${LIBRARY_VERSION})`, { library: genesis.library });
+  } else if (options.configHash !== undefined && options.configHash !== genesis.configHash) {
+    fail('version', 'captured with a different engine configuration', { configHash: genesis.configHash, expected: options.configHash });
+  } else pass('version', `${genesis.library.name} ${genesis.library.version}`);
+
+  // chain: recompute every hash from the genesis; sequence numbers, references and the end record.
+  const chain = await walkChain(bundle);
+  if (chain.error) fail('chain', chain.error, chain.data);
+  else pass('chain', `${records.length} records chained from the genesis to the head`);
+
+  if (genesis.nonce === options.nonce) pass('nonce', 'bound to the issued nonce');
+  else fail('nonce', 'the bundle is bound to a different nonce (replayed or from another session)');
+
+  if (!options.planFromNonce) skip('plan', 'not checked: no planFromNonce given');
+  else {
+    const expected = await options.planFromNonce(options.nonce);
+    if (canonicalJson(expected) === canonicalJson(genesis.plan)) pass('plan', `${expected.length} challenge steps match the nonce`);
+    else fail('plan', 'the challenge plan is not the one derived from the nonce', { expected: expected.map((s) => s.action), found: genesis.plan.map((s) => s.action) });
+  }
+
+  const doc = genesis.document;
+  if (doc.metadataHash !== options.document.metadataHash) fail('document', 'bound to a different ID document (metadata hash differs)');
+  else if (doc.uploadedAt !== options.document.uploadedAt) fail('document', 'the document upload time differs from the server record', { bundle: doc.uploadedAt, server: options.document.uploadedAt });
+  else pass('document', 'bound to the ID document');
+
+  checkTimestamps(bundle, options.document.uploadedAt, now, tol, pass, fail);
+
+  const keyframes = records.filter((r): r is KeyframeRecord => r.type === 'keyframe');
+  const frames = new Map<number, FrameRecord>();
+  for (const r of records) if (r.type === 'frame') frames.set(r.seq, r);
+  const decoded = await checkKeyframes(keyframes, frames, genesis.plan, pass, fail);
+
+  if (!options.reanalyze) {
+    skip('reanalysis', 'not checked: no reanalyze given');
+    skip('face-consistency', 'not checked: no reanalyze given');
+  } else if (decoded.length === 0) {
+    fail('reanalysis', 'no usable keyframe to re-analyse');
+    skip('face-consistency', 'not checked: no usable keyframe');
+  } else {
+    await reanalyse(decoded, keyframes, frames, options, tol, pass, fail);
+  }
+  return report(chain.error ? null : chain.head);
+}
+
+type Mark = (name: EvidenceCheckName, detail: string, data?: Record<string, unknown>) => void;
+
+async function walkChain(bundle: EvidenceBundle): Promise<{ error?: string; data?: Record<string, unknown>; head: string | null }> {
+  const { records } = bundle;
+  const hasher = new ChainHasher(await genesisHash(bundle.genesis));
+  let frames = 0;
+  let keyframes = 0;
+  for (let i = 0; i < records.length; i++) {
+    const r = records[i];
+    if (r.seq !== i) return { error: `record ${i} carries sequence number ${r.seq}`, data: { index: i }, head: null };
+    const h = await hasher.push(hashedText(r));
+    if (h !== r.hash) return { error: `record ${i} (${r.type}) does not match its hash: the chain breaks there`, data: { index: i }, head: null };
+    if (r.type === 'frame') frames++;
+    else if (r.type === 'keyframe') {
+      keyframes++;
+      const ref = records[r.frameSeq];
+      if (!(r.frameSeq < i && ref && ref.type === 'frame')) return { error: `keyframe ${i} refers to record ${r.frameSeq}, which is not an earlier frame`, data: { index: i }, head: null };
+    } else if (i !== records.length - 1) return { error: `end record at ${i} is not the last record`, data: { index: i }, head: null };
+  }
+  const end = records[records.length - 1];
+  if (!end || end.type !== 'end') return { error: 'no end record: the bundle is truncated', data: { records: records.length }, head: null };
+  if (end.frames !== frames || end.keyframes !== keyframes) return { error: `end record counts ${end.frames} frames and ${end.keyframes} keyframes, the bundle has ${frames} and ${keyframes}`, head: null };
+  if (frames === 0) return { error: 'the bundle has no frames', head: null };
+  if (bundle.head !== end.hash) return { error: 'head does not match the last record', head: null };
+  return { head: hasher.headHex };
+}
+
+function checkTimestamps(bundle: EvidenceBundle, uploadedAt: number, now: number, tol: VerifyTolerances, pass: Mark, fail: Mark): void {
+  const start = bundle.genesis.startedAt;
+  const end = bundle.records[bundle.records.length - 1];
+  const finish = end?.type === 'end' ? (end as EndRecord).finishedAt : NaN;
+  const skew = tol.clockSkewMs;
+  const minutes = (ms: number) => `${(ms / 60_000).toFixed(1)} min`;
+  const frameTimes = bundle.records.filter((r): r is FrameRecord => r.type === 'frame').map((r) => r.t);
+  if (!Number.isFinite(finish)) return fail('timestamps', 'no end record: capture end unknown', { side: 'end-missing' });
+  if (finish < start) return fail('timestamps', 'the capture ends before it starts', { side: 'order', startedAt: start, finishedAt: finish });
+  if (start < uploadedAt - skew) {
+    return fail('timestamps', `capture started ${minutes(uploadedAt - start)} before the document upload (allowance ${minutes(skew)})`, { side: 'before-upload', startedAt: start, uploadedAt });
+  }
+  if (finish > uploadedAt + tol.captureWindowMs + skew) {
+    return fail('timestamps', `capture ended ${minutes(finish - uploadedAt)} after the document upload (limit ${minutes(tol.captureWindowMs)} + ${minutes(skew)} skew)`, { side: 'after-window', finishedAt: finish, uploadedAt });
+  }
+  if (finish > now + skew) return fail('timestamps', `capture ends ${minutes(finish - now)} after the server's now: the client clock is ahead`, { side: 'future', finishedAt: finish, now });
+  if (tol.maxAgeMs !== null && now - finish > tol.maxAgeMs + skew) return fail('timestamps', `capture ended ${minutes(now - finish)} ago (limit ${minutes(tol.maxAgeMs)})`, { side: 'stale', finishedAt: finish, now });
+  for (let i = 1; i < frameTimes.length; i++) {
+    if (!(frameTimes[i] > frameTimes[i - 1])) return fail('timestamps', `frame timestamps are not increasing at frame ${i}`, { side: 'frame-order', frame: i });
+  }
+  const span = frameTimes.length > 1 ? frameTimes[frameTimes.length - 1] - frameTimes[0] : 0;
+  if (span > finish - start + skew) return fail('timestamps', `frames span ${span} ms but the capture lasted ${finish - start} ms`, { side: 'duration', span, duration: finish - start });
+  pass('timestamps', `captured ${minutes(start - uploadedAt)} to ${minutes(finish - uploadedAt)} after the document upload`, { startedAt: start, finishedAt: finish, uploadedAt });
+}
+
+async function checkKeyframes(keyframes: KeyframeRecord[], frames: Map<number, FrameRecord>, plan: ChallengeStep[], pass: Mark, fail: Mark): Promise<DecodedKeyframe[]> {
+  const decoded: DecodedKeyframe[] = [];
+  const errors: string[] = [];
+  for (let i = 0; i < keyframes.length; i++) {
+    const k = keyframes[i];
+    const jpeg = fromBase64(k.data);
+    if (!jpeg) {
+      errors.push(`keyframe ${i}: data is not canonical base64`);
+      continue;
+    }
+    if (toHex(await sha256(jpeg)) !== k.sha256) {
+      errors.push(`keyframe ${i}: image bytes do not match their recorded SHA-256`);
+      continue;
+    }
+    if (jpeg.length < 4 || jpeg[0] !== 0xff || jpeg[1] !== 0xd8 || jpeg[jpeg.length - 2] !== 0xff || jpeg[jpeg.length - 1] !== 0xd9) {
+      errors.push(`keyframe ${i}: not a complete JPEG`);
+      continue;
+    }
+    const f = frames.get(k.frameSeq);
+    if (!f || k.box.x < 0 || k.box.y < 0 || k.box.x + k.box.width > f.width || k.box.y + k.box.height > f.height) {
+      errors.push(`keyframe ${i}: crop box lies outside its frame`);
+      continue;
+    }
+    decoded.push({ index: i, moment: k.moment, box: { ...k.box }, width: k.width, height: k.height, jpeg });
+  }
+  const moments = new Set(keyframes.map((k) => k.moment));
+  const missing = plan.map((s) => s.action).filter((a) => !moments.has(a));
+  if (keyframes.length === 0) errors.push('the bundle has no keyframes');
+  if (missing.length > 0) errors.push(`no keyframe for challenge step(s) ${[...new Set(missing)].join(', ')}`);
+  if (errors.length > 0) fail('keyframes', errors.slice(0, 3).join('; '), { errors });
+  else pass('keyframes', `${keyframes.length} keyframes intact, every challenge step has one`);
+  return decoded;
+}
+
+async function reanalyse(
+  decoded: DecodedKeyframe[],
+  keyframes: KeyframeRecord[],
+  frames: Map<number, FrameRecord>,
+  options: VerifyEvidenceOptions,
+  tol: VerifyTolerances,
+  pass: Mark,
+  fail: Mark,
+): Promise<void> {
+  const reanalyze = options.reanalyze as NonNullable<VerifyEvidenceOptions['reanalyze']>;
+  const errors: string[] = [];
+  const nmes: number[] = [];
+  const signatures: Array<{ index: number; signature: ArrayLike<number> }> = [];
+  for (const kf of decoded) {
+    const result = await reanalyze(kf);
+    const recorded = frames.get(keyframes[kf.index].frameSeq)?.face ?? null;
+    if (!result || !result.landmarks || result.landmarks.length === 0) {
+      errors.push(`keyframe ${kf.index}: the server found no face`);
+      continue;
+    }
+    if (result.signature) signatures.push({ index: kf.index, signature: result.signature });
+    if (!recorded) {
+      errors.push(`keyframe ${kf.index}: the client recorded no face for this frame`);
+      continue;
+    }
+    const nme = landmarkError(result.landmarks, kf, recorded.landmarks, recorded.box);
+    nmes.push(nme);
+    if (!(nme <= tol.landmarkNme)) errors.push(`keyframe ${kf.index}: landmarks differ from the recorded ones (error ${nme.toFixed(3)} > ${tol.landmarkNme})`);
+  }
+  if (errors.length > 0) fail('reanalysis', errors.slice(0, 3).join('; '), { errors, nme: nmes });
+  else pass('reanalysis', `${decoded.length} keyframes re-analysed; worst landmark error ${Math.max(...nmes).toFixed(3)}`, { nme: nmes });
+
+  const distance = options.signatureDistance ?? euclidean;
+  if (signatures.length < decoded.length) {
+    fail('face-consistency', `${decoded.length - signatures.length} keyframe(s) gave no face signature`);
+    return;
+  }
+  let worst = 0;
+  let pair: [number, number] = [0, 0];
+  for (let a = 0; a < signatures.length; a++) {
+    for (let b = a + 1; b < signatures.length; b++) {
+      const d = distance(signatures[a].signature, signatures[b].signature);
+      if (!(d <= worst)) {
+        worst = d;
+        pair = [signatures[a].index, signatures[b].index];
+      }
+    }
+  }
+  if (!(worst <= tol.signatureDistance)) fail('face-consistency', `keyframes ${pair[0]} and ${pair[1]} show different faces (distance ${worst.toFixed(3)} > ${tol.signatureDistance})`, { distance: worst, pair });
+  else pass('face-consistency', signatures.length > 1 ? `one face across ${signatures.length} keyframes (largest distance ${worst.toFixed(3)})` : 'one keyframe', { distance: worst });
+}
+
+/** Mean 2D distance between re-analysed (keyframe pixels, mapped back to the frame) and recorded landmarks, over the face size. */
+function landmarkError(found: Point3[], kf: DecodedKeyframe, recorded: Point3[], box: Box): number {
+  const n = Math.min(found.length, recorded.length);
+  if (n === 0) return Infinity;
+  const sx = kf.box.width / kf.width;
+  const sy = kf.box.height / kf.height;
+  let sum = 0;
+  for (let i = 0; i < n; i++) {
+    const dx = kf.box.x + found[i][0] * sx - recorded[i][0];
+    const dy = kf.box.y + found[i][1] * sy - recorded[i][1];
+    sum += Math.hypot(dx, dy);
+  }
+  return sum / n / Math.sqrt(Math.max(1e-9, box.width * box.height));
+}
+
+function euclidean(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  if (a.length !== b.length) return Infinity;
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += (a[i] - b[i]) ** 2;
+  return Math.sqrt(s);
+}
+
+function sameCompatibleVersion(version: string): boolean {
+  const [maj, min] = LIBRARY_VERSION.split('.');
+  const [vmaj, vmin] = version.split('.');
+  return vmaj === maj && (maj !== '0' || vmin === min);
+}

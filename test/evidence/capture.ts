@@ -1,0 +1,179 @@
+// Test fixture: a real capture of the franck clip recorded into an evidence bundle, and a real server-side
+// reanalyzer. Faces come from the BlazeFace detector (src/face, 6 keypoints used as the recorded landmarks until the
+// mesh pipeline is wired), identity signatures from @vladmandic/face-api's FaceRecognitionNet on the tfjs CPU
+// backend (the reference our own converted net is checked against), keyframes are JPEG crops made by jpeg-js.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as ort from 'onnxruntime-web';
+import * as tf from '@tensorflow/tfjs';
+import * as faceapi from '@vladmandic/face-api/dist/face-api.esm-nobundle.js';
+import jpeg from 'jpeg-js';
+import { createSession } from '../../src/face/models.js';
+import { FaceDetector } from '../../src/face/detector.js';
+import { decodeVideo } from '../../src/node/media.js';
+import { EvidenceRecorder } from '../../src/evidence/index.js';
+import type { ChallengeStep, DocumentBinding, EvidenceBundle, RgbaImage } from '../../src/evidence/index.js';
+import { sha256, toHex } from '../../src/evidence/encoding.js';
+import type { DecodedKeyframe, KeyframeReanalysis } from '../../src/server/index.js';
+import type { FrameAnalysis, Point3, QualityMetrics } from '../../src/types.js';
+import { data, repoRoot, requireData } from '../helpers/data.js';
+
+export const MIN = 60_000;
+export const UPLOADED_AT = Date.UTC(2026, 10, 23, 9, 0, 0);
+
+let detector: Promise<FaceDetector> | null = null;
+export function faceDetector(): Promise<FaceDetector> {
+  requireData(data.blazefaceFront128);
+  detector ??= createSession(ort, data.blazefaceFront128, { numThreads: 1 }).then((s) => new FaceDetector(ort, s));
+  return detector;
+}
+
+let recognition: Promise<{ computeFaceDescriptor(t: unknown): Promise<Float32Array> }> | null = null;
+function recognitionNet() {
+  recognition ??= (async () => {
+    await tf.setBackend('cpu');
+    const dir = join(repoRoot, 'node_modules', '@vladmandic', 'face-api', 'model');
+    const manifest = JSON.parse(readFileSync(join(dir, 'face_recognition_model-weights_manifest.json'), 'utf8')) as Array<{ weights: tf.io.WeightsManifestEntry[] }>;
+    const bin = readFileSync(join(dir, 'face_recognition_model.bin'));
+    const weights = tf.io.decodeWeights(new Uint8Array(bin).buffer, manifest.flatMap((g) => g.weights));
+    const net = (faceapi as unknown as { nets: { faceRecognitionNet: { loadFromWeightMap(w: tf.NamedTensorMap): void; computeFaceDescriptor(t: unknown): Promise<Float32Array> } } }).nets.faceRecognitionNet;
+    net.loadFromWeightMap(weights);
+    return net;
+  })();
+  return recognition;
+}
+
+/** 128-d face-api descriptor of the square region around a detected face. */
+async function descriptor(img: RgbaImage, cx: number, cy: number, side: number): Promise<Float32Array> {
+  const net = await recognitionNet();
+  const x = Math.max(0, Math.round(cx - side / 2));
+  const y = Math.max(0, Math.round(cy - side / 2));
+  const w = Math.min(img.width - x, Math.round(side));
+  const h = Math.min(img.height - y, Math.round(side));
+  const input = tf.tidy(() => {
+    const rgba = tf.tensor3d(img.data as Uint8Array, [img.height, img.width, 4], 'int32');
+    const rgb = rgba.slice([y, x, 0], [h, w, 3]).toFloat() as tf.Tensor3D;
+    return tf.image.resizeBilinear(rgb, [150, 150]).expandDims(0);
+  });
+  try {
+    return await net.computeFaceDescriptor(input);
+  } finally {
+    input.dispose();
+  }
+}
+
+export const encodeJpeg = (image: RgbaImage): Uint8Array => {
+  const out = jpeg.encode({ width: image.width, height: image.height, data: Buffer.from(image.data.buffer, image.data.byteOffset, image.data.byteLength) }, 85);
+  return new Uint8Array(out.data.buffer, out.data.byteOffset, out.data.byteLength);
+};
+
+export function decodeJpeg(bytes: Uint8Array): RgbaImage {
+  const img = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true });
+  return { width: img.width, height: img.height, data: img.data };
+}
+
+/**
+ * The server's reanalysis: decode the keyframe, detect the face, map its keypoints, compute its descriptor.
+ * Memoised on the JPEG digest (same bytes, same answer), so tamper tests can call it thousands of times.
+ */
+const reanalysisCache = new Map<string, KeyframeReanalysis | null>();
+export async function reanalyzeKeyframe(kf: DecodedKeyframe): Promise<KeyframeReanalysis | null> {
+  const key = toHex(await sha256(kf.jpeg));
+  if (reanalysisCache.has(key)) return reanalysisCache.get(key) ?? null;
+  const image = decodeJpeg(kf.jpeg);
+  const [face] = await (await faceDetector()).detect(image, { minScore: 0.5 });
+  let result: KeyframeReanalysis | null = null;
+  if (face) {
+    const landmarks: Point3[] = [];
+    for (let i = 0; i < 6; i++) landmarks.push([face.keypoints[2 * i], face.keypoints[2 * i + 1], 0]);
+    result = { landmarks, signature: await descriptor(image, face.cx, face.cy, Math.max(face.w, face.h)) };
+  }
+  reanalysisCache.set(key, result);
+  return result;
+}
+
+/** A stand-in for src/challenge's planFromNonce (injected, as the server does): actions picked from the nonce. */
+export async function planFromNonce(nonce: string): Promise<ChallengeStep[]> {
+  const h = await sha256(new TextEncoder().encode(`plan:${nonce}`));
+  const actions = ['blink', 'turn-left', 'turn-right', 'mouth-open'];
+  const first = actions[h[0] % 4];
+  const second = actions[(h[0] % 4 + 1 + (h[1] % 3)) % 4];
+  return [
+    { action: first, params: { timeoutMs: 4000 } },
+    { action: second, params: { timeoutMs: 4000 } },
+  ];
+}
+
+export async function documentFor(name: string, uploadedAt = UPLOADED_AT): Promise<DocumentBinding> {
+  const meta = { type: 'passport', country: 'NL', name, uploadedAt };
+  return { metadataHash: toHex(await sha256(new TextEncoder().encode(JSON.stringify(meta)))), uploadedAt };
+}
+
+function quality(frame: RgbaImage): QualityMetrics {
+  // A few real whole-frame numbers; the rest is what the kernels will fill in (NaN = not computed).
+  const hist = new Float64Array(256);
+  let sum = 0;
+  for (let i = 0; i < frame.data.length; i += 4) {
+    const y = (77 * frame.data[i] + 150 * frame.data[i + 1] + 29 * frame.data[i + 2]) >> 8;
+    hist[y]++;
+    sum += y;
+  }
+  const n = frame.data.length / 4;
+  let entropy = 0;
+  for (const c of hist) if (c > 0) entropy -= (c / n) * Math.log2(c / n);
+  return {
+    entropy, faceEntropy: NaN, faceLuma: NaN, frameLuma: sum / n, faceLumaStd: NaN, darkClipped: hist[0] / n, brightClipped: hist[255] / n,
+    faceToSurround: NaN, leftRightBalance: NaN, meanRgb: [NaN, NaN, NaN], focus: NaN, focusNormalized: NaN, motion: null,
+  };
+}
+
+export interface CaptureOptions {
+  nonce: string;
+  document: DocumentBinding;
+  /** Client wall clock at the capture start (epoch ms). Default: 3 min after the document upload. */
+  startAt?: number;
+  frames?: number;
+  fps?: number;
+  startMs?: number;
+}
+
+/** Franck frames as the client would record them. Decoded frames are cached per (startMs, fps, count). */
+const frameCache = new Map<string, Array<{ frame: RgbaImage; analysis: FrameAnalysis }>>();
+async function analysedFrames(startMs: number, fps: number, count: number) {
+  const key = `${startMs}/${fps}/${count}`;
+  const cached = frameCache.get(key);
+  if (cached) return cached;
+  requireData(data.franckMp4);
+  const det = await faceDetector();
+  const out: Array<{ frame: RgbaImage; analysis: FrameAnalysis }> = [];
+  for await (const f of decodeVideo(data.franckMp4, { fps, startMs, maxFrames: count })) {
+    const faces = (await det.detect(f)).slice(0, 1).map((c) => ({
+      box: { x: c.cx - c.w / 2, y: c.cy - c.h / 2, width: c.w, height: c.h },
+      score: c.score,
+      landmarks: Array.from({ length: 6 }, (_, i): Point3 => [c.keypoints[2 * i], c.keypoints[2 * i + 1], 0]),
+      rotation: 0,
+      tracked: false,
+    }));
+    out.push({ frame: { width: f.width, height: f.height, data: f.data }, analysis: { timestampMs: f.timestampMs, width: f.width, height: f.height, quality: quality(f), faces } });
+  }
+  frameCache.set(key, out);
+  return out;
+}
+
+/** Record a capture of franck: frames, a keyframe per plan step (at evenly spaced moments), the end record. */
+export async function recordCapture(o: CaptureOptions): Promise<EvidenceBundle> {
+  const fps = o.fps ?? 6;
+  const count = o.frames ?? 8;
+  const frames = await analysedFrames(o.startMs ?? 2000, fps, count);
+  const plan = await planFromNonce(o.nonce);
+  let clock = o.startAt ?? o.document.uploadedAt + 3 * MIN;
+  const recorder = await EvidenceRecorder.start({ nonce: o.nonce, plan, document: o.document, config: { minFaceScore: 0.5 }, clock: () => clock, encodeJpeg });
+  const momentAt = new Map(plan.map((s, i) => [Math.floor(((i + 1) * count) / (plan.length + 1)), s.action]));
+  for (let i = 0; i < frames.length; i++) {
+    clock += 1000 / fps;
+    await recorder.appendFrame(frames[i].analysis, frames[i].frame.data);
+    const moment = momentAt.get(i);
+    if (moment) await recorder.addKeyframe(moment, frames[i].frame);
+  }
+  return recorder.finish();
+}
