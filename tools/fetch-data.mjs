@@ -123,7 +123,11 @@ function fetchDeb(source) {
   const tmp = join(cacheDir, `tmp-${source.id}-${process.pid}`);
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(tmp, { recursive: true });
-  run('dpkg-deb', ['-x', deb, tmp]);
+  // Only the members we use: opencv-doc and visp-images-data are ~100 MB each.
+  const members = Object.keys(source.copy).map((from) => `./${from}`);
+  run('bash', [
+    '-o', 'pipefail', '-c', 'dpkg-deb --fsys-tarfile "$1" | tar -x -C "$2" --wildcards "${@:3}"', 'bash', deb, tmp, ...members,
+  ]);
   for (const [from, to] of Object.entries(source.copy)) {
     if (from.endsWith('/*.jpg')) {
       // A folder's top-level JPEGs, e.g. kphotoalbum's demo photos.
@@ -159,12 +163,25 @@ function sleep(ms) {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
+function lockOwnerDead() {
+  // A lock left by a killed process (CI timeout, Ctrl-C) must not block the next run for minutes.
+  try {
+    const pid = Number(readFileSync(join(lockDir, 'pid'), 'utf8'));
+    if (!(pid > 0)) return false;
+    process.kill(pid, 0);
+    return false;
+  } catch (e) {
+    return e.code === 'ESRCH';
+  }
+}
+
 function withLock(fn) {
   mkdirSync(cacheDir, { recursive: true });
   const started = Date.now();
   for (;;) {
     try {
       mkdirSync(lockDir);
+      writeFileSync(join(lockDir, 'pid'), String(process.pid));
       break;
     } catch {
       let age = 0;
@@ -173,8 +190,8 @@ function withLock(fn) {
       } catch {
         continue;
       }
-      if (age > 10 * 60_000) {
-        log('removing a stale lock (older than 10 min)');
+      if (lockOwnerDead() || age > 10 * 60_000) {
+        log('removing a stale lock');
         rmSync(lockDir, { recursive: true, force: true });
         continue;
       }

@@ -12,7 +12,7 @@
 // From code: `await ensureVariants(['dark'], { y4m: true })` -> manifest entries with absolute paths.
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -399,12 +399,25 @@ function entryFor(recipe, buildMs) {
 
 // ---- lock: vitest runs test files in parallel processes, and several may ask for variants at once -------------
 
+function lockOwnerDead() {
+  // A lock left by a killed process (a test worker hitting its timeout) must not block the next run.
+  try {
+    const pid = Number(readFileSync(join(lockDir, 'pid'), 'utf8'));
+    if (!(pid > 0)) return false;
+    process.kill(pid, 0);
+    return false;
+  } catch (e) {
+    return e.code === 'ESRCH';
+  }
+}
+
 async function withLock(fn) {
   mkdirSync(variantsDir, { recursive: true });
   const started = Date.now();
   for (;;) {
     try {
       mkdirSync(lockDir);
+      writeFileSync(join(lockDir, 'pid'), String(process.pid));
       break;
     } catch {
       let age = 0;
@@ -413,12 +426,14 @@ async function withLock(fn) {
       } catch {
         continue;
       }
-      if (age > 10 * 60_000) rmSync(lockDir, { recursive: true, force: true });
+      if (lockOwnerDead() || age > 10 * 60_000) rmSync(lockDir, { recursive: true, force: true });
       else if (Date.now() - started > 15 * 60_000) throw new Error(`timed out waiting for ${lockDir}`);
       else await new Promise((r) => setTimeout(r, 300));
     }
   }
   try {
+    // Under the lock, any partial output is from a process that died mid-build.
+    for (const f of readdirSync(variantsDir)) if (f.includes('.part-')) rmSync(join(variantsDir, f), { force: true });
     return await fn();
   } finally {
     rmSync(lockDir, { recursive: true, force: true });
