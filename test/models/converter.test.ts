@@ -142,7 +142,7 @@ function syntheticModel() {
 }
 
 describe('synthetic graph vs tfjs', () => {
-  test('all weight encodings and the extra ops convert, in float32 and float16', async () => {
+  test('all weight encodings and the extra ops convert, with float32, float16 and uint8 weights', async () => {
     const { json, shard } = syntheticModel();
     const graph = parseTfGraph(json, [shard], 'synthetic.json');
     await tf.setBackend('cpu');
@@ -171,8 +171,13 @@ describe('synthetic graph vs tfjs', () => {
     const f16 = convertTfGraph(graph, { weights: 'float16', compactMinElements: 1 });
     expect(f16.weightBytes.FLOAT16).toBeGreaterThan(0);
     const got16 = await runOrt(await ortSession(f16.bytes), input, INPUT);
+    const u8 = convertTfGraph(graph, { weights: 'uint8', compactMinElements: 1 });
+    expect(u8.model.nodes.filter((n) => n.op === 'DequantizeLinear').length).toBeGreaterThan(4);
+    const got8 = await runOrt(await ortSession(u8.bytes), input, INPUT);
     for (const k of Object.keys(ref)) {
-      console.log(`synthetic ${k}: float32 ${maxAbsDiff(ref[k], got32[k]).toExponential(2)}, float16 ${maxAbsDiff(ref[k], got16[k]).toExponential(2)}, max ${maxAbs(ref[k]).toFixed(3)}`);
+      console.log(`synthetic ${k}: float32 ${maxAbsDiff(ref[k], got32[k]).toExponential(2)}, float16 ${maxAbsDiff(ref[k], got16[k]).toExponential(2)}, uint8 ${maxAbsDiff(ref[k], got8[k]).toExponential(2)}, max ${maxAbs(ref[k]).toFixed(3)}`);
+      // uint8: half a quantisation step per weight (range/510), accumulated over ~100-term sums: about 1% of scale.
+      expect(maxAbsDiff(ref[k], got8[k]), `${k} uint8`).toBeLessThanOrEqual(0.02 * Math.max(1, maxAbs(ref[k])));
       expect(maxAbsDiff(ref[k], got32[k]), `${k} float32`).toBeLessThanOrEqual(1e-5 + 2e-6 * maxAbs(ref[k]));
       // The graph's weights were rounded to float16 once already (dw, offset) or are 8-bit: re-rounding the rest to
       // float16 moves outputs by about one float16 step of their scale.

@@ -1,5 +1,5 @@
 /**
- * `node build/tools/convert.mjs <model.json> <out.onnx> [--weights float16|float32]`: converts one TFJS graph model
+ * `node build/tools/convert.mjs <model.json> <out.onnx> [--weights float16|float32|uint8]`: converts one TFJS graph model
  * and prints a JSON summary (interface, sizes, sha256). tools/build-models.mjs bundles this file and calls
  * `convertFile` for every model it builds.
  */
@@ -53,12 +53,12 @@ function main(argv: string[]): number {
     return i >= 0 ? argv[i + 1] : undefined;
   };
   if (pos.length !== 2) {
-    console.error('usage: convert <model.json> <out.onnx> [--weights float16|float32] [--batch N]');
+    console.error('usage: convert <model.json> <out.onnx> [--weights float16|float32|uint8] [--batch N]');
     return 2;
   }
   const weights = flag('--weights') ?? 'float16';
-  if (weights !== 'float16' && weights !== 'float32') {
-    console.error(`--weights must be float16 or float32, got ${weights}`);
+  if (weights !== 'float16' && weights !== 'float32' && weights !== 'uint8') {
+    console.error(`--weights must be float16, float32 or uint8, got ${weights}`);
     return 2;
   }
   try {

@@ -12,10 +12,14 @@ import type { OnnxAttr, OnnxModel, OnnxNode, OnnxTensor, OnnxTypeCode, OnnxValue
 import { attrBool, attrFloat, attrInt, attrInts, attrShape, attrString, attrStrings } from './tfjs-graph.js';
 import type { TfConst, TfDtype, TfGraph, TfNode } from './tfjs-graph.js';
 
-export type WeightEncoding = 'float32' | 'float16';
+/**
+ * float32: as read. float16: rounded to binary16 + Cast (lossless for graphs stored as float16). uint8: affine 8-bit
+ * + DequantizeLinear, per output channel for conv filters (per tensor otherwise): a quarter of float32, lossy.
+ */
+export type WeightEncoding = 'float32' | 'float16' | 'uint8';
 
 export interface ConvertOptions {
-  /** How float weights are stored. float16 halves the file; ONNX Cast nodes restore float32 at load. */
+  /** How float weights are stored. float16 halves the file (Cast nodes restore float32 at load); uint8 quarters it. */
   weights?: WeightEncoding;
   /** Float tensors smaller than this stay float32 even in float16 mode (biases, PReLU slopes: tiny, and they set offsets). */
   compactMinElements?: number;
@@ -145,6 +149,32 @@ function foldBinary(a: TfConst, b: TfConst, shape: number[], f: (x: number, y: n
   return { dtype: isInt ? 'int32' : 'float32', shape, data, storage: isInt ? 'int32' : 'float32' };
 }
 
+/**
+ * Affine uint8 quantisation of `channels` blocks of `inner` values (any outer dims repeat the pattern): the range
+ * always includes 0 so zero stays exact (padding, pruned weights), and the zero point is an integer as ONNX needs.
+ */
+export function quantizeUint8(data: Float32Array, channels: number, inner: number) {
+  const scale = new Float32Array(channels);
+  const zero = new Uint8Array(channels);
+  const lo = new Float32Array(channels);
+  const hi = new Float32Array(channels);
+  for (let i = 0; i < data.length; i++) {
+    const c = Math.floor(i / inner) % channels;
+    lo[c] = Math.min(lo[c], data[i]);
+    hi[c] = Math.max(hi[c], data[i]);
+  }
+  for (let c = 0; c < channels; c++) {
+    scale[c] = hi[c] > lo[c] ? (hi[c] - lo[c]) / 255 : 1;
+    zero[c] = Math.min(255, Math.max(0, Math.round(-lo[c] / scale[c])));
+  }
+  const q = new Uint8Array(data.length);
+  for (let i = 0; i < data.length; i++) {
+    const c = Math.floor(i / inner) % channels;
+    q[i] = Math.min(255, Math.max(0, Math.round(data[i] / scale[c]) + zero[c]));
+  }
+  return { q, scale, zero };
+}
+
 class Converter {
   private readonly nodes: OnnxNode[] = [];
   private readonly inits: OnnxTensor[] = [];
@@ -184,11 +214,24 @@ class Converter {
     return name;
   }
 
-  /** Float weights, compacted to float16 + Cast when the options say so and the tensor is big enough to matter. */
-  private floatInit(base: string, data: Float32Array, dims: readonly number[]): string {
+  /**
+   * Float weights, compacted as the options say when the tensor is big enough to matter. `channelAxis` is the
+   * output-channel axis of a conv filter: uint8 then gets one scale per channel (filters differ in range by 100x).
+   */
+  private floatInit(base: string, data: Float32Array, dims: readonly number[], channelAxis?: number): string {
     if (this.weights === 'float16' && data.length >= this.compactMin) {
       const half = this.addInit(`${base}__f16`, OnnxType.FLOAT16, dims, encodeHalf(data));
       return this.emit('Cast', base, [half], { to: int(OnnxType.FLOAT) });
+    }
+    if (this.weights === 'uint8' && data.length >= this.compactMin) {
+      const channels = channelAxis === undefined ? 1 : dims[channelAxis];
+      const inner = channelAxis === undefined ? data.length : numel(dims.slice(channelAxis + 1));
+      const { q, scale, zero } = quantizeUint8(data, channels, inner);
+      const qName = this.addInit(`${base}__u8`, OnnxType.UINT8, dims, q);
+      const perAxis = channelAxis !== undefined;
+      const sName = this.addInit(`${base}__scale`, OnnxType.FLOAT, perAxis ? [channels] : [], new Uint8Array(scale.buffer));
+      const zName = this.addInit(`${base}__zero`, OnnxType.UINT8, perAxis ? [channels] : [], zero);
+      return this.emit('DequantizeLinear', base, [qName, sName, zName], perAxis ? { axis: int(channelAxis) } : undefined);
     }
     return this.addInit(base, OnnxType.FLOAT, dims, new Uint8Array(data.slice().buffer));
   }
@@ -428,7 +471,7 @@ class Converter {
       ? transposeData(filter.data as Float32Array, [kh, kw, ci * co], [2, 0, 1])
       : transposeData(filter.data as Float32Array, filter.shape, [3, 2, 0, 1]);
     const wDims = depthwise ? [outC, 1, kh, kw] : [co, ci, kh, kw];
-    const inputs = [this.view(node.inputs[0], xv, 'nchw'), this.floatInit(`${node.inputs[1]}__oihw`, weight, wDims)];
+    const inputs = [this.view(node.inputs[0], xv, 'nchw'), this.floatInit(`${node.inputs[1]}__oihw`, weight, wDims, 0)];
 
     const fused = attrStrings(node, 'fused_ops');
     let k = 0;
