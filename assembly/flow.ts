@@ -180,6 +180,21 @@ export function trackPoints(prev: usize, cur: usize, levels: i32, points: usize,
     const y0 = load<f32>(points + (<usize>i << 3), 4);
     let gx: f32 = 0, gy: f32 = 0;
     let ok = true;
+    {
+      // A point too flat to track fails at level 0 whatever the coarse levels say: check it first, so flat
+      // background (a plain wall) costs one template instead of the whole pyramid's iterations.
+      const w = load<i32>(prev, 4), h = load<i32>(prev, 8);
+      const tx = x0 - <f32>(TPL - 1) * 0.5, ty = y0 - <f32>(TPL - 1) * 0.5;
+      const tix = <i32>Mathf.floor(tx), tiy = <i32>Mathf.floor(ty);
+      if (!inside(tix, tiy, TPL, w, h)) {
+        ok = false;
+      } else {
+        interpolate(<usize>load<i32>(prev), load<i32>(prev, 12), tix, tiy, tx - <f32>tix, ty - <f32>tiy, TPL, PATCH);
+        buildTemplate();
+        const minEig = (gxx + gyy - Mathf.sqrt((gxx - gyy) * (gxx - gyy) + 4 * gxy * gxy)) * 0.5 / area;
+        if (minEig < minEigen) ok = false;
+      }
+    }
     for (let level = levels - 1; level >= 0 && ok; level--) {
       const pd = prev + (<usize>level << 4);
       const cd = cur + (<usize>level << 4);

@@ -3,7 +3,7 @@
 // frames allocate nothing inside the kernels and only the returned result objects in JS (pass `out` to reuse them).
 import { LivecheckError } from '../errors.js';
 import type { Box, QualityMetrics } from '../types.js';
-import { backgroundPoints, checkFrame, pixelRegion, type BackgroundGridOptions, type PixelData, type PixelRegion } from './regions.js';
+import { backgroundPoints, checkFrame, MAX_PIXELS, pixelRegion, type BackgroundGridOptions, type PixelData, type PixelRegion } from './regions.js';
 import { instantiateKernels, simdSupported, type KernelExports } from './wasm.js';
 
 export { simdSupported } from './wasm.js';
@@ -125,6 +125,7 @@ export class Kernels {
   #hasFrame = false;
   #hasRgba = false;
   #hist = 0;
+  #frameHist = 0;
   #stats = 0;
   #grid = 0;
   #sums = 0;
@@ -177,10 +178,11 @@ export class Kernels {
   /** Loads an RGBA frame: luma and its pyramid are computed; the frame before it is kept for motion. */
   setFrame(rgba: PixelData, width: number, height: number): void {
     checkFrame(rgba, width, height, 4);
+    const inPlace = rgba.buffer === this.#k.memory.buffer && rgba.byteOffset === this.#rgba && width === this.#width && height === this.#height;
     this.#begin(width, height);
-    this.#u8.set(rgba instanceof Uint8Array ? rgba : new Uint8Array(rgba.buffer, rgba.byteOffset, rgba.length), this.#rgba);
+    if (!inPlace) this.#u8.set(rgba instanceof Uint8Array ? rgba : new Uint8Array(rgba.buffer, rgba.byteOffset, rgba.length), this.#rgba);
     const l0 = this.#pyramids[this.#cur][0];
-    this.#k.rgbaToLuma(this.#rgba, width, height, l0.base, l0.stride);
+    this.#k.rgbaToLumaHistogram(this.#rgba, width, height, l0.base, l0.stride, this.#frameHist);
     this.#hasRgba = true;
     this.#finishPyramid();
   }
@@ -191,8 +193,25 @@ export class Kernels {
     this.#begin(width, height);
     const l0 = this.#pyramids[this.#cur][0];
     for (let y = 0; y < height; y++) this.#u8.set(luma.subarray(y * width, (y + 1) * width), l0.base + y * l0.stride);
+    this.#k.histogram(l0.base, l0.stride, 0, 0, width, height, this.#frameHist);
     this.#hasRgba = false;
     this.#finishPyramid();
+  }
+
+  /**
+   * A view of the kernels' own RGBA input buffer for a `width x height` frame: write a frame into it (e.g.
+   * `videoFrame.copyTo(view)` or `view.set(imageData.data)`) and pass the view to setFrame / qualityPass to skip the
+   * copy. Valid until the frame size changes.
+   */
+  inputBuffer(width: number, height: number): Uint8Array {
+    if (!Number.isInteger(width) || !Number.isInteger(height) || width <= 0 || height <= 0 || width * height > MAX_PIXELS) {
+      throw new LivecheckError('invalid-frame-size', `invalid frame size ${width}x${height}`, { width, height });
+    }
+    if (width !== this.#width || height !== this.#height) {
+      this.#layout(width, height);
+      this.#hasPrev = false;
+    }
+    return new Uint8Array(this.#k.memory.buffer, this.#rgba, width * height * 4);
   }
 
   /** Luma of the current frame (BT.601 fixed point, as OpenCV's cvtColor), `width * height` bytes. */
@@ -438,6 +457,7 @@ export class Kernels {
       this.#desc[i] = take(16 * LEVELS_MAX);
     }
     this.#hist = take(256 * 4);
+    this.#frameHist = take(256 * 4);
     this.#stats = take(8 * 8);
     this.#grid = take(256 * 8);
     this.#sums = take(4 * 8);
@@ -497,8 +517,13 @@ export class Kernels {
   }
 
   #histogramOf(r: PixelRegion): void {
-    const l0 = this.#pyramids[this.#cur][0];
-    this.#k.histogram(l0.base, l0.stride, r.x, r.y, r.width, r.height, this.#hist);
+    // the whole frame's histogram was counted while converting to luma
+    if (r.x === 0 && r.y === 0 && r.width === this.#width && r.height === this.#height) {
+      this.#u32.copyWithin(this.#hist >> 2, this.#frameHist >> 2, (this.#frameHist >> 2) + 256);
+    } else {
+      const l0 = this.#pyramids[this.#cur][0];
+      this.#k.histogram(l0.base, l0.stride, r.x, r.y, r.width, r.height, this.#hist);
+    }
     this.#k.histogramStats(this.#hist, this.#opt.darkLevel, this.#opt.brightLevel, this.#stats);
   }
 

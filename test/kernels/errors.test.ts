@@ -117,3 +117,16 @@ describe('state and options', () => {
     expect(auto.simd).toBe(simdSupported());
   });
 });
+
+describe('input buffer', () => {
+  test('a frame written into inputBuffer gives the same results as a copied one', async () => {
+    const { simd: a, scalar: b } = await bothBuilds();
+    const rgba = randomRgba(37, 23, 10);
+    const view = a.inputBuffer(37, 23);
+    view.set(rgba);
+    const q1 = a.qualityPass(view, 37, 23, { x: 3, y: 4, width: 20, height: 10 });
+    const q2 = b.qualityPass(rgba, 37, 23, { x: 3, y: 4, width: 20, height: 10 });
+    expect(q1).toEqual(q2);
+    expect(code(() => a.inputBuffer(0, 23))).toBe('invalid-frame-size');
+  });
+});
