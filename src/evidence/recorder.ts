@@ -4,7 +4,7 @@ import type { Box, FaceDetection, FrameAnalysis } from '../types.js';
 import { LivecheckError } from '../errors.js';
 import { canonicalJson, quantize } from './canonical.js';
 import { sha256, toBase64, toHex } from './encoding.js';
-import { ChainHasher, genesisHash, hashedText } from './chain.js';
+import { ChainHasher, genesisHash } from './chain.js';
 import { EVIDENCE_FORMAT, EVIDENCE_VERSION } from './bundle.js';
 import type { ChallengeStep, DocumentBinding, EndRecord, EvidenceBundle, EvidenceFace, EvidenceGenesis, EvidenceRecord, FrameRecord, KeyframeRecord } from './bundle.js';
 import { LIBRARY_NAME, LIBRARY_VERSION } from './version.js';
@@ -104,9 +104,9 @@ export class EvidenceRecorder {
         quality: quantizeTree(analysis.quality) as FrameRecord['quality'],
         faceCount: analysis.faces.length,
         face: primary ? evidenceFace(primary) : null,
-        hash: '',
+        hash: undefined as unknown as string, // absent while hashing (canonicalJson skips undefined)
       } satisfies FrameRecord;
-      record.hash = await this.chain.push(hashedText(record));
+      record.hash = await this.chain.push(canonicalJson(record));
       this.records.push(record);
       this.frames++;
       this.lastFrame = { seq: record.seq, face: record.face, width: record.width, height: record.height };
@@ -154,9 +154,9 @@ export class EvidenceRecorder {
         frames: this.frames,
         keyframes: this.keyframes,
         finishedAt: Math.round((this.options.clock ?? Date.now)()),
-        hash: '',
+        hash: undefined as unknown as string,
       } satisfies EndRecord;
-      end.hash = await this.chain.push(hashedText(end));
+      end.hash = await this.chain.push(canonicalJson(end));
       this.records.push(end);
       return { format: EVIDENCE_FORMAT, version: EVIDENCE_VERSION, genesis: this.genesis, records: this.records, head: end.hash };
     });
@@ -177,10 +177,11 @@ export class EvidenceRecorder {
       height,
       mime: 'image/jpeg',
       sha256: toHex(await sha256(jpeg)),
-      data: toBase64(jpeg),
-      hash: '',
+      data: undefined as unknown as string, // the JPEG enters the chain through sha256, not as text
+      hash: undefined as unknown as string,
     } satisfies KeyframeRecord;
-    record.hash = await this.chain.push(hashedText(record));
+    record.hash = await this.chain.push(canonicalJson(record));
+    record.data = toBase64(jpeg);
     this.records.push(record);
     this.keyframes++;
     return record;
