@@ -29,6 +29,8 @@ export interface VariantEntry {
   params: Record<string, unknown>;
   filterGraph: string;
   specHash: string;
+  /** SHA-256 of the mp4 (bit-exact for a given ffmpeg/x264 build). */
+  sha256: string;
   buildMs: number;
   /** Absolute path of the mp4 (H.264, CRF 12, yuv420p). */
   path: string;

@@ -393,6 +393,8 @@ function entryFor(recipe, buildMs) {
     params: recipe.params,
     filterGraph: recipe.graph,
     specHash: specHash(recipe),
+    // Bit-exact for a given ffmpeg/x264 build: a changed hash with the same specHash means the toolchain changed.
+    sha256: createHash('sha256').update(readFileSync(join(variantsDir, `${recipe.name}.mp4`))).digest('hex'),
     buildMs,
   };
 }

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isLivecheckError } from '../../src/errors.js';
-import { decodeImage, decodeVideo, probeVideo, writeY4m } from '../../src/node/media.js';
+import { decodeImage, decodeVideo, i420ToRgba, probeVideo, rgbaToI420, writeY4m } from '../../src/node/media.js';
 import type { RgbaImage, RgbaVideoFrame } from '../../src/node/media.js';
 import { data, dataDir, repoRoot, requireData } from '../helpers/data.js';
 
@@ -140,6 +140,56 @@ describe('decodeImage', () => {
     expect(await codeOf(() => decodeImage(join(tmp, 'half.jpg')))).toBe('decode-failed');
     writeFileSync(join(tmp, 'text.png'), 'hello');
     expect(await codeOf(() => decodeImage(join(tmp, 'text.png')))).toBe('decode-failed');
+  });
+});
+
+describe('BT.601 limited-range conversion', () => {
+  it('I420 -> RGBA matches the float formula within one level', () => {
+    // 64x2 pixels, one (Y, U, V) per 2x2 block, covering the legal range (and a bit beyond, which must clamp).
+    const w = 64;
+    const y = new Uint8Array(w * 2);
+    const u = new Uint8Array(w / 2);
+    const v = new Uint8Array(w / 2);
+    let seed = 7;
+    const rand = (): number => {
+      seed = (seed * 1103515245 + 12345) >>> 0;
+      return seed >>> 24;
+    };
+    for (let b = 0; b < w / 2; b++) {
+      const yy = rand();
+      for (const i of [2 * b, 2 * b + 1, w + 2 * b, w + 2 * b + 1]) y[i] = yy;
+      u[b] = rand();
+      v[b] = rand();
+    }
+    const out = new Uint8Array(w * 2 * 4);
+    i420ToRgba(y, u, v, w, 2, out);
+    const clamp = (x: number): number => Math.min(255, Math.max(0, x));
+    for (let b = 0; b < w / 2; b++) {
+      const c = 1.164383 * (y[2 * b] - 16);
+      const d = u[b] - 128;
+      const e = v[b] - 128;
+      const expected = [clamp(c + 1.596027 * e), clamp(c - 0.391762 * d - 0.812968 * e), clamp(c + 2.017232 * d)];
+      for (const px of [2 * b, w + 2 * b + 1]) {
+        for (let ch = 0; ch < 3; ch++) expect(Math.abs(out[px * 4 + ch] - expected[ch]), `block ${b} ch ${ch}`).toBeLessThanOrEqual(1);
+        expect(out[px * 4 + 3]).toBe(255);
+      }
+    }
+  });
+
+  it('RGBA -> I420 inverts it on flat colours within one level', () => {
+    const rgba = new Uint8Array(4 * 4 * 4);
+    const y = new Uint8Array(16);
+    const u = new Uint8Array(4);
+    const v = new Uint8Array(4);
+    const back = new Uint8Array(rgba.length);
+    for (const [r, g, b] of [[0, 0, 0], [255, 255, 255], [200, 40, 90], [30, 160, 220], [128, 128, 128]]) {
+      for (let p = 0; p < 16; p++) rgba.set([r, g, b, 255], p * 4);
+      rgbaToI420(rgba, 4, 4, y, u, v);
+      i420ToRgba(y, u, v, 4, 4, back);
+      for (let i = 0; i < rgba.length; i++) expect(Math.abs(back[i] - rgba[i]), `${r},${g},${b}`).toBeLessThanOrEqual(2);
+    }
+    rgbaToI420(rgba.fill(255), 4, 4, y, u, v);
+    expect([y[0], u[0], v[0]]).toEqual([235, 128, 128]); // white is limited-range 235, neutral chroma
   });
 });
 

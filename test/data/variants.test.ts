@@ -194,6 +194,23 @@ describe('variant files', () => {
   });
 });
 
+describe('y4m copies (for the Chromium fake camera)', () => {
+  it('decode natively to the same picture as the mp4 decoded by ffmpeg', async () => {
+    const [e] = await ensureVariants(['light-switch'], { y4m: true });
+    expect(e.y4mPath).toMatch(/light-switch\.y4m$/);
+    const info = await probeVideo(e.y4mPath!);
+    expect(info).toMatchObject({ width: W, height: H, fps: e.fps, frames: e.frames });
+    const fromY4m = await collectFrames(decodeVideo(e.y4mPath!, { startMs: 2000, maxFrames: 40 }));
+    const fromMp4 = await collectFrames(decodeVideo(e.path, { startMs: 2000, maxFrames: 40 }));
+    expect(fromY4m.map((f) => f.timestampMs)).toEqual(fromMp4.map((f) => f.timestampMs));
+    // Same YUV planes, two YUV -> RGB conversions: ffmpeg's swscale runs 1-2 levels low on coloured pixels (ours
+    // matches the float BT.601 formula, see media.test.ts), hence a tolerance of 2 rather than 1.
+    for (const i of [0, 20, 39]) expect(meanAbsDiff(fromY4m[i].luma, fromMp4[i].luma)).toBeLessThan(2);
+    // and the step in brightness is in the same frame
+    expect(meanAbsDiff(fromY4m[24].luma, fromY4m[26].luma)).toBeGreaterThan(10 * meanAbsDiff(fromY4m[20].luma, fromY4m[22].luma));
+  });
+});
+
 describe('clean clips are the declared source segments', () => {
   it.each([
     ['clean-cap13', data.cap13Mp4],
