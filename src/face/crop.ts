@@ -9,9 +9,17 @@ export const RIGHT_EYE_INNER = 133;
 export const LEFT_EYE_INNER = 362;
 export const LEFT_EYE_OUTER = 263;
 
-/** Crop around a detector box, turned along the line from the right eye to the left eye keypoint. */
+/**
+ * Crop around a detector box, turned along the eye line. On a face upside down or on its side the detector labels
+ * the eyes by image position, not by the subject's side, so the eye line alone can point the wrong way: the mouth
+ * keypoint must lie below it in the crop, and the angle is turned by 180 degrees when it does not.
+ */
 export function cropFromCandidate(c: Candidate, scale: number, out: Crop): Crop {
-  out.angle = Math.atan2(c.keypoints[3] - c.keypoints[1], c.keypoints[2] - c.keypoints[0]);
+  const k = c.keypoints;
+  const eyes = Math.atan2(k[3] - k[1], k[2] - k[0]);
+  // "down" in the crop is (-sin, cos) of its angle; the mouth (keypoint 3) should be on that side of the eyes
+  const below = -Math.sin(eyes) * (k[6] - (k[0] + k[2]) / 2) + Math.cos(eyes) * (k[7] - (k[1] + k[3]) / 2);
+  out.angle = below >= 0 ? eyes : eyes > 0 ? eyes - Math.PI : eyes + Math.PI;
   out.cx = c.cx;
   out.cy = c.cy;
   out.side = Math.max(c.w, c.h) * scale;

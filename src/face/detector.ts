@@ -2,7 +2,7 @@
 // pixels. Quarter-turn rotation and tiling are just different input affines, so no rotated or tiled copies are made.
 import type * as Ort from 'onnxruntime-web';
 import { LivecheckError } from '../errors.js';
-import { affine, applyX, applyY, warpToTensor, type Affine } from './affine.js';
+import { affine, applyX, applyY, cropToImage, warpToTensor, type Affine } from './affine.js';
 import { blazeFaceAnchors, decodeBlazeFace, suppress, type Candidate } from './blazeface.js';
 import type { RgbaFrame } from './frame.js';
 import { floatData, inputShape, outputSizes, type OrtModule, type OrtSession } from './models.js';
@@ -58,6 +58,21 @@ export class FaceDetector {
       for (const c of decodeBlazeFace(this.logits, this.regressors, this.size, minScore, this.anchors)) found.push(mapCandidate(c, this.toImage));
     }
     return suppress(found, iouThreshold, nms);
+  }
+
+  /**
+   * The best face near the centre of a square crop (centre, side, angle in image pixels/radians), in image
+   * coordinates, or null. Used to re-detect a face turned upright, where BlazeFace's keypoints are reliable.
+   */
+  async detectInCrop(frame: RgbaFrame, cx: number, cy: number, side: number, angle: number, minScore = 0.05): Promise<Candidate | null> {
+    cropToImage(cx, cy, side, angle, this.size, this.toImage);
+    await this.run(frame);
+    let best: Candidate | null = null;
+    const c = this.size / 2, near = this.size / 4;
+    for (const d of decodeBlazeFace(this.logits, this.regressors, this.size, minScore, this.anchors)) {
+      if ((!best || d.score > best.score) && Math.abs(d.cx - c) < near && Math.abs(d.cy - c) < near) best = d;
+    }
+    return best && mapCandidate(best, this.toImage);
   }
 
   private async run(frame: RgbaFrame): Promise<void> {

@@ -38,8 +38,12 @@ export interface FaceTrackerOptions {
   redetectEveryFrames?: number;
   /** ...or every this many ms, whichever comes first. Default 1000 (0 = never). */
   redetectEveryMs?: number;
-  /** When the upright detector finds nothing, retry on the frame turned by 90/180/270 degrees. Default true. */
-  rotationRetry?: boolean;
+  /**
+   * `all` (default): faces at any angle. Each new face's crop is turned to the quarter turn the detector likes best
+   * (4 small detector runs per new face), and when the upright frame has no face at all the detector retries on
+   * the frame turned by 90, 180 and 270 degrees. `upright`: faces within about +-45 degrees of upright, cheaper.
+   */
+  orientations?: 'all' | 'upright';
   /** Crop side relative to the face box (detector box or landmark bounds). Default 1.5. */
   cropScale?: number;
   /** Eye crop side relative to the eye-corner distance. Default 2.3. */
@@ -101,7 +105,7 @@ export class FaceTracker {
   private readonly minFaceScore: number;
   private readonly redetectEveryFrames: number;
   private readonly redetectEveryMs: number;
-  private readonly rotationRetry: boolean;
+  private readonly orientations: 'all' | 'upright';
   private readonly cropScale: number;
   private readonly eyeScale: number;
 
@@ -118,7 +122,7 @@ export class FaceTracker {
     this.minFaceScore = unit(options.minFaceScore ?? 0.5, 'minFaceScore');
     this.redetectEveryFrames = options.redetectEveryFrames ?? 30;
     this.redetectEveryMs = options.redetectEveryMs ?? 1000;
-    this.rotationRetry = options.rotationRetry ?? true;
+    this.orientations = options.orientations ?? 'all';
     this.cropScale = options.cropScale ?? 1.5;
     this.eyeScale = options.eyeScale ?? 2.3;
   }
@@ -205,22 +209,50 @@ export class FaceTracker {
   }
 
   private async addDetections(frame: RgbaFrame, detector: FaceDetector, opts: DetectOptions, limit: number, refine: boolean): Promise<void> {
-    const turns = this.rotationRetry && this.tracks.length === 0 ? [0, 1, 2, 3] : [0];
+    const turns = this.orientations === 'all' ? [0, 1, 2, 3] : [0];
     for (const quarterTurns of turns) {
       const candidates = await detector.detect(frame, { ...opts, quarterTurns, minScore: this.minDetectorScore });
-      let added = 0;
       for (const c of candidates) {
         if (this.tracks.length >= limit) break;
         if (this.overlapsTrack(c)) continue;
         const t = this.spare.pop() ?? newTrack();
         cropFromCandidate(c, this.cropScale, t.crop);
+        if (this.orientations === 'all') await this.orient(frame, t.crop);
         t.tracked = false;
-        // a second pass from the mesh's own bounds centres the face the way the model was trained
-        const ok = (await this.landmarks(frame, t, false)) && (!refine || (await this.landmarks(frame, t, false)));
-        if (ok && !this.duplicates(t)) { this.tracks.push(t); added++; } else this.spare.push(t);
+        const ok = (await this.landmarks(frame, t, false)) && (!refine || (await this.refine(frame, t)));
+        if (ok && !this.duplicates(t)) this.tracks.push(t); else this.spare.push(t);
       }
-      if (added > 0 || this.tracks.length > 0) return;
+      // other orientations only when this one found nothing: each pass is a chance for a false positive
+      if (this.tracks.length > 0) return;
     }
+  }
+
+  /**
+   * BlazeFace also fires on sideways or upside-down faces, but then its keypoints follow the image, not the face,
+   * and the crop comes out turned by a multiple of 90 degrees. The face fills the crop, so the quarter turn at
+   * which the detector scores it highest is the upright one; that detection's keypoints then set the crop.
+   */
+  private async orient(frame: RgbaFrame, crop: Crop): Promise<void> {
+    let best: Candidate | null = null;
+    for (let k = 0; k < 4; k++) {
+      const c = await this.detector.detectInCrop(frame, crop.cx, crop.cy, crop.side, crop.angle + (k * Math.PI) / 2);
+      if (c && (!best || c.score > best.score)) best = c;
+    }
+    if (best) cropFromCandidate(best, this.cropScale, crop);
+  }
+
+  /** A second pass from the mesh's own bounds centres the face the way the model was trained; the pass with the
+   *  higher face score wins, so refining never loses a face the first pass found (stills only: it allocates). */
+  private async refine(frame: RgbaFrame, t: Track): Promise<boolean> {
+    const first = { score: t.score, points: t.points.slice(), contour: t.contour.slice(), iris: t.iris.slice(), crop: { ...t.crop } };
+    const ok = await this.landmarks(frame, t, false);
+    if (ok && t.score >= first.score) return true;
+    t.score = first.score;
+    t.points.set(first.points);
+    t.contour.set(first.contour);
+    t.iris.set(first.iris);
+    Object.assign(t.crop, first.crop);
+    return true;
   }
 
   /** Runs mesh (+ iris) on the track's crop; on success moves the crop to the new landmarks. */

@@ -86,11 +86,23 @@ describe('warpToTensor', () => {
 describe('crops', () => {
   it('a detector crop is square, enlarged, and turned along the eye keypoints', () => {
     const kp = new Float32Array(12);
-    kp.set([40, 50, 60, 70]); // right eye (40,50) -> left eye (60,70): 45 degrees
+    kp.set([40, 50, 60, 70, 43, 67, 36, 74]); // right eye (40,50) -> left eye (60,70): 45 degrees; nose, mouth below
     const c = cropFromCandidate({ score: 1, cx: 50, cy: 60, w: 40, h: 30, keypoints: kp }, 1.5, crop());
     expect(c.angle).toBeCloseTo(Math.PI / 4);
     expect(c.side).toBe(60);
     expect([c.cx, c.cy]).toEqual([50, 60]);
+  });
+
+  it('a detector crop on an upside-down face turns 180 degrees when the mouth is above the eyes', () => {
+    const kp = new Float32Array(12);
+    kp.set([40, 50, 60, 50, 50, 45, 50, 35]); // eyes level, nose and mouth above them: the face is upside down
+    const c = cropFromCandidate({ score: 1, cx: 50, cy: 45, w: 40, h: 40, keypoints: kp }, 1.5, crop());
+    expect(Math.abs(c.angle)).toBeCloseTo(Math.PI);
+    // eyes stacked vertically, mouth to the right: a face on its side whose crop "down" is image +x, i.e. -90 degrees
+    kp.set([50, 40, 50, 60, 55, 50, 65, 50]);
+    expect(cropFromCandidate({ score: 1, cx: 50, cy: 50, w: 40, h: 40, keypoints: kp }, 1.5, crop()).angle).toBeCloseTo(-Math.PI / 2);
+    kp.set([50, 60, 50, 40, 55, 50, 65, 50]); // same face with the eye labels swapped: same answer
+    expect(cropFromCandidate({ score: 1, cx: 50, cy: 50, w: 40, h: 40, keypoints: kp }, 1.5, crop()).angle).toBeCloseTo(-Math.PI / 2);
   });
 
   it('a landmark crop measures bounds along the eye line', () => {
