@@ -485,10 +485,19 @@ export async function ensureVariants(names, options = {}) {
         log(`built ${r.name} in ${(ms / 1000).toFixed(1)} s`);
       }
     };
+    let dirty = todo.length > 0;
     try {
       await Promise.all(Array.from({ length: Math.min(concurrency, queue.length) }, worker));
+      for (const name of wanted) {
+        const entry = manifest.variants[name];
+        if (!entry.sha256) {
+          // entries written before the hash was recorded
+          entry.sha256 = createHash('sha256').update(readFileSync(join(variantsDir, entry.file))).digest('hex');
+          dirty = true;
+        }
+      }
     } finally {
-      if (todo.length > 0) writeFileSync(manifestPath, `${JSON.stringify(manifest, null, 2)}\n`);
+      if (dirty) writeFileSync(manifestPath, `${JSON.stringify(manifest, null, 2)}\n`);
     }
     if (options.y4m) {
       for (const name of wanted) {

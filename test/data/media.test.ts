@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isLivecheckError } from '../../src/errors.js';
 import { decodeImage, decodeVideo, i420ToRgba, probeVideo, rgbaToI420, writeY4m } from '../../src/node/media.js';
 import type { RgbaImage, RgbaVideoFrame } from '../../src/node/media.js';
-import { data, dataDir, repoRoot, requireData } from '../helpers/data.js';
+import { data, dataDir, dataPath, repoRoot, requireData } from '../helpers/data.js';
 
 let tmp: string;
 beforeAll(() => {
@@ -85,6 +85,14 @@ describe('data manifest', () => {
       }
     }
     expect(count).toBeGreaterThan(50);
+  });
+
+  it('the test helper fails (never skips) on missing data and says how to get it', () => {
+    expect(() => requireData(data.astronaut, join(dataDir, 'photos', 'no-such.png'))).toThrow(
+      /photos\/no-such\.png[\s\S]*npm run setup:data/,
+    );
+    expect(() => dataPath('photos/no-such.png')).toThrow(/npm run setup:data/);
+    expect(dataPath('photos/astronaut.png')).toBe(data.astronaut);
   });
 
   it('the fetch script itself verifies and is idempotent', () => {
