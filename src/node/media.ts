@@ -474,10 +474,13 @@ async function* decodeWithFfmpeg(path: string, opts: DecodeVideoOptions): AsyncG
   child.stderr.on('data', (s: string) => {
     stderr = (stderr + s).slice(-4000);
   });
-  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
   let spawnError: Error | undefined;
-  child.on('error', (e) => {
-    spawnError = e;
+  const exited = new Promise<number | null>((resolve) => {
+    child.on('close', (code) => resolve(code));
+    child.on('error', (e) => {
+      spawnError = e;
+      resolve(null);
+    });
   });
 
   const frameBytes = width * height * 4;
@@ -538,6 +541,18 @@ export function decodeVideo(path: string, opts: DecodeVideoOptions = {}): AsyncI
 }
 
 async function* openVideo(path: string, opts: DecodeVideoOptions): AsyncGenerator<RgbaVideoFrame> {
+  for (const key of ['width', 'height', 'maxFrames'] as const) {
+    const v = opts[key];
+    if (v !== undefined && !(Number.isInteger(v) && v > 0)) {
+      throw new LivecheckError('invalid-argument', `${key} must be a positive integer, got ${v}`, { [key]: v });
+    }
+  }
+  if (opts.fps !== undefined && !(opts.fps > 0 && Number.isFinite(opts.fps))) {
+    throw new LivecheckError('invalid-argument', `fps must be > 0, got ${opts.fps}`, { fps: opts.fps });
+  }
+  if (opts.startMs !== undefined && !(opts.startMs >= 0 && Number.isFinite(opts.startMs))) {
+    throw new LivecheckError('invalid-argument', `startMs must be >= 0, got ${opts.startMs}`, { startMs: opts.startMs });
+  }
   if (!existsSync(path)) throw new LivecheckError('decode-failed', `no such file: ${path}`, { path, reason: 'missing' });
   if (isY4m(path) && (await y4mNative(path, opts))) yield* decodeY4m(path, opts);
   else yield* decodeWithFfmpeg(path, opts);

@@ -334,6 +334,12 @@ describe('decodeVideo with ffmpeg', () => {
     expect(await codeOf(collect(decodeVideo(join(tmp, 'half.mp4'))))).toBe('decode-failed');
   });
 
+  it('refuses bad options with invalid-argument', async () => {
+    for (const opts of [{ width: 0 }, { height: 10.5 }, { maxFrames: -1 }, { fps: 0 }, { fps: NaN }, { startMs: -5 }]) {
+      expect(await codeOf(collect(decodeVideo(data.franckMp4, opts))), JSON.stringify(opts)).toBe('invalid-argument');
+    }
+  });
+
   it('fails with ffmpeg-missing when ffmpeg is not on the PATH (y4m still decodes)', async () => {
     const saved = process.env.PATH;
     const savedFf = process.env.FFMPEG_PATH;
