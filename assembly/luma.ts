@@ -1,5 +1,4 @@
 // RGBA -> luma (BT.601, the fixed point OpenCV uses) and the half-resolution pyramid level.
-import { bump, clearSub, mergeSub, H0, H1, H2, H3 } from './histogram';
 
 // Y = (R*4899 + G*9617 + B*1868 + 8192) >> 14, weights sum to 1 << 14.
 const WR: i32 = 4899;
@@ -11,18 +10,8 @@ const ROUND: i32 = 8192;
 export function rgbaToLuma(src: usize, width: i32, height: i32, dst: usize, dstStride: i32): void {
   const rowBytes = <usize>width << 2;
   for (let y = 0; y < height; y++) {
-    lumaRow(src + <usize>y * rowBytes, dst + <usize>y * <usize>dstStride, width, false);
+    lumaRow(src + <usize>y * rowBytes, dst + <usize>y * <usize>dstStride, width);
   }
-}
-
-/** rgbaToLuma that also counts the whole frame's luma histogram into `hist` (u32[256]) while the values are in registers. */
-export function rgbaToLumaHistogram(src: usize, width: i32, height: i32, dst: usize, dstStride: i32, hist: usize): void {
-  clearSub();
-  const rowBytes = <usize>width << 2;
-  for (let y = 0; y < height; y++) {
-    lumaRow(src + <usize>y * rowBytes, dst + <usize>y * <usize>dstStride, width, true);
-  }
-  mergeSub(hist);
 }
 
 // @ts-ignore: decorator
@@ -31,7 +20,7 @@ export function rgbaToLumaHistogram(src: usize, width: i32, height: i32, dst: us
 }
 
 // @ts-ignore: decorator
-@inline function lumaRow(src: usize, dst: usize, width: i32, count: bool): void {
+@inline function lumaRow(src: usize, dst: usize, width: i32): void {
   let x = 0;
   if (ASC_FEATURE_SIMD) {
     // dot_i16x8_s on [R G B A R G B A] x [wr wg wb 0 ...] gives [R*wr+G*wg, B*wb, ...] per pixel pair;
@@ -45,19 +34,9 @@ export function rgbaToLumaHistogram(src: usize, width: i32, height: i32, dst: us
       const y2 = quad(v128.load(p, 32), w, round);
       const y3 = quad(v128.load(p, 48), w, round);
       v128.store(dst + <usize>x, i8x16.narrow_i16x8_u(i16x8.narrow_i32x4_s(y0, y1), i16x8.narrow_i32x4_s(y2, y3)));
-      if (count) {
-        bump(H0, i32x4.extract_lane(y0, 0)); bump(H1, i32x4.extract_lane(y0, 1)); bump(H2, i32x4.extract_lane(y0, 2)); bump(H3, i32x4.extract_lane(y0, 3));
-        bump(H0, i32x4.extract_lane(y1, 0)); bump(H1, i32x4.extract_lane(y1, 1)); bump(H2, i32x4.extract_lane(y1, 2)); bump(H3, i32x4.extract_lane(y1, 3));
-        bump(H0, i32x4.extract_lane(y2, 0)); bump(H1, i32x4.extract_lane(y2, 1)); bump(H2, i32x4.extract_lane(y2, 2)); bump(H3, i32x4.extract_lane(y2, 3));
-        bump(H0, i32x4.extract_lane(y3, 0)); bump(H1, i32x4.extract_lane(y3, 1)); bump(H2, i32x4.extract_lane(y3, 2)); bump(H3, i32x4.extract_lane(y3, 3));
-      }
     }
   }
-  for (; x < width; x++) {
-    const v = lumaPixel(src + (<usize>x << 2));
-    store<u8>(dst + <usize>x, v);
-    if (count) bump(select(H0, select(H1, select(H2, H3, (x & 3) == 2), (x & 3) == 1), (x & 3) == 0), v);
-  }
+  for (; x < width; x++) store<u8>(dst + <usize>x, lumaPixel(src + (<usize>x << 2)));
 }
 
 // @ts-ignore: decorator

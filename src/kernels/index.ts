@@ -182,7 +182,9 @@ export class Kernels {
     this.#begin(width, height);
     if (!inPlace) this.#u8.set(rgba instanceof Uint8Array ? rgba : new Uint8Array(rgba.buffer, rgba.byteOffset, rgba.length), this.#rgba);
     const l0 = this.#pyramids[this.#cur][0];
-    this.#k.rgbaToLumaHistogram(this.#rgba, width, height, l0.base, l0.stride, this.#frameHist);
+    this.#k.rgbaToLuma(this.#rgba, width, height, l0.base, l0.stride);
+    // Counted once per frame: entropy, frame luma and the face-to-surround ratio all read it.
+    this.#k.histogram(l0.base, l0.stride, 0, 0, width, height, this.#frameHist);
     this.#hasRgba = true;
     this.#finishPyramid();
   }
@@ -517,7 +519,7 @@ export class Kernels {
   }
 
   #histogramOf(r: PixelRegion): void {
-    // the whole frame's histogram was counted while converting to luma
+    // the whole frame's histogram was counted in setFrame
     if (r.x === 0 && r.y === 0 && r.width === this.#width && r.height === this.#height) {
       this.#u32.copyWithin(this.#hist >> 2, this.#frameHist >> 2, (this.#frameHist >> 2) + 256);
     } else {

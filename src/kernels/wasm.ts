@@ -7,7 +7,6 @@ export interface KernelExports {
   heapBase(): number;
   simd(): number;
   rgbaToLuma(src: number, width: number, height: number, dst: number, dstStride: number): void;
-  rgbaToLumaHistogram(src: number, width: number, height: number, dst: number, dstStride: number, hist: number): void;
   pyrDown(src: number, srcStride: number, width: number, height: number, dst: number, dstStride: number): void;
   padEdges(base: number, stride: number, width: number, height: number, pad: number): void;
   histogram(src: number, stride: number, x: number, y: number, w: number, h: number, out: number): void;
