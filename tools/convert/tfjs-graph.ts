@@ -3,7 +3,7 @@
  * attributes, and constants decoded to float32/int32 with a note of how they were stored.
  */
 import { readFileSync, existsSync } from 'node:fs';
-import { dirname, join, basename } from 'node:path';
+import { dirname, join } from 'node:path';
 import { LivecheckError } from '../../src/errors.js';
 import { halfToFloat } from './half.js';
 
@@ -227,4 +227,3 @@ export function attrShape(n: TfNode, key: string): number[] | undefined {
   return a?.shape ? (a.shape.dim ?? []).map((d) => Number(d.size)) : undefined;
 }
 
-export const sourceName = (g: TfGraph) => basename(g.source);
