@@ -16,11 +16,11 @@ import { isHex } from './encoding.js';
 export const EVIDENCE_FORMAT = 'livecheck-evidence';
 export const EVIDENCE_VERSION = 1;
 
-/** One step of the challenge plan as the challenge module produced it from the nonce. */
-export interface ChallengeStep {
-  action: string;
-  params?: Record<string, number | string | boolean>;
-}
+/**
+ * One step of the challenge plan as stored in the genesis: the action and its flat parameters, exactly as the
+ * challenge module produced them from the nonce (e.g. `{ action: 'turn-left', holdMs: 1800 }`).
+ */
+export type ChallengeStep = { action: string; [param: string]: string | number | boolean };
 
 /** What binds a capture to the ID document: the hash of its metadata (hex SHA-256) and its upload time (epoch ms). */
 export interface DocumentBinding {
@@ -183,14 +183,11 @@ export function evidenceShapeProblems(b: unknown): string[] {
   if (exactKeys(g, ['nonce', 'plan', 'document', 'library', 'configHash', 'startedAt'], 'genesis', problems)) {
     need(typeof g.nonce === 'string' && g.nonce.length > 0, 'genesis.nonce is not a non-empty string', problems);
     if (Array.isArray(g.plan)) {
-      g.plan.forEach((step, i) => {
-        const keys = typeof step === 'object' && step !== null && 'params' in step ? ['action', 'params'] : ['action'];
-        if (!exactKeys(step, keys, `genesis.plan[${i}]`, problems)) return;
-        need(typeof step.action === 'string' && step.action.length > 0, `genesis.plan[${i}].action is not a string`, problems);
-        if ('params' in step) {
-          const p = step.params;
-          need(typeof p === 'object' && p !== null && !Array.isArray(p) && Object.values(p).every((v) => isNum(v) || typeof v === 'string' || typeof v === 'boolean'), `genesis.plan[${i}].params is not a flat object`, problems);
-        }
+      g.plan.forEach((step: unknown, i: number) => {
+        const ok = typeof step === 'object' && step !== null && !Array.isArray(step) &&
+          typeof (step as ChallengeStep).action === 'string' && (step as ChallengeStep).action.length > 0 &&
+          Object.values(step).every((v) => isNum(v) || typeof v === 'string' || typeof v === 'boolean');
+        need(ok, `genesis.plan[${i}] is not an action with flat parameters`, problems);
       });
     } else problems.push('genesis.plan is not an array');
     if (exactKeys(g.document, ['metadataHash', 'uploadedAt'], 'genesis.document', problems)) {

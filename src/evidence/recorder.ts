@@ -22,8 +22,8 @@ export type JpegEncoder = (image: RgbaImage) => Uint8Array | Promise<Uint8Array>
 export interface EvidenceRecorderOptions {
   /** The single-use nonce the server issued for this capture. */
   nonce: string;
-  /** The challenge plan derived from the nonce. */
-  plan: ChallengeStep[];
+  /** The challenge plan derived from the nonce (src/challenge `planFromNonce(...).steps`): actions with flat params. */
+  plan: ReadonlyArray<{ readonly action: string }>;
   document: DocumentBinding;
   /** Engine configuration; its canonical SHA-256 goes into the genesis. Or give `configHash` (hex) directly. */
   config?: unknown;
@@ -69,7 +69,7 @@ export class EvidenceRecorder {
     const clock = options.clock ?? Date.now;
     const genesis: EvidenceGenesis = {
       nonce: options.nonce,
-      plan: options.plan.map((s) => (s.params === undefined ? { action: s.action } : { action: s.action, params: { ...s.params } })),
+      plan: options.plan.map((s) => planStep(s)),
       document: { metadataHash, uploadedAt },
       library: { name: LIBRARY_NAME, version: LIBRARY_VERSION },
       configHash,
@@ -196,6 +196,14 @@ export class EvidenceRecorder {
   private assertOpen(): void {
     if (this.finished) throw new LivecheckError('closed', 'the evidence recorder has finished');
   }
+}
+
+function planStep(step: { readonly action: string }): ChallengeStep {
+  const out = { ...step } as ChallengeStep;
+  const flat = typeof out.action === 'string' && out.action.length > 0 &&
+    Object.values(out).every((v) => typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v)));
+  if (!flat) throw new LivecheckError('invalid-argument', 'a plan step must be an action with flat, finite parameters', { step: out });
+  return out;
 }
 
 function checkDigest(hex: string): string {

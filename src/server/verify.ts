@@ -8,6 +8,8 @@ import { ChainHasher, genesisHash, hashedText } from '../evidence/chain.js';
 import { evidenceShapeProblems, parseEvidence } from '../evidence/bundle.js';
 import type { ChallengeStep, DocumentBinding, EndRecord, EvidenceBundle, FrameRecord, KeyframeRecord } from '../evidence/bundle.js';
 import { LIBRARY_NAME, LIBRARY_VERSION } from '../evidence/version.js';
+import { planFromNonce as challengePlan } from '../challenge/plan.js';
+import type { PlanOptions } from '../challenge/plan.js';
 
 export const EVIDENCE_CHECKS = ['format', 'version', 'chain', 'nonce', 'plan', 'document', 'timestamps', 'keyframes', 'reanalysis', 'face-consistency'] as const;
 export type EvidenceCheckName = (typeof EVIDENCE_CHECKS)[number];
@@ -70,8 +72,10 @@ export interface VerifyEvidenceOptions {
   document: DocumentBinding;
   /** Server wall clock, epoch ms. Default `Date.now()`. */
   now?: number;
-  /** Recompute the challenge plan from the nonce (src/challenge). Without it the `plan` check is skipped (not ok). */
-  planFromNonce?: (nonce: string) => ChallengeStep[] | Promise<ChallengeStep[]>;
+  /** The plan options the server issued the challenge with: the plan is recomputed from the nonce with src/challenge. */
+  plan?: PlanOptions;
+  /** Or recompute the plan yourself. Without `plan` or this, the `plan` check is skipped (not ok). */
+  planFromNonce?: (nonce: string) => ReadonlyArray<{ readonly action: string }> | Promise<ReadonlyArray<{ readonly action: string }>>;
   /** Re-run the face pipeline on a keyframe. Without it `reanalysis` and `face-consistency` are skipped (not ok). */
   reanalyze?: (keyframe: DecodedKeyframe) => Promise<KeyframeReanalysis | null>;
   /** Distance between two signatures. Default Euclidean. */
@@ -136,9 +140,10 @@ export async function verifyEvidence(input: string | EvidenceBundle | unknown, o
   if (genesis.nonce === options.nonce) pass('nonce', 'bound to the issued nonce');
   else fail('nonce', 'the bundle is bound to a different nonce (replayed or from another session)');
 
-  if (!options.planFromNonce) skip('plan', 'not checked: no planFromNonce given');
+  const derive = options.planFromNonce ?? (options.plan ? (nonce: string) => challengePlan(nonce, options.plan as PlanOptions).steps : null);
+  if (!derive) skip('plan', 'not checked: no plan options or planFromNonce given');
   else {
-    const expected = await options.planFromNonce(options.nonce);
+    const expected = await derive(options.nonce);
     if (canonicalJson(expected) === canonicalJson(genesis.plan)) pass('plan', `${expected.length} challenge steps match the nonce`);
     else fail('plan', 'the challenge plan is not the one derived from the nonce', { expected: expected.map((s) => s.action), found: genesis.plan.map((s) => s.action) });
   }

@@ -12,7 +12,9 @@ import { createSession } from '../../src/face/models.js';
 import { FaceDetector } from '../../src/face/detector.js';
 import { decodeVideo } from '../../src/node/media.js';
 import { EvidenceRecorder } from '../../src/evidence/index.js';
-import type { ChallengeStep, DocumentBinding, EvidenceBundle, RgbaImage } from '../../src/evidence/index.js';
+import type { DocumentBinding, EvidenceBundle, RgbaImage } from '../../src/evidence/index.js';
+import { planFromNonce } from '../../src/challenge/index.js';
+import type { PlanOptions } from '../../src/challenge/index.js';
 import { sha256, toHex } from '../../src/evidence/encoding.js';
 import type { DecodedKeyframe, KeyframeReanalysis } from '../../src/server/index.js';
 import type { FrameAnalysis, Point3, QualityMetrics } from '../../src/types.js';
@@ -92,17 +94,8 @@ export async function reanalyzeKeyframe(kf: DecodedKeyframe): Promise<KeyframeRe
   return result;
 }
 
-/** A stand-in for src/challenge's planFromNonce (injected, as the server does): actions picked from the nonce. */
-export async function planFromNonce(nonce: string): Promise<ChallengeStep[]> {
-  const h = await sha256(new TextEncoder().encode(`plan:${nonce}`));
-  const actions = ['blink', 'turn-left', 'turn-right', 'mouth-open'];
-  const first = actions[h[0] % 4];
-  const second = actions[(h[0] % 4 + 1 + (h[1] % 3)) % 4];
-  return [
-    { action: first, params: { timeoutMs: 4000 } },
-    { action: second, params: { timeoutMs: 4000 } },
-  ];
-}
+/** The plan options the server issues challenges with in these tests (src/challenge derives the steps from the nonce). */
+export const PLAN: PlanOptions = { actions: 'random', count: 2 };
 
 export async function documentFor(name: string, uploadedAt = UPLOADED_AT): Promise<DocumentBinding> {
   const meta = { type: 'passport', country: 'NL', name, uploadedAt };
@@ -165,7 +158,7 @@ export async function recordCapture(o: CaptureOptions): Promise<EvidenceBundle> 
   const fps = o.fps ?? 6;
   const count = o.frames ?? 8;
   const frames = await analysedFrames(o.startMs ?? 2000, fps, count);
-  const plan = await planFromNonce(o.nonce);
+  const plan = planFromNonce(o.nonce, PLAN).steps;
   let clock = o.startAt ?? o.document.uploadedAt + 3 * MIN;
   const recorder = await EvidenceRecorder.start({ nonce: o.nonce, plan, document: o.document, config: { minFaceScore: 0.5 }, clock: () => clock, encodeJpeg });
   const momentAt = new Map(plan.map((s, i) => [Math.floor(((i + 1) * count) / (plan.length + 1)), s.action]));

@@ -8,9 +8,11 @@ import type { EvidenceCheckName, EvidenceReport, VerifyEvidenceOptions } from '.
 import { isLivecheckError } from '../../src/errors.js';
 import { decodeImage } from '../../src/node/media.js';
 import { data } from '../helpers/data.js';
-import { MIN, UPLOADED_AT, documentFor, encodeJpeg, faceDetector, planFromNonce, reanalyzeKeyframe, recordCapture } from './capture.js';
+import { MIN, PLAN, UPLOADED_AT, documentFor, encodeJpeg, faceDetector, reanalyzeKeyframe, recordCapture } from './capture.js';
 
-const NONCE = 'n-7f3a9c2e4b1d';
+const NONCE = 'session-7f3a9c2e4b1d5a60';
+const OTHER_NONCE = 'session-0b91d2c47e38f115';
+const NEW_NONCE = 'session-e5c8a7d30f6b2914';
 const NOW = UPLOADED_AT + 6 * MIN;
 
 let genuine: EvidenceBundle;
@@ -32,7 +34,7 @@ beforeAll(async () => {
   const document = await documentFor('Franck');
   genuine = await recordCapture({ nonce: NONCE, document });
   genuineText = serializeEvidence(genuine);
-  options = { nonce: NONCE, document, now: NOW, planFromNonce, reanalyze: reanalyzeKeyframe };
+  options = { nonce: NONCE, document, now: NOW, plan: PLAN, reanalyze: reanalyzeKeyframe };
 }, 180_000);
 
 describe('a genuine bundle', () => {
@@ -148,10 +150,14 @@ function typedReplacement(text: string, pos: number, span: Span | undefined): st
 /** The checks that must fail for a change at `path`; 'throw:…' means verifyEvidence must throw evidence-invalid. */
 function expectedChecks(span: Span | undefined, byte: string): string[] {
   if (span?.kind === 'number' && !/\d/.test(byte)) return ['format']; // '-' or '.' replaced: not JSON any more
-  // Keys inside free-form maps (quality metrics, plan params) are content, not structure: a renamed key either breaks
-  // the canonical key order (format) or the chain.
-  const map = span ? span.path.findIndex((k) => k === 'quality' || k === 'params') : -1;
-  if (span?.kind === 'key' && map >= 0 && map < span.path.length - 1) return ['format|chain'];
+  // Keys inside free-form maps (quality metrics, plan step parameters) are content, not structure: a renamed key either
+  // breaks the canonical key order (format) or the chain.
+  if (span?.kind === 'key') {
+    const quality = span.path.indexOf('quality');
+    const plan = span.path.indexOf('plan');
+    if (quality >= 0 && quality < span.path.length - 1) return ['format|chain'];
+    if (plan >= 0 && plan < span.path.length - 2 && span.path[span.path.length - 1] !== 'action') return ['format|chain'];
+  }
   if (span?.kind === 'key' && span.path.length === 1 && span.path[0] === 'version') return ['throw:version']; // no version field
   if (!span || span.kind === 'key' || span.kind === 'literal') return ['format'];
   const [top, a, b, c] = span.path;
@@ -253,8 +259,8 @@ describe('tampering', () => {
   });
 
   it('rejects a splice of two bundles', async () => {
-    const other = await recordCapture({ nonce: 'n-other-session', document: options.document, startMs: 9000 });
-    expect((await verifyEvidence(serializeEvidence(other), { ...options, nonce: 'n-other-session' })).ok).toBe(true);
+    const other = await recordCapture({ nonce: OTHER_NONCE, document: options.document, startMs: 9000 });
+    expect((await verifyEvidence(serializeEvidence(other), { ...options, nonce: OTHER_NONCE })).ok).toBe(true);
     const spliced = clone(genuine);
     const half = 5;
     spliced.records = [...spliced.records.slice(0, half), ...clone(other.records.slice(half))];
@@ -267,13 +273,13 @@ describe('tampering', () => {
   }, 60_000);
 
   it('rejects a replayed bundle under a new nonce, even when the attacker re-chains it', async () => {
-    const later = { ...options, nonce: 'n-new-session', now: NOW + 40 * MIN };
+    const later = { ...options, nonce: NEW_NONCE, now: NOW + 40 * MIN };
     const replay = await verifyEvidence(genuineText, later);
     expect(failed(replay)).toEqual(expect.arrayContaining(['nonce', 'plan']));
     expect(failed(replay)).not.toContain('chain');
 
     const forged = clone(genuine);
-    forged.genesis.nonce = 'n-new-session';
+    forged.genesis.nonce = NEW_NONCE;
     await rechain(forged);
     const r = await verifyEvidence(serializeEvidence(forged), later);
     expect(failed(r)).not.toContain('chain');
