@@ -4,7 +4,7 @@
 import type { Box, QualityMetrics } from '../types.js';
 import { backgroundPoints, pixelRegion, type BackgroundGridOptions, type PixelData, type PixelRegion } from './regions.js';
 
-export function lumaRef(rgba: PixelData, width: number, height: number, out = new Uint8Array(width * height)): Uint8Array {
+export function lumaRef(rgba: PixelData, width: number, height: number, out: Uint8Array = new Uint8Array(width * height)): Uint8Array {
   for (let i = 0, p = 0; i < width * height; i++, p += 4) {
     out[i] = (rgba[p] * 4899 + rgba[p + 1] * 9617 + rgba[p + 2] * 1868 + 8192) >> 14;
   }
@@ -12,7 +12,7 @@ export function lumaRef(rgba: PixelData, width: number, height: number, out = ne
 }
 
 /** 2x2 box mean, (w >> 1) x (h >> 1). */
-export function pyrDownRef(src: Uint8Array, width: number, height: number, out = new Uint8Array((width >> 1) * (height >> 1))): Uint8Array {
+export function pyrDownRef(src: Uint8Array, width: number, height: number, out: Uint8Array = new Uint8Array((width >> 1) * (height >> 1))): Uint8Array {
   const dw = width >> 1;
   const dh = height >> 1;
   for (let y = 0; y < dh; y++) {
@@ -273,12 +273,24 @@ export function summarizeMotionRef(points: Float32Array, flows: ArrayLike<number
 export class ReferenceQuality {
   #prev: LevelRef[] | null = null;
   #size = '';
+  // two pyramids, swapped per frame, allocated once per frame size
+  #pyramids: [LevelRef[], LevelRef[]] = [[], []];
+  #cur = 0;
   readonly #points = new Float32Array(8192);
   readonly #hist = new Uint32Array(256);
   constructor(private readonly options: { darkLevel?: number; brightLevel?: number; grid?: BackgroundGridOptions; minEigen?: number } = {}) {}
 
   qualityPass(rgba: PixelData, width: number, height: number, face: Box | null): QualityMetrics {
-    const luma = lumaRef(rgba, width, height);
+    const size = `${width}x${height}`;
+    if (size !== this.#size) {
+      this.#pyramids = [0, 1].map(() => pyramidRef(new Uint8Array(width * height), width, height)) as [LevelRef[], LevelRef[]];
+      this.#prev = null;
+    } else {
+      this.#cur ^= 1;
+    }
+    const pyr = this.#pyramids[this.#cur];
+    const luma = lumaRef(rgba, width, height, pyr[0].data);
+    for (let l = 1; l < pyr.length; l++) pyrDownRef(pyr[l - 1].data, pyr[l - 1].width, pyr[l - 1].height, pyr[l].data);
     const dark = this.options.darkLevel ?? 10, bright = this.options.brightLevel ?? 245;
     const whole: PixelRegion = { x: 0, y: 0, width, height };
     const frame = luminanceFromHistogram(histogramRef(luma, width, whole, this.#hist), dark, bright);
@@ -287,10 +299,8 @@ export class ReferenceQuality {
     const halves = r.width >= 2 ? gridMeansRef(luma, width, r, 2, 1) : null;
     const focus = laplacianVarianceRef(luma, width, height, r);
     const surround = (frame.count * frame.mean - fs.count * fs.mean) / (frame.count - fs.count);
-    const pyr = pyramidRef(luma, width, height);
     let motion: QualityMetrics['motion'] = null;
-    const size = `${width}x${height}`;
-    if (this.#prev && this.#size === size) {
+    if (this.#prev) {
       const n = backgroundPoints(width, height, face, this.#points, this.options.grid);
       const pts = this.#points.subarray(0, 2 * n);
       const t = trackPointsRef(this.#prev, pyr, pts, { minEigen: this.options.minEigen });

@@ -10,6 +10,7 @@ import {
   meanRgbRef,
   pyrDownRef,
   pyramidRef,
+  ReferenceQuality,
   summarizeMotionRef,
   trackPointsRef,
 } from '../../src/kernels/reference.js';
@@ -156,6 +157,41 @@ describe.each(['simd', 'scalar'] as const)('%s build vs reference', (which) => {
     const walk = k.backgroundMotion(null)!;
     expect(Math.abs(walk.globalDx)).toBeLessThan(0.1);
     expect(walk.residualP90).toBeGreaterThan(2);
+  });
+});
+
+describe('the whole quality pass vs the plain-TS pass', () => {
+  test.each([[320, 240], [97, 61]])('a moving, textured sequence at %ix%i', (w, h) => {
+    const tex = smoothTexture(w + 16, h + 16, 3 * w);
+    const ref = new ReferenceQuality();
+    const k = builds.simd;
+    k.reset();
+    const face = { x: w * 0.35, y: h * 0.25, width: w * 0.3, height: h * 0.45 };
+    for (let i = 0; i < 4; i++) {
+      const g = new Float64Array(w * h);
+      for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) g[y * w + x] = sample(tex, w + 16, h + 16, x + 8 + 1.3 * i, y + 8 - 0.6 * i);
+      const rgba = greyToRgba(g);
+      const noise = randomRgba(w, h, 100 + i);
+      for (let p = 0; p < rgba.length; p += 4) rgba[p + 2] = (rgba[p + 2] + (noise[p] & 31)) & 255;
+      const a = k.qualityPass(rgba, w, h, face);
+      const b = ref.qualityPass(rgba, w, h, face);
+      for (const key of ['entropy', 'faceEntropy', 'faceLuma', 'frameLuma', 'faceLumaStd', 'darkClipped', 'brightClipped', 'faceToSurround', 'leftRightBalance', 'focus', 'focusNormalized'] as const) {
+        expect(a[key]).toBeCloseTo(b[key], 9);
+      }
+      for (let c = 0; c < 3; c++) expect(a.meanRgb[c]).toBeCloseTo(b.meanRgb[c], 9);
+      if (i === 0) {
+        expect(a.motion).toBeNull();
+        expect(b.motion).toBeNull();
+        continue;
+      }
+      expect(a.motion!.trackedFraction).toBe(b.motion!.trackedFraction);
+      expect(Math.abs(a.motion!.globalDx - b.motion!.globalDx)).toBeLessThan(0.01);
+      expect(Math.abs(a.motion!.globalDy - b.motion!.globalDy)).toBeLessThan(0.01);
+      expect(Math.abs(a.motion!.residualMedian - b.motion!.residualMedian)).toBeLessThan(0.01);
+      expect(Math.abs(a.motion!.residualP90 - b.motion!.residualP90)).toBeLessThan(0.01);
+      expect(a.motion!.globalDx).toBeCloseTo(-1.3, 1);
+      expect(a.motion!.globalDy).toBeCloseTo(0.6, 1);
+    }
   });
 });
 
