@@ -166,6 +166,18 @@ export class AttemptPolicy {
   }
 }
 
+/** The `attempts-locked` error for a denied ticket, for callers that throw rather than branch (detail: the status). */
+export function attemptsLockedError(status: AttemptStatus): LivecheckError {
+  const why = status.reason === 'attempt-in-progress'
+    ? 'another attempt is in progress'
+    : status.state === 'manual-support'
+      ? 'too many lockouts: contact support'
+      : `locked until ${new Date(status.lockedUntil ?? 0).toISOString()}`;
+  return new LivecheckError('attempts-locked', `no attempt allowed for ${status.subject}: ${why}`, {
+    state: status.state, reason: status.reason, lockedUntil: status.lockedUntil, retryAfterMs: status.retryAfterMs,
+  });
+}
+
 /** Turn timed-out attempts into failures (at their deadline, so the result does not depend on when we look) and prune. */
 function settle(record: AttemptRecord, now: number, o: ResolvedOptions): void {
   if (record.pending.length > 0) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AttemptPolicy, WebStorageAttemptStore } from '../../src/policy/index.js';
+import { AttemptPolicy, WebStorageAttemptStore, attemptsLockedError } from '../../src/policy/index.js';
 import type { AttemptRecord, AttemptStore, LockManagerLike, StorageLike, VersionedAttemptRecord } from '../../src/policy/index.js';
 import { isLivecheckError } from '../../src/errors.js';
 
@@ -239,6 +239,18 @@ describe('AttemptPolicy attempts', () => {
     expect((await policy.record('u', 'pass')).failuresInWindow.short).toBe(0);
     await fail(policy, 'u', 5);
     expect((await policy.record('u', 'pass')).state).toBe('locked');
+  });
+
+  it('turns a denied ticket into an attempts-locked error carrying the lock end', async () => {
+    const clock = new FakeClock();
+    const policy = new AttemptPolicy({ now: clock.now });
+    await fail(policy, 'u', 5);
+    const t = await policy.begin('u');
+    expect(t.allowed).toBe(false);
+    const err = attemptsLockedError(t.status);
+    expect(isLivecheckError(err, 'attempts-locked')).toBe(true);
+    expect(err.detail).toMatchObject({ state: 'locked', reason: 'locked', lockedUntil: T0 + 30 * MIN, retryAfterMs: 30 * MIN });
+    expect(err.message).toContain(new Date(T0 + 30 * MIN).toISOString());
   });
 
   it('keeps subjects apart', async () => {
