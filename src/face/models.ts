@@ -49,7 +49,8 @@ export async function createSession(ort: OrtModule, source: ModelSource, options
   if (bytes.byteLength === 0) throw new LivecheckError('model-corrupt', `model file ${file} is empty`, { file });
   if (options.numThreads !== undefined) ort.env.wasm.numThreads = options.numThreads;
   try {
-    return await ort.InferenceSession.create(bytes, { executionProviders: ['wasm'], graphOptimizationLevel: 'all' });
+    // logSeverityLevel 3: ORT's warnings about unused initialisers in published models are noise to our users
+    return await ort.InferenceSession.create(bytes, { executionProviders: ['wasm'], graphOptimizationLevel: 'all', logSeverityLevel: 3 });
   } catch (cause) {
     throw new LivecheckError('model-corrupt', `model file ${file} could not be loaded by onnxruntime: ${(cause as Error).message}`, { file }, { cause });
   }
