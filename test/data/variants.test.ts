@@ -162,7 +162,7 @@ beforeAll(async () => {
   requireData(data.franckMp4, data.cap13Mp4, data.cap12Mp4, data.vtest, data.hdrRoom, data.franckStills);
   const entries = await ensureVariants(undefined, { log: (m) => process.stdout.write(`[variants] ${m}\n`) });
   variants = new Map(entries.map((e) => [e.name, e]));
-});
+}, 600_000); // first run builds every variant: ~75 s on an idle 2-core machine, much more when it is shared
 
 describe('variant files', () => {
   it('the manifest lists every variant with a description and its sources', () => {
