@@ -15,11 +15,19 @@ export const RIGID_LANDMARKS: readonly number[] = [
 export interface MotionConfig {
   /** Landmark indices of the rigid head used by the planarity test (default: RIGID_LANDMARKS). */
   rigidLandmarks: readonly number[];
+  /**
+   * Where the pose change comes from: 'mesh' (default): the out-of-plane rotation of the landmarks' 3D positions
+   * (FaceMesh z); 'image': the 2D foreshortening of the rigid landmarks. Falls back to 'image' without depth.
+   * A head pose given per frame (MotionFrame.yawDeg/pitchDeg) is used in both.
+   */
+  poseSource: 'mesh' | 'image';
+  /** A frame counts as turned only if its pose change is at least this many times the median frame-to-frame change. */
+  poseStepFactor: number;
   /** Frames whose pose differs from the reference by at least this (degrees) can test planarity. */
   minPoseChangeDeg: number;
   /**
-   * Landmark jitter alone makes a still face look slightly foreshortened. A frame counts as turned only when its
-   * foreshortening exceeds this many times the jitter's own (estimated from the clip's residuals).
+   * ('image' only) Landmark jitter alone makes a still face look slightly foreshortened. A frame counts as turned
+   * only when its foreshortening exceeds this many times what white jitter of the measured size would give.
    */
   poseNoiseFactor: number;
   /** Planarity is decided only on at least this many frames with enough pose change. */
@@ -34,9 +42,9 @@ export interface MotionConfig {
   coupledMin: number;
   /** Surround coupling at or below this: the face moves on its own. */
   independentMax: number;
-  /** Eye aperture / eye width range (p95 - p5) at or above this counts as non-rigid motion (blinks). */
+  /** Eye openness (lid gap / eye width, eye-aspect-ratio units) range p95 - p5 at or above this: blinks seen. */
   minEyeApertureRange: number;
-  /** Inner-lip gap / mouth width range (p95 - p5) at or above this counts as non-rigid motion (mouth). */
+  /** Mouth opening (inner-lip gap / inter-ocular width) range p95 - p5 at or above this: mouth movement seen. */
   minMouthApertureRange: number;
   /** Weights of the sub-scores in the motion score. */
   weights: { parallax: number; surround: number; nonRigid: number };
@@ -114,6 +122,8 @@ export interface DecisionConfig {
 
 export const DEFAULT_MOTION_CONFIG: MotionConfig = {
   rigidLandmarks: RIGID_LANDMARKS,
+  poseSource: 'mesh',
+  poseStepFactor: 3,
   minPoseChangeDeg: 10,
   poseNoiseFactor: 6,
   minPlanarityFrames: 3,
@@ -123,7 +133,7 @@ export const DEFAULT_MOTION_CONFIG: MotionConfig = {
   coupledMin: 0.8,
   independentMax: 0.4,
   minEyeApertureRange: 0.15,
-  minMouthApertureRange: 0.2,
+  minMouthApertureRange: 0.15,
   weights: { parallax: 0.6, surround: 0.3, nonRigid: 0.1 },
 };
 
@@ -193,6 +203,9 @@ export function resolveDecisionConfig(input: DecisionConfigInput = {}): Decision
   ordered(merged.active.minLatencyMs, merged.active.maxLatencyMs, 'active.minLatencyMs', 'active.maxLatencyMs');
   ordered(merged.passive.spoofMax, merged.passive.liveMin, 'passive.spoofMax', 'passive.liveMin');
   ordered(merged.faceMatch.matchMax, merged.faceMatch.largeDifferenceMin, 'faceMatch.matchMax', 'faceMatch.largeDifferenceMin');
+  if (m.poseSource !== 'mesh' && m.poseSource !== 'image') {
+    throw new LivecheckError('invalid-argument', "config: motion.poseSource must be 'mesh' or 'image'", { value: m.poseSource });
+  }
   if (merged.faceMatch.largeDifference !== 'review' && merged.faceMatch.largeDifference !== 'no-match') {
     throw new LivecheckError('invalid-argument', "config: faceMatch.largeDifference must be 'review' or 'no-match'", { value: merged.faceMatch.largeDifference });
   }

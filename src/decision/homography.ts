@@ -85,7 +85,7 @@ export class HomographyFitter {
     }
     if (used < 4) return false;
     for (let p = 0; p < 9; p++) for (let q = 0; q < p; q++) a[p * 9 + q] = a[q * 9 + p];
-    const k = jacobiSmallestEigenvector(a, this.vecs);
+    const k = jacobiEigen(a, this.vecs, 9, -1);
     const hn = this.hn;
     for (let p = 0; p < 9; p++) hn[p] = this.vecs[p * 9 + k];
     this.denormalise(hn, out);
@@ -228,11 +228,10 @@ export function homographyTilt(h: ArrayLike<number>, x: number, y: number): numb
 }
 
 /**
- * Cyclic Jacobi on a symmetric 9x9 matrix (destroyed: its diagonal ends as the eigenvalues). Eigenvectors go to
- * the columns of `vecs`; returns the column index of the smallest eigenvalue.
+ * Cyclic Jacobi on a symmetric n x n matrix (destroyed: its diagonal ends as the eigenvalues). Eigenvectors go to
+ * the columns of `vecs`; returns the column index of the smallest (pick = -1) or largest (pick = 1) eigenvalue.
  */
-function jacobiSmallestEigenvector(a: Float64Array, vecs: Float64Array): number {
-  const n = 9;
+function jacobiEigen(a: Float64Array, vecs: Float64Array, n: number, pick: -1 | 1): number {
   vecs.fill(0);
   for (let i = 0; i < n; i++) vecs[i * n + i] = 1;
   for (let sweep = 0; sweep < 60; sweep++) {
@@ -275,7 +274,7 @@ function jacobiSmallestEigenvector(a: Float64Array, vecs: Float64Array): number 
     }
   }
   let best = 0;
-  for (let i = 1; i < n; i++) if (a[i * n + i] < a[best * n + best]) best = i;
+  for (let i = 1; i < n; i++) if (pick * (a[i * n + i] - a[best * n + best]) > 0) best = i;
   return best;
 }
 
@@ -344,4 +343,40 @@ function tiltOfLinear(a: number, b: number, c: number, d: number): number {
   const s1 = q + r, s2 = Math.abs(q - r);
   if (!(s1 > 0)) return Number.NaN;
   return Math.acos(Math.min(1, s2 / s1));
+}
+
+/**
+ * Out-of-plane rotation (radians) between two 3D point sets (flat xyz, same order): the best rotation mapping `a` onto
+ * `b` after removing centroids and scale (Horn's quaternion method), measured as the angle its viewing axis turns,
+ * so a turn or nod counts and an in-plane roll does not. `work` needs 32 entries.
+ */
+export function outOfPlaneRotation(a: ArrayLike<number>, b: ArrayLike<number>, n: number, work: Float64Array): number {
+  let ax = 0, ay = 0, az = 0, bx = 0, by = 0, bz = 0;
+  for (let i = 0; i < n; i++) {
+    ax += a[3 * i]; ay += a[3 * i + 1]; az += a[3 * i + 2];
+    bx += b[3 * i]; by += b[3 * i + 1]; bz += b[3 * i + 2];
+  }
+  ax /= n; ay /= n; az /= n; bx /= n; by /= n; bz /= n;
+  let sxx = 0, sxy = 0, sxz = 0, syx = 0, syy = 0, syz = 0, szx = 0, szy = 0, szz = 0;
+  for (let i = 0; i < n; i++) {
+    const x = a[3 * i] - ax, y = a[3 * i + 1] - ay, z = a[3 * i + 2] - az;
+    const u = b[3 * i] - bx, v = b[3 * i + 1] - by, w = b[3 * i + 2] - bz;
+    sxx += x * u; sxy += x * v; sxz += x * w;
+    syx += y * u; syy += y * v; syz += y * w;
+    szx += z * u; szy += z * v; szz += z * w;
+  }
+  const m = work.subarray(0, 16);
+  m[0] = sxx + syy + szz; m[1] = syz - szy; m[2] = szx - sxz; m[3] = sxy - syx;
+  m[5] = sxx - syy - szz; m[6] = sxy + syx; m[7] = szx + sxz;
+  m[10] = -sxx + syy - szz; m[11] = syz + szy;
+  m[15] = -sxx - syy + szz;
+  m[4] = m[1]; m[8] = m[2]; m[12] = m[3]; m[9] = m[6]; m[13] = m[7]; m[14] = m[11];
+  const vecs = work.subarray(16, 32);
+  const k = jacobiEigen(m, vecs, 4, 1);
+  const q0 = vecs[k], qx = vecs[4 + k], qy = vecs[8 + k], qz = vecs[12 + k];
+  const norm = q0 * q0 + qx * qx + qy * qy + qz * qz;
+  if (!(norm > 0)) return Number.NaN;
+  // r22 of the rotation: cosine of the angle between the two viewing axes
+  const r22 = (q0 * q0 - qx * qx - qy * qy + qz * qz) / norm;
+  return Math.acos(Math.max(-1, Math.min(1, r22)));
 }

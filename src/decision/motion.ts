@@ -12,17 +12,21 @@
 
 import type { Point3, FrameAnalysis } from '../types.js';
 import { DEFAULT_MOTION_CONFIG, type MotionConfig } from './config.js';
-import { HomographyFitter, affineTilt } from './homography.js';
+import { HomographyFitter, affineTilt, outOfPlaneRotation } from './homography.js';
 import { clampToVerdict, reason, type SignalReason, type SignalResult, type SignalVerdict } from './signal.js';
 
 const DEG = Math.PI / 180;
 /** Frames of one clip that enter the planarity fit (evenly spread): bounds the pairwise slope work. */
 const MAX_PLANARITY_FRAMES = 150;
+/** Frames tried as the reference (evenly spread). */
+const CENTRAL_CANDIDATES = 25;
 
-// FaceMesh points for the apertures (subject's right eye 33/133 corners, 159/145 lids; left 263/362, 386/374).
+// FaceMesh points for the apertures (subject's right eye 33/133 corners, 159/145 lids; left 263/362, 386/374;
+// inner lips 13/14). Eye: lid gap / eye width (like the eye aspect ratio); mouth: lip gap / outer-eye-corner width
+// (the geometry's mouthOpening unit).
 const RIGHT_EYE = { outer: 33, inner: 133, upper: 159, lower: 145 } as const;
 const LEFT_EYE = { outer: 263, inner: 362, upper: 386, lower: 374 } as const;
-const MOUTH = { left: 61, right: 291, upper: 13, lower: 14 } as const;
+const MOUTH = { upper: 13, lower: 14 } as const;
 
 /** Frame-to-frame image motion in pixels (from the kernels' optical flow). */
 export interface ImageMotion {
@@ -38,6 +42,10 @@ export interface MotionFrame {
   /** Head pose from the geometry, when known (degrees). Only raises the measured pose change, never lowers it. */
   yawDeg?: number;
   pitchDeg?: number;
+  /** Eye openness from the geometry (eye aspect ratio, mean of both eyes), when known; else measured on the mesh. */
+  eyeOpenness?: number;
+  /** Mouth opening from the geometry (inner-lip gap / inter-ocular width), when known; else measured on the mesh. */
+  mouthOpening?: number;
   /** Motion since the previous frame of the image ring around the face box (median flow), when measured. */
   surround?: ImageMotion | null;
   /** Global (camera) motion since the previous frame: median flow of the whole background, when measured. */
@@ -46,7 +54,10 @@ export interface MotionFrame {
 
 export interface MotionInput {
   frames: ReadonlyArray<MotionFrame>;
-  /** Frame whose landmarks all others are compared with (default: the first frame with a face). */
+  /**
+   * Frame whose landmarks all others are compared with. Default: the most central frame (least foreshortened
+   * against the others), not the first: a tracker's first mesh (from a detector crop) can differ systematically.
+   */
   referenceIndex?: number;
 }
 
@@ -62,6 +73,8 @@ export interface MotionMeasurements {
   noiseFloorPx: number | null;
   /** Landmark jitter per coordinate (px), from frame-to-frame third differences. */
   jitterPx: number | null;
+  /** Pose change (degrees) a frame needed to count as turned, from the clip's own estimation noise. */
+  poseNoiseDeg: number | null;
   /** Face size: RMS distance of the reference rigid landmarks from their centroid (px). */
   faceSizePx: number | null;
   /** 1 = the face moves exactly with its surround, 0 = independently. */
@@ -90,6 +103,12 @@ export class MotionAnalyzer {
   private readonly ys = new Float64Array(MAX_PLANARITY_FRAMES);
   private readonly change = new Float64Array(MAX_PLANARITY_FRAMES);
   private jitter = new Float64Array(0);
+  private readonly measured = new Float64Array(MAX_PLANARITY_FRAMES);
+  private readonly ref3: Float64Array;
+  private readonly cur3: Float64Array;
+  private readonly prev3: Float64Array;
+  private readonly prev2: Float64Array;
+  private readonly work = new Float64Array(32);
   private readonly slopes = new Float64Array((MAX_PLANARITY_FRAMES * (MAX_PLANARITY_FRAMES - 1)) / 2);
 
   constructor(config: MotionConfig = DEFAULT_MOTION_CONFIG) {
@@ -98,6 +117,10 @@ export class MotionAnalyzer {
     this.fitter = new HomographyFitter(n);
     this.src = new Float64Array(2 * n);
     this.dst = new Float64Array(2 * n);
+    this.prev2 = new Float64Array(2 * n);
+    this.ref3 = new Float64Array(3 * n);
+    this.cur3 = new Float64Array(3 * n);
+    this.prev3 = new Float64Array(3 * n);
   }
 
   analyze(input: MotionInput): MotionSignalResult {
@@ -105,10 +128,10 @@ export class MotionAnalyzer {
     const frames = input.frames;
     const reasons: SignalReason[] = [];
     const m: MotionMeasurements = {
-      parallax: null, parallaxFrames: 0, maxPoseChangeDeg: 0, noiseFloorPx: null, jitterPx: null, faceSizePx: null,
+      parallax: null, parallaxFrames: 0, maxPoseChangeDeg: 0, noiseFloorPx: null, jitterPx: null, poseNoiseDeg: null, faceSizePx: null,
       surroundCoupling: null, surroundTravel: null, eyeApertureRange: null, mouthApertureRange: null,
     };
-    const refIndex = input.referenceIndex ?? frames.findIndex((f) => f.landmarks !== null);
+    const refIndex = input.referenceIndex ?? this.centralFrame(frames);
     const ref = refIndex >= 0 ? frames[refIndex] : undefined;
     if (!ref || !ref.landmarks || !this.hasRigidPoints(ref.landmarks)) {
       reasons.push(reason('no-face-track', 'no frame with a full set of face landmarks to compare with'));
@@ -116,7 +139,7 @@ export class MotionAnalyzer {
     }
 
     const planar = this.planarity(frames, ref, m);
-    const surround = this.surroundTest(frames, refIndex, m);
+    const surround = this.surroundTest(frames, m);
     const nonRigid = this.nonRigid(frames, m);
 
     // (a) planarity
@@ -228,55 +251,72 @@ export class MotionAnalyzer {
     m.faceSizePx = size;
     if (!(size > 0)) return null;
 
-    // per usable frame (at most MAX_PLANARITY_FRAMES, evenly spread): residual and pose change
+    // Pose change source. FaceMesh depth (z) follows a real head's turn closely (frame-to-frame noise ~0.2-0.7 deg
+    // on real clips) but barely moves when a flat photo is tilted (2-4 deg for a 25 deg tilt, measured): with 'mesh'
+    // a tilted picture reads as "not turned" (unsure), never as a head. 'image' uses the 2D foreshortening instead,
+    // which does see a tilted picture but on real meshes also reads expression changes as 10-20 deg of tilt.
+    const useMesh = c.poseSource === 'mesh' && hasDepth(refLm, idx, size);
+    if (useMesh) this.fill3(this.ref3, refLm);
     const usable: number[] = [];
     frames.forEach((f, i) => {
       if (f !== ref && f.landmarks && this.hasRigidPoints(f.landmarks)) usable.push(i);
     });
-    const step = Math.max(1, usable.length / MAX_PLANARITY_FRAMES);
+    const stride = Math.max(1, usable.length / MAX_PLANARITY_FRAMES);
     const xs = this.xs;
     const ys = this.ys;
     const change = this.change;
+    const measured = this.measured;
     let count = 0;
-    for (let u = 0; u < usable.length && count < MAX_PLANARITY_FRAMES; u = Math.floor((count + 1) * step - 1e-9)) {
+    for (let u = 0; u < usable.length && count < MAX_PLANARITY_FRAMES; u = Math.floor((count + 1) * stride - 1e-9)) {
       const f = frames[usable[u]];
       const lm = f.landmarks as ReadonlyArray<Point3>;
-      for (let k = 0; k < n; k++) {
-        const p = lm[idx[k]];
-        this.dst[2 * k] = p[0];
-        this.dst[2 * k + 1] = p[1];
-      }
+      this.fill(this.dst, lm);
       const residual = this.fitter.fitRobust(this.src, this.dst, n, this.h);
-      const tilt = affineTilt(this.src, this.dst, n);
-      if (!Number.isFinite(residual) || !Number.isFinite(tilt)) continue;
+      const turn = this.poseChange(lm, useMesh) / DEG;
+      if (!Number.isFinite(residual) || !Number.isFinite(turn)) {
+        count++;
+        ys[count - 1] = Number.NaN;
+        continue;
+      }
       ys[count] = residual;
-      xs[count] = tilt; // radians, from the landmarks alone
+      measured[count] = turn;
       change[count] = Math.max(
-        tilt / DEG,
+        turn,
         f.yawDeg !== undefined && ref.yawDeg !== undefined ? Math.abs(f.yawDeg - ref.yawDeg) : 0,
         f.pitchDeg !== undefined && ref.pitchDeg !== undefined ? Math.abs(f.pitchDeg - ref.pitchDeg) : 0,
       );
       count++;
     }
-    if (count < c.minPlanarityFrames) return null;
-    // Landmark jitter fakes foreshortening: the jitter sigma is measured from the landmarks' third differences in
-    // time (white jitter: variance 20 sigma^2; smooth head motion has almost none), then the anisotropy 1 - s2/s1 the
-    // jitter alone gives (affine linear-part error delta = 2 sigma / (size sqrt n); anisotropy ~ 2 Rayleigh(delta /
-    // sqrt 2), 99.9 %: 5.3 delta) sets how far a frame must be foreshortened to count as turned.
+    // A frame counts as turned only when its measured change stands out from estimation noise:
+    // (1) poseStepFactor x the median frame-to-frame change (real turns are smooth, noise is not);
+    // (2) for 'image', also the foreshortening white landmark jitter alone gives: sigma from the landmarks' third
+    //     differences in time (variance 20 sigma^2), affine linear-part error delta = 2 sigma / (size sqrt n),
+    //     anisotropy 1 - s2/s1 ~ 2 Rayleigh(delta / sqrt 2), 99.9 %: 5.3 delta.
     const sigma = this.jitterSigma(frames, usable);
     m.jitterPx = Number.isFinite(sigma) ? sigma : null;
-    const delta = (2 * (Number.isFinite(sigma) ? sigma : 0)) / (size * Math.sqrt(n));
-    const noiseAnisotropy = c.poseNoiseFactor * delta;
-    let moved = 0;
-    for (let i = 0; i < count; i++) {
-      const anisotropy = 1 - Math.cos(xs[i]);
-      const significant = anisotropy >= noiseAnisotropy || change[i] > xs[i] / DEG; // a measured head pose needs no test
-      if (change[i] > m.maxPoseChangeDeg && significant) m.maxPoseChangeDeg = change[i];
-      if (change[i] >= c.minPoseChangeDeg && significant) moved++;
-      const s = size * Math.sin(Math.min(90, change[i]) * DEG);
-      xs[i] = s * s;
-      ys[i] = ys[i] * ys[i];
+    // foreshortening noise is linear in anisotropy (1 - cos tilt), not in the tilt angle: scale it there
+    const step = this.stepNoise(frames, usable, useMesh);
+    let noiseDeg = useMesh ? c.poseStepFactor * step : Math.acos(Math.max(-1, 1 - c.poseStepFactor * (1 - Math.cos(step * DEG)))) / DEG;
+    if (!useMesh) {
+      const delta = (2 * (Number.isFinite(sigma) ? sigma : 0)) / (size * Math.sqrt(n));
+      noiseDeg = Math.max(noiseDeg, Math.acos(Math.max(-1, 1 - c.poseNoiseFactor * delta)) / DEG);
     }
+    m.poseNoiseDeg = noiseDeg;
+    let moved = 0;
+    let kept = 0;
+    for (let i = 0; i < count; i++) {
+      if (!Number.isFinite(ys[i])) continue;
+      // a head pose measured by the caller needs no noise test; our own measurement does
+      const trusted = change[i] > measured[i] || measured[i] >= noiseDeg;
+      const turn = trusted ? change[i] : 0;
+      if (turn > m.maxPoseChangeDeg) m.maxPoseChangeDeg = turn;
+      if (turn >= c.minPoseChangeDeg) moved++;
+      const sinTurn = size * Math.sin(Math.min(90, turn) * DEG);
+      xs[kept] = sinTurn * sinTurn;
+      ys[kept] = ys[i] * ys[i];
+      kept++;
+    }
+    count = kept;
     if (moved < c.minPlanarityFrames) return null;
     // Theil-Sen slope over pairs whose pose differs by at least half the minimum pose change
     const minDx = (size * Math.sin((c.minPoseChangeDeg / 2) * DEG)) ** 2;
@@ -298,6 +338,95 @@ export class MotionAnalyzer {
     m.parallaxFrames = moved;
     m.parallax = Math.sqrt(Math.max(0, slope));
     return m.parallax;
+  }
+
+  /**
+   * The frame least foreshortened against the others (median affine tilt over up to CENTRAL_CANDIDATES frames spread
+   * evenly): for a challenge of turns and nods that is a frontal frame. -1 when no frame has the rigid landmarks.
+   */
+  private centralFrame(frames: ReadonlyArray<MotionFrame>): number {
+    const candidates: number[] = [];
+    frames.forEach((f, i) => {
+      if (f.landmarks && this.hasRigidPoints(f.landmarks)) candidates.push(i);
+    });
+    if (candidates.length <= 2) return candidates.length > 0 ? candidates[0] : -1;
+    const step = Math.max(1, candidates.length / CENTRAL_CANDIDATES);
+    const picked: number[] = [];
+    for (let k = 0; Math.floor(k * step) < candidates.length && picked.length < CENTRAL_CANDIDATES; k++) picked.push(candidates[Math.floor(k * step)]);
+    const idx = this.config.rigidLandmarks;
+    const n = idx.length;
+    let best = picked[0];
+    let bestTilt = Number.POSITIVE_INFINITY;
+    const tilts = this.slopes;
+    for (const a of picked) {
+      this.fill(this.src, frames[a].landmarks as ReadonlyArray<Point3>);
+      let count = 0;
+      for (const b of picked) {
+        if (b === a) continue;
+        this.fill(this.dst, frames[b].landmarks as ReadonlyArray<Point3>);
+        const t = affineTilt(this.src, this.dst, n);
+        tilts[count++] = Number.isFinite(t) ? t : Number.POSITIVE_INFINITY;
+      }
+      const median = quantile(tilts, count, 0.5);
+      if (median < bestTilt) {
+        bestTilt = median;
+        best = a;
+      }
+    }
+    return best;
+  }
+
+  /** Out-of-plane pose change (radians) of a frame against the reference (set up in src / ref3). */
+  private poseChange(lm: ReadonlyArray<Point3>, useMesh: boolean): number {
+    const n = this.config.rigidLandmarks.length;
+    if (useMesh) {
+      this.fill3(this.cur3, lm);
+      return outOfPlaneRotation(this.ref3, this.cur3, n, this.work);
+    }
+    this.fill(this.dst, lm);
+    return affineTilt(this.src, this.dst, n);
+  }
+
+  /** Median frame-to-frame pose change (degrees) over consecutive usable frames (mostly estimation noise); 0 without any. */
+  private stepNoise(frames: ReadonlyArray<MotionFrame>, usable: number[], useMesh: boolean): number {
+    const n = this.config.rigidLandmarks.length;
+    const steps = this.slopes;
+    let count = 0;
+    for (let u = 1; u < usable.length && count < MAX_PLANARITY_FRAMES; u++) {
+      if (usable[u] - usable[u - 1] !== 1) continue;
+      const a = frames[usable[u - 1]].landmarks as ReadonlyArray<Point3>;
+      const b = frames[usable[u]].landmarks as ReadonlyArray<Point3>;
+      let t: number;
+      if (useMesh) {
+        this.fill3(this.prev3, a);
+        this.fill3(this.cur3, b);
+        t = outOfPlaneRotation(this.prev3, this.cur3, n, this.work);
+      } else {
+        this.fill(this.prev2, a);
+        this.fill(this.dst, b);
+        t = affineTilt(this.prev2, this.dst, n);
+      }
+      if (Number.isFinite(t)) steps[count++] = t / DEG;
+    }
+    return count > 0 ? quantile(steps, count, 0.5) : 0;
+  }
+
+  private fill3(out: Float64Array, lm: ReadonlyArray<Point3>): void {
+    const idx = this.config.rigidLandmarks;
+    for (let k = 0; k < idx.length; k++) {
+      out[3 * k] = lm[idx[k]][0];
+      out[3 * k + 1] = lm[idx[k]][1];
+      out[3 * k + 2] = lm[idx[k]][2];
+    }
+  }
+
+  /** Copies the rigid landmarks' x, y into a flat buffer. */
+  private fill(out: Float64Array, lm: ReadonlyArray<Point3>): void {
+    const idx = this.config.rigidLandmarks;
+    for (let k = 0; k < idx.length; k++) {
+      out[2 * k] = lm[idx[k]][0];
+      out[2 * k + 1] = lm[idx[k]][1];
+    }
   }
 
   /** Landmark jitter sigma (px) from third differences over runs of consecutive frames; NaN without 4 in a row. */
@@ -324,8 +453,9 @@ export class MotionAnalyzer {
     return Math.sqrt(quantile(this.jitter, runs, 0.5) / 20);
   }
 
-  private surroundTest(frames: ReadonlyArray<MotionFrame>, refIndex: number, m: MotionMeasurements): 'ok' | 'no-data' | 'no-global' | 'too-little-travel' {
+  private surroundTest(frames: ReadonlyArray<MotionFrame>, m: MotionMeasurements): 'ok' | 'no-data' | 'no-global' | 'too-little-travel' {
     const idx = this.config.rigidLandmarks;
+    const refIndex = frames.findIndex((f) => f.landmarks !== null && this.hasRigidPoints(f.landmarks));
     // cumulative surround and global motion; face position from its landmarks (no drift from summing noise)
     let sx = 0, sy = 0, gx = 0, gy = 0;
     let refX = Number.NaN, refY = Number.NaN;
@@ -383,11 +513,16 @@ export class MotionAnalyzer {
     const mouth: number[] = [];
     for (const f of frames) {
       const lm = f.landmarks;
-      if (!lm || lm.length < 468) continue;
-      const r = aperture(lm, RIGHT_EYE.upper, RIGHT_EYE.lower, RIGHT_EYE.outer, RIGHT_EYE.inner);
-      const l = aperture(lm, LEFT_EYE.upper, LEFT_EYE.lower, LEFT_EYE.outer, LEFT_EYE.inner);
-      if (Number.isFinite(r) && Number.isFinite(l)) eyes.push((r + l) / 2);
-      const mo = aperture(lm, MOUTH.upper, MOUTH.lower, MOUTH.left, MOUTH.right);
+      if (!lm) continue;
+      const full = lm.length >= 468;
+      let eye = f.eyeOpenness ?? Number.NaN;
+      if (!Number.isFinite(eye) && full) {
+        eye = (aperture(lm, RIGHT_EYE.upper, RIGHT_EYE.lower, RIGHT_EYE.outer, RIGHT_EYE.inner) +
+          aperture(lm, LEFT_EYE.upper, LEFT_EYE.lower, LEFT_EYE.outer, LEFT_EYE.inner)) / 2;
+      }
+      if (Number.isFinite(eye)) eyes.push(eye);
+      let mo = f.mouthOpening ?? Number.NaN;
+      if (!Number.isFinite(mo) && full) mo = aperture(lm, MOUTH.upper, MOUTH.lower, RIGHT_EYE.outer, LEFT_EYE.outer);
       if (Number.isFinite(mo)) mouth.push(mo);
     }
     if (eyes.length < 5 && mouth.length < 5) return null;
@@ -431,6 +566,16 @@ function aperture(lm: ReadonlyArray<Point3>, a: number, b: number, c: number, d:
   const gap = Math.hypot(lm[a][0] - lm[b][0], lm[a][1] - lm[b][1]);
   const width = Math.hypot(lm[c][0] - lm[d][0], lm[c][1] - lm[d][1]);
   return width > 0 ? gap / width : Number.NaN;
+}
+
+/** Whether the landmarks carry depth (FaceMesh z), not a flat 2D model's zeros. */
+function hasDepth(lm: ReadonlyArray<Point3>, idx: readonly number[], size: number): boolean {
+  let mean = 0;
+  for (const k of idx) mean += lm[k][2];
+  mean /= idx.length;
+  let v = 0;
+  for (const k of idx) v += (lm[k][2] - mean) ** 2;
+  return Number.isFinite(v) && Math.sqrt(v / idx.length) > 0.05 * size;
 }
 
 function clamp01(v: number): number {

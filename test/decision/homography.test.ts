@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { HomographyFitter, applyHomography, homographyTilt } from '../../src/decision/homography.js';
+import { HomographyFitter, applyHomography, homographyTilt, outOfPlaneRotation } from '../../src/decision/homography.js';
 import { isLivecheckError } from '../../src/errors.js';
 import { mulberry32 } from './synthetic-head.js';
 
@@ -99,5 +99,36 @@ describe('HomographyFitter', () => {
     expect(homographyTilt(sim, 10, 20)).toBeCloseTo(0, 6);
     const turned = [Math.cos(0.3), 0, 0, 0, 1, 0, 0, 0, 1]; // plane turned 0.3 rad about the vertical axis
     expect(homographyTilt(turned, 10, 20)).toBeCloseTo(0.3, 9);
+  });
+});
+
+describe('outOfPlaneRotation', () => {
+  const rot = (yaw: number, pitch: number, roll: number, p: number[]) => {
+    const [cy, sy, cp, sp, cr, sr] = [Math.cos(yaw), Math.sin(yaw), Math.cos(pitch), Math.sin(pitch), Math.cos(roll), Math.sin(roll)];
+    let [x, y, z] = p;
+    [x, z] = [cy * x + sy * z, -sy * x + cy * z]; // yaw about y
+    [y, z] = [cp * y - sp * z, sp * y + cp * z]; // pitch about x
+    [x, y] = [cr * x - sr * y, sr * x + cr * y]; // roll about z
+    return [x, y, z];
+  };
+
+  it('measures turns and nods, ignores roll, scale and translation', () => {
+    const rand = mulberry32(3);
+    const n = 30;
+    const a = new Float64Array(3 * n);
+    for (let i = 0; i < 3 * n; i++) a[i] = (rand() - 0.5) * 100;
+    const work = new Float64Array(32);
+    const moved = (yaw: number, pitch: number, roll: number) => {
+      const b = new Float64Array(3 * n);
+      for (let i = 0; i < n; i++) {
+        const [x, y, z] = rot(yaw, pitch, roll, [a[3 * i], a[3 * i + 1], a[3 * i + 2]]);
+        b.set([2 * x + 40, 2 * y - 7, 2 * z + 3], 3 * i);
+      }
+      return b;
+    };
+    expect(outOfPlaneRotation(a, moved(0.3, 0, 0), n, work)).toBeCloseTo(0.3, 9);
+    expect(outOfPlaneRotation(a, moved(0, -0.2, 0), n, work)).toBeCloseTo(0.2, 9);
+    expect(outOfPlaneRotation(a, moved(0, 0, 0.8), n, work)).toBeCloseTo(0, 7);
+    expect(outOfPlaneRotation(a, moved(0.3, 0, 0.8), n, work)).toBeCloseTo(0.3, 9);
   });
 });

@@ -32,52 +32,63 @@ function clip(kind: 'head' | 'photo', peak: Pose, jitterPx: number, seed: number
 
 const codes = (r: { reasons: { code: string }[] }) => r.reasons.map((x) => x.code);
 
+const IMAGE = { ...DEFAULT_MOTION_CONFIG, poseSource: 'image' as const };
+
 describe('motion signal: planarity (parallax vs one homography)', () => {
   const jitters = [0.5, 1];
   const cameras: [string, Camera][] = [['perspective', CAMERA], ['weak perspective', { ...CAMERA, weak: true }]];
   for (const [name, camera] of cameras) {
     for (const jitterPx of jitters) {
-      it(`a 3D head turning 20 deg shows parallax (${name}, ${jitterPx} px jitter)`, () => {
+      it(`a 3D head turning 20 deg shows parallax, whichever pose source (${name}, ${jitterPx} px jitter)`, () => {
         for (const seed of [1, 2, 3]) {
-          const r = motionSignal({ frames: clip('head', { yawDeg: 20 }, jitterPx, seed, camera) });
-          expect(r.measurements.parallax).toBeGreaterThan(DEFAULT_MOTION_CONFIG.liveParallaxMin);
-          expect(r.verdict).toBe('live');
-          expect(codes(r)).toContain('parallax');
-          expect(r.score).toBeGreaterThanOrEqual(0.65);
+          for (const config of [DEFAULT_MOTION_CONFIG, IMAGE]) {
+            const r = motionSignal({ frames: clip('head', { yawDeg: 20 }, jitterPx, seed, camera) }, config);
+            expect(r.measurements.parallax).toBeGreaterThan(DEFAULT_MOTION_CONFIG.liveParallaxMin);
+            expect(r.verdict).toBe('live');
+            expect(codes(r)).toContain('parallax');
+            expect(r.score).toBeGreaterThanOrEqual(0.65);
+          }
         }
       });
 
       it(`a photo of it, turned 20 deg and moved like a held picture, is planar (${name}, ${jitterPx} px jitter)`, () => {
         for (const seed of [1, 2, 3]) {
-          const r = motionSignal({ frames: clip('photo', { yawDeg: 20 }, jitterPx, seed, camera) });
+          const r = motionSignal({ frames: clip('photo', { yawDeg: 20 }, jitterPx, seed, camera) }, IMAGE);
           expect(r.measurements.parallax).toBeLessThan(DEFAULT_MOTION_CONFIG.flatParallaxMax);
           expect(r.verdict).toBe('spoof');
           expect(codes(r)).toContain('planar-motion');
           expect(r.score).toBeLessThanOrEqual(0.35);
+          // With mesh depth as the pose source a tilted picture (whose landmark depth does not turn, as FaceMesh's
+          // does not on real tilted photos) reads as "not turned": unsure, never live.
+          const mesh = motionSignal({ frames: clip('photo', { yawDeg: 20 }, jitterPx, seed, camera) });
+          expect(mesh.verdict).toBe('unsure');
+          expect(codes(mesh)).toContain('too-little-pose-change');
         }
       });
     }
   }
 
   it('a nod (pitch) also separates head from photo', () => {
-    const head = motionSignal({ frames: clip('head', { pitchDeg: 20 }, 0.5, 4) });
-    const photo = motionSignal({ frames: clip('photo', { pitchDeg: 20 }, 0.5, 4) });
+    const head = motionSignal({ frames: clip('head', { pitchDeg: 20 }, 0.5, 4) }, IMAGE);
+    const photo = motionSignal({ frames: clip('photo', { pitchDeg: 20 }, 0.5, 4) }, IMAGE);
     expect(head.verdict).toBe('live');
     expect(photo.verdict).toBe('spoof');
     expect(head.measurements.parallax! / Math.max(1e-3, photo.measurements.parallax!)).toBeGreaterThan(10);
+    expect(motionSignal({ frames: clip('head', { pitchDeg: 20 }, 0.5, 4) }).verdict).toBe('live');
   });
 
   it('noise-free: a photo has zero parallax, and the jitter estimate finds the jitter that was added', () => {
-    const exact = motionSignal({ frames: clip('photo', { yawDeg: 25 }, 0, 5) });
+    const exact = motionSignal({ frames: clip('photo', { yawDeg: 25 }, 0, 5) }, IMAGE);
     expect(exact.measurements.parallax).toBeCloseTo(0, 4);
     for (const jitterPx of [0.5, 1, 2]) {
-      const r = motionSignal({ frames: clip('photo', { yawDeg: 25 }, jitterPx, 6) });
+      const r = motionSignal({ frames: clip('photo', { yawDeg: 25 }, jitterPx, 6) }, IMAGE);
       expect(r.measurements.jitterPx).toBeGreaterThan(jitterPx * 0.85);
       expect(r.measurements.jitterPx).toBeLessThan(jitterPx * 1.15);
     }
   });
 
   it('a still face, live or printed, is "unsure" (not enough pose change), never "spoof", even at 3 px jitter', () => {
+    // (the head sways +-2 deg yaw, +-1.5 deg pitch, as a person holding still does)
     for (const jitterPx of [0.5, 1, 2, 3]) {
       for (const kind of ['head', 'photo'] as const) {
         const rand = mulberry32(jitterPx * 10 + (kind === 'head' ? 1 : 2));
@@ -89,6 +100,8 @@ describe('motion signal: planarity (parallax vs one homography)', () => {
         const r = motionSignal({ frames });
         expect(r.verdict, `${kind} at ${jitterPx} px`).toBe('unsure');
         expect(codes(r)).toContain('too-little-pose-change');
+        // 2D foreshortening reads a real head's own small parallax as some tilt: it may measure, but never says spoof
+        expect(motionSignal({ frames }, IMAGE).verdict, `${kind} at ${jitterPx} px, image`).not.toBe('spoof');
       }
     }
   });
@@ -222,6 +235,18 @@ describe('motion signal: non-rigid motion inside the rigid head', () => {
     const photo = motionSignal({ frames: clip('photo', { yawDeg: 20 }, 0.5, 32) });
     expect(photo.measurements.eyeApertureRange).toBeLessThan(DEFAULT_MOTION_CONFIG.minEyeApertureRange);
     expect(codes(photo)).toContain('no-non-rigid-motion');
+  });
+
+  it('eye openness from the geometry, when given, is used instead of the mesh lids', () => {
+    const rand = mulberry32(34);
+    const frames: MotionFrame[] = Array.from({ length: FRAMES }, (_, i) => ({
+      timestampMs: i * 33,
+      landmarks: projectHead({}, { jitterPx: 0.5, rand }), // the mesh lids never move...
+      eyeOpenness: i >= 30 && i < 35 ? 0.05 : 0.3, // ...but the iris-based openness saw a blink
+    }));
+    const r = motionSignal({ frames });
+    expect(r.measurements.eyeApertureRange).toBeCloseTo(0.25, 5);
+    expect(codes(r)).toContain('non-rigid-eyes');
   });
 
   it('an opening mouth counts too', () => {
