@@ -125,7 +125,6 @@ export class Kernels {
   #hasFrame = false;
   #hasRgba = false;
   #hist = 0;
-  #frameHist = 0;
   #stats = 0;
   #grid = 0;
   #sums = 0;
@@ -183,8 +182,6 @@ export class Kernels {
     if (!inPlace) this.#u8.set(rgba instanceof Uint8Array ? rgba : new Uint8Array(rgba.buffer, rgba.byteOffset, rgba.length), this.#rgba);
     const l0 = this.#pyramids[this.#cur][0];
     this.#k.rgbaToLuma(this.#rgba, width, height, l0.base, l0.stride);
-    // Counted once per frame: entropy, frame luma and the face-to-surround ratio all read it.
-    this.#k.histogram(l0.base, l0.stride, 0, 0, width, height, this.#frameHist);
     this.#hasRgba = true;
     this.#finishPyramid();
   }
@@ -195,7 +192,6 @@ export class Kernels {
     this.#begin(width, height);
     const l0 = this.#pyramids[this.#cur][0];
     for (let y = 0; y < height; y++) this.#u8.set(luma.subarray(y * width, (y + 1) * width), l0.base + y * l0.stride);
-    this.#k.histogram(l0.base, l0.stride, 0, 0, width, height, this.#frameHist);
     this.#hasRgba = false;
     this.#finishPyramid();
   }
@@ -459,7 +455,6 @@ export class Kernels {
       this.#desc[i] = take(16 * LEVELS_MAX);
     }
     this.#hist = take(256 * 4);
-    this.#frameHist = take(256 * 4);
     this.#stats = take(8 * 8);
     this.#grid = take(256 * 8);
     this.#sums = take(4 * 8);
@@ -519,13 +514,8 @@ export class Kernels {
   }
 
   #histogramOf(r: PixelRegion): void {
-    // the whole frame's histogram was counted in setFrame
-    if (r.x === 0 && r.y === 0 && r.width === this.#width && r.height === this.#height) {
-      this.#u32.copyWithin(this.#hist >> 2, this.#frameHist >> 2, (this.#frameHist >> 2) + 256);
-    } else {
-      const l0 = this.#pyramids[this.#cur][0];
-      this.#k.histogram(l0.base, l0.stride, r.x, r.y, r.width, r.height, this.#hist);
-    }
+    const l0 = this.#pyramids[this.#cur][0];
+    this.#k.histogram(l0.base, l0.stride, r.x, r.y, r.width, r.height, this.#hist);
     this.#k.histogramStats(this.#hist, this.#opt.darkLevel, this.#opt.brightLevel, this.#stats);
   }
 
