@@ -1,8 +1,8 @@
 // 256-bin luma histogram of a region, and the statistics that follow from it (mean, std, clipping, entropy).
 
-// Four interleaved sub-histograms: consecutive pixels of equal value would otherwise serialise on one counter
-// (store-to-load forwarding), which is the common case in flat image areas.
-const SUB: usize = memory.data(4 * 256 * 4, 16);
+// Eight interleaved sub-histograms, one per byte of a 64-bit word: neighbouring pixels of equal value (flat walls,
+// the common case) would otherwise serialise on one counter through store-to-load forwarding.
+const SUB: usize = memory.data(8 * 256 * 4, 16);
 
 // @ts-ignore: decorator
 @inline export function bump(sub: usize, value: u32): void {
@@ -11,21 +11,24 @@ const SUB: usize = memory.data(4 * 256 * 4, 16);
 }
 
 export const H0 = SUB, H1 = SUB + 1024, H2 = SUB + 2048, H3 = SUB + 3072;
+const H4 = SUB + 4096, H5 = SUB + 5120, H6 = SUB + 6144, H7 = SUB + 7168;
 
 /** Clears the sub-histograms (call before bumping). */
 export function clearSub(): void {
-  memory.fill(SUB, 0, 4 * 256 * 4);
+  memory.fill(SUB, 0, 8 * 256 * 4);
 }
 
 /** Sums the sub-histograms into `out` (u32[256]). */
 export function mergeSub(out: usize): void {
   if (ASC_FEATURE_SIMD) {
     for (let o: usize = 0; o < 1024; o += 16) {
-      v128.store(out + o, i32x4.add(i32x4.add(v128.load(H0 + o), v128.load(H1 + o)), i32x4.add(v128.load(H2 + o), v128.load(H3 + o))));
+      const a = i32x4.add(i32x4.add(v128.load(H0 + o), v128.load(H1 + o)), i32x4.add(v128.load(H2 + o), v128.load(H3 + o)));
+      const b = i32x4.add(i32x4.add(v128.load(H4 + o), v128.load(H5 + o)), i32x4.add(v128.load(H6 + o), v128.load(H7 + o)));
+      v128.store(out + o, i32x4.add(a, b));
     }
   } else {
     for (let o: usize = 0; o < 1024; o += 4) {
-      store<u32>(out + o, load<u32>(H0 + o) + load<u32>(H1 + o) + load<u32>(H2 + o) + load<u32>(H3 + o));
+      store<u32>(out + o, load<u32>(H0 + o) + load<u32>(H1 + o) + load<u32>(H2 + o) + load<u32>(H3 + o) + load<u32>(H4 + o) + load<u32>(H5 + o) + load<u32>(H6 + o) + load<u32>(H7 + o));
     }
   }
 }
@@ -37,7 +40,7 @@ export function histogram(src: usize, stride: i32, x: i32, y: i32, w: i32, h: i3
     const row = src + <usize>(y + r) * <usize>stride + <usize>x;
     let i = 0;
     // Counting is a scatter: no SIMD instruction helps it in wasm (16 lane extracts or i64x2 lane extracts both measured
-    // slower in V8 than 64-bit loads split by shifts), so both builds count the same way; four sub-histograms break
+    // slower in V8 than 64-bit loads split by shifts), so both builds count the same way; the eight sub-histograms break
     // the store-to-load dependency between equal neighbouring values.
     for (; i + 8 <= w; i += 8) bump8(load<u64>(row + <usize>i));
     for (; i < w; i++) bump(H0, load<u8>(row + <usize>i));
@@ -49,7 +52,7 @@ export function histogram(src: usize, stride: i32, x: i32, y: i32, w: i32, h: i3
 @inline export function bump8(q: u64): void {
   const a = <u32>q, b = <u32>(q >> 32);
   bump(H0, a & 0xff); bump(H1, (a >> 8) & 0xff); bump(H2, (a >> 16) & 0xff); bump(H3, a >> 24);
-  bump(H0, b & 0xff); bump(H1, (b >> 8) & 0xff); bump(H2, (b >> 16) & 0xff); bump(H3, b >> 24);
+  bump(H4, b & 0xff); bump(H5, (b >> 8) & 0xff); bump(H6, (b >> 16) & 0xff); bump(H7, b >> 24);
 }
 
 /**
