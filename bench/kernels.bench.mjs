@@ -5,7 +5,7 @@
 // writes bench/results/kernels.json.
 //
 //   npm run bench:kernels                       all sizes
-//   node bench/kernels.bench.mjs --quick        shorter runs (smoke test)
+//   node bench/kernels.bench.mjs --quick        shorter runs (smoke test), written to kernels.json.tmp
 import Benchmark from 'benchmark';
 import { build } from 'esbuild';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -19,6 +19,19 @@ const SIZES = [[640, 480], [1280, 720]];
 const FRAMES = 8;
 // cap13 is 400x300; the subject's face box there (see test/kernels/real-frames.test.ts), scaled per size.
 const FACE_400 = { x: 145, y: 88, width: 112, height: 158 };
+const SHIFT_X = 3, SHIFT_Y = -2;
+
+function shiftFrame(src, w, h, dx, dy) {
+  const out = new Uint8Array(src.length);
+  for (let y = 0; y < h; y++) {
+    const sy = Math.min(h - 1, Math.max(0, y - dy));
+    for (let x = 0; x < w; x++) {
+      const sx = Math.min(w - 1, Math.max(0, x - dx));
+      out.set(src.subarray(4 * (sy * w + sx), 4 * (sy * w + sx) + 4), 4 * (y * w + x));
+    }
+  }
+  return out;
+}
 
 // TypeScript sources -> one ESM file for Node (TS 7 has no JS API; esbuild strips types).
 async function loadSources() {
@@ -108,6 +121,16 @@ async function main() {
     const flowsO = new Float32Array(2 * n), statusO = new Uint8Array(n);
     ocv.flow(flowsO, statusO);
     const motO = lc.ref.summarizeMotionRef(pts, flowsO, statusO);
+    // a known motion: frame a moved by (SHIFT_X, SHIFT_Y) whole pixels (edges replicated)
+    const shifted = shiftFrame(a, w, h, SHIFT_X, SHIFT_Y);
+    simd.reset();
+    simd.setFrame(a, w, h);
+    simd.setFrame(shifted, w, h);
+    const shiftL = simd.backgroundMotion(face);
+    ocv.luma(a); ocv.luma(shifted);
+    const flowsS = new Float32Array(2 * n), statusS = new Uint8Array(n);
+    ocv.flow(flowsS, statusS);
+    const shiftO = lc.ref.summarizeMotionRef(pts, flowsS, statusS);
     let both = 0, flowDiff = [];
     for (let i = 0; i < n; i++) if (tr.status[i] && statusO[i]) { both++; flowDiff.push(Math.hypot(tr.flows[2 * i] - flowsO[2 * i], tr.flows[2 * i + 1] - flowsO[2 * i + 1])); }
     flowDiff.sort((x, y) => x - y);
@@ -120,19 +143,22 @@ async function main() {
       'face mean RGB vs OpenCV mean (1e-6)': qs.meanRgb.every((v, i) => close(v, lumO.meanRgb[i], 1e-6)),
       'Laplacian variance vs js (1e-9 rel) and OpenCV Laplacian+meanStdDev (1e-3 rel)': close(qs.focus, qj.focus, 1e-9 * qs.focus) && close(qs.focus, focusO, 1e-3 * qs.focus),
       'motion vs js reference (global, residual p50/p90)': close(qs.motion.globalDx, qj.motion.globalDx, 0.02) && close(qs.motion.globalDy, qj.motion.globalDy, 0.02) && close(qs.motion.residualP90, qj.motion.residualP90, 0.05),
-      'global motion vs OpenCV calcOpticalFlowPyrLK (px)': close(qs.motion.globalDx, motO.globalDx, 0.1) && close(qs.motion.globalDy, motO.globalDy, 0.1),
+      'global motion vs OpenCV calcOpticalFlowPyrLK (0.1 px)': close(qs.motion.globalDx, motO.globalDx, 0.1) && close(qs.motion.globalDy, motO.globalDy, 0.1),
+      [`known shift (${SHIFT_X}, ${SHIFT_Y}) px: livecheck and OpenCV within 0.05 px`]: close(shiftL.globalDx, SHIFT_X, 0.05) && close(shiftL.globalDy, SHIFT_Y, 0.05) && close(shiftO.globalDx, SHIFT_X, 0.05) && close(shiftO.globalDy, SHIFT_Y, 0.05) ? true : `livecheck ${fmtMotion(shiftL)}; OpenCV ${fmtMotion(shiftO)}`,
     };
     agreement[key] = {
       checks,
       lumaPixelsDifferingFromOpenCv: lumaDiff.count,
       livecheck: { entropy: qs.entropy, faceLuma: qs.faceLuma, faceLumaStd: qs.faceLumaStd, focus: qs.focus, motion: qs.motion },
       opencv: { entropy: entO, faceLuma: lumO.mean, faceLumaStd: lumO.std, focus: focusO, motion: { globalDx: motO.globalDx, globalDy: motO.globalDy, residualMedian: motO.residualMedian, residualP90: motO.residualP90, trackedFraction: motO.trackedFraction } },
+      knownShift: { truth: [SHIFT_X, SHIFT_Y], livecheck: shiftL, opencv: { globalDx: shiftO.globalDx, globalDy: shiftO.globalDy, residualMedian: shiftO.residualMedian, residualP90: shiftO.residualP90, trackedFraction: shiftO.trackedFraction } },
       flowPointsTrackedByBoth: `${both}/${n}`,
       flowDifferenceMedianPx: flowDiff[flowDiff.length >> 1],
       flowDifferenceP90Px: flowDiff[Math.ceil(0.9 * flowDiff.length) - 1],
     };
     console.log(`\n${key}: ${n} background points, face box ${JSON.stringify(face)}`);
     for (const [k, v] of Object.entries(checks)) console.log(`  agree ${v === true ? 'yes' : 'NO '}  ${k}${v === true ? '' : ` (${v})`}`);
+    console.log(`  known shift: livecheck ${fmtMotion(shiftL)}\n               OpenCV    ${fmtMotion(shiftO)}`);
     console.log(`  livecheck motion ${fmtMotion(qs.motion)}\n  OpenCV    motion ${fmtMotion(motO)}\n  per-point flow difference median ${agreement[key].flowDifferenceMedianPx.toFixed(3)} px, p90 ${agreement[key].flowDifferenceP90Px.toFixed(3)} px (${both}/${n} tracked by both)`);
 
     // --- benchmarks -----------------------------------------------------------------------------------------------
@@ -187,11 +213,11 @@ async function main() {
       js: () => { sink.v += lc.ref.laplacianVarianceRef(jsLuma, w, h, face); },
       opencv: () => { sink.v += ocv.focus(face); },
     });
-    // flow: the same two frames and points for everyone
+    // flow: the same two frames (a and a shifted copy, so every point has to move) and points for everyone
     simd.reset(); scalar.reset();
-    simd.setFrame(a, w, h); simd.setFrame(b, w, h); scalar.setFrame(a, w, h); scalar.setFrame(b, w, h);
-    ocv.luma(a); ocv.luma(b);
-    const pyrA = lc.ref.pyramidRef(lc.ref.lumaRef(a, w, h), w, h), pyrB = lc.ref.pyramidRef(lc.ref.lumaRef(b, w, h), w, h);
+    simd.setFrame(a, w, h); simd.setFrame(shifted, w, h); scalar.setFrame(a, w, h); scalar.setFrame(shifted, w, h);
+    ocv.luma(a); ocv.luma(shifted);
+    const pyrA = lc.ref.pyramidRef(lc.ref.lumaRef(a, w, h), w, h), pyrB = lc.ref.pyramidRef(lc.ref.lumaRef(shifted, w, h), w, h);
     const tracks = { flows: new Float32Array(2 * n), status: new Uint8Array(n), tracked: 0 };
     r.flow = runSuite('flow', {
       'livecheck-simd': () => simd.trackPoints(pts, tracks),
@@ -213,7 +239,7 @@ async function main() {
       console.log(`${kernel.padEnd(10)}| ${cells.join('| ')}| ${(row.opencv.p50_ms / row['livecheck-simd'].p50_ms).toFixed(1)}x`);
     }
   }
-  const out = join(root, 'bench', 'results', 'kernels.json');
+  const out = join(root, 'bench', 'results', quick ? 'kernels.json.tmp' : 'kernels.json'); // --quick never overwrites the report
   mkdirSync(dirname(out), { recursive: true });
   writeFileSync(out, JSON.stringify({ ...report, meta: { node: process.version, date: new Date().toISOString(), frames: 'cap13_edit2.mp4 from 5 s, 8 frames, scaled with ffmpeg', quick, agreement } }, null, 2) + '\n');
   console.log(`\nwrote ${out.replace(root + '/', '')}`);
