@@ -552,9 +552,9 @@ export class Kernels {
   }
 }
 
-function checkOptions(o: Required<Omit<QualityOptions, 'grid'>>): void {
+function checkOptions(o: Required<Omit<QualityOptions, 'grid'>> & { grid: BackgroundGridOptions }): void {
   const bad = (name: string) => {
-    throw new LivecheckError('invalid-argument', `quality option ${name} is out of range`, { [name]: (o as Record<string, unknown>)[name] });
+    throw new LivecheckError('invalid-argument', `quality option ${name} is out of range`, { option: name });
   };
   if (!Number.isInteger(o.darkLevel) || o.darkLevel < 0 || o.darkLevel > 255) bad('darkLevel');
   if (!Number.isInteger(o.brightLevel) || o.brightLevel < 0 || o.brightLevel > 255) bad('brightLevel');
@@ -563,6 +563,10 @@ function checkOptions(o: Required<Omit<QualityOptions, 'grid'>>): void {
   if (!(o.epsilon > 0)) bad('epsilon');
   if (!(o.minEigen >= 0)) bad('minEigen');
   if (!(o.inlierFloor >= 0)) bad('inlierFloor');
+  const g = o.grid;
+  if (g.target !== undefined && !(Number.isInteger(g.target) && g.target >= 1)) bad('grid.target');
+  if (g.faceMargin !== undefined && !(g.faceMargin >= 0 && Number.isFinite(g.faceMargin))) bad('grid.faceMargin');
+  if (g.edge !== undefined && !(Number.isInteger(g.edge) && g.edge >= 0)) bad('grid.edge');
 }
 
 function emptyMetrics(): QualityMetrics {
