@@ -31,8 +31,14 @@ export interface FaceRegionStats {
 }
 
 export interface EyeGeometry {
-  /** Eye aspect ratio (Soukupova & Cech) on the pose-corrected mesh: ~0.3 open, < 0.15 closed. */
+  /**
+   * Eye aspect ratio (Soukupova & Cech), pose-corrected: mean lid gap / corner-to-corner width. From the iris model's
+   * eye contour when the face has one (FaceMesh's own lid points barely move on a blink: 0.29 -> 0.20 on a closed eye
+   * in franck.mp4), else from the mesh lid points 160/158/144/153 (and their left-eye mirrors).
+   */
   openness: number;
+  /** The same ratio from the FaceMesh lid points only. */
+  meshOpenness: number;
   /** Lid gap / iris diameter when the iris points exist (NaN otherwise): ~0.9 open, near 0 closed. */
   irisOpenness: number;
   /** Eye width (corner to corner) / inter-ocular width: ~0.33 on a normal eye; far off = implausible shape. */
@@ -64,6 +70,8 @@ export interface FaceGeometry {
   inFrameFraction: number;
   /** Whether the mesh came with the 10 iris points. */
   hasIris: boolean;
+  /** Whether eye openness came from the iris model's eye contours. */
+  hasEyeContours: boolean;
   /** Upper inner lip below the lower inner lip by this much (inter-ocular units); > 0 means crossed lips (implausible). */
   lipCrossing: number;
   /** Pixel-based cues passed through for guidance (undefined when the kernels did not measure them). */
@@ -75,13 +83,29 @@ export interface FaceGeometry {
 /** Number of entries in `FaceGeometry.signature`. */
 export const SIGNATURE_LENGTH = 8;
 
+/**
+ * The iris model's eye contour (71 points per eye, image px); only the first 16 are read: 0..8 the lower lid from one
+ * corner to the other, 9..15 the upper lid in the same direction (FaceMesh's EyeLower0 / EyeUpper0 order).
+ */
+export interface EyeContours {
+  right: readonly Point3[];
+  left: readonly Point3[];
+}
+
+/** A face detection, optionally with the iris model's eye contours (src/face's TrackedFace has them). */
+export type FaceWithContours = FaceDetection & { eyeContours?: EyeContours | null };
+
+// Upper-lid contour index 9 + j sits above lower-lid index 1 + j; the interior pairs j = 1..5 measure the gap.
+const CONTOUR_PAIRS: ReadonlyArray<readonly [number, number]> = [[10, 2], [11, 3], [12, 4], [13, 5], [14, 6]];
+const CONTOUR_POINTS_READ = 16;
+
 // Stable distance pairs for the shape signature, each divided by the inter-ocular width.
 const SIGNATURE_PAIRS: ReadonlyArray<readonly [number, number]> = [
   [33, 133], [362, 263], [133, 362], [168, 1], [1, 98], [98, 327], [234, 454], [10, 168],
 ];
 
 function createEye(): EyeGeometry {
-  return { openness: 0, irisOpenness: NaN, widthRatio: 0, center: [0, 0], irisPosition: NaN };
+  return { openness: 0, meshOpenness: 0, irisOpenness: NaN, widthRatio: 0, center: [0, 0], irisPosition: NaN };
 }
 
 export function createFaceGeometry(): FaceGeometry {
@@ -98,6 +122,7 @@ export function createFaceGeometry(): FaceGeometry {
     widthFraction: 0,
     inFrameFraction: 0,
     hasIris: false,
+    hasEyeContours: false,
     lipCrossing: 0,
     regions: undefined,
     signature: new Float64Array(SIGNATURE_LENGTH),
@@ -112,6 +137,8 @@ export class FaceGeometryEstimator {
   private readonly fitter: PoseFitter;
   /** Pose-corrected mesh, canonical units, flat xyz. */
   private readonly local = new Float64Array(MESH_WITH_IRIS_POINTS * 3);
+  /** Pose-corrected eye contour of one eye. */
+  private readonly contour = new Float64Array(CONTOUR_POINTS_READ * 3);
 
   constructor(canonical: readonly CanonicalPoint[] = CANONICAL_FACE) {
     this.fitter = new PoseFitter(canonical);
@@ -121,7 +148,7 @@ export class FaceGeometryEstimator {
    * Geometry of `face` in a frame of `width` x `height` px. Returns null when the mesh is incomplete or degenerate
    * (fewer than 468 points, non-finite values).
    */
-  measure(face: FaceDetection, width: number, height: number, regions?: FaceRegionStats, out: FaceGeometry = createFaceGeometry()): FaceGeometry | null {
+  measure(face: FaceWithContours, width: number, height: number, regions?: FaceRegionStats, out: FaceGeometry = createFaceGeometry()): FaceGeometry | null {
     const lm = face.landmarks;
     if (lm.length < MESH_POINTS) return null;
     if (!this.fitter.fit(lm, out.pose)) return null;
@@ -133,6 +160,12 @@ export class FaceGeometryEstimator {
     out.hasIris = hasIris;
     this.measureEye(lm, RIGHT_EYE, io, hasIris, out.rightEye);
     this.measureEye(lm, LEFT_EYE, io, hasIris, out.leftEye);
+    const ec = face.eyeContours;
+    out.hasEyeContours = !!ec && ec.right.length >= CONTOUR_POINTS_READ && ec.left.length >= CONTOUR_POINTS_READ;
+    if (out.hasEyeContours) {
+      out.rightEye.openness = this.contourOpenness(ec!.right, out.pose);
+      out.leftEye.openness = this.contourOpenness(ec!.left, out.pose);
+    }
 
     const l = this.local;
     out.mouthOpening = this.dist(MOUTH.upperInner, MOUTH.lowerInner) / io;
@@ -170,7 +203,7 @@ export class FaceGeometryEstimator {
     const width = this.dist(eye.outer, eye.inner);
     const gapOuter = this.dist(eye.upperOuter, eye.lowerOuter);
     const gapInner = this.dist(eye.upperInner, eye.lowerInner);
-    out.openness = (gapOuter + gapInner) / (2 * width);
+    out.openness = out.meshOpenness = (gapOuter + gapInner) / (2 * width);
     out.widthRatio = width / io;
     if (hasIris) {
       const l = this.local;
@@ -191,16 +224,19 @@ export class FaceGeometryEstimator {
     }
   }
 
+  /** Mean lid gap / corner distance of a pose-corrected eye contour. */
+  private contourOpenness(points: readonly Point3[], pose: HeadPose): number {
+    const c = this.contour;
+    toLocal(points, CONTOUR_POINTS_READ, pose, c);
+    const d = (a: number, b: number) => Math.hypot(c[a * 3] - c[b * 3], c[a * 3 + 1] - c[b * 3 + 1], c[a * 3 + 2] - c[b * 3 + 2]);
+    let gap = 0;
+    for (const [u, l] of CONTOUR_PAIRS) gap += d(u, l);
+    return gap / CONTOUR_PAIRS.length / d(0, 8);
+  }
+
   /** local = R^T (p - t) / s */
   private toLocal(lm: readonly Point3[], n: number, pose: HeadPose): void {
-    const r = pose.rotation, t = pose.translation, inv = 1 / pose.scale, l = this.local;
-    for (let i = 0; i < n; i++) {
-      const p = lm[i];
-      const x = p[0] - t[0], y = p[1] - t[1], z = p[2] - t[2];
-      l[i * 3] = (r[0] * x + r[3] * y + r[6] * z) * inv;
-      l[i * 3 + 1] = (r[1] * x + r[4] * y + r[7] * z) * inv;
-      l[i * 3 + 2] = (r[2] * x + r[5] * y + r[8] * z) * inv;
-    }
+    toLocal(lm, n, pose, this.local);
   }
 
   private dist(a: number, b: number): number {
@@ -209,3 +245,14 @@ export class FaceGeometryEstimator {
   }
 }
 
+/** out = R^T (p - t) / s for the first n points: image px -> canonical units. */
+function toLocal(points: readonly Point3[], n: number, pose: HeadPose, out: Float64Array): void {
+  const r = pose.rotation, t = pose.translation, inv = 1 / pose.scale;
+  for (let i = 0; i < n; i++) {
+    const p = points[i];
+    const x = p[0] - t[0], y = p[1] - t[1], z = p[2] - t[2];
+    out[i * 3] = (r[0] * x + r[3] * y + r[6] * z) * inv;
+    out[i * 3 + 1] = (r[1] * x + r[4] * y + r[7] * z) * inv;
+    out[i * 3 + 2] = (r[2] * x + r[5] * y + r[8] * z) * inv;
+  }
+}

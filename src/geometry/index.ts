@@ -6,4 +6,4 @@ export { FACE, LEFT_EYE, MESH_POINTS, MESH_WITH_IRIS_POINTS, MIRROR_PAIRS, MOUTH
 export { PoseFitter, createHeadPose, eulerFromRotation, rotationFromEuler } from './pose.js';
 export type { HeadPose } from './pose.js';
 export { FaceGeometryEstimator, SIGNATURE_LENGTH, createFaceGeometry } from './face-geometry.js';
-export type { EyeGeometry, FaceGeometry, FaceRegionStats, RegionStats } from './face-geometry.js';
+export type { EyeContours, EyeGeometry, FaceGeometry, FaceRegionStats, FaceWithContours, RegionStats } from './face-geometry.js';
