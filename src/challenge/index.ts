@@ -6,3 +6,5 @@ export { DEFAULT_CHALLENGE_CONFIG, resolveChallengeConfig } from './config.js';
 export type { ChallengeConfig, ChallengeConfigInput } from './config.js';
 export { ChallengeSession } from './session.js';
 export type { ActionFailureReason, ActionResult, ChallengeEvent, RejectionReason } from './session.js';
+export { ActionDetector, DEFAULT_ACTION_DETECTOR_CONFIG } from './action-detector.js';
+export type { ActionDetectorConfig, DetectedAction, DetectedActionType } from './action-detector.js';
