@@ -159,6 +159,52 @@ function mismatch(base: usize, stride: i32, ix0: i32, iy0: i32, ax: f32, ay: f32
   }
 }
 
+// Smallest eigenvalue of the structure tensor (gxx, gxy, gyy) per window pixel.
+// @ts-ignore: decorator
+@inline function smallestEigen(area: f32): f32 {
+  return (gxx + gyy - Mathf.sqrt((gxx - gyy) * (gxx - gyy) + 4 * gxy * gxy)) * 0.5 / area;
+}
+
+// Structure tensor of the window whose template top-left sample is the whole pixel (tix, tiy): integer central
+// differences (twice the gradient), so gxx = sum(dx^2) / 4 etc. are exact in f32 (sums stay below 2^24).
+function tensorAtPixels(base: usize, stride: i32, tix: i32, tiy: i32): void {
+  let sxx: i32 = 0, sxy: i32 = 0, syy: i32 = 0;
+  if (ASC_FEATURE_SIMD) {
+    const keep = i16x8(-1, -1, -1, -1, 0, 0, 0, 0); // window columns 8..11 of the second half; 12..15 are outside
+    let axx = i32x4.splat(0), axy = i32x4.splat(0), ayy = i32x4.splat(0);
+    for (let r = 0; r < WIN; r++) {
+      const mid = base + <usize>(tiy + r + 1) * <usize>stride + <usize>tix;
+      const left = v128.load(mid), right = v128.load(mid, 2);
+      const up = v128.load(mid - <usize>stride, 1), down = v128.load(mid + <usize>stride, 1);
+      const dxl = i16x8.sub(i16x8.extend_low_i8x16_u(right), i16x8.extend_low_i8x16_u(left));
+      const dxh = v128.and(i16x8.sub(i16x8.extend_high_i8x16_u(right), i16x8.extend_high_i8x16_u(left)), keep);
+      const dyl = i16x8.sub(i16x8.extend_low_i8x16_u(down), i16x8.extend_low_i8x16_u(up));
+      const dyh = v128.and(i16x8.sub(i16x8.extend_high_i8x16_u(down), i16x8.extend_high_i8x16_u(up)), keep);
+      axx = i32x4.add(axx, i32x4.add(i32x4.dot_i16x8_s(dxl, dxl), i32x4.dot_i16x8_s(dxh, dxh)));
+      axy = i32x4.add(axy, i32x4.add(i32x4.dot_i16x8_s(dxl, dyl), i32x4.dot_i16x8_s(dxh, dyh)));
+      ayy = i32x4.add(ayy, i32x4.add(i32x4.dot_i16x8_s(dyl, dyl), i32x4.dot_i16x8_s(dyh, dyh)));
+    }
+    sxx = i32x4.extract_lane(axx, 0) + i32x4.extract_lane(axx, 1) + i32x4.extract_lane(axx, 2) + i32x4.extract_lane(axx, 3);
+    sxy = i32x4.extract_lane(axy, 0) + i32x4.extract_lane(axy, 1) + i32x4.extract_lane(axy, 2) + i32x4.extract_lane(axy, 3);
+    syy = i32x4.extract_lane(ayy, 0) + i32x4.extract_lane(ayy, 1) + i32x4.extract_lane(ayy, 2) + i32x4.extract_lane(ayy, 3);
+  } else {
+    for (let r = 0; r < WIN; r++) {
+      const mid = base + <usize>(tiy + r + 1) * <usize>stride + <usize>tix;
+      for (let c = 0; c < WIN; c++) {
+        const o = <usize>c;
+        const dx = <i32>load<u8>(mid + o + 2) - <i32>load<u8>(mid + o);
+        const dy = <i32>load<u8>(mid + <usize>stride + o + 1) - <i32>load<u8>(mid - <usize>stride + o + 1);
+        sxx += dx * dx;
+        sxy += dx * dy;
+        syy += dy * dy;
+      }
+    }
+  }
+  gxx = <f32>sxx * 0.25;
+  gxy = <f32>sxy * 0.25;
+  gyy = <f32>syy * 0.25;
+}
+
 // A window whose reads (16 + 1 columns, rows + 1 rows from the top-left) stay inside the padded level.
 // @ts-ignore: decorator
 @inline function inside(ix0: i32, iy0: i32, rows: i32, w: i32, h: i32): bool {
@@ -182,17 +228,22 @@ export function trackPoints(prev: usize, cur: usize, levels: i32, points: usize,
     let ok = true;
     {
       // A point too flat to track fails at level 0 whatever the coarse levels say: check it first, so flat
-      // background (a plain wall) costs one template instead of the whole pyramid's iterations.
+      // background (a plain wall) costs one structure tensor instead of the whole pyramid's iterations.
       const w = load<i32>(prev, 4), h = load<i32>(prev, 8);
       const tx = x0 - <f32>(TPL - 1) * 0.5, ty = y0 - <f32>(TPL - 1) * 0.5;
       const tix = <i32>Mathf.floor(tx), tiy = <i32>Mathf.floor(ty);
       if (!inside(tix, tiy, TPL, w, h)) {
         ok = false;
       } else {
-        interpolate(<usize>load<i32>(prev), load<i32>(prev, 12), tix, tiy, tx - <f32>tix, ty - <f32>tiy, TPL, PATCH);
-        buildTemplate();
-        const minEig = (gxx + gyy - Mathf.sqrt((gxx - gyy) * (gxx - gyy) + 4 * gxy * gxy)) * 0.5 / area;
-        if (minEig < minEigen) ok = false;
+        if (<f32>tix == tx && <f32>tiy == ty) {
+          // samples on whole pixels (points at pixel centre + 0.5, as backgroundPoints places them): integer
+          // tensor, exactly the value the interpolating path below would compute
+          tensorAtPixels(<usize>load<i32>(prev), load<i32>(prev, 12), tix, tiy);
+        } else {
+          interpolate(<usize>load<i32>(prev), load<i32>(prev, 12), tix, tiy, tx - <f32>tix, ty - <f32>tiy, TPL, PATCH);
+          buildTemplate();
+        }
+        if (smallestEigen(area) < minEigen) ok = false;
       }
     }
     for (let level = levels - 1; level >= 0 && ok; level--) {
@@ -210,8 +261,7 @@ export function trackPoints(prev: usize, cur: usize, levels: i32, points: usize,
       interpolate(pBase, pStride, tix, tiy, tx - <f32>tix, ty - <f32>tiy, TPL, PATCH);
       buildTemplate();
       const det = gxx * gyy - gxy * gxy;
-      const minEig = (gxx + gyy - Mathf.sqrt((gxx - gyy) * (gxx - gyy) + 4 * gxy * gxy)) * 0.5 / area;
-      if (level == 0 && minEig < minEigen) { ok = false; break; }
+      if (level == 0 && smallestEigen(area) < minEigen) { ok = false; break; }
       let vx: f32 = 0, vy: f32 = 0;
       if (det > <f32>1e-6 * area * area) {
         const inv = <f32>1 / det;

@@ -18,23 +18,28 @@ export function clearSub(): void {
   memory.fill(SUB, 0, 8 * 256 * 4);
 }
 
-/** Sums the sub-histograms into `out` (u32[256]). */
-export function mergeSub(out: usize): void {
+/** Sums the sub-histograms into `out` (u32[256]), adding to what `out` holds when `accumulate`. */
+export function mergeSub(out: usize, accumulate: bool): void {
   if (ASC_FEATURE_SIMD) {
+    const keep = accumulate ? i32x4.splat(-1) : i32x4.splat(0);
     for (let o: usize = 0; o < 1024; o += 16) {
       const a = i32x4.add(i32x4.add(v128.load(H0 + o), v128.load(H1 + o)), i32x4.add(v128.load(H2 + o), v128.load(H3 + o)));
       const b = i32x4.add(i32x4.add(v128.load(H4 + o), v128.load(H5 + o)), i32x4.add(v128.load(H6 + o), v128.load(H7 + o)));
-      v128.store(out + o, i32x4.add(a, b));
+      v128.store(out + o, i32x4.add(v128.and(v128.load(out + o), keep), i32x4.add(a, b)));
     }
   } else {
     for (let o: usize = 0; o < 1024; o += 4) {
-      store<u32>(out + o, load<u32>(H0 + o) + load<u32>(H1 + o) + load<u32>(H2 + o) + load<u32>(H3 + o) + load<u32>(H4 + o) + load<u32>(H5 + o) + load<u32>(H6 + o) + load<u32>(H7 + o));
+      const prior = accumulate ? load<u32>(out + o) : 0;
+      store<u32>(out + o, prior + load<u32>(H0 + o) + load<u32>(H1 + o) + load<u32>(H2 + o) + load<u32>(H3 + o) + load<u32>(H4 + o) + load<u32>(H5 + o) + load<u32>(H6 + o) + load<u32>(H7 + o));
     }
   }
 }
 
-/** Counts the luma values of the `w x h` region at (x, y) of a plane with row stride `stride` into `out` (u32[256]). */
-export function histogram(src: usize, stride: i32, x: i32, y: i32, w: i32, h: i32, out: usize): void {
+/**
+ * Counts the luma values of the `w x h` region at (x, y) of a plane with row stride `stride` into `out` (u32[256]);
+ * with `accumulate` the counts are added to `out` (several rectangles into one histogram).
+ */
+export function histogram(src: usize, stride: i32, x: i32, y: i32, w: i32, h: i32, out: usize, accumulate: bool): void {
   clearSub();
   for (let r = 0; r < h; r++) {
     const row = src + <usize>(y + r) * <usize>stride + <usize>x;
@@ -45,14 +50,22 @@ export function histogram(src: usize, stride: i32, x: i32, y: i32, w: i32, h: i3
     for (; i + 8 <= w; i += 8) bump8(load<u64>(row + <usize>i));
     for (; i < w; i++) bump(H0, load<u8>(row + <usize>i));
   }
-  mergeSub(out);
+  mergeSub(out, accumulate);
 }
 
+// Counts the eight bytes of `q`, byte k into sub-histogram k. The counter address is (byte << 2) masked straight out
+// of the word and the sub-histogram base rides in the load/store immediate offset: five wasm ops per pixel.
 // @ts-ignore: decorator
 @inline export function bump8(q: u64): void {
   const a = <u32>q, b = <u32>(q >> 32);
-  bump(H0, a & 0xff); bump(H1, (a >> 8) & 0xff); bump(H2, (a >> 16) & 0xff); bump(H3, a >> 24);
-  bump(H4, b & 0xff); bump(H5, (b >> 8) & 0xff); bump(H6, (b >> 16) & 0xff); bump(H7, b >> 24);
+  { const p = SUB + <usize>((a << 2) & 0x3fc); store<u32>(p, load<u32>(p, 0) + 1, 0); }
+  { const p = SUB + <usize>((a >> 6) & 0x3fc); store<u32>(p, load<u32>(p, 1024) + 1, 1024); }
+  { const p = SUB + <usize>((a >> 14) & 0x3fc); store<u32>(p, load<u32>(p, 2048) + 1, 2048); }
+  { const p = SUB + <usize>((a >> 22) & 0x3fc); store<u32>(p, load<u32>(p, 3072) + 1, 3072); }
+  { const p = SUB + <usize>((b << 2) & 0x3fc); store<u32>(p, load<u32>(p, 4096) + 1, 4096); }
+  { const p = SUB + <usize>((b >> 6) & 0x3fc); store<u32>(p, load<u32>(p, 5120) + 1, 5120); }
+  { const p = SUB + <usize>((b >> 14) & 0x3fc); store<u32>(p, load<u32>(p, 6144) + 1, 6144); }
+  { const p = SUB + <usize>((b >> 22) & 0x3fc); store<u32>(p, load<u32>(p, 7168) + 1, 7168); }
 }
 
 /**

@@ -125,6 +125,7 @@ export class Kernels {
   #hasFrame = false;
   #hasRgba = false;
   #hist = 0;
+  #faceHist = 0;
   #stats = 0;
   #grid = 0;
   #sums = 0;
@@ -353,15 +354,29 @@ export class Kernels {
     const s = this.#stats >> 3;
     const m = out ?? emptyMetrics();
 
+    // Count the face once: the whole frame's histogram is the face's plus the surround's (up to four rectangles).
     const whole = this.#regionOf(null, this.#region);
-    this.#histogramOf(whole);
+    const r = face ? this.#faceRegion : whole;
+    const k32 = this.#u32;
+    const hist = this.#hist >> 2, faceHist = this.#faceHist >> 2;
+    if (face) {
+      const l0 = this.#pyramids[this.#cur][0];
+      k.histogram(l0.base, l0.stride, r.x, r.y, r.width, r.height, this.#faceHist, 0);
+      k32.copyWithin(hist, faceHist, faceHist + 256);
+      this.#countInto(l0, 0, 0, width, r.y);
+      this.#countInto(l0, 0, r.y + r.height, width, height - r.y - r.height);
+      this.#countInto(l0, 0, r.y, r.x, r.height);
+      this.#countInto(l0, r.x + r.width, r.y, width - r.x - r.width, r.height);
+      k.histogramStats(this.#hist, this.#opt.darkLevel, this.#opt.brightLevel, this.#stats);
+    } else {
+      this.#histogramOf(whole);
+    }
     m.entropy = f[s + 5];
     m.frameLuma = f[s + 1];
     const frameCount = f[s];
     const frameSum = f[s] * f[s + 1];
 
-    const r = face ? this.#faceRegion : whole;
-    if (face) this.#histogramOf(r);
+    if (face) k.histogramStats(this.#faceHist, this.#opt.darkLevel, this.#opt.brightLevel, this.#stats);
     const count = f[s];
     const mean = f[s + 1];
     const std = f[s + 2];
@@ -455,6 +470,7 @@ export class Kernels {
       this.#desc[i] = take(16 * LEVELS_MAX);
     }
     this.#hist = take(256 * 4);
+    this.#faceHist = take(256 * 4);
     this.#stats = take(8 * 8);
     this.#grid = take(256 * 8);
     this.#sums = take(4 * 8);
@@ -515,8 +531,13 @@ export class Kernels {
 
   #histogramOf(r: PixelRegion): void {
     const l0 = this.#pyramids[this.#cur][0];
-    this.#k.histogram(l0.base, l0.stride, r.x, r.y, r.width, r.height, this.#hist);
+    this.#k.histogram(l0.base, l0.stride, r.x, r.y, r.width, r.height, this.#hist, 0);
     this.#k.histogramStats(this.#hist, this.#opt.darkLevel, this.#opt.brightLevel, this.#stats);
+  }
+
+  // Adds the counts of a (possibly empty) rectangle to #hist.
+  #countInto(l0: Plane, x: number, y: number, w: number, h: number): void {
+    if (w > 0 && h > 0) this.#k.histogram(l0.base, l0.stride, x, y, w, h, this.#hist, 1);
   }
 
   #laplacianVariance(r: PixelRegion): number {

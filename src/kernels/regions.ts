@@ -113,9 +113,10 @@ export function backgroundPoints(width: number, height: number, face: Box | null
     const rows = Math.max(1, Math.min(Math.ceil(wanted / cols), spanY + 1));
     count = 0;
     for (let r = 0; r < rows && 2 * count < out.length; r++) {
-      const py = edge + (rows === 1 ? spanY / 2 : (r * spanY) / (rows - 1));
+      // pixel centre + 0.5: the 12-px tracking window then samples whole pixels at level 0 (cheaper, exact)
+      const py = Math.min(edge + Math.floor(rows === 1 ? spanY / 2 : (r * spanY) / (rows - 1)) + 0.5, height - 1 - edge);
       for (let c = 0; c < cols && 2 * count < out.length; c++) {
-        const px = edge + (cols === 1 ? spanX / 2 : (c * spanX) / (cols - 1));
+        const px = Math.min(edge + Math.floor(cols === 1 ? spanX / 2 : (c * spanX) / (cols - 1)) + 0.5, width - 1 - edge);
         if (px >= mx0 && px <= mx1 && py >= my0 && py <= my1) continue;
         out[2 * count] = px;
         out[2 * count + 1] = py;

@@ -9,7 +9,7 @@ export interface KernelExports {
   rgbaToLuma(src: number, width: number, height: number, dst: number, dstStride: number): void;
   pyrDown(src: number, srcStride: number, width: number, height: number, dst: number, dstStride: number): void;
   padEdges(base: number, stride: number, width: number, height: number, pad: number): void;
-  histogram(src: number, stride: number, x: number, y: number, w: number, h: number, out: number): void;
+  histogram(src: number, stride: number, x: number, y: number, w: number, h: number, out: number, accumulate: number): void;
   histogramStats(hist: number, darkLevel: number, brightLevel: number, out: number): void;
   gridSums(src: number, stride: number, x: number, y: number, w: number, h: number, cols: number, rows: number, out: number): void;
   rgbSums(src: number, width: number, x: number, y: number, w: number, h: number, out: number): void;
