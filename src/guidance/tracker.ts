@@ -72,6 +72,10 @@ export class GuidanceTracker {
   private winCount = 0;
   private readonly scratch = new Float64Array(WINDOW_CAPACITY);
   private readonly state: GuidanceState;
+  private lastSkip: SkipReason | null = null;
+  /** The previous frame was a flicker frame (flow against it is meaningless). */
+  private previousFlicker = false;
+  private previousLuma = NaN;
 
   constructor(options: GuidanceTrackerOptions = {}) {
     this.config = resolveGuidanceConfig(options.config);
@@ -91,6 +95,9 @@ export class GuidanceTracker {
     this.active.fill(0);
     this.recentCount = this.recentHead = 0;
     this.winStart = this.winCount = 0;
+    this.lastSkip = null;
+    this.previousFlicker = false;
+    this.previousLuma = NaN;
   }
 
   /** Feeds one frame and the geometry of its main face (null when there is none). */
@@ -118,15 +125,19 @@ export class GuidanceTracker {
     }
     st.usable = skip === null;
     st.skipReason = skip;
+    const wasFlicker = this.lastSkip === 'flicker';
+    this.lastSkip = skip;
     this.pushRecent(focus, q.frameLuma);
     this.pushWindow(frame.timestampMs, q.frameLuma, st.usable ? focus : NaN);
     st.fps = this.measureFps();
 
-    // a skipped frame moves no hysteresis: it is not evidence either way
-    if (st.usable) {
+    // A blur spike or a flicker frame moves no hysteresis: it is a transient, not evidence either way. A low-entropy
+    // frame is still checked: an over- or underexposed stream is low in information *because* of its light level.
+    if (skip !== 'blur-spike' && skip !== 'flicker') {
       this.hit.fill(0);
       this.value.fill(NaN);
       this.threshold.fill(NaN);
+      this.previousFlicker = wasFlicker;
       this.evaluate(frame, geometry, faceCount, hasFace);
       this.applyHysteresis();
     }
@@ -169,20 +180,28 @@ export class GuidanceTracker {
     this.above('too-dark', q.darkClipped, cfg.maxDarkClipped);
     this.above('too-bright', q.faceLuma, cfg.maxFaceLuma);
     this.above('too-bright', q.brightClipped, cfg.maxBrightClipped);
+    // Below the dark limit, sensor noise swamps colour, focus and optical flow: those checks wait for light. Flow
+    // measured against a flicker frame is meaningless too.
+    const lit = q.faceLuma >= cfg.minFaceLuma.enter;
     const m = q.motion;
-    if (m !== null && m.trackedFraction >= cfg.minTrackedFraction) {
+    // optical flow assumes constant brightness: a frame much brighter or darker than the previous one breaks it
+    const steady = Math.abs(q.frameLuma - this.previousLuma) <= 0.5 * cfg.skip.flickerRatio * this.previousLuma;
+    this.previousLuma = q.frameLuma;
+    if (m !== null && lit && steady && !this.previousFlicker) {
       const global = Math.hypot(m.globalDx, m.globalDy);
-      this.above('camera-shake', global, cfg.maxCameraShakePx);
+      if (m.trackedFraction >= cfg.minTrackedFractionForShake) this.above('camera-shake', global, cfg.maxCameraShakePx);
       const needed = cfg.backgroundMotionVsGlobal * global;
-      if (m.residualP90 > needed) this.above('background-motion', m.residualP90, cfg.maxBackgroundMotionPx);
+      if (m.trackedFraction >= cfg.minTrackedFraction && m.residualP90 > needed) this.above('background-motion', m.residualP90, cfg.maxBackgroundMotionPx);
     }
     this.lightingChange();
 
     if (!hasFace || g === null) return;
     this.below('backlit', q.faceToSurround, cfg.minFaceToSurround);
     this.above('uneven-light', Math.abs(q.leftRightBalance), cfg.maxLeftRightBalance);
-    this.above('color-cast', colorCast(q.meanRgb, cfg.skinChromaticity), cfg.maxColorCast);
-    this.below('blurry', q.focusNormalized, cfg.minFocusNormalized);
+    if (lit) {
+      this.above('color-cast', colorCast(q.meanRgb, cfg.skinLocus), cfg.maxColorCast);
+      this.below('blurry', q.focusNormalized * (g.interEyePx / cfg.focusReferenceEyePx) ** 2, cfg.minScaledFocus);
+    }
     this.focusStability();
 
     this.below('face-too-small', g.interEyePx, cfg.minInterEyePx);
@@ -327,11 +346,13 @@ export class GuidanceTracker {
   }
 }
 
-/** Distance of the rgb chromaticity from the skin-tone centre. */
-export function colorCast(rgb: readonly [number, number, number], skin: readonly [number, number, number]): number {
+/** How far the rgb chromaticity lies outside the skin locus (0 inside it). */
+export function colorCast(rgb: readonly [number, number, number], locus: GuidanceConfig['skinLocus']): number {
   const sum = rgb[0] + rgb[1] + rgb[2];
   if (!(sum > 0)) return NaN;
-  return Math.hypot(rgb[0] / sum - skin[0], rgb[1] / sum - skin[1], rgb[2] / sum - skin[2]);
+  const rg = (rgb[0] - rgb[1]) / sum, gb = (rgb[1] - rgb[2]) / sum;
+  const [rgLo, rgHi] = locus.redMinusGreen, [gbLo, gbHi] = locus.greenMinusBlue;
+  return Math.max(0, rgLo - rg, rg - rgHi, gbLo - gb, gb - gbHi);
 }
 
 function popcount(x: number): number {

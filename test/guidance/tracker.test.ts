@@ -217,12 +217,25 @@ describe('frame usability', () => {
     expect(tr.isActive('blurry')).toBe(true);
   });
 
-  it('skipped frames move no hysteresis', () => {
+  it('blur-spike and flicker frames move no hysteresis', () => {
+    const tr = new GuidanceTracker();
+    let { t } = run(tr, 0, 30);
+    // alternate: a flicker frame (much brighter than its neighbours) that would also be "too bright", then a normal one
+    for (let i = 0; i < 20; i++) {
+      const r = run(tr, t, 1, { quality: i % 2 ? {} : { frameLuma: 240, faceLuma: 240 } });
+      t = r.t;
+      if (i % 2 === 0) expect(r.state.skipReason).toBe('flicker');
+    }
+    expect(tr.isActive('too-bright')).toBe(false);
+  });
+
+  it('low-entropy frames are skipped for the challenge but still checked for exposure', () => {
     const tr = new GuidanceTracker();
     const { t } = run(tr, 0, 30);
-    const r = run(tr, t, 20, { quality: { entropy: 1, faceLuma: 10 } });
+    const r = run(tr, t, 20, { quality: { entropy: 1, faceLuma: 10, frameLuma: 10 } });
     expect(r.state.usable).toBe(false);
-    expect(tr.isActive('too-dark')).toBe(false);
+    expect(r.state.skipReason).toBe('low-entropy');
+    expect(tr.isActive('too-dark')).toBe(true);
   });
 });
 

@@ -1,0 +1,162 @@
+// Guidance on real clips with synthetic degradations (tools/make-variants.mjs): the face pipeline, the quality
+// kernels and the geometry on every frame, then the GuidanceTracker. Each degradation must raise its code and the
+// clean clips must raise none. Per-frame pipeline output is cached under .cache/guidance/ (keyed by the variant's
+// recipe hash and the models' manifest).
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { FaceGeometryEstimator } from '../../src/geometry/face-geometry.js';
+import type { GuidanceCode, SkipReason } from '../../src/guidance/codes.js';
+import { GuidanceTracker } from '../../src/guidance/tracker.js';
+import { createNodeKernels } from '../../src/kernels/node.js';
+import { decodeVideo } from '../../src/node/media.js';
+import type { Box, Point3, QualityMetrics } from '../../src/types.js';
+import { createTracker } from '../face/engine.js';
+import { ensureVariants, repoRoot } from '../helpers/data.js';
+
+interface FrameRecord {
+  t: number;
+  width: number;
+  height: number;
+  quality: QualityMetrics;
+  face: { box: Box; score: number; lm: Point3[]; ec: [Point3[], Point3[]] | null } | null;
+}
+
+export const VARIANTS = [
+  'clean-franck', 'clean-cap13', 'clean-cap12', 'dark', 'bright', 'backlit', 'defocus', 'motion-blur', 'flicker',
+  'light-switch', 'shake', 'background-motion', 'color-cast', 'color-cast-blue', 'uneven-light',
+] as const;
+type Variant = (typeof VARIANTS)[number];
+
+async function records(name: Variant, path: string, specHash: string): Promise<FrameRecord[]> {
+  const models = readFileSync(join(repoRoot, 'models', 'manifest.json'));
+  const key = createHash('sha256').update(models).update(specHash).digest('hex').slice(0, 16);
+  const dir = join(repoRoot, '.cache', 'guidance');
+  const file = join(dir, `${name}-${key}.json`);
+  if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as FrameRecord[];
+  const tracker = await createTracker({ orientations: 'upright' });
+  const kernels = await createNodeKernels();
+  const out: FrameRecord[] = [];
+  try {
+    for await (const f of decodeVideo(path, { reuse: true })) {
+      const r = await tracker.detect(f, f.timestampMs);
+      const face = r.faces[0];
+      const box = face ? clampBox(face.box, f.width, f.height) : null;
+      const quality = structuredClone(kernels.qualityPass(f.data, f.width, f.height, box));
+      out.push({
+        t: f.timestampMs,
+        width: f.width,
+        height: f.height,
+        quality,
+        face: face && box ? { box, score: face.score, lm: face.landmarks, ec: face.eyeContours ? [face.eyeContours.right.slice(0, 16), face.eyeContours.left.slice(0, 16)] : null } : null,
+      });
+    }
+  } finally {
+    await tracker.close();
+  }
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(file, JSON.stringify(out));
+  return out;
+}
+
+function clampBox(b: Box, w: number, h: number): Box | null {
+  const x0 = Math.max(0, Math.floor(b.x)), y0 = Math.max(0, Math.floor(b.y));
+  const x1 = Math.min(w, Math.ceil(b.x + b.width)), y1 = Math.min(h, Math.ceil(b.y + b.height));
+  return x1 - x0 >= 8 && y1 - y0 >= 8 ? { x: x0, y: y0, width: x1 - x0, height: y1 - y0 } : null;
+}
+
+interface Summary {
+  /** Fraction of frames (after the first second) on which each code was raised. */
+  raised: Partial<Record<GuidanceCode, number>>;
+  skipped: Partial<Record<SkipReason, number>>;
+  frames: number;
+  medians: Record<string, number>;
+}
+
+function summarize(frames: FrameRecord[]): Summary {
+  const tracker = new GuidanceTracker();
+  const est = new FaceGeometryEstimator();
+  const raised: Partial<Record<GuidanceCode, number>> = {};
+  const skipped: Partial<Record<SkipReason, number>> = {};
+  const t0 = frames[0].t;
+  let counted = 0;
+  const samples: Record<string, number[]> = {};
+  const sample = (k: string, v: number) => { if (Number.isFinite(v)) (samples[k] ??= []).push(v); };
+  for (const f of frames) {
+    const faces = f.face ? [{ box: f.face.box, score: f.face.score, landmarks: f.face.lm, rotation: 0, tracked: true }] : [];
+    const g = f.face ? est.measure({ ...faces[0], eyeContours: f.face.ec ? { right: f.face.ec[0], left: f.face.ec[1] } : null }, f.width, f.height) : null;
+    const s = tracker.update({ timestampMs: f.t, width: f.width, height: f.height, quality: f.quality, faces }, g);
+    const q = f.quality;
+    sample('faceLuma', q.faceLuma); sample('faceToSurround', q.faceToSurround); sample('focusNormalized', q.focusNormalized);
+    sample('balance', Math.abs(q.leftRightBalance)); sample('entropy', q.entropy);
+    const sum = q.meanRgb[0] + q.meanRgb[1] + q.meanRgb[2];
+    sample('cast', Math.hypot(q.meanRgb[0] / sum - 0.44, q.meanRgb[1] / sum - 0.32, q.meanRgb[2] / sum - 0.24));
+    sample('brightClipped', q.brightClipped); sample('darkClipped', q.darkClipped); sample('r', q.meanRgb[0] / sum); sample('g', q.meanRgb[1] / sum); sample('b', q.meanRgb[2] / sum);
+    if (g) sample('scaledFocus', q.focusNormalized * (g.interEyePx / 70) ** 2);
+    if (q.motion) sample('resP90hi', q.motion.residualP90);
+    if (q.motion) sample('shakeFrac', Math.hypot(q.motion.globalDx, q.motion.globalDy) > 2 ? 1 : 0);
+    if (q.motion) sample('globalP90', Math.hypot(q.motion.globalDx, q.motion.globalDy));
+    if (q.motion) { sample('global', Math.hypot(q.motion.globalDx, q.motion.globalDy)); sample('residualP90', q.motion.residualP90); sample('tracked', q.motion.trackedFraction); }
+    if (g) { sample('interEyePx', g.interEyePx); sample('yaw', Math.abs(g.pose.yawDeg)); sample('pitch', Math.abs(g.pose.pitchDeg)); }
+    if (s.skipReason) skipped[s.skipReason] = (skipped[s.skipReason] ?? 0) + 1;
+    if (f.t - t0 < 1000) continue;
+    counted++;
+    for (const i of s.issues) raised[i.code] = (raised[i.code] ?? 0) + 1;
+  }
+  for (const k of Object.keys(raised) as GuidanceCode[]) raised[k] = raised[k]! / counted;
+  const medians: Record<string, number> = {};
+  for (const [k, v] of Object.entries(samples)) medians[k] = k === 'shakeFrac' ? +(v.reduce((a, b) => a + b, 0) / v.length).toFixed(3) : +[...v].sort((a, b) => a - b)[Math.floor((k === 'resP90hi' || k === 'globalP90' ? 0.9 : 0.5) * v.length)].toFixed(3);
+  return { raised, skipped, frames: frames.length, medians };
+}
+
+const results: Partial<Record<Variant, Summary>> = {};
+
+beforeAll(async () => {
+  const entries = await ensureVariants([...VARIANTS]);
+  for (const e of entries as Array<{ name: Variant; path: string; specHash: string }>) results[e.name] = summarize(await records(e.name, e.path, e.specHash));
+  if (process.env.LIVECHECK_PRINT_GUIDANCE) for (const [k, v] of Object.entries(results)) console.log(k, JSON.stringify(v));
+}, 900_000);
+
+describe('guidance on the synthetic variants (real clips, degraded)', () => {
+  it('the clean clips raise no code at all', () => {
+    for (const name of ['clean-franck', 'clean-cap13', 'clean-cap12'] as const) {
+      expect(results[name]!.raised, name).toEqual({});
+      expect(results[name]!.skipped, name).toEqual({});
+    }
+  });
+
+  // variant -> the code it must raise on at least half of its frames (after the first second)
+  const expected: Array<[Variant, GuidanceCode]> = [
+    ['dark', 'too-dark'],
+    ['bright', 'too-bright'],
+    ['backlit', 'backlit'],
+    ['defocus', 'blurry'],
+    ['motion-blur', 'blurry'],
+    ['shake', 'camera-shake'],
+    ['color-cast', 'color-cast'],
+    ['color-cast-blue', 'color-cast'],
+    ['uneven-light', 'uneven-light'],
+  ];
+  for (const [variant, code] of expected) {
+    it(`${variant} raises ${code}`, () => {
+      expect(results[variant]!.raised[code] ?? 0, JSON.stringify(results[variant])).toBeGreaterThanOrEqual(0.5);
+    });
+  }
+
+  it('camera shake is only a warning: the shaken clip raises no background-motion', () => {
+    expect(results.shake!.raised['background-motion']).toBeUndefined();
+  });
+
+  it('the light switched off mid-clip raises lighting-changed (and too-dark after it)', () => {
+    expect(results['light-switch']!.raised['lighting-changed'] ?? 0).toBeGreaterThan(0);
+    expect(results['light-switch']!.raised['too-dark'] ?? 0).toBeGreaterThan(0.3);
+  });
+
+  it('flicker frames are skipped, not reported as a lighting change or camera shake', () => {
+    const r = results.flicker!;
+    expect((r.skipped.flicker ?? 0) / r.frames).toBeGreaterThan(0.3);
+    expect(r.raised['lighting-changed']).toBeUndefined();
+    expect(r.raised['camera-shake']).toBeUndefined();
+  });
+});
