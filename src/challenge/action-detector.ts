@@ -2,9 +2,10 @@
 // of face geometry without prompts (for the `analyze` CLI, for recorded-video checks, and as a liveness cue).
 // Each signal is measured against the person's own recent neutral: the open-eye level is a high percentile of the
 // last seconds of eye openness, pose and mouth width follow slow averages taken while no action is under way.
-// Allocation: fixed ring buffers; `push` returns a shared empty array when nothing ended on this frame.
+// Allocation: fixed ring buffers; `push` allocates only when an action ended (else it returns a shared empty array).
 
 import type { FaceGeometry } from '../geometry/face-geometry.js';
+import { sortPrefix } from '../util/sort.js';
 
 export type DetectedActionType = 'blink' | 'eyes-closed' | 'mouth-open' | 'turn-left' | 'turn-right' | 'nod' | 'smile';
 
@@ -86,7 +87,7 @@ export class ActionDetector {
   private readonly turn = episode();
   private readonly nod = episode();
   private readonly smile = episode();
-  private out: DetectedAction[] = [];
+  private out: DetectedAction[] | null = null;
   private closedFrom = 0;
   private closedTo = 0;
   private lastT = NaN;
@@ -97,7 +98,7 @@ export class ActionDetector {
 
   /** Feeds one frame (geometry null = no face; `usable` false = a frame the guidance skipped). */
   push(timestampMs: number, g: FaceGeometry | null, usable = true): readonly DetectedAction[] {
-    this.out = [];
+    this.out = null;
     this.lastT = timestampMs;
     if (!usable) return NONE;
     if (g === null) {
@@ -189,12 +190,12 @@ export class ActionDetector {
       this.neutralPitch += (g.pose.pitchDeg - this.neutralPitch) * c.neutralRate;
     }
     if (!s.active && !m.active) this.neutralWidth += (g.mouthWidth - this.neutralWidth) * c.neutralRate;
-    return this.out.length ? this.out : NONE;
+    return this.out ?? NONE;
   }
 
   /** Ends the stream: reports actions still under way that already qualify (e.g. a clip ending on a turned head). */
   flush(): readonly DetectedAction[] {
-    this.out = [];
+    this.out = null;
     const t = this.lastT, c = this.config;
     if (this.turn.active && t - this.turn.startMs >= c.turn.minMs) {
       const left = (this.turn.sign > 0) !== c.mirrored;
@@ -203,11 +204,11 @@ export class ActionDetector {
     if (this.mouth.active && t - this.mouth.startMs >= c.mouth.minMs) this.emit('mouth-open', this.mouth.startMs, t, this.mouth.peak);
     if (this.eyes.active && this.eyes.confirmed) this.emit(this.closedTo - this.closedFrom <= c.blink.maxClosedMs ? 'blink' : 'eyes-closed', this.eyes.startMs, t, this.eyes.peak);
     this.eyes.active = this.mouth.active = this.turn.active = this.nod.active = this.smile.active = false;
-    return this.out.length ? this.out : NONE;
+    return this.out ?? NONE;
   }
 
   private emit(type: DetectedActionType, startMs: number, endMs: number, peak: number): void {
-    this.out.push({ type, startMs, endMs, peak });
+    (this.out ??= []).push({ type, startMs, endMs, peak });
   }
 
   private pushOpen(t: number, v: number): void {
@@ -230,7 +231,7 @@ export class ActionDetector {
     const n = this.openCount;
     if (n === 0) return 0;
     for (let i = 0; i < n; i++) this.scratch[i] = this.openV[(this.openStart + i) % RING];
-    const s = this.scratch.subarray(0, n).sort();
-    return s[Math.min(n - 1, Math.floor(this.config.eyeBaseline.percentile * (n - 1)))];
+    sortPrefix(this.scratch, n);
+    return this.scratch[Math.min(n - 1, Math.floor(this.config.eyeBaseline.percentile * (n - 1)))];
   }
 }

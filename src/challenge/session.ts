@@ -65,6 +65,15 @@ export type ChallengeEvent =
       timestampMs: number;
     };
 
+interface StepLimits {
+  onset: number;
+  target: number;
+  max: number;
+  holdMin: number;
+  needsReturn: boolean;
+  returnBelow: number;
+}
+
 type Phase = 'calibrate' | 'pause' | 'await' | 'ramp' | 'hold' | 'return' | 'settle' | 'ended';
 
 interface Baseline {
@@ -86,7 +95,8 @@ export class ChallengeSession {
   private step = 0;
   private readonly results: ActionResult[] = [];
   private readonly base: Baseline;
-  private events: ChallengeEvent[] = [];
+  /** Events of the current frame, allocated only when there is one. */
+  private events: ChallengeEvent[] | null = null;
   private lastT = NaN;
   // timing (ms, frame clock)
   private startedAt = NaN;
@@ -113,6 +123,8 @@ export class ChallengeSession {
   private lastPitch = NaN;
   private identityMisses = 0;
   private reportLatency = 0;
+  /** The current step's thresholds, set at its prompt. */
+  private lim: StepLimits = { onset: 0, target: 0, max: 0, holdMin: 0, needsReturn: false, returnBelow: 0 };
   private stalled = false;
   private stalledMs = 0;
 
@@ -145,7 +157,7 @@ export class ChallengeSession {
     const dt = Number.isFinite(this.lastT) ? t - this.lastT : 0;
     this.lastT = t;
     if (Number.isNaN(this.startedAt)) this.startedAt = t;
-    this.events = [];
+    this.events = null;
 
     if (!guidance.usable) {
       this.skippedMs += dt;
@@ -194,7 +206,11 @@ export class ChallengeSession {
   }
 
   private flush(): readonly ChallengeEvent[] {
-    return this.events.length ? this.events : NO_EVENTS;
+    return this.events ?? NO_EVENTS;
+  }
+
+  private emit(e: ChallengeEvent): void {
+    (this.events ??= []).push(e);
   }
 
   // ---- calibration and neutral baseline ----
@@ -284,6 +300,7 @@ export class ChallengeSession {
 
   private prompt(t: number): void {
     const s = this.plan.steps[this.step];
+    this.lim = this.limits(s.action);
     this.phase = 'await';
     this.phaseAt = this.promptAt = t;
     this.skippedMs = 0;
@@ -296,7 +313,7 @@ export class ChallengeSession {
     this.lastSignal = 0;
     this.lastSignalT = NaN;
     this.emittedProgress = 0;
-    this.events.push({ type: 'prompt', step: this.step, action: s.action, message: ACTION_PROMPTS[s.action], holdMs: s.holdMs, timestampMs: t });
+    this.emit({ type: 'prompt', step: this.step, action: s.action, message: ACTION_PROMPTS[s.action], holdMs: s.holdMs, timestampMs: t });
   }
 
   /** The action's signal, oriented so that performing the action makes it grow from ~0. */
@@ -317,7 +334,7 @@ export class ChallengeSession {
     }
   }
 
-  private limits(action: ChallengeAction): { onset: number; target: number; max: number; holdMin: number; needsReturn: boolean; returnBelow: number } {
+  private limits(action: ChallengeAction): StepLimits {
     const c = this.config;
     switch (action) {
       case 'turn-left':
@@ -337,7 +354,7 @@ export class ChallengeSession {
   private actionStep(t: number, g: FaceGeometry): void {
     const c = this.config;
     const { action, holdMs } = this.plan.steps[this.step];
-    const lim = this.limits(action);
+    const lim = this.lim;
     const s = this.signal(action, g);
     const head = action === 'turn-left' || action === 'turn-right' || action === 'nod';
 
@@ -500,7 +517,7 @@ export class ChallengeSession {
     if (stepProgress < this.emittedProgress + 0.05) return;
     this.emittedProgress = stepProgress;
     const { action } = this.plan.steps[this.step];
-    this.events.push({ type: 'progress', step: this.step, action, stepProgress, progress: (this.step + stepProgress) / this.plan.steps.length, timestampMs: t });
+    this.emit({ type: 'progress', step: this.step, action, stepProgress, progress: (this.step + stepProgress) / this.plan.steps.length, timestampMs: t });
   }
 
   private done(t: number, heldMs: number): void {
@@ -519,8 +536,8 @@ export class ChallengeSession {
       result.blink = { closingMs: this.targetAt - this.onsetAt, closedMs: closedEnd - this.targetAt, reopeningMs: this.reopenedAt - closedEnd };
     }
     this.results.push(result);
-    this.events.push({ type: 'progress', step: this.step, action, stepProgress: 1, progress: (this.step + 1) / this.plan.steps.length, timestampMs: t });
-    this.events.push({ type: 'action-done', timestampMs: t, ...result });
+    this.emit({ type: 'progress', step: this.step, action, stepProgress: 1, progress: (this.step + 1) / this.plan.steps.length, timestampMs: t });
+    this.emit({ type: 'action-done', timestampMs: t, ...result });
     this.step++;
     if (this.step === this.plan.steps.length) {
       this.end(t, 'completed', null);
@@ -533,13 +550,13 @@ export class ChallengeSession {
 
   private fail(t: number, reason: ActionFailureReason, detail: Record<string, number>): void {
     const s = this.plan.steps[Math.min(this.step, this.plan.steps.length - 1)];
-    this.events.push({ type: 'action-failed', step: this.step, action: s.action, reason, detail, timestampMs: t });
+    this.emit({ type: 'action-failed', step: this.step, action: s.action, reason, detail, timestampMs: t });
     this.end(t, 'failed', reason);
   }
 
   private end(t: number, outcome: 'completed' | 'failed' | 'rejected', reason: ActionFailureReason | RejectionReason | null): void {
     this.phase = 'ended';
-    this.events.push({ type: 'attempt-ended', outcome, reason, results: this.results.slice(), timestampMs: t });
+    this.emit({ type: 'attempt-ended', outcome, reason, results: this.results.slice(), timestampMs: t });
   }
 }
 

@@ -228,10 +228,9 @@ export class FaceGeometryEstimator {
   private contourOpenness(points: readonly Point3[], pose: HeadPose): number {
     const c = this.contour;
     toLocal(points, CONTOUR_POINTS_READ, pose, c);
-    const d = (a: number, b: number) => Math.hypot(c[a * 3] - c[b * 3], c[a * 3 + 1] - c[b * 3 + 1], c[a * 3 + 2] - c[b * 3 + 2]);
     let gap = 0;
-    for (const [u, l] of CONTOUR_PAIRS) gap += d(u, l);
-    return gap / CONTOUR_PAIRS.length / d(0, 8);
+    for (let i = 0; i < CONTOUR_PAIRS.length; i++) gap += distance(c, CONTOUR_PAIRS[i][0], CONTOUR_PAIRS[i][1]);
+    return gap / CONTOUR_PAIRS.length / distance(c, 0, 8);
   }
 
   /** local = R^T (p - t) / s */
@@ -240,8 +239,7 @@ export class FaceGeometryEstimator {
   }
 
   private dist(a: number, b: number): number {
-    const l = this.local;
-    return Math.hypot(l[a * 3] - l[b * 3], l[a * 3 + 1] - l[b * 3 + 1], l[a * 3 + 2] - l[b * 3 + 2]);
+    return distance(this.local, a, b);
   }
 }
 
@@ -255,4 +253,9 @@ function toLocal(points: readonly Point3[], n: number, pose: HeadPose, out: Floa
     out[i * 3 + 1] = (r[1] * x + r[4] * y + r[7] * z) * inv;
     out[i * 3 + 2] = (r[2] * x + r[5] * y + r[8] * z) * inv;
   }
+}
+
+/** Distance between points a and b of a flat xyz array. */
+function distance(p: Float64Array, a: number, b: number): number {
+  return Math.hypot(p[a * 3] - p[b * 3], p[a * 3 + 1] - p[b * 3 + 1], p[a * 3 + 2] - p[b * 3 + 2]);
 }

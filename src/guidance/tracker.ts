@@ -7,6 +7,7 @@
 
 import type { FaceGeometry } from '../geometry/face-geometry.js';
 import type { FrameAnalysis } from '../types.js';
+import { sortPrefix } from '../util/sort.js';
 import { GUIDANCE, GUIDANCE_CODES, type GuidanceCode, type GuidanceSeverity, type SkipReason } from './codes.js';
 import { resolveGuidanceConfig, type Band, type GuidanceConfig, type GuidanceConfigInput } from './config.js';
 
@@ -213,10 +214,8 @@ export class GuidanceTracker {
     this.above('face-not-frontal', Math.abs(g.pose.rollDeg), cfg.maxRollDeg);
 
     // occlusion from landmarks alone
-    for (const eye of [g.rightEye, g.leftEye]) {
-      if (eye.widthRatio < cfg.eyeWidthRatio.min) this.set('eyes-occluded', true, eye.widthRatio, cfg.eyeWidthRatio.min);
-      if (eye.widthRatio > cfg.eyeWidthRatio.max) this.set('eyes-occluded', true, eye.widthRatio, cfg.eyeWidthRatio.max);
-    }
+    this.eyeShape(g.rightEye.widthRatio);
+    this.eyeShape(g.leftEye.widthRatio);
     if (g.mouthWidth < cfg.mouthWidthRatio.min) this.set('mouth-occluded', true, g.mouthWidth, cfg.mouthWidthRatio.min);
     if (g.mouthWidth > cfg.mouthWidthRatio.max) this.set('mouth-occluded', true, g.mouthWidth, cfg.mouthWidthRatio.max);
     if (g.lipCrossing > cfg.maxLipCrossing) this.set('mouth-occluded', true, g.lipCrossing, cfg.maxLipCrossing);
@@ -243,6 +242,12 @@ export class GuidanceTracker {
     if (r.mouth?.skinToneDistance !== undefined) this.above('mouth-occluded', r.mouth.skinToneDistance, cfg.maxMouthSkinToneDistance);
   }
 
+  private eyeShape(widthRatio: number): void {
+    const r = this.config.eyeWidthRatio;
+    if (widthRatio < r.min) this.set('eyes-occluded', true, widthRatio, r.min);
+    if (widthRatio > r.max) this.set('eyes-occluded', true, widthRatio, r.max);
+  }
+
   /** Relative change of the median frame luma between the first and the last third of the window. */
   private lightingChange(): void {
     const n = this.winCount;
@@ -264,8 +269,8 @@ export class GuidanceTracker {
       if (Number.isFinite(v)) this.scratch[k++] = v;
     }
     if (k < 8) return;
-    const s = this.scratch.subarray(0, k).sort();
-    const p10 = s[Math.floor(0.1 * (k - 1))], p90 = s[Math.ceil(0.9 * (k - 1))];
+    sortPrefix(this.scratch, k);
+    const p10 = this.scratch[Math.floor(0.1 * (k - 1))], p90 = this.scratch[Math.ceil(0.9 * (k - 1))];
     if (p10 > 0) this.above('focus-unstable', p90 / p10, this.config.maxFocusSpread);
   }
 
@@ -366,6 +371,6 @@ function median(src: Float64Array, n: number, scratch: Float64Array): number {
   let k = 0;
   for (let i = 0; i < n; i++) if (Number.isFinite(src[i])) scratch[k++] = src[i];
   if (k === 0) return NaN;
-  const s = scratch.subarray(0, k).sort();
-  return k % 2 ? s[k >> 1] : 0.5 * (s[k / 2 - 1] + s[k / 2]);
+  sortPrefix(scratch, k);
+  return k % 2 ? scratch[k >> 1] : 0.5 * (scratch[k / 2 - 1] + scratch[k / 2]);
 }
