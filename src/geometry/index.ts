@@ -7,3 +7,5 @@ export { PoseFitter, createHeadPose, eulerFromRotation, rotationFromEuler } from
 export type { HeadPose } from './pose.js';
 export { FaceGeometryEstimator, SIGNATURE_LENGTH, createFaceGeometry } from './face-geometry.js';
 export type { EyeContours, EyeGeometry, FaceGeometry, FaceRegionStats, FaceWithContours, RegionStats } from './face-geometry.js';
+export { createFaceRegionBoxes, faceRegionBoxes } from './regions.js';
+export type { FaceRegionBoxes } from './regions.js';
