@@ -1,70 +1,11 @@
 // Guidance on real clips with synthetic degradations (tools/make-variants.mjs): the face pipeline, the quality
-// kernels and the geometry on every frame, then the GuidanceTracker. Each degradation must raise its code and the
-// clean clips must raise none. Per-frame pipeline output is cached under .cache/guidance/ (keyed by the variant's
-// recipe hash and the models' manifest).
-import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+// kernels and the geometry on every frame (variant-frames.ts), then the GuidanceTracker. Each degradation must raise
+// its code and the clean clips must raise none.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { FaceGeometryEstimator } from '../../src/geometry/face-geometry.js';
 import type { GuidanceCode, SkipReason } from '../../src/guidance/codes.js';
 import { GuidanceTracker } from '../../src/guidance/tracker.js';
-import { createNodeKernels } from '../../src/kernels/node.js';
-import { decodeVideo } from '../../src/node/media.js';
-import type { Box, Point3, QualityMetrics } from '../../src/types.js';
-import { createTracker } from '../face/engine.js';
-import { ensureVariants, repoRoot } from '../helpers/data.js';
-
-interface FrameRecord {
-  t: number;
-  width: number;
-  height: number;
-  quality: QualityMetrics;
-  face: { box: Box; score: number; lm: Point3[]; ec: [Point3[], Point3[]] | null } | null;
-}
-
-export const VARIANTS = [
-  'clean-franck', 'clean-cap13', 'clean-cap12', 'dark', 'bright', 'backlit', 'defocus', 'motion-blur', 'flicker',
-  'light-switch', 'shake', 'background-motion', 'color-cast', 'color-cast-blue', 'uneven-light',
-] as const;
-type Variant = (typeof VARIANTS)[number];
-
-async function records(name: Variant, path: string, specHash: string): Promise<FrameRecord[]> {
-  const models = readFileSync(join(repoRoot, 'models', 'manifest.json'));
-  const key = createHash('sha256').update(models).update(specHash).digest('hex').slice(0, 16);
-  const dir = join(repoRoot, '.cache', 'guidance');
-  const file = join(dir, `${name}-${key}.json`);
-  if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as FrameRecord[];
-  const tracker = await createTracker({ orientations: 'upright' });
-  const kernels = await createNodeKernels();
-  const out: FrameRecord[] = [];
-  try {
-    for await (const f of decodeVideo(path, { reuse: true })) {
-      const r = await tracker.detect(f, f.timestampMs);
-      const face = r.faces[0];
-      const box = face ? clampBox(face.box, f.width, f.height) : null;
-      const quality = structuredClone(kernels.qualityPass(f.data, f.width, f.height, box));
-      out.push({
-        t: f.timestampMs,
-        width: f.width,
-        height: f.height,
-        quality,
-        face: face && box ? { box, score: face.score, lm: face.landmarks, ec: face.eyeContours ? [face.eyeContours.right.slice(0, 16), face.eyeContours.left.slice(0, 16)] : null } : null,
-      });
-    }
-  } finally {
-    await tracker.close();
-  }
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(file, JSON.stringify(out));
-  return out;
-}
-
-function clampBox(b: Box, w: number, h: number): Box | null {
-  const x0 = Math.max(0, Math.floor(b.x)), y0 = Math.max(0, Math.floor(b.y));
-  const x1 = Math.min(w, Math.ceil(b.x + b.width)), y1 = Math.min(h, Math.ceil(b.y + b.height));
-  return x1 - x0 >= 8 && y1 - y0 >= 8 ? { x: x0, y: y0, width: x1 - x0, height: y1 - y0 } : null;
-}
+import { VARIANTS, analysisOf, variantFrames, type FrameRecord, type Variant } from './variant-frames.js';
 
 interface Summary {
   /** Fraction of frames (after the first second) on which each code was raised. */
@@ -84,9 +25,9 @@ function summarize(frames: FrameRecord[]): Summary {
   const samples: Record<string, number[]> = {};
   const sample = (k: string, v: number) => { if (Number.isFinite(v)) (samples[k] ??= []).push(v); };
   for (const f of frames) {
-    const faces = f.face ? [{ box: f.face.box, score: f.face.score, landmarks: f.face.lm, rotation: 0, tracked: true }] : [];
-    const g = f.face ? est.measure({ ...faces[0], eyeContours: f.face.ec ? { right: f.face.ec[0], left: f.face.ec[1] } : null }, f.width, f.height) : null;
-    const s = tracker.update({ timestampMs: f.t, width: f.width, height: f.height, quality: f.quality, faces }, g);
+    const { frame, face } = analysisOf(f);
+    const g = face ? est.measure(face, f.width, f.height) : null;
+    const s = tracker.update(frame, g);
     const q = f.quality;
     sample('faceLuma', q.faceLuma); sample('faceToSurround', q.faceToSurround); sample('focusNormalized', q.focusNormalized);
     sample('balance', Math.abs(q.leftRightBalance)); sample('entropy', q.entropy);
@@ -113,8 +54,7 @@ function summarize(frames: FrameRecord[]): Summary {
 const results: Partial<Record<Variant, Summary>> = {};
 
 beforeAll(async () => {
-  const entries = await ensureVariants([...VARIANTS]);
-  for (const e of entries as Array<{ name: Variant; path: string; specHash: string }>) results[e.name] = summarize(await records(e.name, e.path, e.specHash));
+  for (const [name, frames] of await variantFrames(VARIANTS)) results[name] = summarize(frames);
   if (process.env.LIVECHECK_PRINT_GUIDANCE) for (const [k, v] of Object.entries(results)) console.log(k, JSON.stringify(v));
 }, 900_000);
 

@@ -1,0 +1,82 @@
+// Per-frame pipeline output for the synthetic variants (tools/make-variants.mjs): the face pipeline, the quality
+// kernels and the raw landmarks, cached under .cache/guidance/ (keyed by the variant's recipe hash and the models'
+// manifest) so only the first run pays for FaceMesh.
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createNodeKernels } from '../../src/kernels/node.js';
+import { decodeVideo } from '../../src/node/media.js';
+import type { Box, FaceDetection, FrameAnalysis, Point3, QualityMetrics } from '../../src/types.js';
+import type { FaceWithContours } from '../../src/geometry/face-geometry.js';
+import { createTracker } from '../face/engine.js';
+import { ensureVariants, repoRoot } from '../helpers/data.js';
+
+export interface FrameRecord {
+  t: number;
+  width: number;
+  height: number;
+  quality: QualityMetrics;
+  face: { box: Box; score: number; lm: Point3[]; ec: [Point3[], Point3[]] | null } | null;
+}
+
+export const VARIANTS = [
+  'clean-franck', 'clean-cap13', 'clean-cap12', 'dark', 'bright', 'backlit', 'defocus', 'motion-blur', 'flicker',
+  'light-switch', 'shake', 'background-motion', 'color-cast', 'color-cast-blue', 'uneven-light',
+] as const;
+export type Variant = (typeof VARIANTS)[number] | 'face-swap';
+
+async function records(name: Variant, path: string, specHash: string): Promise<FrameRecord[]> {
+  const models = readFileSync(join(repoRoot, 'models', 'manifest.json'));
+  const key = createHash('sha256').update(models).update(specHash).digest('hex').slice(0, 16);
+  const dir = join(repoRoot, '.cache', 'guidance');
+  const file = join(dir, `${name}-${key}.json`);
+  if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as FrameRecord[];
+  const tracker = await createTracker({ orientations: 'upright' });
+  const kernels = await createNodeKernels();
+  const out: FrameRecord[] = [];
+  try {
+    for await (const f of decodeVideo(path, { reuse: true })) {
+      const r = await tracker.detect(f, f.timestampMs);
+      const face = r.faces[0];
+      const box = face ? clampBox(face.box, f.width, f.height) : null;
+      const quality = structuredClone(kernels.qualityPass(f.data, f.width, f.height, box));
+      out.push({
+        t: f.timestampMs,
+        width: f.width,
+        height: f.height,
+        quality,
+        face: face && box ? { box, score: face.score, lm: face.landmarks, ec: face.eyeContours ? [face.eyeContours.right.slice(0, 16), face.eyeContours.left.slice(0, 16)] : null } : null,
+      });
+    }
+  } finally {
+    await tracker.close();
+  }
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(file, JSON.stringify(out));
+  return out;
+}
+
+function clampBox(b: Box, w: number, h: number): Box | null {
+  const x0 = Math.max(0, Math.floor(b.x)), y0 = Math.max(0, Math.floor(b.y));
+  const x1 = Math.min(w, Math.ceil(b.x + b.width)), y1 = Math.min(h, Math.ceil(b.y + b.height));
+  return x1 - x0 >= 8 && y1 - y0 >= 8 ? { x: x0, y: y0, width: x1 - x0, height: y1 - y0 } : null;
+}
+
+
+/** Frame records of the named variants (built with ffmpeg and run through the pipeline on first use). */
+export async function variantFrames(names: readonly Variant[]): Promise<Map<Variant, FrameRecord[]>> {
+  const entries = (await ensureVariants([...names])) as Array<{ name: Variant; path: string; specHash: string }>;
+  const out = new Map<Variant, FrameRecord[]>();
+  for (const e of entries) out.set(e.name, await records(e.name, e.path, e.specHash));
+  return out;
+}
+
+/** The frame as the engine sees it, and its main face with the eye contours. */
+export function analysisOf(f: FrameRecord): { frame: FrameAnalysis; face: FaceWithContours | null } {
+  if (!f.face) return { frame: { timestampMs: f.t, width: f.width, height: f.height, quality: f.quality, faces: [] }, face: null };
+  const det: FaceDetection = { box: f.face.box, score: f.face.score, landmarks: f.face.lm, rotation: 0, tracked: true };
+  return {
+    frame: { timestampMs: f.t, width: f.width, height: f.height, quality: f.quality, faces: [det] },
+    face: { ...det, eyeContours: f.face.ec ? { right: f.face.ec[0], left: f.face.ec[1] } : null },
+  };
+}
