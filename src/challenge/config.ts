@@ -41,8 +41,14 @@ export interface ChallengeConfig {
   smile: { onset: number; target: number; holdFraction: number };
   /** Limits of "neutral" (before a prompt). */
   neutral: { yawDeg: number; pitchDeg: number; closure: number; mouth: number; smile: number };
-  /** Identity-change cue: relative RMS distance of the shape signature from the neutral one, over consecutive frames. */
-  identity: { maxDistance: number; frames: number };
+  /**
+   * Identity change. Shape cue: relative RMS distance of the landmark shape signature from the neutral one over
+   * `frames` consecutive frames (weak: on a real face swap it rose from ~0.01 to ~0.05 RMS, within one person's range
+   * over a minute of video, so it only catches gross changes). Embedding cue: when the caller passes
+   * `identityDistance` (a face-embedding distance to the face at the start, same scale as the decision's face match),
+   * `externalReadings` consecutive readings above `maxExternalDistance` end the attempt.
+   */
+  identity: { maxDistance: number; frames: number; maxExternalDistance: number; externalReadings: number };
   /** Guidance codes that end the attempt (requirements section 3) when raised during the challenge. */
   rejectOn: GuidanceCode[];
 }
@@ -65,7 +71,7 @@ export const DEFAULT_CHALLENGE_CONFIG: ChallengeConfig = {
   mouth: { onset: 0.06, target: 0.18, holdFraction: 0.8 },
   smile: { onset: 0.04, target: 0.1, holdFraction: 0.7 },
   neutral: { yawDeg: 6, pitchDeg: 6, closure: 0.2, mouth: 0.05, smile: 0.04 },
-  identity: { maxDistance: 0.08, frames: 5 },
+  identity: { maxDistance: 0.08, frames: 5, maxExternalDistance: 0.8, externalReadings: 2 },
   rejectOn: ['background-motion', 'lighting-changed', 'eyes-occluded', 'eye-hair-strand', 'focus-unstable', 'multiple-faces'],
 };
 

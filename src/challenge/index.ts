@@ -5,6 +5,6 @@ export type { ChallengePlan, ChallengeStep, PlanOptions } from './plan.js';
 export { DEFAULT_CHALLENGE_CONFIG, resolveChallengeConfig } from './config.js';
 export type { ChallengeConfig, ChallengeConfigInput } from './config.js';
 export { ChallengeSession } from './session.js';
-export type { ActionFailureReason, ActionResult, ChallengeEvent, RejectionReason } from './session.js';
+export type { ActionFailureReason, ActionResult, ChallengeEvent, RejectionReason, SessionCues } from './session.js';
 export { ActionDetector, DEFAULT_ACTION_DETECTOR_CONFIG } from './action-detector.js';
 export type { ActionDetectorConfig, DetectedAction, DetectedActionType } from './action-detector.js';

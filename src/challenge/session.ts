@@ -52,6 +52,15 @@ export interface ActionResult {
   blink?: { closingMs: number; closedMs: number; reopeningMs: number };
 }
 
+/** Optional per-frame inputs computed outside the session. */
+export interface SessionCues {
+  /**
+   * Face-embedding distance between this frame's face and the face at the start of the session (smaller = more
+   * alike; the decision's face-match scale). Give it on the frames where an embedding was computed.
+   */
+  identityDistance?: number;
+}
+
 export type ChallengeEvent =
   | { type: 'prompt'; step: number; action: ChallengeAction; message: string; holdMs: number; timestampMs: number }
   | { type: 'progress'; step: number; action: ChallengeAction; stepProgress: number; progress: number; timestampMs: number }
@@ -122,6 +131,7 @@ export class ChallengeSession {
   private lastYaw = NaN;
   private lastPitch = NaN;
   private identityMisses = 0;
+  private externalMisses = 0;
   private reportLatency = 0;
   /** The current step's thresholds, set at its prompt. */
   private lim: StepLimits = { onset: 0, target: 0, max: 0, holdMin: 0, needsReturn: false, returnBelow: 0 };
@@ -148,7 +158,7 @@ export class ChallengeSession {
    * Feeds one frame. `geometry` is the main face's geometry (null when there is no face); `guidance` is the guidance
    * tracker's state for the same frame. Returns the events this frame produced (often none).
    */
-  push(frame: FrameAnalysis, geometry: FaceGeometry | null, guidance: GuidanceState): readonly ChallengeEvent[] {
+  push(frame: FrameAnalysis, geometry: FaceGeometry | null, guidance: GuidanceState, cues?: SessionCues): readonly ChallengeEvent[] {
     if (this.phase === 'ended') return NO_EVENTS;
     const t = frame.timestampMs;
     if (!Number.isFinite(t) || t <= this.lastT) {
@@ -182,6 +192,7 @@ export class ChallengeSession {
     }
     this.faceLostAt = NaN;
 
+    if (this.checkExternalIdentity(t, cues?.identityDistance)) return this.flush();
     if (this.phase === 'calibrate') {
       this.calibrate(t, dt, g, guidance);
       return this.flush();
@@ -290,6 +301,17 @@ export class ChallengeSession {
     const dist = n ? Math.sqrt(sum / n) : 0;
     this.identityMisses = dist > this.config.identity.maxDistance ? this.identityMisses + 1 : 0;
     if (this.identityMisses >= this.config.identity.frames) {
+      this.end(t, 'rejected', 'identity-changed');
+      return true;
+    }
+    return false;
+  }
+
+  private checkExternalIdentity(t: number, distance: number | undefined): boolean {
+    if (distance === undefined || !Number.isFinite(distance)) return false;
+    const id = this.config.identity;
+    this.externalMisses = distance > id.maxExternalDistance ? this.externalMisses + 1 : 0;
+    if (this.externalMisses >= id.externalReadings) {
       this.end(t, 'rejected', 'identity-changed');
       return true;
     }

@@ -101,6 +101,8 @@ export interface SimOptions {
   /** The person's own neutral pose. */
   neutral?: Partial<FacePose>;
   noisePx?: number;
+  /** Face-embedding distance to feed the session per frame (undefined = none). */
+  identityDistance?: (t: number) => number | undefined;
 }
 
 export interface SimResult {
@@ -138,7 +140,7 @@ export function simulate(plan: ChallengePlan, o: SimOptions = {}): SimResult {
     const frame = frameOf(t, faces, { ...look.quality, ...sceneLook.quality });
     const geometry = faces.length ? est.measure(faces[0], frame.width, frame.height, sceneLook.regions ?? look.regions ?? GOOD_REGIONS) : null;
     const state = guidance.update(frame, geometry);
-    for (const e of session.push(frame, geometry, state)) {
+    for (const e of session.push(frame, geometry, state, { identityDistance: o.identityDistance?.(t) })) {
       events.push(e);
       if (e.type === 'prompt') {
         promptAt = e.timestampMs;

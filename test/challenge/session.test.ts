@@ -222,6 +222,16 @@ describe('rejection triggers end the attempt with their code', () => {
   it('identity-changed: another person steps in', () => {
     expectRejection(plan('turn-left', 'blink'), 'identity-changed', { scene: later({ other: true }) });
   });
+  it('identity-changed from a face-embedding distance passed by the caller (sparse readings)', () => {
+    // an embedding every 5th frame: same person 0.2-0.3, then someone else (0.95) from 3.5 s
+    const every5 = (d: (t: number) => number) => (t: number) => (Math.round((t - 1000) / (1000 / 30)) % 5 === 0 ? d(t) : undefined);
+    expectRejection(plan('turn-left', 'blink'), 'identity-changed', { identityDistance: every5((t) => (t > 3500 ? 0.95 : 0.25)) });
+    expect(simulate(plan('turn-left', 'blink'), { identityDistance: every5(() => 0.3) }).ended?.outcome).toBe('completed');
+    // one stray reading is not enough
+    const once = simulate(plan('turn-left', 'blink'), { identityDistance: (t) => (Math.abs(t - 3000) < 10 ? 0.95 : undefined) });
+    expect(once.ended?.outcome).toBe('completed');
+  });
+
   it('the same person turning and blinking is not an identity change', () => {
     expect(simulate(plan('turn-left', 'blink', 'turn-right', 'nod', 'smile', 'mouth-open'), { noisePx: 0.6 }).ended?.outcome).toBe('completed');
   });
