@@ -1,8 +1,10 @@
 // 256-bin luma histogram of a region, and the statistics that follow from it (mean, std, clipping, entropy).
 
 // Eight interleaved sub-histograms, one per byte of a 64-bit word: neighbouring pixels of equal value (flat walls,
-// the common case) would otherwise serialise on one counter through store-to-load forwarding.
-const SUB: usize = memory.data(8 * 256 * 4, 16);
+// the common case) would otherwise serialise on one counter through store-to-load forwarding. Two such sets, so one
+// pass can count two regions (face and surround) at once.
+export const SUB: usize = memory.data(8 * 256 * 4, 16);
+export const SUB2: usize = memory.data(8 * 256 * 4, 16);
 
 // @ts-ignore: decorator
 @inline export function bump(sub: usize, value: u32): void {
@@ -10,16 +12,14 @@ const SUB: usize = memory.data(8 * 256 * 4, 16);
   store<u32>(p, load<u32>(p) + 1);
 }
 
-export const H0 = SUB, H1 = SUB + 1024, H2 = SUB + 2048, H3 = SUB + 3072;
-const H4 = SUB + 4096, H5 = SUB + 5120, H6 = SUB + 6144, H7 = SUB + 7168;
-
-/** Clears the sub-histograms (call before bumping). */
-export function clearSub(): void {
-  memory.fill(SUB, 0, 8 * 256 * 4);
+/** Clears one set of sub-histograms (call before counting). */
+export function clearSub(set: usize): void {
+  memory.fill(set, 0, 8 * 256 * 4);
 }
 
-/** Sums the sub-histograms into `out` (u32[256]), adding to what `out` holds when `accumulate`. */
-export function mergeSub(out: usize, accumulate: bool): void {
+/** Sums one set of sub-histograms into `out` (u32[256]), adding to what `out` holds when `accumulate`. */
+export function mergeSub(set: usize, out: usize, accumulate: bool): void {
+  const H0 = set, H1 = set + 1024, H2 = set + 2048, H3 = set + 3072, H4 = set + 4096, H5 = set + 5120, H6 = set + 6144, H7 = set + 7168;
   if (ASC_FEATURE_SIMD) {
     const keep = accumulate ? i32x4.splat(-1) : i32x4.splat(0);
     for (let o: usize = 0; o < 1024; o += 16) {
@@ -40,32 +40,33 @@ export function mergeSub(out: usize, accumulate: bool): void {
  * with `accumulate` the counts are added to `out` (several rectangles into one histogram).
  */
 export function histogram(src: usize, stride: i32, x: i32, y: i32, w: i32, h: i32, out: usize, accumulate: bool): void {
-  clearSub();
-  for (let r = 0; r < h; r++) {
-    const row = src + <usize>(y + r) * <usize>stride + <usize>x;
-    let i = 0;
-    // Counting is a scatter: no SIMD instruction helps it in wasm (16 lane extracts or i64x2 lane extracts both measured
-    // slower in V8 than 64-bit loads split by shifts), so both builds count the same way; the eight sub-histograms break
-    // the store-to-load dependency between equal neighbouring values.
-    for (; i + 8 <= w; i += 8) bump8(load<u64>(row + <usize>i));
-    for (; i < w; i++) bump(H0, load<u8>(row + <usize>i));
-  }
-  mergeSub(out, accumulate);
+  clearSub(SUB);
+  for (let r = 0; r < h; r++) countRow(SUB, src + <usize>(y + r) * <usize>stride + <usize>x, w);
+  mergeSub(SUB, out, accumulate);
+}
+
+// Counting is a scatter: no SIMD instruction helps it in wasm (16 lane extracts, i64x2 lane extracts, or vector-built
+// counter addresses all measured slower in V8 than 64-bit loads split by shifts), so both builds count the same way.
+// @ts-ignore: decorator
+@inline export function countRow(set: usize, row: usize, n: i32): void {
+  let i = 0;
+  for (; i + 8 <= n; i += 8) bump8(set, load<u64>(row + <usize>i));
+  for (; i < n; i++) bump(set, load<u8>(row + <usize>i));
 }
 
 // Counts the eight bytes of `q`, byte k into sub-histogram k. The counter address is (byte << 2) masked straight out
 // of the word and the sub-histogram base rides in the load/store immediate offset: five wasm ops per pixel.
 // @ts-ignore: decorator
-@inline export function bump8(q: u64): void {
+@inline function bump8(set: usize, q: u64): void {
   const a = <u32>q, b = <u32>(q >> 32);
-  { const p = SUB + <usize>((a << 2) & 0x3fc); store<u32>(p, load<u32>(p, 0) + 1, 0); }
-  { const p = SUB + <usize>((a >> 6) & 0x3fc); store<u32>(p, load<u32>(p, 1024) + 1, 1024); }
-  { const p = SUB + <usize>((a >> 14) & 0x3fc); store<u32>(p, load<u32>(p, 2048) + 1, 2048); }
-  { const p = SUB + <usize>((a >> 22) & 0x3fc); store<u32>(p, load<u32>(p, 3072) + 1, 3072); }
-  { const p = SUB + <usize>((b << 2) & 0x3fc); store<u32>(p, load<u32>(p, 4096) + 1, 4096); }
-  { const p = SUB + <usize>((b >> 6) & 0x3fc); store<u32>(p, load<u32>(p, 5120) + 1, 5120); }
-  { const p = SUB + <usize>((b >> 14) & 0x3fc); store<u32>(p, load<u32>(p, 6144) + 1, 6144); }
-  { const p = SUB + <usize>((b >> 22) & 0x3fc); store<u32>(p, load<u32>(p, 7168) + 1, 7168); }
+  { const p = set + <usize>((a << 2) & 0x3fc); store<u32>(p, load<u32>(p, 0) + 1, 0); }
+  { const p = set + <usize>((a >> 6) & 0x3fc); store<u32>(p, load<u32>(p, 1024) + 1, 1024); }
+  { const p = set + <usize>((a >> 14) & 0x3fc); store<u32>(p, load<u32>(p, 2048) + 1, 2048); }
+  { const p = set + <usize>((a >> 22) & 0x3fc); store<u32>(p, load<u32>(p, 3072) + 1, 3072); }
+  { const p = set + <usize>((b << 2) & 0x3fc); store<u32>(p, load<u32>(p, 4096) + 1, 4096); }
+  { const p = set + <usize>((b >> 6) & 0x3fc); store<u32>(p, load<u32>(p, 5120) + 1, 5120); }
+  { const p = set + <usize>((b >> 14) & 0x3fc); store<u32>(p, load<u32>(p, 6144) + 1, 6144); }
+  { const p = set + <usize>((b >> 22) & 0x3fc); store<u32>(p, load<u32>(p, 7168) + 1, 7168); }
 }
 
 /**

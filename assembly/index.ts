@@ -1,6 +1,6 @@
 // livecheck quality kernels. Built twice from this source: scalar and SIMD (`ASC_FEATURE_SIMD`), see asconfig.json.
 // Every kernel works on caller-owned linear memory (pointers and sizes); nothing here allocates.
-export { rgbaToLuma, pyrDown, padEdges } from './luma';
+export { rgbaToLuma, lumaHistograms, pyrDown, padEdges } from './luma';
 export { histogram, histogramStats } from './histogram';
 export { gridSums, rgbSums } from './uniformity';
 export { laplacianSums } from './laplacian';

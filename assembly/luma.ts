@@ -1,4 +1,5 @@
 // RGBA -> luma (BT.601, the fixed point OpenCV uses) and the half-resolution pyramid level.
+import { clearSub, countRow, mergeSub, SUB, SUB2 } from './histogram';
 
 // Y = (R*4899 + G*9617 + B*1868 + 8192) >> 14, weights sum to 1 << 14.
 const WR: i32 = 4899;
@@ -12,6 +13,29 @@ export function rgbaToLuma(src: usize, width: i32, height: i32, dst: usize, dstS
   for (let y = 0; y < height; y++) {
     lumaRow(src + <usize>y * rowBytes, dst + <usize>y * <usize>dstStride, width);
   }
+}
+
+/**
+ * rgbaToLuma that also counts two histograms, row by row while the luma row is still in L1: the `fw x fh` region at
+ * (fx, fy) into `regionOut` and the rest of the frame into `restOut` (both u32[256]; fw = 0 counts all into restOut).
+ */
+export function lumaHistograms(src: usize, width: i32, height: i32, dst: usize, dstStride: i32, fx: i32, fy: i32, fw: i32, fh: i32, regionOut: usize, restOut: usize): void {
+  clearSub(SUB);
+  clearSub(SUB2);
+  const rowBytes = <usize>width << 2;
+  for (let y = 0; y < height; y++) {
+    const row = dst + <usize>y * <usize>dstStride;
+    lumaRow(src + <usize>y * rowBytes, row, width);
+    if (fw > 0 && y >= fy && y < fy + fh) {
+      countRow(SUB2, row, fx);
+      countRow(SUB, row + <usize>fx, fw);
+      countRow(SUB2, row + <usize>(fx + fw), width - fx - fw);
+    } else {
+      countRow(SUB2, row, width);
+    }
+  }
+  mergeSub(SUB, regionOut, false);
+  mergeSub(SUB2, restOut, false);
 }
 
 // @ts-ignore: decorator

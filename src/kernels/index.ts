@@ -68,6 +68,7 @@ export interface PointTracks {
 }
 
 const LEVELS_MAX = 3;
+const NO_REGION: Readonly<PixelRegion> = { x: 0, y: 0, width: 0, height: 0 };
 
 const align = (n: number, a = 16) => (n + a - 1) & ~(a - 1);
 
@@ -177,12 +178,23 @@ export class Kernels {
 
   /** Loads an RGBA frame: luma and its pyramid are computed; the frame before it is kept for motion. */
   setFrame(rgba: PixelData, width: number, height: number): void {
+    this.#load(rgba, width, height, null);
+  }
+
+  // Copies the frame in (unless it is already the input buffer) and converts it; with `counted`, also counts the
+  // histograms of that region (#faceHist) and of the rest of the frame (#hist) during the conversion.
+  #load(rgba: PixelData, width: number, height: number, counted: Readonly<PixelRegion> | null): void {
     checkFrame(rgba, width, height, 4);
     const inPlace = rgba.buffer === this.#k.memory.buffer && rgba.byteOffset === this.#rgba && width === this.#width && height === this.#height;
     this.#begin(width, height);
     if (!inPlace) this.#u8.set(rgba instanceof Uint8Array ? rgba : new Uint8Array(rgba.buffer, rgba.byteOffset, rgba.length), this.#rgba);
     const l0 = this.#pyramids[this.#cur][0];
-    this.#k.rgbaToLuma(this.#rgba, width, height, l0.base, l0.stride);
+    if (counted) {
+      const r = counted;
+      this.#k.lumaHistograms(this.#rgba, width, height, l0.base, l0.stride, r.x, r.y, r.width, r.height, this.#faceHist, this.#hist);
+    } else {
+      this.#k.rgbaToLuma(this.#rgba, width, height, l0.base, l0.stride);
+    }
     this.#hasRgba = true;
     this.#finishPyramid();
   }
@@ -348,29 +360,18 @@ export class Kernels {
    */
   qualityPass(rgba: PixelData, width: number, height: number, face: Box | null, out?: QualityMetrics): QualityMetrics {
     if (face) pixelRegion(face, width, height, this.#faceRegion); // validate before changing any state
-    this.setFrame(rgba, width, height);
+    // One pass converts to luma and counts the face's histogram and the surround's; the frame's is their sum.
+    // Without a face everything counts as surround (a zero-size region).
+    this.#load(rgba, width, height, face ? this.#faceRegion : NO_REGION);
     const k = this.#k;
-    const f = this.#f64;
+    const f = this.#f64; // views are taken after #load: a new frame size may have grown the memory
     const s = this.#stats >> 3;
     const m = out ?? emptyMetrics();
-
-    // Count the face once: the whole frame's histogram is the face's plus the surround's (up to four rectangles).
-    const whole = this.#regionOf(null, this.#region);
-    const r = face ? this.#faceRegion : whole;
+    const r = face ? this.#faceRegion : this.#regionOf(null, this.#region);
     const k32 = this.#u32;
     const hist = this.#hist >> 2, faceHist = this.#faceHist >> 2;
-    if (face) {
-      const l0 = this.#pyramids[this.#cur][0];
-      k.histogram(l0.base, l0.stride, r.x, r.y, r.width, r.height, this.#faceHist, 0);
-      k32.copyWithin(hist, faceHist, faceHist + 256);
-      this.#countInto(l0, 0, 0, width, r.y);
-      this.#countInto(l0, 0, r.y + r.height, width, height - r.y - r.height);
-      this.#countInto(l0, 0, r.y, r.x, r.height);
-      this.#countInto(l0, r.x + r.width, r.y, width - r.x - r.width, r.height);
-      k.histogramStats(this.#hist, this.#opt.darkLevel, this.#opt.brightLevel, this.#stats);
-    } else {
-      this.#histogramOf(whole);
-    }
+    if (face) for (let b = 0; b < 256; b++) k32[hist + b] += k32[faceHist + b];
+    k.histogramStats(this.#hist, this.#opt.darkLevel, this.#opt.brightLevel, this.#stats);
     m.entropy = f[s + 5];
     m.frameLuma = f[s + 1];
     const frameCount = f[s];
@@ -533,11 +534,6 @@ export class Kernels {
     const l0 = this.#pyramids[this.#cur][0];
     this.#k.histogram(l0.base, l0.stride, r.x, r.y, r.width, r.height, this.#hist, 0);
     this.#k.histogramStats(this.#hist, this.#opt.darkLevel, this.#opt.brightLevel, this.#stats);
-  }
-
-  // Adds the counts of a (possibly empty) rectangle to #hist.
-  #countInto(l0: Plane, x: number, y: number, w: number, h: number): void {
-    if (w > 0 && h > 0) this.#k.histogram(l0.base, l0.stride, x, y, w, h, this.#hist, 1);
   }
 
   #laplacianVariance(r: PixelRegion): number {

@@ -7,6 +7,7 @@ export interface KernelExports {
   heapBase(): number;
   simd(): number;
   rgbaToLuma(src: number, width: number, height: number, dst: number, dstStride: number): void;
+  lumaHistograms(src: number, width: number, height: number, dst: number, dstStride: number, fx: number, fy: number, fw: number, fh: number, regionOut: number, restOut: number): void;
   pyrDown(src: number, srcStride: number, width: number, height: number, dst: number, dstStride: number): void;
   padEdges(base: number, stride: number, width: number, height: number, pad: number): void;
   histogram(src: number, stride: number, x: number, y: number, w: number, h: number, out: number, accumulate: number): void;
