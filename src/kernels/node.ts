@@ -6,9 +6,13 @@ import { fileURLToPath } from 'node:url';
 import { LivecheckError } from '../errors.js';
 import { createKernels, type Kernels, type QualityOptions } from './index.js';
 
-/** Directory holding kernels.simd.wasm and kernels.scalar.wasm: the nearest `build/` above this module. */
+/**
+ * Directory holding kernels.simd.wasm and kernels.scalar.wasm: this module's own folder (a bundle that ships the
+ * wasm next to itself, e.g. dist/) or the nearest `build/` above it (the repository).
+ */
 export function kernelBuildDir(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
+  if (existsSync(join(dir, 'kernels.simd.wasm'))) return dir;
   for (let i = 0; i < 6; i++) {
     const candidate = join(dir, 'build');
     if (existsSync(join(candidate, 'kernels.simd.wasm'))) return candidate;
