@@ -245,8 +245,12 @@ async function main() {
   }
   const out = join(root, 'bench', 'results', quick ? 'kernels.json.tmp' : 'kernels.json'); // --quick never overwrites the report
   mkdirSync(dirname(out), { recursive: true });
-  writeFileSync(out, JSON.stringify({ ...report, meta: { node: process.version, date: new Date().toISOString(), frames: 'cap13_edit2.mp4 from 5 s, 8 frames, scaled with ffmpeg', quick, agreement } }, null, 2) + '\n');
-  console.log(`\nwrote ${out.replace(root + '/', '')}`);
+  // kernels.json keeps the agreed shape ({ size: { kernel: { contender: { p50_ms, rme } } } }); the run's context and
+  // the agreement details go next to it.
+  writeFileSync(out, JSON.stringify(report, null, 2) + '\n');
+  const meta = out.replace(/kernels\.json/, 'kernels.agreement.json');
+  writeFileSync(meta, JSON.stringify({ node: process.version, date: new Date().toISOString(), frames: 'cap13_edit2.mp4 from 5 s, 8 frames, scaled with ffmpeg', quick, agreement }, null, 2) + '\n');
+  console.log(`\nwrote ${out.replace(root + '/', '')} and ${meta.replace(root + '/', '')}`);
 }
 
 function fmtMotion(m) {
