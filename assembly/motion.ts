@@ -100,11 +100,12 @@ function residuals(points: usize, flows: usize, m: i32): f64 {
 }
 
 /**
- * Summarises `n` point flows (see trackPoints) into `out` (f64[9]): globalDx, globalDy (median flow), residualMedian,
- * residualP90 (after the similarity camera model), trackedFraction, then the model a, b, tx, ty.
+ * Summarises `n` point flows (see trackPoints) into `out` (f64[11]): globalDx, globalDy (median flow), residualMedian,
+ * residualP90 (after the similarity camera model), trackedFraction, then the model a, b, tx, ty, then movingFraction
+ * (tracked points whose residual exceeds `movingPx`, over the tracked points) and that count of moving points.
  * `inlierFloor` (px) is the smallest residual ever treated as an outlier when fitting the camera model.
  */
-export function summarizeMotion(points: usize, flows: usize, status: usize, n: i32, inlierFloor: f64, out: usize): void {
+export function summarizeMotion(points: usize, flows: usize, status: usize, n: i32, inlierFloor: f64, movingPx: f64, out: usize): void {
   let m = 0;
   for (let i = 0; i < n; i++) {
     if (load<u8>(status + <usize>i)) {
@@ -116,6 +117,8 @@ export function summarizeMotion(points: usize, flows: usize, status: usize, n: i
   if (m == 0) {
     for (let k = 0; k < 9; k++) store<f64>(out + (<usize>k << 3), NaN);
     store<f64>(out, 0, 32);
+    store<f64>(out, NaN, 72);
+    store<f64>(out, 0, 80);
     return;
   }
   for (let j = 0; j < m; j++) store<f64>(VALUES + (<usize>j << 3), <f64>load<f32>(flows + (<usize>load<i32>(INDEX + (<usize>j << 2)) << 3)));
@@ -130,7 +133,13 @@ export function summarizeMotion(points: usize, flows: usize, status: usize, n: i
     if (fitSimilarity(points, flows, m, max(3 * med, inlierFloor)) < 3) break;
     med = residuals(points, flows, m);
   }
-  for (let j = 0; j < m; j++) store<f64>(VALUES + (<usize>j << 3), load<f64>(RESID + (<usize>j << 3)));
+  // A walker covers a few grid points only: the share of points off the camera model sees it where p90 does not.
+  let moving = 0;
+  for (let j = 0; j < m; j++) {
+    const r = load<f64>(RESID + (<usize>j << 3));
+    store<f64>(VALUES + (<usize>j << 3), r);
+    if (r > movingPx) moving++;
+  }
   store<f64>(out, gdx, 0);
   store<f64>(out, gdy, 8);
   store<f64>(out, med, 16);
@@ -140,4 +149,6 @@ export function summarizeMotion(points: usize, flows: usize, status: usize, n: i
   store<f64>(out, mb, 48);
   store<f64>(out, mtx, 56);
   store<f64>(out, mty, 64);
+  store<f64>(out, <f64>moving / <f64>m, 72);
+  store<f64>(out, <f64>moving, 80);
 }

@@ -59,6 +59,13 @@ export interface QualityMetrics {
     residualP90: number;
     /** Fraction of grid points tracked successfully, 0..1. */
     trackedFraction: number;
+    /**
+     * Share of the tracked points whose residual exceeds the kernels' `movingPx` (default 1 px): people walking
+     * behind the user move a few points far, which p90 misses. NaN when nothing was tracked; absent from older producers.
+     */
+    movingFraction?: number;
+    /** How many tracked points moved on their own (the numerator of movingFraction). */
+    movingPoints?: number;
   } | null;
 }
 

@@ -69,6 +69,15 @@ export interface GuidanceConfig {
   /** Minimum fraction of tracked background points for residual (background) motion to be trusted. */
   minTrackedFraction: number;
   /**
+   * Mean `motion.movingFraction` (tracked background points off the camera model by more than the kernels' movingPx)
+   * over the last `movingWindowFrames` trusted frames, above which people move behind the user. Walkers cover a few
+   * grid points, so the residual p90 stays ~0.1 px: measured on the background-motion variant (vtest.avi walkers,
+   * 10 fps source, so they move on every 2nd-3rd frame) the 12-frame mean is 0.015 (p10) / 0.033 (median) / 0.09 (max).
+   */
+  maxMovingShare: Band;
+  /** Frames in the moving-share window; at least half of them must be trusted (tracked) for it to count. */
+  movingWindowFrames: number;
+  /**
    * The same for camera shake, which needs only the median flow: plain walls track 8-20% of the grid. Below 10% the
    * few tracked points sit on the person's body (franck's flat blue backdrop: 9%) and follow the head, not the camera.
    */
@@ -140,6 +149,8 @@ export const DEFAULT_GUIDANCE_CONFIG: GuidanceConfig = {
   maxBackgroundMotionPx: { enter: 1.5, exit: 0.8 },
   backgroundMotionVsGlobal: 0.5,
   minTrackedFraction: 0.3,
+  maxMovingShare: { enter: 0.03, exit: 0.015 },
+  movingWindowFrames: 12,
   minTrackedFractionForShake: 0.1,
   maxCameraShakePx: { enter: 2, exit: 1 },
   eyeWidthRatio: { min: 0.22, max: 0.45 },

@@ -77,6 +77,9 @@ export class GuidanceTracker {
   /** The previous frame was a flicker frame (flow against it is meaningless). */
   private previousFlicker = false;
   private previousLuma = NaN;
+  // moving share of the background per recent flow frame (NaN: not trusted), a ring of movingWindowFrames
+  private readonly recentMoving: Float64Array;
+  private movingHead = 0;
 
   constructor(options: GuidanceTrackerOptions = {}) {
     this.config = resolveGuidanceConfig(options.config);
@@ -84,6 +87,7 @@ export class GuidanceTracker {
     this.issues = GUIDANCE_CODES.map((code) => ({ code, severity: GUIDANCE[code].severity, message: this.messages[code], value: NaN, threshold: NaN }));
     this.recentFocus = new Float64Array(this.config.skip.medianFrames);
     this.recentLuma = new Float64Array(this.config.skip.medianFrames);
+    this.recentMoving = new Float64Array(Math.max(1, this.config.movingWindowFrames)).fill(NaN);
     this.state = { timestampMs: 0, usable: true, skipReason: null, issues: [], raised: [], cleared: [], blocking: false, fps: NaN, faceCount: 0 };
   }
 
@@ -99,6 +103,8 @@ export class GuidanceTracker {
     this.lastSkip = null;
     this.previousFlicker = false;
     this.previousLuma = NaN;
+    this.recentMoving.fill(NaN);
+    this.movingHead = 0;
   }
 
   /** Feeds one frame and the geometry of its main face (null when there is none). */
@@ -193,6 +199,8 @@ export class GuidanceTracker {
       if (m.trackedFraction >= cfg.minTrackedFractionForShake) this.above('camera-shake', global, cfg.maxCameraShakePx);
       const needed = cfg.backgroundMotionVsGlobal * global;
       if (m.trackedFraction >= cfg.minTrackedFraction && m.residualP90 > needed) this.above('background-motion', m.residualP90, cfg.maxBackgroundMotionPx);
+      const trusted = m.trackedFraction >= cfg.minTrackedFraction && m.movingFraction !== undefined;
+      this.above('background-motion', this.movingShare(trusted ? m.movingFraction! : NaN), cfg.maxMovingShare);
     }
     this.lightingChange();
 
@@ -337,6 +345,21 @@ export class GuidanceTracker {
     this.hit[i] = hit ? 1 : 0;
     this.value[i] = value;
     this.threshold[i] = threshold;
+  }
+
+  /** Pushes this frame's moving share into the window; the window's mean over trusted frames (NaN when too few). */
+  private movingShare(value: number): number {
+    const ring = this.recentMoving;
+    ring[this.movingHead] = value;
+    this.movingHead = (this.movingHead + 1) % ring.length;
+    let sum = 0, n = 0;
+    for (let i = 0; i < ring.length; i++) {
+      if (Number.isFinite(ring[i])) {
+        sum += ring[i];
+        n++;
+      }
+    }
+    return 2 * n >= ring.length ? sum / n : NaN;
   }
 
   /** Raises `code` when value > limit (enter limit, or the exit limit while the code is raised). NaN never raises. */

@@ -37,6 +37,8 @@ export interface QualityOptions {
   minEigen?: number;
   /** Residual (px) below which a point always counts as following the camera model. Default 0.5. */
   inlierFloor?: number;
+  /** Residual (px) above which a tracked background point counts as moving on its own (motion.movingFraction). Default 1. */
+  movingPx?: number;
 }
 
 export interface LuminanceStats {
@@ -156,6 +158,7 @@ export class Kernels {
       epsilon: 0.01,
       minEigen: 0.3,
       inlierFloor: 0.5,
+      movingPx: 1,
       grid: {},
       ...quality,
     };
@@ -550,14 +553,14 @@ export class Kernels {
   }
 
   #motion(n: number, out?: BackgroundMotion): BackgroundMotion {
-    const o = out ?? { globalDx: NaN, globalDy: NaN, residualMedian: NaN, residualP90: NaN, trackedFraction: 0 };
+    const o = out ?? { globalDx: NaN, globalDy: NaN, residualMedian: NaN, residualP90: NaN, trackedFraction: 0, movingFraction: NaN, movingPoints: 0 };
     if (n === 0) {
-      o.globalDx = o.globalDy = o.residualMedian = o.residualP90 = NaN;
-      o.trackedFraction = 0;
+      o.globalDx = o.globalDy = o.residualMedian = o.residualP90 = o.movingFraction = NaN;
+      o.trackedFraction = o.movingPoints = 0;
       return o;
     }
     this.#track(n);
-    this.#k.summarizeMotion(this.#points, this.#flows, this.#status, n, this.#opt.inlierFloor, this.#motionOut);
+    this.#k.summarizeMotion(this.#points, this.#flows, this.#status, n, this.#opt.inlierFloor, this.#opt.movingPx, this.#motionOut);
     const m = this.#motionOut >> 3;
     const f = this.#f64;
     o.globalDx = f[m];
@@ -565,6 +568,8 @@ export class Kernels {
     o.residualMedian = f[m + 2];
     o.residualP90 = f[m + 3];
     o.trackedFraction = f[m + 4];
+    o.movingFraction = f[m + 9];
+    o.movingPoints = f[m + 10];
     return o;
   }
 }
@@ -580,6 +585,7 @@ function checkOptions(o: Required<Omit<QualityOptions, 'grid'>> & { grid: Backgr
   if (!(o.epsilon > 0)) bad('epsilon');
   if (!(o.minEigen >= 0)) bad('minEigen');
   if (!(o.inlierFloor >= 0)) bad('inlierFloor');
+  if (!(o.movingPx > 0 && Number.isFinite(o.movingPx))) bad('movingPx');
   const g = o.grid;
   if (g.target !== undefined && !(Number.isInteger(g.target) && g.target >= 1)) bad('grid.target');
   if (g.faceMargin !== undefined && !(g.faceMargin >= 0 && Number.isFinite(g.faceMargin))) bad('grid.faceMargin');

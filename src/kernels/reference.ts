@@ -221,10 +221,10 @@ const medianOf = (v: number[]) => {
 };
 
 /** Median flow, then a similarity camera model fitted twice on the points within max(3 * median residual, floor). */
-export function summarizeMotionRef(points: Float32Array, flows: ArrayLike<number>, status: Uint8Array, inlierFloor = 0.5): NonNullable<QualityMetrics['motion']> & { model: [number, number, number, number] } {
+export function summarizeMotionRef(points: Float32Array, flows: ArrayLike<number>, status: Uint8Array, inlierFloor = 0.5, movingPx = 1): NonNullable<QualityMetrics['motion']> & { model: [number, number, number, number] } {
   const idx: number[] = [];
   for (let i = 0; i < status.length; i++) if (status[i]) idx.push(i);
-  if (idx.length === 0) return { globalDx: NaN, globalDy: NaN, residualMedian: NaN, residualP90: NaN, trackedFraction: 0, model: [NaN, NaN, NaN, NaN] };
+  if (idx.length === 0) return { globalDx: NaN, globalDy: NaN, residualMedian: NaN, residualP90: NaN, trackedFraction: 0, movingFraction: NaN, movingPoints: 0, model: [NaN, NaN, NaN, NaN] };
   const gdx = medianOf(idx.map((i) => flows[2 * i]));
   const gdy = medianOf(idx.map((i) => flows[2 * i + 1]));
   let a = 1, b = 0, tx = gdx, ty = gdy;
@@ -263,6 +263,8 @@ export function summarizeMotionRef(points: Float32Array, flows: ArrayLike<number
     residualMedian: medianOf(r),
     residualP90: sorted[Math.ceil(0.9 * sorted.length) - 1],
     trackedFraction: idx.length / status.length,
+    movingFraction: r.filter((v) => v > movingPx).length / r.length,
+    movingPoints: r.filter((v) => v > movingPx).length,
     model: [a, b, tx, ty],
   };
 }
@@ -278,7 +280,7 @@ export class ReferenceQuality {
   #cur = 0;
   readonly #points = new Float32Array(8192);
   readonly #hist = new Uint32Array(256);
-  constructor(private readonly options: { darkLevel?: number; brightLevel?: number; grid?: BackgroundGridOptions; minEigen?: number } = {}) {}
+  constructor(private readonly options: { darkLevel?: number; brightLevel?: number; grid?: BackgroundGridOptions; minEigen?: number; inlierFloor?: number; movingPx?: number } = {}) {}
 
   qualityPass(rgba: PixelData, width: number, height: number, face: Box | null): QualityMetrics {
     const size = `${width}x${height}`;
@@ -304,7 +306,7 @@ export class ReferenceQuality {
       const n = backgroundPoints(width, height, face, this.#points, this.options.grid);
       const pts = this.#points.subarray(0, 2 * n);
       const t = trackPointsRef(this.#prev, pyr, pts, { minEigen: this.options.minEigen });
-      const { model: _model, ...m } = n ? summarizeMotionRef(pts, t.flows, t.status) : { globalDx: NaN, globalDy: NaN, residualMedian: NaN, residualP90: NaN, trackedFraction: 0, model: 0 };
+      const { model: _model, ...m } = n ? summarizeMotionRef(pts, t.flows, t.status, this.options.inlierFloor, this.options.movingPx) : { globalDx: NaN, globalDy: NaN, residualMedian: NaN, residualP90: NaN, trackedFraction: 0, movingFraction: NaN, movingPoints: 0, model: 0 };
       motion = m;
     }
     this.#prev = pyr;

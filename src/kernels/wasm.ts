@@ -16,7 +16,7 @@ export interface KernelExports {
   rgbSums(src: number, width: number, x: number, y: number, w: number, h: number, out: number): void;
   laplacianSums(src: number, stride: number, fw: number, fh: number, x: number, y: number, w: number, h: number, out: number): void;
   trackPoints(prev: number, cur: number, levels: number, points: number, n: number, flows: number, status: number, maxIter: number, epsilon: number, minEigen: number): number;
-  summarizeMotion(points: number, flows: number, status: number, n: number, inlierFloor: number, out: number): void;
+  summarizeMotion(points: number, flows: number, status: number, n: number, inlierFloor: number, movingPx: number, out: number): void;
   PAD: WebAssembly.Global;
   MAX_POINTS: WebAssembly.Global;
 }

@@ -30,7 +30,7 @@ async function records(name: Variant, path: string, specHash: string): Promise<F
   const key = createHash('sha256').update(models).update(specHash).digest('hex').slice(0, 16);
   const dir = join(repoRoot, '.cache', 'guidance');
   const file = join(dir, `${name}-${key}.json`);
-  if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as FrameRecord[];
+  if (existsSync(file)) return withCurrentKernels(JSON.parse(readFileSync(file, 'utf8')) as FrameRecord[], path, file);
   const tracker = await createTracker({ orientations: 'upright' });
   const kernels = await createNodeKernels();
   const out: FrameRecord[] = [];
@@ -54,6 +54,28 @@ async function records(name: Variant, path: string, specHash: string): Promise<F
   mkdirSync(dir, { recursive: true });
   writeFileSync(file, JSON.stringify(out));
   return out;
+}
+
+// The face records are expensive (FaceMesh on every frame), the quality pass is not: when the kernel build changed
+// since the records were made, the quality is measured again on the same frames and face boxes, and cached per build.
+async function withCurrentKernels(recs: FrameRecord[], path: string, file: string): Promise<FrameRecord[]> {
+  const build = createHash('sha256');
+  for (const w of ['kernels.simd.wasm', 'kernels.scalar.wasm']) build.update(readFileSync(join(repoRoot, 'build', w)));
+  const qfile = file.replace(/\.json$/, `.q-${build.digest('hex').slice(0, 12)}.json`);
+  if (existsSync(qfile)) {
+    const qs = JSON.parse(readFileSync(qfile, 'utf8')) as QualityMetrics[];
+    recs.forEach((r, i) => (r.quality = qs[i]));
+    return recs;
+  }
+  const kernels = await createNodeKernels();
+  let i = 0;
+  for await (const f of decodeVideo(path, { reuse: true })) {
+    if (i >= recs.length) break;
+    recs[i].quality = structuredClone(kernels.qualityPass(f.data, f.width, f.height, recs[i].face?.box ?? null));
+    i++;
+  }
+  writeFileSync(qfile, JSON.stringify(recs.map((r) => r.quality)));
+  return recs;
 }
 
 function clampBox(b: Box, w: number, h: number): Box | null {

@@ -74,6 +74,7 @@ describe('guidance on the synthetic variants (real clips, degraded)', () => {
     ['defocus', 'blurry'],
     ['motion-blur', 'blurry'],
     ['shake', 'camera-shake'],
+    ['background-motion', 'background-motion'],
     ['color-cast', 'color-cast'],
     ['color-cast-blue', 'color-cast'],
     ['uneven-light', 'uneven-light'],
@@ -86,6 +87,10 @@ describe('guidance on the synthetic variants (real clips, degraded)', () => {
 
   it('camera shake is only a warning: the shaken clip raises no background-motion', () => {
     expect(results.shake!.raised['background-motion']).toBeUndefined();
+  });
+
+  it('people walking behind a still user move the background, not the camera', () => {
+    expect(results['background-motion']!.raised['camera-shake']).toBeUndefined();
   });
 
   it('the light switched off mid-clip raises lighting-changed (and too-dark after it)', () => {

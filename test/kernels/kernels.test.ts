@@ -127,6 +127,8 @@ describe.each(['simd', 'scalar'] as const)('%s build vs reference', (which) => {
     expect(m.residualMedian).toBeCloseTo(ref.residualMedian, 9);
     expect(m.residualP90).toBeCloseTo(ref.residualP90, 9);
     expect(m.trackedFraction).toBe(ref.trackedFraction);
+    expect(m.movingPoints).toBe(ref.movingPoints);
+    expect(m.movingFraction).toBe(ref.movingFraction);
   });
 
   test('motion summary: a rotating camera stays camera motion, a moving patch is residual', () => {
@@ -148,6 +150,7 @@ describe.each(['simd', 'scalar'] as const)('%s build vs reference', (which) => {
     const cam = k.backgroundMotion(null)!;
     expect(cam.trackedFraction).toBeGreaterThan(0.8);
     expect(cam.residualP90).toBeLessThan(0.15);
+    expect(cam.movingPoints).toBe(0);
     // a patch of the background slides by 4 px while the rest stays
     const moved = Float64Array.from(tex);
     for (let y = 10; y < 70; y++) for (let x = 10; x < 90; x++) moved[y * w + x] = sample(tex, w, h, x - 4, y);
@@ -157,6 +160,9 @@ describe.each(['simd', 'scalar'] as const)('%s build vs reference', (which) => {
     const walk = k.backgroundMotion(null)!;
     expect(Math.abs(walk.globalDx)).toBeLessThan(0.1);
     expect(walk.residualP90).toBeGreaterThan(2);
+    // the patch covers about a sixth of the frame: that share of the tracked points moves, the rest does not
+    expect(walk.movingFraction).toBeGreaterThan(0.08);
+    expect(walk.movingFraction).toBeLessThan(0.3);
   });
 });
 
