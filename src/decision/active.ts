@@ -2,6 +2,9 @@
 // (plain data) and judges the order and the human plausibility of the dynamics. A replayed recording cannot know the
 // nonce-derived order; a spliced or synthetic stream shows reactions faster than a person can react.
 
+import type { ChallengeAction } from '../challenge/actions.js';
+import type { ChallengePlan } from '../challenge/plan.js';
+import type { ActionFailureReason, ActionResult } from '../challenge/session.js';
 import { DEFAULT_ACTIVE_CONFIG, type ActiveConfig } from './config.js';
 import { clampToVerdict, reason, type SignalReason, type SignalResult, type SignalVerdict } from './signal.js';
 
@@ -97,4 +100,30 @@ export function activeSignal(outcome: ChallengeOutcome, config: ActiveConfig = D
   }
   const raw = plausible / outcome.plan.length;
   return { score: clampToVerdict(verdict === 'spoof' ? 0 : raw, verdict), verdict, reasons: [...spoof, ...unsure, ...live] };
+}
+
+/**
+ * Binds the challenge engine's output (src/challenge) to the active signal: the plan, the `action-done` results and
+ * the `action-failed` event if the attempt stopped on one. The session confirms actions in prompt order, so it cannot
+ * itself see a sequence answered in another order; pass `orderMatched: false` when a free-running detector
+ * (ActionDetector) saw the actions come in an order the plan did not ask for.
+ */
+export function challengeOutcomeFromSession(
+  plan: ChallengePlan,
+  results: ReadonlyArray<ActionResult>,
+  failure?: { step: number; action: ChallengeAction; reason: ActionFailureReason } | null,
+  options: { orderMatched?: boolean } = {},
+): ChallengeOutcome {
+  const actions: ActionOutcome[] = results.map((r) => ({
+    action: r.action,
+    ok: true,
+    latencyMs: r.latencyMs,
+    amplitude: r.amplitude,
+    holdMs: r.heldMs,
+    // blink amplitude is closure 0..1 reached in closingMs: openness units per second
+    closureVelocity: r.action === 'blink' && r.blink && r.blink.closingMs > 0 ? r.amplitude / (r.blink.closingMs / 1000) : null,
+    smoothness: null, // the session already fails jerky motion itself ('jerky-motion')
+  }));
+  if (failure) actions.push({ action: failure.action, ok: false, reason: failure.reason, latencyMs: null, amplitude: null, holdMs: null });
+  return { plan: plan.steps.map((s) => s.action), actions, orderMatched: options.orderMatched ?? true };
 }

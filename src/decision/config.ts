@@ -61,7 +61,10 @@ export interface ActiveConfig {
   maxTurnDeg: number;
   /** Smoothness below this (0..1) is jerky or stepping motion: unsure. */
   minSmoothness: number;
-  /** Engine failure codes that mean an attack rather than a person struggling (others give unsure). */
+  /**
+   * Engine failure codes that mean an attack rather than a person struggling (others give unsure). 'wrong-direction'
+   * is left out on purpose: people confuse left and right on a mirrored preview.
+   */
   spoofFailureReasons: readonly string[];
 }
 

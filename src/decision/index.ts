@@ -11,7 +11,7 @@ export type {
 } from './config.js';
 export { MotionAnalyzer, motionSignal, motionFramesFromAnalyses } from './motion.js';
 export type { MotionFrame, MotionInput, MotionMeasurements, MotionSignalResult, ImageMotion } from './motion.js';
-export { activeSignal } from './active.js';
+export { activeSignal, challengeOutcomeFromSession } from './active.js';
 export type { ActionOutcome, ChallengeOutcome } from './active.js';
 export { passiveSignal } from './passive.js';
 export type { PassiveFrameFeatures, PassiveMeasurements, PassiveSignalResult } from './passive.js';

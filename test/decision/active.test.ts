@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { activeSignal, type ActionOutcome, type ChallengeOutcome } from '../../src/decision/active.js';
+import { activeSignal, challengeOutcomeFromSession, type ActionOutcome, type ChallengeOutcome } from '../../src/decision/active.js';
 import { DEFAULT_ACTIVE_CONFIG } from '../../src/decision/config.js';
 
 const human: Record<string, Omit<ActionOutcome, 'action'>> = {
@@ -72,5 +72,24 @@ describe('active signal', () => {
   it('thresholds come from the config', () => {
     const strict = { ...DEFAULT_ACTIVE_CONFIG, minLatencyMs: 500 };
     expect(activeSignal(performed(), strict).verdict).toBe('spoof'); // the 420 ms blink is now "too fast"
+  });
+});
+
+describe('binding to the challenge engine (src/challenge)', () => {
+  it('maps a completed session to a live outcome, and a failed step to its reason', () => {
+    const plan = { nonceDigest: 'x', mode: 'script' as const, steps: [{ action: 'blink' as const, holdMs: 0 }, { action: 'turn-left' as const, holdMs: 1800 }] };
+    const results = [
+      { step: 0, action: 'blink' as const, latencyMs: 400, amplitude: 0.9, durationMs: 300, heldMs: 120, peakSpeed: 6, blink: { closingMs: 90, closedMs: 120, reopeningMs: 150 } },
+      { step: 1, action: 'turn-left' as const, latencyMs: 550, amplitude: 18, durationMs: 700, heldMs: 1800, peakSpeed: 60 },
+    ];
+    const outcome = challengeOutcomeFromSession(plan, results);
+    expect(outcome.plan).toEqual(['blink', 'turn-left']);
+    expect(outcome.actions[0].closureVelocity).toBeCloseTo(10, 6);
+    expect(activeSignal(outcome).verdict).toBe('live');
+    const failed = challengeOutcomeFromSession(plan, results.slice(0, 1), { step: 1, action: 'turn-left', reason: 'no-response' });
+    expect(activeSignal(failed).verdict).toBe('unsure');
+    const tooFast = challengeOutcomeFromSession(plan, results.slice(0, 1), { step: 1, action: 'turn-left', reason: 'too-fast' });
+    expect(activeSignal(tooFast).verdict).toBe('spoof');
+    expect(activeSignal(challengeOutcomeFromSession(plan, results, null, { orderMatched: false })).verdict).toBe('spoof');
   });
 });
