@@ -1,8 +1,8 @@
 // Test fixture: a real capture of the franck clip recorded into an evidence bundle, and a real server-side
-// reanalyzer. Faces come from the BlazeFace detector (src/face, 6 keypoints used as the recorded landmarks until the
-// mesh pipeline is wired), identity signatures from @vladmandic/face-api's FaceRecognitionNet on the tfjs CPU
-// backend (the reference our own converted net is checked against), keyframes are JPEG crops made by jpeg-js.
-import { readFileSync } from 'node:fs';
+// reanalyzer. Faces come from our face pipeline (src/face FaceTracker: BlazeFace -> FaceMesh -> Iris, 478 landmarks;
+// tracking on the client's video, a fresh still-image run on the server's keyframe), identity signatures from
+// @vladmandic/face-api's FaceRecognitionNet on the tfjs CPU backend, keyframes are JPEG crops made by jpeg-js.
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-web';
 import * as tf from '@tensorflow/tfjs';
@@ -10,6 +10,7 @@ import * as faceapi from '@vladmandic/face-api/dist/face-api.esm-nobundle.js';
 import jpeg from 'jpeg-js';
 import { createSession } from '../../src/face/models.js';
 import { FaceDetector } from '../../src/face/detector.js';
+import { FaceTracker } from '../../src/face/index.js';
 import { decodeVideo } from '../../src/node/media.js';
 import { EvidenceRecorder } from '../../src/evidence/index.js';
 import type { DocumentBinding, EvidenceBundle, RgbaImage } from '../../src/evidence/index.js';
@@ -17,7 +18,7 @@ import { planFromNonce } from '../../src/challenge/index.js';
 import type { PlanOptions } from '../../src/challenge/index.js';
 import { sha256, toHex } from '../../src/evidence/encoding.js';
 import type { DecodedKeyframe, KeyframeReanalysis } from '../../src/server/index.js';
-import type { FrameAnalysis, Point3, QualityMetrics } from '../../src/types.js';
+import type { FrameAnalysis, QualityMetrics } from '../../src/types.js';
 import { data, repoRoot, requireData } from '../helpers/data.js';
 
 export const MIN = 60_000;
@@ -29,6 +30,19 @@ export function faceDetector(): Promise<FaceDetector> {
   detector ??= createSession(ort, data.blazefaceFront128, { numThreads: 1 }).then((s) => new FaceDetector(ort, s));
   return detector;
 }
+
+const models = {
+  detector: join(repoRoot, 'models', 'blazeface.onnx'),
+  mesh: join(repoRoot, 'models', 'facemesh.onnx'),
+  iris: join(repoRoot, 'models', 'iris.onnx'),
+};
+/** A FaceTracker over the built models; fails (never skips) when they are missing. */
+export async function faceTracker(): Promise<FaceTracker> {
+  const missing = Object.values(models).filter((p) => !existsSync(p));
+  if (missing.length > 0) throw new Error(`models missing: ${missing.join(', ')}. Run \`npm run build:models\` (after \`npm run setup:data\`).`);
+  return FaceTracker.create({ ort, models, numThreads: 1 });
+}
+let serverTracker: Promise<FaceTracker> | null = null;
 
 let recognition: Promise<{ computeFaceDescriptor(t: unknown): Promise<Float32Array> }> | null = null;
 function recognitionNet() {
@@ -83,12 +97,12 @@ export async function reanalyzeKeyframe(kf: DecodedKeyframe): Promise<KeyframeRe
   const key = toHex(await sha256(kf.jpeg));
   if (reanalysisCache.has(key)) return reanalysisCache.get(key) ?? null;
   const image = decodeJpeg(kf.jpeg);
-  const [face] = await (await faceDetector()).detect(image, { minScore: 0.5 });
+  serverTracker ??= faceTracker();
+  const [face] = (await (await serverTracker).detectImage(image, { maxFaces: 1 })).faces;
   let result: KeyframeReanalysis | null = null;
   if (face) {
-    const landmarks: Point3[] = [];
-    for (let i = 0; i < 6; i++) landmarks.push([face.keypoints[2 * i], face.keypoints[2 * i + 1], 0]);
-    result = { landmarks, signature: await descriptor(image, face.cx, face.cy, Math.max(face.w, face.h)) };
+    const { x, y, width, height } = face.box;
+    result = { landmarks: face.landmarks, signature: await descriptor(image, x + width / 2, y + height / 2, Math.max(width, height)) };
   }
   reanalysisCache.set(key, result);
   return result;
@@ -137,17 +151,19 @@ async function analysedFrames(startMs: number, fps: number, count: number) {
   const cached = frameCache.get(key);
   if (cached) return cached;
   requireData(data.franckMp4);
-  const det = await faceDetector();
+  const tracker = await faceTracker();
   const out: Array<{ frame: RgbaImage; analysis: FrameAnalysis }> = [];
-  for await (const f of decodeVideo(data.franckMp4, { fps, startMs, maxFrames: count })) {
-    const faces = (await det.detect(f)).slice(0, 1).map((c) => ({
-      box: { x: c.cx - c.w / 2, y: c.cy - c.h / 2, width: c.w, height: c.h },
-      score: c.score,
-      landmarks: Array.from({ length: 6 }, (_, i): Point3 => [c.keypoints[2 * i], c.keypoints[2 * i + 1], 0]),
-      rotation: 0,
-      tracked: false,
-    }));
-    out.push({ frame: { width: f.width, height: f.height, data: f.data }, analysis: { timestampMs: f.timestampMs, width: f.width, height: f.height, quality: quality(f), faces } });
+  try {
+    for await (const f of decodeVideo(data.franckMp4, { fps, startMs, maxFrames: count })) {
+      const { faces } = await tracker.detect(f, f.timestampMs);
+      const analysis: FrameAnalysis = {
+        timestampMs: f.timestampMs, width: f.width, height: f.height, quality: quality(f),
+        faces: faces.map(({ box, score, landmarks, rotation, tracked }) => ({ box, score, landmarks, rotation, tracked })),
+      };
+      out.push({ frame: { width: f.width, height: f.height, data: f.data }, analysis });
+    }
+  } finally {
+    await tracker.close();
   }
   frameCache.set(key, out);
   return out;
