@@ -11,7 +11,7 @@ const plugins = () => [
 
 export default [
   {
-    input: { index: 'src/index.ts', kernels: 'src/kernels/index.ts' },
+    input: { index: 'src/index.ts', kernels: 'src/kernels/index.ts', server: 'src/server/index.ts' },
     output: { dir: 'dist', format: 'es', sourcemap: true, entryFileNames: '[name].js', chunkFileNames: 'chunks/[name]-[hash].js' },
     external: [/^onnxruntime-web/],
     plugins: plugins(),
