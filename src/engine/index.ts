@@ -1,0 +1,7 @@
+// The engine: environment-agnostic (no fs, no DOM). Node callers use createNodeEngine from ./node.js.
+export { LivenessEngine } from './engine.js';
+export type { EngineFrame, EngineFrameResult, LivenessEngineOptions } from './engine.js';
+export { FrameInterpreter, checkTimestamp } from './interpreter.js';
+export type { FrameInterpretation, FrameInterpreterOptions } from './interpreter.js';
+export { FaceRegionMeter, SKIN_TONE_SCALE, chromaDistance } from './regions.js';
+export type { RegionMeter } from './regions.js';

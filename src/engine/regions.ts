@@ -1,0 +1,106 @@
+// Pixel cues of the face regions (FaceRegionStats) from the kernels' region calls: luma mean / std per eye and for the
+// cheeks, the bright-clipped fraction of an eye box as its specular (glare) fraction, and the mouth's distance from
+// the cheeks' skin tone in rg chromaticity. Written against a small interface so it is tested with plain data.
+
+import type { FaceRegionStats, RegionStats } from '../geometry/face-geometry.js';
+import { createFaceRegionBoxes, faceRegionBoxes, type FaceRegionBoxes } from '../geometry/regions.js';
+import type { Box, Point3 } from '../types.js';
+
+/** The two kernel calls used here (Kernels implements them). */
+export interface RegionMeter {
+  luminance(region: Box, out: { count: number; mean: number; std: number; darkClipped: number; brightClipped: number; entropy: number }): unknown;
+  meanRgb(region: Box, out: [number, number, number]): unknown;
+}
+
+/**
+ * rg-chromaticity distance that counts as "very different" (skinToneDistance 1). Measured lips-to-cheeks distances
+ * on the clean real clips: median 0.023 (franck), 0.033 (cap13), 0.039 (cap12), p90 up to 0.045, so bare lips read
+ * below 0.25 (the guidance's exit limit). A white mask over skin (e.g. RGB 180,130,110) is ~0.10 away (0.5), a blue
+ * one ~0.2 (1.0).
+ */
+export const SKIN_TONE_SCALE = 0.2;
+/** Smallest region (px) worth measuring: below it a std is noise. */
+const MIN_REGION_PIXELS = 16;
+
+export class FaceRegionMeter {
+  private readonly boxes: FaceRegionBoxes = createFaceRegionBoxes();
+  private readonly lum = { count: 0, mean: 0, std: 0, darkClipped: 0, brightClipped: 0, entropy: 0 };
+  private readonly rgb: [number, number, number] = [0, 0, 0];
+  private readonly cheekRgb: [number, number, number] = [0, 0, 0];
+  private readonly stats: Required<Pick<FaceRegionStats, 'rightEye' | 'leftEye' | 'mouth' | 'cheeks'>> = {
+    rightEye: {}, leftEye: {}, mouth: {}, cheeks: {},
+  };
+  private readonly out: FaceRegionStats = {};
+  private readonly cheekBoxes: readonly Box[] = [this.boxes.rightCheek, this.boxes.leftCheek];
+
+  /** The boxes measured last (image px). */
+  get lastBoxes(): Readonly<FaceRegionBoxes> {
+    return this.boxes;
+  }
+
+  /**
+   * Measures the regions of a face on the frame the meter's kernels hold. Returns a reused object (valid until the
+   * next call); a region too small or outside the frame is left out.
+   */
+  measure(meter: RegionMeter, landmarks: readonly Point3[], width: number, height: number): FaceRegionStats {
+    const b = faceRegionBoxes(landmarks, width, height, this.boxes);
+    const s = this.stats, o = this.out;
+    o.rightEye = this.eye(meter, b.rightEye, s.rightEye);
+    o.leftEye = this.eye(meter, b.leftEye, s.leftEye);
+
+    // cheeks: pixel-weighted mean of the two boxes; std as the root mean within-box variance, so a side light (one
+    // cheek brighter than the other) does not read as texture
+    let n = 0, sum = 0, sq = 0;
+    const c = this.cheekRgb;
+    c[0] = c[1] = c[2] = 0;
+    for (const box of this.cheekBoxes) {
+      if (box.width * box.height < MIN_REGION_PIXELS) continue;
+      meter.luminance(box, this.lum);
+      meter.meanRgb(box, this.rgb);
+      const k = this.lum.count;
+      n += k;
+      sum += k * this.lum.mean;
+      sq += k * this.lum.std * this.lum.std;
+      for (let i = 0; i < 3; i++) c[i] += k * this.rgb[i];
+    }
+    if (n > 0) {
+      const mean = sum / n;
+      s.cheeks.lumaMean = mean;
+      s.cheeks.lumaStd = Math.sqrt(sq / n);
+      for (let i = 0; i < 3; i++) c[i] /= n;
+      o.cheeks = s.cheeks;
+    } else {
+      o.cheeks = undefined;
+    }
+
+    const m = b.mouth;
+    if (n > 0 && m.width * m.height >= MIN_REGION_PIXELS) {
+      meter.luminance(m, this.lum);
+      meter.meanRgb(m, this.rgb);
+      s.mouth.lumaMean = this.lum.mean;
+      s.mouth.lumaStd = this.lum.std;
+      s.mouth.skinToneDistance = chromaDistance(this.rgb, c) / SKIN_TONE_SCALE;
+      o.mouth = s.mouth;
+    } else {
+      o.mouth = undefined;
+    }
+    return o;
+  }
+
+  private eye(meter: RegionMeter, box: Box, out: RegionStats): RegionStats | undefined {
+    if (box.width * box.height < MIN_REGION_PIXELS) return undefined;
+    meter.luminance(box, this.lum);
+    out.lumaMean = this.lum.mean;
+    out.lumaStd = this.lum.std;
+    // clipped-bright pixels in an eye box are glare: the sclera of a lit eye stays well below the clip level
+    out.specularFraction = this.lum.brightClipped;
+    return out;
+  }
+}
+
+/** Euclidean distance of two colours in rg chromaticity (r = R/(R+G+B), g = G/(R+G+B)): brightness-independent. */
+export function chromaDistance(a: readonly number[], b: readonly number[]): number {
+  const sa = a[0] + a[1] + a[2], sb = b[0] + b[1] + b[2];
+  if (!(sa > 0) || !(sb > 0)) return 0;
+  return Math.hypot(a[0] / sa - b[0] / sb, a[1] / sa - b[1] / sb);
+}
