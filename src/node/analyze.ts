@@ -1,0 +1,198 @@
+// `livecheck analyze <video>`: the whole engine over a video file. Events are the free-running action detector's
+// (or, with --plan / --nonce, the challenge's prompts and results too); guidance intervals come from the tracker's
+// raised / cleared transitions.
+import { basename } from 'node:path';
+import { planFromNonce, type ChallengePlan } from '../challenge/plan.js';
+import { isChallengeAction, type ChallengeAction } from '../challenge/actions.js';
+import type { ChallengeEvent } from '../challenge/session.js';
+import type { DetectedAction } from '../challenge/action-detector.js';
+import type { GuidanceCode } from '../guidance/codes.js';
+import { LivecheckError, isLivecheckError } from '../errors.js';
+import { EXIT, defaultModelDir, parseArgs, type CliCommand, type CliIo } from './cli.js';
+
+export type AnalyzeEventType = 'blink' | 'turn-left' | 'turn-right' | 'mouth-open' | 'nod' | 'smile';
+
+/** The `--json` output. */
+export interface AnalyzeReport {
+  file: string;
+  width: number;
+  height: number;
+  fps: number;
+  frames: number;
+  events: Array<{ type: AnalyzeEventType; start_ms: number; end_ms: number }>;
+  guidance: Array<{ code: GuidanceCode; start_ms: number; end_ms: number }>;
+  frames_skipped: number;
+}
+
+export interface AnalyzeOptions {
+  plan?: ChallengePlan;
+  mirrored?: boolean;
+  modelDir?: string;
+  maxFrames?: number;
+  /** Called every frame with (frames done, frames expected or NaN). */
+  onProgress?: (done: number, total: number) => void;
+  /** Challenge events, as they happen (with --plan / --nonce). */
+  onChallenge?: (e: ChallengeEvent) => void;
+}
+
+const REPORTED = new Set<string>(['blink', 'turn-left', 'turn-right', 'mouth-open', 'nod', 'smile']);
+
+/** Runs the engine over a video file and summarises it. Throws `ffmpeg-missing` for non-y4m files without ffmpeg. */
+export async function analyzeVideo(file: string, options: AnalyzeOptions = {}): Promise<AnalyzeReport> {
+  const { probeVideo, decodeVideo } = await import('./media.js');
+  const info = await probeVideo(file); // checks the file and ffmpeg before the models load
+  const { createNodeEngine } = await import('../engine/node.js');
+  const engine = await createNodeEngine({ plan: options.plan, mirrored: options.mirrored, modelDir: options.modelDir });
+  const report: AnalyzeReport = { file, width: info.width, height: info.height, fps: round(info.fps), frames: 0, events: [], guidance: [], frames_skipped: 0 };
+  const open = new Map<GuidanceCode, number>();
+  const addActions = (list: readonly DetectedAction[]) => {
+    for (const a of list) if (REPORTED.has(a.type)) report.events.push({ type: a.type as AnalyzeEventType, start_ms: round(a.startMs), end_ms: round(a.endMs) });
+  };
+  const total = options.maxFrames !== undefined ? Math.min(options.maxFrames, info.frames ?? Infinity) : info.frames ?? NaN;
+  let lastT = 0;
+  try {
+    for await (const f of decodeVideo(file, { reuse: true, maxFrames: options.maxFrames })) {
+      const r = await engine.analyzeFrame(f, f.timestampMs);
+      lastT = f.timestampMs;
+      report.frames++;
+      if (!r.guidance.usable) report.frames_skipped++;
+      for (const c of r.guidance.raised) open.set(c, f.timestampMs);
+      for (const c of r.guidance.cleared) {
+        const start = open.get(c);
+        if (start === undefined) continue;
+        open.delete(c);
+        report.guidance.push({ code: c, start_ms: round(start), end_ms: round(f.timestampMs) });
+      }
+      addActions(r.actions);
+      if (options.onChallenge) for (const e of r.challenge) options.onChallenge(e);
+      options.onProgress?.(report.frames, total);
+    }
+    addActions(engine.finish());
+  } finally {
+    await engine.close();
+  }
+  // codes still raised at the end run to the last frame
+  for (const [code, start] of open) report.guidance.push({ code, start_ms: round(start), end_ms: round(lastT) });
+  report.events.sort((a, b) => a.start_ms - b.start_ms);
+  report.guidance.sort((a, b) => a.start_ms - b.start_ms || a.code.localeCompare(b.code));
+  if (report.frames === 0) throw new LivecheckError('decode-failed', `no frames decoded from ${file}`, { file });
+  return report;
+}
+
+const round = (v: number) => Math.round(v * 100) / 100;
+const seconds = (ms: number) => `${(ms / 1000).toFixed(2)}s`;
+
+/** `--plan blink,turn-left` (a fixed script) with `--nonce`, or `--nonce` alone (three random actions). */
+function planOf(planArg: string | true | undefined, nonceArg: string | true | undefined): ChallengePlan | undefined {
+  if (planArg === undefined && nonceArg === undefined) return undefined;
+  if (planArg === true || nonceArg === true) throw new LivecheckError('invalid-argument', '--plan and --nonce need a value');
+  let nonce: Uint8Array | string;
+  if (nonceArg !== undefined) {
+    if (!/^([0-9a-fA-F]{2})+$/.test(nonceArg)) throw new LivecheckError('invalid-argument', `--nonce must be hex, got ${nonceArg}`, { option: 'nonce' });
+    nonce = Uint8Array.from(nonceArg.match(/../g)!.map((h) => parseInt(h, 16)));
+  } else {
+    nonce = 'livecheck-analyze-cli'; // a fixed script needs no randomness; the nonce only names the plan
+  }
+  if (planArg === undefined) return planFromNonce(nonce, { actions: 'random', count: 3 });
+  const script = planArg.split(',').map((s) => s.trim()).filter(Boolean);
+  for (const a of script) if (!isChallengeAction(a)) throw new LivecheckError('invalid-argument', `--plan: unknown action "${a}" (blink, turn-left, turn-right, mouth-open, nod, smile)`, { option: 'plan' });
+  return planFromNonce(nonce, { script: script as ChallengeAction[] });
+}
+
+function progressBar(stream: NodeJS.WriteStream): (done: number, total: number) => void {
+  let last = -1;
+  return (done, total) => {
+    const pct = Number.isFinite(total) && total > 0 ? Math.min(1, done / total) : NaN;
+    const tick = Number.isNaN(pct) ? Math.floor(done / 25) : Math.floor(pct * 100);
+    if (tick === last) return;
+    last = tick;
+    const width = 30;
+    const bar = Number.isNaN(pct) ? '' : `[${'#'.repeat(Math.round(pct * width)).padEnd(width, '.')}] ${Math.round(pct * 100)}% `;
+    stream.write(`\r${bar}${done}${Number.isFinite(total) ? `/${total}` : ''} frames`);
+  };
+}
+
+export const analyze: CliCommand = {
+  summary: 'run the liveness engine over a video: actions, guidance intervals, skipped frames',
+  usage: `livecheck analyze <video> [options]
+
+Runs face tracking, quality kernels, geometry, guidance and action detection on every frame. y4m is read
+directly; other formats need ffmpeg on the PATH (or FFMPEG_PATH).
+
+With --json prints one JSON object:
+  { "file", "width", "height", "fps", "frames",
+    "events": [ { "type": "blink"|"turn-left"|"turn-right"|"mouth-open"|"nod"|"smile", "start_ms", "end_ms" } ],
+    "guidance": [ { "code", "start_ms", "end_ms" } ], "frames_skipped" }
+Times are the frames' timestamps in ms from the start of the file. turn-left is the person's own left on an
+unmirrored camera (pass --mirrored for selfie-preview recordings).
+
+Options:
+  --json               JSON output (default: a readable summary)
+  --plan <a,b,...>     also run a challenge with this fixed script (blink, turn-left, turn-right, mouth-open, nod, smile)
+  --nonce <hex>        challenge nonce (alone: three actions drawn from it)
+  --mirrored           the video is mirrored (selfie preview)
+  --max-frames <n>     stop after n frames
+  --models <dir>       folder with the models (default: the package's)
+  --progress           progress bar on stderr even when stderr is not a terminal`,
+  async run(args, io) {
+    const { options, positional } = parseArgs(args, ['json', 'mirrored', 'progress', 'help']);
+    if (options.has('help')) { io.stdout(this.usage); return EXIT.ok; }
+    if (positional.length !== 1) { io.stderr(`livecheck analyze: give exactly one video file\n\n${this.usage}`); return EXIT.usage; }
+    const file = positional[0];
+    const plan = planOf(options.get('plan'), options.get('nonce'));
+    const maxArg = options.get('max-frames');
+    const maxFrames = maxArg === undefined ? undefined : Number(maxArg);
+    if (maxFrames !== undefined && !(Number.isInteger(maxFrames) && maxFrames > 0)) throw new LivecheckError('invalid-argument', `--max-frames must be a positive integer, got ${String(maxArg)}`);
+    const modelDir = typeof options.get('models') === 'string' ? String(options.get('models')) : defaultModelDir();
+    const showProgress = options.has('progress') || process.stderr.isTTY === true;
+    const challenge: ChallengeEvent[] = [];
+    let report: AnalyzeReport;
+    try {
+      report = await analyzeVideo(file, {
+        plan, mirrored: options.has('mirrored'), modelDir, maxFrames,
+        onProgress: showProgress ? progressBar(process.stderr) : undefined,
+        onChallenge: (e) => challenge.push(e),
+      });
+    } catch (e) {
+      if (isLivecheckError(e, 'model-missing') || isLivecheckError(e, 'model-corrupt')) {
+        io.stderr(`livecheck analyze: ${e.message}\nBuild the models with \`npm run build:models\` or pass --models <dir>.`);
+        return EXIT.usage;
+      }
+      if (isLivecheckError(e, 'ffmpeg-missing')) {
+        io.stderr(`livecheck analyze: ${e.message} (${e.code})\nOnly y4m files are read without ffmpeg: convert with \`ffmpeg -i ${basename(file)} out.y4m\` elsewhere, or install ffmpeg.`);
+        return EXIT.usage;
+      }
+      throw e;
+    } finally {
+      if (showProgress) process.stderr.write('\n');
+    }
+    if (options.has('json')) {
+      io.stdout(JSON.stringify(report));
+      return EXIT.ok;
+    }
+    io.stdout(summary(report, challenge));
+    return EXIT.ok;
+  },
+};
+
+function summary(r: AnalyzeReport, challenge: readonly ChallengeEvent[]): string {
+  const lines = [
+    `${r.file}: ${r.width}x${r.height}, ${r.fps} fps, ${r.frames} frames (${seconds((r.frames * 1000) / (r.fps || 1))}), ${r.frames_skipped} skipped as low-information`,
+    `actions (${r.events.length}):`,
+    ...r.events.map((e) => `  ${seconds(e.start_ms).padStart(8)} - ${seconds(e.end_ms).padEnd(8)} ${e.type}`),
+    `guidance (${r.guidance.length}):`,
+    ...r.guidance.map((g) => `  ${seconds(g.start_ms).padStart(8)} - ${seconds(g.end_ms).padEnd(8)} ${g.code}`),
+  ];
+  if (challenge.length) {
+    lines.push('challenge:');
+    for (const e of challenge) {
+      if (e.type === 'prompt') lines.push(`  ${seconds(e.timestampMs).padStart(8)} prompt ${e.action}`);
+      else if (e.type === 'action-done') lines.push(`  ${seconds(e.timestampMs).padStart(8)} done ${e.action}`);
+      else if (e.type === 'action-failed') lines.push(`  ${seconds(e.timestampMs).padStart(8)} failed ${e.action}: ${e.reason}`);
+      else if (e.type === 'attempt-ended') lines.push(`  ${seconds(e.timestampMs).padStart(8)} ended: ${e.outcome}${e.reason ? ` (${e.reason})` : ''}`);
+    }
+  }
+  return lines.join('\n');
+}
+
+export type { CliIo };
