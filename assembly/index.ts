@@ -6,6 +6,7 @@ export { gridSums, rgbSums } from './uniformity';
 export { laplacianSums } from './laplacian';
 export { trackPoints, PAD } from './flow';
 export { summarizeMotion, MAX_POINTS } from './motion';
+export { faceCrop, cropSpectrum, spectrumBands, cropRows, edgeProfiles, colourStats, CROP } from './passive';
 
 /** First free byte after the kernels' static data; the wrapper lays out its buffers from here. */
 export function heapBase(): usize {

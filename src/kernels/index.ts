@@ -5,8 +5,10 @@ import { LivecheckError } from '../errors.js';
 import type { Box, QualityMetrics } from '../types.js';
 import { backgroundPoints, checkFrame, MAX_PIXELS, pixelRegion, type BackgroundGridOptions, type PixelData, type PixelRegion } from './regions.js';
 import { instantiateKernels, simdSupported, type KernelExports } from './wasm.js';
+import { emptyPassiveFeatures, passiveScores, rowBandingOf, sidePeakRatio, type PassiveImageFeatures, type PassiveScoreConfig, DEFAULT_PASSIVE_SCORES } from './passive.js';
 
 export { simdSupported } from './wasm.js';
+export { passiveScores, rowBandingOf, sidePeakRatio, DEFAULT_PASSIVE_SCORES, type PassiveImageFeatures, type PassiveImageStats, type PassiveScoreConfig } from './passive.js';
 export { backgroundPoints, pixelRegion, MAX_PIXELS, type BackgroundGridOptions, type PixelRegion, type PixelData } from './regions.js';
 
 export interface KernelsOptions {
@@ -18,6 +20,8 @@ export interface KernelsOptions {
   /** Which build to use when both are given: `'auto'` (default) picks SIMD where the engine supports it. */
   simd?: boolean | 'auto';
   quality?: QualityOptions;
+  /** Where the passive measurements map onto 0..1 artefact scores (see passiveFeatures). */
+  passive?: Partial<PassiveScoreConfig>;
 }
 
 export interface QualityOptions {
@@ -70,6 +74,11 @@ export interface PointTracks {
 }
 
 const LEVELS_MAX = 3;
+/** Mid/high band of the 64x64 face crop's spectrum, cycles per crop: skin and features live below, gratings above. */
+const SPECTRUM_BAND: [number, number] = [8, 31];
+/** Half-extent of the border search around the face centre, in face widths and heights (a held phone or print). */
+const BORDER_REACH: [number, number] = [2.5, 2];
+const WHITE_LEVEL = 235;
 const NO_REGION: Readonly<PixelRegion> = { x: 0, y: 0, width: 0, height: 0 };
 
 const align = (n: number, a = 16) => (n + a - 1) & ~(a - 1);
@@ -101,7 +110,7 @@ export async function createKernels(options: KernelsOptions): Promise<Kernels> {
   }
   if (simd && !simdSupported()) throw new LivecheckError('wasm-unavailable', 'this engine has no WebAssembly SIMD');
   const exports = await instantiateKernels(chosen);
-  return new Kernels(exports, options.quality ?? {});
+  return new Kernels(exports, options.quality ?? {}, options.passive ?? {});
 }
 
 /**
@@ -136,6 +145,20 @@ export class Kernels {
   #flows = 0;
   #status = 0;
   #motionOut = 0;
+  // passive: two face crops (this call's and the previous one's), FFT work, spectrum, row profiles, edge profiles
+  #crops: [number, number] = [0, 0];
+  #cropRows: [number, number] = [0, 0];
+  #cropCur = 0;
+  #cropSerial = -2; // frame serial of the previous passiveFeatures call
+  #serial = 0;
+  #fftWork = 0;
+  #power = 0;
+  #edgeCols = 0;
+  #edgeRows = 0;
+  #passiveOut = 0;
+  #edgeScratch = new Float32Array(0);
+  readonly #passiveScores: PassiveScoreConfig;
+  readonly #borderRegion: PixelRegion = { x: 0, y: 0, width: 0, height: 0 };
   // views, rebuilt when memory grows
   #u8!: Uint8Array;
   #u32!: Uint32Array;
@@ -145,8 +168,9 @@ export class Kernels {
   readonly #region: PixelRegion = { x: 0, y: 0, width: 0, height: 0 };
   readonly #faceRegion: PixelRegion = { x: 0, y: 0, width: 0, height: 0 };
 
-  constructor(exports: KernelExports, quality: QualityOptions = {}) {
+  constructor(exports: KernelExports, quality: QualityOptions = {}, passive: Partial<PassiveScoreConfig> = {}) {
     this.#k = exports;
+    this.#passiveScores = { ...DEFAULT_PASSIVE_SCORES, ...passive };
     this.simd = exports.simd() !== 0;
     this.#pad = exports.PAD.value as number;
     this.#maxPoints = exports.MAX_POINTS.value as number;
@@ -423,6 +447,88 @@ export class Kernels {
     return m;
   }
 
+  /**
+   * Passive (anti-spoof) image features of the current frame around `face`: moire (peaky mid/high frequencies in a
+   * 64x64 crop's spectrum), flicker (row-profile banding against the previous call's crop, which must be the previous
+   * frame), deviceBorder (straight edges around the face) and specular (near-white highlights), each 0..1 (1 = strong
+   * artefact, NaN = not measured), with the raw measurements in `stats`. Separate from qualityPass: call it on the
+   * frames you want scored (every frame for flicker).
+   */
+  passiveFeatures(face: Box, out?: PassiveImageFeatures): PassiveImageFeatures {
+    this.#requireFrame();
+    const r = pixelRegion(face, this.#width, this.#height, this.#faceRegion);
+    const k = this.#k;
+    const o = out ?? emptyPassiveFeatures();
+    const st = o.stats;
+    const l0 = this.#pyramids[this.#cur][0];
+    const crop = this.#crops[this.#cropCur];
+    k.faceCrop(l0.base, l0.stride, r.x, r.y, r.width, r.height, crop);
+    k.cropSpectrum(crop, this.#fftWork, this.#power);
+    k.spectrumBands(this.#power, SPECTRUM_BAND[0], SPECTRUM_BAND[1], this.#passiveOut);
+    const f = this.#f64, po = this.#passiveOut >> 3;
+    st.spectralPeakRatio = f[po] > 0 ? f[po + 1] / (f[po] / f[po + 2]) : NaN;
+    st.highToLow = f[po + 3] > 0 ? f[po] / f[po + 3] : NaN;
+
+    const c = this.#k.CROP.value as number;
+    k.cropRows(crop, this.#cropRows[this.#cropCur]);
+    const rows = this.#f32.subarray(this.#cropRows[this.#cropCur] >> 2, (this.#cropRows[this.#cropCur] >> 2) + c);
+    if (this.#cropSerial === this.#serial - 1) {
+      const prev = this.#f32.subarray(this.#cropRows[this.#cropCur ^ 1] >> 2, (this.#cropRows[this.#cropCur ^ 1] >> 2) + c);
+      let mean = 0;
+      for (let i = 0; i < c; i++) mean += rows[i];
+      st.rowBanding = rowBandingOf(rows, prev, mean / c);
+    } else {
+      st.rowBanding = NaN;
+    }
+    this.#cropSerial = this.#serial;
+    this.#cropCur ^= 1;
+
+    st.borderPeakRatio = this.#borderScore(r);
+
+    if (this.#hasRgba) {
+      k.colourStats(this.#rgba, this.#width, r.x, r.y, r.width, r.height, WHITE_LEVEL, this.#passiveOut);
+      const n = f[po];
+      st.whiteFraction = f[po + 1] / n;
+      st.clippedFraction = f[po + 2] / n;
+      st.chromaMean = f[po + 3] / n;
+      st.chromaStd = Math.sqrt(Math.max(0, f[po + 4] / n - st.chromaMean * st.chromaMean));
+      st.saturatedFraction = f[po + 5] / n;
+    } else {
+      st.whiteFraction = st.clippedFraction = st.chromaMean = st.chromaStd = st.saturatedFraction = NaN;
+    }
+    return passiveScores(st, o, this.#passiveScores);
+  }
+
+  // Edge profiles over the face box widened BORDER_REACH times on each axis (frame edges excluded): per side outside
+  // the face, its strongest straight edge against the profile's median; the weakest of at least three sides.
+  #borderScore(face: PixelRegion): number {
+    const W = this.#width, H = this.#height;
+    const cx = face.x + face.width / 2, cy = face.y + face.height / 2;
+    const x0 = Math.max(1, Math.floor(cx - BORDER_REACH[0] * face.width)), x1 = Math.min(W - 1, Math.ceil(cx + BORDER_REACH[0] * face.width));
+    const y0 = Math.max(1, Math.floor(cy - BORDER_REACH[1] * face.height)), y1 = Math.min(H - 1, Math.ceil(cy + BORDER_REACH[1] * face.height));
+    const b = this.#borderRegion;
+    b.x = x0; b.y = y0; b.width = x1 - x0; b.height = y1 - y0;
+    if (b.width < 8 || b.height < 8) return NaN;
+    const l0 = this.#pyramids[this.#cur][0];
+    this.#k.edgeProfiles(l0.base, l0.stride, b.x, b.y, b.width, b.height, this.#edgeCols, this.#edgeRows);
+    const cols = this.#f32.subarray(this.#edgeCols >> 2, (this.#edgeCols >> 2) + b.width);
+    const rows = this.#f32.subarray(this.#edgeRows >> 2, (this.#edgeRows >> 2) + b.height);
+    const gapX = Math.round(0.1 * face.width), gapY = Math.round(0.1 * face.height);
+    // a print or a screen is framed on every side, a room has a strong edge on one or two: the weakest side counts
+    let weakest = Infinity, n = 0;
+    const add = (v: number) => {
+      if (Number.isFinite(v)) {
+        weakest = Math.min(weakest, v);
+        n++;
+      }
+    };
+    add(sidePeakRatio(cols, b.width, 0, face.x - gapX - b.x, this.#edgeScratch));
+    add(sidePeakRatio(cols, b.width, face.x + face.width + gapX - b.x, b.width, this.#edgeScratch));
+    add(sidePeakRatio(rows, b.height, 0, face.y - gapY - b.y, this.#edgeScratch));
+    add(sidePeakRatio(rows, b.height, face.y + face.height + gapY - b.y, b.height, this.#edgeScratch));
+    return n >= 3 ? weakest : NaN;
+  }
+
   // --- internals -------------------------------------------------------------------------------------------------
 
   #begin(width: number, height: number): void {
@@ -434,6 +540,7 @@ export class Kernels {
       this.#hasPrev = true;
     }
     this.#hasFrame = true;
+    this.#serial++;
   }
 
   #finishPyramid(): void {
@@ -482,6 +589,16 @@ export class Kernels {
     this.#flows = take(this.#maxPoints * 8);
     this.#status = take(this.#maxPoints);
     this.#motionOut = take(16 * 8);
+    const crop = this.#k.CROP.value as number;
+    this.#crops = [take(crop * crop * 4), take(crop * crop * 4)];
+    this.#cropRows = [take(crop * 4), take(crop * 4)];
+    this.#fftWork = take(crop * crop * 8);
+    this.#power = take(crop * crop * 4);
+    this.#edgeCols = take(width * 4);
+    this.#edgeRows = take(height * 4);
+    this.#passiveOut = take(8 * 8);
+    this.#edgeScratch = new Float32Array(Math.max(width, height));
+    this.#cropSerial = -2;
     const need = Math.ceil(at / 65536) - this.#k.memory.buffer.byteLength / 65536;
     if (need > 0) {
       try {

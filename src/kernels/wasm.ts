@@ -17,6 +17,13 @@ export interface KernelExports {
   laplacianSums(src: number, stride: number, fw: number, fh: number, x: number, y: number, w: number, h: number, out: number): void;
   trackPoints(prev: number, cur: number, levels: number, points: number, n: number, flows: number, status: number, maxIter: number, epsilon: number, minEigen: number): number;
   summarizeMotion(points: number, flows: number, status: number, n: number, inlierFloor: number, movingPx: number, out: number): void;
+  faceCrop(src: number, stride: number, x: number, y: number, w: number, h: number, dst: number): void;
+  cropSpectrum(crop: number, work: number, power: number): void;
+  spectrumBands(power: number, rLo: number, rHi: number, out: number): void;
+  cropRows(crop: number, rows: number): void;
+  edgeProfiles(src: number, stride: number, x: number, y: number, w: number, h: number, cols: number, rows: number): void;
+  colourStats(src: number, width: number, x: number, y: number, w: number, h: number, whiteLevel: number, out: number): void;
+  CROP: WebAssembly.Global;
   PAD: WebAssembly.Global;
   MAX_POINTS: WebAssembly.Global;
 }
