@@ -328,3 +328,119 @@ export class ReferenceQuality {
     };
   }
 }
+
+/** Plain-TS passive measurements (see Kernels.passiveFeatures): naive 2D DFT, straightforward loops. */
+export function passiveStatsRef(
+  luma: Uint8Array,
+  rgba: PixelData | null,
+  width: number,
+  height: number,
+  face: Box,
+  prevRows: Float64Array | null,
+): { stats: import('./passive.js').PassiveImageStats; rows: Float64Array } {
+  const C = 64;
+  const r = pixelRegion(face, width, height);
+  const crop = new Float64Array(C * C);
+  for (let j = 0; j < C; j++) {
+    const y0 = r.y + Math.floor((j * r.height) / C), y1 = Math.max(r.y + Math.floor(((j + 1) * r.height) / C), y0 + 1);
+    for (let i = 0; i < C; i++) {
+      const x0 = r.x + Math.floor((i * r.width) / C), x1 = Math.max(r.x + Math.floor(((i + 1) * r.width) / C), x0 + 1);
+      let s = 0;
+      for (let y = y0; y < y1; y++) for (let x = x0; x < x1; x++) s += luma[y * width + x];
+      crop[j * C + i] = s / ((y1 - y0) * (x1 - x0));
+    }
+  }
+  const mean = crop.reduce((a, b) => a + b, 0) / (C * C);
+  const hann = (i: number) => 0.5 - 0.5 * Math.cos((2 * Math.PI * (i + 0.5)) / C);
+  const win = crop.map((v, k) => (v - mean) * hann(k % C) * hann(Math.floor(k / C)));
+  let band = 0, peak = 0, count = 0, low = 0;
+  for (let v = -C / 2 + 1; v <= C / 2; v++) {
+    for (let u = 0; u <= C / 2; u++) {
+      if ((u === 0 || u === C / 2) && v <= 0) continue;
+      let re = 0, im = 0;
+      for (let y = 0; y < C; y++) {
+        for (let x = 0; x < C; x++) {
+          const a = (-2 * Math.PI * (u * x + v * y)) / C;
+          re += win[y * C + x] * Math.cos(a);
+          im += win[y * C + x] * Math.sin(a);
+        }
+      }
+      const p = re * re + im * im;
+      const rad = Math.hypot(u, v);
+      if (rad < 8) low += p;
+      else if (rad <= 31) {
+        band += p;
+        peak = Math.max(peak, p);
+        count++;
+      }
+    }
+  }
+  const rows = new Float64Array(C);
+  for (let j = 0; j < C; j++) for (let i = 0; i < C; i++) rows[j] += crop[j * C + i] / C;
+  let rowBanding = NaN;
+  if (prevRows) {
+    const d = rows.map((v, i) => v - prevRows[i]);
+    const n = C, xs = [...Array(n).keys()];
+    const mx = (n - 1) / 2, my = d.reduce((a, b) => a + b, 0) / n;
+    let sxy = 0, sxx = 0;
+    for (const i of xs) { sxy += (i - mx) * (d[i] - my); sxx += (i - mx) ** 2; }
+    const slope = sxy / sxx;
+    const e = xs.reduce((a, i) => a + (d[i] - (my + slope * (i - mx))) ** 2, 0);
+    rowBanding = Math.sqrt(e / n) / (rows.reduce((a, b) => a + b, 0) / n);
+  }
+  // border
+  const cx = r.x + r.width / 2, cy = r.y + r.height / 2;
+  const bx0 = Math.max(1, Math.floor(cx - 2.5 * r.width)), bx1 = Math.min(width - 1, Math.ceil(cx + 2.5 * r.width));
+  const by0 = Math.max(1, Math.floor(cy - 2 * r.height)), by1 = Math.min(height - 1, Math.ceil(cy + 2 * r.height));
+  const at = (x: number, y: number) => luma[Math.min(height - 1, Math.max(0, y)) * width + Math.min(width - 1, Math.max(0, x))];
+  const cols = new Float64Array(bx1 - bx0), rws = new Float64Array(by1 - by0);
+  for (let y = by0; y < by1; y++) {
+    for (let x = bx0; x < bx1; x++) {
+      cols[x - bx0] += Math.abs(at(x + 1, y) - at(x - 1, y));
+      rws[y - by0] += Math.abs(at(x, y + 1) - at(x, y - 1));
+    }
+  }
+  const side = (p: Float64Array, from: number, to: number) => {
+    from = Math.max(1, from);
+    to = Math.min(p.length - 1, to);
+    if (to <= from) return NaN;
+    let pk = 0;
+    for (let i = from; i < to; i++) pk = Math.max(pk, (p[i - 1] + p[i] + p[i + 1]) / 3);
+    const med = [...p].sort((a, b) => a - b)[p.length >> 1];
+    return med > 0 ? pk / med : NaN;
+  };
+  const gx = Math.round(0.1 * r.width), gy = Math.round(0.1 * r.height);
+  const sides = bx1 - bx0 < 8 || by1 - by0 < 8 ? [] : [
+    side(cols, 0, r.x - gx - bx0), side(cols, r.x + r.width + gx - bx0, cols.length),
+    side(rws, 0, r.y - gy - by0), side(rws, r.y + r.height + gy - by0, rws.length),
+  ].filter(Number.isFinite);
+  let white = 0, clipped = 0, sat = 0, cs = 0, cs2 = 0;
+  if (rgba) {
+    for (let y = r.y; y < r.y + r.height; y++) {
+      for (let x = r.x; x < r.x + r.width; x++) {
+        const o = 4 * (y * width + x);
+        const hi = Math.max(rgba[o], rgba[o + 1], rgba[o + 2]), lo = Math.min(rgba[o], rgba[o + 1], rgba[o + 2]);
+        if (lo >= 235) white++;
+        if (hi >= 250) clipped++;
+        if (hi - lo >= 96) sat++;
+        cs += hi - lo;
+        cs2 += (hi - lo) ** 2;
+      }
+    }
+  }
+  const n = r.width * r.height;
+  return {
+    rows,
+    stats: {
+      spectralPeakRatio: band > 0 ? peak / (band / count) : NaN,
+      highToLow: low > 0 ? band / low : NaN,
+      rowBanding,
+      borderPeakRatio: sides.length >= 3 ? Math.min(...sides) : NaN,
+      whiteFraction: rgba ? white / n : NaN,
+      clippedFraction: rgba ? clipped / n : NaN,
+      chromaMean: rgba ? cs / n : NaN,
+      chromaStd: rgba ? Math.sqrt(Math.max(0, cs2 / n - (cs / n) ** 2)) : NaN,
+      saturatedFraction: rgba ? sat / n : NaN,
+    },
+  };
+}
