@@ -10,7 +10,7 @@ import { createKernels, type Kernels, type KernelsOptions } from '../kernels/ind
 import { checkFrame, type PixelData } from '../kernels/regions.js';
 import type { Box, FrameAnalysis, QualityMetrics } from '../types.js';
 import { FrameInterpreter, checkTimestamp, type FrameInterpretation, type FrameInterpreterOptions } from './interpreter.js';
-import { FaceRegionMeter } from './regions.js';
+import { FaceRegionMeter, type FaceRegionMeterOptions } from './regions.js';
 import type { SessionCues } from '../challenge/session.js';
 import type { FaceRegionStats } from '../geometry/face-geometry.js';
 
@@ -26,8 +26,8 @@ export interface LivenessEngineOptions extends FrameInterpreterOptions {
   kernels: KernelsOptions;
   /** The face tracker: ORT module, model bytes (or paths / URLs) and tracking options. */
   face: FaceTrackerOptions;
-  /** Measure the eye / mouth / cheek pixel cues for the occlusion checks. Default true. */
-  regionCues?: boolean;
+  /** Measure the eye / mouth / cheek pixel cues for the occlusion checks (false: none). Default true. */
+  regionCues?: boolean | FaceRegionMeterOptions;
 }
 
 /** Everything about one frame. The object and its parts are reused: valid until the next analyzeFrame call. */
@@ -55,7 +55,7 @@ export class LivenessEngine {
     this.kernels = kernels;
     this.tracker = tracker;
     this.interpreter = new FrameInterpreter(options);
-    this.regionMeter = options.regionCues === false ? null : new FaceRegionMeter();
+    this.regionMeter = options.regionCues === false ? null : new FaceRegionMeter(options.regionCues === true ? {} : options.regionCues);
     // quality starts unset: the first quality pass creates the object, later passes refill it
     const analysis: FrameAnalysis = { timestampMs: NaN, width: 0, height: 0, quality: undefined as unknown as QualityMetrics, faces: [] };
     this.result = { analysis, face: null, regions: null, detectorRan: false, geometry: null, guidance: undefined as never, challenge: [], actions: [] };

@@ -4,4 +4,4 @@ export type { EngineFrame, EngineFrameResult, LivenessEngineOptions } from './en
 export { FrameInterpreter, checkTimestamp } from './interpreter.js';
 export type { FrameInterpretation, FrameInterpreterOptions } from './interpreter.js';
 export { FaceRegionMeter, SKIN_TONE_SCALE, chromaDistance } from './regions.js';
-export type { RegionMeter } from './regions.js';
+export type { FaceRegionMeterOptions, RegionMeter } from './regions.js';

@@ -9,6 +9,7 @@ import { kernelBuildDir, readKernelWasm } from '../kernels/node.js';
 import type { QualityOptions } from '../kernels/index.js';
 import { LivenessEngine } from './engine.js';
 import type { FrameInterpreterOptions } from './interpreter.js';
+import type { FaceRegionMeterOptions } from './regions.js';
 
 export interface NodeEngineOptions extends FrameInterpreterOptions {
   /** Folder with blazeface.onnx, facemesh.onnx and iris.onnx. Default: the package's models/. */
@@ -21,7 +22,7 @@ export interface NodeEngineOptions extends FrameInterpreterOptions {
   tracker?: Omit<FaceTrackerOptions, 'models' | 'ort'>;
   /** Skip the iris model (no eye contours: blinks are read from the mesh lids alone). */
   noIris?: boolean;
-  regionCues?: boolean;
+  regionCues?: boolean | FaceRegionMeterOptions;
 }
 
 async function readModel(dir: string, name: string): Promise<Uint8Array> {

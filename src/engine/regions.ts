@@ -22,7 +22,18 @@ export const SKIN_TONE_SCALE = 0.2;
 /** Smallest region (px) worth measuring: below it a std is noise. */
 const MIN_REGION_PIXELS = 16;
 
+export interface FaceRegionMeterOptions {
+  /**
+   * Report the cheeks' luma std, the reference of the guidance's eye-contrast occlusion check. Default false: on
+   * franck.mp4 a downward gaze with visible eyes measured eye/cheek std ratios of 0.86-1.0, under the guidance's
+   * `minEyeContrastRatio` enter limit (1.1), which raised eyes-occluded and rejected clean challenges. Turn it on
+   * once that limit is calibrated on these pixel cues.
+   */
+  eyeContrast?: boolean;
+}
+
 export class FaceRegionMeter {
+  private readonly eyeContrast: boolean;
   private readonly boxes: FaceRegionBoxes = createFaceRegionBoxes();
   private readonly lum = { count: 0, mean: 0, std: 0, darkClipped: 0, brightClipped: 0, entropy: 0 };
   private readonly rgb: [number, number, number] = [0, 0, 0];
@@ -32,6 +43,10 @@ export class FaceRegionMeter {
   };
   private readonly out: FaceRegionStats = {};
   private readonly cheekBoxes: readonly Box[] = [this.boxes.rightCheek, this.boxes.leftCheek];
+
+  constructor(options: FaceRegionMeterOptions = {}) {
+    this.eyeContrast = options.eyeContrast ?? false;
+  }
 
   /** The boxes measured last (image px). */
   get lastBoxes(): Readonly<FaceRegionBoxes> {
@@ -66,7 +81,7 @@ export class FaceRegionMeter {
     if (n > 0) {
       const mean = sum / n;
       s.cheeks.lumaMean = mean;
-      s.cheeks.lumaStd = Math.sqrt(sq / n);
+      s.cheeks.lumaStd = this.eyeContrast ? Math.sqrt(sq / n) : undefined;
       for (let i = 0; i < 3; i++) c[i] /= n;
       o.cheeks = s.cheeks;
     } else {

@@ -25,7 +25,7 @@ describe('FaceRegionMeter', () => {
   const boxes = faceRegionBoxes(face.landmarks, W, H);
 
   it('reports eye contrast, glare, cheek reference and the mouth skin-tone distance', () => {
-    const m = new FaceRegionMeter();
+    const m = new FaceRegionMeter({ eyeContrast: true });
     const s = m.measure(fakeMeter([
       { box: boxes.rightEye, mean: 90, std: 40, rgb: [120, 100, 90], bright: 0.03 },
       { box: boxes.leftEye, mean: 92, std: 6, rgb: [120, 100, 90] }, // covered: flat
@@ -39,7 +39,7 @@ describe('FaceRegionMeter', () => {
   });
 
   it('reads lips a little redder than the cheeks as skin, and side light on one cheek not as texture', () => {
-    const m = new FaceRegionMeter();
+    const m = new FaceRegionMeter({ eyeContrast: true });
     const s = m.measure(fakeMeter([
       { box: boxes.mouth, mean: 120, std: 15, rgb: [170, 110, 100] },
       { box: boxes.rightCheek, mean: 60, std: 8, rgb: [90, 65, 55] },
@@ -48,6 +48,13 @@ describe('FaceRegionMeter', () => {
     expect(s.mouth!.skinToneDistance!).toBeLessThan(0.25);
     expect(s.cheeks!.lumaStd).toBeCloseTo(8, 9);
     expect(s.cheeks!.lumaMean).toBeCloseTo(120, 0);
+  });
+
+  it('leaves the cheek std (the eye-contrast reference) out by default', () => {
+    const s = new FaceRegionMeter().measure(fakeMeter([]), face.landmarks, W, H);
+    expect(s.cheeks?.lumaMean).toBe(140);
+    expect(s.cheeks?.lumaStd).toBeUndefined();
+    expect(s.rightEye?.lumaStd).toBe(10);
   });
 
   it('leaves out regions outside the frame', () => {
