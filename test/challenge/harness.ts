@@ -1,9 +1,10 @@
 // Drives a ChallengeSession with a simulated person: a synthetic face whose pose and expression follow a motion
-// profile that starts when each prompt appears. Frames go through the real geometry and guidance code.
+// profile that starts when each prompt appears. Frames go through the engine's interpreter (the real geometry,
+// guidance and session code).
 
-import { FaceGeometryEstimator, type FaceRegionStats } from '../../src/geometry/face-geometry.js';
-import { GuidanceTracker } from '../../src/guidance/tracker.js';
-import { ChallengeSession, type ChallengeEvent } from '../../src/challenge/session.js';
+import type { FaceRegionStats } from '../../src/geometry/face-geometry.js';
+import type { ChallengeEvent, ChallengeSession } from '../../src/challenge/session.js';
+import { FrameInterpreter } from '../../src/engine/interpreter.js';
 import type { ChallengeConfigInput } from '../../src/challenge/config.js';
 import type { ChallengePlan } from '../../src/challenge/plan.js';
 import type { ChallengeAction } from '../../src/challenge/actions.js';
@@ -119,9 +120,8 @@ export function simulate(plan: ChallengePlan, o: SimOptions = {}): SimResult {
   const fps = o.fps ?? 30;
   const person = new SyntheticFace();
   const stranger = new SyntheticFace({ seed: 1234, width: 0.9, height: 1.12, depth: 0.95, jitterMm: 3 });
-  const est = new FaceGeometryEstimator();
-  const guidance = new GuidanceTracker();
-  const session = new ChallengeSession(plan, o.config);
+  const interpreter = new FrameInterpreter({ plan, challenge: o.config });
+  const session = interpreter.session!;
   const mirrored = o.config?.mirrored ?? false;
   const events: ChallengeEvent[] = [];
   let promptAt = NaN;
@@ -138,9 +138,8 @@ export function simulate(plan: ChallengePlan, o: SimOptions = {}): SimResult {
     const faces: FaceDetection[] = noFace ? [] : [face.detection(pose, i + 1)];
     if (!noFace && (look.extraFace || sceneLook.extraFace)) faces.push(person.detection({ ...pose, centerX: pose.centerX + 150, noisePx: 0 }, i));
     const frame = frameOf(t, faces, { ...look.quality, ...sceneLook.quality });
-    const geometry = faces.length ? est.measure(faces[0], frame.width, frame.height, sceneLook.regions ?? look.regions ?? GOOD_REGIONS) : null;
-    const state = guidance.update(frame, geometry);
-    for (const e of session.push(frame, geometry, state, { identityDistance: o.identityDistance?.(t) })) {
+    const step = interpreter.interpret(frame, faces[0] ?? null, sceneLook.regions ?? look.regions ?? GOOD_REGIONS, { identityDistance: o.identityDistance?.(t) });
+    for (const e of step.challenge) {
       events.push(e);
       if (e.type === 'prompt') {
         promptAt = e.timestampMs;
