@@ -8,7 +8,8 @@ import { createNodeKernels } from '../../src/kernels/node.js';
 import { decodeVideo } from '../../src/node/media.js';
 import type { Box, FaceDetection, FrameAnalysis, Point3, QualityMetrics } from '../../src/types.js';
 import type { FaceWithContours } from '../../src/geometry/face-geometry.js';
-import { createTracker } from '../face/engine.js';
+import { requireModels } from '../face/engine.js';
+import { createNodeEngine } from '../../src/engine/node.js';
 import { ensureVariants, repoRoot } from '../helpers/data.js';
 
 export interface FrameRecord {
@@ -31,15 +32,16 @@ async function records(name: Variant, path: string, specHash: string): Promise<F
   const dir = join(repoRoot, '.cache', 'guidance');
   const file = join(dir, `${name}-${key}.json`);
   if (existsSync(file)) return withCurrentKernels(JSON.parse(readFileSync(file, 'utf8')) as FrameRecord[], path, file);
-  const tracker = await createTracker({ orientations: 'upright' });
-  const kernels = await createNodeKernels();
+  requireModels();
+  // the engine runs the face first, then the quality pass on the same clamped face box
+  const engine = await createNodeEngine({ regionCues: false });
   const out: FrameRecord[] = [];
   try {
     for await (const f of decodeVideo(path, { reuse: true })) {
-      const r = await tracker.detect(f, f.timestampMs);
-      const face = r.faces[0];
+      const r = await engine.analyzeFrame(f, f.timestampMs);
+      const face = r.face;
       const box = face ? clampBox(face.box, f.width, f.height) : null;
-      const quality = structuredClone(kernels.qualityPass(f.data, f.width, f.height, box));
+      const quality = structuredClone(r.analysis.quality);
       out.push({
         t: f.timestampMs,
         width: f.width,
@@ -49,7 +51,7 @@ async function records(name: Variant, path: string, specHash: string): Promise<F
       });
     }
   } finally {
-    await tracker.close();
+    await engine.close();
   }
   mkdirSync(dir, { recursive: true });
   writeFileSync(file, JSON.stringify(out));
