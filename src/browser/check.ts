@@ -1,0 +1,380 @@
+// createLivenessCheck: the main-thread face of livecheck. It owns the worker and the frame pump and turns the
+// worker's per-frame output into typed events. The main thread never touches pixels: frames cross as transferred
+// ImageBitmaps (or caller buffers that come back for reuse). Nothing here runs at import time (SSR-safe).
+import { wrap, transfer, releaseProxy, type Remote } from 'comlink';
+import type { ChallengeAction } from '../challenge/actions.js';
+import type { ChallengeConfigInput } from '../challenge/config.js';
+import { planFromNonce, type ChallengePlan, type ChallengeStep } from '../challenge/plan.js';
+import type { ChallengeEvent } from '../challenge/session.js';
+import type { LivenessDecision } from '../decision/consensus.js';
+import { LivecheckError } from '../errors.js';
+import type { GuidanceIssue, GuidanceState, GuidanceTrackerOptions } from '../guidance/tracker.js';
+import { fromWireError, type FrameOutput, type RgbaBuffer, type WorkerApi, type WorkerInfo } from '../worker/protocol.js';
+
+export interface LivenessCheckOptions {
+  /**
+   * Where the self-hosted assets live. `baseUrl` (default: the folder of this bundle, i.e. `dist/`) holds
+   * kernels.simd.wasm, kernels.scalar.wasm and ort-wasm-simd-threaded.wasm; `modelUrl` (default `${baseUrl}models/`)
+   * holds blazeface.onnx, facemesh.onnx and iris.onnx; `workerUrl` (default `worker.js` next to this bundle).
+   */
+  assets?: { baseUrl?: string | URL; modelUrl?: string | URL; workerUrl?: string | URL };
+  /**
+   * The challenge. `nonce` comes from your server (>= 16 bytes) so the actions cannot be predicted. `actions:
+   * 'random'` draws `count` (default 2) actions from the nonce; or give a `script` of actions. `null` = guidance only.
+   */
+  challenge?: {
+    nonce: string | Uint8Array;
+    actions?: 'random';
+    count?: number;
+    allowed?: ChallengeAction[];
+    script?: Array<ChallengeAction | ChallengeStep>;
+    config?: ChallengeConfigInput;
+  } | null;
+  /** The frames are mirrored (you feed a flipped selfie image). Default false: camera frames are not mirrored, only
+   *  the preview usually is (CSS). */
+  mirrored?: boolean;
+  /** Guidance thresholds and replacement messages (see src/guidance/config.ts). */
+  guidance?: GuidanceTrackerOptions;
+  /** onnxruntime threads (more than 1 needs a crossOriginIsolated page). Default 0 = 1 thread for now: ORT's
+   *  pthread start hangs in the bundled worker (known issue). */
+  numThreads?: number;
+  /** Load the iris model (better blinks). Default true. */
+  iris?: boolean;
+}
+
+export interface LivenessResult extends LivenessDecision {
+  framesAnalyzed: number;
+  framesDropped: number;
+}
+
+export interface FrameEventDetail extends FrameOutput {
+  /** Main-thread time for this frame (grab + post + events), ms. */
+  mainMs: number;
+}
+
+export interface LivenessCheckEventMap {
+  guidance: CustomEvent<{ state: GuidanceState; issues: GuidanceIssue[]; raised: GuidanceState['raised']; cleared: GuidanceState['cleared'] }>;
+  challenge: CustomEvent<ChallengeEvent>;
+  frame: CustomEvent<FrameEventDetail>;
+  result: CustomEvent<LivenessResult>;
+  error: CustomEvent<LivecheckError>;
+}
+
+export interface LivenessCheckStats {
+  framesAnalyzed: number;
+  framesDropped: number;
+  /** Analysed frames per second since start(). */
+  fpsAnalyzed: number;
+  workerMsP50: number;
+  mainMsP50: number;
+  info: WorkerInfo;
+}
+
+type FrameSource = HTMLVideoElement | MediaStreamTrack;
+const STATS_WINDOW = 256;
+
+function median(a: Float64Array, n: number): number {
+  if (n === 0) return NaN;
+  const s = Array.from(a.subarray(0, n)).sort((x, y) => x - y);
+  return s[Math.floor(n / 2)];
+}
+
+export class LivenessCheck extends EventTarget {
+  readonly plan: ChallengePlan | null;
+  private readonly worker: Worker;
+  private readonly remote: Remote<WorkerApi>;
+  private info!: WorkerInfo;
+  private closed = false;
+  private crashed: LivecheckError | null = null;
+  private readonly crashWaiters = new Set<(e: LivecheckError) => void>();
+  private pumping = false;
+  private inFlight = false;
+  private video: HTMLVideoElement | null = null;
+  private ownedVideo = false;
+  private frameHandle = 0;
+  private lastT = -Infinity;
+  private analyzed = 0;
+  private dropped = 0;
+  private startedAt = 0;
+  private readonly workerMs = new Float64Array(STATS_WINDOW);
+  private readonly mainMs = new Float64Array(STATS_WINDOW);
+  private resultSent = false;
+  private settle: ((r: LivenessResult | null) => void) | null = null;
+  private fail: ((e: LivecheckError) => void) | null = null;
+
+  /** Use createLivenessCheck. */
+  constructor(worker: Worker, plan: ChallengePlan | null) {
+    super();
+    this.worker = worker;
+    this.plan = plan;
+    this.remote = wrap<WorkerApi>(worker);
+    // A crash (script error, out of memory, failed module load) rejects everything pending: no caller hangs.
+    worker.addEventListener('error', (e) => {
+      e.preventDefault();
+      this.onCrash(new LivecheckError('worker-crashed', `livecheck worker failed: ${e.message || 'worker error'}`));
+    });
+    worker.addEventListener('messageerror', () => this.onCrash(new LivecheckError('worker-crashed', 'livecheck worker sent an unreadable message')));
+  }
+
+  override addEventListener<K extends keyof LivenessCheckEventMap>(type: K, listener: (e: LivenessCheckEventMap[K]) => void, options?: boolean | AddEventListenerOptions): void;
+  override addEventListener(type: string, listener: EventListenerOrEventListenerObject | null, options?: boolean | AddEventListenerOptions): void;
+  override addEventListener(type: string, listener: EventListenerOrEventListenerObject | null | ((e: never) => void), options?: boolean | AddEventListenerOptions): void {
+    super.addEventListener(type, listener as EventListenerOrEventListenerObject | null, options);
+  }
+
+  override removeEventListener<K extends keyof LivenessCheckEventMap>(type: K, listener: (e: LivenessCheckEventMap[K]) => void, options?: boolean | EventListenerOptions): void;
+  override removeEventListener(type: string, listener: EventListenerOrEventListenerObject | null, options?: boolean | EventListenerOptions): void;
+  override removeEventListener(type: string, listener: EventListenerOrEventListenerObject | null | ((e: never) => void), options?: boolean | EventListenerOptions): void {
+    super.removeEventListener(type, listener as EventListenerOrEventListenerObject | null, options);
+  }
+
+  private emit<K extends keyof LivenessCheckEventMap>(type: K, detail: LivenessCheckEventMap[K]['detail']): void {
+    this.dispatchEvent(new CustomEvent(type, { detail }));
+  }
+
+  /** Calls the worker, rejecting with `worker-crashed` as soon as the worker dies. */
+  private call<R>(p: Promise<R>): Promise<R> {
+    if (this.crashed) return Promise.reject(this.crashed);
+    return new Promise<R>((resolve, reject) => {
+      const onCrash = (e: LivecheckError) => reject(e);
+      this.crashWaiters.add(onCrash);
+      p.then(
+        (v) => { this.crashWaiters.delete(onCrash); resolve(v); },
+        (e) => { this.crashWaiters.delete(onCrash); reject(fromWireError(e)); },
+      );
+    });
+  }
+
+  private onCrash(error: LivecheckError): void {
+    if (this.crashed || this.closed) return;
+    this.crashed = error;
+    for (const w of this.crashWaiters) w(error);
+    this.crashWaiters.clear();
+    this.stopPump();
+    this.emit('error', error);
+    this.fail?.(error);
+    this.settle = this.fail = null;
+    this.worker.terminate();
+  }
+
+  /** @internal */
+  async init(setup: Parameters<WorkerApi['init']>[0]): Promise<void> {
+    this.info = await this.call(this.remote.init(setup));
+  }
+
+  /**
+   * Analyses one frame you captured yourself (MediaPipe's video mode): an ImageBitmap or VideoFrame (transferred:
+   * closed after the call) or an RGBA buffer (transferred, and handed back in the result's `buffer` for reuse).
+   * Emits the same events as the pump. Timestamps must increase.
+   */
+  async analyzeFrame(frame: ImageBitmap | VideoFrame | RgbaBuffer, timestampMs: number): Promise<FrameEventDetail> {
+    if (this.closed) throw new LivecheckError('closed', 'LivenessCheck used after close()');
+    const t0 = performance.now();
+    const transferable = ('buffer' in frame && frame.buffer instanceof ArrayBuffer ? frame.buffer : frame) as Transferable;
+    const pending = this.call(this.remote.analyze(transfer(frame, [transferable]), timestampMs));
+    let mainMs = performance.now() - t0;
+    const out = await pending;
+    const t1 = performance.now();
+    const detail = out as FrameEventDetail;
+    detail.mainMs = mainMs;
+    this.dispatchFrame(detail);
+    mainMs += performance.now() - t1;
+    detail.mainMs = mainMs;
+    const i = this.analyzed % STATS_WINDOW;
+    this.workerMs[i] = out.workerMs;
+    this.mainMs[i] = mainMs;
+    this.analyzed++;
+    return detail;
+  }
+
+  private dispatchFrame(d: FrameEventDetail): void {
+    const g = d.guidance;
+    if (g.raised.length > 0 || g.cleared.length > 0 || this.analyzed === 0) {
+      this.emit('guidance', { state: g, issues: g.issues, raised: g.raised, cleared: g.cleared });
+    }
+    for (const e of d.challenge) this.emit('challenge', e);
+    this.emit('frame', d);
+    if (d.decision && !this.resultSent) this.sendResult(d.decision);
+  }
+
+  private sendResult(decision: LivenessDecision): void {
+    this.resultSent = true;
+    const result: LivenessResult = { ...decision, framesAnalyzed: this.analyzed + 1, framesDropped: this.dropped };
+    this.emit('result', result);
+    this.settle?.(result);
+    this.settle = this.fail = null;
+    this.stopPump();
+  }
+
+  /**
+   * Runs the check on a playing <video> (or a camera track): one frame in flight at a time, frames that arrive
+   * while the worker is busy are dropped and counted. Resolves with the result when the challenge ends, or null
+   * when stop()/close() comes first; rejects with a LivecheckError if the worker dies.
+   */
+  start(source: FrameSource): Promise<LivenessResult | null> {
+    if (this.closed) return Promise.reject(new LivecheckError('closed', 'LivenessCheck used after close()'));
+    if (this.crashed) return Promise.reject(this.crashed);
+    if (this.pumping) return Promise.reject(new LivecheckError('invalid-argument', 'start() called while already running'));
+    if (typeof (source as HTMLVideoElement).requestVideoFrameCallback === 'function' || 'videoWidth' in source) {
+      this.video = source as HTMLVideoElement;
+      this.ownedVideo = false;
+    } else {
+      const video = document.createElement('video');
+      video.muted = true;
+      video.playsInline = true;
+      video.srcObject = new MediaStream([source as MediaStreamTrack]);
+      void video.play();
+      this.video = video;
+      this.ownedVideo = true;
+    }
+    this.pumping = true;
+    this.startedAt = performance.now();
+    this.resultSent = false;
+    const done = new Promise<LivenessResult | null>((resolve, reject) => {
+      this.settle = resolve;
+      this.fail = reject;
+    });
+    this.schedule();
+    return done;
+  }
+
+  private schedule(): void {
+    const v = this.video;
+    if (!this.pumping || !v) return;
+    if (typeof v.requestVideoFrameCallback === 'function') this.frameHandle = v.requestVideoFrameCallback(this.onVideoFrame);
+    else this.frameHandle = requestAnimationFrame(this.onVideoFrame);
+  }
+
+  private readonly onVideoFrame = (now: number): void => {
+    if (!this.pumping) return;
+    this.schedule();
+    const v = this.video!;
+    if (this.inFlight) {
+      this.dropped++;
+      return;
+    }
+    if (v.readyState < 2 || v.videoWidth === 0) return;
+    // strictly increasing timestamps even if two callbacks share a `now`
+    const t = now > this.lastT ? now : this.lastT + 0.001;
+    this.lastT = t;
+    this.inFlight = true;
+    createImageBitmap(v)
+      .then((bitmap) => (this.pumping ? this.analyzeFrame(bitmap, t) : (bitmap.close(), null)))
+      .catch((e: unknown) => {
+        const err = e instanceof LivecheckError ? e : fromWireError(e);
+        if (err === this.crashed) return; // already reported
+        this.emit('error', err);
+        // a bad frame is skipped; a closed worker or asset failure ends the run
+        if (err.code !== 'invalid-argument' && err.code !== 'invalid-frame-size') {
+          this.stopPump();
+          this.fail?.(err);
+          this.settle = this.fail = null;
+        }
+      })
+      .finally(() => {
+        this.inFlight = false;
+      });
+  };
+
+  private stopPump(): void {
+    this.pumping = false;
+    const v = this.video;
+    if (v && this.frameHandle) {
+      if (typeof v.cancelVideoFrameCallback === 'function') v.cancelVideoFrameCallback(this.frameHandle);
+      else cancelAnimationFrame(this.frameHandle);
+    }
+    this.frameHandle = 0;
+    if (v && this.ownedVideo) v.srcObject = null;
+    this.video = null;
+  }
+
+  /** Stops the pump. Without a result yet, asks the worker for a decision from what it saw and emits it. */
+  async stop(): Promise<LivenessResult | null> {
+    const wasRunning = this.pumping;
+    this.stopPump();
+    if (!wasRunning || this.resultSent || this.closed || this.crashed) {
+      this.settle?.(null);
+      this.settle = this.fail = null;
+      return null;
+    }
+    const decision = await this.call(this.remote.finish());
+    if (decision && !this.resultSent) {
+      this.sendResult(decision);
+      return { ...decision, framesAnalyzed: this.analyzed, framesDropped: this.dropped };
+    }
+    this.settle?.(null);
+    this.settle = this.fail = null;
+    return null;
+  }
+
+  stats(): LivenessCheckStats {
+    const n = Math.min(this.analyzed, STATS_WINDOW);
+    const seconds = (performance.now() - this.startedAt) / 1000;
+    return {
+      framesAnalyzed: this.analyzed,
+      framesDropped: this.dropped,
+      fpsAnalyzed: this.startedAt > 0 && seconds > 0 ? this.analyzed / seconds : 0,
+      workerMsP50: median(this.workerMs, n),
+      mainMsP50: median(this.mainMs, n),
+      info: this.info,
+    };
+  }
+
+  /** Stops everything and ends the worker. Pending calls reject with `closed`. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.stopPump();
+    this.settle?.(null);
+    this.settle = this.fail = null;
+    if (!this.crashed) {
+      const closing = this.remote.close().catch(() => undefined);
+      // a worker that does not answer within a second is ended anyway
+      await Promise.race([closing, new Promise((r) => setTimeout(r, 1000))]);
+    }
+    this.closed = true;
+    const err = new LivecheckError('closed', 'LivenessCheck closed');
+    for (const w of this.crashWaiters) w(err);
+    this.crashWaiters.clear();
+    this.remote[releaseProxy]();
+    this.worker.terminate();
+  }
+}
+
+/**
+ * Creates a check: starts the worker and loads the kernels, onnxruntime and the models from `assets`. Rejects with
+ * a LivecheckError (`model-missing`, `wasm-unavailable`, `worker-crashed`, ...) when that fails.
+ */
+export async function createLivenessCheck(options: LivenessCheckOptions = {}): Promise<LivenessCheck> {
+  const here = import.meta.url;
+  const baseUrl = new URL(String(options.assets?.baseUrl ?? './'), here).href;
+  const modelUrl = new URL(String(options.assets?.modelUrl ?? 'models/'), baseUrl.endsWith('/') ? baseUrl : baseUrl + '/').href;
+  const c = options.challenge;
+  let plan: ChallengePlan | null = null;
+  if (c) {
+    plan = c.script
+      ? planFromNonce(c.nonce, { script: c.script })
+      : planFromNonce(c.nonce, { actions: 'random', count: c.count ?? 2, ...(c.allowed ? { allowed: c.allowed } : {}) });
+  }
+  if (typeof Worker === 'undefined') throw new LivecheckError('invalid-argument', 'createLivenessCheck needs a browser with module workers');
+  // a literal `new URL('./worker.js', import.meta.url)` so bundlers (rollup, Vite) find and emit the worker
+  const worker = options.assets?.workerUrl
+    ? new Worker(new URL(String(options.assets.workerUrl), here), { type: 'module', name: 'livecheck' })
+    : new Worker(new URL('./worker.js', import.meta.url), { type: 'module', name: 'livecheck' });
+  const check = new LivenessCheck(worker, plan);
+  try {
+    await check.init({
+      assetUrl: baseUrl.endsWith('/') ? baseUrl : baseUrl + '/',
+      modelUrl: modelUrl.endsWith('/') ? modelUrl : modelUrl + '/',
+      numThreads: options.numThreads ?? 0,
+      iris: options.iris ?? true,
+      plan,
+      challenge: c?.config,
+      guidance: options.guidance,
+      mirrored: options.mirrored ?? false,
+    });
+  } catch (e) {
+    worker.terminate();
+    throw fromWireError(e);
+  }
+  return check;
+}

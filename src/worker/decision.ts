@@ -1,0 +1,84 @@
+// The end of an attempt, in the worker: the signals that the per-frame stream can feed today (active from the
+// challenge session, motion from the tracked landmarks) into decideLiveness. Passive is not measured here yet, so
+// the consensus reports it missing and never passes silently.
+import type { ChallengeAction } from '../challenge/actions.js';
+import type { ChallengePlan } from '../challenge/plan.js';
+import type { ActionFailureReason, ActionResult, ChallengeEvent } from '../challenge/session.js';
+import { activeSignal, challengeOutcomeFromSession } from '../decision/active.js';
+import { decideLiveness, type LivenessDecision } from '../decision/consensus.js';
+import { motionSignal, type MotionFrame } from '../decision/motion.js';
+import type { FaceGeometry } from '../geometry/face-geometry.js';
+import type { Point3, QualityMetrics } from '../types.js';
+
+const MESH = 468;
+
+/** Keeps the last `capacity` frames of landmarks in buffers allocated once; builds the decision on demand. */
+export class AttemptRecorder {
+  private readonly frames: MotionFrame[];
+  private readonly points: Point3[][];
+  private next = 0;
+  private count = 0;
+  private failure: { step: number; action: ChallengeAction; reason: ActionFailureReason } | null = null;
+  private results: ActionResult[] = [];
+  private ended = false;
+
+  constructor(private readonly plan: ChallengePlan | null, readonly capacity = 240) {
+    this.points = Array.from({ length: capacity }, () => Array.from({ length: MESH }, (): Point3 => [0, 0, 0]));
+    this.frames = Array.from({ length: capacity }, (_, i) => ({ timestampMs: 0, landmarks: this.points[i], global: { dx: 0, dy: 0 } }));
+  }
+
+  /** Records one frame; returns the decision when this frame's events end the attempt. */
+  push(timestampMs: number, landmarks: readonly Point3[] | null, geometry: FaceGeometry | null, quality: QualityMetrics, events: readonly ChallengeEvent[]): LivenessDecision | null {
+    const f = this.frames[this.next];
+    f.timestampMs = timestampMs;
+    if (landmarks && landmarks.length >= MESH) {
+      const dst = this.points[this.next];
+      for (let i = 0; i < MESH; i++) {
+        const s = landmarks[i], d = dst[i];
+        d[0] = s[0]; d[1] = s[1]; d[2] = s[2];
+      }
+      f.landmarks = dst;
+    } else f.landmarks = null;
+    if (geometry) {
+      f.yawDeg = geometry.pose.yawDeg;
+      f.pitchDeg = geometry.pose.pitchDeg;
+    } else {
+      f.yawDeg = undefined;
+      f.pitchDeg = undefined;
+    }
+    const m = quality.motion;
+    if (m && Number.isFinite(m.globalDx) && Number.isFinite(m.globalDy)) {
+      f.global = f.global ?? { dx: 0, dy: 0 };
+      f.global.dx = m.globalDx;
+      f.global.dy = m.globalDy;
+    } else f.global = null;
+    this.next = (this.next + 1) % this.capacity;
+    this.count = Math.min(this.capacity, this.count + 1);
+
+    let decision: LivenessDecision | null = null;
+    for (const e of events) {
+      if (e.type === 'action-failed') this.failure = { step: e.step, action: e.action, reason: e.reason };
+      if (e.type === 'attempt-ended' && !this.ended) {
+        this.ended = true;
+        this.results = e.results;
+        decision = this.decide(e.outcome === 'rejected' ? e.reason : null);
+      }
+    }
+    return decision;
+  }
+
+  get attemptEnded(): boolean {
+    return this.ended;
+  }
+
+  /** The decision from what was seen so far (the stream ended before the attempt did, or no challenge). */
+  decide(rejection: string | null = null): LivenessDecision {
+    const ordered: MotionFrame[] = [];
+    for (let i = 0; i < this.count; i++) ordered.push(this.frames[(this.next - this.count + i + this.capacity) % this.capacity]);
+    const motion = ordered.filter((f) => f.landmarks).length >= 3 ? motionSignal({ frames: ordered }) : null;
+    const active = this.plan ? activeSignal(challengeOutcomeFromSession(this.plan, this.results, this.failure)) : null;
+    const decision = decideLiveness({ active, motion });
+    if (rejection) decision.reasons.push({ code: `challenge-rejected`, message: `the challenge attempt was rejected: ${rejection}` });
+    return decision;
+  }
+}

