@@ -6,6 +6,7 @@
 export const CROP: i32 = 64;
 const LOG2_CROP: i32 = 6;
 const TABLES: usize = memory.data(64 * 4 * 3, 16); // f32: Hann window[64], cos[32], sin[32]
+const BITREV: usize = memory.data(64, 16); // u8: 6-bit reversal of each index
 let tablesReady = false;
 
 function tables(): void {
@@ -16,6 +17,11 @@ function tables(): void {
   for (let k = 0; k < CROP / 2; k++) {
     store<f32>(TABLES + 256 + (<usize>k << 2), <f32>Math.cos((-2 * Math.PI * <f64>k) / <f64>CROP));
     store<f32>(TABLES + 384 + (<usize>k << 2), <f32>Math.sin((-2 * Math.PI * <f64>k) / <f64>CROP));
+  }
+  for (let i = 0; i < CROP; i++) {
+    let r = 0;
+    for (let b = 0; b < LOG2_CROP; b++) r |= ((i >> b) & 1) << (LOG2_CROP - 1 - b);
+    store<u8>(BITREV + <usize>i, <u8>r);
   }
   tablesReady = true;
 }
@@ -47,8 +53,7 @@ function fft64(p: usize, step: i32): void {
   const s = <usize>step << 3;
   // bit reversal
   for (let i = 0; i < CROP; i++) {
-    let r = 0;
-    for (let b = 0; b < LOG2_CROP; b++) r |= ((i >> b) & 1) << (LOG2_CROP - 1 - b);
+    const r = <i32>load<u8>(BITREV + <usize>i);
     if (r > i) {
       const a = p + <usize>i * s, c = p + <usize>r * s;
       const re = load<f32>(a), im = load<f32>(a, 4);
@@ -145,23 +150,45 @@ export function cropRows(crop: usize, rows: usize): void {
 
 /**
  * Column sums of |dI/dx| and row sums of |dI/dy| (central differences) over the region (x, y, w, h) of a padded luma
- * plane: cols f32[w], rows f32[h]. A straight edge along the region (paper, bezel) is a peak in one profile.
+ * plane: cols f32[w], rows f32[h]. A straight edge along the region (paper, bezel) is a peak in one profile. Sums are
+ * exact integers (u32 while accumulating, in the cols buffer itself).
  */
 export function edgeProfiles(src: usize, stride: i32, x: i32, y: i32, w: i32, h: i32, cols: usize, rows: usize): void {
-  for (let i = 0; i < w; i++) store<f32>(cols + (<usize>i << 2), 0);
+  for (let i = 0; i < w; i++) store<u32>(cols + (<usize>i << 2), 0);
   for (let j = 0; j < h; j++) {
     const row = src + <usize>((y + j) * stride + x);
-    let rs: i32 = 0;
-    for (let i = 0; i < w; i++) {
+    const up = row - <usize>stride, down = row + <usize>stride;
+    let rs: u32 = 0;
+    let i = 0;
+    if (ASC_FEATURE_SIMD) {
+      let acc = i32x4.splat(0);
+      for (; i + 16 <= w; i += 16) {
+        const o = <usize>i;
+        const l = v128.load(row + o - 1), r = v128.load(row + o + 1);
+        const gx = v128.or(i8x16.sub_sat_u(l, r), i8x16.sub_sat_u(r, l));
+        const a = v128.load(up + o), b = v128.load(down + o);
+        const gy = v128.or(i8x16.sub_sat_u(a, b), i8x16.sub_sat_u(b, a));
+        acc = i32x4.add(acc, i32x4.extadd_pairwise_i16x8_u(i16x8.extadd_pairwise_i8x16_u(gy)));
+        const lo = i16x8.extend_low_i8x16_u(gx), hi = i16x8.extend_high_i8x16_u(gx);
+        const c = cols + (<usize>i << 2);
+        v128.store(c, i32x4.add(v128.load(c), i32x4.extend_low_i16x8_u(lo)));
+        v128.store(c, i32x4.add(v128.load(c, 16), i32x4.extend_high_i16x8_u(lo)), 16);
+        v128.store(c, i32x4.add(v128.load(c, 32), i32x4.extend_low_i16x8_u(hi)), 32);
+        v128.store(c, i32x4.add(v128.load(c, 48), i32x4.extend_high_i16x8_u(hi)), 48);
+      }
+      rs = <u32>(i32x4.extract_lane(acc, 0) + i32x4.extract_lane(acc, 1) + i32x4.extract_lane(acc, 2) + i32x4.extract_lane(acc, 3));
+    }
+    for (; i < w; i++) {
       const p = row + <usize>i;
       const gx = abs<i32>(<i32>load<u8>(p + 1) - <i32>load<u8>(p - 1));
       const gy = abs<i32>(<i32>load<u8>(p + <usize>stride) - <i32>load<u8>(p - <usize>stride));
       const c = cols + (<usize>i << 2);
-      store<f32>(c, load<f32>(c) + <f32>gx);
-      rs += gy;
+      store<u32>(c, load<u32>(c) + <u32>gx);
+      rs += <u32>gy;
     }
     store<f32>(rows + (<usize>j << 2), <f32>rs);
   }
+  for (let i = 0; i < w; i++) store<f32>(cols + (<usize>i << 2), <f32>load<u32>(cols + (<usize>i << 2)));
 }
 
 /**
@@ -174,7 +201,29 @@ export function colourStats(src: usize, width: i32, x: i32, y: i32, w: i32, h: i
   let cs: u64 = 0, cs2: u64 = 0;
   for (let j = 0; j < h; j++) {
     const row = src + (<usize>((y + j) * width + x) << 2);
-    for (let i = 0; i < w; i++) {
+    let i = 0;
+    if (ASC_FEATURE_SIMD) {
+      // four pixels a step; per pixel the max/min of R, G, B land in byte 0 of its 4-byte group
+      const keep = i32x4.splat(0xff);
+      const white16 = i8x16.splat(<i8>whiteLevel), clip16 = i8x16.splat(<i8>250), sat32 = i32x4.splat(96);
+      let cAcc = i32x4.splat(0), c2Acc = i32x4.splat(0);
+      for (; i + 4 <= w; i += 4) {
+        const v = v128.load(row + (<usize>i << 2));
+        const g = i8x16.shuffle(v, v, 1, 2, 3, 0, 5, 6, 7, 4, 9, 10, 11, 8, 13, 14, 15, 12);
+        const b = i8x16.shuffle(v, v, 2, 3, 0, 1, 6, 7, 4, 5, 10, 11, 8, 9, 14, 15, 12, 13);
+        const hi = v128.and(i8x16.max_u(v, i8x16.max_u(g, b)), keep);
+        const lo = v128.and(i8x16.min_u(v, i8x16.min_u(g, b)), keep);
+        const c = i32x4.sub(hi, lo);
+        white += <u32>popcnt(i8x16.bitmask(i8x16.ge_u(lo, white16)) & 0x1111);
+        clipped += <u32>popcnt(i8x16.bitmask(i8x16.ge_u(hi, clip16)) & 0x1111);
+        saturated += <u32>popcnt(i32x4.bitmask(i32x4.ge_s(c, sat32)));
+        cAcc = i32x4.add(cAcc, c);
+        c2Acc = i32x4.add(c2Acc, i32x4.mul(c, c));
+      }
+      cs += <u64>(<u32>(i32x4.extract_lane(cAcc, 0) + i32x4.extract_lane(cAcc, 1) + i32x4.extract_lane(cAcc, 2) + i32x4.extract_lane(cAcc, 3)));
+      cs2 += <u64>(<u32>i32x4.extract_lane(c2Acc, 0)) + <u64>(<u32>i32x4.extract_lane(c2Acc, 1)) + <u64>(<u32>i32x4.extract_lane(c2Acc, 2)) + <u64>(<u32>i32x4.extract_lane(c2Acc, 3));
+    }
+    for (; i < w; i++) {
       const p = row + (<usize>i << 2);
       const r = <i32>load<u8>(p), g = <i32>load<u8>(p, 1), b = <i32>load<u8>(p, 2);
       const hi = max(r, max(g, b)), lo = min(r, min(g, b));

@@ -229,6 +229,18 @@ async function main() {
       js: () => lc.ref.trackPointsRef(pyrA, pyrB, pts),
       opencv: () => ocv.flow(flowsO, statusO),
     });
+    // passive features of the face (separate from the pass): crop spectrum, row banding, border edges, colour stats
+    const passiveOut = simd.passiveFeatures(face), passiveOutC = scalar.passiveFeatures(face);
+    let prevRows = null;
+    const ocvPassive = new OpenCvPassive(cv, lc, w, h);
+    r.passive = runSuite('passive', {
+      'livecheck-simd': () => { simd.setFrame(next(), w, h); simd.passiveFeatures(face, passiveOut); },
+      'livecheck-scalar': () => { scalar.setFrame(next(), w, h); scalar.passiveFeatures(face, passiveOutC); },
+      // the plain-TS reference is a naive DFT: timed on the luma it needs, like the others
+      js: () => { const f = next(); const res = lc.ref.passiveStatsRef(lc.ref.lumaRef(f, w, h, jsLuma), f, w, h, face, prevRows); prevRows = res.rows; sink.v += res.stats.highToLow; },
+      opencv: () => { ocv.luma(next()); sink.v += ocvPassive.measure(ocv, face); },
+    });
+    ocvPassive.delete();
     ocv.delete();
     if (sink.v === 42) console.log('');
   }
@@ -251,6 +263,91 @@ async function main() {
   const meta = out.replace(/kernels\.json/, 'kernels.agreement.json');
   writeFileSync(meta, JSON.stringify({ node: process.version, date: new Date().toISOString(), frames: 'cap13_edit2.mp4 from 5 s, 8 frames, scaled with ffmpeg', quick, agreement }, null, 2) + '\n');
   console.log(`\nwrote ${out.replace(root + '/', '')} and ${meta.replace(root + '/', '')}`);
+}
+
+/**
+ * The passive measures from OpenCV calls, Mats preallocated: INTER_AREA resize to 64x64, Hann window, dft, band sums;
+ * row means with reduce; Sobel + reduce for the edge profiles around the face; inRange + countNonZero for highlights.
+ */
+class OpenCvPassive {
+  constructor(cv, lc, width, height) {
+    this.cv = cv;
+    this.lc = lc;
+    this.crop8 = new cv.Mat(64, 64, cv.CV_8UC1);
+    this.crop = new cv.Mat(64, 64, cv.CV_32FC1);
+    const hann = new Float32Array(64 * 64);
+    const w1 = (i) => 0.5 - 0.5 * Math.cos((2 * Math.PI * (i + 0.5)) / 64);
+    for (let k = 0; k < 64 * 64; k++) hann[k] = w1(k % 64) * w1(Math.floor(k / 64));
+    this.hann = cv.matFromArray(64, 64, cv.CV_32FC1, Array.from(hann));
+    this.spec = new cv.Mat();
+    this.rows = new cv.Mat();
+    this.prevRows = new Float32Array(64);
+    this.gx = new cv.Mat();
+    this.gy = new cv.Mat();
+    this.ax = new cv.Mat();
+    this.ay = new cv.Mat();
+    this.colSum = new cv.Mat();
+    this.rowSum = new cv.Mat();
+    this.white = new cv.Mat();
+    this.lo = new cv.Mat(1, 1, cv.CV_8UC4, [235, 235, 235, 0]);
+    this.hi = new cv.Mat(1, 1, cv.CV_8UC4, [255, 255, 255, 255]);
+    this.scratch = new Float32Array(Math.max(width, height));
+    this.width = width;
+    this.height = height;
+  }
+
+  measure(ocv, face) {
+    const cv = this.cv;
+    const roi = ocv.gray.roi(face);
+    cv.resize(roi, this.crop8, new cv.Size(64, 64), 0, 0, cv.INTER_AREA);
+    roi.delete();
+    this.crop8.convertTo(this.crop, cv.CV_32F, 1, -cv.mean(this.crop8)[0]);
+    cv.multiply(this.crop, this.hann, this.crop);
+    cv.dft(this.crop, this.spec, cv.DFT_COMPLEX_OUTPUT);
+    const d = this.spec.data32F;
+    let band = 0, low = 0;
+    for (let v = -31; v <= 32; v++) {
+      const row = (v + 64) & 63;
+      for (let u = 0; u <= 32; u++) {
+        if ((u === 0 || u === 32) && v <= 0) continue;
+        const i = 2 * (row * 64 + u), p = d[i] * d[i] + d[i + 1] * d[i + 1], r = Math.hypot(u, v);
+        if (r < 8) low += p;
+        else if (r <= 31) band += p;
+      }
+    }
+    cv.reduce(this.crop8, this.rows, 1, cv.REDUCE_AVG, cv.CV_32F);
+    const rows = this.rows.data32F;
+    const banding = this.lc.rowBandingOf(rows, this.prevRows, cv.mean(this.crop8)[0]);
+    this.prevRows.set(rows);
+    const cx = face.x + face.width / 2, cy = face.y + face.height / 2;
+    const x0 = Math.max(1, Math.floor(cx - 2.5 * face.width)), x1 = Math.min(this.width - 1, Math.ceil(cx + 2.5 * face.width));
+    const y0 = Math.max(1, Math.floor(cy - 2 * face.height)), y1 = Math.min(this.height - 1, Math.ceil(cy + 2 * face.height));
+    const region = ocv.gray.roi(new cv.Rect(x0, y0, x1 - x0, y1 - y0));
+    cv.Sobel(region, this.gx, cv.CV_16S, 1, 0, 1);
+    cv.Sobel(region, this.gy, cv.CV_16S, 0, 1, 1);
+    region.delete();
+    cv.convertScaleAbs(this.gx, this.ax);
+    cv.convertScaleAbs(this.gy, this.ay);
+    cv.reduce(this.ax, this.colSum, 0, cv.REDUCE_SUM, cv.CV_32F);
+    cv.reduce(this.ay, this.rowSum, 1, cv.REDUCE_SUM, cv.CV_32F);
+    const cols = this.colSum.data32F, rws = this.rowSum.data32F;
+    const gX = Math.round(0.1 * face.width), gY = Math.round(0.1 * face.height);
+    const sides = [
+      this.lc.sidePeakRatio(cols, cols.length, 0, face.x - gX - x0, this.scratch),
+      this.lc.sidePeakRatio(cols, cols.length, face.x + face.width + gX - x0, cols.length, this.scratch),
+      this.lc.sidePeakRatio(rws, rws.length, 0, face.y - gY - y0, this.scratch),
+      this.lc.sidePeakRatio(rws, rws.length, face.y + face.height + gY - y0, rws.length, this.scratch),
+    ];
+    const colour = ocv.rgba.roi(face);
+    cv.inRange(colour, this.lo, this.hi, this.white);
+    colour.delete();
+    const white = cv.countNonZero(this.white) / (face.width * face.height);
+    return band / low + banding + Math.min(...sides) + white;
+  }
+
+  delete() {
+    for (const m of [this.crop8, this.crop, this.hann, this.spec, this.rows, this.gx, this.gy, this.ax, this.ay, this.colSum, this.rowSum, this.white, this.lo, this.hi]) m.delete();
+  }
 }
 
 function fmtMotion(m) {

@@ -39,6 +39,9 @@ describe.each(['simd', 'scalar'] as const)('passive kernels (%s build)', (which)
     let prev: Float64Array | null = null;
     for (const seed of [5, 9]) {
       const rgba = scene(seed, (x, y, v) => v + 12 * Math.sin(0.9 * x + 0.4 * y) + 6 * Math.sin((2 * Math.PI * y) / 40 + seed));
+      // glare and a saturated patch inside the face, so every colour count is exercised (face width 62: SIMD + tail)
+      for (let y = 100; y < 112; y++) for (let x = 140; x < 157; x++) rgba.fill(seed === 5 ? 255 : 240, 4 * (y * W + x), 4 * (y * W + x) + 3);
+      for (let y = 120; y < 130; y++) for (let x = 150; x < 171; x++) rgba.set([250, 40, 30], 4 * (y * W + x));
       k.setFrame(rgba, W, H);
       const got = k.passiveFeatures(FACE);
       const want = passiveStatsRef(lumaRef(rgba, W, H), rgba, W, H, FACE, prev);
@@ -51,6 +54,7 @@ describe.each(['simd', 'scalar'] as const)('passive kernels (%s build)', (which)
       expect(s.borderPeakRatio).toBeCloseTo(r.borderPeakRatio, 5);
       for (const key of ['whiteFraction', 'clippedFraction', 'chromaMean', 'chromaStd', 'saturatedFraction'] as const) {
         expect(s[key], key).toBeCloseTo(r[key], 9);
+        if (key !== 'clippedFraction' || seed === 5) expect(s[key], key).toBeGreaterThan(0);
       }
     }
   });
