@@ -113,7 +113,7 @@ function showSteps(plan) {
 
 function onChallenge(e) {
   seen.events.challenge++;
-  seen.challengeTypes.push(e.type);
+  seen.challengeTypes.push(e.type === 'action-failed' || e.type === 'attempt-ended' ? `${e.type}:${e.reason}` : e.type);
   const step = e.step !== undefined ? $(`step-${e.step}`) : null;
   switch (e.type) {
     case 'prompt':

@@ -1,0 +1,157 @@
+// The demo page in Debian Chromium, end to end through the bundle (dist/index.js + dist/worker.js) served by
+// tools/serve.mjs with COOP/COEP and the strict CSP: a real face clip as the fake camera, the sample clip with no
+// camera, a denied camera and a missing model folder. Screenshots of each state go to test-results/browser/.
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decodeVideo, writeY4m } from '../../src/node/media.js';
+import { data, repoRoot, requireData } from '../helpers/data.js';
+// @ts-expect-error plain .mjs tool without types
+import { ensureSample, startServer } from '../../tools/serve.mjs';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const BASE_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--autoplay-policy=no-user-gesture-required'];
+const shots = join(repoRoot, 'test-results', 'browser');
+
+interface DemoState {
+  state: string;
+  events: Record<'guidance' | 'challenge' | 'frame' | 'result' | 'error', number>;
+  faceFrames: number;
+  errors: string[];
+  challengeTypes: string[];
+  info: { simd: boolean; threads: number; crossOriginIsolated: boolean } | null;
+  stats: { framesAnalyzed: number; framesDropped: number; fpsAnalyzed: number; workerMsP50: number; mainMsP50: number } | null;
+}
+
+let tmp: string;
+let server: Server;
+let origin: string;
+let clip: string;
+
+async function launch(args: string[]): Promise<{ context: BrowserContext; page: Page; cspViolations: string[]; pageErrors: string[] }> {
+  const context = await chromium.launchPersistentContext(mkdtempSync(join(tmp, 'profile-')), { executablePath: CHROMIUM, headless: true, args: [...BASE_ARGS, ...args] });
+  const page = await context.newPage();
+  const cspViolations: string[] = [];
+  const pageErrors: string[] = [];
+  page.on('console', (m) => {
+    if (/Content Security Policy/i.test(m.text())) cspViolations.push(m.text());
+  });
+  page.on('pageerror', (e) => pageErrors.push(String(e)));
+  return { context, page, cspViolations, pageErrors };
+}
+
+const demoState = (page: Page) => page.evaluate(() => (window as unknown as { livecheckDemo: DemoState }).livecheckDemo);
+
+async function waitFor(page: Page, pred: (s: DemoState) => boolean, timeoutMs: number): Promise<DemoState> {
+  const end = Date.now() + timeoutMs;
+  let s = await demoState(page);
+  while (!pred(s) && Date.now() < end) {
+    await page.waitForTimeout(250);
+    s = await demoState(page);
+  }
+  return s;
+}
+
+beforeAll(async () => {
+  requireData(data.cap13Mp4);
+  if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`);
+  // the test is of the shipped bundle: build it from the current sources (the kernels and models must exist)
+  execFileSync(process.execPath, [join(repoRoot, 'node_modules', 'rollup', 'dist', 'bin', 'rollup'), '-c', '--silent'], { cwd: repoRoot, stdio: 'pipe' });
+  expect(ensureSample()).toBeTruthy();
+  tmp = mkdtempSync(join(tmpdir(), 'livecheck-demo-'));
+  mkdirSync(shots, { recursive: true });
+  // 4 s of cap13 (a real webcam clip) at 640x480 / 30 fps as the fake camera; it loops
+  clip = join(tmp, 'cap13.y4m');
+  await writeY4m(clip, decodeVideo(data.cap13Mp4, { width: 640, height: 480, fps: 30, maxFrames: 120 }), 30);
+  server = await startServer({ port: 0 });
+  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+
+afterAll(async () => {
+  await new Promise((resolve) => server?.close(resolve));
+  if (tmp) rmSync(tmp, { recursive: true, force: true });
+});
+
+describe('demo page in Chromium (bundle + worker, COOP/COEP, strict CSP)', () => {
+  it('runs a real face clip from the fake camera end to end in the worker', async () => {
+    const { context, page, cspViolations, pageErrors } = await launch(['--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream', `--use-file-for-fake-video-capture=${clip}`]);
+    try {
+      const response = await page.goto(`${origin}/demo/?camera&threads=1`);
+      const csp = response!.headers()['content-security-policy'];
+      expect(csp).toContain("script-src 'self' 'wasm-unsafe-eval'");
+      expect(csp).not.toMatch(/'unsafe-eval'|'unsafe-inline'/);
+      const s = await waitFor(page, (x) => x.state === 'error' || (x.events.frame >= 15 && x.events.challenge >= 1), 60_000);
+      await page.screenshot({ path: join(shots, 'demo-camera-running.png') });
+      expect(s.errors).toEqual([]);
+      expect(s.info).toMatchObject({ simd: true, crossOriginIsolated: true });
+      expect(s.events.frame).toBeGreaterThanOrEqual(15);
+      // cap13 shows one face throughout: nearly every analysed frame finds it
+      expect(s.faceFrames / s.events.frame).toBeGreaterThan(0.8);
+      expect(s.events.guidance).toBeGreaterThanOrEqual(1);
+      expect(s.challengeTypes[0]).toBe('prompt');
+      expect(await page.locator('#prompt').getAttribute('aria-live')).toBe('polite');
+      expect(await page.locator('#prompt').textContent()).not.toBe('Press start.');
+      expect(await page.locator('#steps li').count()).toBe(2);
+      expect(cspViolations).toEqual([]);
+      expect(pageErrors).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  }, 120_000);
+
+  it('plays the sample clip with no camera (?sample), reaches a verdict when stopped from the keyboard, and reports a missing model folder', async () => {
+    const { context, page, cspViolations, pageErrors } = await launch([]);
+    try {
+      await page.goto(`${origin}/demo/?sample&threads=1`);
+      let s = await waitFor(page, (x) => x.state === 'error' || x.state === 'done' || x.events.frame >= 15, 60_000);
+      await page.screenshot({ path: join(shots, 'demo-sample-running.png') });
+      expect(s.errors).toEqual([]);
+      expect(s.events.frame).toBeGreaterThanOrEqual(15);
+      expect(s.faceFrames).toBeGreaterThan(0.8 * s.events.frame);
+      // keyboard: focus Stop and press Enter; the page shows a verdict (from the attempt or from what was seen)
+      if (s.state !== 'done') {
+        await page.focus('#stop');
+        await page.keyboard.press('Enter');
+      }
+      s = await waitFor(page, (x) => x.events.result >= 1 || x.state === 'error', 20_000);
+      expect(s.events.result).toBe(1);
+      const verdict = (await page.locator('#verdict').textContent())?.trim().toLowerCase();
+      expect(['pass', 'fail', 'review']).toContain(verdict);
+      expect(await page.locator('#reasons li').count()).toBeGreaterThan(0);
+      await page.screenshot({ path: join(shots, 'demo-verdict.png') });
+
+      // an asset folder without models: a typed model-missing error, and the page does not hang in "loading"
+      await page.goto(`${origin}/demo/?sample&assets=/dist/no-such-folder/`);
+      s = await waitFor(page, (x) => x.state === 'error', 30_000);
+      await page.screenshot({ path: join(shots, 'demo-model-missing.png') });
+      expect(s.state).toBe('error');
+      expect(s.errors).toEqual(['model-missing']);
+      expect(await page.locator('#status').textContent()).toContain('model-missing');
+      expect(await page.locator('#start-sample').isDisabled()).toBe(false);
+      expect(cspViolations).toEqual([]);
+      expect(pageErrors).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  }, 120_000);
+
+  it('reports a denied camera as a typed camera-denied error', async () => {
+    const { context, page } = await launch(['--use-fake-device-for-media-stream', `--use-file-for-fake-video-capture=${clip}`, '--deny-permission-prompts']);
+    try {
+      await page.goto(`${origin}/demo/`);
+      await page.focus('#start-camera');
+      await page.keyboard.press('Enter');
+      const s = await waitFor(page, (x) => x.state === 'error' || x.state === 'running', 30_000);
+      await page.screenshot({ path: join(shots, 'demo-camera-denied.png') });
+      expect(s.errors).toEqual(['camera-denied']);
+      expect(await page.locator('#status').textContent()).toContain('camera-denied');
+    } finally {
+      await context.close();
+    }
+  }, 60_000);
+});
