@@ -1,7 +1,9 @@
 // Node factory for the LivenessEngine: reads the kernel builds from build/ (or next to a bundle) and the models
 // from models/, and loads onnxruntime-web. Node only: the core engine never touches fs.
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { LivecheckError } from '../errors.js';
 import type { FaceTrackerOptions } from '../face/tracker.js';
 import type { OrtModule } from '../face/models.js';
@@ -25,6 +27,16 @@ export interface NodeEngineOptions extends FrameInterpreterOptions {
   regionCues?: boolean | FaceRegionMeterOptions;
 }
 
+/** The package's models/ folder: the nearest one above this module (dist/ or src/engine/), else ./models. */
+function packageModelDir(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 4; i++) {
+    if (existsSync(join(dir, 'models', 'facemesh.onnx'))) return join(dir, 'models');
+    dir = dirname(dir);
+  }
+  return resolve('models');
+}
+
 async function readModel(dir: string, name: string): Promise<Uint8Array> {
   const file = join(dir, name);
   try {
@@ -36,7 +48,7 @@ async function readModel(dir: string, name: string): Promise<Uint8Array> {
 
 /** A LivenessEngine with its wasm and models read from disk. `modelDir` defaults to the package's models/. */
 export async function createNodeEngine(options: NodeEngineOptions = {}): Promise<LivenessEngine> {
-  const modelDir = options.modelDir ?? (await import('../node/cli.js')).defaultModelDir();
+  const modelDir = options.modelDir ?? packageModelDir();
   const kernelDir = options.kernelDir ?? kernelBuildDir();
   const [simd, scalar, detector, mesh, iris] = await Promise.all([
     readKernelWasm(true, kernelDir),

@@ -8,7 +8,7 @@ import type { ChallengeEvent } from '../challenge/session.js';
 import type { DetectedAction } from '../challenge/action-detector.js';
 import type { GuidanceCode } from '../guidance/codes.js';
 import { LivecheckError, isLivecheckError } from '../errors.js';
-import { EXIT, defaultModelDir, parseArgs, type CliCommand, type CliIo } from './cli.js';
+import type { CliCommand, CliIo, EXIT as ExitCodes, parseArgs as ParseArgs } from './cli.js';
 
 export type AnalyzeEventType = 'blink' | 'turn-left' | 'turn-right' | 'mouth-open' | 'nod' | 'smile';
 
@@ -112,9 +112,17 @@ function progressBar(stream: NodeJS.WriteStream): (done: number, total: number) 
   };
 }
 
-export const analyze: CliCommand = {
-  summary: 'run the liveness engine over a video: actions, guidance intervals, skipped frames',
-  usage: `livecheck analyze <video> [options]
+/** The CLI helpers the command uses, handed in by cli.ts (no import back into cli.ts: no module cycle). */
+export interface CliHelpers {
+  EXIT: typeof ExitCodes;
+  parseArgs: typeof ParseArgs;
+  defaultModelDir: () => string;
+}
+
+export function analyzeCommand({ EXIT, parseArgs, defaultModelDir }: CliHelpers): CliCommand {
+  return {
+    summary: 'run the liveness engine over a video: actions, guidance intervals, skipped frames',
+    usage: `livecheck analyze <video> [options]
 
 Runs face tracking, quality kernels, geometry, guidance and action detection on every frame. y4m is read
 directly; other formats need ffmpeg on the PATH (or FFMPEG_PATH).
@@ -134,46 +142,47 @@ Options:
   --max-frames <n>     stop after n frames
   --models <dir>       folder with the models (default: the package's)
   --progress           progress bar on stderr even when stderr is not a terminal`,
-  async run(args, io) {
-    const { options, positional } = parseArgs(args, ['json', 'mirrored', 'progress', 'help']);
-    if (options.has('help')) { io.stdout(this.usage); return EXIT.ok; }
-    if (positional.length !== 1) { io.stderr(`livecheck analyze: give exactly one video file\n\n${this.usage}`); return EXIT.usage; }
-    const file = positional[0];
-    const plan = planOf(options.get('plan'), options.get('nonce'));
-    const maxArg = options.get('max-frames');
-    const maxFrames = maxArg === undefined ? undefined : Number(maxArg);
-    if (maxFrames !== undefined && !(Number.isInteger(maxFrames) && maxFrames > 0)) throw new LivecheckError('invalid-argument', `--max-frames must be a positive integer, got ${String(maxArg)}`);
-    const modelDir = typeof options.get('models') === 'string' ? String(options.get('models')) : defaultModelDir();
-    const showProgress = options.has('progress') || process.stderr.isTTY === true;
-    const challenge: ChallengeEvent[] = [];
-    let report: AnalyzeReport;
-    try {
-      report = await analyzeVideo(file, {
-        plan, mirrored: options.has('mirrored'), modelDir, maxFrames,
-        onProgress: showProgress ? progressBar(process.stderr) : undefined,
-        onChallenge: (e) => challenge.push(e),
-      });
-    } catch (e) {
-      if (isLivecheckError(e, 'model-missing') || isLivecheckError(e, 'model-corrupt')) {
-        io.stderr(`livecheck analyze: ${e.message}\nBuild the models with \`npm run build:models\` or pass --models <dir>.`);
-        return EXIT.usage;
+    async run(args, io) {
+      const { options, positional } = parseArgs(args, ['json', 'mirrored', 'progress', 'help']);
+      if (options.has('help')) { io.stdout(this.usage); return EXIT.ok; }
+      if (positional.length !== 1) { io.stderr(`livecheck analyze: give exactly one video file\n\n${this.usage}`); return EXIT.usage; }
+      const file = positional[0];
+      const plan = planOf(options.get('plan'), options.get('nonce'));
+      const maxArg = options.get('max-frames');
+      const maxFrames = maxArg === undefined ? undefined : Number(maxArg);
+      if (maxFrames !== undefined && !(Number.isInteger(maxFrames) && maxFrames > 0)) throw new LivecheckError('invalid-argument', `--max-frames must be a positive integer, got ${String(maxArg)}`);
+      const modelDir = typeof options.get('models') === 'string' ? String(options.get('models')) : defaultModelDir();
+      const showProgress = options.has('progress') || process.stderr.isTTY === true;
+      const challenge: ChallengeEvent[] = [];
+      let report: AnalyzeReport;
+      try {
+        report = await analyzeVideo(file, {
+          plan, mirrored: options.has('mirrored'), modelDir, maxFrames,
+          onProgress: showProgress ? progressBar(process.stderr) : undefined,
+          onChallenge: (e) => challenge.push(e),
+        });
+      } catch (e) {
+        if (isLivecheckError(e, 'model-missing') || isLivecheckError(e, 'model-corrupt')) {
+          io.stderr(`livecheck analyze: ${e.message}\nBuild the models with \`npm run build:models\` or pass --models <dir>.`);
+          return EXIT.usage;
+        }
+        if (isLivecheckError(e, 'ffmpeg-missing')) {
+          io.stderr(`livecheck analyze: ${e.message} (${e.code})\nOnly y4m files are read without ffmpeg: convert with \`ffmpeg -i ${basename(file)} out.y4m\` elsewhere, or install ffmpeg.`);
+          return EXIT.usage;
+        }
+        throw e;
+      } finally {
+        if (showProgress) process.stderr.write('\n');
       }
-      if (isLivecheckError(e, 'ffmpeg-missing')) {
-        io.stderr(`livecheck analyze: ${e.message} (${e.code})\nOnly y4m files are read without ffmpeg: convert with \`ffmpeg -i ${basename(file)} out.y4m\` elsewhere, or install ffmpeg.`);
-        return EXIT.usage;
+      if (options.has('json')) {
+        io.stdout(JSON.stringify(report));
+        return EXIT.ok;
       }
-      throw e;
-    } finally {
-      if (showProgress) process.stderr.write('\n');
-    }
-    if (options.has('json')) {
-      io.stdout(JSON.stringify(report));
+      io.stdout(summary(report, challenge));
       return EXIT.ok;
-    }
-    io.stdout(summary(report, challenge));
-    return EXIT.ok;
-  },
-};
+    },
+  };
+}
 
 function summary(r: AnalyzeReport, challenge: readonly ChallengeEvent[]): string {
   const lines = [

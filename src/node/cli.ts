@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { LivecheckError, isLivecheckError } from '../errors.js';
 import type { FaceTracker } from '../face/index.js';
 import type { OrtModule } from '../face/models.js';
-import { analyze } from './analyze.js';
+import { analyzeCommand } from './analyze.js';
 
 export interface CliIo {
   stdout: (text: string) => void;
@@ -147,7 +147,7 @@ Options:
 };
 
 /** Subcommands by name. `analyze` and `verify` join here. */
-export const commands: Record<string, CliCommand> = { detect, analyze };
+export const commands: Record<string, CliCommand> = { detect, analyze: analyzeCommand({ EXIT, parseArgs, defaultModelDir }) };
 
 function usage(): string {
   const width = Math.max(...Object.keys(commands).map((k) => k.length));
