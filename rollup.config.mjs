@@ -15,6 +15,8 @@ const WORKER_ASSETS = {
   'kernels.simd.wasm': 'build/kernels.simd.wasm',
   'kernels.scalar.wasm': 'build/kernels.scalar.wasm',
   'ort-wasm-simd-threaded.wasm': 'node_modules/onnxruntime-web/dist/ort-wasm-simd-threaded.wasm',
+  // ORT's wasm loader: imported at run time from the asset folder, and the script its pthread workers start from
+  'ort-wasm-simd-threaded.mjs': 'node_modules/onnxruntime-web/dist/ort-wasm-simd-threaded.mjs',
   'models/blazeface.onnx': 'models/blazeface.onnx',
   'models/facemesh.onnx': 'models/facemesh.onnx',
   'models/iris.onnx': 'models/iris.onnx',
@@ -40,7 +42,8 @@ export default [
     output: { dir: 'dist', format: 'es', sourcemap: true, entryFileNames: '[name].js', inlineDynamicImports: true },
     // models.ts reads files in Node only (guarded at run time); browsers never load it
     external: [/^node:/],
-    plugins: [...plugins(), workerAssets()],
+    // ORT's extern-wasm build: its loader stays a separate file, so pthreads never re-run this worker bundle
+    plugins: [nodeResolve({ browser: true, preferBuiltins: false, exportConditions: ['onnxruntime-web-use-extern-wasm'] }), esbuild({ target: 'es2022', tsconfig: 'tsconfig.json' }), workerAssets()],
   },
   // the `livecheck` CLI (bin/livecheck.mjs loads it): Node platform, node builtins and npm packages stay external
   {

