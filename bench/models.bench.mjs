@@ -136,6 +136,7 @@ async function partOrt(threads, withHuman) {
     }
     results[pipeline] = mergeRounds(mine);
     results.human = { [pipeline]: mergeRounds(theirs), ...human.stats };
+    results.engines = await engineRounds(ort, human, mesh, iris, sessions);
     human.close();
   }
   if (detectorRuns > 0) throw new Error(`the detector ran ${detectorRuns} times during tracking`);
@@ -198,7 +199,91 @@ async function setupHuman(frames) {
   const tracked = async () => { const r = await human.detect(next()); if (r.face.length !== 1) stats.lost++; };
   console.error(`human ${human.version}, tfjs ${human.tf.version_core} ${human.tf.getBackend()} (threads: ${tfwasm.getThreadsCount?.() ?? '?'})`);
   const close = () => { tensors.forEach((t) => t.dispose()); server.close(); };
-  return { tracked, stats, close };
+  return { tracked, stats, close, tf: human.tf, base };
+}
+
+// ---- the same graphs alone, ORT vs human's engine ------------------------------------------------------------------
+/**
+ * The model runs alone (no warp, no mapping) on one real crop each, ORT against tfjs-backend-wasm (human's engine,
+ * human's own tfjs build) on the same input values, alternating rounds. Iris also as human runs it: both eyes in one
+ * batch-2 call (its iris.ts concatenates the two crops), and the same on ORT with a batch-2 conversion of the graph.
+ */
+async function engineRounds(ort, human, mesh, iris, sessions) {
+  const { tf, base } = human;
+  const [tfMesh, tfIris] = await Promise.all([tf.loadGraphModel(`${base}facemesh.json`), tf.loadGraphModel(`${base}iris.json`)]);
+  const { convertTfGraph, readTfGraph } = await import(pathToFileURL(join(root, 'build', 'tools', 'convert.mjs')).href);
+  const iris2 = await ort.InferenceSession.create(
+    convertTfGraph(readTfGraph(join(root, 'node_modules', '@vladmandic', 'human', 'models', 'iris.json')), { weights: 'float16', batch: 2 }).bytes,
+    { executionProviders: ['wasm'], graphOptimizationLevel: 'all', logSeverityLevel: 3 },
+  );
+  // the crops the pipeline's own runners warped for the first frame (their preallocated inputs)
+  const meshIn = Float32Array.from(mesh.input), irisIn = Float32Array.from(iris.input);
+  const irisPair = new Float32Array(irisIn.length * 2);
+  irisPair.set(irisIn);
+  irisPair.set(irisIn, irisIn.length);
+  const ortRun = (s, data, shape) => s.run({ [s.inputNames[0]]: new ort.Tensor('float32', data, shape) });
+  const tfRun = async (model, data, shape) => {
+    const x = tf.tensor(data, shape);
+    const out = model.execute(x);
+    const outs = Array.isArray(out) ? out : [out];
+    for (const t of outs) await t.data();
+    tf.dispose([x, ...outs]);
+  };
+  const cases = {
+    'facemesh: ORT': () => ortRun(sessions.facemesh, meshIn, [1, 192, 192, 3]),
+    'facemesh: tfjs-wasm': () => tfRun(tfMesh, meshIn, [1, 192, 192, 3]),
+    'iris both eyes, 2 runs: ORT': async () => { await ortRun(sessions.iris, irisIn, [1, 64, 64, 3]); await ortRun(sessions.iris, irisIn, [1, 64, 64, 3]); },
+    'iris both eyes, 1 batch-2 run: ORT': () => ortRun(iris2, irisPair, [2, 64, 64, 3]),
+    'iris both eyes, 1 batch-2 run: tfjs-wasm': () => tfRun(tfIris, irisPair, [2, 64, 64, 3]),
+  };
+  const rounds = [];
+  for (let round = 0; round < (quick ? 1 : 2); round++) rounds.push(await runSuite(cases));
+  const merged = {};
+  for (const name of Object.keys(cases)) merged[name] = mergeRounds(rounds.map((r) => r[name]));
+  tfMesh.dispose();
+  tfIris.dispose();
+  await iris2.release();
+  return merged;
+}
+
+// ---- ORT's own profile: kernel time by op kind --------------------------------------------------------------------
+/** One model, 1 thread, `enableProfiling`: ORT writes its trace to stdout when profiling ends (this child's stdout). */
+async function partProfile(name) {
+  const ort = await import('onnxruntime-web');
+  ort.env.wasm.numThreads = 1;
+  const session = await ort.InferenceSession.create(readFileSync(models[name]), { executionProviders: ['wasm'], graphOptimizationLevel: 'all', logSeverityLevel: 3, enableProfiling: true });
+  const shape = [1, name === 'iris' ? 64 : name === 'blazeface' ? 128 : name === 'blazeface-back' ? 256 : 192, 0, 3];
+  shape[2] = shape[1];
+  const x = new ort.Tensor('float32', new Float32Array(shape[1] * shape[2] * 3).fill(0.5), shape);
+  for (let i = 0; i < (quick ? 5 : 30); i++) await session.run({ [session.inputNames[0]]: x });
+  session.endProfiling();
+}
+
+/** Per node the median kernel time over the profiled runs, summed by kind (1x1 conv, 1x1 conv + residual add, ...). */
+function summariseProfile(text) {
+  const events = JSON.parse(text.slice(text.indexOf('['), text.lastIndexOf(']') + 1)).filter((e) => e.cat === 'Node' && e.name.endsWith('_kernel_time'));
+  const nodes = new Map();
+  for (const e of events) {
+    if (!nodes.has(e.name)) nodes.set(e.name, { args: e.args, us: [] });
+    nodes.get(e.name).us.push(e.dur);
+  }
+  const kinds = {};
+  let total = 0;
+  for (const { args, us } of nodes.values()) {
+    let kind = args.op_name;
+    if (kind === 'Conv' || kind === 'FusedConv') {
+      const [o, i, kh, kw] = args.input_type_shape[1].float;
+      kind = `${i === 1 && o > 1 ? 'depthwise' : 'conv'} ${kh}x${kw}${args.op_name === 'FusedConv' ? ' + add' : ''}`;
+    }
+    const ms = p50(us) / 1000;
+    total += ms;
+    kinds[kind] ??= { nodes: 0, ms: 0 };
+    kinds[kind].nodes++;
+    kinds[kind].ms += ms;
+  }
+  const byKind = Object.fromEntries(Object.entries(kinds).sort((a, b) => b[1].ms - a[1].ms).map(([k, v]) => [k, { nodes: v.nodes, ms: +v.ms.toFixed(3) }]));
+  const ops = [...new Set(events.map((e) => e.args.op_name))].sort();
+  return { kernel_ms: +total.toFixed(3), nodes: nodes.size, ops_after_ort_optimisation: ops, by_kind: byKind };
 }
 
 /** Merges rounds of the same case: p50 over all samples, the worst round's rme, and each round's p50. */
@@ -212,6 +297,7 @@ async function main() {
   const part = process.argv.indexOf('--part');
   if (part >= 0) {
     const which = process.argv[part + 1];
+    if (which.startsWith('profile:')) return partProfile(which.slice('profile:'.length));
     const result = await partOrt(which === 'ort1+human' ? 1 : Number(which.replace('ort', '')), which === 'ort1+human');
     process.stdout.write(JSON.stringify(result));
     return;
@@ -220,6 +306,12 @@ async function main() {
   const run = (name) => JSON.parse(execFileSync(process.execPath, [fileURLToPath(import.meta.url), '--part', name, ...(quick ? ['--quick'] : [])], { stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 24 }).toString());
   const ort1 = run('ort1+human');
   const ort2 = run('ort2');
+  const profiles = {};
+  for (const m of ['facemesh', 'iris']) {
+    const text = execFileSync(process.execPath, [fileURLToPath(import.meta.url), '--part', `profile:${m}`, ...(quick ? ['--quick'] : [])], { stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 26 }).toString();
+    profiles[m] = summariseProfile(text);
+    console.error(`profile ${m}: ${profiles[m].kernel_ms} ms in kernels: ${Object.entries(profiles[m].by_kind).map(([k, v]) => `${k} ${v.ms.toFixed(2)}`).join(', ')}`);
+  }
   const human = ort1.human;
   const pipeline = 'pipeline (tracked: mesh + iris)';
   const report = {
@@ -233,6 +325,13 @@ async function main() {
       speedup_vs_human: +(human[pipeline].p50_ms / ort1[pipeline].p50_ms).toFixed(2),
       speedup_vs_human_2_threads: +(human[pipeline].p50_ms / ort2[pipeline].p50_ms).toFixed(2),
     },
+    // what each side runs per tracked frame, so the ratio compares the same work
+    work: {
+      livecheck: 'FaceMesh 192x192 (468 points + face flag), then Iris 64x64 once per eye (2 runs, the left eye mirrored); detector skipped while tracking',
+      human: 'human 3.3.6 facemesh 192x192 (468 points), then iris 64x64 for both eyes in one batch-2 run (its iris.ts concatenates the crops), 478 points out; its BlazeFace skipped on tracked frames (skipFrames, cacheSensitivity); attention mesh off',
+    },
+    'same graphs alone (ORT vs tfjs-backend-wasm, 1 thread, one real crop, alternating rounds)': ort1.engines,
+    'ORT profile (1 thread; per-node median kernel time summed by kind, ms)': profiles,
     'detector frame': { livecheck: ort1['detector frame (detect + mesh + iris)'], livecheck_2_threads: ort2['detector frame (detect + mesh + iris)'] },
   };
   for (const m of Object.keys(models)) {
