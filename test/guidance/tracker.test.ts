@@ -198,6 +198,40 @@ describe('temporal codes', () => {
   });
 });
 
+describe('background motion from the moving share', () => {
+  const motion = (movingFraction: number, trackedFraction = 0.95) => ({
+    quality: { motion: { globalDx: 0.1, globalDy: 0, residualMedian: 0.05, residualP90: 0.1, trackedFraction, movingFraction, movingPoints: Math.round(movingFraction * 90) } },
+  });
+
+  it('walkers that move a few points on every other frame raise background-motion; p90 alone would not', () => {
+    const tr = new GuidanceTracker();
+    let t = 0;
+    // a 10-fps background in a 24-fps capture: 8% of the points move, then a frame with nothing (window mean 0.04)
+    for (let i = 0; i < 20; i++) t = run(tr, t, 1, motion(i % 2 === 0 ? 0.08 : 0)).t;
+    expect(tr.isActive('background-motion')).toBe(true);
+    expect(tr.isActive('camera-shake')).toBe(false);
+    // fewer walkers (window mean 0.02: below enter, above exit) keep it raised: no flicker
+    for (let i = 0; i < 30; i++) t = run(tr, t, 1, motion(i % 3 === 0 ? 0.06 : 0)).t;
+    expect(tr.isActive('background-motion')).toBe(true);
+    for (let i = 0; i < 30; i++) t = run(tr, t, 1, motion(0)).t;
+    expect(tr.isActive('background-motion')).toBe(false);
+  });
+
+  it('a still background with sensor noise (1-2% of points over the limit) raises nothing', () => {
+    const tr = new GuidanceTracker();
+    let t = 0;
+    for (let i = 0; i < 40; i++) t = run(tr, t, 1, motion(i % 2 ? 0.02 : 0.01)).t;
+    expect(tr.isActive('background-motion')).toBe(false);
+  });
+
+  it('too few tracked points (a flat wall, points on the body) are not trusted', () => {
+    const tr = new GuidanceTracker();
+    let t = 0;
+    for (let i = 0; i < 40; i++) t = run(tr, t, 1, motion(0.3, 0.12)).t;
+    expect(tr.isActive('background-motion')).toBe(false);
+  });
+});
+
 describe('frame usability', () => {
   it('skips low-entropy frames and blur spikes, and a persistent blur becomes "blurry" instead', () => {
     const tr = new GuidanceTracker();
