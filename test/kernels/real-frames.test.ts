@@ -111,6 +111,7 @@ describe.each(['simd', 'scalar'] as const)('%s build on real frames', (which) =>
     const still = composite(null);
     const cx = w / 2, cy = h / 2;
     let shakeP90 = 0;
+    let shakeMoving = 0;
     for (const [dx, dy, deg] of [[1.7, -2.3, 0.4], [-3.1, 0.9, -0.6], [0.4, 1.2, 0.2]]) {
       const t = (deg * Math.PI) / 180;
       const shaken = warpRgba(still, w, h, (x, y) => {
@@ -124,9 +125,11 @@ describe.each(['simd', 'scalar'] as const)('%s build on real frames', (which) =>
       expect(Math.hypot(m.globalDx - dx, m.globalDy - dy)).toBeLessThan(3); // the rotation moves edge points by up to ~2.6 px
       expect(m.residualP90).toBeLessThan(0.3);
       shakeP90 = Math.max(shakeP90, m.residualP90);
+      shakeMoving = Math.max(shakeMoving, m.movingFraction!);
     }
     // A second real person (franck) crosses the background 4 px per frame while camera and subject stay still.
     let walkerP90 = Infinity;
+    let walkerMoving = Infinity;
     for (let step = 1; step <= 3; step++) {
       k.reset();
       k.qualityPass(composite(4 * (step - 1)), w, h, CAP13_FACE);
@@ -134,7 +137,12 @@ describe.each(['simd', 'scalar'] as const)('%s build on real frames', (which) =>
       expect(Math.abs(m.globalDx)).toBeLessThan(0.2);
       expect(Math.abs(m.globalDy)).toBeLessThan(0.2);
       walkerP90 = Math.min(walkerP90, m.residualP90);
+      walkerMoving = Math.min(walkerMoving, m.movingFraction!);
     }
+    // moving share: the walker moves 28% of the tracked points off the camera model; the shaken frames 5% at most
+    // (grid points next to the frame edge, where the warp brings in black fill)
+    expect(shakeMoving).toBeLessThan(0.08);
+    expect(walkerMoving).toBeGreaterThan(4 * shakeMoving);
     expect(walkerP90).toBeGreaterThan(2);
     expect(walkerP90).toBeGreaterThan(10 * shakeP90);
   });
