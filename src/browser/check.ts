@@ -35,8 +35,8 @@ export interface LivenessCheckOptions {
   mirrored?: boolean;
   /** Guidance thresholds and replacement messages (see src/guidance/config.ts). */
   guidance?: GuidanceTrackerOptions;
-  /** onnxruntime threads (more than 1 needs a crossOriginIsolated page). Default 0 = 1 thread for now: ORT's
-   *  pthread start hangs in the bundled worker (known issue). */
+  /** onnxruntime threads (more than 1 needs a crossOriginIsolated page). Default 0: 2 when the page is
+   *  crossOriginIsolated, else 1. */
   numThreads?: number;
   /** Load the iris model (better blinks). Default true. */
   iris?: boolean;
