@@ -112,7 +112,8 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
     const sample = ensureSample();
     if (!sample) console.warn('no sample clip: run `npm run setup:data` (needs ffmpeg) for the ?sample mode; the camera still works');
   }
-  const server = await startServer({ port });
+  // a busy default port is no reason to fail: take a free one
+  const server = await startServer({ port }).catch((e) => (e.code === 'EADDRINUSE' && portArg < 0 ? startServer({ port: 0 }) : Promise.reject(e)));
   const { port: actual } = server.address();
   console.log(`livecheck demo: http://127.0.0.1:${actual}/demo/   (sample clip instead of the camera: http://127.0.0.1:${actual}/demo/?sample)`);
 }
