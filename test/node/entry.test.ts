@@ -1,0 +1,31 @@
+import { describe, expect, it } from 'vitest';
+import * as nodeEntry from '../../src/node/index.js';
+import { data, requireData } from '../helpers/data.js';
+
+describe('livecheck/node entry', () => {
+  it('exposes the Node engine and media helpers', () => {
+    for (const name of ['createNodeEngine', 'createNodeKernels', 'decodeImage', 'decodeVideo', 'probeVideo', 'writeY4m']) {
+      expect(typeof (nodeEntry as Record<string, unknown>)[name], name).toBe('function');
+    }
+  });
+
+  it('analyses a real photo end to end: one face, landmarks inside the image', async () => {
+    requireData(data.astronaut);
+    const img = nodeEntry.decodeImage(data.astronaut);
+    const engine = await nodeEntry.createNodeEngine();
+    try {
+      const r = await engine.analyzeFrame(img, 0);
+      expect(r.analysis.faces.length).toBe(1);
+      const lm = r.analysis.faces[0].landmarks;
+      expect(lm.length).toBeGreaterThanOrEqual(468);
+      for (const [x, y] of lm) {
+        expect(x).toBeGreaterThanOrEqual(0);
+        expect(x).toBeLessThan(img.width);
+        expect(y).toBeGreaterThanOrEqual(0);
+        expect(y).toBeLessThan(img.height);
+      }
+    } finally {
+      await engine.close();
+    }
+  });
+});
