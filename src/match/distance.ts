@@ -1,0 +1,17 @@
+// Descriptor distances and the match decision (pure: plain arrays in, plain data out).
+import { decideFaceMatch, type FaceMatchResult } from '../decision/consensus.js';
+import type { FaceMatchConfig } from '../decision/config.js';
+import { LivecheckError } from '../errors.js';
+
+/** Euclidean distance between two descriptors (face-api's metric; same person typically < 0.6). */
+export function descriptorDistance(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  if (a.length !== b.length || a.length === 0) throw new LivecheckError('invalid-argument', `descriptor lengths differ: ${a.length} vs ${b.length}`, { a: a.length, b: b.length });
+  let s = 0;
+  for (let i = 0; i < a.length; i++) { const d = a[i] - b[i]; s += d * d; }
+  return Math.sqrt(s);
+}
+
+/** Match decision for two descriptors via decideFaceMatch (a large difference goes to review, not a hard fail). */
+export function matchDescriptors(selfie: ArrayLike<number>, document: ArrayLike<number>, quality?: number | null, config?: FaceMatchConfig): FaceMatchResult {
+  return decideFaceMatch({ distance: descriptorDistance(selfie, document), quality }, config);
+}
