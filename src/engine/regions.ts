@@ -38,8 +38,8 @@ export class FaceRegionMeter {
   private readonly lum = { count: 0, mean: 0, std: 0, darkClipped: 0, brightClipped: 0, entropy: 0 };
   private readonly rgb: [number, number, number] = [0, 0, 0];
   private readonly cheekRgb: [number, number, number] = [0, 0, 0];
-  private readonly stats: Required<Pick<FaceRegionStats, 'rightEye' | 'leftEye' | 'mouth' | 'cheeks'>> = {
-    rightEye: {}, leftEye: {}, mouth: {}, cheeks: {},
+  private readonly stats: Required<Pick<FaceRegionStats, 'rightEye' | 'leftEye' | 'mouth' | 'cheeks' | 'chin'>> = {
+    rightEye: {}, leftEye: {}, mouth: {}, cheeks: {}, chin: {},
   };
   private readonly out: FaceRegionStats = {};
   private readonly cheekBoxes: readonly Box[] = [this.boxes.rightCheek, this.boxes.leftCheek];
@@ -98,6 +98,17 @@ export class FaceRegionMeter {
       o.mouth = s.mouth;
     } else {
       o.mouth = undefined;
+    }
+
+    // chin: luma mean / std; the guidance compares the std with the session's own (a hand adds finger edges)
+    const ch = b.chin;
+    if (ch.width * ch.height >= MIN_REGION_PIXELS) {
+      meter.luminance(ch, this.lum);
+      s.chin.lumaMean = this.lum.mean;
+      s.chin.lumaStd = this.lum.std;
+      o.chin = s.chin;
+    } else {
+      o.chin = undefined;
     }
     return o;
   }

@@ -1,10 +1,20 @@
 // Where to measure the pixel cues of FaceRegionStats: boxes around the eyes, the mouth and the cheeks, from the mesh.
 // The kernels (or the integrator) measure luma mean/std, specular fraction, skin-tone distance and strand edges in
 // these boxes and pass the result to FaceGeometryEstimator.measure as `regions`; the cheeks are the reference for
-// skin tone and brightness (average the two cheek boxes' statistics).
+// skin tone and brightness (average the two cheek boxes' statistics). The chin box is where a hand resting on the
+// chin or jaw shows (fingers add texture that a bare chin does not have).
 
 import type { Box, Point3 } from '../types.js';
+import type { RegionStats } from './face-geometry.js';
 import { LEFT_EYE, MOUTH, RIGHT_EYE } from './landmarks.js';
+
+// The chin's statistics travel with the other regions' (FaceRegionStats lives in face-geometry.ts).
+declare module './face-geometry.js' {
+  interface FaceRegionStats {
+    /** The chin below the lower lip (FaceRegionMeter): its luma std against the session's own is the hand cue. */
+    chin?: RegionStats;
+  }
+}
 
 export interface FaceRegionBoxes {
   rightEye: Box;
@@ -12,12 +22,13 @@ export interface FaceRegionBoxes {
   mouth: Box;
   rightCheek: Box;
   leftCheek: Box;
+  chin: Box;
 }
 
 const box = (): Box => ({ x: 0, y: 0, width: 0, height: 0 });
 
 export function createFaceRegionBoxes(): FaceRegionBoxes {
-  return { rightEye: box(), leftEye: box(), mouth: box(), rightCheek: box(), leftCheek: box() };
+  return { rightEye: box(), leftEye: box(), mouth: box(), rightCheek: box(), leftCheek: box(), chin: box() };
 }
 
 const RIGHT_EYE_POINTS = [RIGHT_EYE.outer, RIGHT_EYE.inner, RIGHT_EYE.upperOuter, RIGHT_EYE.upperInner, RIGHT_EYE.lowerOuter, RIGHT_EYE.lowerInner];
@@ -26,11 +37,14 @@ const MOUTH_POINTS = [MOUTH.rightCorner, MOUTH.leftCorner, MOUTH.upperOuter, MOU
 /** Cheek centres (FaceMesh 205 / 425), boxes sized from the eye width. */
 const RIGHT_CHEEK = 205;
 const LEFT_CHEEK = 425;
+/** Lower lip bottom (17) down the midline to the chin tip (152), and the jaw either side of the chin (148/176, 377/400). */
+const CHIN_POINTS = [17, 200, 199, 175, 152, 148, 176, 377, 400];
 
 /**
  * Region boxes in image px, clipped to the frame (integer bounds, possibly empty when the face is outside).
  * Eyes: the lid points padded by 25% of the eye width (glasses rims and brows stay out). Mouth: lips padded by 15%.
- * Cheeks: squares of 0.6 eye width around 205 / 425.
+ * Cheeks: squares of 0.6 eye width around 205 / 425. Chin: the bounds of CHIN_POINTS, unpadded (the neck and the
+ * shirt collar stay out).
  */
 export function faceRegionBoxes(landmarks: readonly Point3[], width: number, height: number, out: FaceRegionBoxes = createFaceRegionBoxes()): FaceRegionBoxes {
   bounds(landmarks, RIGHT_EYE_POINTS, 0.25, width, height, out.rightEye);
@@ -39,6 +53,7 @@ export function faceRegionBoxes(landmarks: readonly Point3[], width: number, hei
   const eyeWidth = 0.5 * (out.rightEye.width + out.leftEye.width) / 1.5;
   square(landmarks[RIGHT_CHEEK], 0.3 * eyeWidth, width, height, out.rightCheek);
   square(landmarks[LEFT_CHEEK], 0.3 * eyeWidth, width, height, out.leftCheek);
+  bounds(landmarks, CHIN_POINTS, 0, width, height, out.chin);
   return out;
 }
 

@@ -20,6 +20,7 @@ export type GuidanceCode =
   | 'camera-shake' // the whole image moving (hand-held camera)
   | 'eyes-occluded' // something over the eyes (hand, hair, object)
   | 'mouth-occluded' // something over the mouth (mask, hand)
+  | 'face-occluded' // something over the lower face: a hand on the chin or jaw (texture far above the session's own)
   | 'sunglasses' // dark, uniform lenses over both eyes
   | 'glasses-glare' // specular reflections on glasses over the eyes
   | 'eye-hair-strand' // a strand of hair across an eye (FV-07)
@@ -53,6 +54,7 @@ export const GUIDANCE: Readonly<Record<GuidanceCode, GuidanceCodeInfo>> = {
   'camera-shake': { severity: 'warn', message: 'Hold the camera steady.' },
   'eyes-occluded': { severity: 'block', message: 'Make sure nothing covers your eyes.' },
   'mouth-occluded': { severity: 'block', message: 'Make sure nothing covers your mouth.' },
+  'face-occluded': { severity: 'block', message: 'Move your hand away from your face.' },
   sunglasses: { severity: 'block', message: 'Please take off your sunglasses.' },
   'glasses-glare': { severity: 'warn', message: 'Your glasses reflect the light. Tilt them slightly or take them off.' },
   'eye-hair-strand': { severity: 'block', message: 'Move your hair away from your eyes.' },

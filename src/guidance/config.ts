@@ -97,6 +97,16 @@ export interface GuidanceConfig {
   minEyeContrastRatio: Band;
   /** Mouth region skin-tone distance above `enter`: something not skin-coloured covers the mouth (mask). */
   maxMouthSkinToneDistance: Band;
+  /**
+   * Chin-region luma std / the session's own chin std (median of its first `chinBaselineFrames` measured frames):
+   * above `enter` something textured (fingers) covers the chin or jaw. Measured on the real clips: the clean ones
+   * (franck 60 s, cap13, cap12 outside the hand, and the clean, dark, bright, backlit, defocused, motion-blurred,
+   * flicker, light-switch, shaken, moving-background, colour-cast and uneven-light variants) stay at or below 1.18;
+   * cap12 with the hand on the chin measures 1.38 (min) / 1.58 (p10) / 1.89 (median).
+   */
+  maxChinTextureGain: Band;
+  /** Frames (with a measured chin) whose median chin std is the session's baseline. */
+  chinBaselineFrames: number;
   /** Sunglasses: both eye regions darker than this fraction of the cheek luma and flatter than `maxLensStd`. */
   sunglassesLumaRatio: Band;
   maxLensStd: number;
@@ -160,6 +170,8 @@ export const DEFAULT_GUIDANCE_CONFIG: GuidanceConfig = {
   eyeCuesMinOpenness: 0.15,
   minEyeContrastRatio: { enter: 1.1, exit: 1.25 },
   maxMouthSkinToneDistance: { enter: 0.35, exit: 0.25 },
+  maxChinTextureGain: { enter: 1.3, exit: 1.22 },
+  chinBaselineFrames: 24,
   sunglassesLumaRatio: { enter: 0.45, exit: 0.55 },
   maxLensStd: 14,
   maxEyeSpecular: { enter: 0.04, exit: 0.02 },

@@ -80,6 +80,10 @@ export class GuidanceTracker {
   // moving share of the background per recent flow frame (NaN: not trusted), a ring of movingWindowFrames
   private readonly recentMoving: Float64Array;
   private movingHead = 0;
+  /** The session's first chin luma stds, then their median (the baseline of the hand cue). */
+  private readonly chinStds: Float64Array;
+  private chinCount = 0;
+  private chinBaseline = NaN;
 
   constructor(options: GuidanceTrackerOptions = {}) {
     this.config = resolveGuidanceConfig(options.config);
@@ -88,6 +92,7 @@ export class GuidanceTracker {
     this.recentFocus = new Float64Array(this.config.skip.medianFrames);
     this.recentLuma = new Float64Array(this.config.skip.medianFrames);
     this.recentMoving = new Float64Array(Math.max(1, this.config.movingWindowFrames)).fill(NaN);
+    this.chinStds = new Float64Array(Math.max(1, this.config.chinBaselineFrames));
     this.state = { timestampMs: 0, usable: true, skipReason: null, issues: [], raised: [], cleared: [], blocking: false, fps: NaN, faceCount: 0 };
   }
 
@@ -105,6 +110,8 @@ export class GuidanceTracker {
     this.previousLuma = NaN;
     this.recentMoving.fill(NaN);
     this.movingHead = 0;
+    this.chinCount = 0;
+    this.chinBaseline = NaN;
   }
 
   /** Feeds one frame and the geometry of its main face (null when there is none). */
@@ -248,6 +255,22 @@ export class GuidanceTracker {
     const strands = Math.max(re?.strandEdgeDensity ?? NaN, le?.strandEdgeDensity ?? NaN);
     this.above('eye-hair-strand', strands, cfg.maxStrandEdgeDensity);
     if (r.mouth?.skinToneDistance !== undefined) this.above('mouth-occluded', r.mouth.skinToneDistance, cfg.maxMouthSkinToneDistance);
+    if (r.chin?.lumaStd !== undefined) this.above('face-occluded', this.chinTextureGain(r.chin.lumaStd), cfg.maxChinTextureGain);
+  }
+
+  /**
+   * This frame's chin std over the session's baseline (NaN while the baseline is being collected). A per-person
+   * baseline, not an absolute limit: stubble, a beard or a lit jaw line give some chins more texture than a hand on a
+   * smooth one. A hand already on the chin at the start hides itself (documented limit).
+   */
+  private chinTextureGain(std: number): number {
+    if (!Number.isFinite(std)) return NaN;
+    if (Number.isNaN(this.chinBaseline)) {
+      this.chinStds[this.chinCount++] = std;
+      if (this.chinCount < this.chinStds.length) return NaN;
+      this.chinBaseline = median(this.chinStds, this.chinCount, this.scratch);
+    }
+    return this.chinBaseline > 0 ? std / this.chinBaseline : NaN;
   }
 
   private eyeShape(widthRatio: number): void {

@@ -40,7 +40,7 @@ function run(tracker: GuidanceTracker, t0: number, frames: number, scene: Scene 
 const active = (s: GuidanceState) => s.issues.map((i) => i.code);
 
 const goodEyes = { lumaMean: 90, lumaStd: 45, specularFraction: 0.002, strandEdgeDensity: 0.02 };
-const goodRegions: FaceRegionStats = { rightEye: goodEyes, leftEye: goodEyes, mouth: { skinToneDistance: 0.05 }, cheeks: { lumaMean: 140, lumaStd: 18 } };
+const goodRegions: FaceRegionStats = { rightEye: goodEyes, leftEye: goodEyes, mouth: { skinToneDistance: 0.05 }, cheeks: { lumaMean: 140, lumaStd: 18 }, chin: { lumaMean: 95, lumaStd: 13 } };
 
 // One scene per code that raises exactly that code (and maybe codes it implies).
 const scenes: Record<GuidanceCode, Scene> = {
@@ -61,6 +61,7 @@ const scenes: Record<GuidanceCode, Scene> = {
   'camera-shake': { quality: { motion: { globalDx: 6, globalDy: -3, residualMedian: 0.5, residualP90: 1.2, trackedFraction: 0.8 } } },
   'eyes-occluded': { regions: { ...goodRegions, rightEye: { lumaMean: 130, lumaStd: 17 } } },
   'mouth-occluded': { regions: { ...goodRegions, mouth: { skinToneDistance: 0.6 } } },
+  'face-occluded': { regions: { ...goodRegions, chin: { lumaMean: 100, lumaStd: 25 } } },
   sunglasses: { regions: { ...goodRegions, rightEye: { lumaMean: 25, lumaStd: 6 }, leftEye: { lumaMean: 28, lumaStd: 7 } } },
   'glasses-glare': { regions: { ...goodRegions, leftEye: { ...goodEyes, specularFraction: 0.09 } } },
   'eye-hair-strand': { regions: { ...goodRegions, leftEye: { ...goodEyes, strandEdgeDensity: 0.3 } } },
@@ -115,6 +116,46 @@ describe('eye cues and closed lids', () => {
     expect(active(closed.state)).not.toContain('eyes-occluded');
     const open = run(tr, closed.t, 15, { regions: { ...goodRegions, rightEye: lid, leftEye: lid } });
     expect(active(open.state)).toContain('eyes-occluded');
+  });
+});
+
+describe('hand on the chin (chin texture against the session baseline)', () => {
+  const chin = (lumaStd: number): Scene => ({ regions: { ...goodRegions, chin: { lumaMean: 95, lumaStd } } });
+
+  it('measures against the person\'s own chin: a textured chin from the start raises nothing, a hand on it does', () => {
+    const tr = new GuidanceTracker();
+    // a bearded chin: twice the std of the default scene, from the first frame
+    let { t, state } = run(tr, 0, 60, chin(26));
+    expect(active(state)).toEqual([]);
+    ({ t, state } = run(tr, t, 15, chin(26 * 1.6)));
+    const issue = state.issues.find((i) => i.code === 'face-occluded');
+    expect(issue?.value).toBeCloseTo(1.6, 5);
+    expect(issue?.threshold).toBe(DEFAULT_GUIDANCE_CONFIG.maxChinTextureGain.exit);
+    ({ state } = run(tr, t, 15, chin(26)));
+    expect(active(state)).not.toContain('face-occluded');
+  });
+
+  it('waits for the baseline frames, then holds between exit and enter', () => {
+    const tr = new GuidanceTracker();
+    const n = DEFAULT_GUIDANCE_CONFIG.chinBaselineFrames;
+    let { t, state } = run(tr, 0, n - 1, chin(13));
+    expect(state.issues.find((i) => i.code === 'face-occluded')).toBeUndefined();
+    ({ t } = run(tr, t, 1, chin(13)));
+    ({ t, state } = run(tr, t, 10, chin(13 * 1.35)));
+    expect(tr.isActive('face-occluded')).toBe(true);
+    // 1.25 x baseline: below enter (1.3), above exit (1.22)
+    ({ t, state } = run(tr, t, 20, chin(13 * 1.25)));
+    expect(tr.isActive('face-occluded')).toBe(true);
+    ({ t, state } = run(tr, t, 10, chin(13 * 1.1)));
+    expect(tr.isActive('face-occluded')).toBe(false);
+  });
+
+  it('reset() forgets the baseline (a new session may be a new person)', () => {
+    const tr = new GuidanceTracker();
+    const { t } = run(tr, 0, 40, chin(10));
+    tr.reset();
+    const { state } = run(tr, t, 60, chin(20));
+    expect(active(state)).not.toContain('face-occluded');
   });
 });
 
