@@ -36,7 +36,7 @@ if (force || mtime(bundle) < converterTime) {
   });
   log(`bundled ${relative(root, bundle)}`);
 }
-const { MODELS, convertFile } = await import(pathToFileURL(bundle).href);
+const { MODELS, convertFile, buildFaceRecOnnx } = await import(pathToFileURL(bundle).href);
 
 // 2. Build each model.
 const outFlag = process.argv.indexOf('--out');
@@ -64,11 +64,13 @@ for (const spec of MODELS) {
     continue;
   }
   const inputs = [source];
-  if (spec.kind === 'convert') {
+  if (spec.kind === 'weights') {
+    for (const g of JSON.parse(readFileSync(source, 'utf8'))) for (const p of g.paths) inputs.push(join(dirname(source), p));
+  } else if (spec.kind === 'convert') {
     const json = JSON.parse(readFileSync(source, 'utf8'));
     for (const g of json.weightsManifest ?? []) for (const p of g.paths) inputs.push(join(dirname(source), p));
   }
-  const newest = Math.max(...inputs.map(mtime), spec.kind === 'convert' ? converterTime : 0);
+  const newest = Math.max(...inputs.map(mtime), spec.kind !== 'copy' ? converterTime : 0);
   const prev = previous.models?.[spec.name];
   const upToDate = !force && prev && mtime(out) >= newest && prev.source?.file === relative(root, source);
   let entry;
@@ -79,6 +81,11 @@ for (const spec of MODELS) {
     copyFileSync(source, out);
     entry = { ...(await describeOnnx(out)), weights: 'float32 (as published)' };
     log(`${spec.name}: copied ${relative(root, source)}`);
+  } else if (spec.kind === 'weights') {
+    const built = buildFaceRecOnnx(source, { weights: spec.weights ?? 'float16' });
+    writeFileSync(out, built.bytes);
+    entry = { ...(await describeOnnx(out)), opset: 13, weights: spec.weights ?? 'float16', onnxNodes: built.nodes };
+    log(`${spec.name}: built from ${relative(root, source)} -> ${(built.bytes.length / 1e6).toFixed(2)} MB`);
   } else {
     const t0 = performance.now();
     const s = convertFile(source, out, { weights: spec.weights ?? 'float16' });
@@ -98,7 +105,7 @@ for (const spec of MODELS) {
     weights: entry.weights,
     inputs: entry.inputs,
     outputs: entry.outputs,
-    ...(entry.tfOps ? { tfOps: entry.tfOps, onnxNodes: entry.onnxNodes } : {}),
+    ...(entry.tfOps ? { tfOps: entry.tfOps, onnxNodes: entry.onnxNodes } : entry.onnxNodes ? { onnxNodes: entry.onnxNodes } : {}),
   };
 }
 

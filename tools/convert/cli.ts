@@ -15,6 +15,7 @@ import { readTfGraph } from './tfjs-graph.js';
 export { convertTfGraph } from './convert.js';
 export { parseTfGraph, readTfGraph } from './tfjs-graph.js';
 export { MODELS } from './models.js';
+export { buildFaceRecOnnx } from './facerec.js';
 
 export interface ConvertFileSummary {
   source: string;

@@ -7,8 +7,9 @@ import type { WeightEncoding } from './convert.js';
 export interface ModelSpec {
   /** Output file: models/<name>.onnx. */
   name: string;
-  /** `convert`: our TFJS -> ONNX converter; `copy`: an ONNX file that already exists upstream. */
-  kind: 'convert' | 'copy';
+  /** `convert`: our TFJS -> ONNX converter; `copy`: an ONNX file that already exists upstream; `weights`: a
+   * weights-only TFJS manifest whose graph we write ourselves (tools/convert/facerec.ts). */
+  kind: 'convert' | 'copy' | 'weights';
   /** Candidate source paths relative to the repo root, first existing one wins. */
   sources: string[];
   package: string;
@@ -97,6 +98,18 @@ export const MODELS: readonly ModelSpec[] = [
     attribution: 'LivenessNet by leokwu; TFJS graph by Vladimir Mandic (human)',
     purpose: 'weak passive signal: 2-way softmax on a 32x32 face crop',
     inputRange: [0, 1],
+    weights: 'float16',
+  },
+  {
+    name: 'facerec',
+    kind: 'weights',
+    sources: ['node_modules/@vladmandic/face-api/model/face_recognition_model-weights_manifest.json'],
+    package: '@vladmandic/face-api@1.7.15',
+    packagePath: 'model/face_recognition_model-weights_manifest.json',
+    licence: 'MIT (face-api.js packaging); dlib model: CC0 per the dlib-models README (not re-checked offline)',
+    attribution: 'dlib ResNet face recognition model by Davis King; TFJS weights by Vincent Muehler (face-api.js) / Vladimir Mandic; graph written by livecheck',
+    purpose: '128-d face descriptor of a 150x150 chip aligned on eyes and mouth (ID photo match, Euclidean distance)',
+    inputRange: [0, 255],
     weights: 'float16',
   },
 ];
