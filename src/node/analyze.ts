@@ -9,6 +9,12 @@ import type { DetectedAction } from '../challenge/action-detector.js';
 import type { GuidanceCode } from '../guidance/codes.js';
 import { LivecheckError, isLivecheckError } from '../errors.js';
 import type { CliCommand, CliIo, EXIT as ExitCodes, parseArgs as ParseArgs } from './cli.js';
+import type { ActionFailureReason, ActionResult } from '../challenge/session.js';
+import type { Point3 } from '../types.js';
+import {
+  activeSignal, challengeOutcomeFromSession, decideLiveness, motionSignal, passiveSignal,
+  type LivenessVerdict, type MotionFrame, type PassiveFrameFeatures, type SignalResult,
+} from '../decision/index.js';
 
 export type AnalyzeEventType = 'blink' | 'turn-left' | 'turn-right' | 'mouth-open' | 'nod' | 'smile';
 
@@ -22,7 +28,13 @@ export interface AnalyzeReport {
   events: Array<{ type: AnalyzeEventType; start_ms: number; end_ms: number }>;
   guidance: Array<{ code: GuidanceCode; start_ms: number; end_ms: number }>;
   frames_skipped: number;
+  /** The three liveness signals for the clip (active only with a plan). */
+  signals?: { active?: SignalJson; passive: SignalJson; motion: SignalJson };
+  /** The consensus, only with a plan (without one the active signal is missing and nothing could pass). */
+  verdict?: LivenessVerdict;
 }
+
+export interface SignalJson { score: number; verdict: SignalResult['verdict']; reasons: SignalResult['reasons'] }
 
 export interface AnalyzeOptions {
   plan?: ChallengePlan;
@@ -50,6 +62,11 @@ export async function analyzeVideo(file: string, options: AnalyzeOptions = {}): 
   };
   const total = options.maxFrames !== undefined ? Math.min(options.maxFrames, info.frames ?? Infinity) : info.frames ?? NaN;
   let lastT = 0;
+  // what the signals need, kept per frame (the engine's objects are reused)
+  const motionFrames: MotionFrame[] = [];
+  const passiveFrames: PassiveFrameFeatures[] = [];
+  const done: ActionResult[] = [];
+  let failure: { step: number; action: ChallengeAction; reason: ActionFailureReason } | null = null;
   try {
     for await (const f of decodeVideo(file, { reuse: true, maxFrames: options.maxFrames })) {
       const r = await engine.analyzeFrame(f, f.timestampMs);
@@ -64,6 +81,21 @@ export async function analyzeVideo(file: string, options: AnalyzeOptions = {}): 
         report.guidance.push({ code: c, start_ms: round(start), end_ms: round(f.timestampMs) });
       }
       addActions(r.actions);
+      const face = r.analysis.faces[0] ?? null;
+      const motion = r.analysis.quality.motion;
+      motionFrames.push({
+        timestampMs: f.timestampMs,
+        landmarks: face ? face.landmarks.map((q) => [q[0], q[1], q[2]] as Point3) : null,
+        global: motion && Number.isFinite(motion.globalDx) && Number.isFinite(motion.globalDy) ? { dx: motion.globalDx, dy: motion.globalDy } : null,
+      });
+      if (face) {
+        const p = engine.kernels.passiveFeatures(face.box);
+        passiveFrames.push({ timestampMs: f.timestampMs, moire: p.moire, flicker: p.flicker, deviceBorder: p.deviceBorder, specular: p.specular });
+      }
+      for (const e of r.challenge) {
+        if (e.type === 'action-done') done.push({ ...e });
+        else if (e.type === 'action-failed' && !failure) failure = { step: e.step, action: e.action, reason: e.reason };
+      }
       if (options.onChallenge) for (const e of r.challenge) options.onChallenge(e);
       options.onProgress?.(report.frames, total);
     }
@@ -76,6 +108,16 @@ export async function analyzeVideo(file: string, options: AnalyzeOptions = {}): 
   report.events.sort((a, b) => a.start_ms - b.start_ms);
   report.guidance.sort((a, b) => a.start_ms - b.start_ms || a.code.localeCompare(b.code));
   if (report.frames === 0) throw new LivecheckError('decode-failed', `no frames decoded from ${file}`, { file });
+  // the antispoof / liveness models are not run here: the passive signal fuses the kernels' artefact scores
+  const passive = passiveSignal(passiveFrames);
+  const motion = motionSignal({ frames: motionFrames });
+  const json = (s: SignalResult): SignalJson => ({ score: round(s.score), verdict: s.verdict, reasons: s.reasons });
+  report.signals = { passive: json(passive), motion: json(motion) };
+  if (options.plan) {
+    const active = activeSignal(challengeOutcomeFromSession(options.plan, done, failure));
+    report.signals = { active: json(active), ...report.signals };
+    report.verdict = decideLiveness({ active, passive, motion }).verdict;
+  }
   return report;
 }
 
@@ -130,7 +172,9 @@ directly; other formats need ffmpeg on the PATH (or FFMPEG_PATH).
 With --json prints one JSON object:
   { "file", "width", "height", "fps", "frames",
     "events": [ { "type": "blink"|"turn-left"|"turn-right"|"mouth-open"|"nod"|"smile", "start_ms", "end_ms" } ],
-    "guidance": [ { "code", "start_ms", "end_ms" } ], "frames_skipped" }
+    "guidance": [ { "code", "start_ms", "end_ms" } ], "frames_skipped",
+    "signals": { "active"?, "passive", "motion" }: each { "score", "verdict": "live"|"spoof"|"unsure", "reasons" },
+    "verdict"?: "pass"|"fail"|"review" }   (active and verdict only with --plan / --nonce)
 Times are the frames' timestamps in ms from the start of the file. turn-left is the person's own left on an
 unmirrored camera (pass --mirrored for selfie-preview recordings).
 
