@@ -9,6 +9,8 @@ import type { DetectedAction } from '../challenge/action-detector.js';
 import type { GuidanceCode } from '../guidance/codes.js';
 import { LivecheckError, isLivecheckError } from '../errors.js';
 import type { CliCommand, CliIo, EXIT as ExitCodes, parseArgs as ParseArgs } from './cli.js';
+import type { RgbaFrame } from '../face/frame.js';
+import type { EngineFrameResult } from '../engine/engine.js';
 import type { ActionFailureReason, ActionResult } from '../challenge/session.js';
 import type { Point3 } from '../types.js';
 import {
@@ -45,6 +47,8 @@ export interface AnalyzeOptions {
   onProgress?: (done: number, total: number) => void;
   /** Challenge events, as they happen (with --plan / --nonce). */
   onChallenge?: (e: ChallengeEvent) => void;
+  /** Called after each frame is analysed, awaited (evidence recording: src/node/verify.ts EvidenceCapture). */
+  onFrame?: (frame: RgbaFrame, r: EngineFrameResult, index: number, total: number) => Promise<void>;
 }
 
 const REPORTED = new Set<string>(['blink', 'turn-left', 'turn-right', 'mouth-open', 'nod', 'smile']);
@@ -97,6 +101,7 @@ export async function analyzeVideo(file: string, options: AnalyzeOptions = {}): 
         else if (e.type === 'action-failed' && !failure) failure = { step: e.step, action: e.action, reason: e.reason };
       }
       if (options.onChallenge) for (const e of r.challenge) options.onChallenge(e);
+      await options.onFrame?.(f, r, report.frames - 1, total);
       options.onProgress?.(report.frames, total);
     }
     addActions(engine.finish());
@@ -185,7 +190,9 @@ Options:
   --mirrored           the video is mirrored (selfie preview)
   --max-frames <n>     stop after n frames
   --models <dir>       folder with the models (default: the package's)
-  --progress           progress bar on stderr even when stderr is not a terminal`,
+  --progress           progress bar on stderr even when stderr is not a terminal
+  --evidence <file>    write this capture's evidence bundle (needs --nonce and --document; \`livecheck verify\` checks it)
+  --document <file>    the ID document metadata (JSON with uploadedAt) the bundle is bound to`,
     async run(args, io) {
       const { options, positional } = parseArgs(args, ['json', 'mirrored', 'progress', 'help']);
       if (options.has('help')) { io.stdout(this.usage); return EXIT.ok; }
@@ -199,12 +206,25 @@ Options:
       const showProgress = options.has('progress') || process.stderr.isTTY === true;
       const challenge: ChallengeEvent[] = [];
       let report: AnalyzeReport;
+      const evidenceOut = options.get('evidence');
+      let capture: import('./verify.js').EvidenceCapture | null = null;
+      if (evidenceOut !== undefined) {
+        const nonce = options.get('nonce'), doc = options.get('document');
+        if (typeof evidenceOut !== 'string' || typeof nonce !== 'string' || typeof doc !== 'string' || !plan) throw new LivecheckError('invalid-argument', '--evidence <file> needs --nonce <hex> and --document <meta.json>');
+        const { EvidenceCapture, readDocumentBinding } = await import('./verify.js');
+        capture = await EvidenceCapture.start({ nonce, document: await readDocumentBinding(doc), plan: plan.steps });
+      }
       try {
         report = await analyzeVideo(file, {
           plan, mirrored: options.has('mirrored'), modelDir, maxFrames,
           onProgress: showProgress ? progressBar(process.stderr) : undefined,
           onChallenge: (e) => challenge.push(e),
+          onFrame: capture ? (f, r, i, n) => capture.frame(f, r.analysis, r.challenge, i, n) : undefined,
         });
+        if (capture && typeof evidenceOut === 'string') {
+          const { serializeEvidence } = await import('../evidence/bundle.js');
+          (await import('node:fs')).writeFileSync(evidenceOut, serializeEvidence(await capture.finish()));
+        }
       } catch (e) {
         if (isLivecheckError(e, 'model-missing') || isLivecheckError(e, 'model-corrupt')) {
           io.stderr(`livecheck analyze: ${e.message}\nBuild the models with \`npm run build:models\` or pass --models <dir>.`);

@@ -7,6 +7,7 @@ import { LivecheckError, isLivecheckError } from '../errors.js';
 import type { FaceTracker } from '../face/index.js';
 import type { OrtModule } from '../face/models.js';
 import { analyzeCommand } from './analyze.js';
+import { verifyCommand } from './verify.js';
 
 export interface CliIo {
   stdout: (text: string) => void;
@@ -147,7 +148,11 @@ Options:
 };
 
 /** Subcommands by name. `analyze` and `verify` join here. */
-export const commands: Record<string, CliCommand> = { detect, analyze: analyzeCommand({ EXIT, parseArgs, defaultModelDir }) };
+export const commands: Record<string, CliCommand> = {
+  detect,
+  analyze: analyzeCommand({ EXIT, parseArgs, defaultModelDir }),
+  verify: verifyCommand({ EXIT, parseArgs, defaultModelDir }),
+};
 
 function usage(): string {
   const width = Math.max(...Object.keys(commands).map((k) => k.length));

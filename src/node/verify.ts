@@ -1,0 +1,157 @@
+// `livecheck verify <bundle.json> --nonce <hex> --document <meta.json>`: the server's re-verification of an evidence
+// bundle with the real face pipeline (src/server/node.ts). Also the document and JPEG helpers `analyze --evidence` uses.
+import { readFileSync } from 'node:fs';
+import { LivecheckError, isLivecheckError } from '../errors.js';
+import { canonicalJson } from '../evidence/canonical.js';
+import { sha256, toHex } from '../evidence/encoding.js';
+import type { DocumentBinding, EvidenceBundle, RgbaImage } from '../evidence/index.js';
+import type { EvidenceRecorder } from '../evidence/recorder.js';
+import type { FrameAnalysis } from '../types.js';
+import type { ChallengeEvent } from '../challenge/session.js';
+import type { CliCommand } from './cli.js';
+import type { CliHelpers } from './analyze.js';
+
+/**
+ * The ID document record from a metadata file: a JSON object with `uploadedAt` (epoch ms or an ISO 8601 date). The
+ * binding's hash is the SHA-256 of the object's canonical JSON, so formatting of the file does not matter.
+ */
+export async function readDocumentBinding(file: string): Promise<DocumentBinding> {
+  let meta: unknown;
+  try {
+    meta = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (cause) {
+    throw new LivecheckError('invalid-argument', `--document: cannot read ${file} as JSON`, { file }, { cause });
+  }
+  const at = (meta as { uploadedAt?: unknown } | null)?.uploadedAt;
+  const uploadedAt = typeof at === 'number' ? at : typeof at === 'string' ? Date.parse(at) : NaN;
+  if (typeof meta !== 'object' || meta === null || Array.isArray(meta) || !Number.isFinite(uploadedAt)) {
+    throw new LivecheckError('invalid-argument', `--document: ${file} must be a JSON object with uploadedAt (epoch ms or ISO date)`, { file });
+  }
+  return { metadataHash: toHex(await sha256(new TextEncoder().encode(canonicalJson(meta)))), uploadedAt: Math.round(uploadedAt) };
+}
+
+/** JPEG encoder for keyframes in Node (jpeg-js, quality 85). */
+export async function nodeJpegEncoder(): Promise<(image: RgbaImage) => Uint8Array> {
+  const { default: jpeg } = await import('jpeg-js');
+  return (image) => {
+    const out = jpeg.encode({ width: image.width, height: image.height, data: Buffer.from(image.data.buffer, image.data.byteOffset, image.data.byteLength) }, 85);
+    return new Uint8Array(out.data.buffer, out.data.byteOffset, out.data.byteLength);
+  };
+}
+
+/** `--nonce` as analyze takes it: hex. The plan is derived from its bytes exactly as analyze does. */
+export function nonceBytes(hex: string): Uint8Array {
+  if (!/^([0-9a-fA-F]{2})+$/.test(hex)) throw new LivecheckError('invalid-argument', `--nonce must be hex, got ${hex}`, { option: 'nonce' });
+  return Uint8Array.from(hex.match(/../g)!.map((h) => parseInt(h, 16)));
+}
+
+export function verifyCommand({ EXIT, parseArgs, defaultModelDir }: CliHelpers): CliCommand {
+  return {
+    summary: 're-verify an evidence bundle: chain, nonce, plan, document, timestamps, keyframes, face re-analysis',
+    usage: `livecheck verify <bundle.json> --nonce <hex> --document <meta.json> [options]
+
+Checks the bundle as the server would: the hash chain, that it is bound to this nonce and document, the challenge
+plan derived from the nonce, the capture time window, the keyframes, and re-runs the face pipeline and the face
+recognition net on every keyframe. Exits 0 when every check passes, 1 when any fails.
+
+With --json prints { "ok", "checks": [ { "name", "ok", "detail" } ] }.
+
+Options:
+  --nonce <hex>        the nonce the capture was issued (required)
+  --document <file>    the ID document metadata, JSON with uploadedAt (required)
+  --plan <a,b,...>     the fixed challenge script, when analyze was given one
+  --now <ms|iso>       server time to check against (default: now)
+  --json               JSON output
+  --models <dir>       folder with the models (default: the package's)`,
+    async run(args, io) {
+      const { options, positional } = parseArgs(args, ['json', 'help']);
+      if (options.has('help')) { io.stdout(this.usage); return EXIT.ok; }
+      const nonce = options.get('nonce'), doc = options.get('document');
+      if (positional.length !== 1 || typeof nonce !== 'string' || typeof doc !== 'string') {
+        io.stderr(`livecheck verify: give one bundle file, --nonce and --document\n\n${this.usage}`);
+        return EXIT.usage;
+      }
+      const bytes = nonceBytes(nonce);
+      const planArg = options.get('plan');
+      const { planFromNonce } = await import('../challenge/plan.js');
+      const script = typeof planArg === 'string' ? planArg.split(',').map((s) => s.trim()).filter(Boolean) : null;
+      const steps = script ? planFromNonce(bytes, { script: script as never }).steps : planFromNonce(bytes, { actions: 'random', count: 3 }).steps;
+      const nowArg = options.get('now');
+      const now = typeof nowArg === 'string' ? (/^\d+$/.test(nowArg) ? Number(nowArg) : Date.parse(nowArg)) : Date.now();
+      if (!Number.isFinite(now)) throw new LivecheckError('invalid-argument', `--now: not a time: ${String(nowArg)}`);
+      let text: string;
+      try {
+        text = readFileSync(positional[0], 'utf8');
+      } catch (cause) {
+        throw new LivecheckError('invalid-argument', `cannot read ${positional[0]}`, { file: positional[0] }, { cause });
+      }
+      const document = await readDocumentBinding(doc);
+      const { verifyEvidence } = await import('../server/verify.js');
+      const { createNodeReanalyzer } = await import('../server/node.js');
+      const modelDir = typeof options.get('models') === 'string' ? String(options.get('models')) : defaultModelDir();
+      let reanalyzer;
+      try {
+        reanalyzer = await createNodeReanalyzer({ modelDir });
+      } catch (e) {
+        if (isLivecheckError(e, 'model-missing') || isLivecheckError(e, 'model-corrupt')) {
+          io.stderr(`livecheck verify: ${e.message}\nBuild the models with \`npm run build:models\` or pass --models <dir>.`);
+          return EXIT.usage;
+        }
+        throw e;
+      }
+      let report;
+      try {
+        report = await verifyEvidence(text, { nonce, document, now, planFromNonce: () => steps, reanalyze: (kf) => reanalyzer.reanalyze(kf) });
+      } finally {
+        await reanalyzer.close();
+      }
+      if (options.has('json')) {
+        io.stdout(JSON.stringify({ ok: report.ok, checks: report.checks.map(({ name, ok, detail }) => ({ name, ok, detail })) }));
+      } else {
+        io.stdout([`${positional[0]}: ${report.ok ? 'verified' : 'REJECTED'}`, ...report.checks.map((c) => `  ${c.ok ? 'ok  ' : 'FAIL'} ${c.name.padEnd(16)} ${c.detail}`)].join('\n'));
+      }
+      return report.ok ? EXIT.ok : EXIT.failed;
+    },
+  };
+}
+
+/**
+ * Records the evidence bundle of a capture analysed frame by frame (`analyze --evidence`): every frame chained, one
+ * keyframe per plan step, taken when the step is done or else at the step's evenly spaced share of the clip (first
+ * frame there with a face). Frames are awaited one by one: the decoder reuses its buffer.
+ */
+export class EvidenceCapture {
+  private readonly keyed: boolean[];
+  private lastT = 0;
+  private constructor(private readonly recorder: EvidenceRecorder, private readonly steps: ReadonlyArray<{ action: string }>) {
+    this.keyed = steps.map(() => false);
+  }
+
+  static async start(o: { nonce: string; document: DocumentBinding; plan: ReadonlyArray<{ action: string }>; startedAt?: number }): Promise<EvidenceCapture> {
+    const { EvidenceRecorder } = await import('../evidence/recorder.js');
+    const startedAt = o.startedAt ?? Date.now(); // wall clock of the capture start; frame times advance it
+    let capture: EvidenceCapture | null = null;
+    const recorder = await EvidenceRecorder.start({ nonce: o.nonce, plan: o.plan, document: o.document, clock: () => startedAt + (capture?.lastT ?? 0), encodeJpeg: await nodeJpegEncoder() });
+    capture = new EvidenceCapture(recorder, o.plan);
+    return capture;
+  }
+
+  async frame(image: RgbaImage, analysis: FrameAnalysis, challenge: readonly ChallengeEvent[], index: number, total: number): Promise<void> {
+    this.lastT = analysis.timestampMs;
+    await this.recorder.appendFrame(analysis, image.data);
+    if (analysis.faces.length === 0) return;
+    const n = this.steps.length;
+    for (let k = 0; k < n; k++) {
+      if (this.keyed[k]) continue;
+      const done = challenge.some((e) => e.type === 'action-done' && e.step === k);
+      const spaced = Number.isFinite(total) ? index >= ((k + 1) * total) / (n + 1) : index >= (k + 1) * 25;
+      if (!done && !spaced) continue;
+      await this.recorder.addKeyframe(this.steps[k].action, image);
+      this.keyed[k] = true;
+    }
+  }
+
+  finish(): Promise<EvidenceBundle> {
+    return this.recorder.finish();
+  }
+}

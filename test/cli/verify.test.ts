@@ -1,0 +1,71 @@
+// `livecheck analyze --evidence` then `livecheck verify` end to end on a real clip (4 s of franck.mp4): the genuine
+// bundle verifies with the real reanalyzer (FaceTracker + FaceRecognitionNet), tampered ones are rejected (exit 1)
+// naming the check that caught them.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EXIT, runCli } from '../../src/node/cli.js';
+import { canonicalJson } from '../../src/evidence/canonical.js';
+import { data, requireData } from '../helpers/data.js';
+
+const NONCE = '5eed0f00d1ce5eed0f00d1ce5eed0f00';
+let dir: string;
+let bundle: string;
+let meta: string;
+
+async function cli(args: string[]) {
+  const out: string[] = [], err: string[] = [];
+  const code = await runCli(args, { stdout: (t) => out.push(t), stderr: (t) => err.push(t) });
+  return { code, stdout: out.join('\n'), stderr: err.join('\n') };
+}
+type Report = { ok: boolean; checks: Array<{ name: string; ok: boolean; detail: string }> };
+const failed = (r: Report) => r.checks.filter((c) => !c.ok).map((c) => c.name);
+
+describe('livecheck verify', () => {
+  beforeAll(async () => {
+    requireData(data.franckMp4);
+    dir = mkdtempSync(join(tmpdir(), 'livecheck-verify-'));
+    meta = join(dir, 'document.json');
+    writeFileSync(meta, JSON.stringify({ type: 'passport', country: 'NL', uploadedAt: Date.now() - 5 * 60_000 }));
+    bundle = join(dir, 'bundle.json');
+    const r = await cli(['analyze', data.franckMp4, '--max-frames', '96', '--nonce', NONCE, '--document', meta, '--evidence', bundle, '--json']);
+    expect(r.code, r.stderr).toBe(EXIT.ok);
+  }, 300_000);
+  afterAll(() => { if (dir) rmSync(dir, { recursive: true, force: true }); });
+
+  it('a genuine bundle from a real clip verifies (exit 0), keyframes re-analysed by the server', async () => {
+    const b = JSON.parse(readFileSync(bundle, 'utf8')) as { records: Array<{ type: string }> };
+    expect(b.records.filter((r) => r.type === 'frame')).toHaveLength(96);
+    expect(b.records.filter((r) => r.type === 'keyframe')).toHaveLength(3); // three plan steps from the nonce
+    const r = await cli(['verify', bundle, '--nonce', NONCE, '--document', meta, '--json']);
+    expect(r.code, r.stderr).not.toBe(EXIT.usage);
+    const report = JSON.parse(r.stdout) as Report;
+    expect(failed(report), r.stdout).toEqual([]);
+    expect(report.ok).toBe(true);
+    expect(r.code).toBe(EXIT.ok);
+    expect(report.checks.map((c) => c.name)).toContain('face-consistency');
+  }, 300_000);
+
+  it('a tampered bundle fails (exit 1) naming the check', async () => {
+    const b = JSON.parse(readFileSync(bundle, 'utf8')) as { records: Array<{ type: string; face?: { landmarks: number[][] } | null }> };
+    const frame = b.records.find((r) => r.type === 'frame' && r.face)!;
+    frame.face!.landmarks[0][0] += 1; // one landmark moved by a pixel
+    const tampered = join(dir, 'tampered.json');
+    writeFileSync(tampered, canonicalJson(b));
+    const r = await cli(['verify', tampered, '--nonce', NONCE, '--document', meta, '--json']);
+    expect(r.code).toBe(EXIT.failed);
+    expect(failed(JSON.parse(r.stdout) as Report)).toContain('chain');
+  }, 300_000);
+
+  it('another nonce or another document is rejected', async () => {
+    const other = join(dir, 'other.json');
+    writeFileSync(other, JSON.stringify({ type: 'passport', country: 'DE', uploadedAt: Date.now() - 5 * 60_000 }));
+    const wrongNonce = await cli(['verify', bundle, '--nonce', 'aa' + NONCE.slice(2), '--document', meta, '--json']);
+    expect(wrongNonce.code).toBe(EXIT.failed);
+    expect(failed(JSON.parse(wrongNonce.stdout) as Report)).toEqual(expect.arrayContaining(['nonce', 'plan']));
+    const wrongDoc = await cli(['verify', bundle, '--nonce', NONCE, '--document', other]);
+    expect(wrongDoc.code).toBe(EXIT.failed);
+    expect(wrongDoc.stdout).toMatch(/FAIL document/);
+  }, 300_000);
+});
