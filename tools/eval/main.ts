@@ -53,8 +53,10 @@ export async function main(root: string): Promise<void> {
     run: { presentations: ps.length, seconds: Math.round((Date.now() - t0) / 1000), cores: cpus().length, load: loadavg()[0], node: process.version, date: new Date().toISOString() },
     presentations: judged,
   };
-  mkdirSync(join(root, 'bench', 'results'), { recursive: true });
-  const file = join(root, 'bench', 'results', only.length ? 'eval.subset.json' : 'eval.json');
+  // a subset run is for looking, not a result: it stays out of bench/results
+  const dir = only.length ? join(root, '.cache', 'eval') : join(root, 'bench', 'results');
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, only.length ? 'eval.subset.json' : 'eval.json');
   writeFileSync(file, JSON.stringify(out, null, 2) + '\n');
   for (const j of judged) console.log(`${j.split.padEnd(8)} ${j.species.padEnd(13)} ${j.id.padEnd(24)} ${j.verdict.padEnd(6)} A:${j.signals.active.verdict} P:${j.signals.passive.verdict} M:${j.signals.motion.verdict}`);
   console.log(JSON.stringify({ tuning: out.tuning, 'held-out': heldOut }, null, 1));
