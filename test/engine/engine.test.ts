@@ -13,7 +13,7 @@ import labels from '../challenge/fixtures/video-labels.json';
 const FRAMES = 300;
 const FPS = labels.clips.franck.fps;
 
-interface FrameRow { t: number; face: boolean; usable: boolean; codes: string[]; mouthTone: number | undefined }
+interface FrameRow { t: number; face: boolean; usable: boolean; codes: string[]; mouthTone: number | undefined; chinStd: number | undefined }
 
 describe('LivenessEngine on franck.mp4', () => {
   const rows: FrameRow[] = [];
@@ -25,7 +25,7 @@ describe('LivenessEngine on franck.mp4', () => {
     try {
       for await (const f of decodeVideo(data.franckMp4, { maxFrames: FRAMES, reuse: true })) {
         const r = await engine.analyzeFrame(f, f.timestampMs);
-        rows.push({ t: f.timestampMs, face: r.face !== null && r.geometry !== null, usable: r.guidance.usable, codes: r.guidance.issues.map((i) => i.code), mouthTone: r.regions?.mouth?.skinToneDistance });
+        rows.push({ t: f.timestampMs, face: r.face !== null && r.geometry !== null, usable: r.guidance.usable, codes: r.guidance.issues.map((i) => i.code), mouthTone: r.regions?.mouth?.skinToneDistance, chinStd: r.regions?.chin?.lumaStd });
         actions.push(...r.actions);
       }
       actions.push(...engine.finish());
@@ -58,6 +58,14 @@ describe('LivenessEngine on franck.mp4', () => {
     const tones = rows.filter((r) => r.mouthTone !== undefined).map((r) => r.mouthTone!);
     expect(tones.length).toBeGreaterThan(0.9 * FRAMES);
     expect(rows.filter((r) => r.codes.includes('mouth-occluded')).length).toBe(0);
+  });
+
+  it('measures the chin texture and reads the bare chin (talking, blinking, closed eyes) as uncovered', () => {
+    const stds = rows.filter((r) => r.chinStd !== undefined).map((r) => r.chinStd!);
+    expect(stds.length).toBeGreaterThan(0.9 * FRAMES);
+    // a real chin has texture (jaw line, shading): not a flat patch
+    expect(stds.every((s) => s > 2)).toBe(true);
+    expect(rows.filter((r) => r.codes.includes('face-occluded')).map((r) => r.t)).toEqual([]);
   });
 });
 
