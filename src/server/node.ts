@@ -9,6 +9,13 @@ import type { DecodedKeyframe, KeyframeReanalysis } from './verify.js';
 import type { OrtModule } from '../face/models.js';
 import { FaceTracker } from '../face/tracker.js';
 import { FaceRecognizer } from '../match/recognizer.js';
+import { CALIBRATED_FACE_MATCH, matchDescriptors } from '../match/distance.js';
+import type { FaceMatchConfig } from '../decision/config.js';
+import type { FaceMatchResult } from '../decision/consensus.js';
+import type { RgbaFrame } from '../face/frame.js';
+import { fromBase64 } from '../evidence/encoding.js';
+import { evidenceShapeProblems, parseEvidence } from '../evidence/bundle.js';
+import type { EvidenceBundle, KeyframeRecord } from '../evidence/bundle.js';
 import { LivecheckError } from '../errors.js';
 
 export interface NodeReanalyzerOptions {
@@ -20,6 +27,14 @@ export interface NodeReanalyzerOptions {
 
 export interface NodeReanalyzer {
   reanalyze(keyframe: DecodedKeyframe): Promise<KeyframeReanalysis | null>;
+  /** The most confident face of an image and its descriptor (null: no face). */
+  describeImage(image: RgbaFrame): Promise<{ descriptor: Float32Array; score: number } | null>;
+  /**
+   * ID photo match: the bundle's best keyframe (most confident face) against the document photo, decided by
+   * decideFaceMatch with the calibrated threshold (CALIBRATED_FACE_MATCH) unless `config` is given. Run it after
+   * verifyEvidence has accepted the bundle: this reads the keyframes without re-checking the chain.
+   */
+  matchDocument(bundle: unknown, documentPhoto: RgbaFrame, config?: FaceMatchConfig): Promise<FaceMatchResult & { keyframe: number | null }>;
   close(): Promise<void>;
 }
 
@@ -45,17 +60,40 @@ export async function createNodeReanalyzer(options: NodeReanalyzerOptions = {}):
     await tracker.close();
     throw e;
   }
+  const decode = (bytes: Uint8Array, index: number) => {
+    try {
+      return jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true, maxMemoryUsageInMB: 256 });
+    } catch (cause) {
+      throw new LivecheckError('decode-failed', `keyframe ${index} is not a decodable JPEG`, { index }, { cause });
+    }
+  };
+  const describeImage = async (image: RgbaFrame) => {
+    const [face] = (await tracker.detectImage(image, { maxFaces: 1 })).faces;
+    return face ? { descriptor: await recognizer.describe(image, face.landmarks), score: face.score } : null;
+  };
   return {
     async reanalyze(kf) {
-      let image: { width: number; height: number; data: Uint8Array };
-      try {
-        image = jpeg.decode(kf.jpeg, { useTArray: true, formatAsRGBA: true, maxMemoryUsageInMB: 256 });
-      } catch (cause) {
-        throw new LivecheckError('decode-failed', `keyframe ${kf.index} is not a decodable JPEG`, { index: kf.index }, { cause });
-      }
+      const image = decode(kf.jpeg, kf.index);
       const [face] = (await tracker.detectImage(image, { maxFaces: 1 })).faces;
       if (!face) return null;
       return { landmarks: face.landmarks, signature: await recognizer.describe(image, face.landmarks) };
+    },
+    describeImage,
+    async matchDocument(input, documentPhoto, config = CALIBRATED_FACE_MATCH) {
+      const { bundle } = parseEvidence(input);
+      const problems = evidenceShapeProblems(bundle);
+      if (problems.length > 0) throw new LivecheckError('evidence-invalid', `not an evidence bundle: ${problems[0]}`, { problems });
+      const keyframes = (bundle as EvidenceBundle).records.filter((r): r is KeyframeRecord => r.type === 'keyframe');
+      let best = null as { descriptor: Float32Array; score: number; index: number } | null;
+      for (let i = 0; i < keyframes.length; i++) {
+        const bytes = fromBase64(keyframes[i].data);
+        if (!bytes) continue;
+        const d = await describeImage(decode(bytes, i));
+        if (d && (!best || d.score > best.score)) best = { ...d, index: i };
+      }
+      const doc = await describeImage(documentPhoto);
+      if (!best || !doc) return { verdict: 'review', distance: null, keyframe: best?.index ?? null, reasons: [{ code: 'not-compared', message: !best ? 'no face in any keyframe' : 'no face in the document photo' }] } as FaceMatchResult & { keyframe: number | null };
+      return { ...matchDescriptors(best.descriptor, doc.descriptor, null, config), keyframe: best.index };
     },
     async close() {
       await tracker.close();
