@@ -38,6 +38,8 @@ export interface Presentation {
   height: number;
   /** The plan the presentation is checked against. */
   plan: string[];
+  /** A degradation applied to the decoded frames: 'shake' = hand-held camera (whole frame translating). */
+  degrade?: 'shake';
   /** Recorded frames shared with another presentation (video replay reuses a live window's frames). */
   sameFramesAs?: string;
   note: string;
@@ -114,6 +116,11 @@ export function presentations(dataDir: string, variants: Record<string, string>,
       width: s.width, height: s.height, plan: replayPlan, sameFramesAs: id,
       note: `the recording of ${id} replayed against a plan in a different order` });
   }
+  // mild degradations a live person may bring: the same windows through a shaking hand-held camera
+  for (const id of ['live-cap12-480', 'live-franck-1150']) {
+    const p = out.find((q) => q.id === id)!;
+    out.push({ ...p, id: `${id}-shake`, degrade: 'shake', note: `${p.note}; hand-held shake (+-6 px, 1.3 and 3.1 Hz)` });
+  }
   const attack = (species: Species, variant: string, halves: Array<[number, number, Split]>, note: string) => {
     const path = variants[variant];
     if (!path) throw new LivecheckError('invalid-argument', `eval: variant ${variant} missing`);
@@ -184,10 +191,18 @@ export async function recordPresentation(p: Presentation, options: RecordOptions
   try {
     const fps = 25;
     const maxFrames = Math.round((p.durationMs * fps) / 1000);
+    let shaken: Uint8Array | null = null;
     for await (const f of decodeVideo(p.path, { width: p.width, height: p.height, startMs: p.startMs, maxFrames, reuse: true })) {
       if (Number.isNaN(t0)) t0 = f.timestampMs;
       if (f.timestampMs - t0 >= p.durationMs) break;
-      const r = await engine.analyzeFrame(f, f.timestampMs);
+      if (p.degrade === 'shake') {
+        shaken ??= new Uint8Array(f.data.length);
+        const s = (f.timestampMs - t0) / 1000;
+        shift(f.data, shaken, f.width, f.height, Math.round(4 * Math.sin(2 * Math.PI * 1.3 * s) + 2 * Math.sin(2 * Math.PI * 3.1 * s + 1)),
+          Math.round(3 * Math.sin(2 * Math.PI * 1.3 * s + 2) + 2 * Math.sin(2 * Math.PI * 3.1 * s)));
+      }
+      const frame = shaken ? { width: f.width, height: f.height, data: shaken } : f;
+      const r = await engine.analyzeFrame(frame, f.timestampMs);
       rec.frames++;
       const face = r.analysis.faces[0] ?? null;
       const motion = r.analysis.quality.motion;
@@ -202,7 +217,7 @@ export async function recordPresentation(p: Presentation, options: RecordOptions
         rec.framesWithFace++;
         const img = engine.kernels.passiveFeatures(face.box);
         pf.moire = img.moire; pf.flicker = img.flicker; pf.deviceBorder = img.deviceBorder; pf.specular = img.specular;
-        if (models && every > 0 && rec.frames % every === 1 % every) Object.assign(pf, await models.run(f, face.box));
+        if (models && every > 0 && rec.frames % every === 1 % every) Object.assign(pf, await models.run(frame, face.box));
       }
       rec.passiveFrames.push(pf);
       for (const a of r.actions) rec.actions.push({ ...a });
@@ -213,6 +228,22 @@ export async function recordPresentation(p: Presentation, options: RecordOptions
   }
   rec.actions.sort((a, b) => a.startMs - b.startMs);
   return rec;
+}
+
+/** Whole-frame translation by (dx, dy) pixels, edges repeated (a camera moving under a still scene). */
+function shift(src: Uint8Array, dst: Uint8Array, w: number, h: number, dx: number, dy: number): void {
+  const row = w * 4;
+  for (let y = 0; y < h; y++) {
+    const sy = Math.min(h - 1, Math.max(0, y - dy));
+    const from = sy * row, to = y * row;
+    if (dx >= 0) {
+      dst.set(src.subarray(from, from + row - dx * 4), to + dx * 4);
+      for (let x = 0; x < dx; x++) dst.set(src.subarray(from, from + 4), to + x * 4);
+    } else {
+      dst.set(src.subarray(from - dx * 4, from + row), to);
+      for (let x = w + dx; x < w; x++) dst.set(src.subarray(from + row - 4, from + row), to + x * 4);
+    }
+  }
 }
 
 /**
