@@ -61,6 +61,8 @@ Options:
   --document <file>    the ID document metadata, JSON with uploadedAt (required)
   --plan <a,b,...>     the fixed challenge script, when analyze was given one
   --now <ms|iso>       server time to check against (default: now)
+  --photo <image>      also compare the best keyframe with this ID document photo (JPEG/PNG): adds
+                       "match": { "verdict": "match"|"no-match"|"review", "distance" } (the exit code stays the checks')
   --json               JSON output
   --models <dir>       folder with the models (default: the package's)`,
     async run(args, io) {
@@ -100,15 +102,23 @@ Options:
         throw e;
       }
       let report;
+      let match: { verdict: string; distance: number | null } | null = null;
       try {
         report = await verifyEvidence(text, { nonce, document, now, planFromNonce: () => steps, reanalyze: (kf) => reanalyzer.reanalyze(kf) });
+        const photo = options.get('photo');
+        if (typeof photo === 'string' && report.ok) {
+          const { decodeImage } = await import('./media.js');
+          const m = await reanalyzer.matchDocument(text, decodeImage(photo));
+          match = { verdict: m.verdict, distance: m.distance === null ? null : Math.round(m.distance * 1000) / 1000 };
+        }
       } finally {
         await reanalyzer.close();
       }
       if (options.has('json')) {
-        io.stdout(JSON.stringify({ ok: report.ok, checks: report.checks.map(({ name, ok, detail }) => ({ name, ok, detail })) }));
+        io.stdout(JSON.stringify({ ok: report.ok, checks: report.checks.map(({ name, ok, detail }) => ({ name, ok, detail })), ...(match && { match }) }));
       } else {
-        io.stdout([`${positional[0]}: ${report.ok ? 'verified' : 'REJECTED'}`, ...report.checks.map((c) => `  ${c.ok ? 'ok  ' : 'FAIL'} ${c.name.padEnd(16)} ${c.detail}`)].join('\n'));
+        io.stdout([`${positional[0]}: ${report.ok ? 'verified' : 'REJECTED'}`, ...report.checks.map((c) => `  ${c.ok ? 'ok  ' : 'FAIL'} ${c.name.padEnd(16)} ${c.detail}`),
+          ...(match ? [`  ID photo match: ${match.verdict} (distance ${match.distance ?? 'n/a'})`] : [])].join('\n'));
       }
       return report.ok ? EXIT.ok : EXIT.failed;
     },

@@ -58,6 +58,16 @@ describe('livecheck verify', () => {
     expect(failed(JSON.parse(r.stdout) as Report)).toContain('chain');
   }, 300_000);
 
+  it('--photo adds the ID photo match: franck still matches, grace_hopper does not', async () => {
+    requireData(data.franckStills, data.graceHopper);
+    const same = JSON.parse((await cli(['verify', bundle, '--nonce', NONCE, '--document', meta, '--photo', data.franckStills[0], '--json'])).stdout) as Report & { match: { verdict: string; distance: number } };
+    const other = JSON.parse((await cli(['verify', bundle, '--nonce', NONCE, '--document', meta, '--photo', data.graceHopper, '--json'])).stdout) as Report & { match: { verdict: string; distance: number } };
+    expect(same.ok && other.ok).toBe(true);
+    expect(same.match.verdict).toBe('match');
+    expect(other.match.verdict).not.toBe('match');
+    expect(other.match.distance).toBeGreaterThan(same.match.distance);
+  }, 300_000);
+
   it('another nonce or another document is rejected', async () => {
     const other = join(dir, 'other.json');
     writeFileSync(other, JSON.stringify({ type: 'passport', country: 'DE', uploadedAt: Date.now() - 5 * 60_000 }));
