@@ -1,6 +1,7 @@
 // `livecheck verify <bundle.json> --nonce <hex> --document <meta.json>`: the server's re-verification of an evidence
 // bundle with the real face pipeline (src/server/node.ts). Also the document and JPEG helpers `analyze --evidence` uses.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { LivecheckError, isLivecheckError } from '../errors.js';
 import { canonicalJson } from '../evidence/canonical.js';
 import { sha256, toHex } from '../evidence/encoding.js';
@@ -90,7 +91,9 @@ Options:
       const document = await readDocumentBinding(doc);
       const { verifyEvidence } = await import('../server/verify.js');
       const { createNodeReanalyzer } = await import('../server/node.js');
-      const modelDir = typeof options.get('models') === 'string' ? String(options.get('models')) : defaultModelDir();
+      // dist/models holds only the browser's models: without facerec there, the package's models/ folder is used
+      const fallback = existsSync(join(defaultModelDir(), 'facerec.onnx')) ? defaultModelDir() : undefined;
+      const modelDir = typeof options.get('models') === 'string' ? String(options.get('models')) : fallback;
       let reanalyzer;
       try {
         reanalyzer = await createNodeReanalyzer({ modelDir });
