@@ -1,7 +1,7 @@
 // Threshold calibration of the ID photo match on real photos. Same person: stills and video frames of one sequence
 // (franck stills, franck.mp4 across 3 minutes, cap13, cap12: pairs only within one sequence). Different people:
 // faces of one group photo with each other (Solvay 1927, face-api demo photos), and the single portraits (astronaut,
-// grace_hopper, three KPhotoAlbum people) with each other and with franck/cap faces. Faces alternate into a
+// grace_hopper, KPhotoAlbum jesper and anne_helene; donna yields no face) with each other and with franck/cap faces. Faces alternate into a
 // calibration half and a held-out half per source; the threshold is chosen on calibration pairs only.
 import { describe, expect, it, beforeAll, afterAll } from 'vitest';
 import { join } from 'node:path';
