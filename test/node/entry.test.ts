@@ -4,7 +4,7 @@ import { data, requireData } from '../helpers/data.js';
 
 describe('livecheck/node entry', () => {
   it('exposes the Node engine and media helpers', () => {
-    for (const name of ['createNodeEngine', 'createNodeKernels', 'decodeImage', 'decodeVideo', 'probeVideo', 'writeY4m']) {
+    for (const name of ['createNodeEngine', 'createNodeKernels', 'createNodeReanalyzer', 'decodeImage', 'decodeVideo', 'probeVideo', 'writeY4m']) {
       expect(typeof (nodeEntry as Record<string, unknown>)[name], name).toBe('function');
     }
   });
