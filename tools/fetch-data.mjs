@@ -16,6 +16,7 @@ import {
 } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { tryLock, unlock } from './lib/dir-lock.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const manifestPath = join(root, 'tools', 'data-manifest.json');
@@ -163,46 +164,21 @@ function sleep(ms) {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
-function lockOwnerDead() {
-  // A lock left by a killed process (CI timeout, Ctrl-C) must not block the next run for minutes.
-  try {
-    const pid = Number(readFileSync(join(lockDir, 'pid'), 'utf8'));
-    if (!(pid > 0)) return false;
-    process.kill(pid, 0);
-    return false;
-  } catch (e) {
-    return e.code === 'ESRCH';
-  }
-}
-
 function withLock(fn) {
   mkdirSync(cacheDir, { recursive: true });
   const started = Date.now();
   for (;;) {
-    try {
-      mkdirSync(lockDir);
-      writeFileSync(join(lockDir, 'pid'), String(process.pid));
-      break;
-    } catch {
-      let age = 0;
-      try {
-        age = Date.now() - statSync(lockDir).mtimeMs;
-      } catch {
-        continue;
-      }
-      if (lockOwnerDead() || age > 10 * 60_000) {
-        log('removing a stale lock');
-        rmSync(lockDir, { recursive: true, force: true });
-        continue;
-      }
-      if (Date.now() - started > 12 * 60_000) throw new DataError(`timed out waiting for ${lockDir}`);
-      sleep(500);
-    }
+    const state = tryLock(lockDir);
+    if (state === 'acquired') break;
+    if (state === 'stale-removed') log('removing a stale lock');
+    if (state !== 'busy') continue;
+    if (Date.now() - started > 12 * 60_000) throw new DataError(`timed out waiting for ${lockDir}`);
+    sleep(500);
   }
   try {
     return fn();
   } finally {
-    rmSync(lockDir, { recursive: true, force: true });
+    unlock(lockDir);
   }
 }
 

@@ -15,6 +15,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { tryLock, unlock } from './lib/dir-lock.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const dataDir = join(root, '.cache', 'data');
@@ -401,44 +402,22 @@ function entryFor(recipe, buildMs) {
 
 // ---- lock: vitest runs test files in parallel processes, and several may ask for variants at once -------------
 
-function lockOwnerDead() {
-  // A lock left by a killed process (a test worker hitting its timeout) must not block the next run.
-  try {
-    const pid = Number(readFileSync(join(lockDir, 'pid'), 'utf8'));
-    if (!(pid > 0)) return false;
-    process.kill(pid, 0);
-    return false;
-  } catch (e) {
-    return e.code === 'ESRCH';
-  }
-}
-
 async function withLock(fn) {
   mkdirSync(variantsDir, { recursive: true });
   const started = Date.now();
   for (;;) {
-    try {
-      mkdirSync(lockDir);
-      writeFileSync(join(lockDir, 'pid'), String(process.pid));
-      break;
-    } catch {
-      let age = 0;
-      try {
-        age = Date.now() - statSync(lockDir).mtimeMs;
-      } catch {
-        continue;
-      }
-      if (lockOwnerDead() || age > 10 * 60_000) rmSync(lockDir, { recursive: true, force: true });
-      else if (Date.now() - started > 15 * 60_000) throw new Error(`timed out waiting for ${lockDir}`);
-      else await new Promise((r) => setTimeout(r, 300));
-    }
+    const state = tryLock(lockDir);
+    if (state === 'acquired') break;
+    if (state !== 'busy') continue;
+    if (Date.now() - started > 15 * 60_000) throw new Error(`timed out waiting for ${lockDir}`);
+    await new Promise((r) => setTimeout(r, 300));
   }
   try {
     // Under the lock, any partial output is from a process that died mid-build.
     for (const f of readdirSync(variantsDir)) if (f.includes('.part-')) rmSync(join(variantsDir, f), { force: true });
     return await fn();
   } finally {
-    rmSync(lockDir, { recursive: true, force: true });
+    unlock(lockDir);
   }
 }
 
