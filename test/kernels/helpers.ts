@@ -7,17 +7,8 @@ export async function bothBuilds(): Promise<{ simd: Kernels; scalar: Kernels }> 
   return { simd, scalar };
 }
 
-/** mulberry32: a small seeded PRNG so failures reproduce. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 as rng } from '../helpers/random.js';
+export { rng };
 
 export function randomRgba(width: number, height: number, seed: number): Uint8Array {
   const r = rng(seed);

@@ -9,6 +9,7 @@ import { decodeImage } from '../../src/node/media.js';
 import type { RgbaImage } from '../../src/node/media.js';
 import { MODELS } from '../../tools/convert/models.js';
 import { data, repoRoot, requireData } from '../helpers/data.js';
+import { mulberry32 } from '../helpers/random.js';
 
 ort.env.wasm.numThreads = 1; // the test machine is shared
 ort.env.logLevel = 'error';
@@ -93,15 +94,9 @@ export function maxAbs(a: ArrayLike<number>): number {
 
 /** Seeded uniform values in [lo, hi) (mulberry32), so failures reproduce. */
 export function seededUniform(seed: number, n: number, lo: number, hi: number): Float32Array {
-  let s = seed >>> 0;
+  const rand = mulberry32(seed);
   const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    out[i] = lo + (((t ^ (t >>> 14)) >>> 0) / 4294967296) * (hi - lo);
-  }
+  for (let i = 0; i < n; i++) out[i] = lo + rand() * (hi - lo);
   return out;
 }
 
