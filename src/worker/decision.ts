@@ -1,21 +1,28 @@
-// The end of an attempt, in the worker: the signals that the per-frame stream can feed today (active from the
-// challenge session, motion from the tracked landmarks) into decideLiveness. Passive is not measured here yet, so
-// the consensus reports it missing and never passes silently.
+// The end of an attempt, in the worker: the three signals from the per-frame stream (active from the challenge
+// session, passive from the kernels' artefact scores on the face, motion from the tracked landmarks) into
+// decideLiveness, the same way `livecheck analyze` builds them in Node, so both reach the same verdict on the same
+// frames. The antispoof / liveness models are not run per frame here (nor in analyze): passive fuses the kernels only.
 import type { ChallengeAction } from '../challenge/actions.js';
 import type { ChallengePlan } from '../challenge/plan.js';
 import type { ActionFailureReason, ActionResult, ChallengeEvent } from '../challenge/session.js';
 import { activeSignal, challengeOutcomeFromSession } from '../decision/active.js';
 import { decideLiveness, type LivenessDecision } from '../decision/consensus.js';
 import { motionSignal, type MotionFrame } from '../decision/motion.js';
+import { passiveSignal, type PassiveFrameFeatures } from '../decision/passive.js';
+import type { PassiveImageFeatures } from '../kernels/passive.js';
 import type { FaceGeometry } from '../geometry/face-geometry.js';
 import type { Point3, QualityMetrics } from '../types.js';
 
 const MESH = 468;
 
-/** Keeps the last `capacity` frames of landmarks in buffers allocated once; builds the decision on demand. */
+/** Keeps the last `capacity` frames of landmarks and passive scores in buffers allocated once; builds the decision
+ *  on demand. */
 export class AttemptRecorder {
   private readonly frames: MotionFrame[];
   private readonly points: Point3[][];
+  // per slot: the passive artefact scores of that frame's face, or hasPassive 0 (no face: nothing measured)
+  private readonly passive: PassiveFrameFeatures[];
+  private readonly hasPassive: Uint8Array;
   private next = 0;
   private count = 0;
   private failure: { step: number; action: ChallengeAction; reason: ActionFailureReason } | null = null;
@@ -25,11 +32,28 @@ export class AttemptRecorder {
   constructor(private readonly plan: ChallengePlan | null, readonly capacity = 240) {
     this.points = Array.from({ length: capacity }, () => Array.from({ length: MESH }, (): Point3 => [0, 0, 0]));
     this.frames = Array.from({ length: capacity }, (_, i) => ({ timestampMs: 0, landmarks: this.points[i], global: { dx: 0, dy: 0 } }));
+    this.passive = Array.from({ length: capacity }, () => ({ timestampMs: 0, moire: null, flicker: null, deviceBorder: null, specular: null }));
+    this.hasPassive = new Uint8Array(capacity);
   }
 
-  /** Records one frame; returns the decision when this frame's events end the attempt. */
-  push(timestampMs: number, landmarks: readonly Point3[] | null, geometry: FaceGeometry | null, quality: QualityMetrics, events: readonly ChallengeEvent[]): LivenessDecision | null {
+  /**
+   * Records one frame; returns the decision when this frame's events end the attempt. `passive`: the kernels'
+   * passiveFeatures on this frame's face box (null without a face), copied here.
+   */
+  push(
+    timestampMs: number, landmarks: readonly Point3[] | null, geometry: FaceGeometry | null, quality: QualityMetrics,
+    events: readonly ChallengeEvent[], passive: PassiveImageFeatures | null = null,
+  ): LivenessDecision | null {
     const f = this.frames[this.next];
+    const p = this.passive[this.next];
+    p.timestampMs = timestampMs;
+    if (passive) {
+      p.moire = passive.moire;
+      p.flicker = passive.flicker;
+      p.deviceBorder = passive.deviceBorder;
+      p.specular = passive.specular;
+    }
+    this.hasPassive[this.next] = passive ? 1 : 0;
     f.timestampMs = timestampMs;
     if (landmarks && landmarks.length >= MESH) {
       const dst = this.points[this.next];
@@ -74,10 +98,17 @@ export class AttemptRecorder {
   /** The decision from what was seen so far (the stream ended before the attempt did, or no challenge). */
   decide(rejection: string | null = null): LivenessDecision {
     const ordered: MotionFrame[] = [];
-    for (let i = 0; i < this.count; i++) ordered.push(this.frames[(this.next - this.count + i + this.capacity) % this.capacity]);
+    const passiveFrames: PassiveFrameFeatures[] = [];
+    for (let i = 0; i < this.count; i++) {
+      const slot = (this.next - this.count + i + this.capacity) % this.capacity;
+      ordered.push(this.frames[slot]);
+      if (this.hasPassive[slot]) passiveFrames.push(this.passive[slot]);
+    }
     const motion = ordered.filter((f) => f.landmarks).length >= 3 ? motionSignal({ frames: ordered }) : null;
+    // no face on any frame: passive did not run (missing), rather than "unsure" from zero evidence
+    const passive = passiveFrames.length > 0 ? passiveSignal(passiveFrames) : null;
     const active = this.plan ? activeSignal(challengeOutcomeFromSession(this.plan, this.results, this.failure)) : null;
-    const decision = decideLiveness({ active, motion });
+    const decision = decideLiveness({ active, passive, motion });
     if (rejection) decision.reasons.push({ code: `challenge-rejected`, message: `the challenge attempt was rejected: ${rejection}` });
     return decision;
   }

@@ -5,6 +5,7 @@ import * as ort from 'onnxruntime-web/wasm';
 import { LivenessEngine } from '../engine/engine.js';
 import { LivecheckError } from '../errors.js';
 import { loadModelBytes, type OrtModule } from '../face/models.js';
+import type { PassiveImageFeatures } from '../kernels/passive.js';
 import { simdSupported } from '../kernels/wasm.js';
 import { AttemptRecorder } from './decision.js';
 import { toWireError, type FrameOutput, type RgbaBuffer, type WorkerApi, type WorkerInfo, type WorkerSetup } from './protocol.js';
@@ -13,6 +14,7 @@ let engine: LivenessEngine | null = null;
 let recorder: AttemptRecorder | null = null;
 let canvas: OffscreenCanvas | null = null;
 let ctx: OffscreenCanvasRenderingContext2D | null = null;
+let passiveOut: PassiveImageFeatures | undefined; // reused across frames
 
 async function fetchBytes(url: string, code: 'wasm-unavailable' | 'model-missing'): Promise<Uint8Array> {
   let res: Response;
@@ -97,7 +99,9 @@ const api: WorkerApi = {
         points[2 * i + 1] = face.landmarks[i][1];
       }
     }
-    const decision = recorder.push(timestampMs, face ? face.landmarks : null, r.geometry, r.analysis.quality, r.challenge);
+    // the passive artefact scores of this frame's face (as `livecheck analyze` measures them), for the decision
+    const passive = face ? (passiveOut = engine.kernels.passiveFeatures(face.box, passiveOut)) : null;
+    const decision = recorder.push(timestampMs, face ? face.landmarks : null, r.geometry, r.analysis.quality, r.challenge, passive);
     const out: FrameOutput = {
       timestampMs,
       width: pixels.width,
