@@ -40,6 +40,12 @@ export interface LivenessCheckOptions {
   numThreads?: number;
   /** Load the iris model (better blinks). Default true. */
   iris?: boolean;
+  /**
+   * A frame (or the end-of-stream decision) the worker has not answered after this long means the worker is gone
+   * (killed, closed or hung: a dead worker sends nothing): the check ends with a `worker-timeout` error instead of
+   * waiting forever. Default 10000 ms, far above a slow frame (~0.1-0.5 s) or the first one (model warm-up).
+   */
+  workerTimeoutMs?: number;
 }
 
 export interface LivenessResult extends LivenessDecision {
@@ -103,7 +109,7 @@ export class LivenessCheck extends EventTarget {
   private fail: ((e: LivecheckError) => void) | null = null;
 
   /** Use createLivenessCheck. */
-  constructor(worker: Worker, plan: ChallengePlan | null) {
+  constructor(worker: Worker, plan: ChallengePlan | null, private readonly workerTimeoutMs = 10_000) {
     super();
     this.worker = worker;
     this.plan = plan;
@@ -132,15 +138,21 @@ export class LivenessCheck extends EventTarget {
     this.dispatchEvent(new CustomEvent(type, { detail }));
   }
 
-  /** Calls the worker, rejecting with `worker-crashed` as soon as the worker dies. */
-  private call<R>(p: Promise<R>): Promise<R> {
+  /**
+   * Calls the worker, rejecting with `worker-crashed` as soon as the worker dies. With `timeoutMs`, a call still
+   * unanswered by then ends the worker with `worker-timeout`: a terminated or self-closed worker fires no event.
+   */
+  private call<R>(p: Promise<R>, timeoutMs = 0): Promise<R> {
     if (this.crashed) return Promise.reject(this.crashed);
     return new Promise<R>((resolve, reject) => {
       const onCrash = (e: LivecheckError) => reject(e);
       this.crashWaiters.add(onCrash);
+      const timer = timeoutMs > 0
+        ? setTimeout(() => this.onCrash(new LivecheckError('worker-timeout', `livecheck worker did not answer within ${timeoutMs} ms (ended or hung)`, { timeoutMs })), timeoutMs)
+        : 0;
       p.then(
-        (v) => { this.crashWaiters.delete(onCrash); resolve(v); },
-        (e) => { this.crashWaiters.delete(onCrash); reject(fromWireError(e)); },
+        (v) => { clearTimeout(timer); this.crashWaiters.delete(onCrash); resolve(v); },
+        (e) => { clearTimeout(timer); this.crashWaiters.delete(onCrash); reject(fromWireError(e)); },
       );
     });
   }
@@ -171,7 +183,7 @@ export class LivenessCheck extends EventTarget {
     if (this.closed) throw new LivecheckError('closed', 'LivenessCheck used after close()');
     const t0 = performance.now();
     const transferable = ('buffer' in frame && frame.buffer instanceof ArrayBuffer ? frame.buffer : frame) as Transferable;
-    const pending = this.call(this.remote.analyze(transfer(frame, [transferable]), timestampMs));
+    const pending = this.call(this.remote.analyze(transfer(frame, [transferable]), timestampMs), this.workerTimeoutMs);
     let mainMs = performance.now() - t0;
     const out = await pending;
     const t1 = performance.now();
@@ -297,7 +309,7 @@ export class LivenessCheck extends EventTarget {
       this.settle = this.fail = null;
       return null;
     }
-    const decision = await this.call(this.remote.finish());
+    const decision = await this.call(this.remote.finish(), this.workerTimeoutMs);
     if (decision && !this.resultSent) {
       this.sendResult(decision);
       return { ...decision, framesAnalyzed: this.analyzed, framesDropped: this.dropped };
@@ -355,12 +367,14 @@ export async function createLivenessCheck(options: LivenessCheckOptions = {}): P
       ? planFromNonce(c.nonce, { script: c.script })
       : planFromNonce(c.nonce, { actions: 'random', count: c.count ?? 2, ...(c.allowed ? { allowed: c.allowed } : {}) });
   }
+  const timeoutMs = options.workerTimeoutMs ?? 10_000;
+  if (!(timeoutMs > 0)) throw new LivecheckError('invalid-argument', `workerTimeoutMs must be > 0, got ${String(options.workerTimeoutMs)}`);
   if (typeof Worker === 'undefined') throw new LivecheckError('invalid-argument', 'createLivenessCheck needs a browser with module workers');
   // a literal `new URL('./worker.js', import.meta.url)` so bundlers (rollup, Vite) find and emit the worker
   const worker = options.assets?.workerUrl
     ? new Worker(new URL(String(options.assets.workerUrl), here), { type: 'module', name: 'livecheck' })
     : new Worker(new URL('./worker.js', import.meta.url), { type: 'module', name: 'livecheck' });
-  const check = new LivenessCheck(worker, plan);
+  const check = new LivenessCheck(worker, plan, timeoutMs);
   try {
     await check.init({
       assetUrl: baseUrl.endsWith('/') ? baseUrl : baseUrl + '/',

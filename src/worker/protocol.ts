@@ -58,6 +58,28 @@ export interface FrameOutput {
   decision: LivenessDecision | null;
   /** The caller's buffer, handed back when the frame came as an RgbaBuffer. */
   buffer: ArrayBuffer | null;
+  /** Where the worker's time went on this frame; only when the worker runs with `?profile` in its URL. */
+  profile?: WorkerProfile;
+}
+
+/** One frame's worker time by stage, ms (bench:e2e loads the worker as `worker.js?profile`). */
+export interface WorkerProfile {
+  /** Frame to RGBA: VideoFrame.copyTo into the kernels' input buffer, or the canvas fallback. */
+  pixels: number;
+  /** How the pixels came: 'copyTo' (VideoFrame, no allocation), 'canvas' (getImageData) or 'buffer' (caller's RGBA). */
+  path: 'copyTo' | 'canvas' | 'buffer';
+  /** Face tracker, all of it (detector when it runs, FaceMesh, Iris, crops). */
+  face: number;
+  /** onnxruntime session.run time by model input shape (e.g. '1x192x192x3'), summed over this frame's runs. */
+  ort: Record<string, number>;
+  /** The quality kernels' pass. */
+  kernels: number;
+  /** The rest of the engine: region cues, geometry, guidance, challenge. */
+  interpret: number;
+  /** AttemptRecorder.push (and the decision on the attempt's last frame). */
+  decision: number;
+  /** Landmarks to a Float32Array and the output object. */
+  pack: number;
 }
 
 /** A LivecheckError as it crosses postMessage (an Error's own fields do not survive Comlink). */
@@ -89,4 +111,15 @@ export interface WorkerApi {
   /** Ends the stream: the decision with what was seen (when no attempt ended on a frame). */
   finish(): Promise<LivenessDecision | null>;
   close(): Promise<void>;
+}
+
+/**
+ * Test hook, outside Comlink: posted straight to the worker (`worker.postMessage(...)`), it makes the worker die the
+ * way a real fault would, so the browser tests can check that the page gets a typed error and no hang. `throw`: an
+ * uncaught exception (the Worker's `error` event); `close`: the worker ends itself silently (`self.close()`).
+ */
+export const CRASH_TEST_MESSAGE = 'livecheck:test-crash';
+export interface CrashTestMessage {
+  type: typeof CRASH_TEST_MESSAGE;
+  mode: 'throw' | 'close';
 }

@@ -8,7 +8,7 @@ import { loadModelBytes, type OrtModule } from '../face/models.js';
 import type { PassiveImageFeatures } from '../kernels/passive.js';
 import { simdSupported } from '../kernels/wasm.js';
 import { AttemptRecorder } from './decision.js';
-import { toWireError, type FrameOutput, type RgbaBuffer, type WorkerApi, type WorkerInfo, type WorkerSetup } from './protocol.js';
+import { CRASH_TEST_MESSAGE, toWireError, type CrashTestMessage, type FrameOutput, type RgbaBuffer, type WorkerApi, type WorkerInfo, type WorkerSetup } from './protocol.js';
 
 let engine: LivenessEngine | null = null;
 let recorder: AttemptRecorder | null = null;
@@ -137,4 +137,13 @@ const api: WorkerApi = {
 };
 
 // onnxruntime-web spawns its pthread workers from this same script: only the top worker speaks Comlink.
-if (!(self as unknown as { name?: string }).name?.startsWith('em-pthread')) expose(api);
+if (!(self as unknown as { name?: string }).name?.startsWith('em-pthread')) {
+  expose(api);
+  // the browser tests' crash hook (protocol.ts): dies outside any Comlink call, as a real fault would
+  self.addEventListener('message', (e: MessageEvent) => {
+    const m = e.data as CrashTestMessage | null;
+    if (!m || m.type !== CRASH_TEST_MESSAGE) return;
+    if (m.mode === 'close') self.close();
+    else setTimeout(() => { throw new Error('livecheck worker crash (test hook)'); });
+  });
+}
