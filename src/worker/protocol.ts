@@ -76,6 +76,8 @@ export interface WorkerProfile {
   kernels: number;
   /** The rest of the engine: region cues, geometry, guidance, challenge. */
   interpret: number;
+  /** The passive kernels on the face (passiveFeatures). */
+  passive: number;
   /** AttemptRecorder.push (and the decision on the attempt's last frame). */
   decision: number;
   /** Landmarks to a Float32Array and the output object. */

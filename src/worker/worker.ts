@@ -27,19 +27,83 @@ async function fetchBytes(url: string, code: 'wasm-unavailable' | 'model-missing
   return new Uint8Array(await res.arrayBuffer());
 }
 
-/** RGBA pixels of a bitmap or video frame, through one reused OffscreenCanvas. */
-function pixelsOf(frame: ImageBitmap | VideoFrame): { width: number; height: number; data: Uint8ClampedArray } {
-  const width = 'displayWidth' in frame ? frame.displayWidth : frame.width;
-  const height = 'displayHeight' in frame ? frame.displayHeight : frame.height;
-  if (!canvas || canvas.width !== width || canvas.height !== height) {
-    canvas = new OffscreenCanvas(width, height);
-    // willReadFrequently keeps the canvas on the CPU: readback without a GPU round trip
-    ctx = canvas.getContext('2d', { willReadFrequently: true }) as OffscreenCanvasRenderingContext2D | null;
-    if (!ctx) throw new LivecheckError('invalid-argument', 'OffscreenCanvas 2d context unavailable in this worker');
+// RGBA of a VideoFrame by copyTo straight into the kernels' own input buffer: no per-frame allocation and no second
+// copy into wasm memory. Browsers whose copyTo cannot convert to RGBA (or an ImageBitmap) take the canvas path, whose
+// getImageData allocates a new buffer every frame.
+let copyToRgba = typeof VideoFrame !== 'undefined';
+
+function frameSize(frame: ImageBitmap | VideoFrame): { width: number; height: number } {
+  if ('visibleRect' in frame && frame.visibleRect) return { width: frame.visibleRect.width, height: frame.visibleRect.height };
+  if ('displayWidth' in frame) return { width: frame.displayWidth, height: frame.displayHeight };
+  return { width: frame.width, height: frame.height };
+}
+
+async function pixelsOf(frame: ImageBitmap | VideoFrame, kernels: LivenessEngine['kernels']): Promise<{ width: number; height: number; data: Uint8Array | Uint8ClampedArray; path: 'copyTo' | 'canvas' }> {
+  const { width, height } = frameSize(frame);
+  try {
+    if (copyToRgba && 'copyTo' in frame) {
+      const view = kernels.inputBuffer(width, height);
+      try {
+        await frame.copyTo(view, { format: 'RGBA', colorSpace: 'srgb' });
+        return { width, height, data: view, path: 'copyTo' };
+      } catch {
+        copyToRgba = false; // no RGBA conversion in this browser: canvas from now on
+      }
+    }
+    if (!canvas || canvas.width !== width || canvas.height !== height) {
+      canvas = new OffscreenCanvas(width, height);
+      // willReadFrequently keeps the canvas on the CPU: readback without a GPU round trip
+      ctx = canvas.getContext('2d', { willReadFrequently: true }) as OffscreenCanvasRenderingContext2D | null;
+      if (!ctx) throw new LivecheckError('invalid-argument', 'OffscreenCanvas 2d context unavailable in this worker');
+    }
+    ctx!.drawImage(frame, 0, 0);
+    return { width, height, data: ctx!.getImageData(0, 0, width, height).data, path: 'canvas' };
+  } finally {
+    frame.close();
   }
-  ctx!.drawImage(frame, 0, 0);
-  frame.close();
-  return { width, height, data: ctx!.getImageData(0, 0, width, height).data };
+}
+
+// Profiling (worker.js?profile): times the engine's stages by wrapping the tracker, the kernels' pass and ORT's
+// session.run on this worker's own instances. Off by default; never on in a bundler's renamed worker.
+const profiling = typeof location !== 'undefined' && new URLSearchParams(location.search).has('profile');
+const ortTimes: Record<string, number> = {};
+let faceMs = 0;
+let kernelMs = 0;
+
+function instrument(e: LivenessEngine): void {
+  const tracker = e.tracker as { detect: (...a: unknown[]) => Promise<unknown> };
+  const detect = tracker.detect.bind(tracker);
+  tracker.detect = async (...a: unknown[]) => {
+    const t = performance.now();
+    try {
+      return await detect(...a);
+    } finally {
+      faceMs += performance.now() - t;
+    }
+  };
+  const kernels = e.kernels as { qualityPass: (...a: unknown[]) => unknown };
+  const pass = kernels.qualityPass.bind(kernels);
+  kernels.qualityPass = (...a: unknown[]) => {
+    const t = performance.now();
+    try {
+      return pass(...a);
+    } finally {
+      kernelMs += performance.now() - t;
+    }
+  };
+  const proto = (ort.InferenceSession as unknown as { prototype: { run: (...a: unknown[]) => Promise<unknown> } }).prototype;
+  const run = proto.run;
+  proto.run = async function (this: unknown, ...a: unknown[]) {
+    const feeds = a[0] as Record<string, { dims?: readonly number[] }>;
+    const first = Object.values(feeds)[0];
+    const key = first?.dims ? first.dims.join('x') : '?';
+    const t = performance.now();
+    try {
+      return await run.apply(this, a);
+    } finally {
+      ortTimes[key] = (ortTimes[key] ?? 0) + performance.now() - t;
+    }
+  };
 }
 
 // Errors cross as plain { code, message } objects: Comlink keeps only an Error's message and name.
@@ -51,6 +115,67 @@ function guard<A extends unknown[], R>(fn: (...args: A) => Promise<R>): (...args
       throw toWireError(e);
     }
   };
+}
+
+let analyzing = false;
+
+async function analyzeOne(engine: LivenessEngine, recorder: AttemptRecorder, frame: ImageBitmap | VideoFrame | RgbaBuffer, timestampMs: number): Promise<FrameOutput> {
+  const t0 = performance.now();
+  let pixels: { width: number; height: number; data: Uint8Array | Uint8ClampedArray };
+  let path: 'copyTo' | 'canvas' | 'buffer' = 'buffer';
+  let buffer: ArrayBuffer | null = null;
+  if ('buffer' in frame && frame.buffer instanceof ArrayBuffer) {
+    buffer = frame.buffer;
+    pixels = { width: frame.width, height: frame.height, data: new Uint8Array(buffer) };
+  } else {
+    const p = await pixelsOf(frame as ImageBitmap | VideoFrame, engine.kernels);
+    pixels = p;
+    path = p.path;
+  }
+  const t1 = performance.now();
+  faceMs = kernelMs = 0;
+  for (const k in ortTimes) delete ortTimes[k];
+  const r = await engine.analyzeFrame(pixels, timestampMs);
+  const t2 = performance.now();
+  const face = r.face;
+  // the passive artefact scores of this frame's face (as `livecheck analyze` measures them), for the decision
+  const passive = face ? (passiveOut = engine.kernels.passiveFeatures(face.box, passiveOut)) : null;
+  const tp = performance.now();
+  const decision = recorder.push(timestampMs, face ? face.landmarks : null, r.geometry, r.analysis.quality, r.challenge, passive);
+  const t3 = performance.now();
+  let points: Float32Array | null = null;
+  if (face) {
+    // a fresh array each frame: it is transferred to the main thread, which keeps it in the frame event
+    points = new Float32Array(face.landmarks.length * 2);
+    for (let i = 0; i < face.landmarks.length; i++) {
+      points[2 * i] = face.landmarks[i][0];
+      points[2 * i + 1] = face.landmarks[i][1];
+    }
+  }
+  const out: FrameOutput = {
+    timestampMs,
+    width: pixels.width,
+    height: pixels.height,
+    workerMs: 0,
+    face: face ? { box: { ...face.box }, score: face.score } : null,
+    points,
+    quality: r.analysis.quality,
+    geometry: r.geometry,
+    guidance: r.guidance,
+    challenge: [...r.challenge],
+    actions: [...r.actions],
+    decision,
+    buffer,
+  };
+  const t4 = performance.now();
+  out.workerMs = t4 - t0;
+  if (profiling) {
+    out.profile = { pixels: t1 - t0, path, face: faceMs, ort: { ...ortTimes }, kernels: kernelMs, interpret: t2 - t1 - faceMs - kernelMs, passive: tp - t2, decision: t3 - tp, pack: t4 - t3 };
+  }
+  const transferables: Transferable[] = [];
+  if (points) transferables.push(points.buffer);
+  if (buffer) transferables.push(buffer);
+  return transfer(out, transferables);
 }
 
 const api: WorkerApi = {
@@ -77,50 +202,26 @@ const api: WorkerApi = {
       face: { ort: ort as unknown as OrtModule, models: { detector, mesh, iris }, numThreads: threads, orientations: 'upright' },
     });
     recorder = new AttemptRecorder(setup.plan);
+    if (profiling) instrument(engine);
     return { simd: engine.kernels.simd, threads, crossOriginIsolated: isolated };
   }),
 
   analyze: guard(async (frame: ImageBitmap | VideoFrame | RgbaBuffer, timestampMs: number): Promise<FrameOutput> => {
-    if (!engine || !recorder) throw new LivecheckError('closed', 'the worker has no engine (init failed or closed)');
-    const t0 = performance.now();
-    let pixels: { width: number; height: number; data: Uint8Array | Uint8ClampedArray };
-    let buffer: ArrayBuffer | null = null;
-    if ('buffer' in frame && frame.buffer instanceof ArrayBuffer) {
-      buffer = frame.buffer;
-      pixels = { width: frame.width, height: frame.height, data: new Uint8Array(buffer) };
-    } else pixels = pixelsOf(frame as ImageBitmap | VideoFrame);
-    const r = await engine.analyzeFrame(pixels, timestampMs);
-    const face = r.face;
-    let points: Float32Array | null = null;
-    if (face) {
-      points = new Float32Array(face.landmarks.length * 2);
-      for (let i = 0; i < face.landmarks.length; i++) {
-        points[2 * i] = face.landmarks[i][0];
-        points[2 * i + 1] = face.landmarks[i][1];
-      }
+    if (!engine || !recorder) {
+      if (!('buffer' in frame)) (frame as ImageBitmap | VideoFrame).close();
+      throw new LivecheckError('closed', 'the worker has no engine (init failed or closed)');
     }
-    // the passive artefact scores of this frame's face (as `livecheck analyze` measures them), for the decision
-    const passive = face ? (passiveOut = engine.kernels.passiveFeatures(face.box, passiveOut)) : null;
-    const decision = recorder.push(timestampMs, face ? face.landmarks : null, r.geometry, r.analysis.quality, r.challenge, passive);
-    const out: FrameOutput = {
-      timestampMs,
-      width: pixels.width,
-      height: pixels.height,
-      workerMs: performance.now() - t0,
-      face: face ? { box: { ...face.box }, score: face.score } : null,
-      points,
-      quality: r.analysis.quality,
-      geometry: r.geometry,
-      guidance: r.guidance,
-      challenge: [...r.challenge],
-      actions: [...r.actions],
-      decision,
-      buffer,
-    };
-    const transferables: Transferable[] = [];
-    if (points) transferables.push(points.buffer);
-    if (buffer) transferables.push(buffer);
-    return transfer(out, transferables);
+    // the pixels land in the kernels' input buffer: a second frame must not overwrite it while one is analysed
+    if (analyzing) {
+      if (!('buffer' in frame)) (frame as ImageBitmap | VideoFrame).close();
+      throw new LivecheckError('invalid-argument', 'analyze called while the previous frame is still being analysed');
+    }
+    analyzing = true;
+    try {
+      return await analyzeOne(engine, recorder, frame, timestampMs);
+    } finally {
+      analyzing = false;
+    }
   }),
 
   finish: guard(async () => {
