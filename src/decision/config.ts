@@ -42,10 +42,21 @@ export interface MotionConfig {
   coupledMin: number;
   /** Surround coupling at or below this: the face moves on its own. */
   independentMax: number;
-  /** Eye openness (lid gap / eye width, eye-aspect-ratio units) range p95 - p5 at or above this: blinks seen. */
-  minEyeApertureRange: number;
+  /**
+   * A blink: eye openness (lid gap / eye width, eye-aspect-ratio units) at least this far below the clip's median on
+   * two consecutive frames (one odd frame is a tracking glitch, not a blink).
+   */
+  minBlinkDrop: number;
   /** Mouth opening (inner-lip gap / inter-ocular width) range p95 - p5 at or above this: mouth movement seen. */
   minMouthApertureRange: number;
+  /** A blink or mouth movement must also be at least this many times the aperture's own frame-to-frame noise (sigma). */
+  minApertureSnr: number;
+  /**
+   * A tilted or bent picture shrinks every vertical distance of the face, the eyes' and mouth's included, by the same
+   * factor (1 - cos tilt). An aperture change counts as non-rigid only if its relative size is at least this many
+   * times the rigid face's own foreshortening (affine tilt of the rigid landmarks) at the same frames.
+   */
+  foreshorteningFactor: number;
   /** Weights of the sub-scores in the motion score. */
   weights: { parallax: number; surround: number; nonRigid: number };
 }
@@ -135,8 +146,12 @@ export const DEFAULT_MOTION_CONFIG: MotionConfig = {
   minSurroundTravel: 0.15,
   coupledMin: 0.8,
   independentMax: 0.4,
-  minEyeApertureRange: 0.15,
+  // tuning split: blink windows dropped 0.098-0.223, attack windows at most 0.034 (identity swap's splice frame)
+  minBlinkDrop: 0.06,
+  // tuning split: mouth windows 0.168-0.275, attack windows at most 0.082 (screen replay and identity swap talk)
   minMouthApertureRange: 0.15,
+  minApertureSnr: 8,
+  foreshorteningFactor: 3,
   weights: { parallax: 0.6, surround: 0.3, nonRigid: 0.1 },
 };
 

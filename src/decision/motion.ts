@@ -8,7 +8,11 @@
 //     The residual first loses the clip's own landmark noise floor (measured on near-still frames).
 // (b) Surround. A hand-held picture or phone moves the face together with what surrounds it; a head moves on its
 //     own. Compared after removing the global (camera) motion, so a shaking camera is not a held picture.
-// (c) Non-rigid motion inside the rigid head (blinks, mouth): supporting evidence only (a replayed video has it too).
+// (c) Non-rigid motion inside the rigid head: a blink (eye openness dips on two consecutive frames) or the mouth
+//     opening, far beyond the aperture's own noise, and far beyond what the rigid face's foreshortening explains (a
+//     tilted or bent picture shrinks the eyes together with the whole face; a print cannot blink). When no head turn
+//     gives parallax to judge (blink-only or mouth-only challenges), this is what shows a live face. A screen or a
+//     replayed recording of a live face has it too, by design: catching those is the passive and active signals' job.
 
 import type { Point3, FrameAnalysis } from '../types.js';
 import { DEFAULT_MOTION_CONFIG, type MotionConfig } from './config.js';
@@ -81,8 +85,15 @@ export interface MotionMeasurements {
   surroundCoupling: number | null;
   /** RMS excursion of the face relative to the camera motion, in face sizes. */
   surroundTravel: number | null;
-  eyeApertureRange: number | null;
+  /** Deepest blink: eye openness below the clip's median, held on two consecutive frames (eye-aspect-ratio units). */
+  blinkDrop: number | null;
   mouthApertureRange: number | null;
+  /** Frame-to-frame noise (sigma) of the eye openness and of the mouth opening. */
+  eyeNoise: number | null;
+  mouthNoise: number | null;
+  /** The rigid face's foreshortening (1 - cos affine tilt against the reference) at the blink / at the largest tilt. */
+  blinkForeshortening: number | null;
+  maxForeshortening: number | null;
 }
 
 export interface MotionSignalResult extends SignalResult {
@@ -129,7 +140,8 @@ export class MotionAnalyzer {
     const reasons: SignalReason[] = [];
     const m: MotionMeasurements = {
       parallax: null, parallaxFrames: 0, maxPoseChangeDeg: 0, noiseFloorPx: null, jitterPx: null, poseNoiseDeg: null, faceSizePx: null,
-      surroundCoupling: null, surroundTravel: null, eyeApertureRange: null, mouthApertureRange: null,
+      surroundCoupling: null, surroundTravel: null, blinkDrop: null, mouthApertureRange: null,
+      eyeNoise: null, mouthNoise: null, blinkForeshortening: null, maxForeshortening: null,
     };
     const refIndex = input.referenceIndex ?? this.centralFrame(frames);
     const ref = refIndex >= 0 ? frames[refIndex] : undefined;
@@ -140,7 +152,7 @@ export class MotionAnalyzer {
 
     const planar = this.planarity(frames, ref, m);
     const surround = this.surroundTest(frames, m);
-    const nonRigid = this.nonRigid(frames, m);
+    const nonRigid = this.nonRigid(frames, ref, m);
 
     // (a) planarity
     let parallaxVerdict: SignalVerdict = 'unsure';
@@ -177,23 +189,31 @@ export class MotionAnalyzer {
     }
 
     // (c) non-rigid
-    if (nonRigid === true) {
-      const eye = m.eyeApertureRange ?? 0;
-      reasons.push(eye >= c.minEyeApertureRange
-        ? reason('non-rigid-eyes', 'eyelids move inside the rigid head (eye aperture range)', eye, c.minEyeApertureRange)
-        : reason('non-rigid-mouth', 'the mouth moves inside the rigid head (mouth aperture range)', m.mouthApertureRange ?? 0, c.minMouthApertureRange));
-    } else if (nonRigid === false) {
-      reasons.push(reason('no-non-rigid-motion', 'no blink or mouth movement seen (eye aperture range)', m.eyeApertureRange ?? 0, c.minEyeApertureRange));
+    if (nonRigid !== null) {
+      if (nonRigid.eyes) reasons.push(reason('non-rigid-eyes', 'the eyelids blink inside the rigid face (eye openness drop held on two frames)', m.blinkDrop ?? 0, c.minBlinkDrop));
+      if (nonRigid.mouth) reasons.push(reason('non-rigid-mouth', 'the mouth moves inside the rigid face (mouth opening range)', m.mouthApertureRange ?? 0, c.minMouthApertureRange));
+      if (nonRigid.global) {
+        reasons.push(reason('aperture-change-foreshortened', 'the eyes or mouth change no more than the whole face is foreshortened, as on a tilted or bent picture (rigid face: 1 - cos tilt)', m.maxForeshortening ?? 0));
+      }
+      if (!nonRigid.eyes && !nonRigid.mouth && !nonRigid.global) {
+        reasons.push(reason('no-non-rigid-motion', 'no blink or mouth movement seen (eye openness drop)', m.blinkDrop ?? 0, c.minBlinkDrop));
+      }
     }
+    const nonRigidLive = nonRigid !== null && (nonRigid.eyes || nonRigid.mouth);
 
     // A head cannot be flat: a decided planar motion is a spoof whatever else is seen. A held picture that moves with
     // its surround is a spoof unless the landmarks show parallax; parallax against a coupled surround is a conflict.
+    // Without a head turn to judge, a blink or mouth movement inside the rigid face is what a picture cannot show.
     let verdict: SignalVerdict;
     if (parallaxVerdict === 'spoof') verdict = 'spoof';
     else if (parallaxVerdict === 'live') verdict = surroundVerdict === 'spoof' ? 'unsure' : 'live';
-    else verdict = surroundVerdict === 'spoof' ? 'spoof' : 'unsure';
+    else if (surroundVerdict === 'spoof') verdict = 'spoof';
+    else verdict = planar === null && nonRigidLive ? 'live' : 'unsure';
     if (parallaxVerdict === 'live' && surroundVerdict === 'spoof') {
       reasons.push(reason('motion-conflict', '3D parallax, yet the face moves with its surround: sent to review'));
+    }
+    if (verdict === 'live' && parallaxVerdict !== 'live') {
+      reasons.push(reason('non-rigid-face', 'no head turn to judge parallax, but the face deforms where only a live face can (eyelids, mouth) while the rest stays rigid: not a print or photo (a screen replaying a live face also shows this; the passive signal judges screens)'));
     }
 
     const w = c.weights;
@@ -207,7 +227,7 @@ export class MotionAnalyzer {
       sum += w.surround * clamp01(1 - m.surroundCoupling);
       weight += w.surround;
     }
-    if (nonRigid === true) {
+    if (nonRigidLive) {
       sum += w.nonRigid * 1;
       weight += w.nonRigid;
     }
@@ -507,28 +527,86 @@ export class MotionAnalyzer {
     return globalSeen === 0 ? 'no-global' : 'ok';
   }
 
-  /** true: blinks or mouth movement seen; false: none; null: too few frames. */
-  private nonRigid(frames: ReadonlyArray<MotionFrame>, m: MotionMeasurements): boolean | null {
+  /**
+   * Blinks and mouth movement inside the rigid face. eyes / mouth: seen, beyond the noise and beyond the rigid face's
+   * foreshortening; global: an aperture change as large as the thresholds, but explained by the whole face's
+   * foreshortening (a tilted or bent picture). null: too few frames.
+   */
+  private nonRigid(frames: ReadonlyArray<MotionFrame>, ref: MotionFrame, m: MotionMeasurements): { eyes: boolean; mouth: boolean; global: boolean } | null {
+    const c = this.config;
+    const n = c.rigidLandmarks.length;
     const eyes: number[] = [];
     const mouth: number[] = [];
+    const fore: number[] = [];
+    this.fill(this.src, ref.landmarks as ReadonlyArray<Point3>);
     for (const f of frames) {
       const lm = f.landmarks;
-      if (!lm) continue;
+      if (!lm || !this.hasRigidPoints(lm)) {
+        // a gap: the pair test below never spans it
+        eyes.push(Number.NaN);
+        mouth.push(Number.NaN);
+        fore.push(Number.NaN);
+        continue;
+      }
       const full = lm.length >= 468;
       let eye = f.eyeOpenness ?? Number.NaN;
       if (!Number.isFinite(eye) && full) {
         eye = (aperture(lm, RIGHT_EYE.upper, RIGHT_EYE.lower, RIGHT_EYE.outer, RIGHT_EYE.inner) +
           aperture(lm, LEFT_EYE.upper, LEFT_EYE.lower, LEFT_EYE.outer, LEFT_EYE.inner)) / 2;
       }
-      if (Number.isFinite(eye)) eyes.push(eye);
       let mo = f.mouthOpening ?? Number.NaN;
       if (!Number.isFinite(mo) && full) mo = aperture(lm, MOUTH.upper, MOUTH.lower, RIGHT_EYE.outer, LEFT_EYE.outer);
-      if (Number.isFinite(mo)) mouth.push(mo);
+      this.fill(this.dst, lm);
+      const tilt = affineTilt(this.src, this.dst, n);
+      eyes.push(eye);
+      mouth.push(mo);
+      fore.push(Number.isFinite(tilt) ? 1 - Math.cos(tilt) : Number.NaN);
     }
-    if (eyes.length < 5 && mouth.length < 5) return null;
-    m.eyeApertureRange = eyes.length >= 5 ? percentile(eyes, 0.95) - percentile(eyes, 0.05) : null;
-    m.mouthApertureRange = mouth.length >= 5 ? percentile(mouth, 0.95) - percentile(mouth, 0.05) : null;
-    return (m.eyeApertureRange ?? 0) >= this.config.minEyeApertureRange || (m.mouthApertureRange ?? 0) >= this.config.minMouthApertureRange;
+    const eyeValues = eyes.filter(Number.isFinite);
+    const mouthValues = mouth.filter(Number.isFinite);
+    if (eyeValues.length < 5 && mouthValues.length < 5) return null;
+    const foreValues = fore.filter(Number.isFinite);
+    m.maxForeshortening = foreValues.length > 0 ? Math.max(...foreValues) : null;
+    const out = { eyes: false, mouth: false, global: false };
+
+    if (eyeValues.length >= 5) {
+      const median = percentile(eyeValues, 0.5);
+      const noise = stepNoise(eyes);
+      m.eyeNoise = noise;
+      // the shallower frame of the deepest consecutive pair: a blink closes the eye over more than one frame
+      let drop = 0;
+      let at = -1;
+      for (let i = 1; i < eyes.length; i++) {
+        const d = median - Math.max(eyes[i - 1], eyes[i]);
+        if (Number.isFinite(d) && d > drop) {
+          drop = d;
+          at = i;
+        }
+      }
+      m.blinkDrop = drop;
+      if (at >= 0) {
+        const fs = Math.max(fore[at - 1], fore[at]);
+        m.blinkForeshortening = Number.isFinite(fs) ? fs : null;
+        if (drop >= c.minBlinkDrop && drop >= c.minApertureSnr * noise) {
+          // relative closure against the face's own vertical shrink at those frames
+          if (median > 0 && drop / median >= c.foreshorteningFactor * (m.blinkForeshortening ?? 0)) out.eyes = true;
+          else out.global = true;
+        }
+      }
+    }
+    if (mouthValues.length >= 5) {
+      const lo = percentile(mouthValues, 0.05);
+      const hi = percentile(mouthValues, 0.95);
+      const range = hi - lo;
+      const noise = stepNoise(mouth);
+      m.mouthApertureRange = range;
+      m.mouthNoise = noise;
+      if (range >= c.minMouthApertureRange && range >= c.minApertureSnr * noise) {
+        if (hi > 0 && range / hi >= c.foreshorteningFactor * (m.maxForeshortening ?? 0)) out.mouth = true;
+        else out.global = true;
+      }
+    }
+    return out;
   }
 }
 
@@ -576,6 +654,22 @@ function hasDepth(lm: ReadonlyArray<Point3>, idx: readonly number[], size: numbe
   let v = 0;
   for (const k of idx) v += (lm[k][2] - mean) ** 2;
   return Number.isFinite(v) && Math.sqrt(v / idx.length) > 0.05 * size;
+}
+
+/**
+ * Robust frame-to-frame noise (sigma) of a series with gaps (NaN): 1.4826 * MAD of consecutive differences / sqrt 2.
+ * A blink or a mouth opening changes only a few steps, so the median step is the noise.
+ */
+function stepNoise(v: number[]): number {
+  const steps: number[] = [];
+  for (let i = 1; i < v.length; i++) {
+    const d = v[i] - v[i - 1];
+    if (Number.isFinite(d)) steps.push(d);
+  }
+  if (steps.length < 3) return 0;
+  const med = percentile(steps, 0.5);
+  const dev = steps.map((d) => Math.abs(d - med));
+  return (1.4826 * percentile(dev, 0.5)) / Math.SQRT2;
 }
 
 function clamp01(v: number): number {

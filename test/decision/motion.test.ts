@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { motionSignal, MotionAnalyzer, motionFramesFromAnalyses, type MotionFrame } from '../../src/decision/motion.js';
 import { DEFAULT_MOTION_CONFIG } from '../../src/decision/config.js';
-import { CAMERA, mulberry32, projectHead, projectPhoto, type Camera, type Pose } from './synthetic-head.js';
+import { CAMERA, gaussian, mulberry32, projectHead, projectPhoto, type Camera, type Pose } from './synthetic-head.js';
 import type { FrameAnalysis, QualityMetrics } from '../../src/types.js';
 
 const FRAMES = 60;
@@ -222,42 +222,96 @@ describe('motion signal: moving with the surround (held picture or phone)', () =
 });
 
 describe('motion signal: non-rigid motion inside the rigid head', () => {
-  it('blinks are reported as supporting evidence; a rigid photo has none', () => {
-    const rand = mulberry32(31);
-    const frames: MotionFrame[] = [];
-    for (let i = 0; i < FRAMES; i++) {
-      const eyeOpen = i >= 20 && i < 26 ? 0.1 : 1; // a blink of 6 frames
-      frames.push({ timestampMs: i * 33, landmarks: projectHead(excursion(i, { yawDeg: 20 }), { jitterPx: 0.5, rand, expression: { eyeOpen } }) });
-    }
-    const head = motionSignal({ frames });
-    expect(head.measurements.eyeApertureRange).toBeGreaterThan(DEFAULT_MOTION_CONFIG.minEyeApertureRange);
-    expect(codes(head)).toContain('non-rigid-eyes');
-    const photo = motionSignal({ frames: clip('photo', { yawDeg: 20 }, 0.5, 32) });
-    expect(photo.measurements.eyeApertureRange).toBeLessThan(DEFAULT_MOTION_CONFIG.minEyeApertureRange);
-    expect(codes(photo)).toContain('no-non-rigid-motion');
-  });
-
-  it('eye openness from the geometry, when given, is used instead of the mesh lids', () => {
-    const rand = mulberry32(34);
-    const frames: MotionFrame[] = Array.from({ length: FRAMES }, (_, i) => ({
+  /** A face holding still (sways +-2 deg yaw, +-1.5 deg pitch): no turn to judge parallax by. */
+  const sway = (i: number): Pose => ({ yawDeg: 2 * Math.sin(i / 10), pitchDeg: 1.5 * Math.sin(i / 7), tx: 5 * Math.sin(i / 13) });
+  const stillHead = (seed: number, eyeOpen: (i: number) => number, mouthOpen: (i: number) => number = () => 0): MotionFrame[] => {
+    const rand = mulberry32(seed);
+    return Array.from({ length: 90 }, (_, i) => ({
       timestampMs: i * 33,
-      landmarks: projectHead({}, { jitterPx: 0.5, rand }), // the mesh lids never move...
-      eyeOpenness: i >= 30 && i < 35 ? 0.05 : 0.3, // ...but the iris-based openness saw a blink
+      landmarks: projectHead(sway(i), { jitterPx: 0.5, rand, expression: { eyeOpen: eyeOpen(i), mouthOpen: mouthOpen(i) } }),
     }));
-    const r = motionSignal({ frames });
-    expect(r.measurements.eyeApertureRange).toBeCloseTo(0.25, 5);
+  };
+
+  it('a still head that blinks is live (a picture cannot blink); without the blink it stays unsure', () => {
+    const blink = stillHead(31, (i) => (i >= 40 && i < 44 ? 0.1 : 1));
+    const r = motionSignal({ frames: blink });
+    expect(codes(r)).toContain('too-little-pose-change');
+    expect(r.measurements.blinkDrop).toBeGreaterThan(DEFAULT_MOTION_CONFIG.minBlinkDrop);
     expect(codes(r)).toContain('non-rigid-eyes');
+    expect(codes(r)).toContain('non-rigid-face');
+    expect(r.verdict).toBe('live');
+    expect(r.score).toBeGreaterThanOrEqual(0.65);
+    const open = motionSignal({ frames: stillHead(31, () => 1) });
+    expect(open.measurements.blinkDrop).toBeLessThan(DEFAULT_MOTION_CONFIG.minBlinkDrop);
+    expect(codes(open)).toContain('no-non-rigid-motion');
+    expect(open.verdict).toBe('unsure');
   });
 
-  it('an opening mouth counts too', () => {
-    const rand = mulberry32(33);
-    const frames: MotionFrame[] = Array.from({ length: FRAMES }, (_, i) => ({
-      timestampMs: i * 33,
-      landmarks: projectHead({}, { jitterPx: 0.5, rand, expression: { mouthOpen: i > 30 && i < 45 ? 1 : 0 } }),
-    }));
+  it('a still photo swaying like a held picture shows no blink: unsure', () => {
+    const rand = mulberry32(32);
+    const frames = Array.from({ length: 90 }, (_, i) => ({ timestampMs: i * 33, landmarks: projectPhoto(sway(i), { jitterPx: 0.5, rand }) }));
     const r = motionSignal({ frames });
+    expect(r.verdict).toBe('unsure');
+    expect(codes(r)).toContain('no-non-rigid-motion');
+  });
+
+  it('eye openness from the geometry, when given, is used instead of the mesh lids; one odd frame is not a blink', () => {
+    const rand = mulberry32(34);
+    const lm = Array.from({ length: FRAMES }, () => projectHead({}, { jitterPx: 0.5, rand })); // the mesh lids never move...
+    const openness = (closed: (i: number) => boolean) => lm.map((landmarks, i) => ({ timestampMs: i * 33, landmarks, eyeOpenness: closed(i) ? 0.05 : 0.3 + 0.002 * Math.sin(i) }));
+    const r = motionSignal({ frames: openness((i) => i >= 30 && i < 34) }); // ...but the iris-based openness saw a blink
+    expect(r.measurements.blinkDrop).toBeGreaterThan(0.24);
+    expect(codes(r)).toContain('non-rigid-eyes');
+    expect(r.verdict).toBe('live');
+    const glitch = motionSignal({ frames: openness((i) => i === 30) });
+    expect(glitch.measurements.blinkDrop).toBeLessThan(0.01);
+    expect(glitch.verdict).toBe('unsure');
+  });
+
+  it('a dip no larger than the openness noise is not a blink', () => {
+    const rand = mulberry32(35);
+    const lm = projectHead({});
+    // sigma 0.015 noise: a 0.08 dip passes minBlinkDrop but not 8 sigma
+    const frames = Array.from({ length: FRAMES }, (_, i) => ({ timestampMs: i * 33, landmarks: lm, eyeOpenness: 0.3 + 0.015 * gaussian(rand) - (i >= 30 && i < 34 ? 0.08 : 0) }));
+    const r = motionSignal({ frames });
+    expect(r.measurements.eyeNoise).toBeGreaterThan(0.01);
+    expect(codes(r)).not.toContain('non-rigid-eyes');
+    expect(r.verdict).toBe('unsure');
+  });
+
+  it('a still head opening its mouth is live', () => {
+    const r = motionSignal({ frames: stillHead(33, () => 1, (i) => (i > 30 && i < 45 ? 1 : 0)) });
+    expect(r.measurements.mouthApertureRange).toBeGreaterThan(DEFAULT_MOTION_CONFIG.minMouthApertureRange);
     expect(codes(r)).toContain('non-rigid-mouth');
-    expect(r.verdict).toBe('unsure'); // supporting evidence alone never makes "live"
+    expect(r.verdict).toBe('live');
+  });
+
+  it('a picture tilted 50 deg shrinks its eyes with the whole face: not a blink', () => {
+    // what a landmark model reading the flat picture reports: the eye aspect shrinks by cos(tilt), like the face
+    const rand = mulberry32(36);
+    const frames: MotionFrame[] = Array.from({ length: FRAMES }, (_, i) => {
+      const pose = excursion(i, { pitchDeg: 50 });
+      return { timestampMs: i * 33, landmarks: projectPhoto(pose, { jitterPx: 0.5, rand }), eyeOpenness: 0.3 * Math.cos(((pose.pitchDeg ?? 0) * Math.PI) / 180) };
+    });
+    const r = motionSignal({ frames });
+    expect(r.measurements.blinkDrop).toBeGreaterThan(DEFAULT_MOTION_CONFIG.minBlinkDrop);
+    expect(codes(r)).toContain('aperture-change-foreshortened');
+    expect(codes(r)).not.toContain('non-rigid-eyes');
+    expect(r.verdict).not.toBe('live');
+  });
+
+  it('a blink never outweighs a decided flat motion or a face moving with its surround', () => {
+    const blinkAt = (i: number) => (i >= 30 && i < 34 ? 0.05 : 0.3);
+    const flat = clip('photo', { yawDeg: 20 }, 0.5, 37).map((f, i) => ({ ...f, eyeOpenness: blinkAt(i) }));
+    expect(motionSignal({ frames: flat }, IMAGE).verdict).toBe('spoof');
+    const wave = (i: number): Pose => ({ tx: 60 * Math.sin(i / 8), ty: 25 * Math.sin(i / 5) });
+    const poses = Array.from({ length: FRAMES }, (_, i) => wave(i));
+    const ring = ringMotion(poses);
+    const rand = mulberry32(38);
+    const held = poses.map((pose, i) => ({ timestampMs: i * 33, landmarks: projectPhoto(pose, { jitterPx: 0.5, rand }), surround: ring[i], global: { dx: 0, dy: 0 }, eyeOpenness: blinkAt(i) }));
+    const r = motionSignal({ frames: held });
+    expect(codes(r)).toContain('non-rigid-eyes');
+    expect(r.verdict).toBe('spoof');
   });
 });
 
