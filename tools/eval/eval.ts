@@ -211,6 +211,8 @@ export async function recordPresentation(p: Presentation, options: RecordOptions
         landmarks: face ? face.landmarks.map((q) => [q[0], q[1], q[2]] as Point3) : null,
         surround: null,
         global: motion && Number.isFinite(motion.globalDx) && Number.isFinite(motion.globalDy) ? { dx: motion.globalDx, dy: motion.globalDy } : null,
+        // the geometry's eye openness (iris-model lid contour) sees blinks that the mesh lids barely show
+        ...(face && r.geometry ? { eyeOpenness: (r.geometry.rightEye.openness + r.geometry.leftEye.openness) / 2, mouthOpening: r.geometry.mouthOpening } : {}),
       });
       const pf: PassiveFrameFeatures = { timestampMs: f.timestampMs };
       if (face) {
