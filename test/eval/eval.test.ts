@@ -6,9 +6,10 @@ import { join } from 'node:path';
 import { dataDir, ensureVariants, repoRoot } from '../helpers/data.js';
 import { requireModels } from '../face/engine.js';
 import {
-  presentations, recordPresentation, judge, metricsReport, outcomeFromDetected, PassiveModels, EVAL_VARIANTS,
+  presentations, recordPresentation, judge, metricsReport, outcomeFromDetected, createRecognizer, PassiveModels, EVAL_VARIANTS,
   type JudgedPresentation, type Presentation,
 } from '../../tools/eval/eval.js';
+import { DEFAULT_IDENTITY_CONFIG } from '../../src/decision/identity.js';
 import { activeSignal } from '../../src/decision/index.js';
 
 const detected = (...types: string[]) => types.map((type, i) => ({ type, startMs: i * 1000, endMs: i * 1000 + 300, peak: 0.7 })) as never;
@@ -38,6 +39,14 @@ describe('presentations', () => {
       const species = new Set(ps.filter((p) => p.split === split).map((p) => p.species));
       expect([...species].sort()).toEqual(['bona-fide', 'identity-swap', 'print', 'screen-replay', 'static-photo', 'video-replay']);
     }
+    // APCER means something only over several attacks: at least 4 per species and split, each from its own variant
+    for (const species of ['print', 'screen-replay', 'static-photo', 'identity-swap']) {
+      for (const split of ['tuning', 'held-out']) {
+        const attacks = ps.filter((p) => p.species === species && p.split === split);
+        expect(attacks.length, `${species} ${split}`).toBeGreaterThanOrEqual(4);
+        expect(new Set(attacks.map((p) => p.path)).size).toBe(attacks.length);
+      }
+    }
     for (const r of ps.filter((p) => p.species === 'video-replay')) {
       const live = ps.find((p) => p.id === r.sameFramesAs)!;
       expect(live.species).toBe('bona-fide');
@@ -59,11 +68,13 @@ describe('eval subset on real data', () => {
     const ps: Presentation[] = ids.map((id) => all.find((p) => p.id === id)!);
     const modelDir = join(repoRoot, 'models');
     const models = await PassiveModels.create(modelDir);
+    const recognizer = await createRecognizer(modelDir);
     const recs = new Map();
     try {
-      for (const p of ps) if (!p.sameFramesAs) recs.set(p.id, await recordPresentation(p, { modelDir }, models));
+      for (const p of ps) if (!p.sameFramesAs) recs.set(p.id, await recordPresentation(p, { modelDir }, models, recognizer));
     } finally {
       await models.close();
+      await recognizer.close();
     }
     judged = ps.map((p) => judge(p, recs.get(p.sameFramesAs ?? p.id)));
   }, 600_000);
@@ -84,6 +95,23 @@ describe('eval subset on real data', () => {
     const replay = judged.find((j) => j.id === 'replay-cap13-370')!;
     expect(replay.signals.active.verdict).toBe('spoof');
     expect(replay.verdict).not.toBe('pass');
+  });
+
+  it('the identity swap (franck, then cap13 from 3 s) fails as identity-changed; the live window keeps its identity', () => {
+    const swap = judged.find((j) => j.id === 'identity-swap-500')!;
+    expect(swap.identity.verdict).toBe('changed');
+    expect(swap.verdict).toBe('fail');
+    expect(swap.reasons[0]).toBe('identity-changed');
+    // the person changes at 3 s of the variant (frame timestamps count from the file's start): not before the cut,
+    // and within a few readings (every 5th frame) after it
+    expect(swap.identity.changedAtMs).toBeGreaterThanOrEqual(3000);
+    expect(swap.identity.changedAtMs).toBeLessThan(3500);
+    expect(swap.identity.distance).toBeGreaterThan(DEFAULT_IDENTITY_CONFIG.maxDistance);
+    for (const j of judged.filter((x) => x.species !== 'identity-swap')) {
+      expect(j.identity.verdict, j.id).toBe('unchanged');
+      expect(j.identity.distance!, j.id).toBeLessThan(DEFAULT_IDENTITY_CONFIG.maxDistance);
+      expect(j.reasons).not.toContain('identity-changed');
+    }
   });
 
   it('APCER per species and BPCER match the per-presentation verdicts', () => {

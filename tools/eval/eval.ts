@@ -16,6 +16,10 @@ import { cropToImage, affine, warpToTensor } from '../../src/face/affine.js';
 import type { OrtModule, OrtSession } from '../../src/face/models.js';
 import { planFromNonce } from '../../src/challenge/plan.js';
 import type { DetectedAction } from '../../src/challenge/action-detector.js';
+import { FaceRecognizer } from '../../src/match/recognizer.js';
+import {
+  identityContinuity, identityPoseUsable, withIdentity, DEFAULT_IDENTITY_CONFIG, type IdentityReading, type IdentityVerdict,
+} from '../../src/decision/identity.js';
 import {
   activeSignal, passiveSignal, motionSignal, decideLiveness, padMetrics, BONA_FIDE, DEFAULT_DECISION_CONFIG,
   type ActionOutcome, type ChallengeOutcome, type MotionFrame, type PassiveFrameFeatures, type LivenessVerdict,
@@ -52,6 +56,8 @@ export interface PresentationRecord {
   actions: DetectedAction[];
   motionFrames: MotionFrame[];
   passiveFrames: PassiveFrameFeatures[];
+  /** Face descriptors every few frontal frames (empty when no recognizer was given). */
+  identity: IdentityReading[];
 }
 
 export interface JudgedPresentation {
@@ -63,7 +69,10 @@ export interface JudgedPresentation {
   frames: number;
   framesWithFace: number;
   verdict: LivenessVerdict;
+  /** The decision's reason codes, identity first when it changed. */
+  reasons: string[];
   signals: { active: SignalSummary; passive: SignalSummary; motion: SignalSummary };
+  identity: { verdict: IdentityVerdict; distance: number | null; peakDistance: number | null; changedAtMs: number | null; readings: number };
 }
 
 interface SignalSummary { score: number; verdict: string; reasons: string[] }
@@ -125,28 +134,73 @@ export function presentations(dataDir: string, variants: Record<string, string>,
     const path = variants[variant];
     if (!path) throw new LivecheckError('invalid-argument', `eval: variant ${variant} missing`);
     for (const [startMs, durationMs, split] of halves) {
-      const id = `${species}-${startMs}`;
+      // the first variant of a species keeps its short id (print-0); the others carry their source (print-grace-0)
+      const source = variant.slice(SPECIES_VARIANT[species].length + 1);
+      const id = variant === SPECIES_VARIANT[species] ? `${species}-${startMs}` : `${species}-${source}-${startMs}`;
       // an attacker cannot choose the nonce: the plan comes from one
       const plan = planFromNonce(`livecheck-eval-${id}`, { actions: 'random', count: 2 }).steps.map((s) => s.action as string);
       out.push({ id, species, split, path, startMs, durationMs, width: 640, height: 480, plan, note: `${variant} ${startMs}-${startMs + durationMs} ms: ${note}` });
     }
   };
   const halves: Array<[number, number, Split]> = [[0, 3000, 'tuning'], [3000, 3000, 'held-out']];
-  attack('print', 'print', halves, 'printed franck still held in a room');
-  attack('screen-replay', 'screen-replay', halves, 'cap13 replayed on a simulated screen');
-  attack('static-photo', 'static-photo', halves, 'franck still filling the frame, held steady');
-  attack('identity-swap', 'face-swap', [[500, 4000, 'tuning'], [1500, 4000, 'held-out']], 'franck then cap13 from 3 s (windows overlap)');
+  for (const [variant, note] of ATTACK_VARIANTS.print) attack('print', variant, halves, note);
+  for (const [variant, note] of ATTACK_VARIANTS['screen-replay']) attack('screen-replay', variant, halves, note);
+  for (const [variant, note] of ATTACK_VARIANTS['static-photo']) attack('static-photo', variant, halves, note);
+  const swapWindows: Array<[number, number, Split]> = [[500, 4000, 'tuning'], [1500, 4000, 'held-out']];
+  for (const [variant, note] of ATTACK_VARIANTS['identity-swap']) attack('identity-swap', variant, swapWindows, `${note} from 3 s (windows overlap)`);
   return out;
 }
 
+type AttackSpecies = Exclude<Species, typeof BONA_FIDE | 'video-replay'>;
+
+/** The variant each attack species was first built from (its presentations keep the short ids: print-0, ...). */
+const SPECIES_VARIANT: Record<string, string> = { print: 'print', 'screen-replay': 'screen-replay', 'static-photo': 'static-photo', 'identity-swap': 'face-swap' };
+
+/** Attack variants (tools/make-variants.mjs) per species, each from another real source, with what it shows. */
+export const ATTACK_VARIANTS: Record<AttackSpecies, Array<[string, string]>> = {
+  print: [
+    ['print', 'printed franck still held in a room'],
+    ['print-astronaut', 'printed astronaut portrait held in a room'],
+    ['print-newwave', 'printed KPhotoAlbum new_wave_2 held in a room'],
+    ['print-faceapi3', 'printed face of face-api sample3 held in a room'],
+    ['print-grace', 'printed Grace Hopper portrait (small, further away) held in a room'],
+  ],
+  'screen-replay': [
+    ['screen-replay', 'cap13 replayed on a simulated screen'],
+    ['screen-replay-franck', 'franck replayed on a laptop-sized screen'],
+    ['screen-replay-cap12', 'cap12 replayed on a hand-held phone-sized screen'],
+    ['screen-replay-movie', 'the KPhotoAlbum webcam clip replayed on a tablet-sized screen'],
+  ],
+  'static-photo': [
+    ['static-photo', 'franck still filling the frame, held steady'],
+    ['static-photo-grace', 'Grace Hopper portrait filling the frame, held steady'],
+    ['static-photo-jesper', 'KPhotoAlbum jesper_2 filling the frame, held steady'],
+    ['static-photo-faceapi1', 'a face of face-api sample1 filling the frame, held steady'],
+    ['static-photo-astronaut', 'astronaut portrait filling the frame, held steady'],
+  ],
+  'identity-swap': [
+    ['face-swap', 'franck then cap13'],
+    ['face-swap-cap12-franck', 'cap12 then franck'],
+    ['face-swap-movie-cap13', 'the KPhotoAlbum webcam clip then cap13'],
+    ['face-swap-franck-movie', 'franck then the KPhotoAlbum webcam clip'],
+  ],
+};
+
 /** The variants the suite needs. */
-export const EVAL_VARIANTS = ['print', 'screen-replay', 'static-photo', 'face-swap'];
+export const EVAL_VARIANTS = Object.values(ATTACK_VARIANTS).flatMap((list) => list.map(([variant]) => variant));
 
 export interface RecordOptions {
   modelDir: string;
   kernelDir?: string;
   /** Run the antispoof / liveness models on every n-th frame (default 3; 0: never). */
   modelEvery?: number;
+  /** Describe the face for the identity check on every n-th frame with a frontal face (default 5; 0: never). */
+  identityEvery?: number;
+}
+
+/** FaceRecognitionNet for the identity check (models/facerec.onnx). */
+export function createRecognizer(modelDir: string): Promise<FaceRecognizer> {
+  return FaceRecognizer.create({ model: join(modelDir, 'facerec.onnx') });
 }
 
 /** Face-crop models of the passive signal (antispoof 128x128, liveness 32x32, RGB in [0,1]). */
@@ -183,10 +237,12 @@ export class PassiveModels {
 }
 
 /** Runs one presentation's frames through a fresh engine (no plan: actions are free-running) and keeps what the signals need. */
-export async function recordPresentation(p: Presentation, options: RecordOptions, models?: PassiveModels): Promise<PresentationRecord> {
+export async function recordPresentation(p: Presentation, options: RecordOptions, models?: PassiveModels, recognizer?: FaceRecognizer): Promise<PresentationRecord> {
   const engine = await createNodeEngine({ modelDir: options.modelDir, kernelDir: options.kernelDir });
   const every = options.modelEvery ?? 3;
-  const rec: PresentationRecord = { frames: 0, framesWithFace: 0, actions: [], motionFrames: [], passiveFrames: [] };
+  const identityEvery = options.identityEvery ?? 5;
+  let sinceIdentity = identityEvery; // the first frontal face is described at once: it starts the reference
+  const rec: PresentationRecord = { frames: 0, framesWithFace: 0, actions: [], motionFrames: [], passiveFrames: [], identity: [] };
   let t0 = NaN;
   try {
     const fps = 25;
@@ -220,6 +276,12 @@ export async function recordPresentation(p: Presentation, options: RecordOptions
         const img = engine.kernels.passiveFeatures(face.box);
         pf.moire = img.moire; pf.flicker = img.flicker; pf.deviceBorder = img.deviceBorder; pf.specular = img.specular;
         if (models && every > 0 && rec.frames % every === 1 % every) Object.assign(pf, await models.run(frame, face.box));
+        const pose = r.geometry?.pose;
+        sinceIdentity++;
+        if (recognizer && identityEvery > 0 && sinceIdentity >= identityEvery && pose && identityPoseUsable(pose.yawDeg, pose.pitchDeg)) {
+          sinceIdentity = 0;
+          rec.identity.push({ timestampMs: f.timestampMs, descriptor: await recognizer.describe(frame, face.landmarks), yawDeg: pose.yawDeg, pitchDeg: pose.pitchDeg });
+        }
       }
       rec.passiveFrames.push(pf);
       for (const a of r.actions) rec.actions.push({ ...a });
@@ -273,12 +335,45 @@ export function judge(p: Presentation, rec: PresentationRecord, passive: Passive
   const active = activeSignal(outcomeFromDetected(p.plan, rec.actions));
   const pas = passiveSignal(rec.passiveFrames, passive);
   const motion = motionSignal({ frames: rec.motionFrames });
-  const decision = decideLiveness({ active, passive: pas, motion });
+  const identity = identityContinuity(rec.identity);
+  const decision = withIdentity(decideLiveness({ active, passive: pas, motion }), identity);
   const sum = (s: SignalResult): SignalSummary => ({ score: Math.round(s.score * 1000) / 1000, verdict: s.verdict, reasons: s.reasons.map((r) => r.value !== undefined ? `${r.code}=${r.value}` : r.code) });
   return {
     id: p.id, species: p.species, split: p.split, plan: p.plan, detected: rec.actions.map((a) => a.type),
     frames: rec.frames, framesWithFace: rec.framesWithFace, verdict: decision.verdict,
+    reasons: decision.reasons.map((r) => r.code),
     signals: { active: sum(active), passive: sum(pas), motion: sum(motion) },
+    identity: { verdict: identity.verdict, distance: round3(identity.distance), peakDistance: round3(identity.peakDistance), changedAtMs: identity.changedAtMs, readings: identity.readings },
+  };
+}
+
+const round3 = (v: number | null) => (v === null ? null : Math.round(v * 1000) / 1000);
+
+/**
+ * The identity check's margin on the judged presentations: the largest sustained distance on live ones (and replays
+ * of them) against the smallest on swaps, and how many of each crossed the threshold.
+ */
+export function identityMargins(judged: readonly JudgedPresentation[], threshold = DEFAULT_IDENTITY_CONFIG.maxDistance) {
+  const one = (list: readonly JudgedPresentation[]) => {
+    const d = list.map((j) => j.identity.distance).filter((x): x is number => x !== null);
+    return {
+      presentations: list.length, judged: d.length, changed: list.filter((j) => j.identity.verdict === 'changed').length,
+      minDistance: d.length ? Math.min(...d) : null, maxDistance: d.length ? Math.max(...d) : null,
+    };
+  };
+  const same = one(judged.filter((j) => j.species !== 'identity-swap'));
+  const swaps = one(judged.filter((j) => j.species === 'identity-swap'));
+  const live = one(judged.filter((j) => j.species === BONA_FIDE));
+  return {
+    threshold,
+    readings: DEFAULT_IDENTITY_CONFIG.readings,
+    live,
+    'same-person (all but swaps)': same,
+    'identity-swap': swaps,
+    margin: {
+      below: live.maxDistance === null ? null : round3(threshold - live.maxDistance),
+      above: swaps.minDistance === null ? null : round3(swaps.minDistance - threshold),
+    },
   };
 }
 

@@ -4,7 +4,10 @@ import { writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { cpus, loadavg } from 'node:os';
 import { pathToFileURL } from 'node:url';
-import { presentations, recordPresentation, judge, metricsReport, tunePassive, PassiveModels, EVAL_VARIANTS, type PresentationRecord } from './eval.js';
+import {
+  presentations, recordPresentation, judge, metricsReport, tunePassive, identityMargins, createRecognizer, PassiveModels, EVAL_VARIANTS,
+  type PresentationRecord,
+} from './eval.js';
 import { DEFAULT_DECISION_CONFIG } from '../../src/decision/index.js';
 
 export async function main(root: string): Promise<void> {
@@ -18,15 +21,17 @@ export async function main(root: string): Promise<void> {
   if (only.length) ps = ps.filter((p) => only.some((o) => p.id.includes(o)));
   const modelDir = join(root, 'models');
   const models = await PassiveModels.create(modelDir);
+  const recognizer = await createRecognizer(modelDir);
   const recs = new Map<string, PresentationRecord>();
   for (const p of ps) {
     if (p.sameFramesAs) continue;
     const t = Date.now();
-    recs.set(p.id, await recordPresentation(p, { modelDir, kernelDir: join(root, 'build') }, models));
+    recs.set(p.id, await recordPresentation(p, { modelDir, kernelDir: join(root, 'build') }, models, recognizer));
     const r = recs.get(p.id)!;
-    process.stderr.write(`${p.id}: ${r.frames} frames (${r.framesWithFace} with a face), actions [${r.actions.map((a) => a.type).join(',')}] ${((Date.now() - t) / 1000).toFixed(1)} s\n`);
+    process.stderr.write(`${p.id}: ${r.frames} frames (${r.framesWithFace} with a face, ${r.identity.length} described), actions [${r.actions.map((a) => a.type).join(',')}] ${((Date.now() - t) / 1000).toFixed(1)} s\n`);
   }
   await models.close();
+  await recognizer.close();
   const tuned = tunePassive(ps, recs);
   const judgedDefault = ps.map((p) => judge(p, recs.get(p.sameFramesAs ?? p.id)!));
   const judged = ps.map((p) => judge(p, recs.get(p.sameFramesAs ?? p.id)!, tuned.passive));
@@ -41,12 +46,19 @@ export async function main(root: string): Promise<void> {
     'held-out': heldOut,
     all: metricsReport(judged),
     default_thresholds: { tuning: part('tuning', judgedDefault), 'held-out': part('held-out', judgedDefault) },
+    identity: {
+      'held-out': identityMargins(judged.filter((j) => j.split === 'held-out')),
+      tuning: identityMargins(judged.filter((j) => j.split === 'tuning')),
+      rule: 'FaceRecognitionNet descriptors of aligned crops every 5th frame with |yaw|,|pitch| <= 25 deg; reference = mean of the first 2; changed when 2 consecutive readings are farther than the threshold (src/decision/identity.ts); a change ends the attempt as fail (identity-changed)',
+    },
     tuned: { 'passive.liveMin': tuned.liveMin, default: DEFAULT_DECISION_CONFIG.passive.liveMin, rule: 'lowest tuning BPCER with tuning APCER 0 for every species' },
     protocol: [
       'live: 4 s windows of franck.mp4 (600x480), cap13/cap12 (640x480) holding hand-labelled actions; plan = those actions in order (the clips were not recorded against our prompts)',
       'video-replay: each live window judged against a plan in a different order (or asking an action it never shows)',
       'print, screen-replay, static-photo: the two 3 s halves of each 6 s variant (tools/make-variants.mjs), plan from a nonce',
-      'identity-swap: two overlapping 4 s windows of the face-swap variant, both spanning the change of person',
+      'print (5 photos), screen-replay (4 clips), static-photo (5 photos), identity-swap (4 pairs of people): one variant per source, each giving one tuning and one held-out presentation',
+      'identity-swap: two overlapping 4 s windows of each face-swap variant, both spanning the change of person',
+      'identity: face descriptors every 5th frontal frame; a changed identity overrides the consensus with fail (identity-changed)',
       'every frame through the engine (tracker, kernels, passive kernels); antispoof/liveness models on every 3rd frame with a face',
       'active signal: free-running detector actions against the plan (order, kind); no prompt latency',
     ],
@@ -58,7 +70,7 @@ export async function main(root: string): Promise<void> {
   mkdirSync(dir, { recursive: true });
   const file = join(dir, only.length ? 'eval.subset.json' : 'eval.json');
   writeFileSync(file, JSON.stringify(out, null, 2) + '\n');
-  for (const j of judged) console.log(`${j.split.padEnd(8)} ${j.species.padEnd(13)} ${j.id.padEnd(24)} ${j.verdict.padEnd(6)} A:${j.signals.active.verdict} P:${j.signals.passive.verdict} M:${j.signals.motion.verdict}`);
-  console.log(JSON.stringify({ tuning: out.tuning, 'held-out': heldOut }, null, 1));
+  for (const j of judged) console.log(`${j.split.padEnd(8)} ${j.species.padEnd(13)} ${j.id.padEnd(34)} ${j.verdict.padEnd(6)} A:${j.signals.active.verdict} P:${j.signals.passive.verdict} M:${j.signals.motion.verdict} id:${j.identity.verdict} ${j.identity.distance ?? '-'}`);
+  console.log(JSON.stringify({ tuning: out.tuning, 'held-out': heldOut, identity: out.identity }, null, 1));
   console.log(`wrote ${file}`);
 }

@@ -1,0 +1,145 @@
+// Identity continuity: is the face at the end of the session the person who started it? Fed by face descriptors
+// (FaceRecognitionNet, 128-d, Euclidean) taken every few frames, or by distances a caller already measured to the
+// starting face. Pure: plain arrays in, plain data out. A change is a hard `fail` (requirements: "the face changing
+// identity mid-session fails"), not a matter for the liveness consensus, so it overrides the consensus verdict.
+
+import { LivecheckError } from '../errors.js';
+import type { LivenessDecision } from './consensus.js';
+import { reason, type SignalReason } from './signal.js';
+
+export interface IdentityReading {
+  timestampMs: number;
+  /** The face descriptor of this frame. */
+  descriptor?: ArrayLike<number>;
+  /** Or: the distance of this frame's face to the starting face, already measured (same scale as descriptors). */
+  distance?: number;
+  /** Head pose of the frame, when known: readings turned beyond `maxPoseDeg` are skipped (the net wants frontal faces). */
+  yawDeg?: number;
+  pitchDeg?: number;
+}
+
+export interface IdentityConfig {
+  /** Frontal readings averaged into the reference face (the person at the start). */
+  referenceReadings: number;
+  /** A reading farther than this from the reference is another person. */
+  maxDistance: number;
+  /** Consecutive far readings that make a change: one blurred or half-turned frame must not. */
+  readings: number;
+  /** Readings with |yaw| or |pitch| above this are not used. */
+  maxPoseDeg: number;
+}
+
+/**
+ * maxDistance 0.45 is the ID-photo match threshold calibrated on real photos (test/match/calibration.test.ts: 0/51
+ * same-person pairs above it, 14/608 different-people pairs below it). Within one session (same camera, same light,
+ * seconds apart) the same person stays far below it: see the margins the attack suite reports (npm run eval).
+ */
+export const DEFAULT_IDENTITY_CONFIG: IdentityConfig = { referenceReadings: 2, maxDistance: 0.45, readings: 2, maxPoseDeg: 25 };
+
+export type IdentityVerdict = 'unchanged' | 'changed' | 'unknown';
+
+export interface IdentityContinuity {
+  verdict: IdentityVerdict;
+  /**
+   * The largest distance to the reference held over `readings` consecutive readings (the smallest distance within
+   * the run, the largest over all runs): what the decision compares with `maxDistance`. null when too few readings.
+   */
+  distance: number | null;
+  /** The largest single reading's distance (a spike shows here but not in `distance`). */
+  peakDistance: number | null;
+  /** Timestamp of the first reading of the first far run (the change), or null. */
+  changedAtMs: number | null;
+  /** Readings used (after the pose gate), including the reference ones. */
+  readings: number;
+  reasons: SignalReason[];
+}
+
+/** Euclidean distance (face-api's descriptor metric). */
+function euclidean(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  if (a.length !== b.length || a.length === 0) throw new LivecheckError('invalid-argument', `descriptor lengths differ: ${a.length} vs ${b.length}`, { a: a.length, b: b.length });
+  let s = 0;
+  for (let i = 0; i < a.length; i++) {
+    const d = a[i] - b[i];
+    s += d * d;
+  }
+  return Math.sqrt(s);
+}
+
+function assertConfig(c: IdentityConfig): void {
+  const intOk = (v: number) => Number.isInteger(v) && v >= 1;
+  if (!intOk(c.referenceReadings) || !intOk(c.readings) || !(c.maxDistance > 0) || !(c.maxPoseDeg > 0)) {
+    throw new LivecheckError('invalid-argument', 'identity config: referenceReadings and readings must be integers >= 1, maxDistance and maxPoseDeg > 0', { ...c });
+  }
+}
+
+/** Whether a reading of this pose is used (the same gate the caller can apply before computing a descriptor). */
+export function identityPoseUsable(yawDeg: number | undefined, pitchDeg: number | undefined, config: IdentityConfig = DEFAULT_IDENTITY_CONFIG): boolean {
+  return !(Math.abs(yawDeg ?? 0) > config.maxPoseDeg) && !(Math.abs(pitchDeg ?? 0) > config.maxPoseDeg);
+}
+
+/**
+ * Judges identity continuity over a session's readings, in time order. With descriptors, the reference is the mean
+ * of the first `referenceReadings` usable descriptors and each later one is measured against it; with distances,
+ * the distances are used as given. Mixing both kinds in one series is an error.
+ */
+export function identityContinuity(readings: readonly IdentityReading[], config: IdentityConfig = DEFAULT_IDENTITY_CONFIG): IdentityContinuity {
+  assertConfig(config);
+  const used = readings.filter((r) => identityPoseUsable(r.yawDeg, r.pitchDeg, config) && (r.descriptor !== undefined || Number.isFinite(r.distance)));
+  const withDescriptor = used.filter((r) => r.descriptor !== undefined).length;
+  if (withDescriptor !== 0 && withDescriptor !== used.length) {
+    throw new LivecheckError('invalid-argument', 'identity readings mix descriptors and distances', { descriptors: withDescriptor, readings: used.length });
+  }
+  const distances: Array<{ t: number; d: number }> = [];
+  if (withDescriptor > 0) {
+    if (used.length >= config.referenceReadings) {
+      const n = used[0].descriptor!.length;
+      const ref = new Float64Array(n);
+      for (let k = 0; k < config.referenceReadings; k++) {
+        const d = used[k].descriptor!;
+        if (d.length !== n) throw new LivecheckError('invalid-argument', `descriptor lengths differ: ${d.length} vs ${n}`, { a: d.length, b: n });
+        for (let i = 0; i < n; i++) ref[i] += d[i] / config.referenceReadings;
+      }
+      for (const r of used.slice(config.referenceReadings)) distances.push({ t: r.timestampMs, d: euclidean(r.descriptor!, ref) });
+    }
+  } else {
+    for (const r of used) distances.push({ t: r.timestampMs, d: r.distance! });
+  }
+  const k = config.readings;
+  if (distances.length < k) {
+    return {
+      verdict: 'unknown', distance: null, peakDistance: distances.length ? Math.max(...distances.map((x) => x.d)) : null, changedAtMs: null,
+      readings: used.length,
+      reasons: [reason('identity-unknown', `too few frontal face readings to follow the identity (need the reference plus ${k})`, used.length)],
+    };
+  }
+  let sustained = -Infinity, changedAtMs: number | null = null, peak = -Infinity;
+  for (let i = 0; i < distances.length; i++) {
+    peak = Math.max(peak, distances[i].d);
+    if (i + k > distances.length) continue;
+    let low = Infinity;
+    for (let j = i; j < i + k; j++) low = Math.min(low, distances[j].d);
+    sustained = Math.max(sustained, low);
+    if (changedAtMs === null && low > config.maxDistance) changedAtMs = distances[i].t;
+  }
+  const changed = changedAtMs !== null;
+  return {
+    verdict: changed ? 'changed' : 'unchanged',
+    distance: sustained,
+    peakDistance: peak,
+    changedAtMs,
+    readings: used.length,
+    reasons: [changed
+      ? reason('identity-changed', `the face became another person's: ${k} consecutive readings beyond the distance limit (distance)`, sustained, config.maxDistance)
+      : reason('identity-continuous', 'the same person throughout (largest sustained distance to the starting face)', sustained, config.maxDistance)],
+  };
+}
+
+/**
+ * The liveness decision with the identity check applied: a changed identity ends as `fail` with reason
+ * `identity-changed` ahead of the consensus reasons, whatever the signals said; otherwise the verdict stands and the
+ * identity reason is appended.
+ */
+export function withIdentity(decision: LivenessDecision, identity: IdentityContinuity): LivenessDecision {
+  if (identity.verdict === 'changed') return { ...decision, verdict: 'fail', reasons: [...identity.reasons, ...decision.reasons] };
+  return { ...decision, reasons: [...decision.reasons, ...identity.reasons] };
+}
