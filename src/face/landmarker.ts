@@ -14,24 +14,39 @@ export interface Crop {
   angle: number;
 }
 
-/** Runs a landmark model on a crop and picks its outputs by element count, not by name (converters rename them). */
+/**
+ * Runs a landmark model on crops and picks its outputs by element count, not by name (converters rename them).
+ * Up to `slots` crops go in one run when the model's batch is dynamic; the input buffer holds them back to back,
+ * with one tensor per batch size over the same memory.
+ */
 class CropModel {
   readonly size: number;
-  protected readonly input: Float32Array;
-  private readonly tensor: Ort.Tensor;
-  protected readonly toImage: Affine = affine();
+  /** Crops per run: `slots` when the model's batch is dynamic, else 1. */
+  readonly batch: number;
+  readonly input: Float32Array;
+  private readonly tensors: Ort.Tensor[] = [];
+  protected readonly toImage: Affine[] = [];
 
-  constructor(ort: OrtModule, protected readonly session: OrtSession, protected readonly file: string, fallbackSize: number) {
+  constructor(ort: OrtModule, protected readonly session: OrtSession, protected readonly file: string, fallbackSize: number, slots = 1) {
     const shape = inputShape(session);
     this.size = shape && shape[1] > 0 ? shape[1] : fallbackSize;
-    this.input = new Float32Array(this.size * this.size * 3);
-    this.tensor = new ort.Tensor('float32', this.input, [1, this.size, this.size, 3]);
+    // several crops per run only with a dynamic batch: a file fixed at batch 1 (or anything else) runs one by one
+    this.batch = shape?.[0] === -1 ? slots : 1;
+    const n = this.size * this.size * 3;
+    this.input = new Float32Array(n * this.batch);
+    for (let b = 1; b <= this.batch; b++) this.tensors[b] = new ort.Tensor('float32', this.input.subarray(0, n * b), [b, this.size, this.size, 3]);
+    for (let s = 0; s < slots; s++) this.toImage.push(affine());
   }
 
-  protected async runCrop(frame: RgbaFrame, crop: Crop, flipX: boolean): Promise<Ort.InferenceSession.ReturnType> {
-    cropToImage(crop.cx, crop.cy, crop.side, crop.angle, this.size, this.toImage);
-    warpToTensor(frame, this.toImage, this.input, this.size, this.size, 1 / 255, 0, flipX);
-    return this.session.run({ [this.session.inputNames[0]]: this.tensor });
+  /** Warps `crop` into batch slot `slot` of the input, remembering its affine for mapping the points back. */
+  protected warp(frame: RgbaFrame, crop: Crop, flipX: boolean, slot: number): void {
+    const n = this.size * this.size * 3;
+    cropToImage(crop.cx, crop.cy, crop.side, crop.angle, this.size, this.toImage[slot]);
+    warpToTensor(frame, this.toImage[slot], this.input.subarray(slot * n, (slot + 1) * n), this.size, this.size, 1 / 255, 0, flipX);
+  }
+
+  protected infer(count: number): Promise<Ort.InferenceSession.ReturnType> {
+    return this.session.run({ [this.session.inputNames[0]]: this.tensors[count] });
   }
 
   protected pick(out: Ort.InferenceSession.ReturnType, length: number): Float32Array | undefined {
@@ -43,8 +58,8 @@ class CropModel {
   }
 
   /** Maps crop-space points (x, y, z triples) into `dst` (image pixels), mirroring x first when the crop was flipped. */
-  protected mapPoints(src: Float32Array, from: number, count: number, dst: Float32Array, to: number, flipX: boolean): void {
-    const m = this.toImage, zs = affineScale(m);
+  protected mapPoints(slot: number, src: Float32Array, from: number, count: number, dst: Float32Array, to: number, flipX: boolean): void {
+    const m = this.toImage[slot], zs = affineScale(m);
     for (let i = 0; i < count; i++) {
       const x = flipX ? this.size - src[(from + i) * 3] : src[(from + i) * 3], y = src[(from + i) * 3 + 1];
       dst[(to + i) * 3] = applyX(m, x, y);
@@ -61,11 +76,12 @@ export class FaceMeshModel extends CropModel {
 
   /** Writes 468 x (x, y, z) image-space points into `points` and returns the face-presence probability. */
   async run(frame: RgbaFrame, crop: Crop, points: Float32Array): Promise<number> {
-    const out = await this.runCrop(frame, crop, false);
+    this.warp(frame, crop, false, 0);
+    const out = await this.infer(1);
     const mesh = this.pick(out, MESH_POINTS * 3);
     const flag = this.pick(out, 1);
     if (!mesh || !flag) throw new LivecheckError('model-corrupt', `model ${this.file} has no 1404-value mesh and 1-value face flag outputs`, { file: this.file });
-    this.mapPoints(mesh, 0, MESH_POINTS, points, 0, false);
+    this.mapPoints(0, mesh, 0, MESH_POINTS, points, 0, false);
     // the flag is a probability in the converted graph; a raw logit would fall outside [0,1]
     const p = flag[0];
     return p >= 0 && p <= 1 ? p : 1 / (1 + Math.exp(-p));
@@ -74,23 +90,48 @@ export class FaceMeshModel extends CropModel {
 
 export const EYE_CONTOUR_POINTS = 71;
 export const IRIS_POINTS = 5;
+const EYE_VALUES = (EYE_CONTOUR_POINTS + IRIS_POINTS) * 3;
 
 export class IrisModel extends CropModel {
-  constructor(ort: OrtModule, session: OrtSession, file = 'iris') { super(ort, session, file, 64); }
+  constructor(ort: OrtModule, session: OrtSession, file = 'iris') { super(ort, session, file, 64, 2); }
 
   /** Writes the 71 eye-contour points and the 5 iris points (centre first) of one eye, in image pixels. The model
    *  knows one eye side, so the other eye goes in mirrored (`flipX`) and comes back unmirrored. */
   async run(frame: RgbaFrame, crop: Crop, flipX: boolean, contour: Float32Array, iris: Float32Array): Promise<void> {
-    const out = await this.runCrop(frame, crop, flipX);
-    const all = this.pick(out, (EYE_CONTOUR_POINTS + IRIS_POINTS) * 3);
-    if (all) {
-      this.mapPoints(all, 0, EYE_CONTOUR_POINTS, contour, 0, flipX);
-      this.mapPoints(all, EYE_CONTOUR_POINTS, IRIS_POINTS, iris, 0, flipX);
+    this.warp(frame, crop, flipX, 0);
+    this.mapEye(await this.infer(1), 1, 0, flipX, contour, iris);
+  }
+
+  /**
+   * Both eyes: the subject's right eye as is, the left one mirrored. One batch-2 run when the model takes it (the
+   * shipped file has a dynamic batch), else two runs. `contour` holds 2 x 71 points and `iris` 2 x 5 (right first).
+   */
+  async runEyes(frame: RgbaFrame, right: Crop, left: Crop, contour: Float32Array, iris: Float32Array): Promise<void> {
+    const cside = EYE_CONTOUR_POINTS * 3, iside = IRIS_POINTS * 3;
+    if (this.batch < 2) {
+      await this.run(frame, right, false, contour.subarray(0, cside), iris.subarray(0, iside));
+      await this.run(frame, left, true, contour.subarray(cside), iris.subarray(iside));
       return;
     }
-    const c = this.pick(out, EYE_CONTOUR_POINTS * 3), i = this.pick(out, IRIS_POINTS * 3);
+    this.warp(frame, right, false, 0);
+    this.warp(frame, left, true, 1);
+    const out = await this.infer(2);
+    this.mapEye(out, 2, 0, false, contour.subarray(0, cside), iris.subarray(0, iside));
+    this.mapEye(out, 2, 1, true, contour.subarray(cside), iris.subarray(iside));
+  }
+
+  /** Batch item `item` of an `n`-crop run's output, warped through slot `item`, into image-space points. */
+  private mapEye(out: Ort.InferenceSession.ReturnType, n: number, item: number, flipX: boolean, contour: Float32Array, iris: Float32Array): void {
+    const all = this.pick(out, EYE_VALUES * n);
+    if (all) {
+      const base = item * (EYE_CONTOUR_POINTS + IRIS_POINTS);
+      this.mapPoints(item, all, base, EYE_CONTOUR_POINTS, contour, 0, flipX);
+      this.mapPoints(item, all, base + EYE_CONTOUR_POINTS, IRIS_POINTS, iris, 0, flipX);
+      return;
+    }
+    const c = this.pick(out, EYE_CONTOUR_POINTS * 3 * n), i = this.pick(out, IRIS_POINTS * 3 * n);
     if (!c || !i) throw new LivecheckError('model-corrupt', `model ${this.file} has no 228-value (or 213 + 15) eye output`, { file: this.file });
-    this.mapPoints(c, 0, EYE_CONTOUR_POINTS, contour, 0, flipX);
-    this.mapPoints(i, 0, IRIS_POINTS, iris, 0, flipX);
+    this.mapPoints(item, c, item * EYE_CONTOUR_POINTS, EYE_CONTOUR_POINTS, contour, 0, flipX);
+    this.mapPoints(item, i, item * IRIS_POINTS, IRIS_POINTS, iris, 0, flipX);
   }
 }

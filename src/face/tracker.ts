@@ -96,7 +96,8 @@ const newTrack = (): Track => ({
 export class FaceTracker {
   private readonly tracks: Track[] = [];
   private readonly spare: Track[] = [];
-  private readonly eye: Crop = { cx: 0, cy: 0, side: 0, angle: 0 };
+  private readonly rightEye: Crop = { cx: 0, cy: 0, side: 0, angle: 0 };
+  private readonly leftEye: Crop = { cx: 0, cy: 0, side: 0, angle: 0 };
   private framesSinceDetect = 0;
   private lastDetectMs = -Infinity;
   private closed = false;
@@ -262,11 +263,9 @@ export class FaceTracker {
     t.tracked = tracked;
     cropFromLandmarks(t.points, MESH_POINTS, this.cropScale, t.crop);
     if (this.irisModel) {
-      const side = EYE_CONTOUR_POINTS * 3, iside = IRIS_POINTS * 3;
-      eyeCrop(t.points, RIGHT_EYE_OUTER, RIGHT_EYE_INNER, this.eyeScale, t.crop.angle, this.eye);
-      await this.irisModel.run(frame, this.eye, false, t.contour.subarray(0, side), t.iris.subarray(0, iside));
-      eyeCrop(t.points, LEFT_EYE_INNER, LEFT_EYE_OUTER, this.eyeScale, t.crop.angle, this.eye);
-      await this.irisModel.run(frame, this.eye, true, t.contour.subarray(side), t.iris.subarray(iside));
+      eyeCrop(t.points, RIGHT_EYE_OUTER, RIGHT_EYE_INNER, this.eyeScale, t.crop.angle, this.rightEye);
+      eyeCrop(t.points, LEFT_EYE_INNER, LEFT_EYE_OUTER, this.eyeScale, t.crop.angle, this.leftEye);
+      await this.irisModel.runEyes(frame, this.rightEye, this.leftEye, t.contour, t.iris);
     }
     return true;
   }

@@ -14,7 +14,7 @@ import { readTfGraph } from './tfjs-graph.js';
 
 export { convertTfGraph } from './convert.js';
 export { parseTfGraph, readTfGraph } from './tfjs-graph.js';
-export { MODELS } from './models.js';
+export { MODELS, convertOptions } from './models.js';
 export { buildFaceRecOnnx } from './facerec.js';
 
 export interface ConvertFileSummary {
@@ -54,7 +54,7 @@ function main(argv: string[]): number {
     return i >= 0 ? argv[i + 1] : undefined;
   };
   if (pos.length !== 2) {
-    console.error('usage: convert <model.json> <out.onnx> [--weights float16|float32|uint8] [--batch N]');
+    console.error('usage: convert <model.json> <out.onnx> [--weights float16|float32|uint8] [--batch N|dynamic]');
     return 2;
   }
   const weights = flag('--weights') ?? 'float16';
@@ -63,7 +63,12 @@ function main(argv: string[]): number {
     return 2;
   }
   try {
-    const summary = convertFile(pos[0], pos[1], { weights, batch: Number(flag('--batch') ?? 1) });
+    const batch = flag('--batch') ?? '1';
+    if (batch !== 'dynamic' && !(Number(batch) >= 1)) {
+      console.error(`--batch must be a positive number or dynamic, got ${batch}`);
+      return 2;
+    }
+    const summary = convertFile(pos[0], pos[1], { weights, batch: batch === 'dynamic' ? 'dynamic' : Number(batch) });
     console.log(JSON.stringify(summary, null, 2));
     return 0;
   } catch (e) {

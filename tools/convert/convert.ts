@@ -23,8 +23,18 @@ export interface ConvertOptions {
   weights?: WeightEncoding;
   /** Float tensors smaller than this stay float32 even in float16 mode (biases, PReLU slopes: tiny, and they set offsets). */
   compactMinElements?: number;
-  /** Fixed batch size for dynamic (-1) batch dimensions. */
-  batch?: number;
+  /**
+   * Batch size for the graph's dynamic (-1) batch dimension: a fixed number (default 1), or `dynamic` to leave it
+   * to run time (the iris model runs both eyes in one batch-2 call, and one eye at batch 1). A dynamic batch fails
+   * loudly on ops that would bake the batch size in (Shape, a Reshape across the batch axis).
+   */
+  batch?: number | 'dynamic';
+  /**
+   * Signature outputs to keep (default: all). The graph is converted from its outputs backwards, so a dropped
+   * output's own branch (FaceMesh's lip contours: 12 nodes) is never written: ORT runs every node of a graph,
+   * fetched or not.
+   */
+  outputs?: readonly string[];
   graphName?: string;
   docString?: string;
   metadata?: Record<string, string>;
@@ -32,6 +42,7 @@ export interface ConvertOptions {
 
 export interface ConvertedTensorInfo {
   name: string;
+  /** -1 for a dynamic batch. */
   shape: number[];
   type: 'float32' | 'int64';
 }
@@ -184,12 +195,17 @@ class Converter {
   readonly tfOps: Record<string, number> = {};
   private readonly weights: WeightEncoding;
   private readonly compactMin: number;
+  /** The batch size shapes are tracked with (1 for a dynamic batch: only the interface and Reshape targets differ). */
   private readonly batch: number;
+  private readonly dynamicBatch: boolean;
+  private readonly keepOutputs: readonly string[] | undefined;
 
   constructor(private readonly g: TfGraph, opts: ConvertOptions) {
+    this.keepOutputs = opts.outputs;
     this.weights = opts.weights ?? 'float32';
     this.compactMin = opts.compactMinElements ?? 1024;
-    this.batch = opts.batch ?? 1;
+    this.dynamicBatch = opts.batch === 'dynamic';
+    this.batch = typeof opts.batch === 'number' ? opts.batch : 1;
     for (const e of [...g.inputs, ...g.outputs]) this.used.add(e.key);
   }
 
@@ -326,17 +342,23 @@ class Converter {
       if (shape.length === 0 && e.shape.length) shape.push(...e.shape.map((d) => (d < 0 ? this.batch : d)));
       this.count(node);
       this.setValue(e.tensor, e.key, shape, 'nhwc');
-      inputs.push({ name: e.key, type: OnnxType.FLOAT, shape });
+      inputs.push({ name: e.key, type: OnnxType.FLOAT, shape: this.interfaceShape(shape) });
     }
     const outputs: OnnxValueInfo[] = [];
+    const keep = this.keepOutputs;
+    const unknown = keep?.filter((k) => !this.g.outputs.some((e) => e.key === k)) ?? [];
+    if (unknown.length) {
+      throw new LivecheckError('invalid-argument', `${this.g.source} has no output ${unknown.join(', ')} (it has ${this.g.outputs.map((e) => e.key).join(', ')})`, { file: this.g.source });
+    }
     for (const e of this.g.outputs) {
+      if (keep && !keep.includes(e.key)) continue;
       const v = this.value(e.tensor);
       const src = this.view(e.tensor, v, 'nhwc');
       this.emit('Identity', e.key, [src], undefined, e.key);
-      outputs.push({ name: e.key, type: v.dtype === 'float32' ? OnnxType.FLOAT : OnnxType.INT64, shape: v.shape });
+      outputs.push({ name: e.key, type: v.dtype === 'float32' ? OnnxType.FLOAT : OnnxType.INT64, shape: this.interfaceShape(v.shape) });
     }
     const info = (vs: OnnxValueInfo[]): ConvertedTensorInfo[] =>
-      vs.map((v) => ({ name: v.name, shape: v.shape.slice(), type: v.type === OnnxType.FLOAT ? 'float32' : 'int64' }));
+      vs.map((v) => ({ name: v.name, shape: v.shape.map((d) => (typeof d === 'number' ? d : -1)), type: v.type === OnnxType.FLOAT ? 'float32' : 'int64' }));
     return {
       graphName: 'graph',
       opset: 13,
@@ -351,6 +373,18 @@ class Converter {
       infoIn: info(inputs),
       infoOut: info(outputs),
     };
+  }
+
+  /** A model input or output's shape: its leading (batch) dimension named when the batch is dynamic. */
+  private interfaceShape(shape: readonly number[]): (number | string)[] {
+    return this.dynamicBatch && shape.length > 0 ? ['batch', ...shape.slice(1)] : shape.slice();
+  }
+
+  /** A Reshape target: with a dynamic batch, 0 (= keep the input's size) on the batch axis, which must survive. */
+  private reshapeTarget(node: TfNode, from: readonly number[], to: readonly number[]): number[] {
+    if (!this.dynamicBatch) return to.slice();
+    if (from[0] !== this.batch || to[0] !== this.batch) throw unsupported(node, 'reshape across the batch axis with a dynamic batch');
+    return [0, ...to.slice(1)];
   }
 
   private count(node: TfNode): void {
@@ -471,15 +505,22 @@ class Converter {
       ? transposeData(filter.data as Float32Array, [kh, kw, ci * co], [2, 0, 1])
       : transposeData(filter.data as Float32Array, filter.shape, [3, 2, 0, 1]);
     const wDims = depthwise ? [outC, 1, kh, kw] : [co, ci, kh, kw];
-    const inputs = [this.view(node.inputs[0], xv, 'nchw'), this.floatInit(`${node.inputs[1]}__oihw`, weight, wDims, 0)];
-
     const fused = attrStrings(node, 'fused_ops');
+    // PReLU's slope is laid out for a rank-4 value: such a head stays a Conv
+    const isHead = !depthwise && outH === 1 && outW === 1 && kh === h && kw === w && padT + padB + padL + padR === 0 && !fused.includes('Prelu');
+    const inputs = [
+      this.view(node.inputs[0], xv, 'nchw'),
+      // a head's filter goes in as the Gemm's 2-D B (same bytes: OIHW flattened per output channel)
+      this.floatInit(`${node.inputs[1]}__oihw`, weight, isHead ? [co, ci * kh * kw] : wDims, 0),
+    ];
+
     let k = 0;
     if (fused[k] === 'BiasAdd') {
       const bias = this.constInput(node, 2, 'bias');
       inputs.push(this.floatInit(node.inputs[2], bias.data as Float32Array, [outC]));
       k++;
     }
+    if (isHead) return this.headAsGemm(node, inputs, ci * kh * kw, fused.slice(k), [xv.shape[0], 1, 1, co]);
     const attrs: Record<string, OnnxAttr> = {
       kernel_shape: ints([kh, kw]),
       strides: ints([strides[1], strides[2]]),
@@ -491,6 +532,23 @@ class Converter {
     let out = this.emit('Conv', node.name, inputs, attrs);
     out = this.activation(node, fused.slice(k), out, 2 + k, shape);
     this.setValue(node.name, out, shape, 'nchw');
+  }
+
+  /**
+   * A conv whose window covers its whole input (the landmark heads: 3x3 -> 1x1 with 1404 filters) is a matrix-vector
+   * product. As a Conv, ORT's CPU EP sends it through im2col and an SGEMM with N = 1 (0.6 ms of FaceMesh's ~7); as
+   * a Gemm the weights are prepacked once and N becomes the filter count. The NCHW input flattens in the filter's
+   * (ci, kh, kw) order, so the OIHW weights serve as B with transB = 1.
+   */
+  private headAsGemm(node: TfNode, inputs: string[], k: number, activations: string[], shape: number[]): void {
+    const [x, weight, bias] = inputs;
+    const flatShape = this.reshapeTarget(node, shape, [shape[0], k]);
+    const flat = this.emit('Reshape', `${node.name}/flatten`, [x, this.int64Init(`${node.name}/flat_shape`, flatShape, [2])]);
+    const gemm = this.emit('Gemm', node.name, bias ? [flat, weight, bias] : [flat, weight], { transB: int(1) });
+    const act = this.activation(node, activations, gemm, 0, [shape[0], shape[3]]);
+    // [N, co] is [N, 1, 1, co] in either layout
+    const out = this.emit('Reshape', `${node.name}/nhwc`, [act, this.int64Init(`${node.name}/out_shape`, this.reshapeTarget(node, shape, shape), [4])]);
+    this.setValue(node.name, out, shape, 'nhwc');
   }
 
   /** Fused activations after a conv or matmul; `argIndex` is where extra args (PReLU slope) start. */
@@ -647,7 +705,10 @@ class Converter {
       return;
     }
     // Reshape follows TF's row-major NHWC order, so it needs the logical layout.
-    const out = this.emit('Reshape', node.name, [this.view(node.inputs[0], xv, 'nhwc'), this.int64Init(`${node.name}/shape`, shape, [shape.length])]);
+    const out = this.emit('Reshape', node.name, [
+      this.view(node.inputs[0], xv, 'nhwc'),
+      this.int64Init(`${node.name}/shape`, this.reshapeTarget(node, xv.shape, shape), [shape.length]),
+    ]);
     this.setValue(node.name, out, shape, 'nhwc', xv.dtype);
   }
 
@@ -768,6 +829,7 @@ class Converter {
 
   private shapeOf(node: TfNode): void {
     const xv = this.value(node.inputs[0]);
+    if (this.dynamicBatch) throw unsupported(node, 'Shape with a dynamic batch (it would fold to batch 1)');
     this.setFolded(node, Int32Array.from(xv.shape), [xv.shape.length]);
   }
 

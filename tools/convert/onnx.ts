@@ -43,7 +43,8 @@ export interface OnnxNode {
 export interface OnnxValueInfo {
   name: string;
   type: OnnxTypeCode;
-  shape: readonly number[];
+  /** Fixed sizes, or a name for a dimension left to run time (a dynamic batch). */
+  shape: readonly (number | string)[];
 }
 
 export interface OnnxModel {
@@ -115,7 +116,8 @@ function nodeProto(n: OnnxNode): ProtoWriter {
 
 function valueInfoProto(v: OnnxValueInfo): ProtoWriter {
   const shape = new ProtoWriter();
-  for (const d of v.shape) shape.message(1, new ProtoWriter().int(1, d));
+  // TensorShapeProto.Dimension: dim_value = 1, dim_param = 2
+  for (const d of v.shape) shape.message(1, typeof d === 'number' ? new ProtoWriter().int(1, d) : new ProtoWriter().string(2, d));
   const tensorType = new ProtoWriter().int(1, v.type).message(2, shape);
   const type = new ProtoWriter().message(1, tensorType);
   return new ProtoWriter().string(1, v.name).message(2, type);
