@@ -1,40 +1,33 @@
 #!/usr/bin/env node
 // bench:evidence — the evidence chain's cost (benchmark.js): appending one analysed frame (SHA-256 of a 640x480 RGBA
-// frame + canonical JSON of its record with 478 landmarks, chained) and server-side verifyEvidence of a 10 s capture
-// at 30 fps (300 frames, 3 keyframes), without and with the real reanalyzer (FaceTracker + FaceRecognitionNet on the
-// keyframes). The frame is a real franck frame scaled to 640x480 with its real landmarks. Writes
+// frame + canonical JSON of its record with 478 landmarks, eye contours, region cues and passive scores, chained),
+// the server's replay of a 10 s capture (challenge, signals, verdict re-derived from 300 frame records) and the whole
+// verifyEvidence of that capture (300 frames, 3 keyframes), without and with the real reanalyzer (FaceTracker +
+// FaceRecognitionNet on the keyframes). The frame is a real franck frame scaled to 640x480 with its real landmarks. Writes
 // bench/results/evidence.json.
 import Benchmark from 'benchmark';
-import { build } from 'esbuild';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
+import { bundleSources } from './lib/bundle-sources.mjs';
 import os from 'node:os';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
-async function loadSources() {
-  const outfile = join(root, 'build', 'bench', 'evidence-bench-entry.mjs');
-  mkdirSync(dirname(outfile), { recursive: true });
-  await build({
-    stdin: {
-      contents: [
-        "export { FaceTracker } from './src/face/index.ts';",
-        "export { EvidenceRecorder, serializeEvidence } from './src/evidence/index.ts';",
-        "export { verifyEvidence } from './src/server/verify.ts';",
-        "export { createNodeReanalyzer } from './src/server/node.ts';",
-        "export { nodeJpegEncoder } from './src/node/verify.ts';",
-        "export { decodeVideo } from './src/node/media.ts';",
-        "export { data } from './test/helpers/data.ts';",
-      ].join('\n'),
-      resolveDir: root,
-      loader: 'ts',
-    },
-    bundle: true, platform: 'node', format: 'esm', target: 'node20', outfile, logLevel: 'error',
-    external: ['onnxruntime-web', 'jpeg-js'],
-    banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
-  });
-  return import(pathToFileURL(outfile).href);
+function loadSources() {
+  return bundleSources('evidence-bench-entry', [
+    "export { FaceTracker } from './src/face/index.ts';",
+    "export { EvidenceRecorder, serializeEvidence } from './src/evidence/index.ts';",
+    "export { AttemptLog } from './src/evidence/attempt.ts';",
+    "export { replayEvidence } from './src/evidence/replay.ts';",
+    "export { FrameInterpreter } from './src/engine/interpreter.ts';",
+    "export { planFromNonce } from './src/challenge/plan.ts';",
+    "export { verifyEvidence } from './src/server/verify.ts';",
+    "export { createNodeReanalyzer } from './src/server/node.ts';",
+    "export { nodeJpegEncoder } from './src/node/verify.ts';",
+    "export { decodeVideo } from './src/node/media.ts';",
+    "export { data } from './test/helpers/data.ts';",
+  ], ['onnxruntime-web', 'jpeg-js']);
 }
 
 const median = (xs) => { const s = [...xs].sort((a, b) => a - b); const m = s.length >> 1; return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
@@ -63,10 +56,16 @@ const [face] = (await tracker.detectImage(frame, { maxFaces: 1 })).faces;
 await tracker.close();
 if (!face || face.landmarks.length !== 478) throw new Error('bench: no 478-landmark face in the benchmark frame');
 const quality = { entropy: 7.1, faceEntropy: 6.8, faceLuma: 120.5, frameLuma: 110.2, faceLumaStd: 30.1, darkClipped: 0.001, brightClipped: 0.002, faceToSurround: 1.1, leftRightBalance: 0.98, meanRgb: [120, 110, 100], focus: 55.5, focusNormalized: 0.7, motion: null };
-const analysis = (t) => ({ timestampMs: t, width: 640, height: 480, quality, faces: [{ box: face.box, score: face.score, landmarks: face.landmarks, rotation: face.rotation, tracked: true }] });
+const analysis = (t) => ({ timestampMs: t, width: 640, height: 480, quality, faces: [{ box: face.box, score: face.score, landmarks: face.landmarks, rotation: face.rotation, tracked: true, eyeContours: face.eyeContours }] });
+// what else a frame record carries (format 2): region cues and passive scores, at their real sizes
+const extras = {
+  regions: { rightEye: { lumaMean: 80.1, lumaStd: 20.2, specularFraction: 0 }, leftEye: { lumaMean: 81.3, lumaStd: 21.4, specularFraction: 0 }, mouth: { lumaMean: 100.5, lumaStd: 15.6, skinToneDistance: 0.02 }, cheeks: { lumaMean: 130.7, lumaStd: 12.8 }, chin: { lumaStd: 14.9 } },
+  passive: { moire: 0.01, flicker: 0.05, deviceBorder: 0, specular: 0 },
+};
 
 const nonce = 'bench-nonce-0123456789abcdef';
-const plan = [{ action: 'blink' }, { action: 'turn-left' }, { action: 'smile' }];
+const challenge = src.planFromNonce(nonce, { script: ['blink', 'turn-left', 'smile'] });
+const plan = challenge.steps;
 const uploadedAt = Date.UTC(2026, 10, 23, 9, 0, 0);
 const document = { metadataHash: 'a'.repeat(64), uploadedAt };
 const encodeJpeg = await src.nodeJpegEncoder();
@@ -76,22 +75,30 @@ const results = {};
   let clock = uploadedAt + 60_000;
   const recorder = await src.EvidenceRecorder.start({ nonce, plan, document, clock: () => clock, encodeJpeg });
   let t = 0;
-  results['appendFrame 640x480 + 478 landmarks'] = await run('appendFrame 640x480 + 478 landmarks', () => { t += 33.3; clock += 33; return recorder.appendFrame(analysis(t), frame.data); });
+  results['appendFrame 640x480 + 478 landmarks'] = await run('appendFrame 640x480 + 478 landmarks', () => { t += 33.3; clock += 33; return recorder.appendFrame(analysis(t), frame.data, extras); });
 }
 
-// a 10 s capture: 300 frames at 30 fps, a keyframe per plan step
+// a 10 s capture: 300 frames at 30 fps, a keyframe per plan step; the claim is what the engine's pure half
+// (FrameInterpreter) and AttemptLog decide live on the same frames, so the replay checks pass
 let clock = uploadedAt + 60_000;
 const recorder = await src.EvidenceRecorder.start({ nonce, plan, document, clock: () => clock, encodeJpeg });
+const interpreter = new src.FrameInterpreter({ plan: challenge });
+const log = new src.AttemptLog(challenge);
 for (let i = 0; i < 300; i++) {
   clock += 33;
-  await recorder.appendFrame(analysis(i * 33.3), frame.data);
+  const a = analysis(i * 33.3);
+  const live = interpreter.interpret(a, a.faces[0], extras.regions);
+  log.push({ timestampMs: a.timestampMs, landmarks: a.faces[0].landmarks, motion: a.quality.motion }, extras.passive, live.challenge);
+  await recorder.appendFrame(a, frame.data, extras);
   if (i === 75 || i === 150 || i === 225) await recorder.addKeyframe(plan[(i / 75) - 1].action, frame);
 }
-const text = src.serializeEvidence(await recorder.finish());
+const bundle = await recorder.finish(log.claim());
+const text = src.serializeEvidence(bundle);
 const options = { nonce, document, now: clock + 1000, planFromNonce: () => plan };
 const check = async (report) => { if (!report.ok) throw new Error(`bench: bundle did not verify: ${JSON.stringify(report.checks.filter((c) => !c.ok))}`); };
 // without a reanalyzer the two face checks are skipped; every other check must pass
 await check(await src.verifyEvidence(text, options).then((r) => ({ ok: r.checks.filter((c) => !c.skipped).every((c) => c.ok), checks: r.checks })));
+results['replay 10 s (300 frames): challenge, signals, verdict'] = await run('replay 10 s (300 frames): challenge, signals, verdict', async () => src.replayEvidence(bundle));
 results['verifyEvidence 10 s (300 frames), no reanalysis'] = await run('verifyEvidence 10 s (300 frames), no reanalysis', () => src.verifyEvidence(text, options));
 const reanalyzer = await src.createNodeReanalyzer({ modelDir: join(root, 'models'), numThreads: 1 });
 await check(await src.verifyEvidence(text, { ...options, reanalyze: reanalyzer.reanalyze }));
