@@ -32,6 +32,8 @@ export interface PassiveMeasurements {
   frames: Record<PassiveFeature, number>;
   /** Sum of the weights of the features that entered the score. */
   evidenceWeight: number;
+  /** The fused score before it is kept inside its verdict's band (what liveMin / spoofMax are compared with). */
+  fused: number;
 }
 
 export interface PassiveSignalResult extends SignalResult {
@@ -61,14 +63,17 @@ export function passiveSignal(frames: ReadonlyArray<PassiveFrameFeatures>, confi
     // models: the median frame; artefacts: an upper quantile, since they come and go with distance and angle
     const value = quantile(values, spec.kind === 'live' ? c.modelQuantile : c.artefactQuantile);
     features[name] = value;
-    const evidence = spec.kind === 'live' ? value : 1 - value;
+    const floor = spec.kind === 'artefact' ? spec.floor : 0;
+    const evidence = spec.kind === 'live' ? value : 1 - Math.max(0, value - floor) / (1 - floor);
     sum += spec.weight * evidence;
     weight += spec.weight;
     if (spec.kind === 'artefact' && value >= c.artefactVeto) {
       veto = true;
       reasons.push(reason(`${name}-artefact`, `${LABEL[name]} found in the face image (score)`, value, c.artefactVeto));
     } else {
-      reasons.push(reason(name, `${LABEL[name]} (${spec.kind === 'live' ? '1 = live' : '1 = artefact'})`, value));
+      reasons.push(floor > 0
+        ? reason(name, `${LABEL[name]} (1 = artefact; up to the threshold live captures show it too)`, value, floor)
+        : reason(name, `${LABEL[name]} (${spec.kind === 'live' ? '1 = live' : '1 = artefact'})`, value));
     }
   }
   const score = weight > 0 ? sum / weight : 0.5;
@@ -92,7 +97,7 @@ export function passiveSignal(frames: ReadonlyArray<PassiveFrameFeatures>, confi
     score: clampToVerdict(score, verdict),
     verdict,
     reasons,
-    measurements: { features, frames: counts, evidenceWeight: weight },
+    measurements: { features, frames: counts, evidenceWeight: weight, fused: score },
   };
 }
 

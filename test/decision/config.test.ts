@@ -17,7 +17,7 @@ describe('decision config', () => {
     const c = resolveDecisionConfig({ motion: { minPoseChangeDeg: 12 }, passive: { features: { moire: { weight: 2 } } } });
     expect(c.motion.minPoseChangeDeg).toBe(12);
     expect(c.motion.flatParallaxMax).toBe(DEFAULT_DECISION_CONFIG.motion.flatParallaxMax);
-    expect(c.passive.features.moire).toEqual({ kind: 'artefact', weight: 2 });
+    expect(c.passive.features.moire).toEqual({ kind: 'artefact', weight: 2, floor: 0 });
     expect(c.passive.features.flicker).toEqual(DEFAULT_DECISION_CONFIG.passive.features.flicker);
   });
 
@@ -26,6 +26,7 @@ describe('decision config', () => {
     expect(code(() => resolveDecisionConfig({ active: { minLatencyMs: -1 } }))).toBe('invalid-argument');
     expect(code(() => resolveDecisionConfig({ motion: { flatParallaxMax: 0.2, liveParallaxMin: 0.1 } }))).toBe('invalid-argument');
     expect(code(() => resolveDecisionConfig({ passive: { liveMin: 1.5 } }))).toBe('invalid-argument');
+    expect(code(() => resolveDecisionConfig({ passive: { features: { flicker: { floor: 1 } } } }))).toBe('invalid-argument');
     expect(code(() => resolveDecisionConfig({ faceMatch: { largeDifference: 'fail' as 'review' } }))).toBe('invalid-argument');
     expect(code(() => resolveDecisionConfig({ consensus: { requiredSignals: ['texture' as 'passive'] } }))).toBe('invalid-argument');
     expect(code(() => resolveDecisionConfig({ motion: { typo: 1 } as object }))).toBe('invalid-argument');

@@ -60,6 +60,18 @@ describe('passive signal', () => {
     expect(r.verdict).toBe('live');
   });
 
+  it('flicker up to its floor (what live captures show) costs nothing; above it, it lowers the score', () => {
+    const clean = passiveSignal(frames({ antispoofReal: 0.8, livenessLive: 0.95, moire: 0, deviceBorder: 0, flicker: 0 }, 30, 0));
+    const liveBanding = passiveSignal(frames({ antispoofReal: 0.8, livenessLive: 0.95, moire: 0, deviceBorder: 0, flicker: 0.45 }, 30, 0));
+    const strong = passiveSignal(frames({ antispoofReal: 0.8, livenessLive: 0.95, moire: 0, deviceBorder: 0, flicker: 0.8 }, 30, 0));
+    expect(liveBanding.measurements.fused).toBeCloseTo(clean.measurements.fused, 10);
+    expect(liveBanding.reasons.find((r) => r.code === 'flicker')?.threshold).toBe(DEFAULT_PASSIVE_CONFIG.features.flicker.floor);
+    // (0.8 - 0.5) / 0.5 = 0.6 of the flicker evidence gone, at weight 1 of 4
+    expect(clean.measurements.fused - strong.measurements.fused).toBeCloseTo(0.6 / 4, 10);
+    const noFloor = { ...DEFAULT_PASSIVE_CONFIG, features: { ...DEFAULT_PASSIVE_CONFIG.features, flicker: { kind: 'artefact' as const, weight: 1, floor: 0 } } };
+    expect(clean.measurements.fused - passiveSignal(frames({ antispoofReal: 0.8, livenessLive: 0.95, moire: 0, deviceBorder: 0, flicker: 0.45 }, 30, 0), noFloor).measurements.fused).toBeCloseTo(0.45 / 4, 10);
+  });
+
   it('weights and thresholds come from the config', () => {
     const f = frames({ antispoofReal: 0.99, livenessLive: 0.99 });
     const trustModels = { ...DEFAULT_PASSIVE_CONFIG, minEvidenceWeight: 1 };

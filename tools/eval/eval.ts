@@ -21,9 +21,9 @@ import {
   identityContinuity, identityPoseUsable, withIdentity, DEFAULT_IDENTITY_CONFIG, type IdentityReading, type IdentityVerdict,
 } from '../../src/decision/identity.js';
 import {
-  activeSignal, passiveSignal, motionSignal, decideLiveness, padMetrics, BONA_FIDE, DEFAULT_DECISION_CONFIG,
+  activeSignal, passiveSignal, motionSignal, decideLiveness, padMetrics, tuneThreshold, BONA_FIDE, DEFAULT_DECISION_CONFIG,
   type ActionOutcome, type ChallengeOutcome, type MotionFrame, type PassiveFrameFeatures, type LivenessVerdict,
-  type PadMetrics, type PassiveConfig, type SignalResult, type Split,
+  type PadMetrics, type PassiveConfig, type ScoredPresentation, type SignalResult, type Split,
 } from '../../src/decision/index.js';
 
 export type Species = typeof BONA_FIDE | 'print' | 'screen-replay' | 'static-photo' | 'video-replay' | 'identity-swap';
@@ -391,20 +391,24 @@ export function metricsReport(judged: ReadonlyArray<{ species: string; verdict: 
 }
 
 /**
- * Tunes the passive live threshold (passive.liveMin) on the tuning split only: the lowest tuning BPCER with every
- * species' tuning APCER at 0, ties to the stricter (higher) threshold. Returns the chosen config.
+ * Tunes the passive live threshold (passive.liveMin) on the tuning split only, as a detector of the species the passive
+ * signal answers for (print and screen replay; a static photo or an identity swap shows no image artefact, so motion,
+ * active and identity judge those): tuneThreshold over the passive scores of the tuning live, print and screen-replay
+ * presentations, i.e. the midpoint between the highest print/screen score that no artefact vetoed and the lowest live
+ * score above it. (A search on the consensus cannot tune it: the active signal already stops every tuning attack, so
+ * APCER never binds and such a search pushes liveMin up to just below the weakest tuning live window, no margin left.)
  */
 export function tunePassive(ps: readonly Presentation[], recs: ReadonlyMap<string, PresentationRecord>): { liveMin: number; passive: PassiveConfig } {
   const base = DEFAULT_DECISION_CONFIG.passive;
-  let best: { liveMin: number; bpcer: number } | null = null;
-  for (let liveMin = 0.95; liveMin >= base.spoofMax + 0.05 - 1e-9; liveMin -= 0.05) {
-    const cfg = { ...base, liveMin: Math.round(liveMin * 100) / 100 };
-    const judged = ps.filter((p) => p.split === 'tuning').map((p) => judge(p, recs.get(p.sameFramesAs ?? p.id)!, cfg));
-    const m = padMetrics(judged);
-    if ((m.maxApcer ?? 0) > 0) continue;
-    const b = m.bpcer.rate ?? 1;
-    if (!best || b < best.bpcer - 1e-12) best = { liveMin: cfg.liveMin, bpcer: b };
+  const samples: ScoredPresentation[] = [];
+  for (const p of ps) {
+    if (p.split !== 'tuning' || p.sameFramesAs) continue;
+    if (p.species !== BONA_FIDE && p.species !== 'print' && p.species !== 'screen-replay') continue;
+    const s = passiveSignal(recs.get(p.id)!.passiveFrames, base);
+    // vetoed by an artefact (or fused at spoof level): a spoof whatever liveMin is
+    samples.push({ species: p.species, split: 'tuning', score: s.verdict === 'spoof' ? 0 : s.measurements.fused });
   }
-  const liveMin = best?.liveMin ?? base.liveMin;
+  if (samples.length === 0) return { liveMin: base.liveMin, passive: base };
+  const liveMin = Math.min(1, Math.max(base.spoofMax + 0.01, tuneThreshold(samples).threshold));
   return { liveMin, passive: { ...base, liveMin } };
 }

@@ -51,7 +51,7 @@ export async function main(root: string): Promise<void> {
       tuning: identityMargins(judged.filter((j) => j.split === 'tuning')),
       rule: 'FaceRecognitionNet descriptors of aligned crops every 5th frame with |yaw|,|pitch| <= 25 deg; reference = mean of the first 2; changed when 2 consecutive readings are farther than the threshold (src/decision/identity.ts); a change ends the attempt as fail (identity-changed)',
     },
-    tuned: { 'passive.liveMin': tuned.liveMin, default: DEFAULT_DECISION_CONFIG.passive.liveMin, rule: 'lowest tuning BPCER with tuning APCER 0 for every species' },
+    tuned: { 'passive.liveMin': tuned.liveMin, default: DEFAULT_DECISION_CONFIG.passive.liveMin, rule: 'tuneThreshold on the passive scores of the tuning live, print and screen-replay presentations (artefact-vetoed = 0): midpoint between the highest attack score and the lowest live score above it' },
     protocol: [
       'live: 4 s windows of franck.mp4 (600x480), cap13/cap12 (640x480) holding hand-labelled actions; plan = those actions in order (the clips were not recorded against our prompts)',
       'video-replay: each live window judged against a plan in a different order (or asking an action it never shows)',
