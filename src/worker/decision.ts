@@ -66,9 +66,14 @@ export class AttemptRecorder {
     if (geometry) {
       f.yawDeg = geometry.pose.yawDeg;
       f.pitchDeg = geometry.pose.pitchDeg;
+      // the iris-model lid contour sees blinks that the mesh lids barely show (motion's non-rigid test)
+      f.eyeOpenness = (geometry.rightEye.openness + geometry.leftEye.openness) / 2;
+      f.mouthOpening = geometry.mouthOpening;
     } else {
       f.yawDeg = undefined;
       f.pitchDeg = undefined;
+      f.eyeOpenness = undefined;
+      f.mouthOpening = undefined;
     }
     const m = quality.motion;
     if (m && Number.isFinite(m.globalDx) && Number.isFinite(m.globalDy)) {
