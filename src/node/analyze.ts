@@ -91,6 +91,8 @@ export async function analyzeVideo(file: string, options: AnalyzeOptions = {}): 
         timestampMs: f.timestampMs,
         landmarks: face ? face.landmarks.map((q) => [q[0], q[1], q[2]] as Point3) : null,
         global: motion && Number.isFinite(motion.globalDx) && Number.isFinite(motion.globalDy) ? { dx: motion.globalDx, dy: motion.globalDy } : null,
+        // the geometry's eye openness (iris-model lid contour) sees blinks that the mesh lids barely show
+        ...(face && r.geometry ? { eyeOpenness: (r.geometry.rightEye.openness + r.geometry.leftEye.openness) / 2, mouthOpening: r.geometry.mouthOpening } : {}),
       });
       if (face) {
         const p = engine.kernels.passiveFeatures(face.box);
