@@ -1,58 +1,38 @@
 // Free-running action detection on real clips against hand labels (fixtures/video-labels.json): the face pipeline
 // (src/face) on every frame, then the geometry and the ActionDetector. The pipeline output is cached under
-// .cache/landmarks/ (keyed by clip, frame count and the models' manifest), so only the first run pays for FaceMesh.
-import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+// .cache/landmarks/ by test/helpers/clip-pipeline.ts, so only the first run pays for FaceMesh.
+//
+// Matching rules: a labelled event is found when a detection of its type overlaps its frame range; a detection is
+// false when it overlaps no label it could stand for, and only label types the clip lists as `complete` are scored.
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ActionDetector, type DetectedAction } from '../../src/challenge/action-detector.js';
-import { FaceGeometryEstimator, type FaceWithContours } from '../../src/geometry/face-geometry.js';
-import { decodeVideo } from '../../src/node/media.js';
-import type { Point3 } from '../../src/types.js';
-import { createTracker } from '../face/engine.js';
-import { dataDir, repoRoot, requireData } from '../helpers/data.js';
+import { ActionDetector, DEFAULT_ACTION_DETECTOR_CONFIG, type DetectedAction } from '../../src/challenge/action-detector.js';
+import { FaceGeometryEstimator } from '../../src/geometry/face-geometry.js';
+import { DEFAULT_GUIDANCE_CONFIG } from '../../src/guidance/config.js';
+import { probeVideo } from '../../src/node/media.js';
+import { clipFaces, faceOf, type ClipFace } from '../helpers/clip-pipeline.js';
+import { dataDir } from '../helpers/data.js';
 import labels from './fixtures/video-labels.json';
 
 type ClipName = keyof typeof labels.clips;
-interface Label { type: string; start: number; end: number; direction?: string }
-interface FrameFace { t: number; lm: Point3[] | null; ec: [Point3[], Point3[]] | null }
-
-async function pipelineFrames(name: ClipName): Promise<FrameFace[]> {
-  const clip = labels.clips[name];
-  const file = join(dataDir, clip.file);
-  requireData(file);
-  const models = readFileSync(join(repoRoot, 'models', 'manifest.json'));
-  const key = createHash('sha256').update(models).update(`${clip.file}:${clip.frames}:upright`).digest('hex').slice(0, 16);
-  const dir = join(repoRoot, '.cache', 'landmarks');
-  const path = join(dir, `${name}-${key}.json`);
-  if (existsSync(path)) return JSON.parse(readFileSync(path, 'utf8')) as FrameFace[];
-  const tracker = await createTracker({ orientations: 'upright' });
-  const frames: FrameFace[] = [];
-  try {
-    for await (const f of decodeVideo(file, { maxFrames: clip.frames, reuse: true })) {
-      const r = await tracker.detect(f, f.timestampMs);
-      const face = r.faces[0];
-      const ec = face?.eyeContours;
-      frames.push({ t: f.timestampMs, lm: face ? face.landmarks.map((p) => [p[0], p[1], p[2]] as Point3) : null, ec: ec ? [ec.right.slice(0, 16), ec.left.slice(0, 16)] : null });
-    }
-  } finally {
-    await tracker.close();
-  }
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(path, JSON.stringify(frames));
-  return frames;
-}
+interface Label { type: string; start: number; end: number; direction?: string; size?: string; handDeg?: number[] }
 
 interface Detected extends DetectedAction { startFrame: number; endFrame: number }
+/** Per-frame measures of one clip (null / 0 without a face). */
+interface Pose { yaw: number; pitch: number }
+interface Measures { poses: Array<Pose | null>; openness: number[]; interEye: number[] }
 
-function detect(frames: FrameFace[], fps: number): Detected[] {
+function detect(frames: readonly ClipFace[], fps: number, m: Measures): Detected[] {
   const est = new FaceGeometryEstimator();
   const det = new ActionDetector();
   const out: Detected[] = [];
   const add = (e: DetectedAction) => out.push({ ...e, startFrame: Math.round((e.startMs * fps) / 1000), endFrame: Math.round((e.endMs * fps) / 1000) });
   for (const f of frames) {
-    const face: FaceWithContours | null = f.lm ? { box: { x: 0, y: 0, width: 0, height: 0 }, score: 1, landmarks: f.lm, rotation: 0, tracked: true, eyeContours: f.ec ? { right: f.ec[0], left: f.ec[1] } : null } : null;
+    const face = faceOf(f);
     const g = face ? est.measure(face, 1, 1) : null;
+    m.poses.push(g ? { yaw: g.pose.yawDeg, pitch: g.pose.pitchDeg } : null);
+    m.openness.push(g ? 0.5 * (g.rightEye.openness + g.leftEye.openness) : 0);
+    m.interEye.push(g ? g.interEyePx : 0);
     det.push(f.t, g).forEach(add);
   }
   det.flush().forEach(add);
@@ -62,27 +42,155 @@ function detect(frames: FrameFace[], fps: number): Detected[] {
 const overlaps = (a: { start: number; end: number }, d: Detected) => d.startFrame <= a.end && d.endFrame >= a.start;
 const labelsOf = (name: ClipName) => labels.clips[name].labels as Label[];
 const detected: Partial<Record<ClipName, Detected[]>> = {};
+const poses: Partial<Record<ClipName, Array<Pose | null>>> = {};
+const openness: Partial<Record<ClipName, number[]>> = {};
+const interEye: Partial<Record<ClipName, number[]>> = {};
+const clipSize: Partial<Record<ClipName, [number, number]>> = {};
+const faceFrames: Partial<Record<ClipName, number>> = {};
 
 beforeAll(async () => {
-  for (const name of Object.keys(labels.clips) as ClipName[]) detected[name] = detect(await pipelineFrames(name), labels.clips[name].fps);
+  for (const name of Object.keys(labels.clips) as ClipName[]) {
+    const frames = await clipFaces(name, labels.clips[name]);
+    faceFrames[name] = frames.filter((f) => f.lm).length;
+    const m: Measures = { poses: [], openness: [], interEye: [] };
+    detected[name] = detect(frames, labels.clips[name].fps, m);
+    poses[name] = m.poses;
+    openness[name] = m.openness;
+    interEye[name] = m.interEye;
+    const info = await probeVideo(join(dataDir, labels.clips[name].file));
+    clipSize[name] = [info.width, info.height];
+  }
 }, 900_000);
+
+/** Blink recall and false blinks per minute of a clip (a detection inside a labelled eye closure is not false). */
+function blinkScore(name: ClipName) {
+  const events = detected[name]!;
+  const blinks = labelsOf(name).filter((l) => l.type === 'blink');
+  const eyeLabels = labelsOf(name).filter((l) => l.type === 'blink' || l.type === 'eye-closure');
+  const found = blinks.filter((l) => events.some((d) => d.type === 'blink' && overlaps(l, d)));
+  const falseBlinks = events.filter((d) => d.type === 'blink' && !eyeLabels.some((l) => overlaps(l, d)));
+  const minutes = labels.clips[name].frames / labels.clips[name].fps / 60;
+  return { blinks, found, falseBlinks, recall: found.length / blinks.length, falsePerMinute: falseBlinks.length / minutes };
+}
+
+const HEAD = ['turn', 'nod', 'head-shift'];
+const isHead = (d: Detected) => d.type === 'turn-left' || d.type === 'turn-right' || d.type === 'nod';
+/** The action a labelled turn stands for on an unmirrored clip (nose to the image's right = the person's left). */
+const turnAction = (l: Label) => (l.direction === 'nose-image-right' ? 'turn-left' : 'turn-right');
+
+/**
+ * The pipeline's rotation over a labelled movement, measured like the hand measurement: from the median pose of the
+ * 8 frames before `start - 2` to the extreme within [start, end], signed so that + is the labelled direction.
+ */
+function poseChange(name: ClipName, l: Label, axis: 'yaw' | 'pitch', sign: 1 | -1): number {
+  const p = poses[name]!;
+  const ref = p.slice(Math.max(0, l.start - 10), l.start - 2).filter((x): x is Pose => x !== null).map((x) => x[axis]).sort((a, b) => a - b);
+  const r = ref[ref.length >> 1];
+  let peak = -Infinity;
+  for (let i = l.start; i <= l.end; i++) if (p[i]) peak = Math.max(peak, sign * (p[i]![axis] - r));
+  return peak;
+}
 
 describe('franck.mp4, first 60 s (talking head)', () => {
   it('finds >= 90% of the labelled blinks with at most 1 false blink per minute', () => {
-    const events = detected.franck!;
-    const blinks = labelsOf('franck').filter((l) => l.type === 'blink');
-    const eyeLabels = labelsOf('franck').filter((l) => l.type === 'blink' || l.type === 'eye-closure');
-    const found = blinks.filter((l) => events.some((d) => d.type === 'blink' && overlaps(l, d)));
-    const falseBlinks = events.filter((d) => d.type === 'blink' && !eyeLabels.some((l) => overlaps(l, d)));
-    const minutes = labels.clips.franck.frames / labels.clips.franck.fps / 60;
-    expect(found.length / blinks.length, `missed: ${JSON.stringify(blinks.filter((l) => !found.includes(l)))}`).toBeGreaterThanOrEqual(0.9);
-    expect(falseBlinks.length / minutes, `false: ${JSON.stringify(falseBlinks)}`).toBeLessThanOrEqual(1);
+    const s = blinkScore('franck');
+    expect(s.recall, `missed: ${JSON.stringify(s.blinks.filter((l) => !s.found.includes(l)))}`).toBeGreaterThanOrEqual(0.9);
+    expect(s.falsePerMinute, `false: ${JSON.stringify(s.falseBlinks)}`).toBeLessThanOrEqual(1);
   });
 
   it('reports the two-second eye closure as eyes-closed, not as a blink', () => {
     const closure = labelsOf('franck').find((l) => l.type === 'eye-closure')!;
     const hits = detected.franck!.filter((d) => overlaps(closure, d) && (d.type === 'blink' || d.type === 'eyes-closed'));
     expect(hits.map((d) => d.type)).toEqual(['eyes-closed']);
+  });
+
+  it('finds every labelled mouth opening and reports none elsewhere (talking and the laugh are not openings)', () => {
+    const open = labelsOf('franck').filter((l) => l.type === 'mouth-open');
+    for (const l of open) expect(detected.franck!.some((d) => d.type === 'mouth-open' && overlaps(l, d)), `${l.start}-${l.end}`).toBe(true);
+    const extra = detected.franck!.filter((d) => d.type === 'mouth-open' && !open.some((l) => overlaps(l, d)));
+    expect(extra).toEqual([]);
+  });
+
+  it('reports no turn or nod where no head movement is labelled, and none against a labelled direction', () => {
+    const moves = labelsOf('franck').filter((l) => HEAD.includes(l.type));
+    for (const d of detected.franck!.filter(isHead)) {
+      const under = moves.filter((l) => overlaps(l, d));
+      expect(under.length, `unlabelled ${d.type} at frames ${d.startFrame}-${d.endFrame}`).toBeGreaterThan(0);
+      for (const l of under.filter((x) => x.type === 'turn' && d.type !== 'nod')) expect(d.type, `${l.start}-${l.end}`).toBe(turnAction(l));
+    }
+    // recall over every labelled turn and nod, small ones included (not a target: see the fixture's notes)
+    const all = moves.filter((l) => l.type !== 'head-shift');
+    const found = all.filter((l) => detected.franck!.some((d) => isHead(d) && overlaps(l, d)));
+    console.info(`franck head movements: ${found.length}/${all.length} labelled turns/nods detected; ` + all.map((l) => `${l.type} ${l.start}-${l.end} ${l.size}${found.includes(l) ? ' found' : ''}`).join(', '));
+  });
+
+  // KNOWN GAP (the target the fixture set before the detector was run): the one clear turn, 1072-1097, is not
+  // reported. The pose turns 15.3 deg from the frames before it, for a frame or two; the detector's slow neutral
+  // (neutralRate 0.03 per frame) follows the 1 s ramp, so it sees at most 12.8 deg, under its 15 deg onset, and even
+  // from a frozen neutral the turn would stay above the 10 deg release for ~200 ms, under the 300 ms minimum. When the
+  // detector learns to report such turns this test fails: make it a plain `it`.
+  it.fails('finds every clear head turn in its labelled direction (known gap, see above)', () => {
+    const clear = labelsOf('franck').filter((l) => l.type === 'turn' && l.size === 'clear');
+    expect(clear.length).toBeGreaterThan(0);
+    for (const l of clear) {
+      const hits = detected.franck!.filter((d) => isHead(d) && overlaps(l, d));
+      expect(hits.map((d) => d.type), `${l.start}-${l.end}`).toContain(turnAction(l));
+    }
+  });
+
+  it('measures the labelled turns in their direction, within the hand-measured range where there is one', () => {
+    for (const l of labelsOf('franck').filter((x) => HEAD.includes(x.type) && x.type !== 'head-shift')) {
+      const deg = l.type === 'nod' ? poseChange('franck', l, 'pitch', l.direction === 'nose-up' ? 1 : -1) : poseChange('franck', l, 'yaw', l.direction === 'nose-image-right' ? 1 : -1);
+      console.info(`franck ${l.type} ${l.direction} ${l.start}-${l.end} (${l.size}, hand ${l.handDeg ? JSON.stringify(l.handDeg) : '-'}): pipeline ${deg.toFixed(1)} deg`);
+      // small sways are reported, not asserted: by eye they are barely a rotation at all
+      if (l.size === 'small') continue;
+      expect(deg, `${l.start}-${l.end}`).toBeGreaterThan(0);
+      if (l.handDeg) {
+        expect(deg, `${l.start}-${l.end}`).toBeGreaterThanOrEqual(l.handDeg[0]);
+        expect(deg, `${l.start}-${l.end}`).toBeLessThanOrEqual(l.handDeg[1]);
+      }
+    }
+  });
+});
+
+describe('kphotoalbum movie (160x120, glasses, dim light)', () => {
+  it('tracks the face in (nearly) every frame', () => {
+    expect(faceFrames.kphotoalbum! / labels.clips.kphotoalbum.frames).toBeGreaterThanOrEqual(0.95);
+  });
+
+  it('is below the guidance minimums, so a live check would ask for a better capture first', () => {
+    const c = DEFAULT_GUIDANCE_CONFIG;
+    const eyes = interEye.kphotoalbum!.filter((x) => x > 0).sort((a, b) => a - b);
+    expect(Math.min(clipSize.kphotoalbum![0], clipSize.kphotoalbum![1])).toBeLessThan(c.minResolution.short);
+    expect(eyes[eyes.length >> 1]).toBeLessThan(c.minInterEyePx.enter);
+  });
+
+  it('sees the labelled blink as a partial closure: above the onset, below the closed level', () => {
+    // at ~30 px between the eyes the iris model's lid contour narrows by only ~30% on the fully closed frame
+    const b = labelsOf('kphotoalbum').find((l) => l.type === 'blink')!;
+    const open = openness.kphotoalbum!;
+    const before = open.slice(b.start - 12, b.start).filter((x) => x > 0).sort((x, y) => x - y);
+    const level = before[Math.floor(0.8 * (before.length - 1))];
+    const closure = 1 - Math.min(...open.slice(b.start, b.end + 1).filter((x) => x > 0)) / level;
+    console.info(`kphotoalbum blink ${b.start}-${b.end}: peak closure ${closure.toFixed(2)}`);
+    expect(closure).toBeGreaterThanOrEqual(DEFAULT_ACTION_DETECTOR_CONFIG.blink.onset);
+    expect(closure).toBeLessThan(DEFAULT_ACTION_DETECTOR_CONFIG.blink.closed);
+  });
+
+  // KNOWN GAP (issue 4's target on this clip): the one blink is missed, because its closure (above) never reaches the
+  // detector's closed level, tuned on franck (blinks 0.55-0.65). When that changes this test fails: make it `it`.
+  it.fails('finds >= 90% of the labelled blinks with at most 1 false blink per minute (known gap, see above)', () => {
+    const s = blinkScore('kphotoalbum');
+    expect(s.blinks.length).toBeGreaterThan(0);
+    expect(s.recall, `missed: ${JSON.stringify(s.blinks.filter((l) => !s.found.includes(l)))}`).toBeGreaterThanOrEqual(0.9);
+    expect(s.falsePerMinute, `false: ${JSON.stringify(s.falseBlinks)}`).toBeLessThanOrEqual(1);
+  });
+
+  it('reports no false blink, and no mouth opening, turn or nod (none labelled: speech and a still head)', () => {
+    expect(blinkScore('kphotoalbum').falseBlinks).toEqual([]);
+    const open = labelsOf('kphotoalbum').filter((l) => l.type === 'mouth-open' || HEAD.includes(l.type));
+    const extra = detected.kphotoalbum!.filter((d) => (d.type === 'mouth-open' || isHead(d)) && !open.some((l) => overlaps(l, d)));
+    expect(extra).toEqual([]);
   });
 });
 
