@@ -1,20 +1,26 @@
-// The evidence bundle, format version 1: plain JSON data, serialised with canonicalJson.
+// The evidence bundle, format version 2: plain JSON data, serialised with canonicalJson.
 //
 //   genesisHash = SHA-256( "livecheck-evidence/1\n" + canonical(genesis) )
 //   h[i]        = SHA-256( h[i-1] (32 raw bytes, h[-1] = genesisHash) + canonical(records[i] without `hash`, `data`) )
 //   records[i].hash = hex(h[i]);  head = hex(h[last]);  the last record is the `end` record.
 //
 // A keyframe's JPEG bytes enter the chain through their SHA-256 (`sha256`); the base64 `data` itself is checked
-// against that digest. The chain has no secret: it proves the bundle is one consistent capture bound to the server's
+// against that digest. Version 2 (over 1): frame records carry everything the challenge and the signals read (the
+// other faces' boxes, the iris model's eye contours, the region pixel cues, the passive artefact scores), and a
+// `result` record just before `end` holds what the client claims (challenge events, signal verdicts, verdict), so the
+// server can re-derive the claim from the recorded data (src/evidence/replay.ts). Numbers that the challenge and the
+// guidance compare with thresholds (timestamps, quality metrics, region cues, passive scores, face boxes and scores)
+// are kept exactly; landmarks and eye contours, the bulk, stay on the 1e-4 px grid. The chain has no secret: it proves the bundle is one consistent capture bound to the server's
 // nonce, plan and document, and lets the server pin down what was changed; authenticity of the pixels comes from the
 // server re-analysing the keyframes.
 import type { Box, Point3 } from '../types.js';
 import { LivecheckError } from '../errors.js';
 import { canonicalJson } from './canonical.js';
 import { isHex } from './encoding.js';
+import { PASSIVE_FEATURES, type PassiveFeature } from '../decision/config.js';
 
 export const EVIDENCE_FORMAT = 'livecheck-evidence';
-export const EVIDENCE_VERSION = 1;
+export const EVIDENCE_VERSION = 2;
 
 /**
  * One step of the challenge plan as stored in the genesis: the action and its flat parameters, exactly as the
@@ -39,7 +45,7 @@ export interface EvidenceGenesis {
   startedAt: number;
 }
 
-/** Numbers on the 1e-4 grid, NaN stored as null. */
+/** Numbers as recorded (exact, or on the 1e-4 grid for the bulk), NaN stored as null. */
 export type Quantized<T> = T extends number
   ? number | null
   : T extends readonly unknown[]
@@ -52,6 +58,47 @@ export interface EvidenceFace {
   box: Box;
   score: number;
   landmarks: Point3[];
+  /** The iris model's eye contours, the first EYE_CONTOUR_POINTS of each (all the geometry reads), or null. */
+  eyeContours: { right: Point3[]; left: Point3[] } | null;
+}
+
+/** Eye-contour points kept per eye: the lower lid (0..8) and upper lid (9..15), as src/geometry reads them. */
+export const EYE_CONTOUR_POINTS = 16;
+
+/** A face other than the primary one: only what the guidance reads (size and score, for `multiple-faces`). */
+export interface EvidenceOtherFace {
+  box: Box;
+  score: number;
+}
+
+/** Signal verdicts and the consensus, as the bundle claims them. */
+export interface ClaimedSignal {
+  verdict: 'live' | 'spoof' | 'unsure';
+  score: number;
+}
+
+/** One challenge event as claimed: prompts, confirmations and the failure (progress events are not kept). */
+export interface ClaimedEvent {
+  type: 'prompt' | 'action-done' | 'action-failed';
+  step: number;
+  action: string;
+  /** Timestamp (ms) of the frame that produced the event. */
+  t: number;
+  /** The failure reason (action-failed), else null. */
+  reason: string | null;
+}
+
+export interface ResultRecord {
+  type: 'result';
+  seq: number;
+  challenge: {
+    events: ClaimedEvent[];
+    /** How the attempt ended, or null when the capture stopped before it did. */
+    ended: { outcome: 'completed' | 'failed' | 'rejected'; reason: string | null; t: number } | null;
+  };
+  signals: { active: ClaimedSignal | null; passive: ClaimedSignal | null; motion: ClaimedSignal | null };
+  verdict: 'pass' | 'fail' | 'review';
+  hash: string;
 }
 
 export interface FrameRecord {
@@ -67,6 +114,12 @@ export interface FrameRecord {
   faceCount: number;
   /** The primary face (the first of FrameAnalysis.faces), or null. */
   face: EvidenceFace | null;
+  /** The other faces (FrameAnalysis.faces after the first): faceCount = (face ? 1 : 0) + others.length. */
+  others: EvidenceOtherFace[];
+  /** The primary face's region pixel cues (FaceRegionStats, quantised), or null when not measured. */
+  regions: Quantized<Record<string, unknown>> | null;
+  /** The passive image features measured on this frame (PassiveFrameFeatures fields), or null. */
+  passive: Partial<Record<PassiveFeature, number | null>> | null;
   hash: string;
 }
 
@@ -99,7 +152,7 @@ export interface EndRecord {
   hash: string;
 }
 
-export type EvidenceRecord = FrameRecord | KeyframeRecord | EndRecord;
+export type EvidenceRecord = FrameRecord | KeyframeRecord | ResultRecord | EndRecord;
 
 export interface EvidenceBundle {
   format: typeof EVIDENCE_FORMAT;
@@ -168,13 +221,16 @@ function checkBox(b: unknown, path: string, problems: Problems, integers: boolea
   need(ok(b.x) && ok(b.y) && ok(b.width) && ok(b.height) && (b.width as number) > 0 && (b.height as number) > 0, `${path} is not a valid box`, problems);
 }
 
+const isObject = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
+const isPoints = (x: unknown): boolean => Array.isArray(x) && x.every((p: unknown) => Array.isArray(p) && p.length === 3 && p.every(isNum));
+
 function numericTree(x: unknown, depth = 0): boolean {
   if (x === null || isNum(x)) return true;
   if (depth > 4 || typeof x !== 'object') return false;
   return Object.values(x as object).every((v) => numericTree(v, depth + 1));
 }
 
-/** Structural problems of a parsed bundle (empty when the shape is version-1 valid). Content is not judged here. */
+/** Structural problems of a parsed bundle (empty when the shape is version-2 valid). Content is not judged here. */
 export function evidenceShapeProblems(b: unknown): string[] {
   const problems: Problems = [];
   if (!exactKeys(b, ['format', 'version', 'genesis', 'records', 'head'], 'bundle', problems)) return problems;
@@ -211,14 +267,30 @@ export function evidenceShapeProblems(b: unknown): string[] {
 function recordProblems(r: unknown, path: string, problems: Problems): void {
   const type = typeof r === 'object' && r !== null ? (r as { type?: unknown }).type : undefined;
   if (type === 'frame') {
-    if (!exactKeys(r, ['type', 'seq', 't', 'width', 'height', 'pixels', 'quality', 'faceCount', 'face', 'hash'], path, problems)) return;
+    if (!exactKeys(r, ['type', 'seq', 't', 'width', 'height', 'pixels', 'quality', 'faceCount', 'face', 'others', 'regions', 'passive', 'hash'], path, problems)) return;
     need(isInt(r.seq) && isNum(r.t) && isInt(r.width) && isInt(r.height) && isInt(r.faceCount) && (r.faceCount as number) >= 0, `${path} has a bad seq, t, size or faceCount`, problems);
     need(isHex(r.pixels, 32), `${path}.pixels is not a SHA-256 hex digest`, problems);
-    need(typeof r.quality === 'object' && r.quality !== null && !Array.isArray(r.quality) && numericTree(r.quality), `${path}.quality is not an object of numbers`, problems);
-    if (r.face !== null && exactKeys(r.face, ['box', 'score', 'landmarks'], `${path}.face`, problems)) {
+    need(isObject(r.quality) && numericTree(r.quality), `${path}.quality is not an object of numbers`, problems);
+    if (r.face !== null && exactKeys(r.face, ['box', 'score', 'landmarks', 'eyeContours'], `${path}.face`, problems)) {
       checkBox(r.face.box, `${path}.face.box`, problems, false);
       need(isNum(r.face.score), `${path}.face.score is not a number`, problems);
-      need(Array.isArray(r.face.landmarks) && r.face.landmarks.every((p: unknown) => Array.isArray(p) && p.length === 3 && p.every(isNum)), `${path}.face.landmarks is not a list of [x,y,z]`, problems);
+      need(isPoints(r.face.landmarks), `${path}.face.landmarks is not a list of [x,y,z]`, problems);
+      const ec = r.face.eyeContours;
+      if (ec !== null && exactKeys(ec, ['right', 'left'], `${path}.face.eyeContours`, problems)) {
+        need(isPoints(ec.right) && isPoints(ec.left), `${path}.face.eyeContours is not two lists of [x,y,z]`, problems);
+      }
+    }
+    if (Array.isArray(r.others)) {
+      r.others.forEach((o: unknown, k: number) => {
+        if (!exactKeys(o, ['box', 'score'], `${path}.others[${k}]`, problems)) return;
+        checkBox(o.box, `${path}.others[${k}].box`, problems, false);
+        need(isNum(o.score), `${path}.others[${k}].score is not a number`, problems);
+      });
+      need(r.faceCount === (r.face === null ? 0 : 1) + r.others.length, `${path}.faceCount does not count the face and the others`, problems);
+    } else problems.push(`${path}.others is not an array`);
+    need(r.regions === null || (isObject(r.regions) && numericTree(r.regions)), `${path}.regions is not null or an object of numbers`, problems);
+    if (r.passive !== null) {
+      need(isObject(r.passive) && Object.entries(r.passive).every(([k, v]) => (PASSIVE_FEATURES as readonly string[]).includes(k) && (v === null || isNum(v))), `${path}.passive is not null or passive features`, problems);
     }
   } else if (type === 'keyframe') {
     if (!exactKeys(r, ['type', 'seq', 'frameSeq', 'moment', 'box', 'width', 'height', 'mime', 'sha256', 'data', 'hash'], path, problems)) return;
@@ -228,6 +300,31 @@ function recordProblems(r: unknown, path: string, problems: Problems): void {
     need(r.mime === 'image/jpeg', `${path}.mime is not image/jpeg`, problems);
     need(isHex(r.sha256, 32), `${path}.sha256 is not a SHA-256 hex digest`, problems);
     need(typeof r.data === 'string', `${path}.data is not a string`, problems);
+  } else if (type === 'result') {
+    if (!exactKeys(r, ['type', 'seq', 'challenge', 'signals', 'verdict', 'hash'], path, problems)) return;
+    need(isInt(r.seq), `${path}.seq is not an integer`, problems);
+    need(r.verdict === 'pass' || r.verdict === 'fail' || r.verdict === 'review', `${path}.verdict is not pass, fail or review`, problems);
+    if (exactKeys(r.signals, ['active', 'passive', 'motion'], `${path}.signals`, problems)) {
+      for (const [name, s] of Object.entries(r.signals)) {
+        if (s === null || !exactKeys(s, ['verdict', 'score'], `${path}.signals.${name}`, problems)) continue;
+        need((s.verdict === 'live' || s.verdict === 'spoof' || s.verdict === 'unsure') && isNum(s.score), `${path}.signals.${name} is not a verdict and a score`, problems);
+      }
+    }
+    if (exactKeys(r.challenge, ['events', 'ended'], `${path}.challenge`, problems)) {
+      const c = r.challenge;
+      if (Array.isArray(c.events)) {
+        c.events.forEach((e: unknown, k: number) => {
+          const at = `${path}.challenge.events[${k}]`;
+          if (!exactKeys(e, ['type', 'step', 'action', 't', 'reason'], at, problems)) return;
+          need((e.type === 'prompt' || e.type === 'action-done' || e.type === 'action-failed') && isInt(e.step) && typeof e.action === 'string' && isNum(e.t) &&
+            (e.reason === null || typeof e.reason === 'string'), `${at} is not a challenge event`, problems);
+        });
+      } else problems.push(`${path}.challenge.events is not an array`);
+      if (c.ended !== null && exactKeys(c.ended, ['outcome', 'reason', 't'], `${path}.challenge.ended`, problems)) {
+        const e = c.ended;
+        need((e.outcome === 'completed' || e.outcome === 'failed' || e.outcome === 'rejected') && (e.reason === null || typeof e.reason === 'string') && isNum(e.t), `${path}.challenge.ended is not an attempt end`, problems);
+      }
+    }
   } else if (type === 'end') {
     if (!exactKeys(r, ['type', 'seq', 'frames', 'keyframes', 'finishedAt', 'hash'], path, problems)) return;
     need(isInt(r.seq) && isInt(r.frames) && isInt(r.keyframes) && isNum(r.finishedAt), `${path} has a bad seq, count or finishedAt`, problems);

@@ -1,8 +1,13 @@
 export { EvidenceRecorder } from './recorder.js';
-export type { EvidenceRecorderOptions, FramePixels, JpegEncoder, RgbaImage } from './recorder.js';
+export type { EvidenceRecorderOptions, FrameExtras, FramePixels, JpegEncoder, RgbaImage } from './recorder.js';
+export { AttemptLog, planFromSteps } from './attempt.js';
+export type { AttemptClaim, AttemptDecision, AttemptEvent, AttemptFrame } from './attempt.js';
+export { replayEvidence } from './replay.js';
+export type { ReplayOptions, ReplayResult } from './replay.js';
 export { EVIDENCE_FORMAT, EVIDENCE_VERSION, serializeEvidence, parseEvidence, evidenceShapeProblems } from './bundle.js';
 export type {
   ChallengeStep, DocumentBinding, EvidenceBundle, EvidenceGenesis, EvidenceRecord, FrameRecord, KeyframeRecord, EndRecord, EvidenceFace, Quantized,
+  ResultRecord, ClaimedEvent, ClaimedSignal, EvidenceOtherFace,
 } from './bundle.js';
 export { canonicalJson, quantize, QUANTUM } from './canonical.js';
 export { LIBRARY_NAME, LIBRARY_VERSION } from './version.js';

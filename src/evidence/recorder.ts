@@ -6,7 +6,13 @@ import { canonicalJson, quantize } from './canonical.js';
 import { sha256, toBase64, toHex } from './encoding.js';
 import { ChainHasher, genesisHash } from './chain.js';
 import { EVIDENCE_FORMAT, EVIDENCE_VERSION } from './bundle.js';
-import type { ChallengeStep, DocumentBinding, EndRecord, EvidenceBundle, EvidenceFace, EvidenceGenesis, EvidenceRecord, FrameRecord, KeyframeRecord } from './bundle.js';
+import { EYE_CONTOUR_POINTS } from './bundle.js';
+import type { ChallengeStep, DocumentBinding, EndRecord, EvidenceBundle, EvidenceFace, EvidenceGenesis, EvidenceRecord, FrameRecord, KeyframeRecord, ResultRecord } from './bundle.js';
+import type { FaceRegionStats, FaceWithContours } from '../geometry/face-geometry.js';
+import type { PassiveFrameFeatures } from '../decision/passive.js';
+import { PASSIVE_FEATURES } from '../decision/config.js';
+import type { Point3 } from '../types.js';
+import type { AttemptClaim } from './attempt.js';
 import { LIBRARY_NAME, LIBRARY_VERSION } from './version.js';
 
 /** An RGBA image (4 bytes per pixel, row-major). */
@@ -39,6 +45,18 @@ export interface EvidenceRecorderOptions {
 
 /** Pixels to digest, or a digest already computed (hex SHA-256), e.g. in the worker with src/util/sha256. */
 export type FramePixels = Uint8Array | Uint8ClampedArray | { sha256: string };
+
+/**
+ * What else the engine measured on a frame, beyond its FrameAnalysis: the inputs of the challenge and the signals
+ * that the server needs to re-derive them. The primary face's eye contours are read from `analysis.faces[0]` (the
+ * engine's TrackedFace carries them).
+ */
+export interface FrameExtras {
+  /** The primary face's region pixel cues (EngineFrameResult.regions). */
+  regions?: FaceRegionStats | null;
+  /** The passive image features measured on this frame (kernels.passiveFeatures, models), when measured. */
+  passive?: PassiveFrameFeatures | null;
+}
 
 export class EvidenceRecorder {
   private readonly records: EvidenceRecord[] = [];
@@ -84,26 +102,39 @@ export class EvidenceRecorder {
     return this.chain.headHex;
   }
 
-  /** Append one analysed frame. Calls are chained in call order even when not awaited. */
-  appendFrame(analysis: FrameAnalysis, pixels: FramePixels): Promise<FrameRecord> {
+  /**
+   * Append one analysed frame with what else the engine measured on it (see FrameExtras). Calls are chained in call
+   * order even when not awaited. The values are copied (quantised) before this returns, so the engine may reuse them.
+   */
+  appendFrame(analysis: FrameAnalysis, pixels: FramePixels, extras: FrameExtras = {}): Promise<FrameRecord> {
     this.assertOpen();
+    // copy now: the engine reuses its result objects for the next frame while the digest is computed
+    const primary = analysis.faces[0];
+    const face = primary ? evidenceFace(primary) : null;
+    const others = analysis.faces.slice(1).map((f) => ({ box: exactBox(f.box), score: exact(f.score) ?? 0 }));
+    const quality = exactTree(analysis.quality) as FrameRecord['quality'];
+    const regions = extras.regions ? (exactTree(extras.regions) as FrameRecord['regions']) : null;
+    const passive = extras.passive ? passiveOf(extras.passive) : null;
+    const { timestampMs, width, height, faces } = analysis;
     return this.enqueue(async () => {
       const digest = 'sha256' in pixels ? checkDigest(pixels.sha256) : toHex(await sha256(pixels instanceof Uint8Array ? pixels : new Uint8Array(pixels.buffer, pixels.byteOffset, pixels.byteLength)));
-      const t = quantize(analysis.timestampMs);
-      if (t === null || !Number.isInteger(analysis.width) || !Number.isInteger(analysis.height)) {
-        throw new LivecheckError('invalid-argument', 'frame analysis needs a finite timestampMs and an integer size', { timestampMs: analysis.timestampMs });
+      const t = exact(timestampMs);
+      if (t === null || !Number.isInteger(width) || !Number.isInteger(height)) {
+        throw new LivecheckError('invalid-argument', 'frame analysis needs a finite timestampMs and an integer size', { timestampMs });
       }
-      const primary = analysis.faces[0];
       const record = {
         type: 'frame',
         seq: this.records.length,
         t,
-        width: analysis.width,
-        height: analysis.height,
+        width,
+        height,
         pixels: digest,
-        quality: quantizeTree(analysis.quality) as FrameRecord['quality'],
-        faceCount: analysis.faces.length,
-        face: primary ? evidenceFace(primary) : null,
+        quality,
+        faceCount: faces.length,
+        face,
+        others,
+        regions,
+        passive,
         hash: undefined as unknown as string, // absent while hashing (canonicalJson skips undefined)
       } satisfies FrameRecord;
       record.hash = await this.chain.push(canonicalJson(record));
@@ -143,11 +174,26 @@ export class EvidenceRecorder {
     });
   }
 
-  /** Close the chain with the end record and return the bundle. */
-  finish(): Promise<EvidenceBundle> {
+  /**
+   * Close the chain: the `result` record with what the client decided (`AttemptLog.claim()`: challenge events, signal
+   * verdicts, verdict), then the end record. Returns the bundle.
+   */
+  finish(claim: AttemptClaim): Promise<EvidenceBundle> {
     this.assertOpen();
+    if (!claim || typeof claim !== 'object' || !claim.challenge || !claim.signals || typeof claim.verdict !== 'string') {
+      throw new LivecheckError('invalid-argument', 'finish needs the attempt claim (AttemptLog.claim())');
+    }
     this.finished = true;
+    const claimed = claimOf(claim);
     return this.enqueue(async () => {
+      const result = {
+        type: 'result',
+        seq: this.records.length,
+        ...claimed,
+        hash: undefined as unknown as string,
+      } satisfies ResultRecord;
+      result.hash = await this.chain.push(canonicalJson(result));
+      this.records.push(result);
       const end = {
         type: 'end',
         seq: this.records.length,
@@ -211,25 +257,66 @@ function checkDigest(hex: string): string {
   return hex;
 }
 
-function quantizeTree(x: unknown): unknown {
-  if (typeof x === 'number') return quantize(x);
+/**
+ * A measurement kept exactly (its shortest round-trip decimal), NaN and infinities as null. Everything the challenge
+ * and the guidance compare with a threshold is kept exactly, so the server's replay takes the same branches as the
+ * client; only the bulk (landmarks, eye contours) is quantised.
+ */
+function exact(x: number): number | null {
+  return Number.isFinite(x) ? x + 0 : null; // + 0 turns -0 into 0
+}
+
+function exactTree(x: unknown): unknown {
+  if (typeof x === 'number') return exact(x);
   if (x === null || typeof x !== 'object') return x;
-  if (Array.isArray(x)) return x.map(quantizeTree);
+  if (Array.isArray(x)) return x.map(exactTree);
   const out: Record<string, unknown> = {};
-  for (const k of Object.keys(x)) out[k] = quantizeTree((x as Record<string, unknown>)[k]);
+  for (const k of Object.keys(x)) out[k] = exactTree((x as Record<string, unknown>)[k]);
   return out;
 }
 
-function evidenceFace(f: FaceDetection): EvidenceFace {
-  const landmarks = new Array<[number, number, number]>(f.landmarks.length);
-  for (let i = 0; i < f.landmarks.length; i++) {
-    const p = f.landmarks[i];
-    landmarks[i] = [quantize(p[0]) ?? 0, quantize(p[1]) ?? 0, quantize(p[2]) ?? 0];
+function quantizePoints(points: readonly Point3[], n = points.length): Point3[] {
+  const out = new Array<Point3>(Math.min(n, points.length));
+  for (let i = 0; i < out.length; i++) {
+    const p = points[i];
+    out[i] = [quantize(p[0]) ?? 0, quantize(p[1]) ?? 0, quantize(p[2]) ?? 0];
   }
+  return out;
+}
+
+function exactBox(b: Box): Box {
+  return { x: exact(b.x) ?? 0, y: exact(b.y) ?? 0, width: exact(b.width) ?? 0, height: exact(b.height) ?? 0 };
+}
+
+function evidenceFace(f: FaceDetection): EvidenceFace {
+  const ec = (f as FaceWithContours).eyeContours;
   return {
-    box: { x: quantize(f.box.x) ?? 0, y: quantize(f.box.y) ?? 0, width: quantize(f.box.width) ?? 0, height: quantize(f.box.height) ?? 0 },
-    score: quantize(f.score) ?? 0,
-    landmarks,
+    box: exactBox(f.box),
+    score: exact(f.score) ?? 0,
+    landmarks: quantizePoints(f.landmarks),
+    eyeContours: ec ? { right: quantizePoints(ec.right, EYE_CONTOUR_POINTS), left: quantizePoints(ec.left, EYE_CONTOUR_POINTS) } : null,
+  };
+}
+
+function passiveOf(p: PassiveFrameFeatures): FrameRecord['passive'] {
+  const out: NonNullable<FrameRecord['passive']> = {};
+  for (const k of PASSIVE_FEATURES) {
+    const v = p[k];
+    if (typeof v === 'number') out[k] = exact(v);
+    else if (v === null) out[k] = null;
+  }
+  return out;
+}
+
+function claimOf(c: AttemptClaim): Pick<ResultRecord, 'challenge' | 'signals' | 'verdict'> {
+  const signal = (s: AttemptClaim['signals']['active']) => (s ? { verdict: s.verdict, score: exact(s.score) ?? 0 } : null);
+  return {
+    challenge: {
+      events: c.challenge.events.map((e) => ({ type: e.type, step: e.step, action: e.action, t: exact(e.t) ?? 0, reason: e.reason })),
+      ended: c.challenge.ended ? { outcome: c.challenge.ended.outcome, reason: c.challenge.ended.reason, t: exact(c.challenge.ended.t) ?? 0 } : null,
+    },
+    signals: { active: signal(c.signals.active), passive: signal(c.signals.passive), motion: signal(c.signals.motion) },
+    verdict: c.verdict,
   };
 }
 

@@ -48,7 +48,7 @@ export interface AnalyzeOptions {
   /** Challenge events, as they happen (with --plan / --nonce). */
   onChallenge?: (e: ChallengeEvent) => void;
   /** Called after each frame is analysed, awaited (evidence recording: src/node/verify.ts EvidenceCapture). */
-  onFrame?: (frame: RgbaFrame, r: EngineFrameResult, index: number, total: number) => Promise<void>;
+  onFrame?: (frame: RgbaFrame, r: EngineFrameResult, index: number, total: number, passive: PassiveFrameFeatures | null) => Promise<void>;
 }
 
 const REPORTED = new Set<string>(['blink', 'turn-left', 'turn-right', 'mouth-open', 'nod', 'smile']);
@@ -94,16 +94,18 @@ export async function analyzeVideo(file: string, options: AnalyzeOptions = {}): 
         // the geometry's eye openness (iris-model lid contour) sees blinks that the mesh lids barely show
         ...(face && r.geometry ? { eyeOpenness: (r.geometry.rightEye.openness + r.geometry.leftEye.openness) / 2, mouthOpening: r.geometry.mouthOpening } : {}),
       });
+      let passive: PassiveFrameFeatures | null = null;
       if (face) {
         const p = engine.kernels.passiveFeatures(face.box);
-        passiveFrames.push({ timestampMs: f.timestampMs, moire: p.moire, flicker: p.flicker, deviceBorder: p.deviceBorder, specular: p.specular });
+        passive = { timestampMs: f.timestampMs, moire: p.moire, flicker: p.flicker, deviceBorder: p.deviceBorder, specular: p.specular };
+        passiveFrames.push(passive);
       }
       for (const e of r.challenge) {
         if (e.type === 'action-done') done.push({ ...e });
         else if (e.type === 'action-failed' && !failure) failure = { step: e.step, action: e.action, reason: e.reason };
       }
       if (options.onChallenge) for (const e of r.challenge) options.onChallenge(e);
-      await options.onFrame?.(f, r, report.frames - 1, total);
+      await options.onFrame?.(f, r, report.frames - 1, total, passive);
       options.onProgress?.(report.frames, total);
     }
     addActions(engine.finish());
@@ -221,7 +223,7 @@ Options:
           plan, mirrored: options.has('mirrored'), modelDir, maxFrames,
           onProgress: showProgress ? progressBar(process.stderr) : undefined,
           onChallenge: (e) => challenge.push(e),
-          onFrame: capture ? (f, r, i, n) => capture.frame(f, r.analysis, r.challenge, i, n) : undefined,
+          onFrame: capture ? (f, r, i, n, p) => capture.frame(f, r, i, n, p) : undefined,
         });
         if (capture && typeof evidenceOut === 'string') {
           const { serializeEvidence } = await import('../evidence/bundle.js');

@@ -7,8 +7,9 @@ import { canonicalJson } from '../evidence/canonical.js';
 import { sha256, toHex } from '../evidence/encoding.js';
 import type { DocumentBinding, EvidenceBundle, RgbaImage } from '../evidence/index.js';
 import type { EvidenceRecorder } from '../evidence/recorder.js';
-import type { FrameAnalysis } from '../types.js';
-import type { ChallengeEvent } from '../challenge/session.js';
+import type { EngineFrameResult } from '../engine/engine.js';
+import type { PassiveFrameFeatures } from '../decision/passive.js';
+import type { AttemptLog } from '../evidence/attempt.js';
 import type { CliCommand } from './cli.js';
 import type { CliHelpers } from './analyze.js';
 
@@ -48,26 +49,29 @@ export function nonceBytes(hex: string): Uint8Array {
 
 export function verifyCommand({ EXIT, parseArgs, defaultModelDir }: CliHelpers): CliCommand {
   return {
-    summary: 're-verify an evidence bundle: chain, nonce, plan, document, timestamps, keyframes, face re-analysis',
+    summary: 're-verify an evidence bundle: chain, nonce, plan, document, timestamps, keyframes, face re-analysis, replay',
     usage: `livecheck verify <bundle.json> --nonce <hex> --document <meta.json> [options]
 
 Checks the bundle as the server would: the hash chain, that it is bound to this nonce and document, the challenge
-plan derived from the nonce, the capture time window, the keyframes, and re-runs the face pipeline and the face
-recognition net on every keyframe. Exits 0 when every check passes, 1 when any fails.
+plan derived from the nonce, the capture time window, the keyframes, re-runs the face pipeline and the face
+recognition net on every keyframe, and replays the recorded frames through the challenge and the signals: the
+claimed events, signal verdicts and verdict must follow from them. Exits 0 when every check passes, 1 when any fails.
 
-With --json prints { "ok", "checks": [ { "name", "ok", "detail" } ] }.
+With --json prints { "ok", "checks": [ { "name", "ok", "detail" } ], "verdict" } (verdict: the server's replayed
+pass / fail / review, null when the replay could not run).
 
 Options:
   --nonce <hex>        the nonce the capture was issued (required)
   --document <file>    the ID document metadata, JSON with uploadedAt (required)
   --plan <a,b,...>     the fixed challenge script, when analyze was given one
   --now <ms|iso>       server time to check against (default: now)
+  --mirrored           the capture was analysed mirrored (as analyze --mirrored): the replay must be too
   --photo <image>      also compare the best keyframe with this ID document photo (JPEG/PNG): adds
                        "match": { "verdict": "match"|"no-match"|"review", "distance" } (the exit code stays the checks')
   --json               JSON output
   --models <dir>       folder with the models (default: the package's)`,
     async run(args, io) {
-      const { options, positional } = parseArgs(args, ['json', 'help']);
+      const { options, positional } = parseArgs(args, ['json', 'mirrored', 'help']);
       if (options.has('help')) { io.stdout(this.usage); return EXIT.ok; }
       const nonce = options.get('nonce'), doc = options.get('document');
       if (positional.length !== 1 || typeof nonce !== 'string' || typeof doc !== 'string') {
@@ -107,7 +111,7 @@ Options:
       let report;
       let match: { verdict: string; distance: number | null } | null = null;
       try {
-        report = await verifyEvidence(text, { nonce, document, now, planFromNonce: () => steps, reanalyze: (kf) => reanalyzer.reanalyze(kf) });
+        report = await verifyEvidence(text, { nonce, document, now, planFromNonce: () => steps, reanalyze: (kf) => reanalyzer.reanalyze(kf), replay: { mirrored: options.has('mirrored') } });
         const photo = options.get('photo');
         if (typeof photo === 'string' && report.ok) {
           const { decodeImage } = await import('./media.js');
@@ -118,9 +122,9 @@ Options:
         await reanalyzer.close();
       }
       if (options.has('json')) {
-        io.stdout(JSON.stringify({ ok: report.ok, checks: report.checks.map(({ name, ok, detail }) => ({ name, ok, detail })), ...(match && { match }) }));
+        io.stdout(JSON.stringify({ ok: report.ok, checks: report.checks.map(({ name, ok, detail }) => ({ name, ok, detail })), verdict: report.decision?.verdict ?? null, ...(match && { match }) }));
       } else {
-        io.stdout([`${positional[0]}: ${report.ok ? 'verified' : 'REJECTED'}`, ...report.checks.map((c) => `  ${c.ok ? 'ok  ' : 'FAIL'} ${c.name.padEnd(16)} ${c.detail}`),
+        io.stdout([`${positional[0]}: ${report.ok ? 'verified' : 'REJECTED'}${report.decision ? ` (replayed verdict: ${report.decision.verdict})` : ''}`, ...report.checks.map((c) => `  ${c.ok ? 'ok  ' : 'FAIL'} ${c.name.padEnd(16)} ${c.detail}`),
           ...(match ? [`  ID photo match: ${match.verdict} (distance ${match.distance ?? 'n/a'})`] : [])].join('\n'));
       }
       return report.ok ? EXIT.ok : EXIT.failed;
@@ -129,34 +133,40 @@ Options:
 }
 
 /**
- * Records the evidence bundle of a capture analysed frame by frame (`analyze --evidence`): every frame chained, one
- * keyframe per plan step, taken when the step is done or else at the step's evenly spaced share of the clip (first
- * frame there with a face). Frames are awaited one by one: the decoder reuses its buffer.
+ * Records the evidence bundle of a capture analysed frame by frame (`analyze --evidence`): every frame chained with
+ * what the challenge and the signals read (regions, passive features), one keyframe per plan step, taken when the step
+ * is done or else at the step's evenly spaced share of the clip (first frame there with a face), and at the end the
+ * claimed outcome (AttemptLog: challenge events, signals, verdict). Frames are awaited one by one: the decoder reuses
+ * its buffer.
  */
 export class EvidenceCapture {
   private readonly keyed: boolean[];
   private lastT = 0;
-  private constructor(private readonly recorder: EvidenceRecorder, private readonly steps: ReadonlyArray<{ action: string }>) {
+  private constructor(private readonly recorder: EvidenceRecorder, private readonly steps: ReadonlyArray<{ action: string }>, private readonly log: AttemptLog) {
     this.keyed = steps.map(() => false);
   }
 
-  static async start(o: { nonce: string; document: DocumentBinding; plan: ReadonlyArray<{ action: string }>; startedAt?: number }): Promise<EvidenceCapture> {
+  static async start(o: { nonce: string; document: DocumentBinding; plan: ReadonlyArray<{ action: string; holdMs?: number }>; startedAt?: number }): Promise<EvidenceCapture> {
     const { EvidenceRecorder } = await import('../evidence/recorder.js');
+    const { AttemptLog, planFromSteps } = await import('../evidence/attempt.js');
     const startedAt = o.startedAt ?? Date.now(); // wall clock of the capture start; frame times advance it
     let capture: EvidenceCapture | null = null;
     const recorder = await EvidenceRecorder.start({ nonce: o.nonce, plan: o.plan, document: o.document, clock: () => startedAt + (capture?.lastT ?? 0), encodeJpeg: await nodeJpegEncoder() });
-    capture = new EvidenceCapture(recorder, o.plan);
+    capture = new EvidenceCapture(recorder, o.plan, new AttemptLog(planFromSteps(o.plan)));
     return capture;
   }
 
-  async frame(image: RgbaImage, analysis: FrameAnalysis, challenge: readonly ChallengeEvent[], index: number, total: number): Promise<void> {
+  /** One analysed frame: `r` is the engine's result for `image`, `passive` the passive features measured on it. */
+  async frame(image: RgbaImage, r: EngineFrameResult, index: number, total: number, passive: PassiveFrameFeatures | null = null): Promise<void> {
+    const analysis = r.analysis;
     this.lastT = analysis.timestampMs;
-    await this.recorder.appendFrame(analysis, image.data);
+    await this.recorder.appendFrame(analysis, image.data, { regions: r.regions, passive });
+    this.log.push({ timestampMs: analysis.timestampMs, landmarks: analysis.faces[0]?.landmarks ?? null, motion: analysis.quality.motion }, passive, r.challenge);
     if (analysis.faces.length === 0) return;
     const n = this.steps.length;
     for (let k = 0; k < n; k++) {
       if (this.keyed[k]) continue;
-      const done = challenge.some((e) => e.type === 'action-done' && e.step === k);
+      const done = r.challenge.some((e) => e.type === 'action-done' && e.step === k);
       const spaced = Number.isFinite(total) ? index >= ((k + 1) * total) / (n + 1) : index >= (k + 1) * 25;
       if (!done && !spaced) continue;
       await this.recorder.addKeyframe(this.steps[k].action, image);
@@ -164,7 +174,12 @@ export class EvidenceCapture {
     }
   }
 
+  /** The signals and verdict the client decided (what the bundle will claim). */
+  decide() {
+    return this.log.decide();
+  }
+
   finish(): Promise<EvidenceBundle> {
-    return this.recorder.finish();
+    return this.recorder.finish(this.log.claim());
   }
 }

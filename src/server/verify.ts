@@ -10,8 +10,15 @@ import type { ChallengeStep, DocumentBinding, EndRecord, EvidenceBundle, FrameRe
 import { LIBRARY_NAME, LIBRARY_VERSION } from '../evidence/version.js';
 import { planFromNonce as challengePlan } from '../challenge/plan.js';
 import type { PlanOptions } from '../challenge/plan.js';
+import { replayEvidence, type ReplayOptions, type ReplayResult } from '../evidence/replay.js';
+import type { ResultRecord } from '../evidence/bundle.js';
+import type { LivenessDecision } from '../decision/consensus.js';
+import { quantize } from '../evidence/canonical.js';
 
-export const EVIDENCE_CHECKS = ['format', 'version', 'chain', 'nonce', 'plan', 'document', 'timestamps', 'keyframes', 'reanalysis', 'face-consistency'] as const;
+export const EVIDENCE_CHECKS = [
+  'format', 'version', 'chain', 'nonce', 'plan', 'document', 'timestamps', 'keyframes', 'reanalysis', 'face-consistency',
+  'challenge-replay', 'signals-replay', 'verdict-replay',
+] as const;
 export type EvidenceCheckName = (typeof EVIDENCE_CHECKS)[number];
 
 export interface EvidenceCheck {
@@ -30,6 +37,11 @@ export interface EvidenceReport {
   /** The bundle's head hash as recomputed (null when the chain could not be walked). */
   head: string | null;
   checks: EvidenceCheck[];
+  /**
+   * The server's own decision, re-derived from the recorded frames (null when the replay could not run). Use this,
+   * never the bundle's claim; with `ok` true the two agree.
+   */
+  decision: LivenessDecision | null;
 }
 
 /** A keyframe handed to `reanalyze`: the JPEG bytes and where the crop came from. */
@@ -63,6 +75,10 @@ export interface VerifyTolerances {
   landmarkNme: number;
   /** Largest signature distance between two keyframes of one person. Default 0.6 (Euclidean, dlib/face-api scale). */
   signatureDistance: number;
+  /** Claimed vs replayed signal score (the motion score moves a little with the 1e-4 px landmark grid). Default 0.01. */
+  signalScore: number;
+  /** Claimed vs replayed challenge event time, ms (events happen on frames, so both are a frame's time). Default 1. */
+  eventTimeMs: number;
 }
 
 export interface VerifyEvidenceOptions {
@@ -84,6 +100,8 @@ export interface VerifyEvidenceOptions {
   acceptLibraryVersion?: (version: string) => boolean;
   /** When given, the bundle's configHash must equal it. */
   configHash?: string;
+  /** The engine options the capture ran with, for the replay (guidance, challenge, actions, mirrored). Default: defaults. */
+  replay?: ReplayOptions;
   tolerances?: Partial<VerifyTolerances>;
 }
 
@@ -93,6 +111,8 @@ export const defaultVerifyTolerances: Readonly<VerifyTolerances> = Object.freeze
   maxAgeMs: null,
   landmarkNme: 0.05,
   signatureDistance: 0.6,
+  signalScore: 0.01,
+  eventTimeMs: 1,
 });
 
 /**
@@ -107,9 +127,10 @@ export async function verifyEvidence(input: string | EvidenceBundle | unknown, o
   const pass = (name: EvidenceCheckName, detail: string, data?: Record<string, unknown>) => checks.set(name, { name, ok: true, detail, ...(data && { data }) });
   const fail = (name: EvidenceCheckName, detail: string, data?: Record<string, unknown>) => checks.set(name, { name, ok: false, detail, ...(data && { data }) });
   const skip = (name: EvidenceCheckName, detail: string) => checks.set(name, { name, ok: false, skipped: true, detail });
+  let decision: LivenessDecision | null = null;
   const report = (head: string | null): EvidenceReport => {
     const list = EVIDENCE_CHECKS.map((name) => checks.get(name) ?? { name, ok: false, skipped: true, detail: 'not checked' });
-    return { ok: list.every((c) => c.ok), head, checks: list };
+    return { ok: list.every((c) => c.ok), head, checks: list, decision };
   };
 
   // format: the version-1 shape, and (for text) the exact canonical serialisation, so no byte is unaccounted for.
@@ -120,7 +141,7 @@ export async function verifyEvidence(input: string | EvidenceBundle | unknown, o
     for (const name of EVIDENCE_CHECKS) if (name !== 'format') skip(name, 'not checked: the bundle is malformed');
     return report(null);
   }
-  pass('format', 'well-formed version-1 bundle');
+  pass('format', 'well-formed version-2 bundle');
   const bundle = parsed as EvidenceBundle;
   const { genesis, records } = bundle;
 
@@ -169,7 +190,73 @@ export async function verifyEvidence(input: string | EvidenceBundle | unknown, o
   } else {
     await reanalyse(decoded, keyframes, frames, options, tol, pass, fail);
   }
+
+  // replay: the claimed challenge, signals and verdict must follow from the recorded frames
+  if (chain.error) {
+    for (const name of REPLAY_CHECKS) skip(name, 'not checked: the chain is broken');
+  } else {
+    decision = checkReplay(bundle, options.replay, tol, pass, fail);
+  }
   return report(chain.error ? null : chain.head);
+}
+
+const REPLAY_CHECKS = ['challenge-replay', 'signals-replay', 'verdict-replay'] as const;
+
+function checkReplay(bundle: EvidenceBundle, replayOptions: ReplayOptions | undefined, tol: VerifyTolerances, pass: Mark, fail: Mark): LivenessDecision | null {
+  const claim = bundle.records[bundle.records.length - 2] as ResultRecord; // the format check placed it there
+  let replay: ReplayResult;
+  try {
+    replay = replayEvidence(bundle, replayOptions);
+  } catch (e) {
+    const why = e instanceof Error ? e.message : String(e);
+    for (const name of REPLAY_CHECKS) fail(name, `the recorded frames cannot be replayed: ${why}`);
+    return null;
+  }
+  const q = (x: number) => quantize(x) ?? NaN;
+
+  // challenge: the same prompts, confirmations and failure, on the same frames, and the same end
+  const got = replay.claim.challenge;
+  const want = claim.challenge;
+  const label = (e: { type: string; step: number; action: string; reason: string | null }) => `${e.type} ${e.step}:${e.action}${e.reason ? ` (${e.reason})` : ''}`;
+  let mismatch: string | null = null;
+  const n = Math.max(got.events.length, want.events.length);
+  for (let i = 0; i < n && !mismatch; i++) {
+    const g = got.events[i], w = want.events[i];
+    if (!w) mismatch = `the frames show ${label(g)} at ${g.t.toFixed(1)} ms, which the bundle does not claim`;
+    else if (!g) mismatch = `the bundle claims ${label(w)} at ${w.t} ms, which the frames do not show`;
+    else if (label(g) !== label(w)) mismatch = `event ${i}: the bundle claims ${label(w)}, the frames show ${label(g)}`;
+    else if (!(Math.abs(g.t - w.t) <= tol.eventTimeMs)) mismatch = `event ${i} (${label(w)}): claimed at ${w.t} ms, the frames show it at ${g.t.toFixed(1)} ms`;
+  }
+  if (!mismatch) {
+    const ge = got.ended, we = want.ended;
+    const end = (e: typeof ge) => (e ? `${e.outcome}${e.reason ? ` (${e.reason})` : ''}` : 'not ended');
+    if (end(ge) !== end(we)) mismatch = `the bundle claims the attempt ${end(we)}, the frames show it ${end(ge)}`;
+    else if (ge && we && !(Math.abs(ge.t - we.t) <= tol.eventTimeMs)) mismatch = `the attempt end is claimed at ${we.t} ms, the frames show ${ge.t.toFixed(1)} ms`;
+  }
+  const events = got.events.map(label);
+  if (mismatch) fail('challenge-replay', mismatch, { claimed: want.events.map(label), replayed: events, ended: got.ended });
+  else pass('challenge-replay', `${replay.frames} frames replayed: ${events.length ? events.join(', ') : 'no challenge event'}; ${got.ended ? `attempt ${got.ended.outcome}` : 'attempt not ended'}`, { replayed: events, ended: got.ended });
+
+  // signals: each verdict equal, each score within tolerance
+  const wrong: string[] = [];
+  const signals: Record<string, unknown> = {};
+  for (const name of ['active', 'passive', 'motion'] as const) {
+    const r = replay.signals[name];
+    const c = claim.signals[name];
+    signals[name] = r ? { verdict: r.verdict, score: q(r.score), reasons: r.reasons.map((x) => x.code) } : null;
+    if (!r || !c) {
+      if (r || c) wrong.push(`${name}: claimed ${c ? c.verdict : 'missing'}, replayed ${r ? r.verdict : 'missing'}`);
+    } else if (r.verdict !== c.verdict) wrong.push(`${name}: claimed ${c.verdict}, replayed ${r.verdict}`);
+    else if (!(Math.abs(r.score - c.score) <= tol.signalScore)) wrong.push(`${name}: claimed score ${c.score}, replayed ${q(r.score)}`);
+  }
+  if (wrong.length > 0) fail('signals-replay', wrong.join('; '), { signals });
+  else pass('signals-replay', (['active', 'passive', 'motion'] as const).map((k) => `${k} ${replay.signals[k]?.verdict ?? 'missing'}`).join(', '), { signals });
+
+  const verdict = replay.decision.verdict;
+  const why = replay.decision.reasons.map((x) => x.code);
+  if (claim.verdict !== verdict) fail('verdict-replay', `the bundle claims ${claim.verdict}, the recorded frames give ${verdict}`, { claimed: claim.verdict, replayed: verdict, reasons: why });
+  else pass('verdict-replay', `${verdict}, as claimed`, { verdict, reasons: why });
+  return replay.decision;
 }
 
 type Mark = (name: EvidenceCheckName, detail: string, data?: Record<string, unknown>) => void;
@@ -179,6 +266,7 @@ async function walkChain(bundle: EvidenceBundle): Promise<{ error?: string; data
   const hasher = new ChainHasher(await genesisHash(bundle.genesis));
   let frames = 0;
   let keyframes = 0;
+  const results: number[] = [];
   for (let i = 0; i < records.length; i++) {
     const r = records[i];
     if (r.seq !== i) return { error: `record ${i} carries sequence number ${r.seq}`, data: { index: i }, head: null };
@@ -189,10 +277,14 @@ async function walkChain(bundle: EvidenceBundle): Promise<{ error?: string; data
       keyframes++;
       const ref = records[r.frameSeq];
       if (!(r.frameSeq < i && ref && ref.type === 'frame')) return { error: `keyframe ${i} refers to record ${r.frameSeq}, which is not an earlier frame`, data: { index: i }, head: null };
-    } else if (i !== records.length - 1) return { error: `end record at ${i} is not the last record`, data: { index: i }, head: null };
+    } else if (r.type === 'result') results.push(i);
+    else if (i !== records.length - 1) return { error: `end record at ${i} is not the last record`, data: { index: i }, head: null };
   }
   const end = records[records.length - 1];
   if (!end || end.type !== 'end') return { error: 'no end record: the bundle is truncated', data: { records: records.length }, head: null };
+  if (results.length !== 1 || results[0] !== records.length - 2) {
+    return { error: results.length === 0 ? 'no result record: the claimed outcome is missing' : 'the result record must be the one record just before the end record', data: { results }, head: null };
+  }
   if (end.frames !== frames || end.keyframes !== keyframes) return { error: `end record counts ${end.frames} frames and ${end.keyframes} keyframes, the bundle has ${frames} and ${keyframes}`, head: null };
   if (frames === 0) return { error: 'the bundle has no frames', head: null };
   if (bundle.head !== end.hash) return { error: 'head does not match the last record', head: null };

@@ -13,9 +13,15 @@ import { FaceDetector } from '../../src/face/detector.js';
 import { FaceTracker } from '../../src/face/index.js';
 import { decodeVideo } from '../../src/node/media.js';
 import { EvidenceRecorder } from '../../src/evidence/index.js';
+import { AttemptLog } from '../../src/evidence/attempt.js';
+import { FrameInterpreter } from '../../src/engine/interpreter.js';
+import type { FaceWithContours } from '../../src/geometry/face-geometry.js';
 import type { DocumentBinding, EvidenceBundle, RgbaImage } from '../../src/evidence/index.js';
 import { planFromNonce } from '../../src/challenge/index.js';
-import type { PlanOptions } from '../../src/challenge/index.js';
+import type { ChallengeAction, PlanOptions } from '../../src/challenge/index.js';
+import { createNodeEngine } from '../../src/engine/node.js';
+import { EvidenceCapture } from '../../src/node/verify.js';
+import type { ReplayOptions } from '../../src/evidence/replay.js';
 import { sha256, toHex } from '../../src/evidence/encoding.js';
 import type { DecodedKeyframe, KeyframeReanalysis } from '../../src/server/index.js';
 import type { FrameAnalysis, QualityMetrics } from '../../src/types.js';
@@ -158,7 +164,7 @@ async function analysedFrames(startMs: number, fps: number, count: number) {
       const { faces } = await tracker.detect(f, f.timestampMs);
       const analysis: FrameAnalysis = {
         timestampMs: f.timestampMs, width: f.width, height: f.height, quality: quality(f),
-        faces: faces.map(({ box, score, landmarks, rotation, tracked }) => ({ box, score, landmarks, rotation, tracked })),
+        faces: faces.map(({ box, score, landmarks, rotation, tracked, eyeContours }) => ({ box, score, landmarks, rotation, tracked, eyeContours })),
       };
       out.push({ frame: { width: f.width, height: f.height, data: f.data }, analysis });
     }
@@ -169,20 +175,69 @@ async function analysedFrames(startMs: number, fps: number, count: number) {
   return out;
 }
 
-/** Record a capture of franck: frames, a keyframe per plan step (at evenly spaced moments), the end record. */
+/**
+ * Record a capture of franck: frames, a keyframe per plan step (at evenly spaced moments), and the client's claim:
+ * the engine's pure half (FrameInterpreter: geometry, guidance, challenge) run live on the unquantised frames, and
+ * the signals from AttemptLog, as a client computes them.
+ */
 export async function recordCapture(o: CaptureOptions): Promise<EvidenceBundle> {
   const fps = o.fps ?? 6;
   const count = o.frames ?? 8;
   const frames = await analysedFrames(o.startMs ?? 2000, fps, count);
-  const plan = planFromNonce(o.nonce, PLAN).steps;
+  const challenge = planFromNonce(o.nonce, PLAN);
+  const plan = challenge.steps;
+  const interpreter = new FrameInterpreter({ plan: challenge });
+  const log = new AttemptLog(challenge);
   let clock = o.startAt ?? o.document.uploadedAt + 3 * MIN;
   const recorder = await EvidenceRecorder.start({ nonce: o.nonce, plan, document: o.document, config: { minFaceScore: 0.5 }, clock: () => clock, encodeJpeg });
   const momentAt = new Map(plan.map((s, i) => [Math.floor(((i + 1) * count) / (plan.length + 1)), s.action]));
   for (let i = 0; i < frames.length; i++) {
     clock += 1000 / fps;
-    await recorder.appendFrame(frames[i].analysis, frames[i].frame.data);
+    const { analysis } = frames[i];
+    const face = (analysis.faces[0] ?? null) as FaceWithContours | null;
+    const live = interpreter.interpret(analysis, face);
+    log.push({ timestampMs: analysis.timestampMs, landmarks: face?.landmarks ?? null, motion: analysis.quality.motion }, null, live.challenge);
+    await recorder.appendFrame(analysis, frames[i].frame.data);
     const moment = momentAt.get(i);
     if (moment) await recorder.addKeyframe(moment, frames[i].frame);
   }
-  return recorder.finish();
+  return recorder.finish(log.claim());
+}
+
+export interface EngineCapture {
+  bundle: EvidenceBundle;
+  /** The challenge events the engine emitted live (type step:action), progress left out. */
+  events: string[];
+  /** The client's signals and verdict, as it decided them live. */
+  decided: ReturnType<EvidenceCapture['decide']>;
+}
+
+/**
+ * The real client path (as `livecheck analyze --evidence` runs it): the whole engine (face tracker, quality kernels,
+ * region cues, geometry, guidance, challenge) over a real clip, each frame recorded with its passive features, and
+ * the claim from what the engine emitted. `engine`: the engine options the client runs with (the server must replay
+ * with the same); `width`/`height` rescale the decoded frames.
+ */
+export async function recordEngineCapture(o: {
+  file: string; nonce: string; script: ChallengeAction[]; document: DocumentBinding; startMs: number; frames: number;
+  width?: number; height?: number; startAt?: number; engine?: ReplayOptions;
+}): Promise<EngineCapture> {
+  const plan = planFromNonce(o.nonce, { script: o.script });
+  const engine = await createNodeEngine({ ...o.engine, plan });
+  const capture = await EvidenceCapture.start({ nonce: o.nonce, document: o.document, plan: plan.steps, startedAt: o.startAt ?? o.document.uploadedAt + 3 * MIN });
+  const events: string[] = [];
+  try {
+    let i = 0;
+    for await (const f of decodeVideo(o.file, { startMs: o.startMs, maxFrames: o.frames, width: o.width, height: o.height })) {
+      const r = await engine.analyzeFrame(f, f.timestampMs);
+      const face = r.analysis.faces[0];
+      const p = face ? engine.kernels.passiveFeatures(face.box) : null;
+      const passive = p ? { moire: p.moire, flicker: p.flicker, deviceBorder: p.deviceBorder, specular: p.specular } : null;
+      for (const e of r.challenge) if (e.type !== 'progress') events.push(e.type === 'attempt-ended' ? `${e.type} ${e.outcome}` : `${e.type} ${e.step}:${e.action}`);
+      await capture.frame(f, r, i++, o.frames, passive);
+    }
+  } finally {
+    await engine.close();
+  }
+  return { bundle: await capture.finish(), events, decided: capture.decide() };
 }

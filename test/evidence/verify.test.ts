@@ -4,6 +4,7 @@ import type { EvidenceBundle, KeyframeRecord } from '../../src/evidence/index.js
 import { ChainHasher, genesisHash, hashedText } from '../../src/evidence/chain.js';
 import { sha256, toBase64, toHex } from '../../src/evidence/encoding.js';
 import { verifyEvidence } from '../../src/server/index.js';
+import { AttemptLog } from '../../src/evidence/attempt.js';
 import type { EvidenceCheckName, EvidenceReport, VerifyEvidenceOptions } from '../../src/server/index.js';
 import { isLivecheckError } from '../../src/errors.js';
 import { decodeImage } from '../../src/node/media.js';
@@ -43,7 +44,11 @@ describe('a genuine bundle', () => {
     expect(failed(report)).toEqual([]);
     expect(report.ok).toBe(true);
     expect(report.head).toBe(genuine.head);
-    expect(report.checks.map((c) => c.name)).toEqual(['format', 'version', 'chain', 'nonce', 'plan', 'document', 'timestamps', 'keyframes', 'reanalysis', 'face-consistency']);
+    expect(report.checks.map((c) => c.name)).toEqual([
+      'format', 'version', 'chain', 'nonce', 'plan', 'document', 'timestamps', 'keyframes', 'reanalysis', 'face-consistency',
+      'challenge-replay', 'signals-replay', 'verdict-replay',
+    ]);
+    expect(report.decision?.verdict).toBe((genuine.records[genuine.records.length - 2] as { verdict?: string }).verdict);
     const kf = genuine.records.filter((r): r is KeyframeRecord => r.type === 'keyframe');
     expect(kf.map((k) => k.moment)).toEqual(genuine.genesis.plan.map((s) => s.action));
     // The server's own detector agrees with the recorded keypoints to a few pixels on a ~160 px face.
@@ -155,7 +160,7 @@ function expectedChecks(span: Span | undefined, byte: string): string[] {
   // Keys inside free-form maps (quality metrics, plan step parameters) are content, not structure: a renamed key either
   // breaks the canonical key order (format) or the chain.
   if (span?.kind === 'key') {
-    const quality = span.path.indexOf('quality');
+    const quality = Math.max(span.path.indexOf('quality'), span.path.indexOf('regions'));
     const plan = span.path.indexOf('plan');
     if (quality >= 0 && quality < span.path.length - 1) return ['format|chain'];
     if (plan >= 0 && plan < span.path.length - 2 && span.path[span.path.length - 1] !== 'action') return ['format|chain'];
@@ -201,7 +206,7 @@ describe('tampering', () => {
     // 50 spread over it) and the landmarks (every byte of each frame's first point, then 1 byte in 60 at random).
     const inLandmarks = new Uint8Array(text.length);
     for (const sp of all) {
-      if (sp.path[3] !== 'landmarks' || sp.kind !== 'number') continue;
+      if ((sp.path[3] !== 'landmarks' && sp.path[3] !== 'eyeContours') || sp.kind !== 'number') continue;
       // The number and the punctuation up to the next number ('],[' or ',').
       let end = sp.end;
       while (end < text.length && ',[]'.includes(text[end]) && end - sp.end < 3) end++;
@@ -217,7 +222,7 @@ describe('tampering', () => {
         const len = s.end - s.start;
         if (!(off < 50 || len - off <= 50 || off % Math.floor(len / 50) === 0)) continue;
       }
-      if (inLandmarks[p] && !(s && s.path[4] === 0) && rand() >= 1 / 60) continue;
+      if (inLandmarks[p] && !(s && s.path[3] === 'landmarks' && s.path[4] === 0) && rand() >= 1 / 60) continue;
       positions.push(p);
     }
     expect(positions.length).toBeGreaterThan(3000);
@@ -249,7 +254,9 @@ describe('tampering', () => {
     const b = clone(genuine);
     [b.records[1], b.records[2]] = [b.records[2], b.records[1]];
     const r1 = await verifyEvidence(serializeEvidence(b), options);
-    expect(failed(r1)).toEqual(['chain', 'timestamps']); // sequence numbers out of order, frame times going back
+    // sequence numbers out of order, frame times going back; the replay is not run on a broken chain
+    expect(failed(r1)).toEqual(['chain', 'timestamps', 'challenge-replay', 'signals-replay', 'verdict-replay']);
+    expect(r1.checks.filter((c) => c.skipped).map((c) => c.name)).toEqual(['challenge-replay', 'signals-replay', 'verdict-replay']);
     b.records[1].seq = 1;
     b.records[2].seq = 2;
     const r2 = await verifyEvidence(serializeEvidence(b), options);
@@ -404,11 +411,12 @@ describe('keyframes showing another face', () => {
 });
 
 describe('unusable input', () => {
-  it('throws evidence-invalid for text that is not JSON or not a version-1 bundle, and reports the rest', async () => {
+  it('throws evidence-invalid for text that is not JSON or not a version-2 bundle, and reports the rest', async () => {
     const bad = async (input: unknown) => (await verifyEvidence(input, options).catch((e: unknown) => e)) as { code?: string; detail?: { check?: string } };
     expect(await bad('{"format":')).toMatchObject({ code: 'evidence-invalid', detail: { check: 'format' } });
     expect(await bad('[]')).toMatchObject({ code: 'evidence-invalid', detail: { check: 'format' } });
-    expect(await bad(genuineText.replace('"version":1', '"version":2'))).toMatchObject({ code: 'evidence-invalid', detail: { check: 'version' } });
+    expect(await bad(genuineText.replace('"version":2', '"version":1'))).toMatchObject({ code: 'evidence-invalid', detail: { check: 'version' } });
+    expect(await bad(genuineText.replace('"version":2', '"version":3'))).toMatchObject({ code: 'evidence-invalid', detail: { check: 'version' } });
     const missing = clone(genuine) as unknown as Record<string, unknown>;
     delete missing.head;
     const r = await verifyEvidence(missing, options);
@@ -427,7 +435,7 @@ describe('EvidenceRecorder', () => {
   it('refuses use after finish and keyframes before any frame', async () => {
     const rec = await EvidenceRecorder.start({ nonce: 'n', plan: [], document: options.document, encodeJpeg });
     await expect(rec.addKeyframe('blink', { width: 2, height: 2, data: new Uint8Array(16) })).rejects.toMatchObject({ code: 'invalid-argument' });
-    await rec.finish();
+    await rec.finish(new AttemptLog(null).claim());
     expect(() => rec.appendFrame({ timestampMs: 0, width: 1, height: 1, quality: {} as never, faces: [] }, new Uint8Array(4))).toThrow(expect.objectContaining({ code: 'closed' }));
   });
 
