@@ -2,8 +2,6 @@
 // raise it; franck (60 s talking), cap13, cap12 outside the hand and every synthetic variant must not. Landmarks come
 // from the same caches as the action tests (.cache/landmarks, .cache/guidance); the pixels are decoded again and go
 // through the real kernels, the engine's FaceRegionMeter and the FrameInterpreter (geometry + guidance).
-import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { FaceRegionMeter } from '../../src/engine/regions.js';
@@ -13,51 +11,13 @@ import { DEFAULT_GUIDANCE_CONFIG } from '../../src/guidance/config.js';
 import type { Kernels } from '../../src/kernels/index.js';
 import { createNodeKernels } from '../../src/kernels/node.js';
 import { decodeVideo } from '../../src/node/media.js';
-import type { Box, FaceDetection, Point3 } from '../../src/types.js';
+import type { FaceDetection } from '../../src/types.js';
 import labels from '../challenge/fixtures/video-labels.json';
-import { createTracker } from '../face/engine.js';
-import { dataDir, ensureVariants, repoRoot, requireData } from '../helpers/data.js';
+import { clipFaces, meshBox, type ClipFace } from '../helpers/clip-pipeline.js';
+import { dataDir, ensureVariants } from '../helpers/data.js';
 import { VARIANTS, variantFrames, type Variant } from './variant-frames.js';
 
 type ClipName = keyof typeof labels.clips;
-interface FrameFace { lm: Point3[] | null; ec: [Point3[], Point3[]] | null }
-
-/** The face pipeline's landmarks per frame, shared with test/challenge/real-video.test.ts (same cache key). */
-async function clipLandmarks(name: ClipName): Promise<FrameFace[]> {
-  const clip = labels.clips[name];
-  const file = join(dataDir, clip.file);
-  requireData(file);
-  const models = readFileSync(join(repoRoot, 'models', 'manifest.json'));
-  const key = createHash('sha256').update(models).update(`${clip.file}:${clip.frames}:upright`).digest('hex').slice(0, 16);
-  const dir = join(repoRoot, '.cache', 'landmarks');
-  const path = join(dir, `${name}-${key}.json`);
-  if (existsSync(path)) return JSON.parse(readFileSync(path, 'utf8')) as FrameFace[];
-  const tracker = await createTracker({ orientations: 'upright' });
-  const frames: Array<FrameFace & { t: number }> = [];
-  try {
-    for await (const f of decodeVideo(file, { maxFrames: clip.frames, reuse: true })) {
-      const face = (await tracker.detect(f, f.timestampMs)).faces[0];
-      const ec = face?.eyeContours;
-      frames.push({ t: f.timestampMs, lm: face ? face.landmarks.map((p) => [p[0], p[1], p[2]] as Point3) : null, ec: ec ? [ec.right.slice(0, 16), ec.left.slice(0, 16)] : null });
-    }
-  } finally {
-    await tracker.close();
-  }
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(path, JSON.stringify(frames));
-  return frames;
-}
-
-function meshBox(lm: readonly Point3[], w: number, h: number): Box | null {
-  let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
-  for (const p of lm) {
-    x0 = Math.min(x0, p[0]); x1 = Math.max(x1, p[0]);
-    y0 = Math.min(y0, p[1]); y1 = Math.max(y1, p[1]);
-  }
-  const ax = Math.max(0, Math.floor(x0)), ay = Math.max(0, Math.floor(y0));
-  const bx = Math.min(w, Math.ceil(x1)), by = Math.min(h, Math.ceil(y1));
-  return bx - ax >= 8 && by - ay >= 8 ? { x: ax, y: ay, width: bx - ax, height: by - ay } : null;
-}
 
 interface Run {
   /** Per frame: face-occluded active after this frame. */
@@ -67,7 +27,7 @@ interface Run {
 }
 
 /** Frames of `video` with the given landmarks through kernels -> region meter -> interpreter. */
-async function runClip(kernels: Kernels, video: string, faces: readonly (FrameFace | null)[], maxFrames: number): Promise<Run> {
+async function runClip(kernels: Kernels, video: string, faces: readonly (Omit<ClipFace, 't'> | null)[], maxFrames: number): Promise<Run> {
   const meter = new FaceRegionMeter();
   const interp = new FrameInterpreter();
   const out: Run = { active: [], gain: [] };
@@ -99,7 +59,7 @@ beforeAll(async () => {
   const kernels = await createNodeKernels();
   for (const name of ['cap12', 'franck', 'cap13'] as const) {
     const clip = labels.clips[name];
-    runs[name] = await runClip(kernels, join(dataDir, clip.file), await clipLandmarks(name), clip.frames);
+    runs[name] = await runClip(kernels, join(dataDir, clip.file), await clipFaces(name, clip), clip.frames);
   }
   const names = [...VARIANTS];
   const records = await variantFrames(names);
