@@ -10,16 +10,15 @@ const plugins = () => [
   esbuild({ target: 'es2022', tsconfig: 'tsconfig.json' }),
 ];
 
-// Assets the browser worker fetches at run time, emitted next to it so `assets.baseUrl` defaults to dist/.
+// Assets the browser worker fetches at run time, emitted next to it so `assets.baseUrl` defaults to dist/. The models
+// are not copied: the package ships models/ once, and createLivenessCheck's default model folder is `../models/` from
+// dist/ (a self-hosting app copies them next to its other assets; see the README).
 const WORKER_ASSETS = {
   'kernels.simd.wasm': 'build/kernels.simd.wasm',
   'kernels.scalar.wasm': 'build/kernels.scalar.wasm',
   'ort-wasm-simd-threaded.wasm': 'node_modules/onnxruntime-web/dist/ort-wasm-simd-threaded.wasm',
   // ORT's wasm loader: imported at run time from the asset folder, and the script its pthread workers start from
   'ort-wasm-simd-threaded.mjs': 'node_modules/onnxruntime-web/dist/ort-wasm-simd-threaded.mjs',
-  'models/blazeface.onnx': 'models/blazeface.onnx',
-  'models/facemesh.onnx': 'models/facemesh.onnx',
-  'models/iris.onnx': 'models/iris.onnx',
 };
 const workerAssets = () => ({
   name: 'livecheck-worker-assets',
@@ -28,12 +27,35 @@ const workerAssets = () => ({
   },
 });
 
+// The worker always hands its own `onnxruntime-web/wasm` to the engine, but FaceTracker keeps a fallback
+// `import('onnxruntime-web')` (Node's default). Inlined, that fallback pulled ORT's WebGPU/JSEP build into worker.js,
+// and a consumer's bundler then emitted its 28 MB jsep.wasm too: in the worker, the bare name is the wasm build.
+const ortWasmOnly = () => ({
+  name: 'livecheck-ort-wasm-only',
+  resolveId(source, importer, options) {
+    if (source === 'onnxruntime-web') return this.resolve('onnxruntime-web/wasm', importer, { ...options, skipSelf: true });
+    return null;
+  },
+});
+
+// Node-only fallbacks in the browser bundles (the engine's default `import('onnxruntime-web')`, models.ts's
+// `import('node:fs/promises')`) never run in a browser, but a consumer's bundler follows a literal dynamic import at
+// build time: Vite then emitted onnxruntime's 28 MB WebGPU wasm into the app even though the code was tree-shaken.
+// Written as a non-literal specifier, bundlers leave them to Node.
+const opaqueNodeImports = () => ({
+  name: 'livecheck-opaque-node-imports',
+  renderDynamicImport({ targetModuleId }) {
+    if (targetModuleId === 'onnxruntime-web' || targetModuleId?.startsWith('node:')) return { left: 'import(/* @vite-ignore */ /* webpackIgnore: true */ [', right: '][0])' };
+    return null;
+  },
+});
+
 export default [
   {
     input: { index: 'src/index.ts', kernels: 'src/kernels/index.ts', server: 'src/server/index.ts' },
     output: { dir: 'dist', format: 'es', sourcemap: true, entryFileNames: '[name].js', chunkFileNames: 'chunks/[name]-[hash].js' },
     external: [/^onnxruntime-web/],
-    plugins: plugins(),
+    plugins: [...plugins(), opaqueNodeImports()],
   },
   // the browser worker: one self-contained module (comlink + onnxruntime-web's wasm build inside), loaded by
   // createLivenessCheck with `new URL('./worker.js', import.meta.url)`
@@ -43,7 +65,7 @@ export default [
     // models.ts reads files in Node only (guarded at run time); browsers never load it
     external: [/^node:/],
     // ORT's extern-wasm build: its loader stays a separate file, so pthreads never re-run this worker bundle
-    plugins: [nodeResolve({ browser: true, preferBuiltins: false, exportConditions: ['onnxruntime-web-use-extern-wasm'] }), esbuild({ target: 'es2022', tsconfig: 'tsconfig.json' }), workerAssets()],
+    plugins: [ortWasmOnly(), opaqueNodeImports(), nodeResolve({ browser: true, preferBuiltins: false, exportConditions: ['onnxruntime-web-use-extern-wasm'] }), esbuild({ target: 'es2022', tsconfig: 'tsconfig.json' }), workerAssets()],
   },
   // the `livecheck` CLI (bin/livecheck.mjs loads it): Node platform, node builtins and npm packages stay external
   {

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Static server for the demo: 127.0.0.1 only, cross-origin isolated (COOP same-origin + COEP require-corp, so
 // onnxruntime gets its threads) and a strict CSP (no 'unsafe-eval'; wasm compiles under 'wasm-unsafe-eval').
-// Serves demo/, dist/ and the sample clip, which it cuts from the project's real test data when missing.
+// Serves demo/, dist/, models/*.onnx and the sample clip, which it cuts from the project's real test data when
+// missing.
 //   node tools/serve.mjs [--port 8080] [--no-sample]
 import { createServer } from 'node:http';
 import { createReadStream, existsSync, mkdirSync, statSync } from 'node:fs';
@@ -47,22 +48,38 @@ export function ensureSample() {
   return SAMPLE;
 }
 
+/** Maps a URL path to a file under `dir` (a built app: the Vite consumer test), index.html for folders. */
+function staticFileFor(dir, pathname) {
+  const rel = normalize(decodeURIComponent(pathname)).replace(/^[/\\]+/, '');
+  let file = join(dir, rel);
+  if (file !== dir && !file.startsWith(dir + sep)) return null;
+  if (existsSync(file) && statSync(file).isDirectory()) file = join(file, 'index.html');
+  return { file };
+}
+
 /** Maps a URL path to a file under demo/, dist/ or the sample; null when outside them. */
 function fileFor(pathname) {
   if (pathname === '/' || pathname === '/demo') return { redirect: '/demo/' };
   if (pathname === '/demo/sample.webm') return { file: SAMPLE };
   const rel = normalize(decodeURIComponent(pathname)).replace(/^[/\\]+/, '');
-  if (!(rel.startsWith('demo' + sep) || rel.startsWith('dist' + sep) || rel === 'demo' || rel.startsWith('demo/') || rel.startsWith('dist/'))) return null;
+  // models/: the package's one copy of the models, which dist/index.js finds at ../models/ by default
+  const modelFile = (rel.startsWith('models' + sep) || rel.startsWith('models/')) && rel.endsWith('.onnx');
+  if (!(modelFile || rel.startsWith('demo' + sep) || rel.startsWith('dist' + sep) || rel === 'demo' || rel.startsWith('demo/') || rel.startsWith('dist/'))) return null;
   let file = join(root, rel);
   if (!file.startsWith(root + sep)) return null;
   if (existsSync(file) && statSync(file).isDirectory()) file = join(file, 'index.html');
   return { file };
 }
 
-export function startServer({ port = 8080, host = '127.0.0.1' } = {}) {
+/**
+ * Starts the server. `staticDir`: serve that folder at / instead of the demo (same COOP/COEP and CSP headers).
+ * `onRequest(pathname, status)` sees every request (tests check what a page fetched).
+ */
+export function startServer({ port = 8080, host = '127.0.0.1', staticDir = null, onRequest = null } = {}) {
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
-    const target = fileFor(url.pathname);
+    const target = staticDir ? staticFileFor(resolve(staticDir), url.pathname) : fileFor(url.pathname);
+    if (onRequest) res.on('finish', () => onRequest(url.pathname, res.statusCode));
     const headers = {
       'Cross-Origin-Opener-Policy': 'same-origin',
       'Cross-Origin-Embedder-Policy': 'require-corp',

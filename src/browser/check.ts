@@ -14,8 +14,9 @@ import { fromWireError, type FrameOutput, type RgbaBuffer, type WorkerApi, type 
 export interface LivenessCheckOptions {
   /**
    * Where the self-hosted assets live. `baseUrl` (default: the folder of this bundle, i.e. `dist/`) holds
-   * kernels.simd.wasm, kernels.scalar.wasm and ort-wasm-simd-threaded.wasm; `modelUrl` (default `${baseUrl}models/`)
-   * holds blazeface.onnx, facemesh.onnx and iris.onnx; `workerUrl` (default `worker.js` next to this bundle).
+   * kernels.simd.wasm, kernels.scalar.wasm, ort-wasm-simd-threaded.wasm and ort-wasm-simd-threaded.mjs; `modelUrl`
+   * (default `${baseUrl}models/`, or the package's own models/ when baseUrl is not given) holds blazeface.onnx,
+   * facemesh.onnx and iris.onnx; `workerUrl` (default `worker.js` next to this bundle).
    */
   assets?: { baseUrl?: string | URL; modelUrl?: string | URL; workerUrl?: string | URL };
   /**
@@ -95,6 +96,13 @@ export class LivenessCheck extends EventTarget {
   private readonly crashWaiters = new Set<(e: LivecheckError) => void>();
   private pumping = false;
   private inFlight = false;
+  /** The newest frame that arrived while the worker was busy (VideoFrame browsers), or its callback time. */
+  private pending: { frame: VideoFrame; now: number } | null = null;
+  private pendingNow = -1;
+  /** Frames travel as VideoFrames where the browser has them (else as ImageBitmaps). */
+  private videoFrames = typeof VideoFrame === 'function';
+  /** Main-thread time spent taking the frame that analyzeFrame is about to send. */
+  private grabMs = 0;
   private video: HTMLVideoElement | null = null;
   private ownedVideo = false;
   private frameHandle = 0;
@@ -184,7 +192,9 @@ export class LivenessCheck extends EventTarget {
     const t0 = performance.now();
     const transferable = ('buffer' in frame && frame.buffer instanceof ArrayBuffer ? frame.buffer : frame) as Transferable;
     const pending = this.call(this.remote.analyze(transfer(frame, [transferable]), timestampMs), this.workerTimeoutMs);
-    let mainMs = performance.now() - t0;
+    // the pump's own cost of taking this frame counts as main-thread time too
+    let mainMs = performance.now() - t0 + this.grabMs;
+    this.grabMs = 0;
     const out = await pending;
     const t1 = performance.now();
     const detail = out as FrameEventDetail;
@@ -261,17 +271,55 @@ export class LivenessCheck extends EventTarget {
     if (!this.pumping) return;
     this.schedule();
     const v = this.video!;
-    if (this.inFlight) {
-      this.dropped++;
+    if (v.readyState < 2 || v.videoWidth === 0) return;
+    if (!this.inFlight) {
+      this.grab(now);
       return;
     }
-    if (v.readyState < 2 || v.videoWidth === 0) return;
+    // The worker is busy: keep this frame (a VideoFrame only references the decoded picture) and send it the moment
+    // the worker is free, so a worker slightly slower than the camera loses one frame, not every other one.
+    const frame = this.videoFrames ? this.videoFrameOf(v, now) : null;
+    if (frame) {
+      if (this.pending) {
+        this.pending.frame.close();
+        this.dropped++;
+      }
+      this.pending = { frame, now };
+    } else {
+      if (this.pendingNow >= 0) this.dropped++;
+      this.pendingNow = now;
+    }
+  };
+
+  /** The video's current picture as a VideoFrame; null (and ImageBitmaps from then on) where that fails. */
+  private videoFrameOf(v: HTMLVideoElement, t: number): VideoFrame | null {
+    try {
+      return new VideoFrame(v, { timestamp: Math.round(t * 1000) });
+    } catch {
+      this.videoFrames = false;
+      return null;
+    }
+  }
+
+  /** Sends the video's current picture (or a held VideoFrame) to the worker; one frame in flight at a time. */
+  private grab(now: number, held: VideoFrame | null = null): void {
+    const v = this.video!;
     // strictly increasing timestamps even if two callbacks share a `now`
     const t = now > this.lastT ? now : this.lastT + 0.001;
     this.lastT = t;
     this.inFlight = true;
-    createImageBitmap(v)
-      .then((bitmap) => (this.pumping ? this.analyzeFrame(bitmap, t) : (bitmap.close(), null)))
+    const g0 = performance.now();
+    let grabbed: Promise<VideoFrame | ImageBitmap>;
+    try {
+      // a VideoFrame wraps the decoded picture without copying it; the worker copies it once, to RGBA, into wasm
+      const frame = held ?? (this.videoFrames ? this.videoFrameOf(v, t) : null);
+      grabbed = frame ? Promise.resolve(frame) : createImageBitmap(v);
+    } catch (e) {
+      grabbed = Promise.reject(e);
+    }
+    this.grabMs = performance.now() - g0;
+    grabbed
+      .then((frame) => (this.pumping ? this.analyzeFrame(frame, t) : (frame.close(), null)))
       .catch((e: unknown) => {
         const err = e instanceof LivecheckError ? e : fromWireError(e);
         if (err === this.crashed) return; // already reported
@@ -285,11 +333,24 @@ export class LivenessCheck extends EventTarget {
       })
       .finally(() => {
         this.inFlight = false;
+        const p = this.pending;
+        const pn = this.pendingNow;
+        this.pending = null;
+        this.pendingNow = -1;
+        if (!this.pumping || !this.video) {
+          p?.frame.close();
+          return;
+        }
+        if (p) this.grab(p.now, p.frame);
+        else if (pn >= 0 && this.video.readyState >= 2) this.grab(pn);
       });
-  };
+  }
 
   private stopPump(): void {
     this.pumping = false;
+    this.pending?.frame.close();
+    this.pending = null;
+    this.pendingNow = -1;
     const v = this.video;
     if (v && this.frameHandle) {
       if (typeof v.cancelVideoFrameCallback === 'function') v.cancelVideoFrameCallback(this.frameHandle);
@@ -359,7 +420,9 @@ export class LivenessCheck extends EventTarget {
 export async function createLivenessCheck(options: LivenessCheckOptions = {}): Promise<LivenessCheck> {
   const here = import.meta.url;
   const baseUrl = new URL(String(options.assets?.baseUrl ?? './'), here).href;
-  const modelUrl = new URL(String(options.assets?.modelUrl ?? 'models/'), baseUrl.endsWith('/') ? baseUrl : baseUrl + '/').href;
+  // the package ships its models once, in models/ beside dist/; a self-hosted baseUrl holds them in its models/
+  const defaultModels = options.assets?.baseUrl === undefined ? '../models/' : 'models/';
+  const modelUrl = new URL(String(options.assets?.modelUrl ?? defaultModels), baseUrl.endsWith('/') ? baseUrl : baseUrl + '/').href;
   const c = options.challenge;
   let plan: ChallengePlan | null = null;
   if (c) {
