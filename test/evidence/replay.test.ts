@@ -10,7 +10,9 @@ import { replayEvidence } from '../../src/evidence/replay.js';
 import { verifyEvidence } from '../../src/server/index.js';
 import type { EvidenceCheckName, EvidenceReport, VerifyEvidenceOptions } from '../../src/server/index.js';
 import { planFromNonce } from '../../src/challenge/index.js';
-import { data, requireData } from '../helpers/data.js';
+import { data, ensureVariants, requireData } from '../helpers/data.js';
+import { analyzeVideo } from '../../src/node/analyze.js';
+import { EvidenceCapture } from '../../src/node/verify.js';
 import { MIN, UPLOADED_AT, documentFor, reanalyzeKeyframe, recordEngineCapture, type EngineCapture } from './capture.js';
 
 const NONCE = 'replay-nonce-5b0c2e917a4d3f68';
@@ -207,4 +209,27 @@ describe('replay configuration', () => {
     expect(check(r, 'challenge-replay').detail).toMatch(/cannot be replayed: plan step 0/);
     expect(r.decision).toBeNull();
   });
+});
+
+describe('livecheck analyze --evidence', () => {
+  it('claims the signals and verdict analyze reports, and the server replays them (clean-cap13, 6 s, 640x480)', async () => {
+    // analyze.ts builds its report's signals itself; the bundle's claim comes from AttemptLog: they must not drift
+    const [clip] = await ensureVariants(['clean-cap13']);
+    const nonce = 'replay-analyze-cap13-0001';
+    const plan = planFromNonce(nonce, { script: ['mouth-open', 'blink'] });
+    const document = await documentFor('cap13');
+    const cap = await EvidenceCapture.start({ nonce, document, plan: plan.steps, startedAt: UPLOADED_AT + 3 * MIN });
+    const report = await analyzeVideo(clip.path, { plan, onFrame: (f, r, i, n, p) => cap.frame(f, r, i, n, p) });
+    const bundle = await cap.finish();
+    const claim = resultOf(bundle);
+    expect(claim.verdict).toBe(report.verdict);
+    for (const name of ['active', 'passive', 'motion'] as const) {
+      expect(claim.signals[name]?.verdict, name).toBe(report.signals?.[name]?.verdict);
+      expect(Math.abs(claim.signals[name]!.score - report.signals![name]!.score), name).toBeLessThanOrEqual(0.005); // analyze rounds to 0.01
+    }
+    const r = await verifyEvidence(serializeEvidence(bundle), { nonce, document, now: NOW, planFromNonce: () => plan.steps });
+    expect(r.checks.filter((c) => !c.ok && !c.skipped).map((c) => c.name)).toEqual([]);
+    expect(r.decision?.verdict).toBe(report.verdict);
+    console.log(`analyze --evidence cap13: ${check(r, 'challenge-replay').detail}; ${check(r, 'signals-replay').detail}; ${report.verdict}`);
+  }, 300_000);
 });
