@@ -166,7 +166,7 @@ describe('kphotoalbum movie (160x120, glasses, dim light)', () => {
   });
 
   it('sees the labelled blink as a partial closure: above the onset, below the closed level', () => {
-    // at ~30 px between the eyes the iris model's lid contour narrows by only ~30% on the fully closed frame
+    // at ~23 px between the eyes the iris model's lid contour narrows by only ~30% on the fully closed frame
     const b = labelsOf('kphotoalbum').find((l) => l.type === 'blink')!;
     const open = openness.kphotoalbum!;
     const before = open.slice(b.start - 12, b.start).filter((x) => x > 0).sort((x, y) => x - y);
