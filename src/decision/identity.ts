@@ -16,6 +16,8 @@ export interface IdentityReading {
   /** Head pose of the frame, when known: readings turned beyond `maxPoseDeg` are skipped (the net wants frontal faces). */
   yawDeg?: number;
   pitchDeg?: number;
+  /** Distance between the eye centres in image pixels, when known: smaller faces than `minEyeDistancePx` are skipped. */
+  eyeDistancePx?: number;
 }
 
 export interface IdentityConfig {
@@ -27,6 +29,12 @@ export interface IdentityConfig {
   readings: number;
   /** Readings with |yaw| or |pitch| above this are not used. */
   maxPoseDeg: number;
+  /**
+   * Readings of faces with the eyes closer than this (image pixels) are not used: the net's 150x150 chip puts the
+   * eyes 46 px apart, and a face blown up more than ~1.4x into it carries little identity. (Live faces in the suite
+   * measure 63-96 px at 640x480; the smallest attack faces, a replay on a phone-sized screen, 33-40 px.)
+   */
+  minEyeDistancePx: number;
 }
 
 /**
@@ -34,7 +42,7 @@ export interface IdentityConfig {
  * same-person pairs above it, 14/608 different-people pairs below it). Within one session (same camera, same light,
  * seconds apart) the same person stays far below it: see the margins the attack suite reports (npm run eval).
  */
-export const DEFAULT_IDENTITY_CONFIG: IdentityConfig = { referenceReadings: 2, maxDistance: 0.45, readings: 2, maxPoseDeg: 25 };
+export const DEFAULT_IDENTITY_CONFIG: IdentityConfig = { referenceReadings: 2, maxDistance: 0.45, readings: 2, maxPoseDeg: 25, minEyeDistancePx: 32 };
 
 export type IdentityVerdict = 'unchanged' | 'changed' | 'unknown';
 
@@ -67,14 +75,18 @@ function euclidean(a: ArrayLike<number>, b: ArrayLike<number>): number {
 
 function assertConfig(c: IdentityConfig): void {
   const intOk = (v: number) => Number.isInteger(v) && v >= 1;
-  if (!intOk(c.referenceReadings) || !intOk(c.readings) || !(c.maxDistance > 0) || !(c.maxPoseDeg > 0)) {
-    throw new LivecheckError('invalid-argument', 'identity config: referenceReadings and readings must be integers >= 1, maxDistance and maxPoseDeg > 0', { ...c });
+  if (!intOk(c.referenceReadings) || !intOk(c.readings) || !(c.maxDistance > 0) || !(c.maxPoseDeg > 0) || !(c.minEyeDistancePx >= 0)) {
+    throw new LivecheckError('invalid-argument', 'identity config: referenceReadings and readings must be integers >= 1, maxDistance and maxPoseDeg > 0, minEyeDistancePx >= 0', { ...c });
   }
 }
 
-/** Whether a reading of this pose is used (the same gate the caller can apply before computing a descriptor). */
-export function identityPoseUsable(yawDeg: number | undefined, pitchDeg: number | undefined, config: IdentityConfig = DEFAULT_IDENTITY_CONFIG): boolean {
-  return !(Math.abs(yawDeg ?? 0) > config.maxPoseDeg) && !(Math.abs(pitchDeg ?? 0) > config.maxPoseDeg);
+/**
+ * Whether a face of this pose and size gives a usable reading (the same gate a caller can apply before computing a
+ * descriptor). Unknown pose or size passes.
+ */
+export function identityFaceUsable(face: Pick<IdentityReading, 'yawDeg' | 'pitchDeg' | 'eyeDistancePx'>, config: IdentityConfig = DEFAULT_IDENTITY_CONFIG): boolean {
+  return !(Math.abs(face.yawDeg ?? 0) > config.maxPoseDeg) && !(Math.abs(face.pitchDeg ?? 0) > config.maxPoseDeg) &&
+    !((face.eyeDistancePx ?? Infinity) < config.minEyeDistancePx);
 }
 
 /**
@@ -84,7 +96,7 @@ export function identityPoseUsable(yawDeg: number | undefined, pitchDeg: number 
  */
 export function identityContinuity(readings: readonly IdentityReading[], config: IdentityConfig = DEFAULT_IDENTITY_CONFIG): IdentityContinuity {
   assertConfig(config);
-  const used = readings.filter((r) => identityPoseUsable(r.yawDeg, r.pitchDeg, config) && (r.descriptor !== undefined || Number.isFinite(r.distance)));
+  const used = readings.filter((r) => identityFaceUsable(r, config) && (r.descriptor !== undefined || Number.isFinite(r.distance)));
   const withDescriptor = used.filter((r) => r.descriptor !== undefined).length;
   if (withDescriptor !== 0 && withDescriptor !== used.length) {
     throw new LivecheckError('invalid-argument', 'identity readings mix descriptors and distances', { descriptors: withDescriptor, readings: used.length });
@@ -109,7 +121,7 @@ export function identityContinuity(readings: readonly IdentityReading[], config:
     return {
       verdict: 'unknown', distance: null, peakDistance: distances.length ? Math.max(...distances.map((x) => x.d)) : null, changedAtMs: null,
       readings: used.length,
-      reasons: [reason('identity-unknown', `too few frontal face readings to follow the identity (need the reference plus ${k})`, used.length)],
+      reasons: [reason('identity-unknown', `too few frontal, large enough face readings to follow the identity (need the reference plus ${k})`, used.length)],
     };
   }
   let sustained = -Infinity, changedAtMs: number | null = null, peak = -Infinity;

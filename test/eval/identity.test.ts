@@ -1,7 +1,7 @@
 // Identity continuity (src/decision/identity.ts) on plain data: descriptor series of one person, of a person change,
 // with a single outlier, turned faces, too few readings; and how a change overrides the liveness consensus.
 import { describe, expect, it } from 'vitest';
-import { identityContinuity, withIdentity, identityPoseUsable, DEFAULT_IDENTITY_CONFIG, type IdentityReading } from '../../src/decision/identity.js';
+import { identityContinuity, withIdentity, identityFaceUsable, DEFAULT_IDENTITY_CONFIG, type IdentityReading } from '../../src/decision/identity.js';
 import { decideLiveness } from '../../src/decision/index.js';
 import type { SignalResult } from '../../src/decision/index.js';
 import { mulberry32 } from '../helpers/random.js';
@@ -72,8 +72,19 @@ describe('identity continuity on descriptor series', () => {
     const r = identityContinuity(rs);
     expect(r.readings).toBe(6);
     expect(r.verdict).toBe('unchanged');
-    expect(identityPoseUsable(-24, 10)).toBe(true);
-    expect(identityPoseUsable(0, -30)).toBe(false);
+    expect(identityFaceUsable({ yawDeg: -24, pitchDeg: 10 })).toBe(true);
+    expect(identityFaceUsable({ yawDeg: 0, pitchDeg: -30 })).toBe(false);
+  });
+
+  it('faces too small to describe steadily are left out', () => {
+    const min = DEFAULT_IDENTITY_CONFIG.minEyeDistancePx;
+    const rs: IdentityReading[] = Array.from({ length: 12 }, (_, i) => ({
+      timestampMs: i * 200, descriptor: reading(i >= 6 ? b : a, 0.2, rand), eyeDistancePx: i >= 6 ? min - 1 : min + 30,
+    }));
+    expect(identityContinuity(rs)).toMatchObject({ verdict: 'unchanged', readings: 6 });
+    for (const r of rs) r.eyeDistancePx = min;
+    expect(identityContinuity(rs)).toMatchObject({ verdict: 'changed', readings: 12 });
+    expect(identityFaceUsable({})).toBe(true);
   });
 
   it('too few readings: unknown, and the decision is left as it was', () => {

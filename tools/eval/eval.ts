@@ -17,8 +17,9 @@ import type { OrtModule, OrtSession } from '../../src/face/models.js';
 import { planFromNonce } from '../../src/challenge/plan.js';
 import type { DetectedAction } from '../../src/challenge/action-detector.js';
 import { FaceRecognizer } from '../../src/match/recognizer.js';
+import { alignmentPoints } from '../../src/match/align.js';
 import {
-  identityContinuity, identityPoseUsable, withIdentity, DEFAULT_IDENTITY_CONFIG, type IdentityReading, type IdentityVerdict,
+  identityContinuity, identityFaceUsable, withIdentity, DEFAULT_IDENTITY_CONFIG, type IdentityReading, type IdentityVerdict,
 } from '../../src/decision/identity.js';
 import {
   activeSignal, passiveSignal, motionSignal, decideLiveness, padMetrics, tuneThreshold, BONA_FIDE, DEFAULT_DECISION_CONFIG,
@@ -241,7 +242,8 @@ export async function recordPresentation(p: Presentation, options: RecordOptions
   const engine = await createNodeEngine({ modelDir: options.modelDir, kernelDir: options.kernelDir });
   const every = options.modelEvery ?? 3;
   const identityEvery = options.identityEvery ?? 5;
-  let sinceIdentity = identityEvery; // the first frontal face is described at once: it starts the reference
+  let sinceIdentity = identityEvery; // the first usable face is described at once: it starts the reference
+  const eyePoints = new Float64Array(6);
   const rec: PresentationRecord = { frames: 0, framesWithFace: 0, actions: [], motionFrames: [], passiveFrames: [], identity: [] };
   let t0 = NaN;
   try {
@@ -278,9 +280,13 @@ export async function recordPresentation(p: Presentation, options: RecordOptions
         if (models && every > 0 && rec.frames % every === 1 % every) Object.assign(pf, await models.run(frame, face.box));
         const pose = r.geometry?.pose;
         sinceIdentity++;
-        if (recognizer && identityEvery > 0 && sinceIdentity >= identityEvery && pose && identityPoseUsable(pose.yawDeg, pose.pitchDeg)) {
-          sinceIdentity = 0;
-          rec.identity.push({ timestampMs: f.timestampMs, descriptor: await recognizer.describe(frame, face.landmarks), yawDeg: pose.yawDeg, pitchDeg: pose.pitchDeg });
+        if (recognizer && identityEvery > 0 && sinceIdentity >= identityEvery && pose) {
+          const eyes = alignmentPoints(face.landmarks, eyePoints);
+          const reading = { timestampMs: f.timestampMs, yawDeg: pose.yawDeg, pitchDeg: pose.pitchDeg, eyeDistancePx: Math.hypot(eyes[2] - eyes[0], eyes[3] - eyes[1]) };
+          if (identityFaceUsable(reading)) {
+            sinceIdentity = 0;
+            rec.identity.push({ ...reading, descriptor: await recognizer.describe(frame, face.landmarks) });
+          }
         }
       }
       rec.passiveFrames.push(pf);

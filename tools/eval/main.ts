@@ -28,7 +28,8 @@ export async function main(root: string): Promise<void> {
     const t = Date.now();
     recs.set(p.id, await recordPresentation(p, { modelDir, kernelDir: join(root, 'build') }, models, recognizer));
     const r = recs.get(p.id)!;
-    process.stderr.write(`${p.id}: ${r.frames} frames (${r.framesWithFace} with a face, ${r.identity.length} described), actions [${r.actions.map((a) => a.type).join(',')}] ${((Date.now() - t) / 1000).toFixed(1)} s\n`);
+    const eyes = r.identity.map((x) => x.eyeDistancePx ?? NaN);
+    process.stderr.write(`${p.id}: ${r.frames} frames (${r.framesWithFace} with a face, ${r.identity.length} described, eyes ${Math.min(...eyes).toFixed(0)}-${Math.max(...eyes).toFixed(0)} px), actions [${r.actions.map((a) => a.type).join(',')}] ${((Date.now() - t) / 1000).toFixed(1)} s\n`);
   }
   await models.close();
   await recognizer.close();
@@ -49,7 +50,7 @@ export async function main(root: string): Promise<void> {
     identity: {
       'held-out': identityMargins(judged.filter((j) => j.split === 'held-out')),
       tuning: identityMargins(judged.filter((j) => j.split === 'tuning')),
-      rule: 'FaceRecognitionNet descriptors of aligned crops every 5th frame with |yaw|,|pitch| <= 25 deg; reference = mean of the first 2; changed when 2 consecutive readings are farther than the threshold (src/decision/identity.ts); a change ends the attempt as fail (identity-changed)',
+      rule: 'FaceRecognitionNet descriptors of aligned crops every 5th frame with |yaw|,|pitch| <= 25 deg and the eye centres >= 32 px apart; reference = mean of the first 2; changed when 2 consecutive readings are farther than the threshold (src/decision/identity.ts); a change ends the attempt as fail (identity-changed)',
     },
     tuned: { 'passive.liveMin': tuned.liveMin, default: DEFAULT_DECISION_CONFIG.passive.liveMin, rule: 'tuneThreshold on the passive scores of the tuning live, print and screen-replay presentations (artefact-vetoed = 0): midpoint between the highest attack score and the lowest live score above it' },
     protocol: [
