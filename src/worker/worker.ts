@@ -106,6 +106,16 @@ function instrument(e: LivenessEngine): void {
   };
 }
 
+/**
+ * onnxruntime threads when the caller leaves it open. Threads need crossOriginIsolated. On 2 cores one thread wins:
+ * the page's own threads (video, compositing) and ORT's pthread then fight for the same cores, and every op waits on
+ * the slower one (bench:e2e in Chromium on 2 cores: 20-24 fps with 1 thread, 12-14 fps with 2). With more cores, 2.
+ */
+function defaultThreads(isolated: boolean): number {
+  const cores = (self as unknown as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency ?? 2;
+  return isolated && cores > 2 ? 2 : 1;
+}
+
 // Errors cross as plain { code, message } objects: Comlink keeps only an Error's message and name.
 function guard<A extends unknown[], R>(fn: (...args: A) => Promise<R>): (...args: A) => Promise<R> {
   return async (...args: A) => {
@@ -182,7 +192,7 @@ const api: WorkerApi = {
   init: guard(async (setup: WorkerSetup): Promise<WorkerInfo> => {
     if (engine) throw new LivecheckError('invalid-argument', 'worker already initialised');
     const isolated = (self as unknown as { crossOriginIsolated?: boolean }).crossOriginIsolated === true;
-    const threads = setup.numThreads > 0 ? setup.numThreads : isolated ? 2 : 1;
+    const threads = setup.numThreads > 0 ? setup.numThreads : defaultThreads(isolated);
     // models first: a wrong asset folder then reports the missing model rather than a wasm failure
     const [detector, mesh, iris] = await Promise.all([
       loadModelBytes(new URL('blazeface.onnx', setup.modelUrl), 'blazeface.onnx'),

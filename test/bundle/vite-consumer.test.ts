@@ -38,6 +38,8 @@ try {
   const nonce = Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, '0')).join('');
   const check = await createLivenessCheck({
     assets: { baseUrl: '/livecheck/' },
+    // 2 threads (not the 2-core default of 1): ORT's pthreads must start from the self-hosted loader in a Vite build
+    numThreads: 2,
     challenge: { nonce, actions: 'random', count: 2 },
   });
   seen.info = check.stats().info;
