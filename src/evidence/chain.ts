@@ -17,6 +17,23 @@ export function hashedText(record: object): string {
 }
 
 /**
+ * A record's hashed text and its full canonical text (with `hash` and `data`) from one serialisation of its values:
+ * the verifier needs both (the chain, and the byte-exact check of the bundle's text), and the values are the cost.
+ */
+export function recordTexts(record: object): { hashed: string; full: string } {
+  let hashed = '{';
+  let full = '{';
+  for (const k of Object.keys(record).sort()) {
+    const v = (record as Record<string, unknown>)[k];
+    if (v === undefined) continue;
+    const part = `${JSON.stringify(k)}:${canonicalJson(v)}`;
+    full += (full.length > 1 ? ',' : '') + part;
+    if (k !== 'hash' && k !== 'data') hashed += (hashed.length > 1 ? ',' : '') + part;
+  }
+  return { hashed: `${hashed}}`, full: `${full}}` };
+}
+
+/**
  * Extends a chain one record at a time. Reuses one input buffer (previous hash + record text), so the per-record
  * cost is the record's text and WebCrypto's digest result.
  */
