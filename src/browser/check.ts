@@ -78,6 +78,16 @@ export interface LivenessCheckStats {
 }
 
 type FrameSource = HTMLVideoElement | MediaStreamTrack;
+type MediaStreamTrackProcessorCtor = new (init: { track: MediaStreamTrack }) => { readable: ReadableStream<VideoFrame> };
+
+/** The live camera track behind a source, when this browser can read a track's frames directly (else null). */
+function cameraTrackOf(source: FrameSource): MediaStreamTrack | null {
+  if (typeof (globalThis as { MediaStreamTrackProcessor?: unknown }).MediaStreamTrackProcessor !== 'function') return null;
+  if (typeof MediaStreamTrack !== 'undefined' && source instanceof MediaStreamTrack) return source.readyState === 'live' ? source : null;
+  const stream = (source as HTMLVideoElement).srcObject;
+  const track = typeof MediaStream !== 'undefined' && stream instanceof MediaStream ? stream.getVideoTracks()[0] : undefined;
+  return track && track.readyState === 'live' ? track : null;
+}
 const STATS_WINDOW = 256;
 
 function median(a: Float64Array, n: number): number {
@@ -99,6 +109,8 @@ export class LivenessCheck extends EventTarget {
   /** The newest frame that arrived while the worker was busy (VideoFrame browsers), or its callback time. */
   private pending: { frame: VideoFrame; now: number } | null = null;
   private pendingNow = -1;
+  /** The clone of the camera track that readTrack reads, while it runs. */
+  private trackClone: MediaStreamTrack | null = null;
   /** Frames travel as VideoFrames where the browser has them (else as ImageBitmaps). */
   private videoFrames = typeof VideoFrame === 'function';
   /** Main-thread time spent taking the frame that analyzeFrame is about to send. */
@@ -256,8 +268,46 @@ export class LivenessCheck extends EventTarget {
       this.settle = resolve;
       this.fail = reject;
     });
-    this.schedule();
+    const track = cameraTrackOf(source);
+    if (track) void this.readTrack(track);
+    else this.schedule();
     return done;
+  }
+
+  /**
+   * Camera frames straight from the track (Chromium's MediaStreamTrackProcessor): every captured frame arrives as a
+   * VideoFrame whether or not the page gets to paint it, so a busy renderer does not thin out the frames analysed.
+   * Reads a clone of the track, so stopping never ends the caller's camera.
+   */
+  private async readTrack(source: MediaStreamTrack): Promise<void> {
+    const track = source.clone();
+    this.trackClone = track;
+    const reader = new (globalThis as unknown as { MediaStreamTrackProcessor: MediaStreamTrackProcessorCtor }).MediaStreamTrackProcessor({ track }).readable.getReader();
+    try {
+      for (;;) {
+        const { value: frame, done } = await reader.read();
+        if (done || !frame) break;
+        if (!this.pumping || this.trackClone !== track) {
+          frame.close();
+          break;
+        }
+        const now = performance.now();
+        if (!this.inFlight) {
+          this.grab(now, frame);
+          continue;
+        }
+        if (this.pending) {
+          this.pending.frame.close();
+          this.dropped++;
+        }
+        this.pending = { frame, now };
+      }
+    } catch {
+      // the track ended or the reader was cancelled by stopPump
+    } finally {
+      void reader.cancel().catch(() => undefined);
+      track.stop();
+    }
   }
 
   private schedule(): void {
@@ -348,6 +398,8 @@ export class LivenessCheck extends EventTarget {
 
   private stopPump(): void {
     this.pumping = false;
+    this.trackClone?.stop(); // ends the track reader's stream
+    this.trackClone = null;
     this.pending?.frame.close();
     this.pending = null;
     this.pendingNow = -1;
