@@ -55,6 +55,18 @@ async function runSuite(cases, maxTime = quick ? 1 : 4) {
 
 const strip = (r) => { const { raw: _raw, ...rest } = r; return rest; };
 
+/**
+ * Process CPU time (user + system, all threads) and wall time per call over `n` calls. On a loaded machine wall time
+ * mostly measures the other processes; CPU time of a 1-thread run barely moves with load, so it is the steadier
+ * comparison of the work each side does (for 2 threads it adds up both threads' time, so it is not a latency).
+ */
+async function cpuPerCall(fn, n = quick ? 10 : 40) {
+  const c0 = process.cpuUsage(), t0 = performance.now();
+  for (let i = 0; i < n; i++) await fn();
+  const c = process.cpuUsage(c0);
+  return { cpu_ms: (c.user + c.system) / 1000 / n, wall_ms: (performance.now() - t0) / n, calls: n };
+}
+
 function loadSources() {
   return bundleSources('models-bench-entry', [
     "export { FaceTracker } from './src/face/index.ts';",
@@ -127,8 +139,8 @@ async function child(threads, withHuman) {
       });
       return Object.fromEntries(Object.entries(r).map(([k, v]) => [k, strip(v)]));
     },
-    pipeline: async () => (await runSuite({ [PIPELINE]: tracked }))[PIPELINE],
-    human: async () => (await runSuite({ [`human ${PIPELINE}`]: human.tracked }))[`human ${PIPELINE}`],
+    pipeline: async () => ({ ...(await runSuite({ [PIPELINE]: tracked }))[PIPELINE], cpu: await cpuPerCall(tracked) }),
+    human: async () => ({ ...(await runSuite({ [`human ${PIPELINE}`]: human.tracked }))[`human ${PIPELINE}`], cpu: await cpuPerCall(human.tracked) }),
     humanStats: async () => human.stats,
     engines: () => engineRounds(ort, human, mesh, iris, sessions),
     close: async () => {
@@ -286,7 +298,13 @@ function summariseProfile(text) {
 /** Merges rounds of the same case: p50 over all samples, the worst round's rme, and each round's p50. */
 function mergeRounds(rounds) {
   const raw = rounds.flatMap((r) => r.raw);
-  return { p50_ms: +(p50(raw) * 1000).toFixed(3), rme: Math.max(...rounds.map((r) => r.rme)), samples: raw.length, rounds_p50_ms: rounds.map((r) => r.p50_ms) };
+  const merged = { p50_ms: +(p50(raw) * 1000).toFixed(3), rme: Math.max(...rounds.map((r) => r.rme)), samples: raw.length, rounds_p50_ms: rounds.map((r) => r.p50_ms) };
+  if (rounds.every((r) => r.cpu)) {
+    // per round: CPU ms per call over its extra calls; the median round
+    merged.cpu_ms_per_frame = +p50(rounds.map((r) => r.cpu.cpu_ms)).toFixed(3);
+    merged.rounds_cpu_ms = rounds.map((r) => +r.cpu.cpu_ms.toFixed(3));
+  }
+  return merged;
 }
 
 // ---- parent: drive the children in alternating rounds, merge, write -----------------------------------------------
@@ -348,7 +366,9 @@ async function main() {
         'livecheck at 1 thread, livecheck at 2 threads and human (two processes, one working at a time). human runs on ' +
         `tfjs-backend-wasm with its default thread count in Node (${humanStats.backend}). livecheck's browser worker uses 2 ORT threads ` +
         'when the page is crossOriginIsolated (the COOP/COEP set-up it documents) and 1 otherwise, so speedup_vs_human_2_threads is the ' +
-        'product comparison and speedup_vs_human (1 thread) the like-for-like engine comparison. Timings are wall-clock on whatever machine ran it.',
+        'product comparison and speedup_vs_human (1 thread) the like-for-like engine comparison. p50_ms are wall-clock; cpu_ms_per_frame is the ' +
+        'process CPU time (user + system, all threads) per frame over 40 more frames after each round: for the 1-thread sides it is the work done, ' +
+        'nearly independent of machine load (speedup_vs_human_cpu_time_1_thread); for 2 threads it is both threads\' time added.',
       node: process.version,
       date: new Date().toISOString(),
       runtime_s: 0,
@@ -358,6 +378,8 @@ async function main() {
         human: { ...human, backend: humanStats.backend, meshPoints: humanStats.meshPoints, framesWithoutFace: humanStats.lost },
         speedup_vs_human: +(human.p50_ms / lc1.p50_ms).toFixed(2),
         speedup_vs_human_2_threads: +(human.p50_ms / lc2.p50_ms).toFixed(2),
+        // both single-threaded, so the CPU time per frame is their work, whatever the load on the machine
+        speedup_vs_human_cpu_time_1_thread: +(human.cpu_ms_per_frame / lc1.cpu_ms_per_frame).toFixed(2),
       },
       // what each side runs per tracked frame, so the ratio compares the same work
       work: {
@@ -376,6 +398,7 @@ async function main() {
     mkdirSync(join(root, 'bench', 'results'), { recursive: true });
     writeFileSync(join(root, 'bench', 'results', 'models.json'), JSON.stringify(report, null, 2) + '\n');
     console.log(`tracked pipeline p50: livecheck ${lc1.p50_ms} ms (1 thread), ${lc2.p50_ms} ms (2 threads); human ${human.p50_ms} ms -> ${report.pipeline.speedup_vs_human}x / ${report.pipeline.speedup_vs_human_2_threads}x (${report.runtime_s} s)`);
+    console.log(`CPU time per frame: livecheck ${lc1.cpu_ms_per_frame} ms (1 thread), ${lc2.cpu_ms_per_frame} ms (2 threads, both added); human ${human.cpu_ms_per_frame} ms -> ${report.pipeline.speedup_vs_human_cpu_time_1_thread}x at 1 thread`);
     console.log('wrote bench/results/models.json');
   } finally {
     one.kill();
