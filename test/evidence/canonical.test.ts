@@ -82,3 +82,16 @@ it('the library version written into bundles is the package version', () => {
   const pkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { version: string };
   expect(LIBRARY_VERSION).toBe(pkg.version);
 });
+
+describe('recordTexts', () => {
+  it('gives the canonical text of a record and of the record without hash and data, from one serialisation', async () => {
+    const { recordTexts, hashedText } = await import('../../src/evidence/chain.js');
+    const record = { type: 'keyframe', seq: 3, hash: 'ab', data: 'QUJD', box: { y: 2, x: 1.5 }, moment: 'blink', z: [1, -0, 0.1 + 0.2], skipped: undefined };
+    const { hashed, full } = recordTexts(record);
+    expect(full).toBe(canonicalJson(record));
+    expect(hashed).toBe(hashedText(record));
+    expect(hashed).not.toContain('"hash"');
+    expect(hashed).not.toContain('"data"');
+    expect(full).toBe('{"box":{"x":1.5,"y":2},"data":"QUJD","hash":"ab","moment":"blink","seq":3,"type":"keyframe","z":[1,0,0.30000000000000004]}');
+  });
+});
