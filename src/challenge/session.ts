@@ -19,7 +19,7 @@ import type { ChallengePlan } from './plan.js';
 export type ActionFailureReason =
   | 'too-fast' // the movement started sooner after the prompt than a human can react
   | 'no-response' // no movement started before the response timeout
-  | 'incomplete' // the movement started but never reached the required amplitude in time
+  | 'incomplete' // the movement started but never reached the required amplitude (in time, or before going back)
   | 'over-rotation' // turned or nodded so far that the face is about to leave detection
   | 'face-lost' // the face left detection
   | 'wrong-direction' // turned the other way
@@ -122,6 +122,8 @@ export class ChallengeSession {
   private lastProgressAt = 0;
   private progressPeak = 0;
   private abandoned = false;
+  /** Peak of the movement(s) that went back short of the target in this step. */
+  private abandonedPeak = 0;
   private ignoreUntilReopen = false;
   private closedEndAt = NaN;
   private reopenedAt = 0;
@@ -329,6 +331,7 @@ export class ChallengeSession {
     this.peak = 0;
     this.peakSpeed = 0;
     this.abandoned = false;
+    this.abandonedPeak = 0;
     this.stalled = false;
     this.ignoreUntilReopen = false;
     this.closedEndAt = NaN;
@@ -403,7 +406,9 @@ export class ChallengeSession {
     switch (this.phase) {
       case 'await': {
         if ((action === 'turn-left' || action === 'turn-right') && s < -lim.onset) {
-          this.fail(t, 'wrong-direction', { amplitude: s });
+          // after a start the right way that fell short, swinging back past neutral is the end of that short turn
+          if (this.abandoned) this.fail(t, 'incomplete', { amplitude: this.abandonedPeak, target: lim.target, swingBack: s });
+          else this.fail(t, 'wrong-direction', { amplitude: s });
           return;
         }
         if (this.ignoreUntilReopen) {
@@ -434,7 +439,9 @@ export class ChallengeSession {
           this.skippedMs = 0;
           this.reportLatency = latency;
         } else if (t - this.promptAt - this.skippedMs > c.responseTimeoutMs) {
-          this.fail(t, 'no-response', { waitedMs: t - this.promptAt - this.skippedMs });
+          // a movement did start (and went back short of the target): that is not a missing response
+          if (this.abandoned) this.fail(t, 'incomplete', { amplitude: this.abandonedPeak, target: lim.target });
+          else this.fail(t, 'no-response', { waitedMs: t - this.promptAt - this.skippedMs });
           return;
         }
         break;
@@ -470,6 +477,7 @@ export class ChallengeSession {
         if (s < lim.onset) {
           // went back before reaching the target: a second start will be a repeat
           this.abandoned = true;
+          this.abandonedPeak = Math.max(this.abandonedPeak, this.peak);
           this.stalled = false;
           this.phase = 'await';
           break;

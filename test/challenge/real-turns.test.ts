@@ -108,13 +108,15 @@ describe("cap13's moderate head turns", () => {
     // prompted before the first turn starts, so the first turn is the response to the prompt
     expect(prompt!.timestampMs).toBeLessThan((turns[0].start * 1000) / clip.fps);
     expect(events.filter((e) => e.type === 'action-done')).toEqual([]);
-    // the turn was seen (progress above zero) and the step failed, but not for lack of a response: on this clip the
-    // head swings back past neutral after the first turn, which ends the step as wrong-direction
+    // the turn was seen (progress above zero) and the step failed for falling short: on this clip the head swings
+    // back past neutral after the first turn, which ends that short turn as incomplete (not wrong-direction)
     const progress = events.filter((e): e is Extract<ChallengeEvent, { type: 'progress' }> => e.type === 'progress');
     expect(Math.max(0, ...progress.map((e) => e.stepProgress))).toBeGreaterThan(0);
     const failed = events.filter((e): e is Extract<ChallengeEvent, { type: 'action-failed' }> => e.type === 'action-failed');
     console.info(`cap13 turn-left step: ${events.map((e) => `${e.type}${'reason' in e && e.reason ? `:${e.reason}` : ''}@${Math.round(e.timestampMs)}`).filter((s) => !s.startsWith('progress')).join(' ')}`);
     expect(failed.length).toBeGreaterThan(0);
-    expect(failed.map((e) => e.reason)).not.toContain('no-response');
+    expect(failed.map((e) => e.reason)).toEqual(['incomplete']);
+    expect(failed[0].detail.amplitude).toBeGreaterThanOrEqual(DEFAULT_CHALLENGE_CONFIG.turn.onsetDeg);
+    expect(failed[0].detail.amplitude).toBeLessThan(DEFAULT_CHALLENGE_CONFIG.turn.targetDeg);
   });
 });

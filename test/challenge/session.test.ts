@@ -131,6 +131,24 @@ describe('action failures (every reason)', () => {
     expect(r.failed!.detail.amplitude).toBeLessThan(12);
   });
 
+  it('incomplete, not wrong-direction: a turn that falls short and swings back past neutral', () => {
+    // 12 deg the asked way (target 15), then back through neutral to 8 deg the other way, as on cap13
+    const swing: Motion = (u) => ({ pose: { yawDeg: u < 400 ? 0 : u < 1400 ? 12 * Math.sin((Math.PI / 2) * Math.min(1, (u - 400) / 500)) : 12 - 20 * Math.min(1, (u - 1400) / 600) } });
+    const r = expectFailure(plan('turn-left'), 'incomplete', { motions: { 0: swing } });
+    expect(r.failed!.detail.amplitude).toBeGreaterThan(11);
+    expect(r.failed!.detail.amplitude).toBeLessThan(13);
+    expect(r.failed!.detail.swingBack).toBeLessThan(-5);
+  });
+
+  it('incomplete, not no-response: a turn that falls short, goes back, and nothing more', () => {
+    const r = expectFailure(plan('turn-left'), 'incomplete', { motions: { 0: turn(1, { amp: 10, holdMs: 300 }) } });
+    expect(r.failed!.detail.amplitude).toBeGreaterThan(9);
+  });
+
+  it('wrong-direction still: turning the other way with no start the asked way before it', () => {
+    expectFailure(plan('turn-right'), 'wrong-direction', { motions: { 0: turn(1, { amp: 12 }) } });
+  });
+
   it('over-rotation: turning so far that the face nears loss', () => {
     expectFailure(plan('turn-right'), 'over-rotation', { motions: { 0: turn(-1, { amp: 55, rampMs: 700 }) } });
   });
