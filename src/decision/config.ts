@@ -44,9 +44,14 @@ export interface MotionConfig {
   independentMax: number;
   /**
    * A blink: eye openness (lid gap / eye width, eye-aspect-ratio units) at least this far below the clip's median on
-   * two consecutive frames (one odd frame is a tracking glitch, not a blink).
+   * every frame of a run of consecutive frames that spans minBlinkMs.
    */
   minBlinkDrop: number;
+  /**
+   * How long a blink keeps the eye down at least (ms): the run is ceil(minBlinkMs / frame interval) frames, 2 at
+   * 25 fps, 1 below ~17 fps. One odd frame at a high frame rate is a tracking glitch, not a blink.
+   */
+  minBlinkMs: number;
   /** Mouth opening (inner-lip gap / inter-ocular width) range p95 - p5 at or above this: mouth movement seen. */
   minMouthApertureRange: number;
   /** A blink or mouth movement must also be at least this many times the aperture's own frame-to-frame noise (sigma). */
@@ -153,6 +158,7 @@ export const DEFAULT_MOTION_CONFIG: MotionConfig = {
   independentMax: 0.4,
   // tuning split: blink windows dropped 0.098-0.223, attack windows at most 0.034 (identity swap's splice frame)
   minBlinkDrop: 0.06,
+  minBlinkMs: 60,
   // tuning split: mouth windows 0.168-0.275, attack windows at most 0.082 (screen replay and identity swap talk)
   minMouthApertureRange: 0.15,
   minApertureSnr: 8,

@@ -573,11 +573,15 @@ export class MotionAnalyzer {
       const median = percentile(eyeValues, 0.5);
       const noise = stepNoise(eyes);
       m.eyeNoise = noise;
-      // the shallower frame of the deepest consecutive pair: a blink closes the eye over more than one frame
+      // the shallowest frame of the deepest run of consecutive frames spanning minBlinkMs: a blink keeps the eye
+      // closed for ~100 ms (two or more frames at 25 fps, possibly one at 12 fps); a tracking glitch lasts one frame
+      const run = Math.max(1, Math.ceil(c.minBlinkMs / frameInterval(frames)));
       let drop = 0;
       let at = -1;
-      for (let i = 1; i < eyes.length; i++) {
-        const d = median - Math.max(eyes[i - 1], eyes[i]);
+      for (let i = run - 1; i < eyes.length; i++) {
+        let shallowest = Number.NEGATIVE_INFINITY;
+        for (let k = i - run + 1; k <= i; k++) shallowest = Math.max(shallowest, eyes[k]); // NaN (a gap) poisons the run
+        const d = median - shallowest;
         if (Number.isFinite(d) && d > drop) {
           drop = d;
           at = i;
@@ -585,7 +589,8 @@ export class MotionAnalyzer {
       }
       m.blinkDrop = drop;
       if (at >= 0) {
-        const fs = Math.max(fore[at - 1], fore[at]);
+        let fs = 0;
+        for (let k = at - run + 1; k <= at; k++) fs = Math.max(fs, fore[k]);
         m.blinkForeshortening = Number.isFinite(fs) ? fs : null;
         if (drop >= c.minBlinkDrop && drop >= c.minApertureSnr * noise) {
           // relative closure against the face's own vertical shrink at those frames
@@ -654,6 +659,16 @@ function hasDepth(lm: ReadonlyArray<Point3>, idx: readonly number[], size: numbe
   let v = 0;
   for (const k of idx) v += (lm[k][2] - mean) ** 2;
   return Number.isFinite(v) && Math.sqrt(v / idx.length) > 0.05 * size;
+}
+
+/** Median interval between consecutive frames (ms); 40 (25 fps) when the timestamps do not say. */
+function frameInterval(frames: ReadonlyArray<MotionFrame>): number {
+  const steps: number[] = [];
+  for (let i = 1; i < frames.length; i++) {
+    const d = frames[i].timestampMs - frames[i - 1].timestampMs;
+    if (Number.isFinite(d) && d > 0) steps.push(d);
+  }
+  return steps.length > 0 ? percentile(steps, 0.5) : 40;
 }
 
 /**

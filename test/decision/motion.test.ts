@@ -268,6 +268,19 @@ describe('motion signal: non-rigid motion inside the rigid head', () => {
     expect(glitch.verdict).toBe('unsure');
   });
 
+  it('how many frames a blink needs follows the frame rate: one frame at 12 fps, two at 30 fps', () => {
+    const lm = projectHead({});
+    const oneFrameDip = (intervalMs: number) => Array.from({ length: 60 }, (_, i) => ({
+      timestampMs: i * intervalMs, landmarks: lm, eyeOpenness: (i === 30 ? 0.05 : 0.3) + 0.002 * Math.sin(i),
+    }));
+    const slow = motionSignal({ frames: oneFrameDip(83) });
+    expect(codes(slow)).toContain('non-rigid-eyes');
+    expect(slow.verdict).toBe('live');
+    const fast = motionSignal({ frames: oneFrameDip(33) });
+    expect(codes(fast)).not.toContain('non-rigid-eyes');
+    expect(fast.verdict).toBe('unsure');
+  });
+
   it('a dip no larger than the openness noise is not a blink', () => {
     const rand = mulberry32(35);
     const lm = projectHead({});
