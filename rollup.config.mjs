@@ -1,7 +1,8 @@
 import esbuild from 'rollup-plugin-esbuild';
 import { nodeResolve } from '@rollup/plugin-node-resolve';
 import { wasm } from '@rollup/plugin-wasm';
-import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 
 // TypeScript 7 has no JS compiler API, so esbuild strips types here; `tsc` typechecks and emits .d.ts.
 const plugins = () => [
@@ -50,12 +51,29 @@ const opaqueNodeImports = () => ({
   },
 });
 
+// rollup never empties dist/: hashed chunks of earlier builds stayed behind and `npm pack` shipped them. After each
+// build, drop this build's own stale files (its chunk prefix) and leave everything else, so a build running beside a
+// test that serves dist/ removes nothing in use.
+const pruneStale = (owns, extraDirs = []) => ({
+  name: 'livecheck-prune-stale',
+  writeBundle(options, bundle) {
+    const dir = join(options.dir, 'chunks');
+    if (existsSync(dir)) {
+      for (const f of readdirSync(dir)) {
+        const rel = `chunks/${f}`;
+        if (owns(f) && !(rel in bundle) && !(rel.replace(/\.map$/, '') in bundle)) rmSync(join(dir, f), { force: true });
+      }
+    }
+    for (const d of extraDirs) rmSync(join(options.dir, d), { recursive: true, force: true });
+  },
+});
+
 export default [
   {
     input: { index: 'src/index.ts', kernels: 'src/kernels/index.ts', server: 'src/server/index.ts' },
     output: { dir: 'dist', format: 'es', sourcemap: true, entryFileNames: '[name].js', chunkFileNames: 'chunks/[name]-[hash].js' },
     external: [/^onnxruntime-web/],
-    plugins: [...plugins(), opaqueNodeImports()],
+    plugins: [...plugins(), opaqueNodeImports(), pruneStale((f) => !f.startsWith('cli-'))],
   },
   // the browser worker: one self-contained module (comlink + onnxruntime-web's wasm build inside), loaded by
   // createLivenessCheck with `new URL('./worker.js', import.meta.url)`
@@ -65,13 +83,13 @@ export default [
     // models.ts reads files in Node only (guarded at run time); browsers never load it
     external: [/^node:/],
     // ORT's extern-wasm build: its loader stays a separate file, so pthreads never re-run this worker bundle
-    plugins: [ortWasmOnly(), opaqueNodeImports(), nodeResolve({ browser: true, preferBuiltins: false, exportConditions: ['onnxruntime-web-use-extern-wasm'] }), esbuild({ target: 'es2022', tsconfig: 'tsconfig.json' }), workerAssets()],
+    plugins: [ortWasmOnly(), opaqueNodeImports(), nodeResolve({ browser: true, preferBuiltins: false, exportConditions: ['onnxruntime-web-use-extern-wasm'] }), esbuild({ target: 'es2022', tsconfig: 'tsconfig.json' }), workerAssets(), pruneStale(() => false, ['models'])],
   },
   // the `livecheck` CLI (bin/livecheck.mjs loads it): Node platform, node builtins and npm packages stay external
   {
     input: { cli: 'src/node/cli.ts', node: 'src/node/index.ts' },
     output: { dir: 'dist', format: 'es', sourcemap: true, entryFileNames: '[name].js', chunkFileNames: 'chunks/cli-[name]-[hash].js' },
     external: [/^onnxruntime-web/, /^node:/, 'jpeg-js', 'pngjs'],
-    plugins: [esbuild({ target: 'es2022', tsconfig: 'tsconfig.json' })],
+    plugins: [esbuild({ target: 'es2022', tsconfig: 'tsconfig.json' }), pruneStale((f) => f.startsWith('cli-'))],
   },
 ];

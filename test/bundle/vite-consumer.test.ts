@@ -141,6 +141,10 @@ describe('npm pack', () => {
     const onnx = paths.filter((p) => p.endsWith('.onnx')).map((p) => p.split('/').pop());
     expect(new Set(onnx).size).toBe(onnx.length);
     expect(paths.some((p) => /antispoof|liveness\.onnx|\.map$|^src\/|^test\//.test(p))).toBe(false);
+    // no stale chunk of an earlier build: every packed chunk is imported by another packed file
+    const js = paths.filter((p) => p.startsWith('dist/') && p.endsWith('.js')).map((p) => ({ p, text: readFileSync(join(repoRoot, p), 'utf8') }));
+    const orphans = js.filter(({ p }) => p.startsWith('dist/chunks/') && !js.some((o) => o.p !== p && o.text.includes(p.split('/').pop()!)));
+    expect(orphans.map((o) => o.p)).toEqual([]);
   });
 });
 
