@@ -46,6 +46,18 @@ describe('non-rigid motion on real faces', () => {
     expect(r.verdict).toBe('live');
   });
 
+  it('at 12.5 and 8.3 fps (every 2nd or 3rd frame, each phase) the blink and the mouth still count, the pictures still do not', () => {
+    for (const every of [2, 3]) {
+      for (let phase = 0; phase < every; phase++) {
+        const verdict = (id: string) => motionSignal({ frames: recs.get(id)!.motionFrames.filter((_, i) => i % every === phase) }).verdict;
+        const at = `every ${every}, phase ${phase}`;
+        expect(verdict('live-franck-560'), at).toBe('live');
+        expect(verdict('live-cap12-260'), at).toBe('live');
+        for (const id of ['print-0', 'static-photo-0', 'static-photo-jesper-0']) expect(verdict(id), `${id} ${at}`).not.toBe('live');
+      }
+    }
+  });
+
   for (const id of ['print-0', 'static-photo-0', 'static-photo-jesper-0']) {
     it(`${id}: a picture shows no blink and no mouth movement, never live`, () => {
       const rec = recs.get(id)!;
