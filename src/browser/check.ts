@@ -37,7 +37,7 @@ export interface LivenessCheckOptions {
   /** Guidance thresholds and replacement messages (see src/guidance/config.ts). */
   guidance?: GuidanceTrackerOptions;
   /** onnxruntime threads (more than 1 needs a crossOriginIsolated page). Default 0: 2 when the page is
-   *  crossOriginIsolated on a device with more than 2 cores, else 1 (on 2 cores one thread analyses more frames). */
+   *  crossOriginIsolated, else 1. On a busy 2-core device 1 thread analyses more frames (see bench:e2e). */
   numThreads?: number;
   /** Load the iris model (better blinks). Default true. */
   iris?: boolean;

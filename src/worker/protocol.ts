@@ -16,7 +16,7 @@ export interface WorkerSetup {
   assetUrl: string;
   /** Folder with blazeface.onnx, facemesh.onnx and iris.onnx. */
   modelUrl: string;
-  /** ORT threads; 0 = 2 when crossOriginIsolated on more than 2 cores, else 1. */
+  /** ORT threads; 0 = 2 when crossOriginIsolated, else 1. */
   numThreads: number;
   /** Load the iris model (eye contours for blinks). */
   iris: boolean;

@@ -107,13 +107,13 @@ function instrument(e: LivenessEngine): void {
 }
 
 /**
- * onnxruntime threads when the caller leaves it open. Threads need crossOriginIsolated. On 2 cores one thread wins:
- * the page's own threads (video, compositing) and ORT's pthread then fight for the same cores, and every op waits on
- * the slower one (bench:e2e in Chromium on 2 cores: 20-24 fps with 1 thread, 12-14 fps with 2). With more cores, 2.
+ * onnxruntime threads when the caller leaves it open: 2 when crossOriginIsolated (threads need it), else 1. Measured
+ * on 2 cores: at load ~1, 2 threads were faster (worker 32.6 vs 38.7 ms); on the same machine at load 10+, 1 thread
+ * analysed far more frames (20-24 vs 12-14 fps, bench:e2e --threads 1 / 2). A page that knows its device is busy
+ * passes numThreads: 1.
  */
 function defaultThreads(isolated: boolean): number {
-  const cores = (self as unknown as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency ?? 2;
-  return isolated && cores > 2 ? 2 : 1;
+  return isolated ? 2 : 1;
 }
 
 // Errors cross as plain { code, message } objects: Comlink keeps only an Error's message and name.

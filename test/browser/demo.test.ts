@@ -81,14 +81,14 @@ describe('demo page in Chromium (bundle + worker, COOP/COEP, strict CSP)', () =>
   it('runs a real face clip from the fake camera end to end in the worker', async () => {
     const { context, page, cspViolations, pageErrors } = await launch(['--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream', `--use-file-for-fake-video-capture=${clip}`]);
     try {
-      const response = await page.goto(`${origin}/demo/?camera&threads=2`); // 2 threads asked for: the 2-core default is 1
+      const response = await page.goto(`${origin}/demo/?camera`);
       const csp = response!.headers()['content-security-policy'];
       expect(csp).toContain("script-src 'self' 'wasm-unsafe-eval'");
       expect(csp).not.toMatch(/'unsafe-eval'|'unsafe-inline'/);
       const s = await waitFor(page, (x) => x.state === 'error' || (x.events.frame >= 15 && x.events.challenge >= 1), 60_000);
       await page.screenshot({ path: join(shots, 'demo-camera-running.png') });
       expect(s.errors).toEqual([]);
-      // isolated page: onnxruntime runs the 2 threads asked for (its pthreads start from ORT's own loader, not this worker)
+      // isolated page: onnxruntime runs 2 threads (its pthreads start from ORT's own loader, not this worker)
       expect(s.info).toEqual({ simd: true, threads: 2, crossOriginIsolated: true });
       expect(s.events.frame).toBeGreaterThanOrEqual(15);
       // cap13 shows one face throughout: nearly every analysed frame finds it
