@@ -8,7 +8,7 @@
 //     The residual first loses the clip's own landmark noise floor (measured on near-still frames).
 // (b) Surround. A hand-held picture or phone moves the face together with what surrounds it; a head moves on its
 //     own. Compared after removing the global (camera) motion, so a shaking camera is not a held picture.
-// (c) Non-rigid motion inside the rigid head: a blink (eye openness dips on two consecutive frames) or the mouth
+// (c) Non-rigid motion inside the rigid head: a blink (eye openness dips for at least minBlinkMs) or the mouth
 //     opening, far beyond the aperture's own noise, and far beyond what the rigid face's foreshortening explains (a
 //     tilted or bent picture shrinks the eyes together with the whole face; a print cannot blink). When no head turn
 //     gives parallax to judge (blink-only or mouth-only challenges), this is what shows a live face. A screen or a
@@ -190,7 +190,7 @@ export class MotionAnalyzer {
 
     // (c) non-rigid
     if (nonRigid !== null) {
-      if (nonRigid.eyes) reasons.push(reason('non-rigid-eyes', 'the eyelids blink inside the rigid face (eye openness drop held on two frames)', m.blinkDrop ?? 0, c.minBlinkDrop));
+      if (nonRigid.eyes) reasons.push(reason('non-rigid-eyes', 'the eyelids blink inside the rigid face (eye openness drop held for minBlinkMs)', m.blinkDrop ?? 0, c.minBlinkDrop));
       if (nonRigid.mouth) reasons.push(reason('non-rigid-mouth', 'the mouth moves inside the rigid face (mouth opening range)', m.mouthApertureRange ?? 0, c.minMouthApertureRange));
       if (nonRigid.global) {
         reasons.push(reason('aperture-change-foreshortened', 'the eyes or mouth change no more than the whole face is foreshortened, as on a tilted or bent picture (rigid face: 1 - cos tilt)', m.maxForeshortening ?? 0));
