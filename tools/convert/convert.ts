@@ -31,7 +31,7 @@ export interface ConvertOptions {
   batch?: number | 'dynamic';
   /**
    * Signature outputs to keep (default: all). The graph is converted from its outputs backwards, so a dropped
-   * output's own branch (FaceMesh's lip contours: 12 nodes) is never written: ORT runs every node of a graph,
+   * output's own branch (FaceMesh's lip contours) is never written: ORT runs every node of a graph,
    * fetched or not.
    */
   outputs?: readonly string[];

@@ -76,7 +76,7 @@ export const MODELS: readonly ModelSpec[] = [
     purpose: '468 face landmarks (x, y in 192-px crop pixels, z) and a face-presence probability',
     inputRange: [0, 1],
     weights: 'float16',
-    // output_contours (266 lip values) is unused; its branch costs ~3% of the model's run time
+    // output_contours (266 lip values) is unused; its branch is ~3% of the model's kernel time
     outputs: ['output_mesh', 'output_faceflag'],
   },
   {
