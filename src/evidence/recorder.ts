@@ -13,6 +13,7 @@ import type { PassiveFrameFeatures } from '../decision/passive.js';
 import { PASSIVE_FEATURES } from '../decision/config.js';
 import type { Point3 } from '../types.js';
 import type { AttemptClaim } from './attempt.js';
+import { engineConfigHash, type ReplayOptions } from './replay.js';
 import { LIBRARY_NAME, LIBRARY_VERSION } from './version.js';
 
 /** An RGBA image (4 bytes per pixel, row-major). */
@@ -31,8 +32,12 @@ export interface EvidenceRecorderOptions {
   /** The challenge plan derived from the nonce (src/challenge `planFromNonce(...).steps`): actions with flat params. */
   plan: ReadonlyArray<{ readonly action: string }>;
   document: DocumentBinding;
-  /** Engine configuration; its canonical SHA-256 goes into the genesis. Or give `configHash` (hex) directly. */
-  config?: unknown;
+  /**
+   * The engine options the capture runs with (guidance, challenge, actions, mirrored; default: the defaults): the
+   * SHA-256 of their resolved form (engineConfigHash) goes into the genesis, and the server replays with the options
+   * that hash to it. Or give `configHash` (hex) directly.
+   */
+  engine?: ReplayOptions;
   configHash?: string;
   /** Wall clock, epoch ms. Default `Date.now`. */
   clock?: () => number;
@@ -82,7 +87,7 @@ export class EvidenceRecorder {
       throw new LivecheckError('invalid-argument', 'document must be { metadataHash: hex SHA-256, uploadedAt: epoch ms }', { document: options.document });
     }
     let configHash = options.configHash;
-    if (configHash === undefined) configHash = toHex(await sha256(new TextEncoder().encode(canonicalJson(options.config ?? {}))));
+    if (configHash === undefined) configHash = await engineConfigHash(options.engine);
     else if (!/^[0-9a-f]{64}$/.test(configHash)) throw new LivecheckError('invalid-argument', 'configHash must be a hex SHA-256', { configHash });
     const clock = options.clock ?? Date.now;
     const genesis: EvidenceGenesis = {

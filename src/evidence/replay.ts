@@ -8,6 +8,11 @@ import type { FaceRegionStats, FaceWithContours } from '../geometry/face-geometr
 import type { PassiveFrameFeatures } from '../decision/passive.js';
 import type { FaceDetection, FrameAnalysis, QualityMetrics } from '../types.js';
 import { AttemptLog, planFromSteps, type AttemptClaim, type AttemptDecision } from './attempt.js';
+import { resolveGuidanceConfig } from '../guidance/config.js';
+import { resolveChallengeConfig } from '../challenge/config.js';
+import { DEFAULT_ACTION_DETECTOR_CONFIG } from '../challenge/action-detector.js';
+import { canonicalJson } from './canonical.js';
+import { sha256, toHex } from './encoding.js';
 import type { EvidenceBundle, FrameRecord } from './bundle.js';
 
 /** The engine options the server replays with: they must be the ones the client ran (default: the defaults). */
@@ -19,6 +24,24 @@ export interface ReplayResult extends AttemptDecision {
   /** Every challenge event the replay produced, progress included. */
   events: ChallengeEvent[];
   frames: number;
+}
+
+/**
+ * The engine configuration these options resolve to (every threshold, defaults filled in), as FrameInterpreter
+ * applies them: `mirrored` overrides the challenge's and the action detector's.
+ */
+export function engineConfig(options: ReplayOptions = {}): { guidance: unknown; challenge: unknown; actions: unknown } {
+  const mirrored = options.mirrored;
+  return {
+    guidance: resolveGuidanceConfig(options.guidance?.config),
+    challenge: resolveChallengeConfig(mirrored === undefined ? options.challenge : { ...options.challenge, mirrored }),
+    actions: { ...DEFAULT_ACTION_DETECTOR_CONFIG, ...options.actions, ...(mirrored === undefined ? {} : { mirrored }) },
+  };
+}
+
+/** Hex SHA-256 of the canonical resolved engine configuration: the genesis' `configHash`. */
+export async function engineConfigHash(options: ReplayOptions = {}): Promise<string> {
+  return toHex(await sha256(new TextEncoder().encode(canonicalJson(engineConfig(options)))));
 }
 
 /** Replays a bundle whose shape is valid (evidenceShapeProblems empty). Throws LivecheckError on unusable content. */

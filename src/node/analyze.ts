@@ -216,7 +216,7 @@ Options:
         const nonce = options.get('nonce'), doc = options.get('document');
         if (typeof evidenceOut !== 'string' || typeof nonce !== 'string' || typeof doc !== 'string' || !plan) throw new LivecheckError('invalid-argument', '--evidence <file> needs --nonce <hex> and --document <meta.json>');
         const { EvidenceCapture, readDocumentBinding } = await import('./verify.js');
-        capture = await EvidenceCapture.start({ nonce, document: await readDocumentBinding(doc), plan: plan.steps });
+        capture = await EvidenceCapture.start({ nonce, document: await readDocumentBinding(doc), plan: plan.steps, engine: { mirrored: options.has('mirrored') } });
       }
       try {
         report = await analyzeVideo(file, {

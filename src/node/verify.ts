@@ -10,6 +10,7 @@ import type { EvidenceRecorder } from '../evidence/recorder.js';
 import type { EngineFrameResult } from '../engine/engine.js';
 import type { PassiveFrameFeatures } from '../decision/passive.js';
 import type { AttemptLog } from '../evidence/attempt.js';
+import type { ReplayOptions } from '../evidence/replay.js';
 import type { CliCommand } from './cli.js';
 import type { CliHelpers } from './analyze.js';
 
@@ -146,12 +147,13 @@ export class EvidenceCapture {
     this.keyed = steps.map(() => false);
   }
 
-  static async start(o: { nonce: string; document: DocumentBinding; plan: ReadonlyArray<{ action: string; holdMs?: number }>; startedAt?: number }): Promise<EvidenceCapture> {
+  /** `engine`: the engine options the capture runs with (bound into the genesis as its configHash). */
+  static async start(o: { nonce: string; document: DocumentBinding; plan: ReadonlyArray<{ action: string; holdMs?: number }>; startedAt?: number; engine?: ReplayOptions }): Promise<EvidenceCapture> {
     const { EvidenceRecorder } = await import('../evidence/recorder.js');
     const { AttemptLog, planFromSteps } = await import('../evidence/attempt.js');
     const startedAt = o.startedAt ?? Date.now(); // wall clock of the capture start; frame times advance it
     let capture: EvidenceCapture | null = null;
-    const recorder = await EvidenceRecorder.start({ nonce: o.nonce, plan: o.plan, document: o.document, clock: () => startedAt + (capture?.lastT ?? 0), encodeJpeg: await nodeJpegEncoder() });
+    const recorder = await EvidenceRecorder.start({ nonce: o.nonce, plan: o.plan, document: o.document, engine: o.engine, clock: () => startedAt + (capture?.lastT ?? 0), encodeJpeg: await nodeJpegEncoder() });
     capture = new EvidenceCapture(recorder, o.plan, new AttemptLog(planFromSteps(o.plan)));
     return capture;
   }

@@ -10,7 +10,7 @@ import type { ChallengeStep, DocumentBinding, EndRecord, EvidenceBundle, FrameRe
 import { LIBRARY_NAME, LIBRARY_VERSION } from '../evidence/version.js';
 import { planFromNonce as challengePlan } from '../challenge/plan.js';
 import type { PlanOptions } from '../challenge/plan.js';
-import { replayEvidence, type ReplayOptions, type ReplayResult } from '../evidence/replay.js';
+import { engineConfigHash, replayEvidence, type ReplayOptions, type ReplayResult } from '../evidence/replay.js';
 import type { ResultRecord } from '../evidence/bundle.js';
 import type { LivenessDecision } from '../decision/consensus.js';
 import { quantize } from '../evidence/canonical.js';
@@ -98,9 +98,12 @@ export interface VerifyEvidenceOptions {
   signatureDistance?: (a: ArrayLike<number>, b: ArrayLike<number>) => number;
   /** Which client library versions this server accepts. Default: same major (same minor while 0.x) as this one. */
   acceptLibraryVersion?: (version: string) => boolean;
-  /** When given, the bundle's configHash must equal it. */
+  /** The bundle's configHash must equal this. Default: engineConfigHash(replay), the hash of the options replayed with. */
   configHash?: string;
-  /** The engine options the capture ran with, for the replay (guidance, challenge, actions, mirrored). Default: defaults. */
+  /**
+   * The engine options the capture ran with, for the replay (guidance, challenge, actions, mirrored). Default: the
+   * defaults. The bundle's configHash must be their hash (else `version` fails, naming the configuration).
+   */
   replay?: ReplayOptions;
   tolerances?: Partial<VerifyTolerances>;
 }
@@ -155,10 +158,11 @@ export async function verifyEvidence(input: string | EvidenceBundle | unknown, o
 
   // version: which library and configuration produced it.
   const accept = options.acceptLibraryVersion ?? sameCompatibleVersion;
+  let expectedConfig: string;
   if (genesis.library.name !== LIBRARY_NAME || !accept(genesis.library.version)) {
     fail('version', `made by ${genesis.library.name} ${genesis.library.version}, not accepted by this server (${LIBRARY_NAME} ${LIBRARY_VERSION})`, { library: genesis.library });
-  } else if (options.configHash !== undefined && options.configHash !== genesis.configHash) {
-    fail('version', 'captured with a different engine configuration', { configHash: genesis.configHash, expected: options.configHash });
+  } else if (genesis.configHash !== (expectedConfig = options.configHash ?? (await engineConfigHash(options.replay)))) {
+    fail('version', 'captured with a different engine configuration than the server replays with', { configHash: genesis.configHash, expected: expectedConfig });
   } else pass('version', `${genesis.library.name} ${genesis.library.version}`);
 
   // chain: recompute every hash from the genesis; sequence numbers, references and the end record.

@@ -189,7 +189,7 @@ export async function recordCapture(o: CaptureOptions): Promise<EvidenceBundle> 
   const interpreter = new FrameInterpreter({ plan: challenge });
   const log = new AttemptLog(challenge);
   let clock = o.startAt ?? o.document.uploadedAt + 3 * MIN;
-  const recorder = await EvidenceRecorder.start({ nonce: o.nonce, plan, document: o.document, config: { minFaceScore: 0.5 }, clock: () => clock, encodeJpeg });
+  const recorder = await EvidenceRecorder.start({ nonce: o.nonce, plan, document: o.document, clock: () => clock, encodeJpeg });
   const momentAt = new Map(plan.map((s, i) => [Math.floor(((i + 1) * count) / (plan.length + 1)), s.action]));
   for (let i = 0; i < frames.length; i++) {
     clock += 1000 / fps;
@@ -224,7 +224,7 @@ export async function recordEngineCapture(o: {
 }): Promise<EngineCapture> {
   const plan = planFromNonce(o.nonce, { script: o.script });
   const engine = await createNodeEngine({ ...o.engine, plan });
-  const capture = await EvidenceCapture.start({ nonce: o.nonce, document: o.document, plan: plan.steps, startedAt: o.startAt ?? o.document.uploadedAt + 3 * MIN });
+  const capture = await EvidenceCapture.start({ nonce: o.nonce, document: o.document, plan: plan.steps, startedAt: o.startAt ?? o.document.uploadedAt + 3 * MIN, engine: o.engine });
   const events: string[] = [];
   try {
     let i = 0;

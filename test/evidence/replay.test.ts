@@ -197,7 +197,9 @@ describe('frames edited to contradict the claim (chain re-hashed)', () => {
 describe('replay configuration', () => {
   it('the server must replay with the engine options the client ran: the default minimum resolution disagrees', async () => {
     const r = await verifyEvidence(serializeEvidence(genuine), { ...options, replay: undefined });
-    expect(failed(r)).toEqual(['challenge-replay', 'signals-replay', 'verdict-replay']);
+    // the genesis binds the client's configuration: the server sees it is not the one it replays with
+    expect(failed(r)).toEqual(['version', 'challenge-replay', 'signals-replay', 'verdict-replay']);
+    expect(check(r, 'version').detail).toMatch(/different engine configuration/);
     // with the defaults the 360x288 frames never leave calibration: no prompt, no blink
     expect(check(r, 'challenge-replay').data?.replayed).toEqual([]);
     expect(check(r, 'challenge-replay').detail).toMatch(/claims prompt 0:blink .* which the frames do not show/);
