@@ -235,15 +235,15 @@ function checkReplay(bundle: EvidenceBundle, replayOptions: ReplayOptions | unde
   for (let i = 0; i < n && !mismatch; i++) {
     const g = got.events[i], w = want.events[i];
     if (!w) mismatch = `the frames show ${label(g)} at ${g.t.toFixed(1)} ms, which the bundle does not claim`;
-    else if (!g) mismatch = `the bundle claims ${label(w)} at ${w.t} ms, which the frames do not show`;
+    else if (!g) mismatch = `the bundle claims ${label(w)} at ${w.t.toFixed(1)} ms, which the frames do not show`;
     else if (label(g) !== label(w)) mismatch = `event ${i}: the bundle claims ${label(w)}, the frames show ${label(g)}`;
-    else if (!(Math.abs(g.t - w.t) <= tol.eventTimeMs)) mismatch = `event ${i} (${label(w)}): claimed at ${w.t} ms, the frames show it at ${g.t.toFixed(1)} ms`;
+    else if (!(Math.abs(g.t - w.t) <= tol.eventTimeMs)) mismatch = `event ${i} (${label(w)}): claimed at ${w.t.toFixed(1)} ms, the frames show it at ${g.t.toFixed(1)} ms`;
   }
   if (!mismatch) {
     const ge = got.ended, we = want.ended;
     const end = (e: typeof ge) => (e ? `${e.outcome}${e.reason ? ` (${e.reason})` : ''}` : 'not ended');
     if (end(ge) !== end(we)) mismatch = `the bundle claims the attempt ${end(we)}, the frames show it ${end(ge)}`;
-    else if (ge && we && !(Math.abs(ge.t - we.t) <= tol.eventTimeMs)) mismatch = `the attempt end is claimed at ${we.t} ms, the frames show ${ge.t.toFixed(1)} ms`;
+    else if (ge && we && !(Math.abs(ge.t - we.t) <= tol.eventTimeMs)) mismatch = `the attempt end is claimed at ${we.t.toFixed(1)} ms, the frames show ${ge.t.toFixed(1)} ms`;
   }
   const events = got.events.map(label);
   if (mismatch) fail('challenge-replay', mismatch, { claimed: want.events.map(label), replayed: events, ended: got.ended });
