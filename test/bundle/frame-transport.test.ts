@@ -117,4 +117,63 @@ describe('frame transport into the worker (Chromium, built bundle)', () => {
       await context.close();
     }
   }, 120_000);
+
+  it('the pump reads the camera track itself: every frame is analysed or counted as dropped, and stop() leaves the camera running', async () => {
+    const clip = join(tmp, 'cap13.y4m');
+    execFileSync('ffmpeg', ['-v', 'error', '-y', '-i', data.cap13Mp4, '-t', '3', '-vf', `scale=${W}:${H},fps=30`, '-pix_fmt', 'yuv420p', '-f', 'yuv4mpegpipe', clip]);
+    const context = await chromium.launchPersistentContext(mkdtempSync(join(tmp, 'profile-')), {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--autoplay-policy=no-user-gesture-required', '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream', `--use-file-for-fake-video-capture=${clip}`],
+    });
+    try {
+      const page = await context.newPage();
+      await page.goto(`${origin}/demo/`);
+      const r = (await page.evaluate(`(async () => {
+        const lib = await import('/dist/index.js');
+        const cam = await lib.openCamera({ width: ${W}, height: ${H} });
+        const video = document.createElement('video');
+        video.muted = true; video.srcObject = cam.stream; await video.play();
+        const track = cam.stream.getVideoTracks()[0];
+        // count what the camera delivers, independently of the library
+        const counter = new MediaStreamTrackProcessor({ track: track.clone() }).readable.getReader();
+        let delivered = 0, counting = false;
+        (async () => { for (;;) { const { value, done } = await counter.read(); if (done) break; if (counting) delivered++; value.close(); } })();
+        const run = async (ms) => {
+          const check = await lib.createLivenessCheck({ challenge: null });
+          const times = [];
+          let a = null;
+          // the window opens at the first analysed frame (the pump is reading by then) and closes before stop()
+          check.addEventListener('frame', (e) => {
+            times.push(e.detail.timestampMs);
+            if (!a) { a = check.stats(); delivered = 0; counting = true; }
+          });
+          check.start(video);
+          await new Promise((ok) => setTimeout(ok, ms));
+          counting = false;
+          const b = check.stats();
+          await check.stop();
+          await check.close();
+          return { analysed: b.framesAnalyzed - a.framesAnalyzed, dropped: b.framesDropped - a.framesDropped, increasing: times.every((t, i) => i === 0 || t > times[i - 1]) };
+        };
+        const first = await run(4000);
+        const deliveredFirst = delivered;
+        const liveAfterStop = track.readyState === 'live';
+        const second = await run(2000);
+        counter.cancel();
+        cam.stop();
+        return { first, second, deliveredFirst, liveAfterStop };
+      })()`)) as { first: { analysed: number; dropped: number; increasing: boolean }; second: { analysed: number }; deliveredFirst: number; liveAfterStop: boolean };
+      expect(r.first.increasing).toBe(true);
+      // in the window every frame the camera delivered was analysed or counted as dropped: the two counts differ
+      // only by the frames in flight or held at its two edges (at most 2 each)
+      expect(r.deliveredFirst, JSON.stringify(r)).toBeGreaterThan(45);
+      expect(Math.abs(r.first.analysed + r.first.dropped - r.deliveredFirst), JSON.stringify(r)).toBeLessThanOrEqual(4);
+      // the pump read a clone: the caller's camera still runs, and a second check picks it up
+      expect(r.liveAfterStop).toBe(true);
+      expect(r.second.analysed, JSON.stringify(r)).toBeGreaterThan(5);
+    } finally {
+      await context.close();
+    }
+  }, 120_000);
 });
