@@ -43,12 +43,16 @@ async function pixelsOf(frame: ImageBitmap | VideoFrame, kernels: LivenessEngine
   try {
     if (copyToRgba && 'copyTo' in frame) {
       const view = kernels.inputBuffer(width, height);
+      let layout: PlaneLayout[] | null = null;
       try {
-        await frame.copyTo(view, { format: 'RGBA', colorSpace: 'srgb' });
-        return { width, height, data: view, path: 'copyTo' };
-      } catch {
-        copyToRgba = false; // no RGBA conversion in this browser: canvas from now on
+        layout = await frame.copyTo(view, { format: 'RGBA', colorSpace: 'srgb' });
+      } catch (e) {
+        // a closed frame, not a missing feature: this frame is skipped, the next one takes the same path
+        if ((e as DOMException).name === 'InvalidStateError') throw new LivecheckError('invalid-argument', 'the frame was closed before the worker read it');
       }
+      // a browser that ignores `format` copies its native planes (e.g. I420): one packed RGBA plane or the canvas
+      if (layout && layout.length === 1 && layout[0].offset === 0 && layout[0].stride === width * 4) return { width, height, data: view, path: 'copyTo' };
+      copyToRgba = false; // no RGBA conversion in this browser: canvas from now on
     }
     if (!canvas || canvas.width !== width || canvas.height !== height) {
       canvas = new OffscreenCanvas(width, height);
