@@ -91,6 +91,19 @@ export class FaceMeshModel extends CropModel {
 export const EYE_CONTOUR_POINTS = 71;
 export const IRIS_POINTS = 5;
 const EYE_VALUES = (EYE_CONTOUR_POINTS + IRIS_POINTS) * 3;
+/** Floats of one eye pair's raw iris output (`IrisModel.inferEyes`). */
+export const EYE_PAIR_OUTPUT = 2 * EYE_VALUES;
+
+/** CropModel.mapPoints with the affine given: the split iris path maps a frame's eyes after the model has moved on. */
+function mapThrough(m: Affine, size: number, src: Float32Array, from: number, count: number, dst: Float32Array, flipX: boolean): void {
+  const zs = affineScale(m);
+  for (let i = 0; i < count; i++) {
+    const x = flipX ? size - src[(from + i) * 3] : src[(from + i) * 3], y = src[(from + i) * 3 + 1];
+    dst[i * 3] = applyX(m, x, y);
+    dst[i * 3 + 1] = applyY(m, x, y);
+    dst[i * 3 + 2] = src[(from + i) * 3 + 2] * zs;
+  }
+}
 
 export class IrisModel extends CropModel {
   constructor(ort: OrtModule, session: OrtSession, file = 'iris') { super(ort, session, file, 64, 2); }
@@ -118,6 +131,65 @@ export class IrisModel extends CropModel {
     const out = await this.infer(2);
     this.mapEye(out, 2, 0, false, contour.subarray(0, cside), iris.subarray(0, iside));
     this.mapEye(out, 2, 1, true, contour.subarray(cside), iris.subarray(iside));
+  }
+
+  /** Floats of one eye pair's crops (2 x size x size x 3), the input `inferEyes` takes. */
+  get eyePairLength(): number {
+    return 2 * this.size * this.size * 3;
+  }
+
+  /**
+   * The split path ("mesh now, iris later"): warps both eye crops, as `runEyes` would, into `input` (eyePairLength
+   * floats) and their crop-to-image affines into `toImage`, so the model can run later or in another worker.
+   */
+  warpEyes(frame: RgbaFrame, right: Crop, left: Crop, input: Float32Array, toImage: readonly [Affine, Affine]): void {
+    const n = this.size * this.size * 3;
+    cropToImage(right.cx, right.cy, right.side, right.angle, this.size, toImage[0]);
+    warpToTensor(frame, toImage[0], input.subarray(0, n), this.size, this.size, 1 / 255, 0, false);
+    cropToImage(left.cx, left.cy, left.side, left.angle, this.size, toImage[1]);
+    warpToTensor(frame, toImage[1], input.subarray(n, 2 * n), this.size, this.size, 1 / 255, 0, true);
+  }
+
+  /**
+   * Runs the model on an eye pair warped by `warpEyes` and writes its raw crop-space output to `out`
+   * (2 x 76 x 3: each eye's 71 contour points then its 5 iris points, right eye first), whatever outputs the file has.
+   */
+  async inferEyes(input: Float32Array, out: Float32Array): Promise<void> {
+    const n = this.size * this.size * 3;
+    if (this.batch >= 2) {
+      this.input.set(input.subarray(0, 2 * n));
+      this.rawEyes(await this.infer(2), 2, out);
+      return;
+    }
+    for (let k = 0; k < 2; k++) {
+      this.input.set(input.subarray(k * n, (k + 1) * n));
+      this.rawEyes(await this.infer(1), 1, out.subarray(k * EYE_VALUES, (k + 1) * EYE_VALUES));
+    }
+  }
+
+  /** Raw eye-pair output (as `inferEyes` writes it) through the pair's affines into image-space points. */
+  mapEyes(raw: Float32Array, toImage: readonly [Affine, Affine], contour: Float32Array, iris: Float32Array): void {
+    const cside = EYE_CONTOUR_POINTS * 3, iside = IRIS_POINTS * 3;
+    for (let k = 0; k < 2; k++) {
+      const base = k * (EYE_CONTOUR_POINTS + IRIS_POINTS);
+      mapThrough(toImage[k], this.size, raw, base, EYE_CONTOUR_POINTS, contour.subarray(k * cside, (k + 1) * cside), k === 1);
+      mapThrough(toImage[k], this.size, raw, base + EYE_CONTOUR_POINTS, IRIS_POINTS, iris.subarray(k * iside, (k + 1) * iside), k === 1);
+    }
+  }
+
+  /** An `n`-crop run's output in the packed per-eye layout (contour then iris, eye by eye). */
+  private rawEyes(out: Ort.InferenceSession.ReturnType, n: number, dst: Float32Array): void {
+    const all = this.pick(out, EYE_VALUES * n);
+    if (all) {
+      dst.set(all.subarray(0, EYE_VALUES * n));
+      return;
+    }
+    const c = this.pick(out, EYE_CONTOUR_POINTS * 3 * n), i = this.pick(out, IRIS_POINTS * 3 * n);
+    if (!c || !i) throw new LivecheckError('model-corrupt', `model ${this.file} has no 228-value (or 213 + 15) eye output`, { file: this.file });
+    for (let item = 0; item < n; item++) {
+      dst.set(c.subarray(item * EYE_CONTOUR_POINTS * 3, (item + 1) * EYE_CONTOUR_POINTS * 3), item * EYE_VALUES);
+      dst.set(i.subarray(item * IRIS_POINTS * 3, (item + 1) * IRIS_POINTS * 3), item * EYE_VALUES + EYE_CONTOUR_POINTS * 3);
+    }
   }
 
   /** Batch item `item` of an `n`-crop run's output, warped through slot `item`, into image-space points. */

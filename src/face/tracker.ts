@@ -9,7 +9,8 @@ import {
 } from './crop.js';
 import { FaceDetector, type DetectOptions } from './detector.js';
 import { assertFrame, type RgbaFrame } from './frame.js';
-import { EYE_CONTOUR_POINTS, FaceMeshModel, IRIS_POINTS, IrisModel, MESH_POINTS, type Crop } from './landmarker.js';
+import { affine, type Affine } from './affine.js';
+import { EYE_CONTOUR_POINTS, EYE_PAIR_OUTPUT, FaceMeshModel, IRIS_POINTS, IrisModel, MESH_POINTS, type Crop } from './landmarker.js';
 import { createSession, type ModelSource, type OrtModule, type OrtSession } from './models.js';
 
 export interface FaceTrackerOptions {
@@ -74,6 +75,23 @@ export interface DetectImageOptions {
   refine?: boolean;
 }
 
+/**
+ * One frame's eye crops on the split path ("mesh now, iris later"): `detectMesh` warps each face's two eye crops into
+ * `input`, the iris model runs on them (`runIris` here, or `IrisModel.inferEyes` in another worker) into `output`,
+ * and `completeIris` maps the points into that frame's result. Made once by `createEyeBatch` and recycled by the
+ * caller: while a frame's iris is pending the next frame needs a second batch.
+ */
+export interface EyeBatch {
+  /** Faces whose eyes are in the batch: the first `faces` faces of the frame's result, in order. */
+  faces: number;
+  /** maxFaces x 2 x size x size x 3 floats: each face's right eye, then its left eye mirrored. */
+  input: Float32Array;
+  /** maxFaces x 2 x 76 x 3 floats: the model's crop-space points, each eye's 71 contour then 5 iris points. */
+  output: Float32Array;
+  /** Each face's two crop-to-image affines. */
+  readonly toImage: Array<[Affine, Affine]>;
+}
+
 /** Per-face buffers, allocated once per slot and reused every frame. */
 interface Track {
   crop: Crop;
@@ -101,6 +119,10 @@ export class FaceTracker {
   private framesSinceDetect = 0;
   private lastDetectMs = -Infinity;
   private closed = false;
+  /** Set while detectMesh runs: landmarks() then leaves the eyes to the caller. */
+  private deferIris = false;
+  private readonly contourScratch = new Float32Array(EYE_CONTOUR_POINTS * 6);
+  private readonly irisScratch = new Float32Array(IRIS_POINTS * 6);
   private readonly maxFaces: number;
   private readonly minDetectorScore: number;
   private readonly minFaceScore: number;
@@ -183,6 +205,64 @@ export class FaceTracker {
     return this.result(detectorRan);
   }
 
+  /** An eye batch for `detectMesh`, sized for `maxFaces`; null without an iris model (nothing to defer). */
+  createEyeBatch(): EyeBatch | null {
+    if (!this.irisModel) return null;
+    const toImage: Array<[Affine, Affine]> = [];
+    for (let i = 0; i < this.maxFaces; i++) toImage.push([affine(), affine()]);
+    return { faces: 0, input: new Float32Array(this.irisModel.eyePairLength * this.maxFaces), output: new Float32Array(EYE_PAIR_OUTPUT * this.maxFaces), toImage };
+  }
+
+  /**
+   * `detect` without the iris model: the same tracking (the next crop needs only the mesh), with each face's eye
+   * crops warped into `eyes` instead. The result's faces have the 468 mesh points and no eye contours until
+   * `completeIris(result, eyes)` after the iris run; `detect` and this path then give the same points. The frame's
+   * pixels are not needed after this call, so the next frame can be tracked while this one's iris runs elsewhere.
+   */
+  async detectMesh(frame: RgbaFrame, timestampMs: number, eyes: EyeBatch | null): Promise<FaceResult> {
+    if (this.irisModel && !eyes) throw new LivecheckError('invalid-argument', 'detectMesh needs an eye batch (createEyeBatch) when the iris model is loaded');
+    this.deferIris = true;
+    let r: FaceResult;
+    try {
+      r = await this.detect(frame, timestampMs);
+    } finally {
+      this.deferIris = false;
+    }
+    if (this.irisModel && eyes) {
+      const n = this.irisModel.eyePairLength;
+      eyes.faces = this.tracks.length;
+      for (let i = 0; i < this.tracks.length; i++) {
+        const t = this.tracks[i];
+        eyeCrop(t.points, RIGHT_EYE_OUTER, RIGHT_EYE_INNER, this.eyeScale, t.crop.angle, this.rightEye);
+        eyeCrop(t.points, LEFT_EYE_INNER, LEFT_EYE_OUTER, this.eyeScale, t.crop.angle, this.leftEye);
+        this.irisModel.warpEyes(frame, this.rightEye, this.leftEye, eyes.input.subarray(i * n, (i + 1) * n), eyes.toImage[i]);
+      }
+    }
+    return r;
+  }
+
+  /** The iris model on a batch `detectMesh` filled (the in-process path; a worker may run it instead). */
+  async runIris(eyes: EyeBatch): Promise<void> {
+    this.assertOpen();
+    if (!this.irisModel) return;
+    const n = this.irisModel.eyePairLength;
+    for (let i = 0; i < eyes.faces; i++) {
+      await this.irisModel.inferEyes(eyes.input.subarray(i * n, (i + 1) * n), eyes.output.subarray(i * EYE_PAIR_OUTPUT, (i + 1) * EYE_PAIR_OUTPUT));
+    }
+  }
+
+  /** Completes a `detectMesh` result with its batch's iris output: iris points after the mesh, and eye contours. */
+  completeIris(result: FaceResult, eyes: EyeBatch): void {
+    if (!this.irisModel) return;
+    if (eyes.faces !== result.faces.length) throw new LivecheckError('invalid-argument', `the eye batch holds ${eyes.faces} faces, the result ${result.faces.length}`);
+    for (let i = 0; i < eyes.faces; i++) {
+      const face = result.faces[i];
+      this.irisModel.mapEyes(eyes.output.subarray(i * EYE_PAIR_OUTPUT, (i + 1) * EYE_PAIR_OUTPUT), eyes.toImage[i], this.contourScratch, this.irisScratch);
+      face.landmarks.push(...toPoints(this.irisScratch, 0, IRIS_POINTS * 2));
+      face.eyeContours = { right: toPoints(this.contourScratch, 0, EYE_CONTOUR_POINTS), left: toPoints(this.contourScratch, EYE_CONTOUR_POINTS, EYE_CONTOUR_POINTS) };
+    }
+  }
+
   /** A still image: forgets any tracking, detects every face (up to `maxFaces`), then landmarks each. */
   async detectImage(frame: RgbaFrame, options: DetectImageOptions = {}): Promise<FaceResult> {
     this.assertOpen();
@@ -262,7 +342,7 @@ export class FaceTracker {
     if (t.score < this.minFaceScore) return false;
     t.tracked = tracked;
     cropFromLandmarks(t.points, MESH_POINTS, this.cropScale, t.crop);
-    if (this.irisModel) {
+    if (this.irisModel && !this.deferIris) {
       eyeCrop(t.points, RIGHT_EYE_OUTER, RIGHT_EYE_INNER, this.eyeScale, t.crop.angle, this.rightEye);
       eyeCrop(t.points, LEFT_EYE_INNER, LEFT_EYE_OUTER, this.eyeScale, t.crop.angle, this.leftEye);
       await this.irisModel.runEyes(frame, this.rightEye, this.leftEye, t.contour, t.iris);
@@ -289,7 +369,7 @@ export class FaceTracker {
       const [x, y, width, height] = pointBounds(t.points, MESH_POINTS);
       const landmarks = toPoints(t.points, 0, MESH_POINTS);
       let eyeContours: TrackedFace['eyeContours'] = null;
-      if (this.irisModel) {
+      if (this.irisModel && !this.deferIris) {
         landmarks.push(...toPoints(t.iris, 0, IRIS_POINTS * 2));
         eyeContours = { right: toPoints(t.contour, 0, EYE_CONTOUR_POINTS), left: toPoints(t.contour, EYE_CONTOUR_POINTS, EYE_CONTOUR_POINTS) };
       }
