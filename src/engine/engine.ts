@@ -4,7 +4,7 @@
 // so the same engine runs in Node (createNodeEngine) and in a browser worker.
 
 import { LivecheckError } from '../errors.js';
-import { FaceTracker, type FaceTrackerOptions, type TrackedFace } from '../face/tracker.js';
+import { FaceTracker, type EyeBatch, type FaceResult, type FaceTrackerOptions, type TrackedFace } from '../face/tracker.js';
 import type { FaceWithContours } from '../geometry/face-geometry.js';
 import { createKernels, type Kernels, type KernelsOptions } from '../kernels/index.js';
 import { checkFrame, type PixelData } from '../kernels/regions.js';
@@ -41,6 +41,22 @@ export interface EngineFrameResult extends FrameInterpretation {
   detectorRan: boolean;
 }
 
+/**
+ * The pixel half of one frame on the split path (the browser worker's pipeline): everything that reads the frame,
+ * made by `analyzeMesh`, finished by `completeFrame` once the frame's iris has run. Recycled by the caller (one per
+ * frame in flight, from createMeshStage).
+ */
+export interface MeshStage {
+  timestampMs: number;
+  width: number;
+  height: number;
+  faces: FaceResult | null;
+  quality: QualityMetrics | undefined;
+  /** The region cues, copied: the meter's own object belongs to the next frame by the time this one completes. */
+  regions: FaceRegionStats | null;
+  readonly box: Box;
+}
+
 export class LivenessEngine {
   readonly kernels: Kernels;
   readonly tracker: FaceTracker;
@@ -50,6 +66,8 @@ export class LivenessEngine {
   private readonly result: EngineFrameResult;
   private closed = false;
   private busy = false;
+  /** Newest timestamp analyzeMesh accepted: with frames in flight the interpreter has not seen it yet. */
+  private stagedMs = -Infinity;
 
   private constructor(kernels: Kernels, tracker: FaceTracker, options: LivenessEngineOptions) {
     this.kernels = kernels;
@@ -111,6 +129,67 @@ export class LivenessEngine {
     } finally {
       this.busy = false;
     }
+  }
+
+  createMeshStage(): MeshStage {
+    return { timestampMs: NaN, width: 0, height: 0, faces: null, quality: undefined, regions: null, box: { x: 0, y: 0, width: 0, height: 0 } };
+  }
+
+  /**
+   * The split path, first half: `analyzeFrame`'s tracking (mesh only: the eye crops go into `eyes`), quality pass and
+   * region cues, into `stage`. The frame's pixels are free afterwards; run the iris model on `eyes` (here with
+   * `tracker.runIris`, or in another worker) and then `completeFrame(stage, eyes)`. The next frame may go through
+   * analyzeMesh before this one completes; frames must complete in the order they were staged. Same checks (and
+   * errors) as analyzeFrame; analyzeFrame itself is unchanged.
+   */
+  async analyzeMesh(frame: EngineFrame, timestampMs: number, eyes: EyeBatch | null, stage: MeshStage): Promise<MeshStage> {
+    if (this.closed) throw new LivecheckError('closed', 'LivenessEngine used after close()');
+    if (frame === null || typeof frame !== 'object') throw new LivecheckError('invalid-argument', 'a frame needs width, height and RGBA data');
+    checkFrame(frame.data, frame.width, frame.height, 4);
+    checkTimestamp(timestampMs, Math.max(this.interpreter.lastTimestampMs, this.stagedMs));
+    if (this.busy) throw new LivecheckError('invalid-argument', 'analyzeMesh called while the previous frame is still being analysed');
+    this.busy = true;
+    try {
+      const faces = await this.tracker.detectMesh(frame, timestampMs, eyes);
+      this.stagedMs = timestampMs;
+      const main = faces.faces[0] ?? null;
+      const box = main ? clampBox(main.box, frame.width, frame.height, stage.box) : null;
+      stage.quality = this.kernels.qualityPass(frame.data, frame.width, frame.height, box, stage.quality);
+      stage.timestampMs = timestampMs;
+      stage.width = frame.width;
+      stage.height = frame.height;
+      stage.faces = faces;
+      stage.regions = main && box && this.regionMeter ? structuredClone(this.regionMeter.measure(this.kernels, main.landmarks, frame.width, frame.height)) : null;
+      return stage;
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  /** The split path, second half: the frame's iris points (from `eyes`, already run) and the interpreter. */
+  completeFrame(stage: MeshStage, eyes: EyeBatch | null): EngineFrameResult {
+    if (this.closed) throw new LivecheckError('closed', 'LivenessEngine used after close()');
+    const faces = stage.faces;
+    if (!faces || !stage.quality) throw new LivecheckError('invalid-argument', 'completeFrame needs a stage filled by analyzeMesh');
+    if (eyes) this.tracker.completeIris(faces, eyes);
+    stage.faces = null; // a stage completes once
+    const main = faces.faces[0] ?? null;
+    const r = this.result;
+    const a = r.analysis;
+    a.timestampMs = stage.timestampMs;
+    a.width = stage.width;
+    a.height = stage.height;
+    a.quality = stage.quality;
+    a.faces = faces.faces;
+    r.face = main;
+    r.detectorRan = faces.detectorRan;
+    r.regions = stage.regions;
+    const i = this.interpreter.interpret(a, main as FaceWithContours | null, r.regions ?? undefined);
+    r.geometry = i.geometry;
+    r.guidance = i.guidance;
+    r.challenge = i.challenge;
+    r.actions = i.actions;
+    return r;
   }
 
   /** Ends the stream: free-running actions still under way that already qualify. */
