@@ -1,7 +1,9 @@
 // Real clips in Debian Chromium, against the Node engine on the same frames. One browser launch for everything:
 //   1. degraded variants (tools/make-variants.mjs) through the fake camera, as one y4m with solid magenta separators
-//      between the clips, so the page can tell which clip a frame came from however the camera re-times them;
-//   2. the same y4m through `livecheck analyze` (analyzeVideo) in Node: face share, guidance codes, landmarks;
+//      between the clips, so the page can tell which clip a frame came from however the camera re-times them; a
+//      fresh check per clip (guidance keeps per-session baselines);
+//   2. the same y4m through the Node engine as `livecheck analyze` builds it, a fresh engine per clip: face share,
+//      guidance codes, landmarks on aligned frames;
 //   3. exact frames through analyzeFrame (RGBA served to the page) with a plan: the browser reaches the same verdict
 //      as Node, `pass` included, now that the worker feeds the passive signal;
 //   4. the worker dying mid-session (crash test hook): a typed error, no hang, a new check runs.
