@@ -9,6 +9,7 @@ import type { ChallengeEvent } from '../challenge/session.js';
 import type { LivenessDecision } from '../decision/consensus.js';
 import { LivecheckError } from '../errors.js';
 import type { GuidanceIssue, GuidanceState, GuidanceTrackerOptions } from '../guidance/tracker.js';
+import type { DocumentBinding, EvidenceBundle } from '../evidence/bundle.js';
 import { fromWireError, type FrameOutput, type RgbaBuffer, type WorkerApi, type WorkerInfo } from '../worker/protocol.js';
 
 export interface LivenessCheckOptions {
@@ -47,11 +48,24 @@ export interface LivenessCheckOptions {
    * waiting forever. Default 10000 ms, far above a slow frame (~0.1-0.5 s) or the first one (model warm-up).
    */
   workerTimeoutMs?: number;
+  /**
+   * Record a tamper-evident evidence bundle for the server (`verifyEvidence` in livecheck/server). Needs `challenge`
+   * with a string `nonce`: the bundle is bound to that nonce, the plan derived from it, the engine configuration,
+   * and `document` (the ID document: `metadataHash`, hex SHA-256 of its metadata, and `uploadedAt`, epoch ms, as your
+   * server recorded them). The worker chains every analysed frame (timestamp, quality, landmarks, region cues,
+   * passive scores, a SHA-256 of its RGBA pixels) and keeps one JPEG face crop (`jpegQuality`, default 0.85) per
+   * challenge step; the `result` event then carries `evidence`. With evidence the verdict is the one the server's
+   * replay computes from those records (its motion signal reads the landmarks only), and Iris runs in the main
+   * worker (no iris pipeline: a keyframe is cropped from its own frame). Default: no evidence.
+   */
+  evidence?: { document: DocumentBinding; jpegQuality?: number } | null;
 }
 
 export interface LivenessResult extends LivenessDecision {
   framesAnalyzed: number;
   framesDropped: number;
+  /** The evidence bundle (with the `evidence` option): send `serializeEvidence(evidence)` to your server. */
+  evidence?: EvidenceBundle;
 }
 
 export interface FrameEventDetail extends FrameOutput {
@@ -129,7 +143,7 @@ export class LivenessCheck extends EventTarget {
   private fail: ((e: LivecheckError) => void) | null = null;
 
   /** Use createLivenessCheck. */
-  constructor(worker: Worker, plan: ChallengePlan | null, private readonly workerTimeoutMs = 10_000) {
+  constructor(worker: Worker, plan: ChallengePlan | null, private readonly workerTimeoutMs = 10_000, private readonly withEvidence = false) {
     super();
     this.worker = worker;
     this.plan = plan;
@@ -228,16 +242,31 @@ export class LivenessCheck extends EventTarget {
     }
     for (const e of d.challenge) this.emit('challenge', e);
     this.emit('frame', d);
-    if (d.decision && !this.resultSent) this.sendResult(d.decision);
+    if (d.decision && !this.resultSent) void this.sendResult(d.decision, this.analyzed + 1);
   }
 
-  private sendResult(decision: LivenessDecision): void {
+  /** Emits the result; with evidence, once the worker handed over the sealed bundle. */
+  private async sendResult(decision: LivenessDecision, framesAnalyzed: number): Promise<LivenessResult | null> {
     this.resultSent = true;
-    const result: LivenessResult = { ...decision, framesAnalyzed: this.analyzed + 1, framesDropped: this.dropped };
+    this.stopPump();
+    const result: LivenessResult = { ...decision, framesAnalyzed, framesDropped: this.dropped };
+    if (this.withEvidence) {
+      try {
+        const bundle = await this.call(this.remote.evidence(), this.workerTimeoutMs);
+        if (!bundle) throw new LivecheckError('evidence-invalid', 'the worker sealed no evidence bundle');
+        result.evidence = bundle;
+      } catch (e) {
+        const err = e instanceof LivecheckError ? e : fromWireError(e);
+        if (err !== this.crashed) this.emit('error', err);
+        this.fail?.(err);
+        this.settle = this.fail = null;
+        return null;
+      }
+    }
     this.emit('result', result);
     this.settle?.(result);
     this.settle = this.fail = null;
-    this.stopPump();
+    return result;
   }
 
   /**
@@ -423,10 +452,7 @@ export class LivenessCheck extends EventTarget {
       return null;
     }
     const decision = await this.call(this.remote.finish(), this.workerTimeoutMs);
-    if (decision && !this.resultSent) {
-      this.sendResult(decision);
-      return { ...decision, framesAnalyzed: this.analyzed, framesDropped: this.dropped };
-    }
+    if (decision && !this.resultSent) return this.sendResult(decision, this.analyzed);
     this.settle?.(null);
     this.settle = this.fail = null;
     return null;
@@ -482,6 +508,8 @@ export async function createLivenessCheck(options: LivenessCheckOptions = {}): P
       ? planFromNonce(c.nonce, { script: c.script })
       : planFromNonce(c.nonce, { actions: 'random', count: c.count ?? 2, ...(c.allowed ? { allowed: c.allowed } : {}) });
   }
+  const ev = options.evidence ?? null;
+  if (ev && (!c || typeof c.nonce !== 'string')) throw new LivecheckError('invalid-argument', 'evidence needs a challenge with a string nonce (the bundle is bound to it)');
   const timeoutMs = options.workerTimeoutMs ?? 10_000;
   if (!(timeoutMs > 0)) throw new LivecheckError('invalid-argument', `workerTimeoutMs must be > 0, got ${String(options.workerTimeoutMs)}`);
   if (typeof Worker === 'undefined') throw new LivecheckError('invalid-argument', 'createLivenessCheck needs a browser with module workers');
@@ -489,7 +517,7 @@ export async function createLivenessCheck(options: LivenessCheckOptions = {}): P
   const worker = options.assets?.workerUrl
     ? new Worker(new URL(String(options.assets.workerUrl), here), { type: 'module', name: 'livecheck' })
     : new Worker(new URL('./worker.js', import.meta.url), { type: 'module', name: 'livecheck' });
-  const check = new LivenessCheck(worker, plan, timeoutMs);
+  const check = new LivenessCheck(worker, plan, timeoutMs, ev !== null);
   try {
     await check.init({
       assetUrl: baseUrl.endsWith('/') ? baseUrl : baseUrl + '/',
@@ -500,6 +528,7 @@ export async function createLivenessCheck(options: LivenessCheckOptions = {}): P
       challenge: c?.config,
       guidance: options.guidance,
       mirrored: options.mirrored ?? false,
+      ...(ev && { evidence: { nonce: c!.nonce as string, document: { metadataHash: ev.document.metadataHash, uploadedAt: ev.document.uploadedAt }, jpegQuality: ev.jpegQuality } }),
     });
   } catch (e) {
     worker.terminate();

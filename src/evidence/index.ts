@@ -1,6 +1,8 @@
 export { EvidenceRecorder } from './recorder.js';
 export type { EvidenceRecorderOptions, FrameExtras, FramePixels, JpegEncoder, RgbaImage } from './recorder.js';
 export { AttemptLog, planFromSteps } from './attempt.js';
+export { EvidenceSession } from './capture.js';
+export type { EvidenceSessionOptions, EvidenceFrameResult } from './capture.js';
 export type { AttemptClaim, AttemptDecision, AttemptEvent, AttemptFrame } from './attempt.js';
 export { replayEvidence } from './replay.js';
 export type { ReplayOptions, ReplayResult } from './replay.js';

@@ -12,6 +12,11 @@ import { passiveSignal, type PassiveFrameFeatures } from '../decision/passive.js
 import type { PassiveImageFeatures } from '../kernels/passive.js';
 import type { FaceGeometry } from '../geometry/face-geometry.js';
 import type { Point3, QualityMetrics } from '../types.js';
+import { LivecheckError } from '../errors.js';
+import { EvidenceSession, type EvidenceFrameResult } from '../evidence/capture.js';
+import type { FramePixels, JpegEncoder, RgbaImage } from '../evidence/recorder.js';
+import type { DocumentBinding, EvidenceBundle } from '../evidence/bundle.js';
+import type { ReplayOptions } from '../evidence/replay.js';
 
 const MESH = 468;
 
@@ -116,5 +121,86 @@ export class AttemptRecorder {
     const decision = decideLiveness({ active, passive, motion });
     if (rejection) decision.reasons.push({ code: `challenge-rejected`, message: `the challenge attempt was rejected: ${rejection}` });
     return decision;
+  }
+}
+
+/** What the worker needs to record the evidence bundle (WorkerSetup.evidence). */
+export interface WorkerEvidenceSetup {
+  /** The server's nonce: the one the challenge plan was derived from. */
+  nonce: string;
+  document: DocumentBinding;
+  /** JPEG quality of the keyframes, 0..1. Default 0.85. */
+  jpegQuality?: number;
+}
+
+/** Keyframe encoder in a worker: the crop through an OffscreenCanvas, `convertToBlob` as JPEG. One canvas, reused. */
+export function offscreenJpegEncoder(quality = 0.85): JpegEncoder {
+  let canvas: OffscreenCanvas | null = null;
+  let ctx: OffscreenCanvasRenderingContext2D | null = null;
+  return async (image: RgbaImage) => {
+    if (!canvas || canvas.width !== image.width || canvas.height !== image.height) {
+      canvas = new OffscreenCanvas(image.width, image.height);
+      ctx = canvas.getContext('2d') as OffscreenCanvasRenderingContext2D | null;
+      if (!ctx) throw new LivecheckError('invalid-argument', 'OffscreenCanvas 2d context unavailable: no keyframe encoder');
+    }
+    const { data } = image;
+    ctx!.putImageData(new ImageData(new Uint8ClampedArray(data.buffer as ArrayBuffer, data.byteOffset, data.byteLength), image.width, image.height), 0, 0);
+    const blob = await canvas.convertToBlob({ type: 'image/jpeg', quality });
+    return new Uint8Array(await blob.arrayBuffer());
+  };
+}
+
+/**
+ * The worker's attempt when the page asked for evidence: the bundle is recorded frame by frame (EvidenceSession) and
+ * the decision is the one AttemptLog computes from the recorded frames, the code `verifyEvidence` replays, so the
+ * verdict the page shows and the server's replay agree by construction. (Without evidence the worker decides with
+ * AttemptRecorder, whose motion signal also reads the geometry's eye and mouth apertures.)
+ */
+export class EvidenceAttempt {
+  private ended = false;
+  private bundle: Promise<EvidenceBundle> | null = null;
+  private rejection: string | null = null;
+
+  private constructor(readonly session: EvidenceSession) {}
+
+  static async start(setup: WorkerEvidenceSetup, plan: ChallengePlan | null, engine: ReplayOptions, encodeJpeg: JpegEncoder = offscreenJpegEncoder(setup.jpegQuality)): Promise<EvidenceAttempt> {
+    if (!plan) throw new LivecheckError('invalid-argument', 'evidence needs a challenge (the bundle binds the plan derived from the nonce)');
+    return new EvidenceAttempt(await EvidenceSession.start({ nonce: setup.nonce, document: setup.document, plan: plan.steps, engine, encodeJpeg }));
+  }
+
+  /**
+   * Records one analysed frame (awaited before the next: keyframes read `image`); returns the decision on the frame
+   * whose events end the attempt. `pixels`: the frame's digest, started when the pixels arrived, or its bytes.
+   */
+  async push(image: RgbaImage, r: EvidenceFrameResult, passive: PassiveImageFeatures | null, pixels: FramePixels): Promise<LivenessDecision | null> {
+    if (this.bundle) return null; // the attempt is over: later frames are not evidence
+    const p: PassiveFrameFeatures | null = passive ? { timestampMs: r.analysis.timestampMs, moire: passive.moire, flicker: passive.flicker, deviceBorder: passive.deviceBorder, specular: passive.specular } : null;
+    await this.session.frame(image, r, p, pixels);
+    for (const e of r.challenge) {
+      if (e.type === 'attempt-ended' && !this.ended) {
+        this.ended = true;
+        this.rejection = e.outcome === 'rejected' ? e.reason : null;
+        return this.close();
+      }
+    }
+    return null;
+  }
+
+  get attemptEnded(): boolean {
+    return this.ended;
+  }
+
+  /** Ends the capture (the attempt ended, or the stream stopped first): the decision, and the bundle is sealed. */
+  close(): LivenessDecision {
+    const decided = this.session.decide();
+    this.bundle ??= this.session.finish(decided);
+    const decision = decided.decision;
+    if (this.rejection) decision.reasons.push({ code: 'challenge-rejected', message: `the challenge attempt was rejected: ${this.rejection}` });
+    return decision;
+  }
+
+  /** The sealed bundle (null before close). */
+  evidence(): Promise<EvidenceBundle> | null {
+    return this.bundle;
   }
 }

@@ -9,6 +9,8 @@ import { LivecheckError, type LivecheckErrorCode } from '../errors.js';
 import type { FaceGeometry } from '../geometry/face-geometry.js';
 import type { GuidanceState, GuidanceTrackerOptions } from '../guidance/tracker.js';
 import type { Box, QualityMetrics } from '../types.js';
+import type { EvidenceBundle } from '../evidence/bundle.js';
+import type { WorkerEvidenceSetup } from './decision.js';
 
 /** Everything the worker needs to build the engine. URLs are absolute (resolved on the main thread). */
 export interface WorkerSetup {
@@ -24,6 +26,8 @@ export interface WorkerSetup {
   challenge?: ChallengeConfigInput;
   guidance?: GuidanceTrackerOptions;
   mirrored: boolean;
+  /** Record the evidence bundle (needs `plan`); the attempt is then decided by the code the server replays. */
+  evidence?: WorkerEvidenceSetup;
 }
 
 export interface WorkerInfo {
@@ -112,6 +116,8 @@ export interface WorkerApi {
   analyze(frame: ImageBitmap | VideoFrame | RgbaBuffer, timestampMs: number): Promise<FrameOutput>;
   /** Ends the stream: the decision with what was seen (when no attempt ended on a frame). */
   finish(): Promise<LivenessDecision | null>;
+  /** The evidence bundle, once the attempt ended or `finish` closed it (null: no evidence asked, or not yet). */
+  evidence(): Promise<EvidenceBundle | null>;
   close(): Promise<void>;
 }
 

@@ -7,11 +7,14 @@ import { LivecheckError } from '../errors.js';
 import { loadModelBytes, type OrtModule } from '../face/models.js';
 import type { PassiveImageFeatures } from '../kernels/passive.js';
 import { simdSupported } from '../kernels/wasm.js';
-import { AttemptRecorder } from './decision.js';
+import { AttemptRecorder, EvidenceAttempt } from './decision.js';
+import { sha256, toHex } from '../evidence/encoding.js';
 import { CRASH_TEST_MESSAGE, toWireError, type CrashTestMessage, type FrameOutput, type RgbaBuffer, type WorkerApi, type WorkerInfo, type WorkerSetup } from './protocol.js';
 
 let engine: LivenessEngine | null = null;
 let recorder: AttemptRecorder | null = null;
+/** The evidence bundle being recorded (WorkerSetup.evidence): it then decides the attempt. */
+let evidence: EvidenceAttempt | null = null;
 let canvas: OffscreenCanvas | null = null;
 let ctx: OffscreenCanvasRenderingContext2D | null = null;
 let passiveOut: PassiveImageFeatures | undefined; // reused across frames
@@ -146,6 +149,8 @@ async function analyzeOne(engine: LivenessEngine, recorder: AttemptRecorder, fra
     pixels = p;
     path = p.path;
   }
+  // evidence: the digest starts now (WebCrypto copies the bytes at the call) and runs beside the engine
+  const digest = evidence ? sha256(pixels.data instanceof Uint8Array ? pixels.data : new Uint8Array(pixels.data.buffer, pixels.data.byteOffset, pixels.data.byteLength)) : null;
   const t1 = performance.now();
   faceMs = kernelMs = 0;
   for (const k in ortTimes) delete ortTimes[k];
@@ -155,7 +160,10 @@ async function analyzeOne(engine: LivenessEngine, recorder: AttemptRecorder, fra
   // the passive artefact scores of this frame's face (as `livecheck analyze` measures them), for the decision
   const passive = face ? (passiveOut = engine.kernels.passiveFeatures(face.box, passiveOut)) : null;
   const tp = performance.now();
-  const decision = recorder.push(timestampMs, face ? face.landmarks : null, r.geometry, r.analysis.quality, r.challenge, passive);
+  // awaited before the next frame: the keyframe crop reads these pixels
+  const claimed = evidence && digest ? await evidence.push(pixels, r, passive, { sha256: toHex(await digest) }) : null;
+  const pushed = recorder.push(timestampMs, face ? face.landmarks : null, r.geometry, r.analysis.quality, r.challenge, passive);
+  const decision = evidence ? claimed : pushed; // with evidence: the verdict the bundle claims and the server replays
   const t3 = performance.now();
   let points: Float32Array | null = null;
   if (face) {
@@ -216,6 +224,7 @@ const api: WorkerApi = {
       face: { ort: ort as unknown as OrtModule, models: { detector, mesh, iris }, numThreads: threads, orientations: 'upright' },
     });
     recorder = new AttemptRecorder(setup.plan);
+    evidence = setup.evidence ? await EvidenceAttempt.start(setup.evidence, setup.plan, { guidance: setup.guidance, challenge: setup.challenge, mirrored: setup.mirrored }) : null;
     if (profiling) instrument(engine);
     return { simd: engine.kernels.simd, threads, crossOriginIsolated: isolated };
   }),
@@ -240,13 +249,17 @@ const api: WorkerApi = {
 
   finish: guard(async () => {
     if (!recorder) return null;
+    if (evidence) return evidence.attemptEnded ? null : evidence.close();
     return recorder.attemptEnded ? null : recorder.decide();
   }),
+
+  evidence: guard(async () => (await evidence?.evidence()) ?? null),
 
   close: guard(async () => {
     const e = engine;
     engine = null;
     recorder = null;
+    evidence = null;
     await e?.close();
   }),
 };

