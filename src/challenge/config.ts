@@ -46,7 +46,10 @@ export interface ChallengeConfig {
    * `frames` consecutive frames (weak: on a real face swap it rose from ~0.01 to ~0.05 RMS, within one person's range
    * over a minute of video, so it only catches gross changes). Embedding cue: when the caller passes
    * `identityDistance` (a face-embedding distance to the face at the start, same scale as the decision's face match),
-   * `externalReadings` consecutive readings above `maxExternalDistance` end the attempt.
+   * `externalReadings` consecutive readings above `maxExternalDistance` end the attempt. 0.45 and 2 are the
+   * decision's identity check (src/decision/identity.ts DEFAULT_IDENTITY_CONFIG: the ID-photo match threshold; live
+   * captures in the attack suite sustain at most 0.37, bench/results/eval.json `identity`), so that the challenge
+   * and the decision call the same change.
    */
   identity: { maxDistance: number; frames: number; maxExternalDistance: number; externalReadings: number };
   /** Guidance codes that end the attempt (requirements section 3) when raised during the challenge. */
@@ -71,7 +74,7 @@ export const DEFAULT_CHALLENGE_CONFIG: ChallengeConfig = {
   mouth: { onset: 0.06, target: 0.18, holdFraction: 0.8 },
   smile: { onset: 0.04, target: 0.1, holdFraction: 0.7 },
   neutral: { yawDeg: 6, pitchDeg: 6, closure: 0.2, mouth: 0.05, smile: 0.04 },
-  identity: { maxDistance: 0.08, frames: 5, maxExternalDistance: 0.8, externalReadings: 2 },
+  identity: { maxDistance: 0.08, frames: 5, maxExternalDistance: 0.45, externalReadings: 2 },
   rejectOn: ['background-motion', 'lighting-changed', 'eyes-occluded', 'eye-hair-strand', 'focus-unstable', 'multiple-faces'],
 };
 

@@ -14,9 +14,10 @@ import type { EngineFrameResult } from '../engine/engine.js';
 import type { ActionFailureReason, ActionResult } from '../challenge/session.js';
 import type { Point3 } from '../types.js';
 import {
-  activeSignal, challengeOutcomeFromSession, decideLiveness, motionSignal, passiveSignal,
-  type LivenessVerdict, type MotionFrame, type PassiveFrameFeatures, type SignalResult,
+  activeSignal, challengeOutcomeFromSession, decideLiveness, motionSignal, passiveSignal, withIdentity, DEFAULT_IDENTITY_CONFIG,
+  type IdentityContinuity, type LivenessVerdict, type MotionFrame, type PassiveFrameFeatures, type SignalResult,
 } from '../decision/index.js';
+import type { IdentitySampler, IdentitySamplerOptions } from './identity.js';
 
 export type AnalyzeEventType = 'blink' | 'turn-left' | 'turn-right' | 'mouth-open' | 'nod' | 'smile';
 
@@ -32,8 +33,32 @@ export interface AnalyzeReport {
   frames_skipped: number;
   /** The three liveness signals for the clip (active only with a plan). */
   signals?: { active?: SignalJson; passive: SignalJson; motion: SignalJson };
-  /** The consensus, only with a plan (without one the active signal is missing and nothing could pass). */
+  /** Identity continuity (FaceRecognitionNet descriptors against the face at the start); absent when turned off. */
+  identity?: IdentityJson;
+  /**
+   * The consensus, only with a plan (without one the active signal is missing and nothing could pass); `fail` when
+   * the identity changed, whatever the signals said.
+   */
   verdict?: LivenessVerdict;
+}
+
+export interface IdentityJson {
+  /** Another person took over: `readings` consecutive readings (default 2) beyond `threshold`. */
+  changed: boolean;
+  /**
+   * The largest distance to the starting face held over consecutive readings: what is compared with `threshold`
+   * (null when there were too few readings to judge, or the check could not run).
+   */
+  maxDistance: number | null;
+  /** The largest single reading's distance (a one-frame spike shows here only). */
+  peakDistance: number | null;
+  threshold: number;
+  /** Readings used, the two that make the reference included. */
+  readings: number;
+  /** When the change began (the first far reading), ms. */
+  changed_at_ms: number | null;
+  /** Why the identity is not reported as continuous: identity-changed, identity-unknown (too few readings), model-missing. */
+  reason?: string;
 }
 
 export interface SignalJson { score: number; verdict: SignalResult['verdict']; reasons: SignalResult['reasons'] }
@@ -49,6 +74,12 @@ export interface AnalyzeOptions {
   onChallenge?: (e: ChallengeEvent) => void;
   /** Called after each frame is analysed, awaited (evidence recording: src/node/verify.ts EvidenceCapture). */
   onFrame?: (frame: RgbaFrame, r: EngineFrameResult, index: number, total: number, passive: PassiveFrameFeatures | null) => Promise<void>;
+  /**
+   * Run the identity check (models/facerec.onnx in `modelDir`): true or sampler options. Off by default here, on by
+   * default in the CLI: the evidence bundle does not record identity readings yet, so a verdict it overrides could
+   * not be replayed by the server (see the README's identity section).
+   */
+  identity?: boolean | IdentitySamplerOptions;
 }
 
 const REPORTED = new Set<string>(['blink', 'turn-left', 'turn-right', 'mouth-open', 'nod', 'smile']);
@@ -59,6 +90,18 @@ export async function analyzeVideo(file: string, options: AnalyzeOptions = {}): 
   const info = await probeVideo(file); // checks the file and ffmpeg before the models load
   const { createNodeEngine } = await import('../engine/node.js');
   const engine = await createNodeEngine({ plan: options.plan, mirrored: options.mirrored, modelDir: options.modelDir });
+  let identity: IdentitySampler | null = null;
+  let identityModelMissing = false;
+  if (options.identity) {
+    try {
+      const { IdentitySampler } = await import('./identity.js');
+      identity = await IdentitySampler.open(options.modelDir, options.identity === true ? {} : options.identity);
+      identityModelMissing = identity === null;
+    } catch (e) {
+      await engine.close();
+      throw e;
+    }
+  }
   const report: AnalyzeReport = { file, width: info.width, height: info.height, fps: round(info.fps), frames: 0, events: [], guidance: [], frames_skipped: 0 };
   const open = new Map<GuidanceCode, number>();
   const addActions = (list: readonly DetectedAction[]) => {
@@ -105,12 +148,14 @@ export async function analyzeVideo(file: string, options: AnalyzeOptions = {}): 
         else if (e.type === 'action-failed' && !failure) failure = { step: e.step, action: e.action, reason: e.reason };
       }
       if (options.onChallenge) for (const e of r.challenge) options.onChallenge(e);
+      if (identity) await identity.frame(f, f.timestampMs, face?.landmarks ?? null, face && r.geometry ? r.geometry.pose : null);
       await options.onFrame?.(f, r, report.frames - 1, total, passive);
       options.onProgress?.(report.frames, total);
     }
     addActions(engine.finish());
   } finally {
     await engine.close();
+    await identity?.close();
   }
   // codes still raised at the end run to the last frame
   for (const [code, start] of open) report.guidance.push({ code, start_ms: round(start), end_ms: round(lastT) });
@@ -122,12 +167,26 @@ export async function analyzeVideo(file: string, options: AnalyzeOptions = {}): 
   const motion = motionSignal({ frames: motionFrames });
   const json = (s: SignalResult): SignalJson => ({ score: round(s.score), verdict: s.verdict, reasons: s.reasons });
   report.signals = { passive: json(passive), motion: json(motion) };
+  const continuity = identity ? identity.result() : null;
+  if (identity || identityModelMissing) report.identity = identityJson(continuity, identity?.config.maxDistance);
   if (options.plan) {
     const active = activeSignal(challengeOutcomeFromSession(options.plan, done, failure));
     report.signals = { active: json(active), ...report.signals };
-    report.verdict = decideLiveness({ active, passive, motion }).verdict;
+    const decision = decideLiveness({ active, passive, motion });
+    report.verdict = (continuity ? withIdentity(decision, continuity) : decision).verdict;
   }
   return report;
+}
+
+function identityJson(c: IdentityContinuity | null, threshold = DEFAULT_IDENTITY_CONFIG.maxDistance): IdentityJson {
+  const r3 = (v: number | null) => (v === null ? null : Math.round(v * 1000) / 1000);
+  if (!c) return { changed: false, maxDistance: null, peakDistance: null, threshold, readings: 0, changed_at_ms: null, reason: 'model-missing' };
+  const out: IdentityJson = {
+    changed: c.verdict === 'changed', maxDistance: r3(c.distance), peakDistance: r3(c.peakDistance), threshold, readings: c.readings,
+    changed_at_ms: c.changedAtMs === null ? null : round(c.changedAtMs),
+  };
+  if (c.verdict !== 'unchanged') out.reason = c.reasons[0].code;
+  return out;
 }
 
 const round = (v: number) => Math.round(v * 100) / 100;
@@ -183,7 +242,11 @@ With --json prints one JSON object:
     "events": [ { "type": "blink"|"turn-left"|"turn-right"|"mouth-open"|"nod"|"smile", "start_ms", "end_ms" } ],
     "guidance": [ { "code", "start_ms", "end_ms" } ], "frames_skipped",
     "signals": { "active"?, "passive", "motion" }: each { "score", "verdict": "live"|"spoof"|"unsure", "reasons" },
+    "identity"?: { "changed", "maxDistance", "peakDistance", "threshold", "readings", "changed_at_ms", "reason"? },
     "verdict"?: "pass"|"fail"|"review" }   (active and verdict only with --plan / --nonce)
+The identity check describes the face (models/facerec.onnx) on every 5th frame with a frontal face; another person
+in 2 consecutive readings makes "changed" true and the verdict "fail" (reason identity-changed). "reason" is
+identity-changed, identity-unknown (too few readings) or model-missing (no facerec.onnx: the check did not run).
 Times are the frames' timestamps in ms from the start of the file. turn-left is the person's own left on an
 unmirrored camera (pass --mirrored for selfie-preview recordings).
 
@@ -192,13 +255,14 @@ Options:
   --plan <a,b,...>     also run a challenge with this fixed script (blink, turn-left, turn-right, mouth-open, nod, smile)
   --nonce <hex>        challenge nonce (alone: three actions drawn from it)
   --mirrored           the video is mirrored (selfie preview)
+  --no-identity        skip the identity check (no "identity" in the output; the verdict is the signals' alone)
   --max-frames <n>     stop after n frames
   --models <dir>       folder with the models (default: the package's)
   --progress           progress bar on stderr even when stderr is not a terminal
   --evidence <file>    write this capture's evidence bundle (needs --nonce and --document; \`livecheck verify\` checks it)
   --document <file>    the ID document metadata (JSON with uploadedAt) the bundle is bound to`,
     async run(args, io) {
-      const { options, positional } = parseArgs(args, ['json', 'mirrored', 'progress', 'help']);
+      const { options, positional } = parseArgs(args, ['json', 'mirrored', 'progress', 'help', 'no-identity']);
       if (options.has('help')) { io.stdout(this.usage); return EXIT.ok; }
       if (positional.length !== 1) { io.stderr(`livecheck analyze: give exactly one video file\n\n${this.usage}`); return EXIT.usage; }
       const file = positional[0];
@@ -220,7 +284,7 @@ Options:
       }
       try {
         report = await analyzeVideo(file, {
-          plan, mirrored: options.has('mirrored'), modelDir, maxFrames,
+          plan, mirrored: options.has('mirrored'), modelDir, maxFrames, identity: !options.has('no-identity'),
           onProgress: showProgress ? progressBar(process.stderr) : undefined,
           onChallenge: (e) => challenge.push(e),
           onFrame: capture ? (f, r, i, n, p) => capture.frame(f, r, i, n, p) : undefined,
@@ -260,6 +324,13 @@ function summary(r: AnalyzeReport, challenge: readonly ChallengeEvent[]): string
     `guidance (${r.guidance.length}):`,
     ...r.guidance.map((g) => `  ${seconds(g.start_ms).padStart(8)} - ${seconds(g.end_ms).padEnd(8)} ${g.code}`),
   ];
+  if (r.identity) {
+    const i = r.identity;
+    lines.push(i.reason === 'model-missing' ? 'identity: not checked (no facerec.onnx)'
+      : `identity: ${i.changed ? `CHANGED at ${seconds(i.changed_at_ms ?? 0)}` : i.reason === 'identity-unknown' ? 'unknown (too few frontal readings)' : 'same person'}` +
+        ` (${i.readings} readings, sustained distance ${i.maxDistance ?? '-'}, limit ${i.threshold})`);
+  }
+  if (r.verdict) lines.push(`verdict: ${r.verdict}`);
   if (challenge.length) {
     lines.push('challenge:');
     for (const e of challenge) {

@@ -13,8 +13,9 @@ import labels from '../challenge/fixtures/video-labels.json';
 
 const CUT_START_S = 11; // cap12 frames 275..399: mouth openings at 282-308 and 334-372
 const CUT_S = 5;
-// issue 4's keys, then issue 6's `signals` (a `verdict` follows only with --plan; none of the shape checks below pass one)
-const TOP_KEYS = ['file', 'width', 'height', 'fps', 'frames', 'events', 'guidance', 'frames_skipped', 'signals'];
+// issue 4's keys, then issue 6's `signals` and `identity` (on unless --no-identity; a `verdict` follows only with
+// --plan, and none of the shape checks below pass one)
+const TOP_KEYS = ['file', 'width', 'height', 'fps', 'frames', 'events', 'guidance', 'frames_skipped', 'signals', 'identity'];
 const EVENT_TYPES = ['blink', 'turn-left', 'turn-right', 'mouth-open', 'nod', 'smile'];
 
 let dir: string;

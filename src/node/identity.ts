@@ -1,0 +1,76 @@
+// Identity readings for `livecheck analyze`: FaceRecognitionNet descriptors of the tracked face on every n-th frame
+// with a face, gated by src/decision/identity.ts (frontal, large enough), judged at the end by identityContinuity.
+// The sampling is the attack suite's (tools/eval/eval.ts recordPresentation), so its measured margins hold here.
+import { dirname, join, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { RgbaFrame } from '../face/frame.js';
+import type { Point3 } from '../types.js';
+import { FaceRecognizer } from '../match/recognizer.js';
+import { alignmentPoints } from '../match/align.js';
+import {
+  DEFAULT_IDENTITY_CONFIG, identityContinuity, identityFaceUsable,
+  type IdentityConfig, type IdentityContinuity, type IdentityReading,
+} from '../decision/identity.js';
+
+export interface IdentitySamplerOptions {
+  /** Describe every n-th frame with a tracked face and a known pose (default 5: ~5 readings a second at 25 fps). */
+  every?: number;
+  config?: IdentityConfig;
+}
+
+export class IdentitySampler {
+  readonly readings: IdentityReading[] = [];
+  readonly every: number;
+  readonly config: IdentityConfig;
+  private sinceReading: number;
+  private readonly eyes = new Float64Array(6);
+
+  constructor(private readonly recognizer: FaceRecognizer, options: IdentitySamplerOptions = {}) {
+    this.every = options.every ?? 5;
+    this.config = options.config ?? DEFAULT_IDENTITY_CONFIG;
+    this.sinceReading = this.every; // the first usable face is described at once: it starts the reference
+  }
+
+  /**
+   * Opens facerec.onnx from `modelDir` (default: the package's models/, found as createNodeEngine finds it); null
+   * when the model is not there (the check is then not run).
+   */
+  static async open(modelDir: string | undefined, options: IdentitySamplerOptions = {}): Promise<IdentitySampler | null> {
+    const model = join(modelDir ?? packageModelDir(), 'facerec.onnx');
+    if (!existsSync(model)) return null;
+    return new IdentitySampler(await FaceRecognizer.create({ model, numThreads: 1 }), options);
+  }
+
+  /** One analysed frame: `face` null when none was tracked, `pose` null when the geometry had none. */
+  async frame(frame: RgbaFrame, timestampMs: number, landmarks: readonly Point3[] | null, pose: { yawDeg: number; pitchDeg: number } | null): Promise<void> {
+    if (!landmarks) return;
+    this.sinceReading++;
+    if (this.every <= 0 || this.sinceReading < this.every || !pose) return;
+    const e = alignmentPoints(landmarks, this.eyes);
+    const reading: IdentityReading = { timestampMs, yawDeg: pose.yawDeg, pitchDeg: pose.pitchDeg, eyeDistancePx: Math.hypot(e[2] - e[0], e[3] - e[1]) };
+    // a turned or small face waits for the next usable frame rather than the next n-th one
+    if (!identityFaceUsable(reading, this.config)) return;
+    this.sinceReading = 0;
+    reading.descriptor = await this.recognizer.describe(frame, landmarks);
+    this.readings.push(reading);
+  }
+
+  result(): IdentityContinuity {
+    return identityContinuity(this.readings, this.config);
+  }
+
+  close(): Promise<void> {
+    return this.recognizer.close();
+  }
+}
+
+/** The nearest models/ holding facemesh.onnx above this module (src/node/ or dist/), else ./models. */
+function packageModelDir(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 4; i++) {
+    if (existsSync(join(dir, 'models', 'facemesh.onnx'))) return join(dir, 'models');
+    dir = dirname(dir);
+  }
+  return resolve('models');
+}
