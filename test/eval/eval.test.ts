@@ -57,7 +57,7 @@ describe('presentations', () => {
 });
 
 describe('eval subset on real data', () => {
-  const ids = ['live-cap13-370', 'replay-cap13-370', 'print-0', 'screen-replay-0', 'static-photo-0', 'identity-swap-500'];
+  const ids = ['live-cap13-330', 'replay-cap13-330', 'print-0', 'screen-replay-0', 'static-photo-0', 'identity-swap-500'];
   let judged: JudgedPresentation[] = [];
 
   beforeAll(async () => {
@@ -89,10 +89,10 @@ describe('eval subset on real data', () => {
   });
 
   it('the live window did what its plan says, the replay of it breaks the order', () => {
-    const live = judged.find((j) => j.id === 'live-cap13-370')!;
+    const live = judged.find((j) => j.id === 'live-cap13-330')!;
     expect(live.plan).toEqual(['mouth-open', 'blink']); // from the hand labels
     expect(live.signals.active.verdict).not.toBe('spoof');
-    const replay = judged.find((j) => j.id === 'replay-cap13-370')!;
+    const replay = judged.find((j) => j.id === 'replay-cap13-330')!;
     expect(replay.signals.active.verdict).toBe('spoof');
     expect(replay.verdict).not.toBe('pass');
   });
