@@ -85,6 +85,14 @@ export default [
     // ORT's extern-wasm build: its loader stays a separate file, so pthreads never re-run this worker bundle
     plugins: [ortWasmOnly(), opaqueNodeImports(), nodeResolve({ browser: true, preferBuiltins: false, exportConditions: ['onnxruntime-web-use-extern-wasm'] }), esbuild({ target: 'es2022', tsconfig: 'tsconfig.json' }), workerAssets(), pruneStale(() => false, ['models'])],
   },
+  // the iris worker (Iris beside the main worker's FaceMesh, pipelined): started by worker.js from the asset folder,
+  // with its own onnxruntime-web instance (the wasm file is the one emitted above)
+  {
+    input: { 'iris-worker': 'src/worker/iris-worker.ts' },
+    output: { dir: 'dist', format: 'es', sourcemap: true, entryFileNames: '[name].js', inlineDynamicImports: true },
+    external: [/^node:/],
+    plugins: [ortWasmOnly(), opaqueNodeImports(), nodeResolve({ browser: true, preferBuiltins: false, exportConditions: ['onnxruntime-web-use-extern-wasm'] }), esbuild({ target: 'es2022', tsconfig: 'tsconfig.json' })],
+  },
   // the `livecheck` CLI (bin/livecheck.mjs loads it): Node platform, node builtins and npm packages stay external
   {
     input: { cli: 'src/node/cli.ts', node: 'src/node/index.ts' },

@@ -42,6 +42,10 @@ export interface LivenessCheckOptions {
   numThreads?: number;
   /** Load the iris model (better blinks). Default true. */
   iris?: boolean;
+  /** Run the iris model in a second worker, pipelined with the next frame's FaceMesh (two frames in flight, one
+   *  frame of latency; bench:e2e). Needs iris-worker.js in the asset folder; without it the worker runs Iris itself.
+   *  Default true. */
+  irisWorker?: boolean;
   /**
    * A frame (or the end-of-stream decision) the worker has not answered after this long means the worker is gone
    * (killed, closed or hung: a dead worker sends nothing): the check ends with a `worker-timeout` error instead of
@@ -119,7 +123,9 @@ export class LivenessCheck extends EventTarget {
   private crashed: LivecheckError | null = null;
   private readonly crashWaiters = new Set<(e: LivecheckError) => void>();
   private pumping = false;
-  private inFlight = false;
+  /** Frames sent to the worker and not answered yet; up to `depth` (2 while the worker pipelines Iris, else 1). */
+  private inFlight = 0;
+  private depth = 1;
   /** The newest frame that arrived while the worker was busy (VideoFrame browsers), or its callback time. */
   private pending: { frame: VideoFrame; now: number } | null = null;
   private pendingNow = -1;
@@ -206,6 +212,7 @@ export class LivenessCheck extends EventTarget {
   /** @internal */
   async init(setup: Parameters<WorkerApi['init']>[0]): Promise<void> {
     this.info = await this.call(this.remote.init(setup));
+    this.depth = await this.call(this.remote.depth());
   }
 
   /**
@@ -321,7 +328,7 @@ export class LivenessCheck extends EventTarget {
           break;
         }
         const now = performance.now();
-        if (!this.inFlight) {
+        if (this.inFlight < this.depth) {
           this.grab(now, frame);
           continue;
         }
@@ -351,7 +358,7 @@ export class LivenessCheck extends EventTarget {
     this.schedule();
     const v = this.video!;
     if (v.readyState < 2 || v.videoWidth === 0) return;
-    if (!this.inFlight) {
+    if (this.inFlight < this.depth) {
       this.grab(now);
       return;
     }
@@ -386,7 +393,7 @@ export class LivenessCheck extends EventTarget {
     // strictly increasing timestamps even if two callbacks share a `now`
     const t = now > this.lastT ? now : this.lastT + 0.001;
     this.lastT = t;
-    this.inFlight = true;
+    this.inFlight++;
     const g0 = performance.now();
     let grabbed: Promise<VideoFrame | ImageBitmap>;
     try {
@@ -411,7 +418,7 @@ export class LivenessCheck extends EventTarget {
         }
       })
       .finally(() => {
-        this.inFlight = false;
+        this.inFlight--;
         const p = this.pending;
         const pn = this.pendingNow;
         this.pending = null;
@@ -524,6 +531,7 @@ export async function createLivenessCheck(options: LivenessCheckOptions = {}): P
       modelUrl: modelUrl.endsWith('/') ? modelUrl : modelUrl + '/',
       numThreads: options.numThreads ?? 0,
       iris: options.iris ?? true,
+      irisWorker: options.irisWorker ?? true,
       plan,
       challenge: c?.config,
       guidance: options.guidance,

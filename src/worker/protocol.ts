@@ -22,6 +22,9 @@ export interface WorkerSetup {
   numThreads: number;
   /** Load the iris model (eye contours for blinks). */
   iris: boolean;
+  /** Run Iris in a second worker (iris-worker.js in the asset folder), pipelined with the next frame's mesh. Default
+   *  true; the worker falls back to its own Iris when that worker cannot start or dies. */
+  irisWorker?: boolean;
   plan: ChallengePlan | null;
   challenge?: ChallengeConfigInput;
   guidance?: GuidanceTrackerOptions;
@@ -64,6 +67,9 @@ export interface FrameOutput {
   buffer: ArrayBuffer | null;
   /** Where the worker's time went on this frame; only when the worker runs with `?profile` in its URL. */
   profile?: WorkerProfile;
+  /** On the first frame after the iris worker failed (crashed, closed or silent): why. The worker then runs Iris
+   *  itself; this frame and the ones after it are complete. */
+  irisWorkerError?: WireError;
 }
 
 /** One frame's worker time by stage, ms (bench:e2e loads the worker as `worker.js?profile`). */
@@ -86,6 +92,10 @@ export interface WorkerProfile {
   decision: number;
   /** Landmarks to a Float32Array and the output object. */
   pack: number;
+  /** Where this frame's Iris ran: 'worker' (the iris worker, pipelined), 'local' (this worker). */
+  iris: 'worker' | 'local';
+  /** Pipelined frames: ms from the end of the mesh stage until the iris points were back (0 when local). */
+  irisWait: number;
 }
 
 /** A LivecheckError as it crosses postMessage (an Error's own fields do not survive Comlink). */
@@ -119,6 +129,8 @@ export interface WorkerApi {
   /** The evidence bundle, once the attempt ended or `finish` closed it (null: no evidence asked, or not yet). */
   evidence(): Promise<EvidenceBundle | null>;
   close(): Promise<void>;
+  /** Frames the page may have in flight at once: 2 while Iris runs in the iris worker (pipelined), else 1. */
+  depth(): Promise<number>;
 }
 
 /**
@@ -130,4 +142,6 @@ export const CRASH_TEST_MESSAGE = 'livecheck:test-crash';
 export interface CrashTestMessage {
   type: typeof CRASH_TEST_MESSAGE;
   mode: 'throw' | 'close';
+  /** 'iris': the main worker forwards the message to its iris worker, which dies instead. Default: the main worker. */
+  target?: 'iris';
 }

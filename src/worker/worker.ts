@@ -1,15 +1,18 @@
 // The module worker: builds the LivenessEngine from self-hosted assets and analyses transferred frames, so no pixel
 // work runs on the main thread. Bundled to dist/worker.js with onnxruntime-web's wasm build inside.
-import { expose, transfer } from 'comlink';
+import { expose, transfer, wrap, type Remote } from 'comlink';
 import * as ort from 'onnxruntime-web/wasm';
-import { LivenessEngine } from '../engine/engine.js';
+import { LivenessEngine, type EngineFrameResult, type MeshStage } from '../engine/engine.js';
 import { LivecheckError } from '../errors.js';
+import { EYE_PAIR_OUTPUT } from '../face/landmarker.js';
 import { loadModelBytes, type OrtModule } from '../face/models.js';
+import type { EyeBatch } from '../face/tracker.js';
 import type { PassiveImageFeatures } from '../kernels/passive.js';
 import { simdSupported } from '../kernels/wasm.js';
 import { AttemptRecorder, EvidenceAttempt } from './decision.js';
 import { sha256, toHex } from '../evidence/encoding.js';
-import { CRASH_TEST_MESSAGE, toWireError, type CrashTestMessage, type FrameOutput, type RgbaBuffer, type WorkerApi, type WorkerInfo, type WorkerSetup } from './protocol.js';
+import { IRIS_WORKER_NAME, type IrisBuffers, type IrisWorkerApi } from './iris-protocol.js';
+import { CRASH_TEST_MESSAGE, fromWireError, toWireError, type CrashTestMessage, type FrameOutput, type RgbaBuffer, type WireError, type WorkerApi, type WorkerInfo, type WorkerSetup } from './protocol.js';
 
 let engine: LivenessEngine | null = null;
 let recorder: AttemptRecorder | null = null;
@@ -114,13 +117,14 @@ function instrument(e: LivenessEngine): void {
 }
 
 /**
- * onnxruntime threads when the caller leaves it open: 2 when crossOriginIsolated (threads need it), else 1. Measured
- * on 2 cores: at load ~1, 2 threads were faster (worker 32.6 vs 38.7 ms); on the same machine at load 10+, 1 thread
- * analysed far more frames (20-24 vs 12-14 fps, bench:e2e --threads 1 / 2). A page that knows its device is busy
- * passes numThreads: 1.
+ * onnxruntime threads when the caller leaves it open: 1, or 2 on a crossOriginIsolated page (threads need it) with
+ * more than 2 cores. With Iris in its own worker the two workers already fill 2 cores: bench:e2e --ab 3 on 2 shared
+ * cores (load 4-11) analysed 22.8-26.2 fps with 1 thread + iris worker against 17.2-27.1 with 2 threads + iris worker,
+ * 20.9-27.9 / 13.9-17.7 with in-worker Iris at 1 / 2 threads.
  */
 function defaultThreads(isolated: boolean): number {
-  return isolated ? 2 : 1;
+  const cores = typeof navigator !== 'undefined' ? navigator.hardwareConcurrency ?? 2 : 2;
+  return isolated && cores > 2 ? 2 : 1;
 }
 
 // Errors cross as plain { code, message } objects: Comlink keeps only an Error's message and name.
@@ -160,10 +164,33 @@ async function analyzeOne(engine: LivenessEngine, recorder: AttemptRecorder, fra
   // the passive artefact scores of this frame's face (as `livecheck analyze` measures them), for the decision
   const passive = face ? (passiveOut = engine.kernels.passiveFeatures(face.box, passiveOut)) : null;
   const tp = performance.now();
+  const timing = { t0, pixels: t1 - t0, path, interpret: t2 - t1 - faceMs - kernelMs, passive: tp - t2, iris: 'local' as const, irisWait: 0 };
   // awaited before the next frame: the keyframe crop reads these pixels
   const claimed = evidence && digest ? await evidence.push(pixels, r, passive, { sha256: toHex(await digest) }) : null;
-  const pushed = recorder.push(timestampMs, face ? face.landmarks : null, r.geometry, r.analysis.quality, r.challenge, passive);
-  const decision = evidence ? claimed : pushed; // with evidence: the verdict the bundle claims and the server replays
+  const out = pack(recorder, r, passive, buffer, pixels.width, pixels.height, timing);
+  if (evidence) out.decision = claimed; // the verdict the bundle claims and the server replays
+  const transferables: Transferable[] = [];
+  if (out.points) transferables.push(out.points.buffer);
+  if (buffer) transferables.push(buffer);
+  return transfer(out, transferables);
+}
+
+interface FrameTiming {
+  t0: number;
+  pixels: number;
+  path: 'copyTo' | 'canvas' | 'buffer';
+  interpret: number;
+  passive: number;
+  iris: 'worker' | 'local';
+  irisWait: number;
+}
+
+/** The decision and the output object of an analysed frame (both paths). */
+function pack(recorder: AttemptRecorder, r: EngineFrameResult, passive: PassiveImageFeatures | null, buffer: ArrayBuffer | null, width: number, height: number, timing: FrameTiming): FrameOutput {
+  const tp = performance.now();
+  const timestampMs = r.analysis.timestampMs;
+  const face = r.face;
+  const decision = recorder.push(timestampMs, face ? face.landmarks : null, r.geometry, r.analysis.quality, r.challenge, passive);
   const t3 = performance.now();
   let points: Float32Array | null = null;
   if (face) {
@@ -176,8 +203,8 @@ async function analyzeOne(engine: LivenessEngine, recorder: AttemptRecorder, fra
   }
   const out: FrameOutput = {
     timestampMs,
-    width: pixels.width,
-    height: pixels.height,
+    width,
+    height,
     workerMs: 0,
     face: face ? { box: { ...face.box }, score: face.score } : null,
     points,
@@ -190,14 +217,183 @@ async function analyzeOne(engine: LivenessEngine, recorder: AttemptRecorder, fra
     buffer,
   };
   const t4 = performance.now();
-  out.workerMs = t4 - t0;
-  if (profiling) {
-    out.profile = { pixels: t1 - t0, path, face: faceMs, ort: { ...ortTimes }, kernels: kernelMs, interpret: t2 - t1 - faceMs - kernelMs, passive: tp - t2, decision: t3 - tp, pack: t4 - t3 };
+  out.workerMs = t4 - timing.t0;
+  if (irisWorkerError) {
+    out.irisWorkerError = irisWorkerError;
+    irisWorkerError = undefined;
   }
-  const transferables: Transferable[] = [];
-  if (points) transferables.push(points.buffer);
-  if (buffer) transferables.push(buffer);
-  return transfer(out, transferables);
+  if (profiling) {
+    out.profile = { pixels: timing.pixels, path: timing.path, face: faceMs, ort: { ...ortTimes }, kernels: kernelMs, interpret: timing.interpret, passive: timing.passive, decision: t3 - tp, pack: t4 - t3, iris: timing.iris, irisWait: timing.irisWait };
+  }
+  return out;
+}
+
+// ---- The pipeline: Iris in a second worker. The next crop needs only the mesh, so frame N's Iris runs there while
+// this worker takes frame N+1's pixels, kernels and FaceMesh; frames complete (iris points, interpreter, decision)
+// in the order they came. Two frames in flight at most, each with its own recycled slot.
+
+/** A silent iris worker (closed, hung) is dead after this long; a run takes ~15 ms. */
+const IRIS_TIMEOUT_MS = 3000;
+const SLOTS = 2;
+
+interface Slot {
+  stage: MeshStage;
+  eyes: EyeBatch;
+  /** The copy of the eye crops that crosses to the iris worker (the originals stay for a local rerun). */
+  wire: IrisBuffers | null;
+  passive: PassiveImageFeatures | undefined;
+  busy: boolean;
+}
+
+interface IrisWorker {
+  worker: Worker;
+  remote: Remote<IrisWorkerApi>;
+  /** Rejecters of the calls under way, for the worker's error event. */
+  waiting: Set<(e: LivecheckError) => void>;
+}
+
+let irisWorker: IrisWorker | null = null;
+let irisWorkerError: WireError | undefined; // reported on the next frame's output
+let slots: Slot[] = [];
+/** Tail of the mesh stages (one at a time: the pixels and the tracker), and of the completions (frame order). */
+let stageTail: Promise<void> = Promise.resolve();
+let completeTail: Promise<void> = Promise.resolve();
+
+function acquireStage(): Promise<() => void> {
+  let release!: () => void;
+  const mine = new Promise<void>((r) => (release = r));
+  const prev = stageTail;
+  stageTail = prev.then(() => mine);
+  return prev.then(() => release);
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number, w: IrisWorker, what: string): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const fail = (e: LivecheckError) => {
+      clearTimeout(timer);
+      w.waiting.delete(fail);
+      reject(e);
+    };
+    const timer = setTimeout(() => fail(new LivecheckError('worker-timeout', `the iris worker did not answer ${what} within ${ms} ms`)), ms);
+    w.waiting.add(fail);
+    p.then((v) => {
+      clearTimeout(timer);
+      w.waiting.delete(fail);
+      resolve(v);
+    }, (e: unknown) => fail(fromWireError(e)));
+  });
+}
+
+/** Starts the iris worker from the asset folder; null (this worker runs Iris) when it cannot. */
+async function startIrisWorker(assetUrl: string, model: Uint8Array): Promise<IrisWorker | null> {
+  if (typeof Worker === 'undefined') return null;
+  let w: IrisWorker | null = null;
+  try {
+    const worker = new Worker(new URL('iris-worker.js', assetUrl), { type: 'module', name: IRIS_WORKER_NAME });
+    w = { worker, remote: wrap<IrisWorkerApi>(worker), waiting: new Set() };
+    const me = w;
+    worker.addEventListener('error', (e) => {
+      e.preventDefault();
+      for (const fail of [...me.waiting]) fail(new LivecheckError('worker-crashed', `the iris worker crashed: ${e.message || 'error event'}`));
+    });
+    await withTimeout(w.remote.init(transfer({ assetUrl, model, numThreads: 1 }, [model.buffer])), 20_000, w, 'init');
+    return w;
+  } catch {
+    w?.worker.terminate();
+    return null;
+  }
+}
+
+function stopIrisWorker(e: LivecheckError | null): void {
+  const w = irisWorker;
+  if (!w) return;
+  irisWorker = null;
+  if (e) irisWorkerError = toWireError(e);
+  w.worker.terminate();
+  // calls still waiting on it fall back too, without waiting out their timeout
+  const gone = e ?? new LivecheckError('closed', 'the iris worker was stopped');
+  for (const fail of [...w.waiting]) fail(gone);
+}
+
+/** The slot's Iris in the iris worker; on any failure the worker is dropped and this worker runs it. */
+async function irisInWorker(engine: LivenessEngine, slot: Slot): Promise<'worker' | 'local'> {
+  const w = irisWorker;
+  const faces = slot.eyes.faces;
+  if (faces === 0) return 'worker'; // nothing to run
+  if (w) {
+    const n = slot.eyes.input.length / slot.eyes.toImage.length; // one face's eye pair
+    try {
+      if (!slot.wire) slot.wire = { input: new Float32Array(slot.eyes.input.length), output: new Float32Array(slot.eyes.output.length), faces: 0 };
+      const wire = slot.wire;
+      wire.input.set(slot.eyes.input.subarray(0, faces * n));
+      wire.faces = faces;
+      slot.wire = null; // transferred: back with the answer
+      const back = await withTimeout(w.remote.run(transfer(wire, [wire.input.buffer, wire.output.buffer])), IRIS_TIMEOUT_MS, w, 'a frame');
+      slot.eyes.output.set(back.output.subarray(0, faces * EYE_PAIR_OUTPUT));
+      slot.wire = back;
+      return 'worker';
+    } catch (e) {
+      stopIrisWorker(e instanceof LivecheckError ? e : fromWireError(e));
+    }
+  }
+  // this worker's own Iris, between mesh stages (one ORT run at a time here)
+  const release = await acquireStage();
+  try {
+    await engine.tracker.runIris(slot.eyes);
+  } finally {
+    release();
+  }
+  return 'local';
+}
+
+async function analyzePipelined(engine: LivenessEngine, recorder: AttemptRecorder, slot: Slot, frame: ImageBitmap | VideoFrame | RgbaBuffer, timestampMs: number): Promise<FrameOutput> {
+  const prevDone = completeTail;
+  let finished!: () => void;
+  completeTail = new Promise<void>((r) => (finished = r));
+  try {
+    let buffer: ArrayBuffer | null = null;
+    let timing: FrameTiming;
+    let passive: PassiveImageFeatures | null = null;
+    let width: number, height: number;
+    const release = await acquireStage();
+    try {
+      const t0 = performance.now();
+      let pixels: { width: number; height: number; data: Uint8Array | Uint8ClampedArray };
+      let path: FrameTiming['path'] = 'buffer';
+      if ('buffer' in frame && frame.buffer instanceof ArrayBuffer) {
+        buffer = frame.buffer;
+        pixels = { width: frame.width, height: frame.height, data: new Uint8Array(buffer) };
+      } else {
+        const p = await pixelsOf(frame as ImageBitmap | VideoFrame, engine.kernels);
+        pixels = p;
+        path = p.path;
+      }
+      width = pixels.width;
+      height = pixels.height;
+      const t1 = performance.now();
+      faceMs = kernelMs = 0;
+      for (const k in ortTimes) delete ortTimes[k];
+      await engine.analyzeMesh(pixels, timestampMs, slot.eyes, slot.stage);
+      const t2 = performance.now();
+      const face = slot.stage.faces?.faces[0] ?? null;
+      passive = face ? (slot.passive = engine.kernels.passiveFeatures(face.box, slot.passive)) : null;
+      timing = { t0, pixels: t1 - t0, path, interpret: t2 - t1 - faceMs - kernelMs, passive: performance.now() - t2, iris: 'worker', irisWait: 0 };
+    } finally {
+      release();
+    }
+    const ti = performance.now();
+    timing.iris = await irisInWorker(engine, slot);
+    await prevDone; // frame order
+    timing.irisWait = performance.now() - ti;
+    const r = engine.completeFrame(slot.stage, slot.eyes);
+    const out = pack(recorder, r, passive, buffer, width, height, timing);
+    const transferables: Transferable[] = [];
+    if (out.points) transferables.push(out.points.buffer);
+    if (buffer) transferables.push(buffer);
+    return transfer(out, transferables);
+  } finally {
+    finished();
+  }
 }
 
 const api: WorkerApi = {
@@ -211,6 +407,9 @@ const api: WorkerApi = {
       loadModelBytes(new URL('facemesh.onnx', setup.modelUrl), 'facemesh.onnx'),
       setup.iris ? loadModelBytes(new URL('iris.onnx', setup.modelUrl), 'iris.onnx') : Promise.resolve(undefined),
     ]);
+    // the iris worker's own copy (transferred to it): ORT may keep a view of the bytes this worker hands it
+    // (not with evidence: a keyframe is cropped from its frame's pixels, which the pipeline overwrites with the next)
+    const irisCopy = iris && setup.irisWorker !== false && !setup.evidence && typeof Worker !== 'undefined' ? iris.slice() : null;
     const simd = simdSupported();
     const kernelWasm = await fetchBytes(new URL(simd ? 'kernels.simd.wasm' : 'kernels.scalar.wasm', setup.assetUrl).href, 'wasm-unavailable');
     ort.env.wasm.wasmPaths = { wasm: new URL('ort-wasm-simd-threaded.wasm', setup.assetUrl).href, mjs: new URL('ort-wasm-simd-threaded.mjs', setup.assetUrl).href };
@@ -226,6 +425,11 @@ const api: WorkerApi = {
     recorder = new AttemptRecorder(setup.plan);
     evidence = setup.evidence ? await EvidenceAttempt.start(setup.evidence, setup.plan, { guidance: setup.guidance, challenge: setup.challenge, mirrored: setup.mirrored }) : null;
     if (profiling) instrument(engine);
+    if (irisCopy) {
+      irisWorker = await startIrisWorker(setup.assetUrl, irisCopy);
+      const e = engine;
+      if (irisWorker) slots = Array.from({ length: SLOTS }, () => ({ stage: e.createMeshStage(), eyes: e.tracker.createEyeBatch()!, wire: null, passive: undefined, busy: false }));
+    }
     return { simd: engine.kernels.simd, threads, crossOriginIsolated: isolated };
   }),
 
@@ -233,6 +437,20 @@ const api: WorkerApi = {
     if (!engine || !recorder) {
       if (!('buffer' in frame)) (frame as ImageBitmap | VideoFrame).close();
       throw new LivecheckError('closed', 'the worker has no engine (init failed or closed)');
+    }
+    // pipelined (the iris worker started): up to SLOTS frames in flight, mesh stages one at a time, in order
+    if (slots.length > 0) {
+      const slot = slots.find((s) => !s.busy);
+      if (!slot) {
+        if (!('buffer' in frame)) (frame as ImageBitmap | VideoFrame).close();
+        throw new LivecheckError('invalid-argument', `analyze called with ${SLOTS} frames already in flight`);
+      }
+      slot.busy = true;
+      try {
+        return await analyzePipelined(engine, recorder, slot, frame, timestampMs);
+      } finally {
+        slot.busy = false;
+      }
     }
     // the pixels land in the kernels' input buffer: a second frame must not overwrite it while one is analysed
     if (analyzing) {
@@ -248,14 +466,24 @@ const api: WorkerApi = {
   }),
 
   finish: guard(async () => {
+    await completeTail; // frames still in the pipeline count
     if (!recorder) return null;
     if (evidence) return evidence.attemptEnded ? null : evidence.close();
     return recorder.attemptEnded ? null : recorder.decide();
   }),
 
-  evidence: guard(async () => (await evidence?.evidence()) ?? null),
+  evidence: guard(async () => {
+    await completeTail;
+    return (await evidence?.evidence()) ?? null;
+  }),
+
+  depth: guard(async () => (slots.length > 0 && irisWorker ? SLOTS : 1)),
 
   close: guard(async () => {
+    // frames still in the pipeline finish first (the page may close right after stop(), with frames in flight)
+    await Promise.race([completeTail, new Promise((r) => setTimeout(r, IRIS_TIMEOUT_MS + 1000))]);
+    stopIrisWorker(null);
+    slots = [];
     const e = engine;
     engine = null;
     recorder = null;
@@ -271,6 +499,10 @@ if (!(self as unknown as { name?: string }).name?.startsWith('em-pthread')) {
   self.addEventListener('message', (e: MessageEvent) => {
     const m = e.data as CrashTestMessage | null;
     if (!m || m.type !== CRASH_TEST_MESSAGE) return;
+    if (m.target === 'iris') {
+      irisWorker?.worker.postMessage({ type: CRASH_TEST_MESSAGE, mode: m.mode });
+      return;
+    }
     if (m.mode === 'close') self.close();
     else setTimeout(() => { throw new Error('livecheck worker crash (test hook)'); });
   });
