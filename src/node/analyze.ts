@@ -1,6 +1,7 @@
 // `livecheck analyze <video>`: the whole engine over a video file. Events are the free-running action detector's
 // (or, with --plan / --nonce, the challenge's prompts and results too); guidance intervals come from the tracker's
-// raised / cleared transitions.
+// raised / cleared transitions. With `identity` (the CLI's default) FaceRecognitionNet follows who is in front of the
+// camera (src/node/identity.ts); a change of person makes the verdict `fail`.
 import { basename } from 'node:path';
 import { planFromNonce, type ChallengePlan } from '../challenge/plan.js';
 import { isChallengeAction, type ChallengeAction } from '../challenge/actions.js';
@@ -154,8 +155,7 @@ export async function analyzeVideo(file: string, options: AnalyzeOptions = {}): 
     }
     addActions(engine.finish());
   } finally {
-    await engine.close();
-    await identity?.close();
+    try { await engine.close(); } finally { await identity?.close(); }
   }
   // codes still raised at the end run to the last frame
   for (const [code, start] of open) report.guidance.push({ code, start_ms: round(start), end_ms: round(lastT) });
