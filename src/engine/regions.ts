@@ -1,6 +1,7 @@
 // Pixel cues of the face regions (FaceRegionStats) from the kernels' region calls: luma mean / std per eye and for the
-// cheeks, the bright-clipped fraction of an eye box as its specular (glare) fraction, and the mouth's distance from
-// the cheeks' skin tone in rg chromaticity. Written against a small interface so it is tested with plain data.
+// cheeks, the bright-clipped fraction of an eye box as its specular (glare) fraction, and the mouth's colour distance
+// from the cheeks' skin tone, normalised by the face's own colour so that light alone does not move it. Written
+// against a small interface so it is tested with plain data.
 
 import type { FaceRegionStats, RegionStats } from '../geometry/face-geometry.js';
 import { createFaceRegionBoxes, faceRegionBoxes, type FaceRegionBoxes } from '../geometry/regions.js';
@@ -13,12 +14,17 @@ export interface RegionMeter {
 }
 
 /**
- * rg-chromaticity distance that counts as "very different" (skinToneDistance 1). Measured lips-to-cheeks distances
- * on the clean real clips: median 0.023 (franck), 0.033 (cap13), 0.039 (cap12), p90 up to 0.045, so bare lips read
- * below 0.25 (the guidance's exit limit). A white mask over skin (e.g. RGB 180,130,110) is ~0.10 away (0.5), a blue
- * one ~0.2 (1.0).
+ * Floor of the skin's own chroma, as a fraction of its mean channel level (see skinToneDistance). Real cheeks measure
+ * 0.42 (franck) to 0.71 (cap13); a blue cast that greys the skin (the color-cast-blue variant) 0.19, where the
+ * unfloored ratio reaches 0.52 on bare lips.
  */
-export const SKIN_TONE_SCALE = 0.2;
+export const MIN_SKIN_CHROMA = 0.3;
+/**
+ * A region whose brightest channel averages this much has most of its pixels clipped in that channel, and clipping
+ * changes its colour: no skin-tone distance then. The clean clips' cheeks and lips reach 224 at most (franck), the
+ * overexposed variant 253-254.
+ */
+export const CLIPPED_CHANNEL_MEAN = 240;
 /** Smallest region (px) worth measuring: below it a std is noise. */
 const MIN_REGION_PIXELS = 16;
 
@@ -94,7 +100,8 @@ export class FaceRegionMeter {
       meter.meanRgb(m, this.rgb);
       s.mouth.lumaMean = this.lum.mean;
       s.mouth.lumaStd = this.lum.std;
-      s.mouth.skinToneDistance = chromaDistance(this.rgb, c) / SKIN_TONE_SCALE;
+      const clipped = Math.max(this.rgb[0], this.rgb[1], this.rgb[2], c[0], c[1], c[2]) >= CLIPPED_CHANNEL_MEAN;
+      s.mouth.skinToneDistance = clipped ? undefined : skinToneDistance(this.rgb, c);
       o.mouth = s.mouth;
     } else {
       o.mouth = undefined;
@@ -122,6 +129,27 @@ export class FaceRegionMeter {
     out.specularFraction = this.lum.brightClipped;
     return out;
   }
+}
+
+/**
+ * How far a region's mean colour lies from the skin's, against the skin's own colourfulness: the off-grey part of the
+ * difference (region - skin) over the off-grey part of the skin (floored at MIN_SKIN_CHROMA of its mean level).
+ *
+ * Why not rg chromaticity: it ignores a gain only. What bad light does is mostly an offset and a saturation change:
+ * a black level and sensor noise (dark), veiling glare (backlit), an exposure offset (bright). Bare lips measured
+ * 0.8-0.9x the old 0.35 limit on clean clips and 1.0-1.3x it on the dark, bright and backlit variants. A common offset
+ * cancels in the difference and leaves the skin's off-grey part unchanged, and a gain or a saturation change scales
+ * both parts alike, so this ratio stays put. Measured (README "Occlusion in bad light"): bare lips 0.09-0.16 median,
+ * at most 0.27 on every clean and degraded clip. A grey, white or black cover over typical skin reads about 1.0 (its
+ * difference is the skin's own chroma), a blue one 2.4. NaN for a black skin sample.
+ */
+export function skinToneDistance(region: readonly number[], skin: readonly number[]): number {
+  const d0 = region[0] - skin[0], d1 = region[1] - skin[1], d2 = region[2] - skin[2];
+  const dm = (d0 + d1 + d2) / 3;
+  const sm = (skin[0] + skin[1] + skin[2]) / 3;
+  const skinChroma = Math.hypot(skin[0] - sm, skin[1] - sm, skin[2] - sm);
+  const scale = Math.max(skinChroma, MIN_SKIN_CHROMA * sm);
+  return scale > 0 ? Math.hypot(d0 - dm, d1 - dm, d2 - dm) / scale : NaN;
 }
 
 /** Euclidean distance of two colours in rg chromaticity (r = R/(R+G+B), g = G/(R+G+B)): brightness-independent. */

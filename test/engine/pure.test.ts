@@ -1,7 +1,8 @@
 // The pure parts of the engine with plain data: the region meter against a fake kernel, chroma distance, and the
 // interpreter's timestamp checks.
 import { describe, expect, it } from 'vitest';
-import { FaceRegionMeter, SKIN_TONE_SCALE, chromaDistance, type RegionMeter } from '../../src/engine/regions.js';
+import { CLIPPED_CHANNEL_MEAN, FaceRegionMeter, chromaDistance, skinToneDistance, type RegionMeter } from '../../src/engine/regions.js';
+import { DEFAULT_GUIDANCE_CONFIG } from '../../src/guidance/config.js';
 import { FrameInterpreter } from '../../src/engine/interpreter.js';
 import { faceRegionBoxes } from '../../src/geometry/regions.js';
 import { isLivecheckError } from '../../src/errors.js';
@@ -34,8 +35,8 @@ describe('FaceRegionMeter', () => {
     expect(s.rightEye).toMatchObject({ lumaMean: 90, lumaStd: 40, specularFraction: 0.03 });
     expect(s.leftEye?.lumaStd).toBe(6);
     expect(s.cheeks).toMatchObject({ lumaMean: 140, lumaStd: 10 });
-    expect(s.mouth!.skinToneDistance!).toBeCloseTo(chromaDistance([110, 150, 210], [180, 130, 110]) / SKIN_TONE_SCALE, 9);
-    expect(s.mouth!.skinToneDistance!).toBeGreaterThan(0.35); // the guidance's enter limit
+    expect(s.mouth!.skinToneDistance!).toBeCloseTo(skinToneDistance([110, 150, 210], [180, 130, 110]), 9);
+    expect(s.mouth!.skinToneDistance!).toBeGreaterThan(DEFAULT_GUIDANCE_CONFIG.maxMouthSkinToneDistance.enter);
   });
 
   it('reads lips a little redder than the cheeks as skin, and side light on one cheek not as texture', () => {
@@ -45,7 +46,7 @@ describe('FaceRegionMeter', () => {
       { box: boxes.rightCheek, mean: 60, std: 8, rgb: [90, 65, 55] },
       { box: boxes.leftCheek, mean: 180, std: 8, rgb: [225, 162, 137] },
     ]), face.landmarks, W, H);
-    expect(s.mouth!.skinToneDistance!).toBeLessThan(0.25);
+    expect(s.mouth!.skinToneDistance!).toBeLessThan(DEFAULT_GUIDANCE_CONFIG.maxMouthSkinToneDistance.exit);
     expect(s.cheeks!.lumaStd).toBeCloseTo(8, 9);
     expect(s.cheeks!.lumaMean).toBeCloseTo(120, 0);
   });
@@ -63,6 +64,49 @@ describe('FaceRegionMeter', () => {
     expect(s.rightEye).toBeUndefined();
     expect(s.cheeks).toBeUndefined();
     expect(s.mouth).toBeUndefined();
+  });
+
+  it('reports no skin-tone distance where a channel is clipped (its colour is not measurable)', () => {
+    const m = new FaceRegionMeter();
+    const clippedCheeks = m.measure(fakeMeter([
+      { box: boxes.rightCheek, mean: 230, std: 4, rgb: [254, 230, 146] },
+      { box: boxes.leftCheek, mean: 230, std: 4, rgb: [253, 228, 150] },
+      { box: boxes.mouth, mean: 190, std: 12, rgb: [247, 172, 115] }, // the overexposed variant's bare lips
+    ]), face.landmarks, W, H);
+    expect(clippedCheeks.mouth?.lumaMean).toBe(190);
+    expect(clippedCheeks.mouth?.skinToneDistance).toBeUndefined();
+    const below = m.measure(fakeMeter([{ box: boxes.mouth, mean: 200, std: 5, rgb: [CLIPPED_CHANNEL_MEAN - 1, 150, 210] }]), face.landmarks, W, H);
+    expect(below.mouth?.skinToneDistance).toBeGreaterThan(0);
+  });
+
+  describe('skinToneDistance', () => {
+    const skin = [180, 130, 110], lips = [150, 95, 85];
+    const { enter, exit } = DEFAULT_GUIDANCE_CONFIG.maxMouthSkinToneDistance;
+    const offset = (c: number[], o: number) => c.map((v) => v + o);
+    const gain = (c: number[], g: number) => c.map((v) => v * g);
+    // saturation around the colour's own grey level, as a camera's colour matrix or the dark variant's lut does
+    const saturate = (c: number[], k: number) => { const m = (c[0] + c[1] + c[2]) / 3; return c.map((v) => m + k * (v - m)); };
+
+    it('reads bare lips as skin and a grey, white, black or blue cover as not', () => {
+      expect(skinToneDistance(lips, skin)).toBeLessThan(exit);
+      for (const cover of [[120, 120, 120], [200, 200, 205], [30, 30, 35], [110, 150, 210]]) expect(skinToneDistance(cover, skin), String(cover)).toBeGreaterThan(enter);
+    });
+
+    // exact while the skin's chroma stays above the MIN_SKIN_CHROMA floor (51 vs 0.3 x 140 = 42 here)
+    it('does not move with what bad light does to both regions: offset, gain, saturation', () => {
+      const base = skinToneDistance(lips, skin);
+      for (const o of [-60, 20]) expect(skinToneDistance(offset(lips, o), offset(skin, o))).toBeCloseTo(base, 12);
+      for (const g of [0.2, 1.3]) expect(skinToneDistance(gain(lips, g), gain(skin, g))).toBeCloseTo(base, 12);
+      for (const k of [0.9, 2.5]) expect(skinToneDistance(saturate(lips, k), saturate(skin, k))).toBeCloseTo(base, 12);
+      // the old rg-chromaticity distance does move: an offset (black level, veiling glare) changes it
+      expect(chromaDistance(offset(lips, -60), offset(skin, -60))).toBeGreaterThan(1.5 * chromaDistance(lips, skin));
+    });
+
+    it('floors the skin chroma, so greyed skin does not blow the ratio up', () => {
+      const grey = saturate(skin, 0.2), greyLips = saturate(lips, 0.2);
+      expect(skinToneDistance(greyLips, grey)).toBeLessThan(exit);
+      expect(skinToneDistance([0, 0, 0], [0, 0, 0])).toBeNaN();
+    });
   });
 
   it('chromaDistance ignores brightness', () => {
