@@ -1,13 +1,15 @@
 // Per-frame pipeline output for the synthetic variants (tools/make-variants.mjs): the face pipeline, the quality
-// kernels and the raw landmarks, cached under .cache/guidance/ (keyed by the variant's recipe hash and the models'
-// manifest) so only the first run pays for FaceMesh.
+// kernels, the raw landmarks and the face-region cues (FaceRegionMeter, as the engine and the browser worker measure
+// them), cached under .cache/guidance/ (keyed by the variant's recipe hash and the models' manifest) so only the
+// first run pays for FaceMesh.
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createNodeKernels } from '../../src/kernels/node.js';
 import { decodeVideo } from '../../src/node/media.js';
 import type { Box, FaceDetection, FrameAnalysis, Point3, QualityMetrics } from '../../src/types.js';
-import type { FaceWithContours } from '../../src/geometry/face-geometry.js';
+import type { FaceRegionStats, FaceWithContours } from '../../src/geometry/face-geometry.js';
+import { FaceRegionMeter } from '../../src/engine/regions.js';
 import { requireModels } from '../face/engine.js';
 import { createNodeEngine } from '../../src/engine/node.js';
 import { ensureVariants, repoRoot } from '../helpers/data.js';
@@ -17,6 +19,8 @@ export interface FrameRecord {
   width: number;
   height: number;
   quality: QualityMetrics;
+  /** Pixel cues of the face's eye, mouth, cheek and chin regions (null without a face). */
+  regions: FaceRegionStats | null;
   face: { box: Box; score: number; lm: Point3[]; ec: [Point3[], Point3[]] | null } | null;
 }
 
@@ -47,6 +51,7 @@ async function records(name: Variant, path: string, specHash: string): Promise<F
         width: f.width,
         height: f.height,
         quality,
+        regions: null,
         face: face && box ? { box, score: face.score, lm: face.landmarks, ec: face.eyeContours ? [face.eyeContours.right.slice(0, 16), face.eyeContours.left.slice(0, 16)] : null } : null,
       });
     }
@@ -54,29 +59,36 @@ async function records(name: Variant, path: string, specHash: string): Promise<F
     await engine.close();
   }
   mkdirSync(dir, { recursive: true });
-  writeFileSync(file, JSON.stringify(out));
-  return out;
+  writeFileSync(file, JSON.stringify(out.map((r) => ({ ...r, regions: undefined }))));
+  return withCurrentKernels(out, path, file);
 }
 
-// The face records are expensive (FaceMesh on every frame), the quality pass is not: when the kernel build changed
-// since the records were made, the quality is measured again on the same frames and face boxes, and cached per build.
+// The face records are expensive (FaceMesh on every frame), the quality and region passes are not: they are measured
+// on the same frames, face boxes and landmarks, and cached per kernel build (and per region-meter version).
 async function withCurrentKernels(recs: FrameRecord[], path: string, file: string): Promise<FrameRecord[]> {
   const build = createHash('sha256');
   for (const w of ['kernels.simd.wasm', 'kernels.scalar.wasm']) build.update(readFileSync(join(repoRoot, 'build', w)));
-  const qfile = file.replace(/\.json$/, `.q-${build.digest('hex').slice(0, 12)}.json`);
+  build.update(readFileSync(new URL('../../src/engine/regions.ts', import.meta.url)));
+  build.update(readFileSync(new URL('../../src/geometry/regions.ts', import.meta.url)));
+  const qfile = file.replace(/\.json$/, `.qr-${build.digest('hex').slice(0, 12)}.json`);
+  type Cached = { quality: QualityMetrics; regions: FaceRegionStats | null };
   if (existsSync(qfile)) {
-    const qs = JSON.parse(readFileSync(qfile, 'utf8')) as QualityMetrics[];
-    recs.forEach((r, i) => (r.quality = qs[i]));
+    const qs = JSON.parse(readFileSync(qfile, 'utf8')) as Cached[];
+    recs.forEach((r, i) => { r.quality = qs[i].quality; r.regions = qs[i].regions; });
     return recs;
   }
   const kernels = await createNodeKernels();
+  // the engine's default meter (what the browser worker runs), on the frame the quality pass just loaded
+  const meter = new FaceRegionMeter();
   let i = 0;
   for await (const f of decodeVideo(path, { reuse: true })) {
     if (i >= recs.length) break;
-    recs[i].quality = structuredClone(kernels.qualityPass(f.data, f.width, f.height, recs[i].face?.box ?? null));
+    const face = recs[i].face;
+    recs[i].quality = structuredClone(kernels.qualityPass(f.data, f.width, f.height, face?.box ?? null));
+    recs[i].regions = face ? structuredClone(meter.measure(kernels, face.lm, f.width, f.height)) : null;
     i++;
   }
-  writeFileSync(qfile, JSON.stringify(recs.map((r) => r.quality)));
+  writeFileSync(qfile, JSON.stringify(recs.map((r): Cached => ({ quality: r.quality, regions: r.regions }))));
   return recs;
 }
 
@@ -95,12 +107,14 @@ export async function variantFrames(names: readonly Variant[]): Promise<Map<Vari
   return out;
 }
 
-/** The frame as the engine sees it, and its main face with the eye contours. */
-export function analysisOf(f: FrameRecord): { frame: FrameAnalysis; face: FaceWithContours | null } {
-  if (!f.face) return { frame: { timestampMs: f.t, width: f.width, height: f.height, quality: f.quality, faces: [] }, face: null };
+/** The frame as the engine sees it, its main face with the eye contours, and the face's region cues. */
+export function analysisOf(f: FrameRecord): { frame: FrameAnalysis; face: FaceWithContours | null; regions: FaceRegionStats | undefined } {
+  const regions = f.regions ?? undefined;
+  if (!f.face) return { frame: { timestampMs: f.t, width: f.width, height: f.height, quality: f.quality, faces: [] }, face: null, regions };
   const det: FaceDetection = { box: f.face.box, score: f.face.score, landmarks: f.face.lm, rotation: 0, tracked: true };
   return {
     frame: { timestampMs: f.t, width: f.width, height: f.height, quality: f.quality, faces: [det] },
     face: { ...det, eyeContours: f.face.ec ? { right: f.face.ec[0], left: f.face.ec[1] } : null },
+    regions,
   };
 }

@@ -1,6 +1,7 @@
 // Guidance on real clips with synthetic degradations (tools/make-variants.mjs): the face pipeline, the quality
-// kernels and the geometry on every frame (variant-frames.ts), then the GuidanceTracker. Each degradation must raise
-// its code and the clean clips must raise none.
+// kernels, the face-region cues (as the engine and the browser worker measure them) and the geometry on every frame
+// (variant-frames.ts), then the GuidanceTracker. Each degradation must raise its code, the clean clips must raise
+// none, and no variant (they are all unoccluded faces) may raise an occlusion code.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { FaceGeometryEstimator } from '../../src/geometry/face-geometry.js';
 import type { GuidanceCode, SkipReason } from '../../src/guidance/codes.js';
@@ -25,8 +26,8 @@ function summarize(frames: FrameRecord[]): Summary {
   const samples: Record<string, number[]> = {};
   const sample = (k: string, v: number) => { if (Number.isFinite(v)) (samples[k] ??= []).push(v); };
   for (const f of frames) {
-    const { frame, face } = analysisOf(f);
-    const g = face ? est.measure(face, f.width, f.height) : null;
+    const { frame, face, regions } = analysisOf(f);
+    const g = face ? est.measure(face, f.width, f.height, regions) : null;
     const s = tracker.update(frame, g);
     const q = f.quality;
     sample('faceLuma', q.faceLuma); sample('faceToSurround', q.faceToSurround); sample('focusNormalized', q.focusNormalized);
@@ -52,9 +53,18 @@ function summarize(frames: FrameRecord[]): Summary {
 }
 
 const results: Partial<Record<Variant, Summary>> = {};
+/** Fraction of each variant's frames with a face whose mouth, cheek and chin regions were measured, and with a mouth colour. */
+const regionFrames: Partial<Record<Variant, { regions: number; tone: number }>> = {};
 
 beforeAll(async () => {
-  for (const [name, frames] of await variantFrames(VARIANTS)) results[name] = summarize(frames);
+  for (const [name, frames] of await variantFrames(VARIANTS)) {
+    results[name] = summarize(frames);
+    const faces = frames.filter((f) => f.face);
+    regionFrames[name] = {
+      regions: faces.filter((f) => f.regions?.mouth?.lumaMean !== undefined && f.regions.cheeks?.lumaMean !== undefined && f.regions.chin?.lumaStd !== undefined).length / faces.length,
+      tone: faces.filter((f) => f.regions?.mouth?.skinToneDistance !== undefined).length / faces.length,
+    };
+  }
   if (process.env.LIVECHECK_PRINT_GUIDANCE) for (const [k, v] of Object.entries(results)) console.log(k, JSON.stringify(v));
 }, 900_000);
 
@@ -84,6 +94,23 @@ describe('guidance on the synthetic variants (real clips, degraded)', () => {
       expect(results[variant]!.raised[code] ?? 0, JSON.stringify(results[variant])).toBeGreaterThanOrEqual(0.5);
     });
   }
+
+  // Every variant is an unoccluded face: bad light must be reported as light (issue 4: the dark, bright and backlit
+  // clips raised mouth-occluded in the browser, where the region cues run)
+  const OCCLUSION: readonly GuidanceCode[] = ['eyes-occluded', 'mouth-occluded', 'face-occluded', 'sunglasses', 'glasses-glare', 'eye-hair-strand'];
+  it('the region cues are measured on every variant (the mouth colour on all but the clipped, overexposed one)', () => {
+    for (const name of VARIANTS) expect(regionFrames[name]!.regions, name).toBeGreaterThan(0.9);
+    for (const name of VARIANTS) expect(regionFrames[name]!.tone, name).toBeGreaterThan(name === 'bright' ? -1 : 0.9);
+    expect(regionFrames.bright!.tone).toBe(0);
+  });
+  it('no variant raises an occlusion code', () => {
+    const raised: Record<string, Partial<Record<GuidanceCode, number>>> = {};
+    for (const name of VARIANTS) {
+      const codes = Object.entries(results[name]!.raised).filter(([c]) => OCCLUSION.includes(c as GuidanceCode));
+      if (codes.length) raised[name] = Object.fromEntries(codes);
+    }
+    expect(raised).toEqual({});
+  });
 
   it('camera shake is only a warning: the shaken clip raises no background-motion', () => {
     expect(results.shake!.raised['background-motion']).toBeUndefined();
