@@ -6,10 +6,9 @@ import { LivecheckError, isLivecheckError } from '../errors.js';
 import { canonicalJson } from '../evidence/canonical.js';
 import { sha256, toHex } from '../evidence/encoding.js';
 import type { DocumentBinding, EvidenceBundle, RgbaImage } from '../evidence/index.js';
-import type { EvidenceRecorder } from '../evidence/recorder.js';
+import type { EvidenceSession } from '../evidence/capture.js';
 import type { EngineFrameResult } from '../engine/engine.js';
 import type { PassiveFrameFeatures } from '../decision/passive.js';
-import type { AttemptLog } from '../evidence/attempt.js';
 import type { ReplayOptions } from '../evidence/replay.js';
 import type { CliCommand } from './cli.js';
 import type { CliHelpers } from './analyze.js';
@@ -134,54 +133,38 @@ Options:
 }
 
 /**
- * Records the evidence bundle of a capture analysed frame by frame (`analyze --evidence`): every frame chained with
- * what the challenge and the signals read (regions, passive features), one keyframe per plan step, taken when the step
- * is done or else at the step's evenly spaced share of the clip (first frame there with a face), and at the end the
- * claimed outcome (AttemptLog: challenge events, signals, verdict). Frames are awaited one by one: the decoder reuses
- * its buffer.
+ * Records the evidence bundle of a capture analysed frame by frame (`analyze --evidence`) with the code the browser
+ * worker records it with (src/evidence/capture.ts EvidenceSession): every frame chained with what the challenge and
+ * the signals read (regions, passive features), one keyframe per plan step, taken when the step is done or else at
+ * the step's evenly spaced share of the clip (first frame there with a face), and at the end the claimed outcome
+ * (AttemptLog: challenge events, signals, verdict). The capture's wall clock is its start plus the frame time. Frames
+ * are awaited one by one: the decoder reuses its buffer.
  */
 export class EvidenceCapture {
-  private readonly keyed: boolean[];
-  private lastT = 0;
-  private constructor(private readonly recorder: EvidenceRecorder, private readonly steps: ReadonlyArray<{ action: string }>, private readonly log: AttemptLog) {
-    this.keyed = steps.map(() => false);
-  }
+  /** `clock.lastT`: the latest frame time (ms), which advances the capture's wall clock. */
+  private constructor(private readonly session: EvidenceSession, private readonly clock: { lastT: number }) {}
 
   /** `engine`: the engine options the capture runs with (bound into the genesis as its configHash). */
   static async start(o: { nonce: string; document: DocumentBinding; plan: ReadonlyArray<{ action: string; holdMs?: number }>; startedAt?: number; engine?: ReplayOptions }): Promise<EvidenceCapture> {
-    const { EvidenceRecorder } = await import('../evidence/recorder.js');
-    const { AttemptLog, planFromSteps } = await import('../evidence/attempt.js');
+    const { EvidenceSession } = await import('../evidence/capture.js');
     const startedAt = o.startedAt ?? Date.now(); // wall clock of the capture start; frame times advance it
-    let capture: EvidenceCapture | null = null;
-    const recorder = await EvidenceRecorder.start({ nonce: o.nonce, plan: o.plan, document: o.document, engine: o.engine, clock: () => startedAt + (capture?.lastT ?? 0), encodeJpeg: await nodeJpegEncoder() });
-    capture = new EvidenceCapture(recorder, o.plan, new AttemptLog(planFromSteps(o.plan)));
-    return capture;
+    const clock = { lastT: 0 };
+    const session = await EvidenceSession.start({ ...o, clock: () => startedAt + clock.lastT, encodeJpeg: await nodeJpegEncoder() });
+    return new EvidenceCapture(session, clock);
   }
 
   /** One analysed frame: `r` is the engine's result for `image`, `passive` the passive features measured on it. */
-  async frame(image: RgbaImage, r: EngineFrameResult, index: number, total: number, passive: PassiveFrameFeatures | null = null): Promise<void> {
-    const analysis = r.analysis;
-    this.lastT = analysis.timestampMs;
-    await this.recorder.appendFrame(analysis, image.data, { regions: r.regions, passive });
-    this.log.push({ timestampMs: analysis.timestampMs, landmarks: analysis.faces[0]?.landmarks ?? null, motion: analysis.quality.motion }, passive, r.challenge);
-    if (analysis.faces.length === 0) return;
-    const n = this.steps.length;
-    for (let k = 0; k < n; k++) {
-      if (this.keyed[k]) continue;
-      const done = r.challenge.some((e) => e.type === 'action-done' && e.step === k);
-      const spaced = Number.isFinite(total) ? index >= ((k + 1) * total) / (n + 1) : index >= (k + 1) * 25;
-      if (!done && !spaced) continue;
-      await this.recorder.addKeyframe(this.steps[k].action, image);
-      this.keyed[k] = true;
-    }
+  async frame(image: RgbaImage, r: EngineFrameResult, _index: number, total: number, passive: PassiveFrameFeatures | null = null): Promise<void> {
+    this.clock.lastT = r.analysis.timestampMs;
+    await this.session.frame(image, r, passive, image.data, total);
   }
 
   /** The signals and verdict the client decided (what the bundle will claim). */
   decide() {
-    return this.log.decide();
+    return this.session.decide();
   }
 
   finish(): Promise<EvidenceBundle> {
-    return this.recorder.finish(this.log.claim());
+    return this.session.finish();
   }
 }
