@@ -14,10 +14,15 @@ export async function runCapture({ urlBase, timestamps, width, height, challenge
   const workerMs = [];
   const mainMs = [];
   let result = null;
-  const gotResult = new Promise((resolve) => check.addEventListener('result', (e) => resolve((result = e.detail))));
+  let resultAt = NaN;
+  const gotResult = new Promise((resolve) => check.addEventListener('result', (e) => {
+    resultAt = performance.now();
+    resolve((result = e.detail));
+  }));
   check.addEventListener('error', (e) => errors.push(e.detail.code));
   let buffer = null;
   let analysed = 0;
+  let lastFrameAt = NaN;
   for (let i = 0; i < timestamps.length && !result; i++) {
     const bytes = new Uint8Array(await (await fetch(`${urlBase}${i}`)).arrayBuffer());
     if (!buffer || buffer.byteLength !== bytes.byteLength) buffer = new ArrayBuffer(bytes.byteLength);
@@ -27,6 +32,7 @@ export async function runCapture({ urlBase, timestamps, width, height, challenge
     analysed++;
     workerMs.push(d.workerMs);
     mainMs.push(d.mainMs);
+    lastFrameAt = performance.now();
     if (d.decision) break;
   }
   const r = await Promise.race([gotResult, new Promise((res) => setTimeout(() => res(null), 20_000))]);
@@ -38,5 +44,22 @@ export async function runCapture({ urlBase, timestamps, width, height, challenge
     evidence: r?.evidence ? lib.serializeEvidence(r.evidence) : null,
     workerMsP50: median(workerMs),
     mainMsP50: median(mainMs),
+    // from the ending frame's answer to the result event: with evidence, fetching the sealed bundle from the worker
+    resultDelayMs: resultAt - lastFrameAt,
   };
+}
+
+/** Times the recording alone in a module worker (evidence-bench-worker.js) on a real capture's records. */
+export async function benchRecording({ bundleText, frameUrl, width, height, repeats }) {
+  const pixels = await (await fetch(frameUrl)).arrayBuffer();
+  const worker = new Worker('/__harness/evidence-bench-worker.js', { type: 'module' });
+  try {
+    return await new Promise((resolve, reject) => {
+      worker.onmessage = (e) => resolve(e.data);
+      worker.onerror = (e) => reject(new Error(e.message));
+      worker.postMessage({ bundleText, pixels, width, height, repeats }, [pixels]);
+    });
+  } finally {
+    worker.terminate();
+  }
 }
