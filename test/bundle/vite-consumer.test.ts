@@ -21,7 +21,8 @@ const app = join(repoRoot, '.cache', 'vite-consumer');
 const rootPkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { version: string; devDependencies: Record<string, string> };
 
 /** The runtime assets a self-hosting app serves: what `assets.baseUrl` points at (README, "Using it with a bundler"). */
-const RUNTIME_ASSETS = ['dist/kernels.simd.wasm', 'dist/kernels.scalar.wasm', 'dist/ort-wasm-simd-threaded.wasm', 'dist/ort-wasm-simd-threaded.mjs'];
+// iris-worker.js: the pipelined Iris worker, which worker.js starts from the asset folder
+const RUNTIME_ASSETS = ['dist/kernels.simd.wasm', 'dist/kernels.scalar.wasm', 'dist/ort-wasm-simd-threaded.wasm', 'dist/ort-wasm-simd-threaded.mjs', 'dist/iris-worker.js'];
 const BROWSER_MODELS = ['models/blazeface.onnx', 'models/facemesh.onnx', 'models/iris.onnx'];
 
 const APP_MAIN = `// A consumer's page: the camera, createLivenessCheck with self-hosted assets, and the events.
@@ -194,7 +195,7 @@ describe('a Vite app that installs the packed tarball', () => {
       expect(requests.filter((r) => r.status >= 400)).toEqual([]);
       const paths = requests.map((r) => r.path);
       expect(paths.some((p) => /^\/assets\/worker-[\w-]+\.js$/.test(p)), paths.join(', ')).toBe(true);
-      for (const f of ['/livecheck/models/facemesh.onnx', '/livecheck/models/iris.onnx', '/livecheck/kernels.simd.wasm', '/livecheck/ort-wasm-simd-threaded.wasm']) expect(paths).toContain(f);
+      for (const f of ['/livecheck/models/facemesh.onnx', '/livecheck/models/iris.onnx', '/livecheck/kernels.simd.wasm', '/livecheck/ort-wasm-simd-threaded.wasm', '/livecheck/iris-worker.js']) expect(paths).toContain(f);
     } finally {
       await context.close();
     }
