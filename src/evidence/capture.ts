@@ -1,8 +1,8 @@
 // One capture's evidence as a client records it, in a browser worker or in Node: every analysed frame chained with
 // what the challenge and the signals read (EvidenceRecorder), the claim computed by AttemptLog from the same frames
-// (the code the server replays), and one keyframe per plan step, taken on the frame that confirms the step or else
-// at the step's evenly spaced share of the capture (the first frame there with a face). No DOM, no Node built-ins:
-// the JPEG encoder and the clock are injected.
+// (the code the server replays), and one keyframe per plan step, taken on the frame that confirms the step, else
+// at the step's evenly spaced share of the capture, else on the frame that ends the attempt (the first frame there
+// with a face). No DOM, no Node built-ins: the JPEG encoder and the clock are injected.
 import type { EngineFrameResult } from '../engine/engine.js';
 import type { PassiveFrameFeatures } from '../decision/passive.js';
 import { AttemptLog, planFromSteps, type AttemptDecision } from './attempt.js';
@@ -64,11 +64,13 @@ export class EvidenceSession {
     await appended;
     if (analysis.faces.length === 0) return;
     const n = this.steps.length;
+    // the frame that ends the attempt is the last chance to show the steps not yet shown (a failed or short attempt)
+    const ending = r.challenge.some((e) => e.type === 'attempt-ended');
     for (let k = 0; k < n; k++) {
       if (this.keyed[k]) continue;
       const done = r.challenge.some((e) => e.type === 'action-done' && e.step === k);
       const spaced = Number.isFinite(total) ? index >= ((k + 1) * total) / (n + 1) : index >= (k + 1) * this.framesPerStep;
-      if (!done && !spaced) continue;
+      if (!done && !spaced && !ending) continue;
       await this.recorder.addKeyframe(this.steps[k].action, image);
       this.keyed[k] = true;
     }

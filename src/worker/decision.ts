@@ -160,6 +160,8 @@ export class EvidenceAttempt {
   private ended = false;
   private bundle: Promise<EvidenceBundle> | null = null;
   private rejection: string | null = null;
+  /** The frame being recorded: a stop (close) waits for it, so the bundle is never sealed under a frame. */
+  private recording: Promise<unknown> = Promise.resolve();
 
   private constructor(readonly session: EvidenceSession) {}
 
@@ -175,12 +177,15 @@ export class EvidenceAttempt {
   async push(image: RgbaImage, r: EvidenceFrameResult, passive: PassiveImageFeatures | null, pixels: FramePixels): Promise<LivenessDecision | null> {
     if (this.bundle) return null; // the attempt is over: later frames are not evidence
     const p: PassiveFrameFeatures | null = passive ? { timestampMs: r.analysis.timestampMs, moire: passive.moire, flicker: passive.flicker, deviceBorder: passive.deviceBorder, specular: passive.specular } : null;
-    await this.session.frame(image, r, p, pixels);
+    const recording = this.session.frame(image, r, p, pixels);
+    this.recording = recording.catch(() => undefined);
+    await recording;
+    if (this.bundle) return null; // stopped while this frame was recorded: it is in, the decision was already made
     for (const e of r.challenge) {
       if (e.type === 'attempt-ended' && !this.ended) {
         this.ended = true;
         this.rejection = e.outcome === 'rejected' ? e.reason : null;
-        return this.close();
+        return this.seal();
       }
     }
     return null;
@@ -190,8 +195,16 @@ export class EvidenceAttempt {
     return this.ended;
   }
 
-  /** Ends the capture (the attempt ended, or the stream stopped first): the decision, and the bundle is sealed. */
-  close(): LivenessDecision {
+  /**
+   * The stream stopped before the attempt ended: once the frame being recorded is in, the decision from what was
+   * recorded, and the bundle is sealed (frames after this are not evidence).
+   */
+  async close(): Promise<LivenessDecision> {
+    await this.recording;
+    return this.seal();
+  }
+
+  private seal(): LivenessDecision {
     const decided = this.session.decide();
     this.bundle ??= this.session.finish(decided);
     const decision = decided.decision;

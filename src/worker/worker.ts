@@ -469,7 +469,7 @@ const api: WorkerApi = {
   finish: guard(async () => {
     await completeTail; // frames still in the pipeline count
     if (!recorder) return null;
-    if (evidence) return evidence.attemptEnded ? null : evidence.close();
+    if (evidence) return evidence.attemptEnded ? null : await evidence.close();
     return recorder.attemptEnded ? null : recorder.decide();
   }),
 

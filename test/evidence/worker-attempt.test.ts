@@ -33,7 +33,7 @@ describe('EvidenceAttempt (worker) when the stream stops first', () => {
         const face = r.face;
         const passive = face ? engine.kernels.passiveFeatures(face.box) : null;
         const pixels = { sha256: toHex(await sha256(f.data)) };
-        if (n++ === 30) decided = attempt.close(); // the page's stop(): 30 frames in, the attempt still running
+        if (n++ === 30) decided = await attempt.close(); // the page's stop(): 30 frames in, the attempt still running
         const d = await attempt.push(f, r, passive, pixels);
         expect(d).toBeNull();
         if (decided) afterClose++;
