@@ -17,9 +17,9 @@ import type { OrtModule, OrtSession } from '../../src/face/models.js';
 import { planFromNonce } from '../../src/challenge/plan.js';
 import type { DetectedAction } from '../../src/challenge/action-detector.js';
 import { FaceRecognizer } from '../../src/match/recognizer.js';
-import { alignmentPoints } from '../../src/match/align.js';
+import { IdentitySampler } from '../../src/node/identity.js';
 import {
-  identityContinuity, identityFaceUsable, withIdentity, DEFAULT_IDENTITY_CONFIG, type IdentityReading, type IdentityVerdict,
+  identityContinuity, withIdentity, DEFAULT_IDENTITY_CONFIG, type IdentityReading, type IdentityVerdict,
 } from '../../src/decision/identity.js';
 import {
   activeSignal, passiveSignal, motionSignal, decideLiveness, padMetrics, tuneThreshold, BONA_FIDE, DEFAULT_DECISION_CONFIG,
@@ -246,9 +246,8 @@ export class PassiveModels {
 export async function recordPresentation(p: Presentation, options: RecordOptions, models?: PassiveModels, recognizer?: FaceRecognizer): Promise<PresentationRecord> {
   const engine = await createNodeEngine({ modelDir: options.modelDir, kernelDir: options.kernelDir });
   const every = options.modelEvery ?? 3;
-  const identityEvery = options.identityEvery ?? 5;
-  let sinceIdentity = identityEvery; // the first usable face is described at once: it starts the reference
-  const eyePoints = new Float64Array(6);
+  // the same sampling as `livecheck analyze` (src/node/identity.ts), so the margins measured here hold there
+  const identity = recognizer ? new IdentitySampler(recognizer, { every: options.identityEvery ?? 5 }) : null;
   const rec: PresentationRecord = { frames: 0, framesWithFace: 0, actions: [], motionFrames: [], passiveFrames: [], identity: [] };
   let t0 = NaN;
   try {
@@ -283,16 +282,7 @@ export async function recordPresentation(p: Presentation, options: RecordOptions
         const img = engine.kernels.passiveFeatures(face.box);
         pf.moire = img.moire; pf.flicker = img.flicker; pf.deviceBorder = img.deviceBorder; pf.specular = img.specular;
         if (models && every > 0 && rec.frames % every === 1 % every) Object.assign(pf, await models.run(frame, face.box));
-        const pose = r.geometry?.pose;
-        sinceIdentity++;
-        if (recognizer && identityEvery > 0 && sinceIdentity >= identityEvery && pose) {
-          const eyes = alignmentPoints(face.landmarks, eyePoints);
-          const reading = { timestampMs: f.timestampMs, yawDeg: pose.yawDeg, pitchDeg: pose.pitchDeg, eyeDistancePx: Math.hypot(eyes[2] - eyes[0], eyes[3] - eyes[1]) };
-          if (identityFaceUsable(reading)) {
-            sinceIdentity = 0;
-            rec.identity.push({ ...reading, descriptor: await recognizer.describe(frame, face.landmarks) });
-          }
-        }
+        await identity?.frame(frame, f.timestampMs, face.landmarks, r.geometry?.pose ?? null);
       }
       rec.passiveFrames.push(pf);
       for (const a of r.actions) rec.actions.push({ ...a });
@@ -302,6 +292,7 @@ export async function recordPresentation(p: Presentation, options: RecordOptions
     await engine.close();
   }
   rec.actions.sort((a, b) => a.startMs - b.startMs);
+  if (identity) rec.identity.push(...identity.readings);
   return rec;
 }
 
