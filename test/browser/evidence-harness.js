@@ -69,13 +69,14 @@ export async function benchRecording({ bundleText, frameUrl, width, height, repe
  * worker (the digest reads the kernels' input buffer). Resolves with the result, or stop()s after `stopAfterMs`.
  */
 export async function runCamera({ challenge, evidence, stopAfterMs }) {
+  // the check loads first: the fake camera starts the file from its first frame when it opens
+  const check = await lib.createLivenessCheck({ challenge, evidence });
   const stream = await navigator.mediaDevices.getUserMedia({ video: { width: 640, height: 480, frameRate: 25 } });
   const video = document.createElement('video');
   video.muted = true;
   video.playsInline = true;
   video.srcObject = stream;
   await video.play();
-  const check = await lib.createLivenessCheck({ challenge, evidence });
   const errors = [];
   check.addEventListener('error', (e) => errors.push(e.detail.code));
   let stopped = false;

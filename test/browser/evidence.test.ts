@@ -184,6 +184,8 @@ describe('evidence recorded in Chromium, verified in Node', () => {
       expect(checks[name], `${name}: ${JSON.stringify(checks)}`).toBe('ok');
     }
     expect(report.decision?.verdict).toBe(r.verdict);
+    // an attempt that ended (pass or fail) shows every step in a keyframe, and the keyframes are this face
+    if (!r.stopped) expect(report.ok, JSON.stringify(checks)).toBe(true);
     const b = JSON.parse(r.evidence!) as EvidenceBundle;
     // every analysed frame is in, but on a stop the frame the worker took after the bundle was sealed is not evidence
     const recorded = b.records.filter((x) => x.type === 'frame').length;
