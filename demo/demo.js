@@ -1,7 +1,7 @@
 // livecheck demo: camera (or the sample clip) -> createLivenessCheck -> overlay, guidance, challenge, verdict.
 // Plain module, no framework. URL options: ?sample (use the sample clip and start), ?camera (start the camera),
 // ?actions=blink,mouth-open (a fixed script instead of random actions), ?count=2, ?assets=<url> (asset folder),
-// ?threads=1 (onnxruntime threads; default 2 when cross-origin isolated).
+// ?threads=2 (onnxruntime threads; default 1, or 2 on a cross-origin isolated page with more than 2 cores).
 import { createLivenessCheck, openCamera } from '../dist/index.js';
 
 const params = new URLSearchParams(location.search);

@@ -81,7 +81,8 @@ describe('demo page in Chromium (bundle + worker, COOP/COEP, strict CSP)', () =>
   it('runs a real face clip from the fake camera end to end in the worker', async () => {
     const { context, page, cspViolations, pageErrors } = await launch(['--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream', `--use-file-for-fake-video-capture=${clip}`]);
     try {
-      const response = await page.goto(`${origin}/demo/?camera`);
+      // ?threads=2: the default is 1 on this 2-core machine; asking for 2 keeps ORT's pthreads under the strict CSP tested
+      const response = await page.goto(`${origin}/demo/?camera&threads=2`);
       const csp = response!.headers()['content-security-policy'];
       expect(csp).toContain("script-src 'self' 'wasm-unsafe-eval'");
       expect(csp).not.toMatch(/'unsafe-eval'|'unsafe-inline'/);
