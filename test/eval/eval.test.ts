@@ -6,9 +6,10 @@ import { join } from 'node:path';
 import { dataDir, ensureVariants, repoRoot } from '../helpers/data.js';
 import { requireModels } from '../face/engine.js';
 import {
-  presentations, recordPresentation, judge, metricsReport, outcomeFromDetected, createRecognizer, PassiveModels, EVAL_VARIANTS,
+  presentations, recordPresentation, judge, metricsReport, outcomeFromDetected, createRecognizer, kernelsOnly, MODEL_FEATURES, EVAL_VARIANTS,
   type JudgedPresentation, type Presentation,
 } from '../../tools/eval/eval.js';
+import { PassiveModels } from '../../src/node/passive-models.js';
 import { DEFAULT_IDENTITY_CONFIG } from '../../src/decision/identity.js';
 import { activeSignal } from '../../src/decision/index.js';
 

@@ -12,8 +12,7 @@ import { LivecheckError } from '../../src/errors.js';
 import type { Point3 } from '../../src/types.js';
 import { createNodeEngine } from '../../src/engine/node.js';
 import { decodeVideo } from '../../src/node/media.js';
-import { cropToImage, affine, warpToTensor } from '../../src/face/affine.js';
-import type { OrtModule, OrtSession } from '../../src/face/models.js';
+import { PassiveModels } from '../../src/node/passive-models.js';
 import { planFromNonce } from '../../src/challenge/plan.js';
 import type { DetectedAction } from '../../src/challenge/action-detector.js';
 import { FaceRecognizer } from '../../src/match/recognizer.js';
@@ -209,37 +208,19 @@ export function createRecognizer(modelDir: string): Promise<FaceRecognizer> {
   return FaceRecognizer.create({ model: join(modelDir, 'facerec.onnx') });
 }
 
-/** Face-crop models of the passive signal (antispoof 128x128, liveness 32x32, RGB in [0,1]). */
-export class PassiveModels {
-  private readonly toImage = affine();
-  private readonly a = new Float32Array(128 * 128 * 3);
-  private readonly l = new Float32Array(32 * 32 * 3);
-  private constructor(private readonly ort: OrtModule, private readonly antispoof: OrtSession, private readonly liveness: OrtSession) {}
+/**
+ * The passive features only the antispoof / liveness models give. The product (`livecheck analyze`, the browser
+ * worker, the evidence replay) never runs those models, so the kernels-only configuration judges without them.
+ */
+export const MODEL_FEATURES = ['antispoofReal', 'livenessLive'] as const satisfies ReadonlyArray<keyof PassiveFrameFeatures>;
 
-  static async create(modelDir: string): Promise<PassiveModels> {
-    const ort = (await import('onnxruntime-web')) as OrtModule;
-    const open = (f: string) => ort.InferenceSession.create(new Uint8Array(readFileSync(join(modelDir, f))), { executionProviders: ['wasm'] });
-    return new PassiveModels(ort, await open('antispoof.onnx'), await open('liveness.onnx'));
-  }
-
-  async run(frame: { width: number; height: number; data: Uint8Array }, box: { x: number; y: number; width: number; height: number }) {
-    const side = Math.max(box.width, box.height);
-    const cx = box.x + box.width / 2, cy = box.y + box.height / 2;
-    cropToImage(cx, cy, side, 0, 128, this.toImage);
-    warpToTensor(frame, this.toImage, this.a, 128, 128, 1 / 255, 0);
-    cropToImage(cx, cy, side, 0, 32, this.toImage);
-    warpToTensor(frame, this.toImage, this.l, 32, 32, 1 / 255, 0);
-    const run1 = async (s: OrtSession, data: Float32Array, size: number) => {
-      const out = await s.run({ [s.inputNames[0]]: new this.ort.Tensor('float32', data, [1, size, size, 3]) });
-      return (out[s.outputNames[0]].data as Float32Array)[0];
-    };
-    return { antispoofReal: await run1(this.antispoof, this.a, 128), livenessLive: await run1(this.liveness, this.l, 32) };
-  }
-
-  async close() {
-    await this.antispoof.release();
-    await this.liveness.release();
-  }
+/**
+ * The record the product would have made of the same frames: the models' per-frame outputs dropped, everything else
+ * (actions, motion, the kernels' artefact scores, identity) shared. The models read the frame and write only these
+ * fields, so recording once with them and dropping them equals recording without them.
+ */
+export function kernelsOnly(rec: PresentationRecord): PresentationRecord {
+  return { ...rec, passiveFrames: rec.passiveFrames.map(({ antispoofReal: _a, livenessLive: _l, ...kernels }) => kernels) };
 }
 
 /** Runs one presentation's frames through a fresh engine (no plan: actions are free-running) and keeps what the signals need. */
