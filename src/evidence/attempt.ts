@@ -1,8 +1,9 @@
 // What an attempt decided, computed from per-frame data by one piece of code for both sides: the client feeds it the
 // engine's live output while it records the evidence (and writes `claim()` into the bundle's result record); the
 // server feeds it the frames re-derived from the bundle's records (src/evidence/replay.ts) and compares. The signals
-// are built the way `livecheck analyze` builds them: active from the challenge session's results, motion from every
-// frame's landmarks and the kernels' global motion, passive from the per-frame passive features of frames with a face.
+// are built here for every caller (`livecheck analyze` with or without evidence, the browser worker, the server's
+// replay): active from the challenge session's results, motion from every frame's landmarks, the geometry's eye and
+// mouth apertures and the kernels' global motion, passive from the per-frame passive features of frames with a face.
 import type { ChallengePlan } from '../challenge/plan.js';
 import { isChallengeAction, type ChallengeAction } from '../challenge/actions.js';
 import type { ActionFailureReason, ActionResult, ChallengeEvent } from '../challenge/session.js';
@@ -12,6 +13,7 @@ import { motionSignal, type MotionFrame } from '../decision/motion.js';
 import { passiveSignal, type PassiveFrameFeatures } from '../decision/passive.js';
 import type { SignalResult, SignalVerdict } from '../decision/signal.js';
 import { LivecheckError } from '../errors.js';
+import type { FaceGeometry } from '../geometry/face-geometry.js';
 import type { Point3, QualityMetrics } from '../types.js';
 
 /** A claimed challenge event (progress events are not kept: they follow from the others). */
@@ -45,7 +47,15 @@ export interface AttemptFrame {
   landmarks: readonly Point3[] | null;
   /** The kernels' background motion of this frame (QualityMetrics.motion). */
   motion: QualityMetrics['motion'];
+  /**
+   * The geometry of the primary face on this frame (FrameInterpreter's, from the landmarks and the iris model's eye
+   * contours), or null. Read at push: only its eye openness and mouth opening are kept.
+   */
+  geometry: AttemptGeometry | null;
 }
+
+/** What the motion signal reads from the geometry. */
+export type AttemptGeometry = Pick<FaceGeometry, 'leftEye' | 'rightEye' | 'mouthOpening'>;
 
 /**
  * A challenge plan from stored steps (an evidence genesis, or the steps analyze was given). Throws `evidence-invalid`
@@ -79,10 +89,13 @@ export class AttemptLog {
   /** One analysed frame: its face and motion, its passive features (null: not measured), its challenge events. */
   push(frame: AttemptFrame, passive: PassiveFrameFeatures | null, challenge: readonly ChallengeEvent[]): void {
     const m = frame.motion;
+    const g = frame.landmarks ? frame.geometry : null;
     this.motionFrames.push({
       timestampMs: frame.timestampMs,
       landmarks: frame.landmarks ? frame.landmarks.map((q) => [q[0], q[1], q[2]] as Point3) : null,
       global: m && Number.isFinite(m.globalDx) && Number.isFinite(m.globalDy) ? { dx: m.globalDx, dy: m.globalDy } : null,
+      // the iris-model lid contour sees blinks that the mesh lids barely show (motion's non-rigid test)
+      ...(g ? { eyeOpenness: (g.rightEye.openness + g.leftEye.openness) / 2, mouthOpening: g.mouthOpening } : {}),
     });
     if (passive) this.passiveFrames.push({ ...passive, timestampMs: frame.timestampMs });
     for (const e of challenge) {

@@ -25,7 +25,7 @@ export interface EvidenceSessionOptions {
 }
 
 /** The parts of an engine result the evidence reads. */
-export type EvidenceFrameResult = Pick<EngineFrameResult, 'analysis' | 'regions' | 'challenge'>;
+export type EvidenceFrameResult = Pick<EngineFrameResult, 'analysis' | 'regions' | 'challenge' | 'geometry'>;
 
 export class EvidenceSession {
   private readonly keyed: boolean[];
@@ -60,7 +60,7 @@ export class EvidenceSession {
     const index = this.index++;
     const analysis = r.analysis;
     const appended = this.recorder.appendFrame(analysis, pixels, { regions: r.regions, passive });
-    this.log.push({ timestampMs: analysis.timestampMs, landmarks: analysis.faces[0]?.landmarks ?? null, motion: analysis.quality.motion }, passive, r.challenge);
+    this.log.push({ timestampMs: analysis.timestampMs, landmarks: analysis.faces[0]?.landmarks ?? null, motion: analysis.quality.motion, geometry: r.geometry }, passive, r.challenge);
     await appended;
     if (analysis.faces.length === 0) return;
     const n = this.steps.length;

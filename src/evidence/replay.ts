@@ -55,7 +55,8 @@ export function replayEvidence(bundle: EvidenceBundle, options: ReplayOptions = 
     const { frame, face, regions, passive } = frameInputs(r);
     const out = interpreter.interpret(frame, face, regions);
     for (const e of out.challenge) events.push(e);
-    log.push({ timestampMs: frame.timestampMs, landmarks: face ? face.landmarks : null, motion: frame.quality.motion }, passive, out.challenge);
+    // the geometry is the server's own, from the recorded landmarks and eye contours (nothing trusted is added)
+    log.push({ timestampMs: frame.timestampMs, landmarks: face ? face.landmarks : null, motion: frame.quality.motion, geometry: out.geometry }, passive, out.challenge);
   }
   const decided = log.decide();
   return { ...decided, claim: log.claim(decided), events, frames: log.frames };

@@ -12,12 +12,11 @@ import { LivecheckError, isLivecheckError } from '../errors.js';
 import type { CliCommand, CliIo, EXIT as ExitCodes, parseArgs as ParseArgs } from './cli.js';
 import type { RgbaFrame } from '../face/frame.js';
 import type { EngineFrameResult } from '../engine/engine.js';
-import type { ActionFailureReason, ActionResult } from '../challenge/session.js';
-import type { Point3 } from '../types.js';
 import {
-  activeSignal, challengeOutcomeFromSession, decideLiveness, motionSignal, passiveSignal, withIdentity, DEFAULT_IDENTITY_CONFIG,
-  type IdentityContinuity, type LivenessVerdict, type MotionFrame, type PassiveFrameFeatures, type SignalResult,
+  withIdentity, DEFAULT_IDENTITY_CONFIG, type IdentityContinuity, type LivenessVerdict, type PassiveFrameFeatures, type SignalResult,
 } from '../decision/index.js';
+import { AttemptLog } from '../evidence/attempt.js';
+import type { ReplayOptions } from '../evidence/replay.js';
 import type { IdentitySampler, IdentitySamplerOptions } from './identity.js';
 
 export type AnalyzeEventType = 'blink' | 'turn-left' | 'turn-right' | 'mouth-open' | 'nod' | 'smile';
@@ -69,6 +68,10 @@ export interface AnalyzeOptions {
   mirrored?: boolean;
   modelDir?: string;
   maxFrames?: number;
+  /** Start this far into the file (ms; frame times stay relative to the file's start). Default 0. */
+  startMs?: number;
+  /** Further engine options (guidance / challenge / action thresholds), as an evidence capture binds them. */
+  engine?: ReplayOptions;
   /** Called every frame with (frames done, frames expected or NaN). */
   onProgress?: (done: number, total: number) => void;
   /** Challenge events, as they happen (with --plan / --nonce). */
@@ -90,7 +93,7 @@ export async function analyzeVideo(file: string, options: AnalyzeOptions = {}): 
   const { probeVideo, decodeVideo } = await import('./media.js');
   const info = await probeVideo(file); // checks the file and ffmpeg before the models load
   const { createNodeEngine } = await import('../engine/node.js');
-  const engine = await createNodeEngine({ plan: options.plan, mirrored: options.mirrored, modelDir: options.modelDir });
+  const engine = await createNodeEngine({ ...options.engine, plan: options.plan, mirrored: options.mirrored ?? options.engine?.mirrored, modelDir: options.modelDir });
   let identity: IdentitySampler | null = null;
   let identityModelMissing = false;
   if (options.identity) {
@@ -110,13 +113,11 @@ export async function analyzeVideo(file: string, options: AnalyzeOptions = {}): 
   };
   const total = options.maxFrames !== undefined ? Math.min(options.maxFrames, info.frames ?? Infinity) : info.frames ?? NaN;
   let lastT = 0;
-  // what the signals need, kept per frame (the engine's objects are reused)
-  const motionFrames: MotionFrame[] = [];
-  const passiveFrames: PassiveFrameFeatures[] = [];
-  const done: ActionResult[] = [];
-  let failure: { step: number; action: ChallengeAction; reason: ActionFailureReason } | null = null;
+  // the signals and the verdict come from AttemptLog, the code an evidence bundle's claim (and the server's replay,
+  // and the browser worker) decides with, so `--json` and `--evidence` cannot disagree
+  const attempt = new AttemptLog(options.plan ?? null);
   try {
-    for await (const f of decodeVideo(file, { reuse: true, maxFrames: options.maxFrames })) {
+    for await (const f of decodeVideo(file, { reuse: true, maxFrames: options.maxFrames, startMs: options.startMs })) {
       const r = await engine.analyzeFrame(f, f.timestampMs);
       lastT = f.timestampMs;
       report.frames++;
@@ -130,24 +131,12 @@ export async function analyzeVideo(file: string, options: AnalyzeOptions = {}): 
       }
       addActions(r.actions);
       const face = r.analysis.faces[0] ?? null;
-      const motion = r.analysis.quality.motion;
-      motionFrames.push({
-        timestampMs: f.timestampMs,
-        landmarks: face ? face.landmarks.map((q) => [q[0], q[1], q[2]] as Point3) : null,
-        global: motion && Number.isFinite(motion.globalDx) && Number.isFinite(motion.globalDy) ? { dx: motion.globalDx, dy: motion.globalDy } : null,
-        // the geometry's eye openness (iris-model lid contour) sees blinks that the mesh lids barely show
-        ...(face && r.geometry ? { eyeOpenness: (r.geometry.rightEye.openness + r.geometry.leftEye.openness) / 2, mouthOpening: r.geometry.mouthOpening } : {}),
-      });
       let passive: PassiveFrameFeatures | null = null;
       if (face) {
         const p = engine.kernels.passiveFeatures(face.box);
         passive = { timestampMs: f.timestampMs, moire: p.moire, flicker: p.flicker, deviceBorder: p.deviceBorder, specular: p.specular };
-        passiveFrames.push(passive);
       }
-      for (const e of r.challenge) {
-        if (e.type === 'action-done') done.push({ ...e });
-        else if (e.type === 'action-failed' && !failure) failure = { step: e.step, action: e.action, reason: e.reason };
-      }
+      attempt.push({ timestampMs: f.timestampMs, landmarks: face?.landmarks ?? null, motion: r.analysis.quality.motion, geometry: r.geometry }, passive, r.challenge);
       if (options.onChallenge) for (const e of r.challenge) options.onChallenge(e);
       if (identity) await identity.frame(f, f.timestampMs, face?.landmarks ?? null, face && r.geometry ? r.geometry.pose : null);
       await options.onFrame?.(f, r, report.frames - 1, total, passive);
@@ -163,16 +152,14 @@ export async function analyzeVideo(file: string, options: AnalyzeOptions = {}): 
   report.guidance.sort((a, b) => a.start_ms - b.start_ms || a.code.localeCompare(b.code));
   if (report.frames === 0) throw new LivecheckError('decode-failed', `no frames decoded from ${file}`, { file });
   // the antispoof / liveness models are not run here: the passive signal fuses the kernels' artefact scores
-  const passive = passiveSignal(passiveFrames);
-  const motion = motionSignal({ frames: motionFrames });
+  const { signals, decision } = attempt.decide();
   const json = (s: SignalResult): SignalJson => ({ score: round(s.score), verdict: s.verdict, reasons: s.reasons });
-  report.signals = { passive: json(passive), motion: json(motion) };
+  report.signals = { passive: json(signals.passive), motion: json(signals.motion) };
   const continuity = identity ? identity.result() : null;
   if (identity || identityModelMissing) report.identity = identityJson(continuity, identity?.config.maxDistance);
-  if (options.plan) {
-    const active = activeSignal(challengeOutcomeFromSession(options.plan, done, failure));
-    report.signals = { active: json(active), ...report.signals };
-    const decision = decideLiveness({ active, passive, motion });
+  if (options.plan && signals.active) {
+    report.signals = { active: json(signals.active), ...report.signals };
+    // identity is not part of the evidence claim: a change of person turns the claim's verdict into `fail` here only
     report.verdict = (continuity ? withIdentity(decision, continuity) : decision).verdict;
   }
   return report;

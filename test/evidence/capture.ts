@@ -196,7 +196,7 @@ export async function recordCapture(o: CaptureOptions): Promise<EvidenceBundle> 
     const { analysis } = frames[i];
     const face = (analysis.faces[0] ?? null) as FaceWithContours | null;
     const live = interpreter.interpret(analysis, face);
-    log.push({ timestampMs: analysis.timestampMs, landmarks: face?.landmarks ?? null, motion: analysis.quality.motion }, null, live.challenge);
+    log.push({ timestampMs: analysis.timestampMs, landmarks: face?.landmarks ?? null, motion: analysis.quality.motion, geometry: live.geometry }, null, live.challenge);
     await recorder.appendFrame(analysis, frames[i].frame.data);
     const moment = momentAt.get(i);
     if (moment) await recorder.addKeyframe(moment, frames[i].frame);

@@ -6,7 +6,10 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { serializeEvidence } from '../../src/evidence/index.js';
 import type { EvidenceBundle, FrameRecord, ResultRecord } from '../../src/evidence/bundle.js';
 import { ChainHasher, genesisHash, hashedText } from '../../src/evidence/chain.js';
-import { replayEvidence } from '../../src/evidence/replay.js';
+import { frameInputs, replayEvidence } from '../../src/evidence/replay.js';
+import { AttemptLog } from '../../src/evidence/attempt.js';
+import type { SignalResult } from '../../src/decision/signal.js';
+import { FrameInterpreter } from '../../src/engine/interpreter.js';
 import { verifyEvidence } from '../../src/server/index.js';
 import type { EvidenceCheckName, EvidenceReport, VerifyEvidenceOptions } from '../../src/server/index.js';
 import { planFromNonce } from '../../src/challenge/index.js';
@@ -91,9 +94,38 @@ describe('replay of a genuine capture', () => {
     expect(report.decision?.verdict).toBe(capture.decided.decision.verdict);
     expect(claim.verdict).toBe(capture.decided.decision.verdict);
     expect(claim.signals.active?.verdict).toBe('live'); // the blink came with human dynamics
+    // a blink inside a rigid head: motion reads it from the geometry's eye openness, on both sides
+    expect(claim.signals.motion?.verdict).toBe('live');
     for (const name of ['active', 'passive', 'motion'] as const) expect(report.decision?.signals[name]?.verdict).toBe(capture.decided.signals[name]?.verdict);
     console.log(`genuine replay: ${check(report, 'challenge-replay').detail}; ${check(report, 'signals-replay').detail}; verdict ${claim.verdict}`);
   }, 120_000);
+
+  it('motion reads the blink from the geometry\'s eye openness, on the client and in the replay alike', () => {
+    // the server's geometry comes from the recorded landmarks and eye contours (FrameInterpreter), nothing else
+    const plan = planFromNonce(NONCE, { script: ['blink'] });
+    const interpreter = new FrameInterpreter({ ...ENGINE, plan });
+    const withGeometry = new AttemptLog(plan), landmarksOnly = new AttemptLog(plan);
+    for (const r of framesOf(genuine)) {
+      const { frame, face, regions, passive } = frameInputs(r);
+      const out = interpreter.interpret(frame, face, regions);
+      const f = { timestampMs: frame.timestampMs, landmarks: face ? face.landmarks : null, motion: frame.quality.motion };
+      withGeometry.push({ ...f, geometry: out.geometry }, passive, out.challenge);
+      landmarksOnly.push({ ...f, geometry: null }, passive, out.challenge);
+    }
+    const eyelids = (s: SignalResult) => s.reasons.find((x) => x.code === 'non-rigid-eyes')?.value ?? 0;
+    const geometry = withGeometry.decide().signals.motion, mesh = landmarksOnly.decide().signals.motion;
+    const replayed = replayEvidence(genuine, ENGINE).signals.motion;
+    const frozen = replayEvidence(withoutBlink(clone(genuine)), ENGINE).signals.motion;
+    console.log(`eyelid drop on the blink clip: geometry ${eyelids(geometry).toFixed(3)} (${geometry.verdict}), client ${eyelids(capture.decided.signals.motion).toFixed(3)}, mesh lids only ${eyelids(mesh).toFixed(3)} (${mesh.verdict}), contours frozen open ${eyelids(frozen).toFixed(3)} (${frozen.verdict})`);
+    expect(geometry.verdict).toBe('live');
+    expect(eyelids(replayed)).toBe(eyelids(geometry));
+    // the client's geometry is from the unquantised landmarks: the same drop to the recorded precision
+    expect(Math.abs(eyelids(capture.decided.signals.motion) - eyelids(geometry))).toBeLessThan(0.005);
+    // the iris-model lid contour sees a deeper blink than the mesh lids, and it is what motion read...
+    expect(eyelids(geometry)).toBeGreaterThan(eyelids(mesh) + 0.03);
+    // ...from the recorded eye contours: frozen open, the replay no longer sees that drop
+    expect(eyelids(frozen)).toBeLessThan(eyelids(geometry) - 0.03);
+  });
 
   it('replays to exactly the claimed event times (the thresholded inputs are recorded exactly)', () => {
     const replay = replayEvidence(genuine, ENGINE);
@@ -214,6 +246,26 @@ describe('replay configuration', () => {
 });
 
 describe('livecheck analyze --evidence', () => {
+  it('analyze --json reports the verdict its own evidence claims on the blink-only clip, and the server replays it', async () => {
+    // without the geometry in AttemptLog, analyze said motion live while its bundle claimed motion unsure
+    const plan = planFromNonce(NONCE, { script: ['blink'] });
+    const { document } = options;
+    const cap = await EvidenceCapture.start({ nonce: NONCE, document, plan: plan.steps, startedAt: UPLOADED_AT + 3 * MIN, engine: ENGINE });
+    const report = await analyzeVideo(data.franckMp4, { plan, engine: ENGINE, startMs: CLIP.startMs, maxFrames: CLIP.frames, onFrame: (f, r, i, n, p) => cap.frame(f, r, i, n, p) });
+    const bundle = await cap.finish();
+    const claim = resultOf(bundle);
+    expect(report.signals?.motion.verdict).toBe('live');
+    expect(claim.verdict).toBe(report.verdict);
+    for (const name of ['active', 'passive', 'motion'] as const) {
+      expect(claim.signals[name]?.verdict, name).toBe(report.signals?.[name]?.verdict);
+      expect(Math.abs(claim.signals[name]!.score - report.signals![name]!.score), name).toBeLessThanOrEqual(0.005); // analyze rounds to 0.01
+    }
+    const r = await verifyEvidence(serializeEvidence(bundle), options);
+    expect(failed(r)).toEqual([]);
+    expect(r.decision?.verdict).toBe(report.verdict);
+    console.log(`analyze --evidence blink clip: ${check(r, 'signals-replay').detail}; analyze ${report.verdict}, claim ${claim.verdict}`);
+  }, 300_000);
+
   it('claims the signals and verdict analyze reports, and the server replays them (clean-cap13, 6 s, 640x480)', async () => {
     // analyze.ts builds its report's signals itself; the bundle's claim comes from AttemptLog: they must not drift
     const [clip] = await ensureVariants(['clean-cap13']);
