@@ -117,6 +117,19 @@ export class AttemptLog {
     return this.motionFrames.length;
   }
 
+  /**
+   * Forgets all but the last `n` frames (their passive features too); the challenge state stays. For a stream with no
+   * plan, which never ends: an attempt with a plan is bounded by the challenge's timeouts and is never trimmed.
+   */
+  keepLast(n: number): void {
+    const drop = this.motionFrames.length - n;
+    if (drop <= 0) return;
+    this.motionFrames.splice(0, drop);
+    const from = this.motionFrames.length > 0 ? this.motionFrames[0].timestampMs : Infinity;
+    const firstKept = this.passiveFrames.findIndex((f) => (f.timestampMs ?? from) >= from); // set by push
+    this.passiveFrames.splice(0, firstKept < 0 ? this.passiveFrames.length : firstKept);
+  }
+
   /** The three signals and their consensus over what was pushed so far. */
   decide(): AttemptDecision {
     const passive = passiveSignal(this.passiveFrames);

@@ -1,44 +1,35 @@
-// The end of an attempt, in the worker: the three signals from the per-frame stream (active from the challenge
-// session, passive from the kernels' artefact scores on the face, motion from the tracked landmarks) into
-// decideLiveness, the same way `livecheck analyze` builds them in Node, so both reach the same verdict on the same
-// frames. The antispoof / liveness models are not run per frame here (nor in analyze): passive fuses the kernels only.
-import type { ChallengeAction } from '../challenge/actions.js';
+// The end of an attempt, in the worker. Both of its deciders are AttemptLog (src/evidence/attempt.ts), the code
+// `livecheck analyze` decides with (with or without --evidence) and the server replays an evidence bundle with: active
+// from the challenge session, passive from the kernels' artefact scores on the face, motion from the tracked landmarks,
+// the geometry's eye and mouth apertures and the background motion. Without evidence AttemptRecorder feeds it the
+// frame stream; with evidence EvidenceAttempt feeds it through the recorded session, so the page's verdict is the one
+// the bundle claims. The antispoof / liveness models are not run per frame here (nor in analyze): passive fuses the
+// kernels only.
 import type { ChallengePlan } from '../challenge/plan.js';
-import type { ActionFailureReason, ActionResult, ChallengeEvent } from '../challenge/session.js';
-import { activeSignal, challengeOutcomeFromSession } from '../decision/active.js';
-import { decideLiveness, type LivenessDecision } from '../decision/consensus.js';
-import { motionSignal, type MotionFrame } from '../decision/motion.js';
-import { passiveSignal, type PassiveFrameFeatures } from '../decision/passive.js';
+import type { ChallengeEvent } from '../challenge/session.js';
+import type { LivenessDecision } from '../decision/consensus.js';
+import type { PassiveFrameFeatures } from '../decision/passive.js';
 import type { PassiveImageFeatures } from '../kernels/passive.js';
 import type { FaceGeometry } from '../geometry/face-geometry.js';
 import type { Point3, QualityMetrics } from '../types.js';
 import { LivecheckError } from '../errors.js';
+import { AttemptLog } from '../evidence/attempt.js';
 import { EvidenceSession, type EvidenceFrameResult } from '../evidence/capture.js';
 import type { FramePixels, JpegEncoder, RgbaImage } from '../evidence/recorder.js';
 import type { DocumentBinding, EvidenceBundle } from '../evidence/bundle.js';
 import type { ReplayOptions } from '../evidence/replay.js';
 
-const MESH = 468;
-
-/** Keeps the last `capacity` frames of landmarks and passive scores in buffers allocated once; builds the decision
- *  on demand. */
+/**
+ * The attempt without evidence: every frame until the one whose events end it goes to AttemptLog (later frames are
+ * not the attempt's, as with evidence). Without a plan the attempt never ends and nothing can pass: the log then keeps
+ * the last `window` to 2 x `window` frames, so a long preview does not grow without bound.
+ */
 export class AttemptRecorder {
-  private readonly frames: MotionFrame[];
-  private readonly points: Point3[][];
-  // per slot: the passive artefact scores of that frame's face, or hasPassive 0 (no face: nothing measured)
-  private readonly passive: PassiveFrameFeatures[];
-  private readonly hasPassive: Uint8Array;
-  private next = 0;
-  private count = 0;
-  private failure: { step: number; action: ChallengeAction; reason: ActionFailureReason } | null = null;
-  private results: ActionResult[] = [];
+  private readonly log: AttemptLog;
   private ended = false;
 
-  constructor(private readonly plan: ChallengePlan | null, readonly capacity = 240) {
-    this.points = Array.from({ length: capacity }, () => Array.from({ length: MESH }, (): Point3 => [0, 0, 0]));
-    this.frames = Array.from({ length: capacity }, (_, i) => ({ timestampMs: 0, landmarks: this.points[i], global: { dx: 0, dy: 0 } }));
-    this.passive = Array.from({ length: capacity }, () => ({ timestampMs: 0, moire: null, flicker: null, deviceBorder: null, specular: null }));
-    this.hasPassive = new Uint8Array(capacity);
+  constructor(private readonly plan: ChallengePlan | null, readonly window = 240) {
+    this.log = new AttemptLog(plan);
   }
 
   /**
@@ -49,56 +40,18 @@ export class AttemptRecorder {
     timestampMs: number, landmarks: readonly Point3[] | null, geometry: FaceGeometry | null, quality: QualityMetrics,
     events: readonly ChallengeEvent[], passive: PassiveImageFeatures | null = null,
   ): LivenessDecision | null {
-    const f = this.frames[this.next];
-    const p = this.passive[this.next];
-    p.timestampMs = timestampMs;
-    if (passive) {
-      p.moire = passive.moire;
-      p.flicker = passive.flicker;
-      p.deviceBorder = passive.deviceBorder;
-      p.specular = passive.specular;
-    }
-    this.hasPassive[this.next] = passive ? 1 : 0;
-    f.timestampMs = timestampMs;
-    if (landmarks && landmarks.length >= MESH) {
-      const dst = this.points[this.next];
-      for (let i = 0; i < MESH; i++) {
-        const s = landmarks[i], d = dst[i];
-        d[0] = s[0]; d[1] = s[1]; d[2] = s[2];
-      }
-      f.landmarks = dst;
-    } else f.landmarks = null;
-    if (geometry) {
-      f.yawDeg = geometry.pose.yawDeg;
-      f.pitchDeg = geometry.pose.pitchDeg;
-      // the iris-model lid contour sees blinks that the mesh lids barely show (motion's non-rigid test)
-      f.eyeOpenness = (geometry.rightEye.openness + geometry.leftEye.openness) / 2;
-      f.mouthOpening = geometry.mouthOpening;
-    } else {
-      f.yawDeg = undefined;
-      f.pitchDeg = undefined;
-      f.eyeOpenness = undefined;
-      f.mouthOpening = undefined;
-    }
-    const m = quality.motion;
-    if (m && Number.isFinite(m.globalDx) && Number.isFinite(m.globalDy)) {
-      f.global = f.global ?? { dx: 0, dy: 0 };
-      f.global.dx = m.globalDx;
-      f.global.dy = m.globalDy;
-    } else f.global = null;
-    this.next = (this.next + 1) % this.capacity;
-    this.count = Math.min(this.capacity, this.count + 1);
-
-    let decision: LivenessDecision | null = null;
+    if (this.ended) return null;
+    const p: PassiveFrameFeatures | null = passive ? { timestampMs, moire: passive.moire, flicker: passive.flicker, deviceBorder: passive.deviceBorder, specular: passive.specular } : null;
+    this.log.push({ timestampMs, landmarks, motion: quality.motion, geometry }, p, events);
+    // trimmed in batches: the cost of dropping frames is paid once per `window` frames
+    if (!this.plan && this.log.frames >= 2 * this.window) this.log.keepLast(this.window);
     for (const e of events) {
-      if (e.type === 'action-failed') this.failure = { step: e.step, action: e.action, reason: e.reason };
-      if (e.type === 'attempt-ended' && !this.ended) {
+      if (e.type === 'attempt-ended') {
         this.ended = true;
-        this.results = e.results;
-        decision = this.decide(e.outcome === 'rejected' ? e.reason : null);
+        return this.decide(e.outcome === 'rejected' ? e.reason : null);
       }
     }
-    return decision;
+    return null;
   }
 
   get attemptEnded(): boolean {
@@ -107,19 +60,8 @@ export class AttemptRecorder {
 
   /** The decision from what was seen so far (the stream ended before the attempt did, or no challenge). */
   decide(rejection: string | null = null): LivenessDecision {
-    const ordered: MotionFrame[] = [];
-    const passiveFrames: PassiveFrameFeatures[] = [];
-    for (let i = 0; i < this.count; i++) {
-      const slot = (this.next - this.count + i + this.capacity) % this.capacity;
-      ordered.push(this.frames[slot]);
-      if (this.hasPassive[slot]) passiveFrames.push(this.passive[slot]);
-    }
-    const motion = ordered.filter((f) => f.landmarks).length >= 3 ? motionSignal({ frames: ordered }) : null;
-    // no face on any frame: passive did not run (missing), rather than "unsure" from zero evidence
-    const passive = passiveFrames.length > 0 ? passiveSignal(passiveFrames) : null;
-    const active = this.plan ? activeSignal(challengeOutcomeFromSession(this.plan, this.results, this.failure)) : null;
-    const decision = decideLiveness({ active, passive, motion });
-    if (rejection) decision.reasons.push({ code: `challenge-rejected`, message: `the challenge attempt was rejected: ${rejection}` });
+    const decision = this.log.decide().decision;
+    if (rejection) decision.reasons.push({ code: 'challenge-rejected', message: `the challenge attempt was rejected: ${rejection}` });
     return decision;
   }
 }
@@ -153,8 +95,8 @@ export function offscreenJpegEncoder(quality = 0.85): JpegEncoder {
 /**
  * The worker's attempt when the page asked for evidence: the bundle is recorded frame by frame (EvidenceSession) and
  * the decision is the one AttemptLog computes from the recorded frames, the code `verifyEvidence` replays, so the
- * verdict the page shows and the server's replay agree by construction. (Without evidence the worker decides with
- * AttemptRecorder, whose motion signal also reads the geometry's eye and mouth apertures.)
+ * verdict the page shows and the server's replay agree by construction. (Without evidence AttemptRecorder feeds the
+ * same AttemptLog.)
  */
 export class EvidenceAttempt {
   private ended = false;
