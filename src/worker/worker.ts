@@ -191,7 +191,8 @@ function pack(recorder: AttemptRecorder, r: EngineFrameResult, passive: PassiveI
   const tp = performance.now();
   const timestampMs = r.analysis.timestampMs;
   const face = r.face;
-  const decision = recorder.push(timestampMs, face ? face.landmarks : null, r.geometry, r.analysis.quality, r.challenge, passive);
+  // with evidence on, the evidence attempt decides (the same AttemptLog code the server replays): no second log
+  const decision = evidence ? null : recorder.push(timestampMs, face ? face.landmarks : null, r.geometry, r.analysis.quality, r.challenge, passive);
   const t3 = performance.now();
   let points: Float32Array | null = null;
   if (face) {
