@@ -1,9 +1,7 @@
 // Node factory for the LivenessEngine: reads the kernel builds from build/ (or next to a bundle) and the models
 // from models/, and loads onnxruntime-web. Node only: the core engine never touches fs.
 import { readFile } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
 import { LivecheckError } from '../errors.js';
 import type { FaceTrackerOptions } from '../face/tracker.js';
 import type { OrtModule } from '../face/models.js';
@@ -12,6 +10,7 @@ import type { QualityOptions } from '../kernels/index.js';
 import { LivenessEngine } from './engine.js';
 import type { FrameInterpreterOptions } from './interpreter.js';
 import type { FaceRegionMeterOptions } from './regions.js';
+import { packageModelDir } from '../node/model-dir.js';
 
 export interface NodeEngineOptions extends FrameInterpreterOptions {
   /** Folder with blazeface.onnx, facemesh.onnx and iris.onnx. Default: the package's models/. */
@@ -27,15 +26,6 @@ export interface NodeEngineOptions extends FrameInterpreterOptions {
   regionCues?: boolean | FaceRegionMeterOptions;
 }
 
-/** The package's models/ folder: the nearest one above this module (dist/ or src/engine/), else ./models. */
-function packageModelDir(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 4; i++) {
-    if (existsSync(join(dir, 'models', 'facemesh.onnx'))) return join(dir, 'models');
-    dir = dirname(dir);
-  }
-  return resolve('models');
-}
 
 async function readModel(dir: string, name: string): Promise<Uint8Array> {
   const file = join(dir, name);
@@ -48,7 +38,7 @@ async function readModel(dir: string, name: string): Promise<Uint8Array> {
 
 /** A LivenessEngine with its wasm and models read from disk. `modelDir` defaults to the package's models/. */
 export async function createNodeEngine(options: NodeEngineOptions = {}): Promise<LivenessEngine> {
-  const modelDir = options.modelDir ?? packageModelDir();
+  const modelDir = options.modelDir ?? packageModelDir(import.meta.url);
   const kernelDir = options.kernelDir ?? kernelBuildDir();
   const [simd, scalar, detector, mesh, iris] = await Promise.all([
     readKernelWasm(true, kernelDir),

@@ -1,9 +1,8 @@
 // Identity readings for `livecheck analyze`: FaceRecognitionNet descriptors of the tracked face on every n-th frame
 // with a face, gated by src/decision/identity.ts (frontal, large enough), judged at the end by identityContinuity.
 // The sampling is the attack suite's (tools/eval/eval.ts recordPresentation), so its measured margins hold here.
-import { dirname, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import type { RgbaFrame } from '../face/frame.js';
 import type { Point3 } from '../types.js';
 import { FaceRecognizer } from '../match/recognizer.js';
@@ -12,6 +11,7 @@ import {
   DEFAULT_IDENTITY_CONFIG, identityContinuity, identityFaceUsable,
   type IdentityConfig, type IdentityContinuity, type IdentityReading,
 } from '../decision/identity.js';
+import { packageModelDir } from './model-dir.js';
 
 export interface IdentitySamplerOptions {
   /** Describe every n-th frame with a tracked face and a known pose (default 5: ~5 readings a second at 25 fps). */
@@ -37,7 +37,7 @@ export class IdentitySampler {
    * when the model is not there (the check is then not run).
    */
   static async open(modelDir: string | undefined, options: IdentitySamplerOptions = {}): Promise<IdentitySampler | null> {
-    const model = join(modelDir ?? packageModelDir(), 'facerec.onnx');
+    const model = join(modelDir ?? packageModelDir(import.meta.url), 'facerec.onnx');
     if (!existsSync(model)) return null;
     return new IdentitySampler(await FaceRecognizer.create({ model, numThreads: 1 }), options);
   }
@@ -65,12 +65,3 @@ export class IdentitySampler {
   }
 }
 
-/** The nearest models/ holding facemesh.onnx above this module (src/node/ or dist/), else ./models. */
-function packageModelDir(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 4; i++) {
-    if (existsSync(join(dir, 'models', 'facemesh.onnx'))) return join(dir, 'models');
-    dir = dirname(dir);
-  }
-  return resolve('models');
-}

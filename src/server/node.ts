@@ -2,9 +2,7 @@
 // pipeline runs on it as a still (FaceTracker: BlazeFace -> FaceMesh -> Iris), and the face's identity signature is
 // the FaceRecognitionNet descriptor of the landmark-aligned chip (src/match). Kept out of ./index.ts so the server
 // entry stays free of Node built-ins.
-import { existsSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import type { DecodedKeyframe, KeyframeReanalysis } from './verify.js';
 import type { OrtModule } from '../face/models.js';
 import { FaceTracker } from '../face/tracker.js';
@@ -17,6 +15,7 @@ import { fromBase64 } from '../evidence/encoding.js';
 import { evidenceShapeProblems, parseEvidence } from '../evidence/bundle.js';
 import type { EvidenceBundle, KeyframeRecord } from '../evidence/bundle.js';
 import { LivecheckError } from '../errors.js';
+import { packageModelDir } from '../node/model-dir.js';
 
 export interface NodeReanalyzerOptions {
   /** Folder with blazeface.onnx, facemesh.onnx, iris.onnx and facerec.onnx. Default: the package's models/. */
@@ -38,17 +37,9 @@ export interface NodeReanalyzer {
   close(): Promise<void>;
 }
 
-function packageModelDir(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 4; i++) {
-    if (existsSync(join(dir, 'models', 'facerec.onnx'))) return join(dir, 'models');
-    dir = dirname(dir);
-  }
-  return resolve('models');
-}
 
 export async function createNodeReanalyzer(options: NodeReanalyzerOptions = {}): Promise<NodeReanalyzer> {
-  const dir = options.modelDir ?? packageModelDir();
+  const dir = options.modelDir ?? packageModelDir(import.meta.url, 'facerec.onnx');
   const ort = options.ort ?? ((await import('onnxruntime-web')) as OrtModule);
   const { default: jpeg } = await import('jpeg-js');
   const so = options.numThreads === undefined ? {} : { numThreads: options.numThreads };
