@@ -110,22 +110,8 @@ export class LivenessEngine {
       const main = faces.faces[0] ?? null;
       const box = main ? clampBox(main.box, frame.width, frame.height, this.box) : null;
       const q = this.kernels.qualityPass(frame.data, frame.width, frame.height, box, this.result.analysis.quality);
-      const r = this.result;
-      const a = r.analysis;
-      a.timestampMs = timestampMs;
-      a.width = frame.width;
-      a.height = frame.height;
-      a.quality = q;
-      a.faces = faces.faces;
-      r.face = main;
-      r.detectorRan = faces.detectorRan;
-      r.regions = main && box && this.regionMeter ? this.regionMeter.measure(this.kernels, main.landmarks, frame.width, frame.height) : null;
-      const i = this.interpreter.interpret(a, main as FaceWithContours | null, r.regions ?? undefined);
-      r.geometry = i.geometry;
-      r.guidance = i.guidance;
-      r.challenge = i.challenge;
-      r.actions = i.actions;
-      return r;
+      const regions = main && box && this.regionMeter ? this.regionMeter.measure(this.kernels, main.landmarks, frame.width, frame.height) : null;
+      return this.interpret(timestampMs, frame.width, frame.height, q, faces, regions);
     } finally {
       this.busy = false;
     }
@@ -173,18 +159,23 @@ export class LivenessEngine {
     if (!faces || !stage.quality) throw new LivecheckError('invalid-argument', 'completeFrame needs a stage filled by analyzeMesh');
     if (eyes) this.tracker.completeIris(faces, eyes);
     stage.faces = null; // a stage completes once
+    return this.interpret(stage.timestampMs, stage.width, stage.height, stage.quality, faces, stage.regions);
+  }
+
+  /** Both paths' last step: the reused result filled with the frame's measurements, then the interpreter. */
+  private interpret(timestampMs: number, width: number, height: number, quality: QualityMetrics, faces: NonNullable<MeshStage['faces']>, regions: FaceRegionStats | null): EngineFrameResult {
     const main = faces.faces[0] ?? null;
     const r = this.result;
     const a = r.analysis;
-    a.timestampMs = stage.timestampMs;
-    a.width = stage.width;
-    a.height = stage.height;
-    a.quality = stage.quality;
+    a.timestampMs = timestampMs;
+    a.width = width;
+    a.height = height;
+    a.quality = quality;
     a.faces = faces.faces;
     r.face = main;
     r.detectorRan = faces.detectorRan;
-    r.regions = stage.regions;
-    const i = this.interpreter.interpret(a, main as FaceWithContours | null, r.regions ?? undefined);
+    r.regions = regions;
+    const i = this.interpreter.interpret(a, main as FaceWithContours | null, regions ?? undefined);
     r.geometry = i.geometry;
     r.guidance = i.guidance;
     r.challenge = i.challenge;

@@ -44,6 +44,15 @@ function frameSize(frame: ImageBitmap | VideoFrame): { width: number; height: nu
   return { width: frame.width, height: frame.height };
 }
 
+/** A frame's RGBA pixels: a transferred buffer as it is, a VideoFrame / ImageBitmap through pixelsOf. */
+async function framePixels(frame: ImageBitmap | VideoFrame | RgbaBuffer, kernels: LivenessEngine['kernels']): Promise<{ width: number; height: number; data: Uint8Array | Uint8ClampedArray; path: FrameTiming['path']; buffer: ArrayBuffer | null }> {
+  if ('buffer' in frame && frame.buffer instanceof ArrayBuffer) {
+    return { width: frame.width, height: frame.height, data: new Uint8Array(frame.buffer), path: 'buffer', buffer: frame.buffer };
+  }
+  const p = await pixelsOf(frame as ImageBitmap | VideoFrame, kernels);
+  return { width: p.width, height: p.height, data: p.data, path: p.path, buffer: null };
+}
+
 async function pixelsOf(frame: ImageBitmap | VideoFrame, kernels: LivenessEngine['kernels']): Promise<{ width: number; height: number; data: Uint8Array | Uint8ClampedArray; path: 'copyTo' | 'canvas' }> {
   const { width, height } = frameSize(frame);
   try {
@@ -142,17 +151,8 @@ let analyzing = false;
 
 async function analyzeOne(engine: LivenessEngine, recorder: AttemptRecorder, frame: ImageBitmap | VideoFrame | RgbaBuffer, timestampMs: number): Promise<FrameOutput> {
   const t0 = performance.now();
-  let pixels: { width: number; height: number; data: Uint8Array | Uint8ClampedArray };
-  let path: 'copyTo' | 'canvas' | 'buffer' = 'buffer';
-  let buffer: ArrayBuffer | null = null;
-  if ('buffer' in frame && frame.buffer instanceof ArrayBuffer) {
-    buffer = frame.buffer;
-    pixels = { width: frame.width, height: frame.height, data: new Uint8Array(buffer) };
-  } else {
-    const p = await pixelsOf(frame as ImageBitmap | VideoFrame, engine.kernels);
-    pixels = p;
-    path = p.path;
-  }
+  const pixels = await framePixels(frame, engine.kernels);
+  const { path, buffer } = pixels;
   // evidence: the digest of the pixels as they arrive (WebCrypto copies them at the call; Chromium hashes them there
   // too, ~1.6 ms for 640x480 RGBA: test/browser/evidence.test.ts), before the engine's next frame can overwrite them
   const digest = evidence ? sha256(pixels.data instanceof Uint8Array ? pixels.data : new Uint8Array(pixels.data.buffer, pixels.data.byteOffset, pixels.data.byteLength)) : null;
@@ -360,16 +360,9 @@ async function analyzePipelined(engine: LivenessEngine, recorder: AttemptRecorde
     const release = await acquireStage();
     try {
       const t0 = performance.now();
-      let pixels: { width: number; height: number; data: Uint8Array | Uint8ClampedArray };
-      let path: FrameTiming['path'] = 'buffer';
-      if ('buffer' in frame && frame.buffer instanceof ArrayBuffer) {
-        buffer = frame.buffer;
-        pixels = { width: frame.width, height: frame.height, data: new Uint8Array(buffer) };
-      } else {
-        const p = await pixelsOf(frame as ImageBitmap | VideoFrame, engine.kernels);
-        pixels = p;
-        path = p.path;
-      }
+      const pixels = await framePixels(frame, engine.kernels);
+      const path = pixels.path;
+      buffer = pixels.buffer;
       width = pixels.width;
       height = pixels.height;
       const t1 = performance.now();
