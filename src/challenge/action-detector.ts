@@ -5,7 +5,8 @@
 //   lid travel the eye contour can show at this face size (a closed eye never reads below ~1.3 px of lid gap);
 // - head: yaw and pitch against the median pose of the second before, frozen the moment a movement starts, so the
 //   reference does not follow the movement it measures;
-// - smile: a slow average of the mouth width taken while no smile or opening is under way.
+// - smile: a low percentile of the recent mouth widths that looked neutral (within `smile.release` of the neutral),
+//   so a smile that builds up over a second never teaches the neutral its own widening.
 // Allocation: fixed ring buffers; `push` allocates only when an action ended (else it returns a shared empty array).
 
 import type { FaceGeometry } from '../geometry/face-geometry.js';
@@ -72,10 +73,20 @@ export interface ActionDetectorConfig {
   turn: { deg: number; releaseDeg: number; minMs: number };
   /** Degrees of pitch away from the reference and back within `maxMs`. */
   nod: { deg: number; releaseDeg: number; maxMs: number };
-  /** Relative mouth widening over the neutral width. */
-  smile: { widen: number; release: number; minMs: number };
-  /** Weight of a new frame in the slow neutral mouth width average. */
-  neutralRate: number;
+  /**
+   * Relative mouth widening over the neutral width, with the corners lifted `lift` (corner lift units, see
+   * FaceGeometry.mouthCornerLift) above their neutral height: franck's smiles lift them 0.025-0.06, while pressed lips
+   * (+8% wide) lift them under 0.01 and a lean back (+13% wide) 0.016. A smile ends when the widening falls below
+   * `release` or the corners below half of `lift`. A smile starts (`startMs`) where the widening first
+   * passed `release` (with the corners half way to `lift`) on its way to `widen`, as a labeller reads a smile's onset.
+   */
+  smile: { widen: number; release: number; lift: number; minMs: number };
+  /**
+   * Neutral mouth width: this percentile of the widths of the last `windowMs` that were within `smile.release` of the
+   * neutral, with no smile or mouth opening under way (the neutral corner lift: the median of the same frames). (A slow running average learnt a 1 s smile onset as neutral
+   * and missed franck's laugh, +19% wide, entirely.)
+   */
+  mouthNeutral: { windowMs: number; percentile: number };
 }
 
 export const DEFAULT_ACTION_DETECTOR_CONFIG: ActionDetectorConfig = {
@@ -86,8 +97,8 @@ export const DEFAULT_ACTION_DETECTOR_CONFIG: ActionDetectorConfig = {
   pose: { windowMs: 1000, lagMs: 250, moveDeg: 5, maxRampMs: 1500, stillMs: 400, stillDeg: 3 },
   turn: { deg: 15, releaseDeg: 10, minMs: 200 },
   nod: { deg: 10, releaseDeg: 4, maxMs: 1500 },
-  smile: { widen: 0.12, release: 0.06, minMs: 300 },
-  neutralRate: 0.03,
+  smile: { widen: 0.12, release: 0.06, lift: 0.02, minMs: 300 },
+  mouthNeutral: { windowMs: 3000, percentile: 0.25 },
 };
 
 const NONE: readonly DetectedAction[] = Object.freeze([]);
@@ -171,10 +182,15 @@ export class ActionDetector {
   private readonly open = new Ring();
   private readonly yaws = new Ring();
   private readonly pitches = new Ring();
+  private readonly widths = new Ring();
+  private readonly lifts = new Ring();
   private readonly scratch = new Float64Array(RING);
   private readonly yawRef = axisReference();
   private readonly pitchRef = axisReference();
   private neutralWidth = NaN;
+  private neutralLift = NaN;
+  /** When the mouth last widened past `smile.release` with the corners rising (NaN: it is not doing so). */
+  private widenFrom = NaN;
   private readonly eyes = episode();
   private readonly mouth = episode();
   private readonly turn = episode();
@@ -213,7 +229,7 @@ export class ActionDetector {
       // losing the face ends whatever was under way without reporting it
       this.eyes.active = this.mouth.active = this.turn.active = this.nod.active = this.smile.active = false;
       this.yawRef.frozen = this.pitchRef.frozen = false;
-      this.turnDwellFrom = this.heldYaw = this.swingFrom = NaN;
+      this.turnDwellFrom = this.heldYaw = this.swingFrom = this.widenFrom = NaN;
       return NONE;
     }
     const t = timestampMs;
@@ -407,18 +423,37 @@ export class ActionDetector {
 
   private smileStep(t: number, g: FaceGeometry): void {
     const c = this.config;
-    if (Number.isNaN(this.neutralWidth)) this.neutralWidth = g.mouthWidth;
+    if (Number.isNaN(this.neutralWidth)) {
+      this.neutralWidth = g.mouthWidth;
+      this.neutralLift = g.mouthCornerLift;
+    }
     const widen = g.mouthWidth / this.neutralWidth - 1;
+    const rise = g.mouthCornerLift - this.neutralLift;
     const s = this.smile;
-    if (!s.active && widen >= c.smile.widen && !this.mouth.active) Object.assign(s, { active: true, startMs: t, peak: widen });
+    // onset: widening past `release` with the corners on their way up (pressed lips widen without lifting them)
+    if (widen < c.smile.release || rise < 0.5 * c.smile.lift) this.widenFrom = NaN;
+    else if (Number.isNaN(this.widenFrom)) this.widenFrom = t;
+    const lifted = rise >= c.smile.lift;
+    // not while the head moves: pitching back lifts the corners' image height and widens the mouth as a smile does
+    const headStill = !this.yawRef.frozen && !this.pitchRef.frozen;
+    if (!s.active && widen >= c.smile.widen && lifted && headStill && !this.mouth.active) Object.assign(s, { active: true, startMs: this.widenFrom, peak: widen });
     if (s.active) {
       s.peak = Math.max(s.peak, widen);
-      if (widen < c.smile.release) {
+      if (widen < c.smile.release || rise < 0.5 * c.smile.lift) {
         if (t - s.startMs >= c.smile.minMs) this.emit('smile', s.startMs, t, s.peak);
         s.active = false;
       }
     }
-    if (!s.active && !this.mouth.active) this.neutralWidth += (g.mouthWidth - this.neutralWidth) * c.neutralRate;
+    // only widths that look neutral teach the neutral: a smile building up stays out of it however slowly it comes
+    if (!s.active && !this.mouth.active && widen < c.smile.release) {
+      const n = c.mouthNeutral;
+      this.widths.push(t, g.mouthWidth, n.windowMs);
+      this.lifts.push(t, g.mouthCornerLift, n.windowMs);
+      const v = this.widths.percentile(t - n.windowMs, t, n.percentile, this.scratch);
+      if (!Number.isNaN(v)) this.neutralWidth = v;
+      const l = this.lifts.percentile(t - n.windowMs, t, 0.5, this.scratch);
+      if (!Number.isNaN(l)) this.neutralLift = l;
+    }
   }
 
   private emitTurn(startMs: number, endMs: number): void {

@@ -52,6 +52,18 @@ describe('ActionDetector', () => {
     expect(run(5000, (t) => (between(t, 2000, 2300) ? { pitchDeg: -15 } : {})).map((e) => e.type)).toEqual(['nod']);
   });
 
+  it('a smile that builds up over a second is found, from its onset; a slow drift of the mouth width is not a smile', () => {
+    // a running average of the width learnt such an onset as neutral and never saw the smile
+    const ramp = (t: number) => (t < 2000 ? 0 : t < 3000 ? (t - 2000) / 1000 : t < 4500 ? 1 : t < 5000 ? (5000 - t) / 500 : 0);
+    const ev = run(7000, (t) => ({ smile: ramp(t) }));
+    expect(ev.map((e) => e.type)).toEqual(['smile']);
+    // onset: where the widening passed `release`, early in the ramp, not where it reached `widen`
+    expect(ev[0].startMs).toBeGreaterThanOrEqual(2000);
+    expect(ev[0].startMs).toBeLessThan(2600);
+    // the same widening spread over 20 s (the neutral follows it) is nothing
+    expect(run(24000, (t) => ({ smile: Math.min(1, Math.max(0, (t - 2000) / 20000)) }))).toEqual([]);
+  });
+
   it("turns: nose to the image's right is turn-left unmirrored and turn-right mirrored", () => {
     const right = (t: number) => (between(t, 2000, 3000) ? { yawDeg: 22 } : {});
     expect(run(5000, right).map((e) => e.type)).toEqual(['turn-left']);
