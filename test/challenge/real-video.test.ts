@@ -91,7 +91,7 @@ function poseChange(name: ClipName, l: Label, axis: 'yaw' | 'pitch', sign: 1 | -
   return peak;
 }
 
-describe('franck.mp4, first 60 s (talking head)', () => {
+describe('franck.mp4, first 140 s (talking head)', () => {
   it('finds >= 90% of the labelled blinks with at most 1 false blink per minute', () => {
     const s = blinkScore('franck');
     expect(s.recall, `missed: ${JSON.stringify(s.blinks.filter((l) => !s.found.includes(l)))}`).toBeGreaterThanOrEqual(0.9);
