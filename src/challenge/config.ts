@@ -37,8 +37,12 @@ export interface ChallengeConfig {
   blink: { onsetClosure: number; closedClosure: number; reopenClosure: number; minDurationMs: number; flutterWindowMs: number };
   /** Mouth opening (inner-lip gap / inter-ocular width) above the neutral one. */
   mouth: { onset: number; target: number; holdFraction: number };
-  /** Smile: relative widening of the mouth over the neutral width. */
-  smile: { onset: number; target: number; holdFraction: number };
+  /**
+   * Smile: relative widening of the mouth over the neutral width, counted only as far as the corners have lifted
+   * (`liftTarget` of corner lift, FaceGeometry.mouthCornerLift, above neutral stands for `target`): on franck.mp4
+   * smiles lift the corners 0.025-0.06 while pressed lips, 8% wider, lift them under 0.01.
+   */
+  smile: { onset: number; target: number; holdFraction: number; liftTarget: number };
   /** Limits of "neutral" (before a prompt). */
   neutral: { yawDeg: number; pitchDeg: number; closure: number; mouth: number; smile: number };
   /**
@@ -72,7 +76,7 @@ export const DEFAULT_CHALLENGE_CONFIG: ChallengeConfig = {
   nod: { onsetDeg: 4, targetDeg: 10, returnDeg: 4, maxDeg: 35 },
   blink: { onsetClosure: 0.25, closedClosure: 0.45, reopenClosure: 0.2, minDurationMs: 150, flutterWindowMs: 400 },
   mouth: { onset: 0.06, target: 0.18, holdFraction: 0.8 },
-  smile: { onset: 0.04, target: 0.1, holdFraction: 0.7 },
+  smile: { onset: 0.04, target: 0.1, holdFraction: 0.7, liftTarget: 0.02 },
   neutral: { yawDeg: 6, pitchDeg: 6, closure: 0.2, mouth: 0.05, smile: 0.04 },
   identity: { maxDistance: 0.08, frames: 5, maxExternalDistance: 0.45, externalReadings: 2 },
   rejectOn: ['background-motion', 'lighting-changed', 'eyes-occluded', 'eye-hair-strand', 'focus-unstable', 'multiple-faces'],
@@ -118,5 +122,6 @@ export function resolveChallengeConfig(input: ChallengeConfigInput = {}): Challe
   if (!(cfg.mouth.onset < cfg.mouth.target) || !(cfg.smile.onset < cfg.smile.target)) {
     throw new LivecheckError('invalid-argument', 'challenge config: need onset < target for mouth and smile');
   }
+  if (!(cfg.smile.liftTarget > 0)) throw new LivecheckError('invalid-argument', 'challenge config: smile.liftTarget must be > 0', { option: 'smile.liftTarget', value: cfg.smile.liftTarget });
   return cfg;
 }

@@ -91,6 +91,7 @@ interface Baseline {
   openness: number;
   mouth: number;
   mouthWidth: number;
+  mouthLift: number;
   signature: Float64Array;
   frames: number;
 }
@@ -144,7 +145,7 @@ export class ChallengeSession {
     if (!plan || !Array.isArray(plan.steps) || plan.steps.length === 0) throw new LivecheckError('invalid-argument', 'challenge plan has no steps');
     this.plan = plan;
     this.config = resolveChallengeConfig(config);
-    this.base = { yaw: 0, pitch: 0, openness: 0, mouth: 0, mouthWidth: 0, signature: new Float64Array(0), frames: 0 };
+    this.base = { yaw: 0, pitch: 0, openness: 0, mouth: 0, mouthWidth: 0, mouthLift: 0, signature: new Float64Array(0), frames: 0 };
   }
 
   get ended(): boolean {
@@ -244,6 +245,7 @@ export class ChallengeSession {
     b.openness += (open - b.openness) * k;
     b.mouth += (g.mouthOpening - b.mouth) * k;
     b.mouthWidth += (g.mouthWidth - b.mouthWidth) * k;
+    b.mouthLift += (g.mouthCornerLift - b.mouthLift) * k;
     for (let i = 0; i < b.signature.length; i++) b.signature[i] += (g.signature[i] - b.signature[i]) * k;
     b.frames++;
     if (b.frames > 1) this.calibratedMs += dt;
@@ -354,8 +356,11 @@ export class ChallengeSession {
         return this.closure(g);
       case 'mouth-open':
         return g.mouthOpening - b.mouth;
-      case 'smile':
-        return g.mouthWidth / b.mouthWidth - 1;
+      case 'smile': {
+        // wider AND corners up: pressed lips widen the mouth without lifting its corners
+        const c = this.config.smile;
+        return Math.min(g.mouthWidth / b.mouthWidth - 1, (c.target * (g.mouthCornerLift - b.mouthLift)) / c.liftTarget);
+      }
     }
   }
 

@@ -4,7 +4,7 @@ import { EXCHANGE_SCRIPT, planFromNonce, type ChallengePlan } from '../../src/ch
 import type { ChallengeAction } from '../../src/challenge/actions.js';
 import { GuidanceTracker } from '../../src/guidance/tracker.js';
 import { NEUTRAL, SyntheticFace, frameOf } from '../helpers/synthetic-face.js';
-import { GOOD_REGIONS, blink, mouth, simulate, turn, type Motion, type SimOptions } from './harness.js';
+import { GOOD_REGIONS, blink, mouth, simulate, smile, turn, type Motion, type SimOptions } from './harness.js';
 
 const NONCE = 'nonce-for-the-session-tests-0001';
 const plan = (...actions: ChallengeAction[]): ChallengePlan => planFromNonce(NONCE, { script: actions });
@@ -119,6 +119,12 @@ describe('action failures (every reason)', () => {
   it('no-response: nothing happens before the timeout', () => {
     const r = expectFailure(plan('turn-left'), 'no-response', { motions: { 0: () => ({}) } });
     expect(r.failed!.timestampMs - r.events[0].timestampMs).toBeGreaterThanOrEqual(5000);
+  });
+
+  it('a smile must lift the corners: pressed lips as wide as a smile never complete the step', () => {
+    const press: Motion = (u) => ({ pose: { lipPress: Math.min(1, Math.max(0, (u - 400) / 300)) } });
+    expect(['incomplete', 'no-response']).toContain(simulate(plan('smile'), { motions: { 0: press } }).failed?.reason);
+    expect(simulate(plan('smile'), { motions: { 0: smile() } }).ended?.outcome).toBe('completed');
   });
 
   it('incomplete: a slow movement that never reaches the amplitude', () => {

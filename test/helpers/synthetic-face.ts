@@ -43,6 +43,8 @@ export interface FacePose {
   mouthOpenMm: number;
   /** 0..1 */
   smile: number;
+  /** 0..1: lips pressed together, as wide as a full smile but with the corners not lifted. */
+  lipPress?: number;
   iris: boolean;
   /** Gaussian landmark noise, px (x, y; z gets the same). */
   noisePx: number;
@@ -123,11 +125,11 @@ export class SyntheticFace {
     };
     eyePoints(-1, p.rightEyeOpen, set, { upperOuter: 160, upperInner: 158, lowerOuter: 144, lowerInner: 153, iris: 468 });
     eyePoints(1, p.leftEyeOpen, set, { upperOuter: 387, upperInner: 385, lowerOuter: 373, lowerInner: 380, iris: 473 });
-    const g = p.mouthOpenMm, s = p.smile;
-    set(61, -(25 + 5 * s), 65 - 4 * s, -5);
-    set(291, 25 + 5 * s, 65 - 4 * s, -5);
-    set(78, -(21 + 4 * s), 65 - 3 * s, -7);
-    set(308, 21 + 4 * s, 65 - 3 * s, -7);
+    const g = p.mouthOpenMm, s = p.smile, w = s + (p.lipPress ?? 0);
+    set(61, -(25 + 5 * w), 65 - 4 * s, -5);
+    set(291, 25 + 5 * w, 65 - 4 * s, -5);
+    set(78, -(21 + 4 * w), 65 - 3 * s, -7);
+    set(308, 21 + 4 * w, 65 - 3 * s, -7);
     set(13, 0, 64, -12);
     set(14, 0, 64 + g, -12);
     set(0, 0, 58, -15);
