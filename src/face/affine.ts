@@ -100,21 +100,43 @@ export function warpToTensor(
 /**
  * warpToTensor with one bilinear tap per output pixel (a crop no more than 1.5x larger than the model input: every
  * tracked FaceMesh and Iris crop on video). Same sampling and the same arithmetic (bit-identical output), without the
- * tap loops: it runs every frame in JS, the only per-frame pixel work outside the models (FaceMesh's 192x192 crop:
- * p10 0.87 -> 0.67 ms on the 2-core VM). Pixels whose 2x2 neighbourhood leaves the frame take the border rule.
+ * tap loops: it runs every frame in JS, the only per-frame pixel work outside the models. The row's products b*vy and
+ * e*vy are hoisted (JS adds left to right, so a*ux + bv + c - 0.5 rounds exactly as a*ux + b*vy + c - 0.5), and a row
+ * whose first and last taps both have their 2x2 neighbourhood inside the frame skips the per-pixel bounds tests and
+ * Math.floor (sampling along a row is monotone in u, so every tap between lies inside too; `| 0` floors a
+ * non-negative value). Pixels whose neighbourhood leaves the frame take the border rule.
  */
 function warpOneTap(frame: RgbaFrame, toImage: Affine, dst: Float32Array, dstW: number, dstH: number, scale: number, bias: number, flipX: boolean): void {
   const { width: W, height: H, data } = frame;
   const a = toImage[0], b = toImage[1], c = toImage[2], d = toImage[3], e = toImage[4], f = toImage[5];
   const row = W * 4;
+  const step = flipX ? -3 : 3;
+  const uLast = dstW - 0.5;
   for (let v = 0; v < dstH; v++) {
     const vy = v + 0.5;
+    const bv = b * vy, ev = e * vy;
     let o = flipX ? (v * dstW + dstW - 1) * 3 : v * dstW * 3;
-    const step = flipX ? -3 : 3;
+    const sxFirst = a * 0.5 + bv + c - 0.5, syFirst = d * 0.5 + ev + f - 0.5;
+    const sxLast = a * uLast + bv + c - 0.5, syLast = d * uLast + ev + f - 0.5;
+    if (sxFirst >= 0 && syFirst >= 0 && sxLast >= 0 && syLast >= 0 && sxFirst < W - 1 && sxLast < W - 1 && syFirst < H - 1 && syLast < H - 1) {
+      for (let u = 0; u < dstW; u++, o += step) {
+        const ux = u + 0.5;
+        const sx = a * ux + bv + c - 0.5;
+        const sy = d * ux + ev + f - 0.5;
+        const x0 = sx | 0, y0 = sy | 0;
+        const fx = sx - x0, fy = sy - y0;
+        const p = y0 * row + x0 * 4, q = p + row;
+        const w00 = (1 - fx) * (1 - fy), w10 = fx * (1 - fy), w01 = (1 - fx) * fy, w11 = fx * fy;
+        dst[o] = (data[p] * w00 + data[p + 4] * w10 + data[q] * w01 + data[q + 4] * w11) * scale + bias;
+        dst[o + 1] = (data[p + 1] * w00 + data[p + 5] * w10 + data[q + 1] * w01 + data[q + 5] * w11) * scale + bias;
+        dst[o + 2] = (data[p + 2] * w00 + data[p + 6] * w10 + data[q + 2] * w01 + data[q + 6] * w11) * scale + bias;
+      }
+      continue;
+    }
     for (let u = 0; u < dstW; u++, o += step) {
       const ux = u + 0.5;
-      const sx = a * ux + b * vy + c - 0.5;
-      const sy = d * ux + e * vy + f - 0.5;
+      const sx = a * ux + bv + c - 0.5;
+      const sy = d * ux + ev + f - 0.5;
       const x0 = Math.floor(sx), y0 = Math.floor(sy);
       const fx = sx - x0, fy = sy - y0;
       let r = 0, g = 0, bl = 0;

@@ -24,7 +24,8 @@ class CropModel {
   /** Crops per run: `slots` when the model's batch is dynamic, else 1. */
   readonly batch: number;
   readonly input: Float32Array;
-  private readonly tensors: Ort.Tensor[] = [];
+  /** Per batch size, the feeds object over its tensor: made once, so a run allocates nothing of ours. */
+  private readonly feeds: Array<Record<string, Ort.Tensor>> = [];
   protected readonly toImage: Affine[] = [];
 
   constructor(ort: OrtModule, protected readonly session: OrtSession, protected readonly file: string, fallbackSize: number, slots = 1) {
@@ -34,7 +35,7 @@ class CropModel {
     this.batch = shape?.[0] === -1 ? slots : 1;
     const n = this.size * this.size * 3;
     this.input = new Float32Array(n * this.batch);
-    for (let b = 1; b <= this.batch; b++) this.tensors[b] = new ort.Tensor('float32', this.input.subarray(0, n * b), [b, this.size, this.size, 3]);
+    for (let b = 1; b <= this.batch; b++) this.feeds[b] = { [session.inputNames[0]]: new ort.Tensor('float32', this.input.subarray(0, n * b), [b, this.size, this.size, 3]) };
     for (let s = 0; s < slots; s++) this.toImage.push(affine());
   }
 
@@ -46,7 +47,7 @@ class CropModel {
   }
 
   protected infer(count: number): Promise<Ort.InferenceSession.ReturnType> {
-    return this.session.run({ [this.session.inputNames[0]]: this.tensors[count] });
+    return this.session.run(this.feeds[count]);
   }
 
   protected pick(out: Ort.InferenceSession.ReturnType, length: number): Float32Array | undefined {
