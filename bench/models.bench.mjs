@@ -6,7 +6,9 @@
 //     run, crops from the landmarks: the steady state) and the detector frame (BlazeFace + orientation check +
 //     FaceMesh twice + Iris);
 //   - @vladmandic/human 3.3.6 on @tensorflow/tfjs-backend-wasm over the same frames, configured for the same work:
-//     face detector + mesh + iris, the detector skipped on tracked frames (its own box reuse = tracking).
+//     face detector + mesh + iris, the detector skipped on tracked frames (its own box reuse = tracking);
+//   - the two 1-thread pipelines again in fine-grained alternating blocks (CPU time), and one tracked frame split by
+//     step (lib/frame-steps.mjs): warps, model runs, decoding and mapping, result objects.
 // ORT fixes its thread count when it first loads, so livecheck at 1 thread (with human beside it) and at 2 threads
 // run in two child processes. The parent drives them in alternating rounds (livecheck 1 thread, livecheck 2 threads,
 // human, the order turning each round; one process works while the other waits), so all three see the same machine
@@ -19,6 +21,8 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bundleSources, repoRoot as root } from './lib/bundle-sources.mjs';
+import { frameSteps, printSteps, STEP_EXPORTS } from './lib/frame-steps.mjs';
+import { ortRun, tfRun } from './lib/graph-runs.mjs';
 import { setupHuman } from './lib/human.mjs';
 
 const quick = process.argv.includes('--quick');
@@ -71,8 +75,7 @@ function loadSources() {
     "export { FaceTracker } from './src/face/index.ts';",
     "export { createSession } from './src/face/models.ts';",
     "export { FaceDetector } from './src/face/detector.ts';",
-    "export { FaceMeshModel, IrisModel } from './src/face/landmarker.ts';",
-    "export { eyeCrop } from './src/face/crop.ts';",
+    ...STEP_EXPORTS, // FaceMeshModel, IrisModel, cropFromLandmarks, eyeCrop
     "export { decodeVideo } from './src/node/media.ts';",
     "export { data } from './test/helpers/data.ts';",
   ], ['onnxruntime-web', '@vladmandic/human', '@tensorflow/*']);
@@ -141,6 +144,29 @@ async function child(threads, withHuman) {
     pipeline: async () => ({ ...(await runSuite({ [PIPELINE]: tracked }))[PIPELINE], cpu: await cpuPerCall(tracked) }),
     human: async () => ({ ...(await runSuite({ [`human ${PIPELINE}`]: human.tracked }))[`human ${PIPELINE}`], cpu: await cpuPerCall(human.tracked) }),
     humanStats: async () => human.stats,
+    // the tracked frame split by step, on this child's runners (models alone) and its steady tracker
+    steps: async () => {
+      const r = await frameSteps(lc, tracker, mesh, iris, frames, { blocks: quick ? 3 : 10 });
+      printSteps(r, console.error);
+      return r;
+    },
+    // livecheck and human in alternating blocks of 10 frames in this one process: both see the same load at a
+    // grain of a fraction of a second (the rounds above are seconds apart, and their CPU times move with the load)
+    interleaved: async () => {
+      const blocks = quick ? 4 : 16, per = 10, lc1 = [], hu = [];
+      for (let b = 0; b < blocks; b++) {
+        for (const [fn, out] of [[tracked, lc1], [human.tracked, hu]]) {
+          const c0 = process.cpuUsage();
+          for (let i = 0; i < per; i++) await fn();
+          const c = process.cpuUsage(c0);
+          out.push((c.user + c.system) / 1000 / per);
+        }
+      }
+      const r = { livecheck_cpu_ms: +p50(lc1).toFixed(3), human_cpu_ms: +p50(hu).toFixed(3), blocks: `${blocks} alternating blocks of ${per} frames per side, median block` };
+      r.speedup_vs_human_cpu_time = +(r.human_cpu_ms / r.livecheck_cpu_ms).toFixed(2);
+      console.error(`  [${role}] interleaved CPU per frame: livecheck ${r.livecheck_cpu_ms} ms, human ${r.human_cpu_ms} ms -> ${r.speedup_vs_human_cpu_time}x`);
+      return r;
+    },
     engines: () => engineRounds(ort, human, mesh, iris, sessions),
     close: async () => {
       if (detectorRuns > 0) throw new Error(`the detector ran ${detectorRuns} times during tracking`);
@@ -174,20 +200,12 @@ async function engineRounds(ort, human, mesh, iris, sessions) {
   const meshIn = Float32Array.from(mesh.input), irisPair = Float32Array.from(iris.input);
   if (irisPair.length !== 2 * 64 * 64 * 3) throw new Error(`iris input holds ${irisPair.length / (64 * 64 * 3)} crops, expected 2`);
   const irisIn = irisPair.subarray(0, 64 * 64 * 3);
-  const ortRun = (s, data, shape) => s.run({ [s.inputNames[0]]: new ort.Tensor('float32', data, shape) });
-  const tfRun = async (model, data, shape) => {
-    const x = tf.tensor(data, shape);
-    const out = model.execute(x);
-    const outs = Array.isArray(out) ? out : [out];
-    for (const t of outs) await t.data();
-    tf.dispose([x, ...outs]);
-  };
   const cases = {
-    'facemesh: ORT': () => ortRun(sessions.facemesh, meshIn, [1, 192, 192, 3]),
-    'facemesh: tfjs-wasm': () => tfRun(tfMesh, meshIn, [1, 192, 192, 3]),
-    'iris both eyes, 2 runs: ORT': async () => { await ortRun(sessions.iris, irisIn, [1, 64, 64, 3]); await ortRun(sessions.iris, irisIn, [1, 64, 64, 3]); },
-    'iris both eyes, 1 batch-2 run: ORT': () => ortRun(sessions.iris, irisPair, [2, 64, 64, 3]),
-    'iris both eyes, 1 batch-2 run: tfjs-wasm': () => tfRun(tfIris, irisPair, [2, 64, 64, 3]),
+    'facemesh: ORT': () => ortRun(ort, sessions.facemesh, meshIn, [1, 192, 192, 3]),
+    'facemesh: tfjs-wasm': () => tfRun(tf, tfMesh, meshIn, [1, 192, 192, 3]),
+    'iris both eyes, 2 runs: ORT': async () => { await ortRun(ort, sessions.iris, irisIn, [1, 64, 64, 3]); await ortRun(ort, sessions.iris, irisIn, [1, 64, 64, 3]); },
+    'iris both eyes, 1 batch-2 run: ORT': () => ortRun(ort, sessions.iris, irisPair, [2, 64, 64, 3]),
+    'iris both eyes, 1 batch-2 run: tfjs-wasm': () => tfRun(tf, tfIris, irisPair, [2, 64, 64, 3]),
   };
   const rounds = [];
   for (let round = 0; round < (quick ? 1 : 2); round++) rounds.push(await runSuite(cases, quick ? 1 : 3));
@@ -291,6 +309,8 @@ async function main() {
       }
     }
     const humanStats = await one.ask('humanStats');
+    const interleaved = await one.ask('interleaved');
+    const frameStepsResult = await one.ask('steps');
     const engines = await one.ask('engines');
     await one.ask('close');
     await two.ask('close');
@@ -311,7 +331,11 @@ async function main() {
         'when the page is crossOriginIsolated (the COOP/COEP set-up it documents) and 1 otherwise, so speedup_vs_human_2_threads is the ' +
         'product comparison and speedup_vs_human (1 thread) the like-for-like engine comparison. p50_ms are wall-clock; cpu_ms_per_frame is the ' +
         'process CPU time (user + system, all threads) per frame over 40 more frames after each round: for the 1-thread sides it is the work done, ' +
-        'nearly independent of machine load (speedup_vs_human_cpu_time_1_thread); for 2 threads it is both threads\' time added.',
+        'less dependent on machine load than wall time (speedup_vs_human_cpu_time_1_thread); for 2 threads it is both threads\' time added. ' +
+        'On a shared 2-core VM the rounds\' CPU times still move with the load (see rounds_cpu_ms), so cpu_time_1_thread_interleaved ' +
+        'compares the two 1-thread pipelines in one process in alternating blocks of 10 frames. "tracked frame by step" splits one ' +
+        'tracked frame: each step of tracker.detect re-run alone on the same models (bench/lib/frame-steps.mjs); ' +
+        'outside_the_models_cpu_ms = the tracked frame minus the two model runs alone, alternating.',
       node: process.version,
       date: new Date().toISOString(),
       runtime_s: 0,
@@ -323,6 +347,8 @@ async function main() {
         speedup_vs_human_2_threads: +(human.p50_ms / lc2.p50_ms).toFixed(2),
         // both single-threaded, so the CPU time per frame is their work, whatever the load on the machine
         speedup_vs_human_cpu_time_1_thread: +(human.cpu_ms_per_frame / lc1.cpu_ms_per_frame).toFixed(2),
+        // the same CPU comparison at a fine grain (one process, alternating blocks of 10 frames): the steadier ratio
+        cpu_time_1_thread_interleaved: interleaved,
       },
       // what each side runs per tracked frame, so the ratio compares the same work
       work: {
@@ -330,6 +356,8 @@ async function main() {
         human: 'human 3.3.6 facemesh 192x192 (468 points), then iris 64x64 for both eyes in one batch-2 run (its iris.ts concatenates the crops), 478 points out; its BlazeFace skipped on tracked frames (skipFrames, cacheSensitivity); attention mesh off',
       },
       'same graphs alone (ORT vs tfjs-backend-wasm, 1 thread, one real crop, alternating rounds)': engines,
+      // where a tracked frame's time goes: each step of tracker.detect re-run alone (bench/lib/frame-steps.mjs)
+      'tracked frame by step (1 thread, CPU and wall ms per call)': frameStepsResult,
       'ORT profile (1 thread; per-node median kernel time summed by kind, ms)': profiles,
       'detector frame': { livecheck: models1['detector frame (detect + mesh + iris)'], livecheck_2_threads: models2['detector frame (detect + mesh + iris)'] },
     };
@@ -342,6 +370,7 @@ async function main() {
     writeFileSync(join(root, 'bench', 'results', 'models.json'), JSON.stringify(report, null, 2) + '\n');
     console.log(`tracked pipeline p50: livecheck ${lc1.p50_ms} ms (1 thread), ${lc2.p50_ms} ms (2 threads); human ${human.p50_ms} ms -> ${report.pipeline.speedup_vs_human}x / ${report.pipeline.speedup_vs_human_2_threads}x (${report.runtime_s} s)`);
     console.log(`CPU time per frame: livecheck ${lc1.cpu_ms_per_frame} ms (1 thread), ${lc2.cpu_ms_per_frame} ms (2 threads, both added); human ${human.cpu_ms_per_frame} ms -> ${report.pipeline.speedup_vs_human_cpu_time_1_thread}x at 1 thread`);
+    console.log(`CPU time per frame, interleaved blocks: livecheck ${interleaved.livecheck_cpu_ms} ms, human ${interleaved.human_cpu_ms} ms -> ${interleaved.speedup_vs_human_cpu_time}x; outside the models ${frameStepsResult.outside_the_models_cpu_ms} ms of ${frameStepsResult['tracked frame (tracker.detect)'].cpu_ms} ms`);
     console.log('wrote bench/results/models.json');
   } finally {
     one.kill();

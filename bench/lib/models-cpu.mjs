@@ -11,6 +11,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { bundleSources, repoRoot } from './bundle-sources.mjs';
+import { ortRun, tfRun } from './graph-runs.mjs';
 import { setupHuman } from './human.mjs';
 
 const arg = (k) => { const i = process.argv.indexOf(k); return i >= 0 ? process.argv[i + 1] : undefined; };
@@ -41,18 +42,10 @@ const [tfMesh, tfIris] = await Promise.all([tf.loadGraphModel(`${base}facemesh.j
 const meshIn = Float32Array.from({ length: 192 * 192 * 3 }, (_, i) => ((i * 7919) % 251) / 251);
 const pairIn = Float32Array.from({ length: 2 * 64 * 64 * 3 }, (_, i) => ((i * 7907) % 251) / 251);
 const eyeIn = pairIn.subarray(0, 64 * 64 * 3);
-const ortRun = (s, data, shape) => s.run({ [s.inputNames[0]]: new ort.Tensor('float32', data, shape) });
-const tfRun = async (model, data, shape) => {
-  const x = tf.tensor(data, shape);
-  const out = model.execute(x);
-  const outs = Array.isArray(out) ? out : [out];
-  for (const t of outs) await t.data();
-  tf.dispose([x, ...outs]);
-};
 /** Both eyes as the file allows: one batch-2 run with a dynamic batch, else one run per eye. */
 const irisPair = (s) => (typeof s.inputMetadata[0].shape[0] === 'number'
-  ? async () => { await ortRun(s, eyeIn, [1, 64, 64, 3]); await ortRun(s, eyeIn, [1, 64, 64, 3]); }
-  : () => ortRun(s, pairIn, [2, 64, 64, 3]));
+  ? async () => { await ortRun(ort, s, eyeIn, [1, 64, 64, 3]); await ortRun(ort, s, eyeIn, [1, 64, 64, 3]); }
+  : () => ortRun(ort, s, pairIn, [2, 64, 64, 3]));
 
 let fi = 0;
 const next = () => frames[(fi = (fi + 1) % frames.length)];
@@ -60,13 +53,13 @@ const cases = {};
 const fmNow = await session(shipped('facemesh')), irNow = await session(shipped('iris'));
 if (before) {
   const fmOld = await session(old('facemesh')), irOld = await session(old('iris'));
-  cases['facemesh, ORT, before'] = () => ortRun(fmOld, meshIn, [1, 192, 192, 3]);
+  cases['facemesh, ORT, before'] = () => ortRun(ort, fmOld, meshIn, [1, 192, 192, 3]);
   cases['iris both eyes, ORT, before'] = irisPair(irOld);
 }
-cases['facemesh, ORT'] = () => ortRun(fmNow, meshIn, [1, 192, 192, 3]);
-cases['facemesh, tfjs-wasm'] = () => tfRun(tfMesh, meshIn, [1, 192, 192, 3]);
+cases['facemesh, ORT'] = () => ortRun(ort, fmNow, meshIn, [1, 192, 192, 3]);
+cases['facemesh, tfjs-wasm'] = () => tfRun(tf, tfMesh, meshIn, [1, 192, 192, 3]);
 cases['iris both eyes, ORT'] = irisPair(irNow);
-cases['iris both eyes (batch 2), tfjs-wasm'] = () => tfRun(tfIris, pairIn, [2, 64, 64, 3]);
+cases['iris both eyes (batch 2), tfjs-wasm'] = () => tfRun(tf, tfIris, pairIn, [2, 64, 64, 3]);
 const trackers = [];
 if (before) {
   const t = await tracker(old('facemesh'), old('iris'));
