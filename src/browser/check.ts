@@ -11,6 +11,7 @@ import { LivecheckError } from '../errors.js';
 import type { GuidanceIssue, GuidanceState, GuidanceTrackerOptions } from '../guidance/tracker.js';
 import type { DocumentBinding, EvidenceBundle } from '../evidence/bundle.js';
 import { fromWireError, type FrameOutput, type RgbaBuffer, type WorkerApi, type WorkerInfo } from '../worker/protocol.js';
+import { resolveIdentityOptions, type IdentityOptions } from '../evidence/identity.js';
 
 export interface LivenessCheckOptions {
   /**
@@ -63,6 +64,17 @@ export interface LivenessCheckOptions {
    * worker (no iris pipeline: a keyframe is cropped from its own frame). Default: no evidence.
    */
   evidence?: { document: DocumentBinding; jpegQuality?: number } | null;
+  /**
+   * Identity continuity: is the person at the end the one who started (requirements §3: another person stepping in
+   * fails)? Every `every`-th frame (default 5) with a frontal, large enough face is cut as a small aligned face chip;
+   * when the attempt ends the chips are described with FaceRecognitionNet (facerec.onnx, 11 MB, from `modelUrl`,
+   * fetched only with this on) and judged like `livecheck analyze` does: a changed identity makes the verdict `fail`
+   * with the reason `identity-changed` first. `false` turns it off; an object sets `every`, `maxReadings` and the
+   * thresholds (`config`: maxDistance, readings, referenceReadings, maxPoseDeg, minEyeDistancePx). Default on. With
+   * `evidence`, the chips and the claimed continuity go into the bundle: the server verifies with
+   * `replay: { identity: <the same settings, {} for the defaults> }` and `describeIdentity`.
+   */
+  identity?: boolean | IdentityOptions;
 }
 
 export interface LivenessResult extends LivenessDecision {
@@ -517,6 +529,8 @@ export async function createLivenessCheck(options: LivenessCheckOptions = {}): P
   }
   const ev = options.evidence ?? null;
   if (ev && (!c || typeof c.nonce !== 'string')) throw new LivecheckError('invalid-argument', 'evidence needs a challenge with a string nonce (the bundle is bound to it)');
+  const identity = options.identity === false ? null : options.identity === true || options.identity === undefined ? {} : options.identity;
+  if (identity) resolveIdentityOptions(identity); // a bad setting throws here, typed, before the worker starts
   const timeoutMs = options.workerTimeoutMs ?? 10_000;
   if (!(timeoutMs > 0)) throw new LivecheckError('invalid-argument', `workerTimeoutMs must be > 0, got ${String(options.workerTimeoutMs)}`);
   if (typeof Worker === 'undefined') throw new LivecheckError('invalid-argument', 'createLivenessCheck needs a browser with module workers');
@@ -536,6 +550,7 @@ export async function createLivenessCheck(options: LivenessCheckOptions = {}): P
       challenge: c?.config,
       guidance: options.guidance,
       mirrored: options.mirrored ?? false,
+      identity: identity && { ...identity, ...(identity.config && { config: { ...identity.config } }) },
       ...(ev && { evidence: { nonce: c!.nonce as string, document: { metadataHash: ev.document.metadataHash, uploadedAt: ev.document.uploadedAt }, jpegQuality: ev.jpegQuality } }),
     });
   } catch (e) {

@@ -155,3 +155,79 @@ export function withIdentity(decision: LivenessDecision, identity: IdentityConti
   if (identity.verdict === 'changed') return { ...decision, verdict: 'fail', reasons: [...identity.reasons, ...decision.reasons] };
   return { ...decision, reasons: [...decision.reasons, ...identity.reasons] };
 }
+
+/** How often identity readings are taken: the one sampling rule of `livecheck analyze`, eval, the browser and replay. */
+export interface IdentitySampling {
+  /** Read every n-th frame with a face (0: never). A turned or small face defers the reading to the next usable one. */
+  every: number;
+  /**
+   * At most this many readings are kept: when full, every second reading after the reference ones is dropped (the
+   * newest stays) and `every` doubles, so a long session is still followed to its end while the work at the end stays bounded.
+   */
+  maxReadings: number;
+}
+
+/** 5: ~5-6 readings a second at 25-30 fps (the spacing the attack suite's margins were measured with). */
+export const DEFAULT_IDENTITY_SAMPLING: IdentitySampling = { every: 5, maxReadings: 64 };
+
+/**
+ * The sampling rule as a per-frame state machine, with no pixels or models: `due` says whether this frame is to be
+ * read (and gives its reading without a descriptor), `keep` stores what the caller made of it (a descriptor, a chip,
+ * or just the reading). Fed the same frames, the client and the server's replay pick the same readings.
+ */
+export class IdentitySchedule<T = IdentityReading> {
+  readonly kept: T[] = [];
+  private step: number;
+  private since: number;
+
+  constructor(readonly sampling: IdentitySampling = DEFAULT_IDENTITY_SAMPLING, readonly config: IdentityConfig = DEFAULT_IDENTITY_CONFIG) {
+    assertConfig(config);
+    if (!Number.isInteger(sampling.every) || sampling.every < 0 || !Number.isInteger(sampling.maxReadings) || sampling.maxReadings < config.referenceReadings + 2) {
+      throw new LivecheckError('invalid-argument', 'identity sampling: every must be an integer >= 0, maxReadings an integer >= referenceReadings + 2', { ...sampling });
+    }
+    this.step = sampling.every;
+    this.since = sampling.every; // the first usable face is read at once: it starts the reference
+  }
+
+  /** The current spacing in frames (doubles each time the store is thinned). */
+  get every(): number {
+    return this.step;
+  }
+
+  /**
+   * Whether a frame with a face could be due, before its pose is known (a caller that must save pixels early, e.g.
+   * a pipelined worker, saves them only then). Does not advance the schedule. Never false for a frame that turns
+   * out due.
+   */
+  candidate(hasFace: boolean, ahead = 0): boolean {
+    // `ahead`: frames still to come through `due` before this one (a pipeline), each of which may advance the count
+    return hasFace && this.step > 0 && this.since + 1 + ahead >= this.step;
+  }
+
+  /**
+   * One frame, in time order: `hasFace` false when none was tracked, `pose` null when the geometry had none,
+   * `eyeDistancePx` the distance between the eye centres (src/match alignmentPoints). The reading when due, else null.
+   */
+  due(timestampMs: number, hasFace: boolean, pose: { yawDeg: number; pitchDeg: number } | null, eyeDistancePx: number): IdentityReading | null {
+    if (!hasFace) return null;
+    this.since++;
+    if (this.step <= 0 || this.since < this.step || !pose) return null;
+    const reading: IdentityReading = { timestampMs, yawDeg: pose.yawDeg, pitchDeg: pose.pitchDeg, eyeDistancePx };
+    // a turned or small face waits for the next usable frame rather than the next n-th one
+    if (!identityFaceUsable(reading, this.config)) return null;
+    this.since = 0;
+    return reading;
+  }
+
+  /** Stores what was made of a due reading; thins the store when it is full. */
+  keep(item: T): void {
+    this.kept.push(item);
+    if (this.kept.length < this.sampling.maxReadings) return;
+    // keep the reference, then every second reading counted back from the newest (the newest stays)
+    const ref = this.config.referenceReadings;
+    let w = ref;
+    for (let i = ref + ((this.kept.length - 1 - ref) % 2); i < this.kept.length; i += 2) this.kept[w++] = this.kept[i];
+    this.kept.length = w;
+    this.step *= 2;
+  }
+}

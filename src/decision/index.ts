@@ -22,5 +22,5 @@ export type {
 export { padMetrics, tuneThreshold, metricsAt, BONA_FIDE } from './metrics.js';
 export type { PresentationOutcome, PadMetrics, RateWithCounts, ScoredPresentation, ThresholdTuning, Split } from './metrics.js';
 export { HomographyFitter, applyHomography, homographyTilt, affineTilt } from './homography.js';
-export { identityContinuity, identityFaceUsable, withIdentity, DEFAULT_IDENTITY_CONFIG } from './identity.js';
-export type { IdentityReading, IdentityConfig, IdentityVerdict, IdentityContinuity } from './identity.js';
+export { identityContinuity, identityFaceUsable, withIdentity, DEFAULT_IDENTITY_CONFIG, DEFAULT_IDENTITY_SAMPLING, IdentitySchedule } from './identity.js';
+export type { IdentityReading, IdentityConfig, IdentityVerdict, IdentityContinuity, IdentitySampling } from './identity.js';

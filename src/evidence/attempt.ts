@@ -15,6 +15,7 @@ import type { SignalResult, SignalVerdict } from '../decision/signal.js';
 import { LivecheckError } from '../errors.js';
 import type { FaceGeometry } from '../geometry/face-geometry.js';
 import type { Point3, QualityMetrics } from '../types.js';
+import type { IdentityClaim } from './identity.js';
 
 /** A claimed challenge event (progress events are not kept: they follow from the others). */
 export interface AttemptEvent {
@@ -32,7 +33,10 @@ export interface AttemptClaim {
     ended: { outcome: 'completed' | 'failed' | 'rejected'; reason: string | null; t: number } | null;
   };
   signals: { active: { verdict: SignalVerdict; score: number } | null; passive: { verdict: SignalVerdict; score: number } | null; motion: { verdict: SignalVerdict; score: number } | null };
+  /** The verdict (with the identity check on: after it). */
   verdict: LivenessVerdict;
+  /** The identity continuity claimed (src/evidence/identity.ts identityClaim); absent or null: identity check off. */
+  identity?: IdentityClaim | null;
 }
 
 export interface AttemptDecision {

@@ -1,6 +1,6 @@
-// The evidence bundle, format version 2: plain JSON data, serialised with canonicalJson.
+// The evidence bundle, format version 3: plain JSON data, serialised with canonicalJson.
 //
-//   genesisHash = SHA-256( "livecheck-evidence/1\n" + canonical(genesis) )
+//   genesisHash = SHA-256( "livecheck-evidence/<version>\n" + canonical(genesis) )
 //   h[i]        = SHA-256( h[i-1] (32 raw bytes, h[-1] = genesisHash) + canonical(records[i] without `hash`, `data`) )
 //   records[i].hash = hex(h[i]);  head = hex(h[last]);  the last record is the `end` record.
 //
@@ -8,7 +8,11 @@
 // against that digest. Version 2 (over 1): frame records carry everything the challenge and the signals read (the
 // other faces' boxes, the iris model's eye contours, the region pixel cues, the passive artefact scores), and a
 // `result` record just before `end` holds what the client claims (challenge events, signal verdicts, verdict), so the
-// server can re-derive the claim from the recorded data (src/evidence/replay.ts). Numbers that the challenge and the
+// server can re-derive the claim from the recorded data (src/evidence/replay.ts). Version 3 (over 2): `identity`
+// records, one per identity reading (the face aligned onto the recognition net's 150x150 template, JPEG, with the
+// reading's pose and size), just before the result record, and the result record's `identity` (the claimed
+// continuity, null when the capture ran without the identity check); its `verdict` is then the verdict with the
+// identity applied (a change is `fail`). Version-2 bundles are still read: they have neither. Numbers that the challenge and the
 // guidance compare with thresholds (timestamps, quality metrics, region cues, passive scores, face boxes and scores)
 // are kept exactly; landmarks and eye contours, the bulk, stay on the 1e-4 px grid. The chain has no secret: it proves the bundle is one consistent capture bound to the server's
 // nonce, plan and document, and lets the server pin down what was changed; authenticity of the pixels comes from the
@@ -20,7 +24,9 @@ import { isHex } from './encoding.js';
 import { PASSIVE_FEATURES, type PassiveFeature } from '../decision/config.js';
 
 export const EVIDENCE_FORMAT = 'livecheck-evidence';
-export const EVIDENCE_VERSION = 2;
+export const EVIDENCE_VERSION = 3;
+/** Versions this library reads: 2 (no identity records) and 3. */
+export const EVIDENCE_VERSIONS_READ: readonly number[] = [2, 3];
 
 /**
  * One step of the challenge plan as stored in the genesis: the action and its flat parameters, exactly as the
@@ -97,7 +103,40 @@ export interface ResultRecord {
     ended: { outcome: 'completed' | 'failed' | 'rejected'; reason: string | null; t: number } | null;
   };
   signals: { active: ClaimedSignal | null; passive: ClaimedSignal | null; motion: ClaimedSignal | null };
+  /** The verdict; with the identity check on, after it (a changed identity is `fail`). */
   verdict: 'pass' | 'fail' | 'review';
+  /** Version 3: the claimed identity continuity over the `identity` records, or null (identity check off). Absent in version 2. */
+  identity?: ClaimedIdentity | null;
+  hash: string;
+}
+
+/** The identity continuity as claimed (src/decision/identity.ts identityContinuity over the identity records). */
+export interface ClaimedIdentity {
+  verdict: 'unchanged' | 'changed' | 'unknown';
+  distance: number | null;
+  peakDistance: number | null;
+  changedAtMs: number | null;
+  readings: number;
+}
+
+/**
+ * Version 3: one identity reading: the face of frame `frameSeq` aligned onto the recognition net's template
+ * (src/match/align.ts, width x height = 150 x 150), JPEG, with the pose and face size the sampling rule read.
+ */
+export interface IdentityRecord {
+  type: 'identity';
+  seq: number;
+  frameSeq: number;
+  /** The frame's timestamp (ms). */
+  t: number;
+  yawDeg: number;
+  pitchDeg: number;
+  eyeDistancePx: number;
+  width: number;
+  height: number;
+  mime: 'image/jpeg';
+  sha256: string;
+  data: string;
   hash: string;
 }
 
@@ -152,11 +191,12 @@ export interface EndRecord {
   hash: string;
 }
 
-export type EvidenceRecord = FrameRecord | KeyframeRecord | ResultRecord | EndRecord;
+export type EvidenceRecord = FrameRecord | KeyframeRecord | IdentityRecord | ResultRecord | EndRecord;
 
 export interface EvidenceBundle {
   format: typeof EVIDENCE_FORMAT;
-  version: typeof EVIDENCE_VERSION;
+  /** 3 when recorded by this library; 2 for older bundles (read, verified without identity). */
+  version: number;
   genesis: EvidenceGenesis;
   records: EvidenceRecord[];
   head: string;
@@ -186,7 +226,9 @@ export function parseEvidence(input: string | unknown): { bundle: unknown; text:
   if (typeof bundle !== 'object' || bundle === null || Array.isArray(bundle)) throw new LivecheckError('evidence-invalid', 'evidence is not a JSON object', { check: 'format' });
   const { format, version } = bundle as { format?: unknown; version?: unknown };
   if (format !== EVIDENCE_FORMAT) throw new LivecheckError('evidence-invalid', `not a livecheck evidence bundle (format ${JSON.stringify(format)})`, { check: 'format', format });
-  if (version !== EVIDENCE_VERSION) throw new LivecheckError('evidence-invalid', `unsupported evidence version ${JSON.stringify(version)}; this library reads version ${EVIDENCE_VERSION}`, { check: 'version', version });
+  if (typeof version !== 'number' || !EVIDENCE_VERSIONS_READ.includes(version)) {
+    throw new LivecheckError('evidence-invalid', `unsupported evidence version ${JSON.stringify(version)}; this library reads versions ${EVIDENCE_VERSIONS_READ.join(', ')}`, { check: 'version', version });
+  }
   return { bundle, text };
 }
 
@@ -230,10 +272,11 @@ function numericTree(x: unknown, depth = 0): boolean {
   return Object.values(x as object).every((v) => numericTree(v, depth + 1));
 }
 
-/** Structural problems of a parsed bundle (empty when the shape is version-2 valid). Content is not judged here. */
+/** Structural problems of a parsed bundle (empty when the shape is valid for its version). Content is not judged here. */
 export function evidenceShapeProblems(b: unknown): string[] {
   const problems: Problems = [];
   if (!exactKeys(b, ['format', 'version', 'genesis', 'records', 'head'], 'bundle', problems)) return problems;
+  const version = b.version === 2 ? 2 : 3;
   need(isHex(b.head, 32), 'head is not a SHA-256 hex digest', problems);
   const g = b.genesis;
   if (exactKeys(g, ['nonce', 'plan', 'document', 'library', 'configHash', 'startedAt'], 'genesis', problems)) {
@@ -260,11 +303,11 @@ export function evidenceShapeProblems(b: unknown): string[] {
     problems.push('records is not an array');
     return problems;
   }
-  b.records.forEach((r: unknown, i: number) => recordProblems(r, `records[${i}]`, problems));
+  b.records.forEach((r: unknown, i: number) => recordProblems(r, `records[${i}]`, problems, version));
   return problems;
 }
 
-function recordProblems(r: unknown, path: string, problems: Problems): void {
+function recordProblems(r: unknown, path: string, problems: Problems, version: 2 | 3): void {
   const type = typeof r === 'object' && r !== null ? (r as { type?: unknown }).type : undefined;
   if (type === 'frame') {
     if (!exactKeys(r, ['type', 'seq', 't', 'width', 'height', 'pixels', 'quality', 'faceCount', 'face', 'others', 'regions', 'passive', 'hash'], path, problems)) return;
@@ -300,8 +343,22 @@ function recordProblems(r: unknown, path: string, problems: Problems): void {
     need(r.mime === 'image/jpeg', `${path}.mime is not image/jpeg`, problems);
     need(isHex(r.sha256, 32), `${path}.sha256 is not a SHA-256 hex digest`, problems);
     need(typeof r.data === 'string', `${path}.data is not a string`, problems);
+  } else if (type === 'identity' && version >= 3) {
+    if (!exactKeys(r, ['type', 'seq', 'frameSeq', 't', 'yawDeg', 'pitchDeg', 'eyeDistancePx', 'width', 'height', 'mime', 'sha256', 'data', 'hash'], path, problems)) return;
+    need(isInt(r.seq) && isInt(r.frameSeq) && isNum(r.t) && isNum(r.yawDeg) && isNum(r.pitchDeg) && isNum(r.eyeDistancePx), `${path} has a bad seq, frameSeq, t or pose`, problems);
+    need(isInt(r.width) && isInt(r.height) && (r.width as number) > 0 && (r.height as number) > 0, `${path} has a bad size`, problems);
+    need(r.mime === 'image/jpeg', `${path}.mime is not image/jpeg`, problems);
+    need(isHex(r.sha256, 32), `${path}.sha256 is not a SHA-256 hex digest`, problems);
+    need(typeof r.data === 'string', `${path}.data is not a string`, problems);
   } else if (type === 'result') {
-    if (!exactKeys(r, ['type', 'seq', 'challenge', 'signals', 'verdict', 'hash'], path, problems)) return;
+    const keys = ['type', 'seq', 'challenge', 'signals', 'verdict', 'hash', ...(version >= 3 ? ['identity'] : [])];
+    if (!exactKeys(r, keys, path, problems)) return;
+    if (version >= 3 && r.identity !== null && exactKeys(r.identity, ['verdict', 'distance', 'peakDistance', 'changedAtMs', 'readings'], `${path}.identity`, problems)) {
+      const id = r.identity;
+      const numOrNull = (x: unknown) => x === null || isNum(x);
+      need((id.verdict === 'unchanged' || id.verdict === 'changed' || id.verdict === 'unknown') && numOrNull(id.distance) && numOrNull(id.peakDistance) &&
+        numOrNull(id.changedAtMs) && isInt(id.readings), `${path}.identity is not an identity claim`, problems);
+    }
     need(isInt(r.seq), `${path}.seq is not an integer`, problems);
     need(r.verdict === 'pass' || r.verdict === 'fail' || r.verdict === 'review', `${path}.verdict is not pass, fail or review`, problems);
     if (exactKeys(r.signals, ['active', 'passive', 'motion'], `${path}.signals`, problems)) {

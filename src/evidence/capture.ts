@@ -6,9 +6,13 @@
 import type { EngineFrameResult } from '../engine/engine.js';
 import type { PassiveFrameFeatures } from '../decision/passive.js';
 import { AttemptLog, planFromSteps, type AttemptDecision } from './attempt.js';
+import { LivecheckError } from '../errors.js';
 import { EvidenceRecorder, type FramePixels, type JpegEncoder, type RgbaImage } from './recorder.js';
 import type { DocumentBinding, EvidenceBundle } from './bundle.js';
 import type { ReplayOptions } from './replay.js';
+import { withIdentity, type IdentityContinuity } from '../decision/identity.js';
+import { IdentityCapture, identityClaim, resolveIdentityOptions, type ChipDescriber } from './identity.js';
+import { MATCH_SIZE } from '../match/align.js';
 
 export interface EvidenceSessionOptions {
   nonce: string;
@@ -22,6 +26,17 @@ export interface EvidenceSessionOptions {
   clock?: () => number;
   /** With no known capture length, step k's keyframe falls due at frame (k + 1) * this. Default 25 (1 s at 25 fps). */
   framesPerStep?: number;
+  /**
+   * The identity check: how faces are described (FaceRecognitionNet on a 150x150 chip) and, for its chips, the JPEG
+   * encoder (default `encodeJpeg`). Its settings are `engine.identity` (bound into the configHash). Needed exactly
+   * when `engine.identity` is set.
+   */
+  identity?: { describe: ChipDescriber; encodeJpeg?: JpegEncoder };
+}
+
+/** The decision of a session: the attempt's, and the identity continuity when the check runs (already applied). */
+export interface SessionDecision extends AttemptDecision {
+  identity: IdentityContinuity | null;
 }
 
 /** The parts of an engine result the evidence reads. */
@@ -36,13 +51,20 @@ export class EvidenceSession {
     private readonly steps: ReadonlyArray<{ action: string }>,
     readonly log: AttemptLog,
     private readonly framesPerStep: number,
+    /** The identity readings of this capture (null: the check is off). */
+    readonly identity: IdentityCapture | null,
+    private readonly chipJpeg: JpegEncoder,
   ) {
     this.keyed = steps.map(() => false);
   }
 
   static async start(o: EvidenceSessionOptions): Promise<EvidenceSession> {
+    const settings = o.engine?.identity ? resolveIdentityOptions(o.engine.identity) : null;
+    if (settings && !o.identity) throw new LivecheckError('invalid-argument', 'engine.identity is set: the evidence session needs identity.describe');
+    if (!settings && o.identity) throw new LivecheckError('invalid-argument', 'identity.describe given without engine.identity (the settings bound into the configHash)');
     const recorder = await EvidenceRecorder.start({ nonce: o.nonce, plan: o.plan, document: o.document, engine: o.engine, clock: o.clock, encodeJpeg: o.encodeJpeg });
-    return new EvidenceSession(recorder, o.plan, new AttemptLog(planFromSteps(o.plan)), o.framesPerStep ?? 25);
+    const identity = settings && o.identity ? new IdentityCapture(settings, o.identity.describe) : null;
+    return new EvidenceSession(recorder, o.plan, new AttemptLog(planFromSteps(o.plan)), o.framesPerStep ?? 25, identity, o.identity?.encodeJpeg ?? o.encodeJpeg);
   }
 
   /** Frames recorded so far. */
@@ -61,7 +83,11 @@ export class EvidenceSession {
     const analysis = r.analysis;
     const appended = this.recorder.appendFrame(analysis, pixels, { regions: r.regions, passive });
     this.log.push({ timestampMs: analysis.timestampMs, landmarks: analysis.faces[0]?.landmarks ?? null, motion: analysis.quality.motion, geometry: r.geometry }, passive, r.challenge);
-    await appended;
+    const face = analysis.faces[0] ?? null;
+    // the chip is cut now (the image is this frame's), described when the attempt is judged
+    const chip = this.identity ? this.identity.frame(image, analysis.timestampMs, face ? face.landmarks : null, face && r.geometry ? r.geometry.pose : null) : null;
+    const record = await appended;
+    if (chip) chip.frameSeq = record.seq;
     if (analysis.faces.length === 0) return;
     const n = this.steps.length;
     // the frame that ends the attempt is the last chance to show the steps not yet shown (a failed or short attempt)
@@ -76,13 +102,30 @@ export class EvidenceSession {
     }
   }
 
-  /** The signals and the verdict from the frames so far: what the bundle claims, and what the server replays. */
-  decide(): AttemptDecision {
-    return this.log.decide();
+  /**
+   * The signals and the verdict from the frames so far: what the bundle claims, and what the server replays. With
+   * the identity check, the chips not described yet are described here and a changed identity makes the verdict
+   * `fail` (withIdentity).
+   */
+  async decide(): Promise<SessionDecision> {
+    const decided = this.log.decide();
+    if (!this.identity) return { ...decided, identity: null };
+    const identity = await this.identity.judge();
+    return { ...decided, decision: withIdentity(decided.decision, identity), identity };
   }
 
-  /** Closes the chain with the claim (AttemptLog) and returns the bundle. Once. */
-  finish(decided: AttemptDecision = this.log.decide()): Promise<EvidenceBundle> {
-    return this.recorder.finish(this.log.claim(decided));
+  /** Closes the chain: the identity chips (JPEG), then the claim (AttemptLog, identity), and returns the bundle. Once. */
+  async finish(decided?: SessionDecision): Promise<EvidenceBundle> {
+    const d = decided ?? (await this.decide());
+    if (this.identity) {
+      for (const chip of this.identity.chips) {
+        const jpeg = await this.chipJpeg({ width: MATCH_SIZE, height: MATCH_SIZE, data: chip.rgba });
+        await this.recorder.addIdentity(chip, jpeg, MATCH_SIZE, MATCH_SIZE);
+      }
+    }
+    const claim = this.log.claim(d);
+    claim.verdict = d.decision.verdict;
+    claim.identity = d.identity ? identityClaim(d.identity) : null;
+    return this.recorder.finish(claim);
   }
 }

@@ -6,8 +6,9 @@ import type { EvidenceGenesis } from './bundle.js';
 
 const encoder = new TextEncoder();
 
-export async function genesisHash(genesis: EvidenceGenesis): Promise<Uint8Array> {
-  return sha256(encoder.encode(`${EVIDENCE_FORMAT}/${EVIDENCE_VERSION}\n${canonicalJson(genesis)}`));
+/** `version`: the bundle's format version (default: the one this library writes), so a version cannot be swapped. */
+export async function genesisHash(genesis: EvidenceGenesis, version: number = EVIDENCE_VERSION): Promise<Uint8Array> {
+  return sha256(encoder.encode(`${EVIDENCE_FORMAT}/${version}\n${canonicalJson(genesis)}`));
 }
 
 /** The part of a record that is hashed: everything but its own `hash` and a keyframe's base64 `data`. */

@@ -7,7 +7,8 @@ import { sha256, toBase64, toHex } from './encoding.js';
 import { ChainHasher, genesisHash } from './chain.js';
 import { EVIDENCE_FORMAT, EVIDENCE_VERSION } from './bundle.js';
 import { EYE_CONTOUR_POINTS } from './bundle.js';
-import type { ChallengeStep, DocumentBinding, EndRecord, EvidenceBundle, EvidenceFace, EvidenceGenesis, EvidenceRecord, FrameRecord, KeyframeRecord, ResultRecord } from './bundle.js';
+import type { ChallengeStep, DocumentBinding, EndRecord, EvidenceBundle, EvidenceFace, EvidenceGenesis, EvidenceRecord, FrameRecord, IdentityRecord, KeyframeRecord, ResultRecord } from './bundle.js';
+import type { IdentityChip } from './identity.js';
 import type { FaceRegionStats, FaceWithContours } from '../geometry/face-geometry.js';
 import type { PassiveFrameFeatures } from '../decision/passive.js';
 import { PASSIVE_FEATURES } from '../decision/config.js';
@@ -180,6 +181,39 @@ export class EvidenceRecorder {
   }
 
   /**
+   * Add an identity reading: `chip` (cut from frame `chip.frameSeq`, an earlier appended frame) as `jpeg` (the chip
+   * encoded by the caller, 150x150). Identity records come after the frames and keyframes, before `finish`.
+   */
+  addIdentity(chip: IdentityChip, jpeg: Uint8Array, width: number, height: number): Promise<IdentityRecord> {
+    this.assertOpen();
+    return this.enqueue(async () => {
+      const frame = this.records[chip.frameSeq];
+      if (!frame || frame.type !== 'frame') throw new LivecheckError('invalid-argument', `an identity reading must refer to an appended frame, got record ${chip.frameSeq}`);
+      if (jpeg.length < 4 || jpeg[0] !== 0xff || jpeg[1] !== 0xd8) throw new LivecheckError('invalid-argument', 'identity chip bytes are not a JPEG (no SOI marker)');
+      const r = chip.reading;
+      const record = {
+        type: 'identity',
+        seq: this.records.length,
+        frameSeq: chip.frameSeq,
+        t: frame.t,
+        yawDeg: exact(r.yawDeg ?? NaN) ?? 0,
+        pitchDeg: exact(r.pitchDeg ?? NaN) ?? 0,
+        eyeDistancePx: exact(r.eyeDistancePx ?? NaN) ?? 0,
+        width,
+        height,
+        mime: 'image/jpeg',
+        sha256: toHex(await sha256(jpeg)),
+        data: undefined as unknown as string,
+        hash: undefined as unknown as string,
+      } satisfies IdentityRecord;
+      record.hash = await this.chain.push(canonicalJson(record));
+      record.data = toBase64(jpeg);
+      this.records.push(record);
+      return record;
+    });
+  }
+
+  /**
    * Close the chain: the `result` record with what the client decided (`AttemptLog.claim()`: challenge events, signal
    * verdicts, verdict), then the end record. Returns the bundle.
    */
@@ -313,7 +347,8 @@ function passiveOf(p: PassiveFrameFeatures): FrameRecord['passive'] {
   return out;
 }
 
-function claimOf(c: AttemptClaim): Pick<ResultRecord, 'challenge' | 'signals' | 'verdict'> {
+function claimOf(c: AttemptClaim): Pick<ResultRecord, 'challenge' | 'signals' | 'verdict' | 'identity'> {
+  const id = c.identity ?? null;
   const signal = (s: AttemptClaim['signals']['active']) => (s ? { verdict: s.verdict, score: exact(s.score) ?? 0 } : null);
   return {
     challenge: {
@@ -322,6 +357,10 @@ function claimOf(c: AttemptClaim): Pick<ResultRecord, 'challenge' | 'signals' | 
     },
     signals: { active: signal(c.signals.active), passive: signal(c.signals.passive), motion: signal(c.signals.motion) },
     verdict: c.verdict,
+    identity: id && {
+      verdict: id.verdict, distance: id.distance === null ? null : exact(id.distance), peakDistance: id.peakDistance === null ? null : exact(id.peakDistance),
+      changedAtMs: id.changedAtMs === null ? null : exact(id.changedAtMs), readings: id.readings,
+    },
   };
 }
 

@@ -14,9 +14,16 @@ import { DEFAULT_ACTION_DETECTOR_CONFIG } from '../challenge/action-detector.js'
 import { canonicalJson } from './canonical.js';
 import { sha256, toHex } from './encoding.js';
 import type { EvidenceBundle, FrameRecord } from './bundle.js';
+import { IdentitySchedule, type IdentityReading } from '../decision/identity.js';
+import { eyeDistancePx } from '../match/chip.js';
+import { resolveIdentityOptions, type IdentityOptions } from './identity.js';
 
-/** The engine options the server replays with: they must be the ones the client ran (default: the defaults). */
-export type ReplayOptions = Omit<FrameInterpreterOptions, 'plan'>;
+/**
+ * The engine options the server replays with: they must be the ones the client ran (default: the defaults).
+ * `identity`: the identity check's settings when the capture ran it (the browser's default), false or absent when not;
+ * part of the configuration hash, so a capture with the check turned off does not verify against a server expecting it.
+ */
+export type ReplayOptions = Omit<FrameInterpreterOptions, 'plan'> & { identity?: IdentityOptions | false | null };
 
 export interface ReplayResult extends AttemptDecision {
   /** The replayed attempt in the result record's terms (unquantised). */
@@ -24,18 +31,25 @@ export interface ReplayResult extends AttemptDecision {
   /** Every challenge event the replay produced, progress included. */
   events: ChallengeEvent[];
   frames: number;
+  /**
+   * With `identity` in the options: the readings the sampling rule picks on the recorded frames (pose and face size
+   * from the server's own geometry, no descriptors), with the frame record each comes from. Else null.
+   */
+  identity: Array<{ frameSeq: number; reading: IdentityReading }> | null;
 }
 
 /**
  * The engine configuration these options resolve to (every threshold, defaults filled in), as FrameInterpreter
  * applies them: `mirrored` overrides the challenge's and the action detector's.
  */
-export function engineConfig(options: ReplayOptions = {}): { guidance: unknown; challenge: unknown; actions: unknown } {
+export function engineConfig(options: ReplayOptions = {}): { guidance: unknown; challenge: unknown; actions: unknown; identity?: unknown } {
   const mirrored = options.mirrored;
   return {
     guidance: resolveGuidanceConfig(options.guidance?.config),
     challenge: resolveChallengeConfig(mirrored === undefined ? options.challenge : { ...options.challenge, mirrored }),
     actions: { ...DEFAULT_ACTION_DETECTOR_CONFIG, ...options.actions, ...(mirrored === undefined ? {} : { mirrored }) },
+    // only with the check on: configurations without it hash as before
+    ...(options.identity ? { identity: resolveIdentityOptions(options.identity) } : {}),
   };
 }
 
@@ -50,16 +64,25 @@ export function replayEvidence(bundle: EvidenceBundle, options: ReplayOptions = 
   const interpreter = new FrameInterpreter({ ...options, plan });
   const log = new AttemptLog(plan);
   const events: ChallengeEvent[] = [];
+  const id = options.identity ? resolveIdentityOptions(options.identity) : null;
+  const schedule = id ? new IdentitySchedule<{ frameSeq: number; reading: IdentityReading }>(id.sampling, id.config) : null;
+  const eyes = new Float64Array(6);
   for (const r of bundle.records) {
     if (r.type !== 'frame') continue;
     const { frame, face, regions, passive } = frameInputs(r);
     const out = interpreter.interpret(frame, face, regions);
     for (const e of out.challenge) events.push(e);
+    if (schedule) {
+      // the client's rule on the server's own pose: which frames had to be read
+      const pose = face && out.geometry ? out.geometry.pose : null;
+      const reading = schedule.due(frame.timestampMs, face !== null, pose, face ? eyeDistancePx(face.landmarks, eyes) : 0);
+      if (reading) schedule.keep({ frameSeq: r.seq, reading });
+    }
     // the geometry is the server's own, from the recorded landmarks and eye contours (nothing trusted is added)
     log.push({ timestampMs: frame.timestampMs, landmarks: face ? face.landmarks : null, motion: frame.quality.motion, geometry: out.geometry }, passive, out.challenge);
   }
   const decided = log.decide();
-  return { ...decided, claim: log.claim(decided), events, frames: log.frames };
+  return { ...decided, claim: log.claim(decided), events, frames: log.frames, identity: schedule ? schedule.kept : null };
 }
 
 /** The engine's per-frame inputs as recorded: NaN was stored as null and comes back as NaN. */

@@ -3,3 +3,4 @@ export { MATCH_SIZE, MATCH_TEMPLATE, alignmentPoints, alignToImage } from './ali
 export { descriptorDistance, matchDescriptors, CALIBRATED_FACE_MATCH } from './distance.js';
 export { FaceRecognizer, DESCRIPTOR_LENGTH } from './recognizer.js';
 export type { FaceRecognizerOptions } from './recognizer.js';
+export { ChipCutter, chipTensor, chipRegion, eyeDistancePx, CHIP_BYTES } from './chip.js';

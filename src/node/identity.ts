@@ -8,7 +8,7 @@ import type { Point3 } from '../types.js';
 import { FaceRecognizer } from '../match/recognizer.js';
 import { alignmentPoints } from '../match/align.js';
 import {
-  DEFAULT_IDENTITY_CONFIG, identityContinuity, identityFaceUsable,
+  DEFAULT_IDENTITY_CONFIG, DEFAULT_IDENTITY_SAMPLING, IdentitySchedule, identityContinuity,
   type IdentityConfig, type IdentityContinuity, type IdentityReading,
 } from '../decision/identity.js';
 import { packageModelDir } from './model-dir.js';
@@ -16,20 +16,29 @@ import { packageModelDir } from './model-dir.js';
 export interface IdentitySamplerOptions {
   /** Describe every n-th frame with a tracked face and a known pose (default 5: ~5 readings a second at 25 fps). */
   every?: number;
+  /** Readings kept at most (src/decision/identity.ts IdentitySchedule; default 64). */
+  maxReadings?: number;
   config?: IdentityConfig;
 }
 
 export class IdentitySampler {
-  readonly readings: IdentityReading[] = [];
-  readonly every: number;
   readonly config: IdentityConfig;
-  private sinceReading: number;
+  /** The sampling rule (shared with the browser worker and the server's replay); its `kept` are the readings. */
+  private readonly schedule: IdentitySchedule;
   private readonly eyes = new Float64Array(6);
 
   constructor(private readonly recognizer: FaceRecognizer, options: IdentitySamplerOptions = {}) {
-    this.every = options.every ?? 5;
     this.config = options.config ?? DEFAULT_IDENTITY_CONFIG;
-    this.sinceReading = this.every; // the first usable face is described at once: it starts the reference
+    this.schedule = new IdentitySchedule({ every: options.every ?? DEFAULT_IDENTITY_SAMPLING.every, maxReadings: options.maxReadings ?? DEFAULT_IDENTITY_SAMPLING.maxReadings }, this.config);
+  }
+
+  /** The readings taken so far (descriptors included), in time order. */
+  get readings(): IdentityReading[] {
+    return this.schedule.kept;
+  }
+
+  get every(): number {
+    return this.schedule.every;
   }
 
   /**
@@ -45,15 +54,11 @@ export class IdentitySampler {
   /** One analysed frame: `face` null when none was tracked, `pose` null when the geometry had none. */
   async frame(frame: RgbaFrame, timestampMs: number, landmarks: readonly Point3[] | null, pose: { yawDeg: number; pitchDeg: number } | null): Promise<void> {
     if (!landmarks) return;
-    this.sinceReading++;
-    if (this.every <= 0 || this.sinceReading < this.every || !pose) return;
     const e = alignmentPoints(landmarks, this.eyes);
-    const reading: IdentityReading = { timestampMs, yawDeg: pose.yawDeg, pitchDeg: pose.pitchDeg, eyeDistancePx: Math.hypot(e[2] - e[0], e[3] - e[1]) };
-    // a turned or small face waits for the next usable frame rather than the next n-th one
-    if (!identityFaceUsable(reading, this.config)) return;
-    this.sinceReading = 0;
+    const reading = this.schedule.due(timestampMs, true, pose, Math.hypot(e[2] - e[0], e[3] - e[1]));
+    if (!reading) return;
     reading.descriptor = await this.recognizer.describe(frame, landmarks);
-    this.readings.push(reading);
+    this.schedule.keep(reading);
   }
 
   result(): IdentityContinuity {

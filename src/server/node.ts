@@ -3,7 +3,9 @@
 // the FaceRecognitionNet descriptor of the landmark-aligned chip (src/match). Kept out of ./index.ts so the server
 // entry stays free of Node built-ins.
 import { join } from 'node:path';
-import type { DecodedKeyframe, KeyframeReanalysis } from './verify.js';
+import type { DecodedIdentityChip, DecodedKeyframe, KeyframeReanalysis } from './verify.js';
+import { chipTensor } from '../match/chip.js';
+import { MATCH_SIZE } from '../match/align.js';
 import type { OrtModule } from '../face/models.js';
 import { FaceTracker } from '../face/tracker.js';
 import { FaceRecognizer } from '../match/recognizer.js';
@@ -26,6 +28,8 @@ export interface NodeReanalyzerOptions {
 
 export interface NodeReanalyzer {
   reanalyze(keyframe: DecodedKeyframe): Promise<KeyframeReanalysis | null>;
+  /** verifyEvidence's `describeIdentity`: the FaceRecognitionNet descriptor of an identity chip (already aligned). */
+  describeIdentity(chip: DecodedIdentityChip): Promise<Float32Array>;
   /** The most confident face of an image and its descriptor (null: no face). */
   describeImage(image: RgbaFrame): Promise<{ descriptor: Float32Array; score: number } | null>;
   /**
@@ -62,7 +66,13 @@ export async function createNodeReanalyzer(options: NodeReanalyzerOptions = {}):
     const [face] = (await tracker.detectImage(image, { maxFaces: 1 })).faces;
     return face ? { descriptor: await recognizer.describe(image, face.landmarks), score: face.score } : null;
   };
+  const tensor = new Float32Array(MATCH_SIZE * MATCH_SIZE * 3);
   return {
+    async describeIdentity(chip) {
+      const image = decode(chip.jpeg, chip.index);
+      if (image.width !== MATCH_SIZE || image.height !== MATCH_SIZE) throw new LivecheckError('invalid-frame-size', `identity chip ${chip.index} is ${image.width}x${image.height}, not ${MATCH_SIZE}x${MATCH_SIZE}`, { index: chip.index });
+      return recognizer.descriptorOfChip(chipTensor(image.data, tensor));
+    },
     async reanalyze(kf) {
       const image = decode(kf.jpeg, kf.index);
       const [face] = (await tracker.detectImage(image, { maxFaces: 1 })).faces;

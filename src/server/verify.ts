@@ -6,7 +6,11 @@ import { canonicalJson } from '../evidence/canonical.js';
 import { fromBase64, sha256, toHex } from '../evidence/encoding.js';
 import { ChainHasher, genesisHash, hashedText, recordTexts } from '../evidence/chain.js';
 import { evidenceShapeProblems, parseEvidence } from '../evidence/bundle.js';
-import type { ChallengeStep, DocumentBinding, EndRecord, EvidenceBundle, FrameRecord, KeyframeRecord } from '../evidence/bundle.js';
+import type { ChallengeStep, DocumentBinding, EndRecord, EvidenceBundle, FrameRecord, IdentityRecord, KeyframeRecord } from '../evidence/bundle.js';
+import { identityContinuity, withIdentity, type IdentityContinuity, type IdentityReading } from '../decision/identity.js';
+import { reason } from '../decision/signal.js';
+import { resolveIdentityOptions } from '../evidence/identity.js';
+import { MATCH_SIZE } from '../match/align.js';
 import { LIBRARY_NAME, LIBRARY_VERSION } from '../evidence/version.js';
 import { planFromNonce as challengePlan } from '../challenge/plan.js';
 import type { PlanOptions } from '../challenge/plan.js';
@@ -17,7 +21,7 @@ import { quantize } from '../evidence/canonical.js';
 
 export const EVIDENCE_CHECKS = [
   'format', 'version', 'chain', 'nonce', 'plan', 'document', 'timestamps', 'keyframes', 'reanalysis', 'face-consistency',
-  'challenge-replay', 'signals-replay', 'verdict-replay',
+  'challenge-replay', 'signals-replay', 'identity-replay', 'verdict-replay',
 ] as const;
 export type EvidenceCheckName = (typeof EVIDENCE_CHECKS)[number];
 
@@ -56,6 +60,18 @@ export interface DecodedKeyframe {
   jpeg: Uint8Array;
 }
 
+/** An identity chip handed to `describeIdentity`: the face aligned onto the 150x150 template, JPEG. */
+export interface DecodedIdentityChip {
+  /** Position among the bundle's identity records (0-based). */
+  index: number;
+  /** The frame record it was cut from, and that frame's time (ms). */
+  frameSeq: number;
+  t: number;
+  width: number;
+  height: number;
+  jpeg: Uint8Array;
+}
+
 /** What the server's own engine found in a keyframe. */
 export interface KeyframeReanalysis {
   /** Landmarks in the keyframe image's pixels (same index order as the recorded ones). */
@@ -79,6 +95,11 @@ export interface VerifyTolerances {
   signalScore: number;
   /** Claimed vs replayed challenge event time, ms (events happen on frames, so both are a frame's time). Default 1. */
   eventTimeMs: number;
+  /**
+   * Claimed vs recomputed sustained and peak identity distance. The client describes the chip's pixels, the server the JPEG
+   * of them (quality 0.92): default 0.05, an order above the JPEG's effect (test/evidence/identity.test.ts).
+   */
+  identityDistance: number;
 }
 
 export interface VerifyEvidenceOptions {
@@ -94,6 +115,12 @@ export interface VerifyEvidenceOptions {
   planFromNonce?: (nonce: string) => ReadonlyArray<{ readonly action: string }> | Promise<ReadonlyArray<{ readonly action: string }>>;
   /** Re-run the face pipeline on a keyframe. Without it `reanalysis` and `face-consistency` are skipped (not ok). */
   reanalyze?: (keyframe: DecodedKeyframe) => Promise<KeyframeReanalysis | null>;
+  /**
+   * Describe an identity chip (version 3 bundles captured with the identity check): the FaceRecognitionNet
+   * descriptor of the decoded JPEG, already aligned (createNodeReanalyzer's `describeIdentity`). Without it
+   * `identity-replay` is skipped (not ok) for such bundles.
+   */
+  describeIdentity?: (chip: DecodedIdentityChip) => Promise<ArrayLike<number> | null>;
   /** Distance between two signatures. Default Euclidean. */
   signatureDistance?: (a: ArrayLike<number>, b: ArrayLike<number>) => number;
   /** Which client library versions this server accepts. Default: same major (same minor while 0.x) as this one. */
@@ -101,8 +128,10 @@ export interface VerifyEvidenceOptions {
   /** The bundle's configHash must equal this. Default: engineConfigHash(replay), the hash of the options replayed with. */
   configHash?: string;
   /**
-   * The engine options the capture ran with, for the replay (guidance, challenge, actions, mirrored). Default: the
-   * defaults. The bundle's configHash must be their hash (else `version` fails, naming the configuration).
+   * The engine options the capture ran with, for the replay (guidance, challenge, actions, mirrored, identity).
+   * Default: the defaults, without the identity check. The bundle's configHash must be their hash (else `version`
+   * fails, naming the configuration): a server that expects the identity check (the browser's default) sets
+   * `identity: {}` (or the client's identity settings), and a capture that turned it off then fails `version`.
    */
   replay?: ReplayOptions;
   tolerances?: Partial<VerifyTolerances>;
@@ -116,6 +145,7 @@ export const defaultVerifyTolerances: Readonly<VerifyTolerances> = Object.freeze
   signatureDistance: 0.6,
   signalScore: 0.01,
   eventTimeMs: 1,
+  identityDistance: 0.05,
 });
 
 /**
@@ -152,7 +182,7 @@ export async function verifyEvidence(input: string | EvidenceBundle | unknown, o
     for (const name of EVIDENCE_CHECKS) if (name !== 'format') skip(name, 'not checked: the bundle is malformed');
     return report(null);
   }
-  pass('format', 'well-formed version-2 bundle');
+  pass('format', `well-formed version-${(parsed as EvidenceBundle).version} bundle`);
   const bundle = parsed as EvidenceBundle;
   const { genesis, records } = bundle;
 
@@ -207,14 +237,15 @@ export async function verifyEvidence(input: string | EvidenceBundle | unknown, o
   if (chain.error) {
     for (const name of REPLAY_CHECKS) skip(name, 'not checked: the chain is broken');
   } else {
-    decision = checkReplay(bundle, options.replay, tol, pass, fail);
+    decision = await checkReplay(bundle, options, tol, pass, fail, skip);
   }
   return report(chain.error ? null : chain.head);
 }
 
-const REPLAY_CHECKS = ['challenge-replay', 'signals-replay', 'verdict-replay'] as const;
+const REPLAY_CHECKS = ['challenge-replay', 'signals-replay', 'identity-replay', 'verdict-replay'] as const;
 
-function checkReplay(bundle: EvidenceBundle, replayOptions: ReplayOptions | undefined, tol: VerifyTolerances, pass: Mark, fail: Mark): LivenessDecision | null {
+async function checkReplay(bundle: EvidenceBundle, options: VerifyEvidenceOptions, tol: VerifyTolerances, pass: Mark, fail: Mark, skip: Skip): Promise<LivenessDecision | null> {
+  const replayOptions = options.replay;
   const claim = bundle.records[bundle.records.length - 2] as ResultRecord; // the format check placed it there
   let replay: ReplayResult;
   try {
@@ -264,18 +295,107 @@ function checkReplay(bundle: EvidenceBundle, replayOptions: ReplayOptions | unde
   if (wrong.length > 0) fail('signals-replay', wrong.join('; '), { signals });
   else pass('signals-replay', (['active', 'passive', 'motion'] as const).map((k) => `${k} ${replay.signals[k]?.verdict ?? 'missing'}`).join(', '), { signals });
 
-  const verdict = replay.decision.verdict;
-  const why = replay.decision.reasons.map((x) => x.code);
-  if (claim.verdict !== verdict) fail('verdict-replay', `the bundle claims ${claim.verdict}, the recorded frames give ${verdict}`, { claimed: claim.verdict, replayed: verdict, reasons: why });
-  else pass('verdict-replay', `${verdict}, as claimed`, { verdict, reasons: why });
-  return replay.decision;
+  // identity: the readings are the frames the rule picks, and the server's descriptors of the chips give the claim
+  const identity = await checkIdentity(bundle, claim, replay, options, tol, pass, fail, skip);
+  const decision = identity ? withIdentity(replay.decision, identity.continuity) : replay.decision;
+  const verdict = decision.verdict;
+  const why = decision.reasons.map((x) => x.code);
+  const note = identity?.claimed ? ' (identity as claimed: not replayed)' : '';
+  if (claim.verdict !== verdict) fail('verdict-replay', `the bundle claims ${claim.verdict}, the recorded frames give ${verdict}${note}`, { claimed: claim.verdict, replayed: verdict, reasons: why });
+  else pass('verdict-replay', `${verdict}, as claimed${note}`, { verdict, reasons: why });
+  return decision;
+}
+
+/**
+ * The identity-replay check. Returns the continuity the decision is to apply: the server's own, or the claimed one
+ * (`claimed`: the chips could not be described here, and the check is skipped), or null when the check is off.
+ */
+async function checkIdentity(
+  bundle: EvidenceBundle, claim: ResultRecord, replay: ReplayResult, options: VerifyEvidenceOptions, tol: VerifyTolerances, pass: Mark, fail: Mark, skip: Skip,
+): Promise<{ continuity: IdentityContinuity; claimed: boolean } | null> {
+  const NAME = 'identity-replay';
+  const records = bundle.records.filter((r): r is IdentityRecord => r.type === 'identity');
+  const claimed = claim.identity ?? null;
+  if (!replay.identity) {
+    if (records.length > 0 || claimed) fail(NAME, 'the bundle records identity readings, but the server replays without the identity check (replay.identity)', { records: records.length });
+    else pass(NAME, bundle.version < 3 ? 'version-2 bundle: no identity readings, and the server replays without the identity check' : 'identity check off in this configuration (replay.identity)');
+    return null;
+  }
+  if (!claimed) {
+    fail(NAME, bundle.version < 3 ? 'version-2 bundle: identity readings were not recorded, and the server expects the identity check' : 'the bundle claims no identity continuity, and the server expects the identity check', { version: bundle.version });
+    return null;
+  }
+  const settings = resolveIdentityOptions(options.replay!.identity || {});
+  const fromClaim = (): { continuity: IdentityContinuity; claimed: boolean } => ({
+    claimed: true,
+    continuity: {
+      ...claimed, reasons: [reason(claimed.verdict === 'changed' ? 'identity-changed' : claimed.verdict === 'unchanged' ? 'identity-continuous' : 'identity-unknown', 'identity as the client claims it (not replayed)', claimed.distance ?? NaN, settings.config.maxDistance)],
+    },
+  });
+  // which frames: the rule on the server's own replayed poses must pick exactly the recorded readings
+  const expected = replay.identity.map((x) => x.frameSeq);
+  const got = records.map((r) => r.frameSeq);
+  if (expected.length !== got.length || expected.some((s, i) => s !== got[i])) {
+    const i = expected.findIndex((s, k) => s !== got[k]);
+    const at = i < 0 ? Math.min(expected.length, got.length) : i;
+    fail(NAME, `the identity readings are not the frames the sampling rule picks: reading ${at} is frame ${got[at] ?? 'missing'}, the replay picks frame ${expected[at] ?? 'none'} (${got.length} recorded, ${expected.length} picked)`, { expected, recorded: got });
+    return fromClaim();
+  }
+  const errors: string[] = [];
+  const chips: DecodedIdentityChip[] = [];
+  for (let i = 0; i < records.length; i++) {
+    const r = records[i];
+    const jpeg = fromBase64(r.data);
+    if (!jpeg) errors.push(`identity ${i}: data is not canonical base64`);
+    else if (toHex(await sha256(jpeg)) !== r.sha256) errors.push(`identity ${i}: image bytes do not match their recorded SHA-256`);
+    else if (jpeg.length < 4 || jpeg[0] !== 0xff || jpeg[1] !== 0xd8 || jpeg[jpeg.length - 2] !== 0xff || jpeg[jpeg.length - 1] !== 0xd9) errors.push(`identity ${i}: not a complete JPEG`);
+    else if (r.width !== MATCH_SIZE || r.height !== MATCH_SIZE) errors.push(`identity ${i}: a chip is ${MATCH_SIZE}x${MATCH_SIZE}, not ${r.width}x${r.height}`);
+    else if (r.t !== replay.identity[i].reading.timestampMs) errors.push(`identity ${i}: time ${r.t} is not its frame's`);
+    else chips.push({ index: i, frameSeq: r.frameSeq, t: r.t, width: r.width, height: r.height, jpeg });
+  }
+  if (errors.length > 0) {
+    fail(NAME, errors.slice(0, 3).join('; '), { errors });
+    return fromClaim();
+  }
+  if (!options.describeIdentity) {
+    skip(NAME, `not checked: no describeIdentity given (${records.length} identity readings, claimed ${claimed.verdict})`);
+    return fromClaim();
+  }
+  const readings: IdentityReading[] = [];
+  for (const chip of chips) {
+    const d = await options.describeIdentity(chip);
+    if (!d || d.length === 0) {
+      fail(NAME, `identity ${chip.index}: the server could not describe the chip`);
+      return fromClaim();
+    }
+    // the pose and size are the server's own (replayed), the descriptor its own
+    readings.push({ ...replay.identity[chip.index].reading, descriptor: d });
+  }
+  const continuity = identityContinuity(readings, settings.config);
+  const r3 = (x: number | null) => (x === null ? 'none' : x.toFixed(3));
+  const data = {
+    claimed: { ...claimed }, replayed: { verdict: continuity.verdict, distance: continuity.distance, peakDistance: continuity.peakDistance, changedAtMs: continuity.changedAtMs, readings: continuity.readings },
+  };
+  const off = (c: number | null, r: number | null) => (c === null || r === null ? (c === r ? 0 : Infinity) : Math.abs(c - r));
+  if (claimed.verdict !== continuity.verdict) {
+    fail(NAME, `the bundle claims the identity ${claimed.verdict}, its chips show it ${continuity.verdict} (sustained distance ${r3(continuity.distance)}, limit ${settings.config.maxDistance})`, data);
+  } else if (claimed.readings !== continuity.readings || !(off(claimed.distance, continuity.distance) <= tol.identityDistance)) {
+    fail(NAME, `the bundle claims a sustained distance ${r3(claimed.distance)} over ${claimed.readings} readings, its chips give ${r3(continuity.distance)} over ${continuity.readings}`, data);
+  } else if (!(off(claimed.peakDistance, continuity.peakDistance) <= tol.identityDistance)) {
+    // one chip of someone else does not make a sustained change, but it shows here
+    fail(NAME, `the bundle claims a peak distance ${r3(claimed.peakDistance)}, its chips give ${r3(continuity.peakDistance)}: a chip is not the face the client described`, data);
+  } else {
+    pass(NAME, `${records.length} identity readings re-described: ${continuity.verdict}, sustained distance ${r3(continuity.distance)} (claimed ${r3(claimed.distance)}, limit ${settings.config.maxDistance})`, data);
+  }
+  return { continuity, claimed: false };
 }
 
 type Mark = (name: EvidenceCheckName, detail: string, data?: Record<string, unknown>) => void;
+type Skip = (name: EvidenceCheckName, detail: string) => void;
 
 async function walkChain(bundle: EvidenceBundle, texts: string[] | null): Promise<{ error?: string; data?: Record<string, unknown>; head: string | null }> {
   const { records } = bundle;
-  const hasher = new ChainHasher(await genesisHash(bundle.genesis));
+  const hasher = new ChainHasher(await genesisHash(bundle.genesis, bundle.version));
   let frames = 0;
   let keyframes = 0;
   const results: number[] = [];
@@ -289,6 +409,9 @@ async function walkChain(bundle: EvidenceBundle, texts: string[] | null): Promis
       keyframes++;
       const ref = records[r.frameSeq];
       if (!(r.frameSeq < i && ref && ref.type === 'frame')) return { error: `keyframe ${i} refers to record ${r.frameSeq}, which is not an earlier frame`, data: { index: i }, head: null };
+    } else if (r.type === 'identity') {
+      const ref = records[r.frameSeq];
+      if (!(r.frameSeq < i && ref && ref.type === 'frame')) return { error: `identity reading ${i} refers to record ${r.frameSeq}, which is not an earlier frame`, data: { index: i }, head: null };
     } else if (r.type === 'result') results.push(i);
     else if (i !== records.length - 1) return { error: `end record at ${i} is not the last record`, data: { index: i }, head: null };
   }

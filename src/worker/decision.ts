@@ -14,10 +14,12 @@ import type { FaceGeometry } from '../geometry/face-geometry.js';
 import type { Point3, QualityMetrics } from '../types.js';
 import { LivecheckError } from '../errors.js';
 import { AttemptLog } from '../evidence/attempt.js';
-import { EvidenceSession, type EvidenceFrameResult } from '../evidence/capture.js';
+import { EvidenceSession, type EvidenceFrameResult, type SessionDecision } from '../evidence/capture.js';
 import type { FramePixels, JpegEncoder, RgbaImage } from '../evidence/recorder.js';
 import type { DocumentBinding, EvidenceBundle } from '../evidence/bundle.js';
 import type { ReplayOptions } from '../evidence/replay.js';
+import { withIdentity } from '../decision/identity.js';
+import type { IdentityCapture, ChipDescriber } from '../evidence/identity.js';
 
 /**
  * The attempt without evidence: every frame until the one whose events end it goes to AttemptLog (later frames are
@@ -28,8 +30,21 @@ export class AttemptRecorder {
   private readonly log: AttemptLog;
   private ended = false;
 
-  constructor(private readonly plan: ChallengePlan | null, readonly window = 240) {
+  /**
+   * `identity`: the identity readings of this attempt (the worker feeds it the frames' chips); the decision then
+   * goes through `withIdentity` (applyIdentity) before it is reported.
+   */
+  constructor(private readonly plan: ChallengePlan | null, readonly window = 240, readonly identity: IdentityCapture | null = null) {
     this.log = new AttemptLog(plan);
+  }
+
+  /**
+   * The decision with the identity check applied: the chips are described now (once the attempt is over, off the
+   * per-frame path) and a changed identity makes it `fail`. Without identity, the decision as it is.
+   */
+  async applyIdentity(decision: LivenessDecision): Promise<LivenessDecision> {
+    if (!this.identity) return decision;
+    return withIdentity(decision, await this.identity.judge());
   }
 
   /**
@@ -75,6 +90,9 @@ export interface WorkerEvidenceSetup {
   jpegQuality?: number;
 }
 
+/** JPEG quality of the identity chips: high, so the server's descriptors of the JPEG stay close to the client's. */
+export const IDENTITY_JPEG_QUALITY = 0.92;
+
 /** Keyframe encoder in a worker: the crop through an OffscreenCanvas, `convertToBlob` as JPEG. One canvas, reused. */
 export function offscreenJpegEncoder(quality = 0.85): JpegEncoder {
   let canvas: OffscreenCanvas | null = null;
@@ -102,14 +120,23 @@ export class EvidenceAttempt {
   private ended = false;
   private bundle: Promise<EvidenceBundle> | null = null;
   private rejection: string | null = null;
+  private sealing: Promise<SessionDecision> | null = null;
   /** The frame being recorded: a stop (close) waits for it, so the bundle is never sealed under a frame. */
   private recording: Promise<unknown> = Promise.resolve();
 
   private constructor(readonly session: EvidenceSession) {}
 
-  static async start(setup: WorkerEvidenceSetup, plan: ChallengePlan | null, engine: ReplayOptions, encodeJpeg: JpegEncoder = offscreenJpegEncoder(setup.jpegQuality)): Promise<EvidenceAttempt> {
+  /**
+   * `engine.identity` set: the identity check runs, its chips described by `describe` when the attempt is sealed and
+   * recorded as JPEG (`chipJpeg`, default quality IDENTITY_JPEG_QUALITY).
+   */
+  static async start(
+    setup: WorkerEvidenceSetup, plan: ChallengePlan | null, engine: ReplayOptions, encodeJpeg: JpegEncoder = offscreenJpegEncoder(setup.jpegQuality),
+    describe: ChipDescriber | null = null, chipJpeg?: JpegEncoder,
+  ): Promise<EvidenceAttempt> {
     if (!plan) throw new LivecheckError('invalid-argument', 'evidence needs a challenge (the bundle binds the plan derived from the nonce)');
-    return new EvidenceAttempt(await EvidenceSession.start({ nonce: setup.nonce, document: setup.document, plan: plan.steps, engine, encodeJpeg }));
+    const identity = engine.identity && describe ? { describe, encodeJpeg: chipJpeg ?? offscreenJpegEncoder(IDENTITY_JPEG_QUALITY) } : undefined;
+    return new EvidenceAttempt(await EvidenceSession.start({ nonce: setup.nonce, document: setup.document, plan: plan.steps, engine, encodeJpeg, identity }));
   }
 
   /**
@@ -117,17 +144,17 @@ export class EvidenceAttempt {
    * whose events end the attempt. `pixels`: the frame's digest, started when the pixels arrived, or its bytes.
    */
   async push(image: RgbaImage, r: EvidenceFrameResult, passive: PassiveImageFeatures | null, pixels: FramePixels): Promise<LivenessDecision | null> {
-    if (this.bundle) return null; // the attempt is over: later frames are not evidence
+    if (this.sealing) return null; // the attempt is over: later frames are not evidence
     const p: PassiveFrameFeatures | null = passive ? { timestampMs: r.analysis.timestampMs, moire: passive.moire, flicker: passive.flicker, deviceBorder: passive.deviceBorder, specular: passive.specular } : null;
     const recording = this.session.frame(image, r, p, pixels);
     this.recording = recording.catch(() => undefined);
     await recording;
-    if (this.bundle) return null; // stopped while this frame was recorded: it is in, the decision was already made
+    if (this.sealing) return null; // stopped while this frame was recorded: it is in, the decision was already made
     for (const e of r.challenge) {
       if (e.type === 'attempt-ended' && !this.ended) {
         this.ended = true;
         this.rejection = e.outcome === 'rejected' ? e.reason : null;
-        return this.seal();
+        return await this.seal();
       }
     }
     return null;
@@ -135,6 +162,11 @@ export class EvidenceAttempt {
 
   get attemptEnded(): boolean {
     return this.ended;
+  }
+
+  /** Time spent describing the identity chips (when the attempt was sealed), ms. */
+  get identityMs(): number {
+    return this.session.identity?.describeMs ?? 0;
   }
 
   /**
@@ -146,10 +178,14 @@ export class EvidenceAttempt {
     return this.seal();
   }
 
-  private seal(): LivenessDecision {
-    const decided = this.session.decide();
-    this.bundle ??= this.session.finish(decided);
-    const decision = decided.decision;
+  private async seal(): Promise<LivenessDecision> {
+    // one decision: the bundle is sealed with what this returns (identity described once, here)
+    this.sealing ??= this.session.decide().then((decided) => {
+      this.bundle ??= this.session.finish(decided);
+      return decided;
+    });
+    const decided = await this.sealing;
+    const decision = { ...decided.decision, reasons: [...decided.decision.reasons] };
     if (this.rejection) decision.reasons.push({ code: 'challenge-rejected', message: `the challenge attempt was rejected: ${this.rejection}` });
     return decision;
   }

@@ -11,6 +11,7 @@ import type { GuidanceState, GuidanceTrackerOptions } from '../guidance/tracker.
 import type { Box, QualityMetrics } from '../types.js';
 import type { EvidenceBundle } from '../evidence/bundle.js';
 import type { WorkerEvidenceSetup } from './decision.js';
+import type { IdentityOptions } from '../evidence/identity.js';
 
 /** Everything the worker needs to build the engine. URLs are absolute (resolved on the main thread). */
 export interface WorkerSetup {
@@ -31,6 +32,8 @@ export interface WorkerSetup {
   mirrored: boolean;
   /** Record the evidence bundle (needs `plan`); the attempt is then decided by the code the server replays. */
   evidence?: WorkerEvidenceSetup;
+  /** The identity check's settings (facerec.onnx from `modelUrl`, loaded only then); null or absent: off. */
+  identity?: IdentityOptions | null;
 }
 
 export interface WorkerInfo {
@@ -63,6 +66,12 @@ export interface FrameOutput {
   actions: DetectedAction[];
   /** The decision, on the frame where the challenge attempt ended. */
   decision: LivenessDecision | null;
+  /**
+   * Worker time this frame spent on the identity check, ms (included in workerMs): cutting a face chip (or saving
+   * the face's pixels when pipelined) on the frames read, and on the frame that ends the attempt describing the
+   * chips (FaceRecognitionNet). 0 with the check off.
+   */
+  identityMs: number;
   /** The caller's buffer, handed back when the frame came as an RgbaBuffer. */
   buffer: ArrayBuffer | null;
   /** Where the worker's time went on this frame; only when the worker runs with `?profile` in its URL. */

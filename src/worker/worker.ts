@@ -10,6 +10,10 @@ import type { EyeBatch } from '../face/tracker.js';
 import type { PassiveImageFeatures } from '../kernels/passive.js';
 import { simdSupported } from '../kernels/wasm.js';
 import { AttemptRecorder, EvidenceAttempt } from './decision.js';
+import { FaceRecognizer } from '../match/recognizer.js';
+import { chipRegion, chipTensor } from '../match/chip.js';
+import { MATCH_SIZE } from '../match/align.js';
+import { IdentityCapture, resolveIdentityOptions, type ChipDescriber } from '../evidence/identity.js';
 import { sha256, toHex } from '../evidence/encoding.js';
 import { IRIS_WORKER_NAME, type IrisBuffers, type IrisWorkerApi } from './iris-protocol.js';
 import { CRASH_TEST_MESSAGE, fromWireError, toWireError, type CrashTestMessage, type FrameOutput, type RgbaBuffer, type WireError, type WorkerApi, type WorkerInfo, type WorkerSetup } from './protocol.js';
@@ -21,6 +25,8 @@ let evidence: EvidenceAttempt | null = null;
 let canvas: OffscreenCanvas | null = null;
 let ctx: OffscreenCanvasRenderingContext2D | null = null;
 let passiveOut: PassiveImageFeatures | undefined; // reused across frames
+/** FaceRecognitionNet for the identity check (facerec.onnx, loaded only with the check on). */
+let recognizer: FaceRecognizer | null = null;
 
 async function fetchBytes(url: string, code: 'wasm-unavailable' | 'model-missing'): Promise<Uint8Array> {
   let res: Response;
@@ -165,11 +171,15 @@ async function analyzeOne(engine: LivenessEngine, recorder: AttemptRecorder, fra
   // the passive artefact scores of this frame's face (as `livecheck analyze` measures them), for the decision
   const passive = face ? (passiveOut = engine.kernels.passiveFeatures(face.box, passiveOut)) : null;
   const tp = performance.now();
-  const timing = { t0, pixels: t1 - t0, path, interpret: t2 - t1 - faceMs - kernelMs, passive: tp - t2, iris: 'local' as const, irisWait: 0 };
+  // identity without evidence: the chip is cut here, from this frame's pixels (the evidence session cuts its own)
+  const identity = !evidence && !recorder.attemptEnded ? recorder.identity : null;
+  if (identity) identity.frame(pixels, timestampMs, face ? face.landmarks : null, face && r.geometry ? r.geometry.pose : null);
+  const timing: FrameTiming = { t0, pixels: t1 - t0, path, interpret: t2 - t1 - faceMs - kernelMs, passive: tp - t2, iris: 'local' as const, irisWait: 0, identity: performance.now() - tp };
   // awaited before the next frame: the keyframe crop reads these pixels
   const claimed = evidence && digest ? await evidence.push(pixels, r, passive, { sha256: toHex(await digest) }) : null;
   const out = pack(recorder, r, passive, buffer, pixels.width, pixels.height, timing);
   if (evidence) out.decision = claimed; // the verdict the bundle claims and the server replays
+  await withIdentityApplied(recorder, out, timing);
   const transferables: Transferable[] = [];
   if (out.points) transferables.push(out.points.buffer);
   if (buffer) transferables.push(buffer);
@@ -184,6 +194,21 @@ interface FrameTiming {
   passive: number;
   iris: 'worker' | 'local';
   irisWait: number;
+  /** Identity work on this frame so far (chip or face pixels), ms. */
+  identity: number;
+}
+
+/**
+ * On the frame that ends the attempt (no evidence): the chips are described and a changed identity makes the
+ * decision `fail`. With evidence the decision already has it (the evidence session judged it before sealing), and
+ * the time it took is reported here too.
+ */
+async function withIdentityApplied(recorder: AttemptRecorder, out: FrameOutput, timing: FrameTiming): Promise<void> {
+  const t = performance.now();
+  if (out.decision && !evidence && recorder.identity) out.decision = await recorder.applyIdentity(out.decision);
+  const ms = timing.identity + (performance.now() - t) + (out.decision && evidence ? evidence.identityMs : 0);
+  out.identityMs = ms;
+  out.workerMs += performance.now() - t;
 }
 
 /** The decision and the output object of an analysed frame (both paths). */
@@ -217,6 +242,7 @@ function pack(recorder: AttemptRecorder, r: EngineFrameResult, passive: PassiveI
     actions: [...r.actions],
     decision,
     buffer,
+    identityMs: timing.identity,
   };
   const t4 = performance.now();
   out.workerMs = t4 - timing.t0;
@@ -245,6 +271,26 @@ interface Slot {
   wire: IrisBuffers | null;
   passive: PassiveImageFeatures | undefined;
   busy: boolean;
+  /**
+   * Identity without evidence: the face's pixels saved in the mesh stage (the next frame's stage overwrites the
+   * frame before this one completes), for the chip cut at completion once the pose is known. Grown, never shrunk.
+   */
+  face: { data: Uint8Array; width: number; height: number; x: number; y: number } | null;
+  faceSaved: boolean;
+}
+
+/** Copies `region` of an RGBA frame into the slot's face buffer (reused while large enough). */
+function saveFace(slot: Slot, frame: { width: number; data: Uint8Array | Uint8ClampedArray }, region: { x: number; y: number; width: number; height: number }): void {
+  const bytes = region.width * region.height * 4;
+  if (!slot.face || slot.face.data.length < bytes) slot.face = { data: new Uint8Array(bytes), width: 0, height: 0, x: 0, y: 0 };
+  const f = slot.face;
+  f.width = region.width; f.height = region.height; f.x = region.x; f.y = region.y;
+  const row = region.width * 4;
+  for (let y = 0; y < region.height; y++) {
+    const src = ((region.y + y) * frame.width + region.x) * 4;
+    f.data.set(frame.data.subarray(src, src + row), y * row);
+  }
+  slot.faceSaved = true;
 }
 
 interface IrisWorker {
@@ -372,7 +418,14 @@ async function analyzePipelined(engine: LivenessEngine, recorder: AttemptRecorde
       const t2 = performance.now();
       const face = slot.stage.faces?.faces[0] ?? null;
       passive = face ? (slot.passive = engine.kernels.passiveFeatures(face.box, slot.passive)) : null;
-      timing = { t0, pixels: t1 - t0, path, interpret: t2 - t1 - faceMs - kernelMs, passive: performance.now() - t2, iris: 'worker', irisWait: 0 };
+      const tp = performance.now();
+      // the frame ahead of this one in the pipeline may still advance the identity schedule: hence `SLOTS - 1`
+      slot.faceSaved = false;
+      if (face && recorder.identity && !recorder.attemptEnded && recorder.identity.candidate(true, SLOTS - 1)) {
+        const region = chipRegion(face.landmarks, pixels.width, pixels.height);
+        if (region) saveFace(slot, pixels, region);
+      }
+      timing = { t0, pixels: t1 - t0, path, interpret: t2 - t1 - faceMs - kernelMs, passive: tp - t2, iris: 'worker', irisWait: 0, identity: performance.now() - tp };
     } finally {
       release();
     }
@@ -381,7 +434,16 @@ async function analyzePipelined(engine: LivenessEngine, recorder: AttemptRecorde
     await prevDone; // frame order
     timing.irisWait = performance.now() - ti;
     const r = engine.completeFrame(slot.stage, slot.eyes);
+    if (recorder.identity && !recorder.attemptEnded) {
+      const ti0 = performance.now();
+      const f = slot.faceSaved ? slot.face : null;
+      const face = r.face;
+      recorder.identity.frame(f ? { width: f.width, height: f.height, data: f.data.subarray(0, f.width * f.height * 4) } : null, timestampMs, face ? face.landmarks : null,
+        face && r.geometry ? r.geometry.pose : null, f ? f.x : 0, f ? f.y : 0);
+      timing.identity += performance.now() - ti0;
+    }
     const out = pack(recorder, r, passive, buffer, width, height, timing);
+    await withIdentityApplied(recorder, out, timing);
     const transferables: Transferable[] = [];
     if (out.points) transferables.push(out.points.buffer);
     if (buffer) transferables.push(buffer);
@@ -397,10 +459,13 @@ const api: WorkerApi = {
     const isolated = (self as unknown as { crossOriginIsolated?: boolean }).crossOriginIsolated === true;
     const threads = setup.numThreads > 0 ? setup.numThreads : defaultThreads(isolated);
     // models first: a wrong asset folder then reports the missing model rather than a wasm failure
-    const [detector, mesh, iris] = await Promise.all([
+    const identitySettings = setup.identity ? resolveIdentityOptions(setup.identity) : null;
+    const [detector, mesh, iris, facerec] = await Promise.all([
       loadModelBytes(new URL('blazeface.onnx', setup.modelUrl), 'blazeface.onnx'),
       loadModelBytes(new URL('facemesh.onnx', setup.modelUrl), 'facemesh.onnx'),
       setup.iris ? loadModelBytes(new URL('iris.onnx', setup.modelUrl), 'iris.onnx') : Promise.resolve(undefined),
+      // 11 MB: fetched only with the identity check on
+      identitySettings ? loadModelBytes(new URL('facerec.onnx', setup.modelUrl), 'facerec.onnx') : Promise.resolve(undefined),
     ]);
     // the iris worker's own copy (transferred to it): ORT may keep a view of the bytes this worker hands it
     // (not with evidence: a keyframe is cropped from its frame's pixels, which the pipeline overwrites with the next)
@@ -417,13 +482,27 @@ const api: WorkerApi = {
       kernels: { wasm: simd ? { simd: kernelWasm } : { scalar: kernelWasm }, simd },
       face: { ort: ort as unknown as OrtModule, models: { detector, mesh, iris }, numThreads: threads, orientations: 'upright' },
     });
-    recorder = new AttemptRecorder(setup.plan);
-    evidence = setup.evidence ? await EvidenceAttempt.start(setup.evidence, setup.plan, { guidance: setup.guidance, challenge: setup.challenge, mirrored: setup.mirrored }) : null;
+    let describe: ChipDescriber | null = null;
+    if (facerec) {
+      const rec = (recognizer = await FaceRecognizer.create({ ort: ort as unknown as OrtModule, model: facerec, numThreads: threads }));
+      const tensor = new Float32Array(MATCH_SIZE * MATCH_SIZE * 3);
+      // one ORT run at a time in this worker: a description waits for the mesh stage of a frame in flight
+      describe = async (rgba) => {
+        const release = await acquireStage();
+        try {
+          return await rec.descriptorOfChip(chipTensor(rgba, tensor));
+        } finally {
+          release();
+        }
+      };
+    }
+    recorder = new AttemptRecorder(setup.plan, 240, identitySettings && describe && !setup.evidence ? new IdentityCapture(identitySettings, describe) : null);
+    evidence = setup.evidence ? await EvidenceAttempt.start(setup.evidence, setup.plan, { guidance: setup.guidance, challenge: setup.challenge, mirrored: setup.mirrored, ...(identitySettings && { identity: setup.identity! }) }, undefined, describe) : null;
     if (profiling) instrument(engine);
     if (irisCopy) {
       irisWorker = await startIrisWorker(setup.assetUrl, irisCopy);
       const e = engine;
-      if (irisWorker) slots = Array.from({ length: SLOTS }, () => ({ stage: e.createMeshStage(), eyes: e.tracker.createEyeBatch()!, wire: null, passive: undefined, busy: false }));
+      if (irisWorker) slots = Array.from({ length: SLOTS }, () => ({ stage: e.createMeshStage(), eyes: e.tracker.createEyeBatch()!, wire: null, passive: undefined, busy: false, face: null, faceSaved: false }));
     }
     return { simd: engine.kernels.simd, threads, crossOriginIsolated: isolated };
   }),
@@ -464,7 +543,7 @@ const api: WorkerApi = {
     await completeTail; // frames still in the pipeline count
     if (!recorder) return null;
     if (evidence) return evidence.attemptEnded ? null : await evidence.close();
-    return recorder.attemptEnded ? null : recorder.decide();
+    return recorder.attemptEnded ? null : await recorder.applyIdentity(recorder.decide());
   }),
 
   evidence: guard(async () => {
@@ -483,7 +562,13 @@ const api: WorkerApi = {
     engine = null;
     recorder = null;
     evidence = null;
-    await e?.close();
+    const rec = recognizer;
+    recognizer = null;
+    try {
+      await e?.close();
+    } finally {
+      await rec?.close();
+    }
   }),
 };
 

@@ -209,7 +209,7 @@ export interface EngineCapture {
   /** The challenge events the engine emitted live (type step:action), progress left out. */
   events: string[];
   /** The client's signals and verdict, as it decided them live. */
-  decided: ReturnType<EvidenceCapture['decide']>;
+  decided: Awaited<ReturnType<EvidenceCapture['decide']>>;
 }
 
 /**
@@ -239,5 +239,70 @@ export async function recordEngineCapture(o: {
   } finally {
     await engine.close();
   }
-  return { bundle: await capture.finish(), events, decided: capture.decide() };
+  return { bundle: await capture.finish(), events, decided: await capture.decide() };
+}
+
+/** JPEG at a given quality (jpeg-js, 0-100): the identity chips are encoded at IDENTITY_JPEG_QUALITY. */
+export const jpegAt = (quality: number) => (image: RgbaImage): Uint8Array => {
+  const out = jpeg.encode({ width: image.width, height: image.height, data: Buffer.from(image.data.buffer, image.data.byteOffset, image.data.byteLength) }, quality);
+  return new Uint8Array(out.data.buffer, out.data.byteOffset, out.data.byteLength);
+};
+
+export interface IdentityEngineCapture extends EngineCapture {
+  /** The client's descriptor of each identity chip, in record order (what the claim was judged on). */
+  clientDescriptors: Float32Array[];
+  /** Time the client spent describing the chips at the end (FaceRecognitionNet in Node, 1 thread), ms. */
+  describeMs: number;
+}
+
+/**
+ * The client path with the identity check on, as the browser worker runs it (src/evidence/capture.ts
+ * EvidenceSession with `engine.identity`): the whole engine over a real clip, every frame recorded, the sampling
+ * rule's faces cut as chips, described with FaceRecognitionNet (models/facerec.onnx) when the session is judged,
+ * and recorded as JPEG (quality 92, as the worker's IDENTITY_JPEG_QUALITY).
+ */
+export async function recordIdentityCapture(o: {
+  file: string; nonce: string; script: ChallengeAction[]; document: DocumentBinding; startMs?: number; frames?: number;
+  startAt?: number; engine?: ReplayOptions;
+}): Promise<IdentityEngineCapture> {
+  const { EvidenceSession } = await import('../../src/evidence/capture.js');
+  const { FaceRecognizer } = await import('../../src/match/recognizer.js');
+  const { chipTensor } = await import('../../src/match/chip.js');
+  const plan = planFromNonce(o.nonce, { script: o.script });
+  const engineOptions: ReplayOptions = { identity: {}, ...o.engine };
+  const engine = await createNodeEngine({ ...engineOptions, plan });
+  const recognizer = await FaceRecognizer.create({ ort, model: join(repoRoot, 'models', 'facerec.onnx'), numThreads: 1 });
+  const clientDescriptors: Float32Array[] = [];
+  const tensor = new Float32Array(150 * 150 * 3);
+  let clock = o.startAt ?? o.document.uploadedAt + 3 * MIN;
+  let t0 = 0;
+  const session = await EvidenceSession.start({
+    nonce: o.nonce, document: o.document, plan: plan.steps, engine: engineOptions, encodeJpeg, clock: () => clock + t0,
+    identity: {
+      describe: async (rgba) => {
+        const d = await recognizer.descriptorOfChip(chipTensor(rgba, tensor));
+        clientDescriptors.push(d);
+        return d;
+      },
+      encodeJpeg: jpegAt(92),
+    },
+  });
+  const events: string[] = [];
+  try {
+    for await (const f of decodeVideo(o.file, { startMs: o.startMs, maxFrames: o.frames })) {
+      t0 = f.timestampMs;
+      const r = await engine.analyzeFrame(f, f.timestampMs);
+      const face = r.analysis.faces[0];
+      const p = face ? engine.kernels.passiveFeatures(face.box) : null;
+      const passive = p ? { moire: p.moire, flicker: p.flicker, deviceBorder: p.deviceBorder, specular: p.specular } : null;
+      for (const e of r.challenge) if (e.type !== 'progress') events.push(e.type === 'attempt-ended' ? `${e.type} ${e.outcome}` : `${e.type} ${e.step}:${e.action}`);
+      await session.frame(f, r, passive);
+    }
+    const decided = await session.decide();
+    const bundle = await session.finish(decided);
+    return { bundle, events, decided, clientDescriptors, describeMs: session.identity!.describeMs };
+  } finally {
+    await engine.close();
+    await recognizer.close();
+  }
 }

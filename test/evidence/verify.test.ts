@@ -46,7 +46,7 @@ describe('a genuine bundle', () => {
     expect(report.head).toBe(genuine.head);
     expect(report.checks.map((c) => c.name)).toEqual([
       'format', 'version', 'chain', 'nonce', 'plan', 'document', 'timestamps', 'keyframes', 'reanalysis', 'face-consistency',
-      'challenge-replay', 'signals-replay', 'verdict-replay',
+      'challenge-replay', 'signals-replay', 'identity-replay', 'verdict-replay',
     ]);
     expect(report.decision?.verdict).toBe((genuine.records[genuine.records.length - 2] as { verdict?: string }).verdict);
     const kf = genuine.records.filter((r): r is KeyframeRecord => r.type === 'keyframe');
@@ -155,7 +155,7 @@ function typedReplacement(text: string, pos: number, span: Span | undefined): st
 }
 
 /** The checks that must fail for a change at `path`; 'throw:…' means verifyEvidence must throw evidence-invalid. */
-function expectedChecks(span: Span | undefined, byte: string): string[] {
+function expectedChecks(span: Span | undefined, byte: string, replacement: string): string[] {
   if (span?.kind === 'number' && !/\d/.test(byte)) return ['format']; // '-' or '.' replaced: not JSON any more
   // Keys inside free-form maps (quality metrics, plan step parameters) are content, not structure: a renamed key either
   // breaks the canonical key order (format) or the chain.
@@ -169,7 +169,8 @@ function expectedChecks(span: Span | undefined, byte: string): string[] {
   if (!span || span.kind === 'key' || span.kind === 'literal') return ['format'];
   const [top, a, b, c] = span.path;
   if (top === 'format') return ['throw:format'];
-  if (top === 'version') return ['throw:version'];
+  // version 2 is read too, and a version-3 result record (with `identity`) is not a valid version-2 one
+  if (top === 'version') return replacement === '2' ? ['format'] : ['throw:version'];
   if (top === 'head') return ['chain'];
   if (top === 'genesis') {
     if (a === 'nonce') return ['chain', 'nonce'];
@@ -230,9 +231,10 @@ describe('tampering', () => {
     let syntax = 0;
     for (const p of positions) {
       const span = owner[p];
-      const mutated = text.slice(0, p) + typedReplacement(text, p, span) + text.slice(p + 1);
+      const replacement = typedReplacement(text, p, span);
+      const mutated = text.slice(0, p) + replacement + text.slice(p + 1);
       expect(mutated).not.toBe(text);
-      const want = expectedChecks(span, text[p]);
+      const want = expectedChecks(span, text[p], replacement);
       const got = await outcome(mutated);
       const ok = want[0] === 'format|chain'
         ? got.thrown === 'format' || got.failed.includes('format') || got.failed.includes('chain')
@@ -255,8 +257,8 @@ describe('tampering', () => {
     [b.records[1], b.records[2]] = [b.records[2], b.records[1]];
     const r1 = await verifyEvidence(serializeEvidence(b), options);
     // sequence numbers out of order, frame times going back; the replay is not run on a broken chain
-    expect(failed(r1)).toEqual(['chain', 'timestamps', 'challenge-replay', 'signals-replay', 'verdict-replay']);
-    expect(r1.checks.filter((c) => c.skipped).map((c) => c.name)).toEqual(['challenge-replay', 'signals-replay', 'verdict-replay']);
+    expect(failed(r1)).toEqual(['chain', 'timestamps', 'challenge-replay', 'signals-replay', 'identity-replay', 'verdict-replay']);
+    expect(r1.checks.filter((c) => c.skipped).map((c) => c.name)).toEqual(['challenge-replay', 'signals-replay', 'identity-replay', 'verdict-replay']);
     b.records[1].seq = 1;
     b.records[2].seq = 2;
     const r2 = await verifyEvidence(serializeEvidence(b), options);
@@ -411,12 +413,15 @@ describe('keyframes showing another face', () => {
 });
 
 describe('unusable input', () => {
-  it('throws evidence-invalid for text that is not JSON or not a version-2 bundle, and reports the rest', async () => {
+  it('throws evidence-invalid for text that is not JSON or not a version-2 or -3 bundle, and reports the rest', async () => {
     const bad = async (input: unknown) => (await verifyEvidence(input, options).catch((e: unknown) => e)) as { code?: string; detail?: { check?: string } };
     expect(await bad('{"format":')).toMatchObject({ code: 'evidence-invalid', detail: { check: 'format' } });
     expect(await bad('[]')).toMatchObject({ code: 'evidence-invalid', detail: { check: 'format' } });
-    expect(await bad(genuineText.replace('"version":2', '"version":1'))).toMatchObject({ code: 'evidence-invalid', detail: { check: 'version' } });
-    expect(await bad(genuineText.replace('"version":2', '"version":3'))).toMatchObject({ code: 'evidence-invalid', detail: { check: 'version' } });
+    expect(genuine.version).toBe(3);
+    expect(await bad(genuineText.replace('"version":3', '"version":1'))).toMatchObject({ code: 'evidence-invalid', detail: { check: 'version' } });
+    expect(await bad(genuineText.replace('"version":3', '"version":4'))).toMatchObject({ code: 'evidence-invalid', detail: { check: 'version' } });
+    // relabelled version 2, it is read: its result record has version 3's `identity`, a format problem
+    expect(failed(await verifyEvidence(genuineText.replace('"version":3', '"version":2'), options))).toContain('format');
     const missing = clone(genuine) as unknown as Record<string, unknown>;
     delete missing.head;
     const r = await verifyEvidence(missing, options);
