@@ -69,7 +69,7 @@ export interface FrameOutput {
   /**
    * Worker time this frame spent on the identity check, ms (included in workerMs): cutting a face chip (or saving
    * the face's pixels when pipelined) on the frames read, and on the frame that ends the attempt describing the
-   * chips (FaceRecognitionNet). 0 with the check off.
+   * chips (FaceRecognitionNet). 0 on other frames and with the check off.
    */
   identityMs: number;
   /** The caller's buffer, handed back when the frame came as an RgbaBuffer. */

@@ -173,8 +173,8 @@ async function analyzeOne(engine: LivenessEngine, recorder: AttemptRecorder, fra
   const tp = performance.now();
   // identity without evidence: the chip is cut here, from this frame's pixels (the evidence session cuts its own)
   const identity = !evidence && !recorder.attemptEnded ? recorder.identity : null;
-  if (identity) identity.frame(pixels, timestampMs, face ? face.landmarks : null, face && r.geometry ? r.geometry.pose : null);
-  const timing: FrameTiming = { t0, pixels: t1 - t0, path, interpret: t2 - t1 - faceMs - kernelMs, passive: tp - t2, iris: 'local' as const, irisWait: 0, identity: performance.now() - tp };
+  const chip = identity ? identity.frame(pixels, timestampMs, face ? face.landmarks : null, face && r.geometry ? r.geometry.pose : null) : null;
+  const timing: FrameTiming = { t0, pixels: t1 - t0, path, interpret: t2 - t1 - faceMs - kernelMs, passive: tp - t2, iris: 'local' as const, irisWait: 0, identity: chip ? performance.now() - tp : 0 };
   // awaited before the next frame: the keyframe crop reads these pixels
   const claimed = evidence && digest ? await evidence.push(pixels, r, passive, { sha256: toHex(await digest) }) : null;
   const out = pack(recorder, r, passive, buffer, pixels.width, pixels.height, timing);
@@ -206,8 +206,8 @@ interface FrameTiming {
 async function withIdentityApplied(recorder: AttemptRecorder, out: FrameOutput, timing: FrameTiming): Promise<void> {
   const t = performance.now();
   if (out.decision && !evidence && recorder.identity) out.decision = await recorder.applyIdentity(out.decision);
-  const ms = timing.identity + (performance.now() - t) + (out.decision && evidence ? evidence.identityMs : 0);
-  out.identityMs = ms;
+  const describe = !out.decision ? 0 : evidence ? evidence.identityMs : recorder.identity ? performance.now() - t : 0;
+  out.identityMs = timing.identity + describe;
   out.workerMs += performance.now() - t;
 }
 
@@ -425,7 +425,7 @@ async function analyzePipelined(engine: LivenessEngine, recorder: AttemptRecorde
         const region = chipRegion(face.landmarks, pixels.width, pixels.height);
         if (region) saveFace(slot, pixels, region);
       }
-      timing = { t0, pixels: t1 - t0, path, interpret: t2 - t1 - faceMs - kernelMs, passive: tp - t2, iris: 'worker', irisWait: 0, identity: performance.now() - tp };
+      timing = { t0, pixels: t1 - t0, path, interpret: t2 - t1 - faceMs - kernelMs, passive: tp - t2, iris: 'worker', irisWait: 0, identity: slot.faceSaved ? performance.now() - tp : 0 };
     } finally {
       release();
     }
@@ -438,9 +438,9 @@ async function analyzePipelined(engine: LivenessEngine, recorder: AttemptRecorde
       const ti0 = performance.now();
       const f = slot.faceSaved ? slot.face : null;
       const face = r.face;
-      recorder.identity.frame(f ? { width: f.width, height: f.height, data: f.data.subarray(0, f.width * f.height * 4) } : null, timestampMs, face ? face.landmarks : null,
+      const chip = recorder.identity.frame(f ? { width: f.width, height: f.height, data: f.data.subarray(0, f.width * f.height * 4) } : null, timestampMs, face ? face.landmarks : null,
         face && r.geometry ? r.geometry.pose : null, f ? f.x : 0, f ? f.y : 0);
-      timing.identity += performance.now() - ti0;
+      if (chip) timing.identity += performance.now() - ti0;
     }
     const out = pack(recorder, r, passive, buffer, width, height, timing);
     await withIdentityApplied(recorder, out, timing);

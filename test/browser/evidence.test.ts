@@ -58,8 +58,13 @@ let document: { metadataHash: string; uploadedAt: number };
 const steps = planFromNonce(NONCE, { script: SCRIPT.map((s) => ({ ...s })) }).steps;
 const measured: Record<string, unknown> = {};
 
+// the check runs with identity on (the default): the server replays with the identity settings (the defaults: {})
+// and describes the recorded identity chips itself
 const verify = (text: string, now = Date.now()): Promise<EvidenceReport> =>
-  verifyEvidence(text, { nonce: NONCE, document, now, planFromNonce: () => steps, reanalyze: (kf) => reanalyzer.reanalyze(kf) });
+  verifyEvidence(text, {
+    nonce: NONCE, document, now, planFromNonce: () => steps, reanalyze: (kf) => reanalyzer.reanalyze(kf),
+    replay: { identity: {} }, describeIdentity: (c) => reanalyzer.describeIdentity(c),
+  });
 const failed = (r: EvidenceReport) => r.checks.filter((c) => !c.ok).map((c) => c.name);
 
 beforeAll(async () => {
@@ -127,6 +132,12 @@ describe('evidence recorded in Chromium, verified in Node', () => {
     expect(b.genesis.nonce).toBe(NONCE);
     expect(b.genesis.plan).toEqual(steps.map((s) => ({ ...s })));
     expect(b.genesis.document).toEqual(document);
+    // identity on by default: version 3, the chips (150x150 JPEG made in the browser) and one person claimed
+    expect(b.version).toBe(3);
+    const chips = b.records.filter((r) => r.type === 'identity');
+    expect(chips.length).toBeGreaterThan(2);
+    for (const c of chips) expect(Buffer.from(c.data, 'base64').subarray(0, 2)).toEqual(Buffer.from([0xff, 0xd8]));
+    expect(b.records.find((r): r is ResultRecord => r.type === 'result')!.identity?.verdict).toBe('unchanged');
     expect(b.records.filter((r) => r.type === 'frame').length).toBe(withEvidence.analysed);
     const keyframes = b.records.filter((r) => r.type === 'keyframe');
     expect(keyframes.map((k) => k.moment)).toEqual(steps.map((s) => s.action));
@@ -180,7 +191,7 @@ describe('evidence recorded in Chromium, verified in Node', () => {
     measured.camera = { stopped: r.stopped, framesAnalyzed: r.framesAnalyzed, verdict: r.verdict, ended: claim.challenge.ended, events: claim.challenge.events, checks };
     if (process.env.LIVECHECK_PRINT_BROWSER) console.log(JSON.stringify(measured.camera));
     // whatever the camera delivered on this machine, the record is whole and replays to what the page was told
-    for (const name of ['format', 'version', 'chain', 'nonce', 'plan', 'document', 'timestamps', 'challenge-replay', 'signals-replay', 'verdict-replay'] as const) {
+    for (const name of ['format', 'version', 'chain', 'nonce', 'plan', 'document', 'timestamps', 'challenge-replay', 'signals-replay', 'identity-replay', 'verdict-replay'] as const) {
       expect(checks[name], `${name}: ${JSON.stringify(checks)}`).toBe('ok');
     }
     expect(report.decision?.verdict).toBe(r.verdict);

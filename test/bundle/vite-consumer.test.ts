@@ -23,7 +23,8 @@ const rootPkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8'))
 /** The runtime assets a self-hosting app serves: what `assets.baseUrl` points at (README, "Using it with a bundler"). */
 // iris-worker.js: the pipelined Iris worker, which worker.js starts from the asset folder
 const RUNTIME_ASSETS = ['dist/kernels.simd.wasm', 'dist/kernels.scalar.wasm', 'dist/ort-wasm-simd-threaded.wasm', 'dist/ort-wasm-simd-threaded.mjs', 'dist/iris-worker.js'];
-const BROWSER_MODELS = ['models/blazeface.onnx', 'models/facemesh.onnx', 'models/iris.onnx'];
+// facerec.onnx: the identity check (createLivenessCheck's `identity`, on by default) fetches it from the model folder
+const BROWSER_MODELS = ['models/blazeface.onnx', 'models/facemesh.onnx', 'models/iris.onnx', 'models/facerec.onnx'];
 
 const APP_MAIN = `// A consumer's page: the camera, createLivenessCheck with self-hosted assets, and the events.
 import { createLivenessCheck, openCamera } from 'livecheck';
@@ -85,7 +86,7 @@ const requests: Array<{ path: string; status: number }> = [];
 beforeAll(async () => {
   requireData(data.cap13Mp4);
   if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`);
-  for (const f of ['build/kernels.simd.wasm', 'build/kernels.scalar.wasm', ...BROWSER_MODELS, 'models/facerec.onnx']) {
+  for (const f of ['build/kernels.simd.wasm', 'build/kernels.scalar.wasm', ...BROWSER_MODELS]) {
     if (!existsSync(join(repoRoot, f))) throw new Error(`${f} is missing: run \`npm run build\` first`);
   }
   // the package as built from the current sources (rollup; the .d.ts come from `npm run build:js`)
