@@ -88,3 +88,14 @@ export async function runCamera({ challenge, identity, stopAfterMs }) {
     workerMsP50: median(workerMs), chipFrames: cut.length, chipMsP50: median(cut), stopToResultMs,
   };
 }
+
+/** createLivenessCheck with a model folder: null when it loads, else the typed error's code, message and detail. */
+export async function tryCreate({ modelUrl, identity }) {
+  try {
+    const check = await lib.createLivenessCheck({ assets: { modelUrl: new URL(modelUrl, location.href).href }, identity });
+    await check.close();
+    return null;
+  } catch (e) {
+    return { code: e.code ?? null, message: String(e.message), detail: e.detail ?? null };
+  }
+}

@@ -67,6 +67,12 @@ async function openPage(name: 'swap' | 'live') {
     const i = Number(new URL(route.request().url()).pathname.split('/').pop());
     return route.fulfill({ status: 200, contentType: 'application/octet-stream', body: clips[name].frames[i].data });
   });
+  // a model folder without facerec.onnx (the other models served from models/)
+  await context.route(`${origin}/__harness/models/*`, (route) => {
+    const file = new URL(route.request().url()).pathname.split('/').pop()!;
+    if (file === 'facerec.onnx' || !existsSync(join(repoRoot, 'models', file))) return route.fulfill({ status: 404, body: 'not found' });
+    return route.fulfill({ status: 200, contentType: 'application/octet-stream', body: readFileSync(join(repoRoot, 'models', file)) });
+  });
   const page = await context.newPage();
   page.on('pageerror', (e) => pageErrors.push(String(e)));
   await page.goto(`${origin}/demo/`);
@@ -165,6 +171,18 @@ describe('identity continuity in Chromium, exact frames', () => {
     // the description happens once, at the end: the frames in between pay only for their chip
     expect(on.endIdentityMs!).toBeGreaterThan(on.chipMsMax!);
   });
+});
+
+describe('the identity model', () => {
+  it('missing: a typed model-missing error naming facerec.onnx; with identity: false the same folder loads', async () => {
+    const page = await openPage('live');
+    const on = (await page.evaluate(`import('/__harness/identity-harness.js').then((m) => m.tryCreate({ modelUrl: '/__harness/models/' }))`)) as { code: string; message: string; detail: { file?: string } } | null;
+    const off = await page.evaluate(`import('/__harness/identity-harness.js').then((m) => m.tryCreate({ modelUrl: '/__harness/models/', identity: false }))`);
+    await page.context().close();
+    expect(on).toMatchObject({ code: 'model-missing', detail: { file: 'facerec.onnx' } });
+    expect(on!.message).toContain('facerec.onnx');
+    expect(off).toBeNull();
+  }, 120_000);
 });
 
 describe('identity continuity in Chromium, fake camera', () => {
