@@ -55,11 +55,11 @@ export async function createNodeReanalyzer(options: NodeReanalyzerOptions = {}):
     await tracker.close();
     throw e;
   }
-  const decode = (bytes: Uint8Array, index: number) => {
+  const decode = (bytes: Uint8Array, index: number, what = 'keyframe') => {
     try {
       return jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true, maxMemoryUsageInMB: 256 });
     } catch (cause) {
-      throw new LivecheckError('decode-failed', `keyframe ${index} is not a decodable JPEG`, { index }, { cause });
+      throw new LivecheckError('decode-failed', `${what} ${index} is not a decodable JPEG`, { index }, { cause });
     }
   };
   const describeImage = async (image: RgbaFrame) => {
@@ -69,7 +69,7 @@ export async function createNodeReanalyzer(options: NodeReanalyzerOptions = {}):
   const tensor = new Float32Array(MATCH_SIZE * MATCH_SIZE * 3);
   return {
     async describeIdentity(chip) {
-      const image = decode(chip.jpeg, chip.index);
+      const image = decode(chip.jpeg, chip.index, 'identity chip');
       if (image.width !== MATCH_SIZE || image.height !== MATCH_SIZE) throw new LivecheckError('invalid-frame-size', `identity chip ${chip.index} is ${image.width}x${image.height}, not ${MATCH_SIZE}x${MATCH_SIZE}`, { index: chip.index });
       return recognizer.descriptorOfChip(chipTensor(image.data, tensor));
     },

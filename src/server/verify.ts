@@ -363,7 +363,14 @@ async function checkIdentity(
   }
   const readings: IdentityReading[] = [];
   for (const chip of chips) {
-    const d = await options.describeIdentity(chip);
+    let d: ArrayLike<number> | null;
+    try {
+      d = await options.describeIdentity(chip);
+    } catch (e) {
+      // a chip that passes the byte checks but does not decode is the bundle's problem: reported, not thrown
+      fail(NAME, `identity ${chip.index}: ${e instanceof Error ? e.message : String(e)}`);
+      return fromClaim();
+    }
     if (!d || d.length === 0) {
       fail(NAME, `identity ${chip.index}: the server could not describe the chip`);
       return fromClaim();

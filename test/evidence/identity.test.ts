@@ -12,7 +12,7 @@ import { verifyEvidence, type EvidenceCheckName, type EvidenceReport, type Verif
 import { createNodeReanalyzer, type NodeReanalyzer } from '../../src/server/node.js';
 import { DEFAULT_IDENTITY_CONFIG } from '../../src/decision/identity.js';
 import { planFromNonce } from '../../src/challenge/index.js';
-import { fromBase64 } from '../../src/evidence/encoding.js';
+import { fromBase64, sha256, toBase64, toHex } from '../../src/evidence/encoding.js';
 import { requireModels } from '../face/engine.js';
 import { ensureVariants } from '../helpers/data.js';
 import { MIN, UPLOADED_AT, documentFor, reanalyzeKeyframe, recordIdentityCapture, type IdentityEngineCapture } from './capture.js';
@@ -166,6 +166,17 @@ describe('identity-replay on the server', () => {
     expect(failed(r)).toEqual(['identity-replay']);
     expect(check(r, 'identity-replay').detail).toMatch(/peak distance 0\.\d+, its chips give 0\.\d+: a chip is not the face the client described/);
   }, 300_000);
+
+  it('a chip that is not a decodable JPEG (digest updated, chain re-hashed) fails identity-replay, reported, not thrown', async () => {
+    const b = clone(live.bundle);
+    const chip = identityOf(b)[4];
+    const junk = new Uint8Array([0xff, 0xd8, 0xff, 0xdb, 0, 4, 1, 2, 0xff, 0xd9]);
+    chip.data = toBase64(junk);
+    chip.sha256 = toHex(await sha256(junk));
+    const r = await verify(await rechain(b));
+    expect(failed(r)).toEqual(['identity-replay']);
+    expect(check(r, 'identity-replay').detail).toMatch(/^identity 4: identity chip 4 is not a decodable JPEG/);
+  }, 120_000);
 
   it('readings dropped to hide the change (claim recomputed, chain re-hashed) are rejected: not the frames the rule picks', async () => {
     const b = clone(swap.bundle);
