@@ -8,7 +8,7 @@
 //      as Node, `pass` included, now that the worker feeds the passive signal;
 //   4. the worker dying mid-session (crash test hook): a typed error, no hang, a new check runs.
 import { execFile, execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -25,6 +25,7 @@ import { dataPath, ensureVariants, repoRoot } from '../helpers/data.js';
 import { requireModels } from '../face/engine.js';
 // @ts-expect-error plain .mjs tool without types
 import { startServer } from '../../tools/serve.mjs';
+import { routeHarness } from './harness-route.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--autoplay-policy=no-user-gesture-required', '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream'];
@@ -227,8 +228,7 @@ beforeAll(async () => {
   context = await chromium.launchPersistentContext(join(tmp, 'profile'), { executablePath: CHROMIUM, headless: true, args: [...ARGS, `--use-file-for-fake-video-capture=${y4m}`] });
   page = await context.newPage();
   page.on('pageerror', (e) => pageErrors.push(String(e)));
-  const harnessJs = readFileSync(join(repoRoot, 'test', 'browser', 'page-harness.js'));
-  await page.route(`${origin}/__harness/page-harness.js`, (route) => route.fulfill({ status: 200, contentType: 'text/javascript', body: harnessJs }));
+  await routeHarness(page, origin, ['page-harness.js', 'fake-camera.js']);
   await page.goto(`${origin}/demo/`);
   // the browser first, alone on the CPU (its frame rate is what suffers from sharing), then Node on the same file
   segmentsRun = await harness<SegmentsRun>('runSegments', { segments: SEGMENTS.length, timeoutMs: 240_000 });

@@ -1,6 +1,7 @@
 // Page side of test/browser/evidence.test.ts: plain browser ESM served next to the bundle, driven with page.evaluate.
 
 import * as lib from '/dist/index.js';
+import { cameraVideo } from './fake-camera.js';
 
 const median = (v) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)] ?? null;
 
@@ -71,12 +72,7 @@ export async function benchRecording({ bundleText, frameUrl, width, height, repe
 export async function runCamera({ challenge, evidence, stopAfterMs }) {
   // the check loads first: the fake camera starts the file from its first frame when it opens
   const check = await lib.createLivenessCheck({ challenge, evidence });
-  const stream = await navigator.mediaDevices.getUserMedia({ video: { width: 640, height: 480, frameRate: 25 } });
-  const video = document.createElement('video');
-  video.muted = true;
-  video.playsInline = true;
-  video.srcObject = stream;
-  await video.play();
+  const { video, stream } = await cameraVideo();
   const errors = [];
   check.addEventListener('error', (e) => errors.push(e.detail.code));
   let stopped = false;

@@ -7,7 +7,7 @@
 // one byte of one frame's pixel digest (chain), and a re-chained verdict flip (verdict-replay). The same frames are
 // also run without evidence, for the per-frame cost evidence adds (worker and main thread, p50).
 import { execFile, execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -26,6 +26,7 @@ import { dataPath, repoRoot } from '../helpers/data.js';
 import { requireModels } from '../face/engine.js';
 // @ts-expect-error plain .mjs tool without types
 import { startServer } from '../../tools/serve.mjs';
+import { routeHarness } from './harness-route.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--autoplay-policy=no-user-gesture-required', '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream'];
@@ -88,14 +89,7 @@ beforeAll(async () => {
   context = await chromium.launchPersistentContext(join(tmp, 'profile'), { executablePath: CHROMIUM, headless: true, args: [...ARGS, `--use-file-for-fake-video-capture=${clip}`] });
   page = await context.newPage();
   page.on('pageerror', (e) => pageErrors.push(String(e)));
-  for (const name of ['evidence-harness.js', 'evidence-bench-worker.js']) {
-    const js = readFileSync(join(repoRoot, 'test', 'browser', name));
-    // the page is crossOriginIsolated (COEP require-corp): its worker's script needs the same headers to start
-    await context.route(`${origin}/__harness/${name}`, (route) => route.fulfill({
-      status: 200, contentType: 'text/javascript', body: js,
-      headers: { 'Cross-Origin-Embedder-Policy': 'require-corp', 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Resource-Policy': 'same-origin' },
-    }));
-  }
+  await routeHarness(context, origin, ['evidence-harness.js', 'evidence-bench-worker.js', 'fake-camera.js']);
   await context.route(`${origin}/__harness/frame/*`, (route) => {
     const i = Number(new URL(route.request().url()).pathname.split('/').pop());
     return route.fulfill({ status: 200, contentType: 'application/octet-stream', body: frames[i].data });

@@ -25,6 +25,7 @@ import { ensureVariants, repoRoot } from '../helpers/data.js';
 import { requireModels } from '../face/engine.js';
 // @ts-expect-error plain .mjs tool without types
 import { startServer } from '../../tools/serve.mjs';
+import { routeHarness } from './harness-route.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--autoplay-policy=no-user-gesture-required', '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream'];
@@ -58,11 +59,7 @@ async function openPage(name: 'swap' | 'live') {
   mkdirSync(dir);
   const context = await chromium.launchPersistentContext(dir, { executablePath: CHROMIUM, headless: true, args: [...ARGS, `--use-file-for-fake-video-capture=${clips[name].y4m}`] });
   contexts.push(context);
-  const js = readFileSync(join(repoRoot, 'test', 'browser', 'identity-harness.js'));
-  await context.route(`${origin}/__harness/identity-harness.js`, (route) => route.fulfill({
-    status: 200, contentType: 'text/javascript', body: js,
-    headers: { 'Cross-Origin-Embedder-Policy': 'require-corp', 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Resource-Policy': 'same-origin' },
-  }));
+  await routeHarness(context, origin, ['identity-harness.js', 'fake-camera.js']);
   await context.route(`${origin}/__harness/frame/*`, (route) => {
     const i = Number(new URL(route.request().url()).pathname.split('/').pop());
     return route.fulfill({ status: 200, contentType: 'application/octet-stream', body: clips[name].frames[i].data });

@@ -1,6 +1,7 @@
 // Page side of test/browser/clips.test.ts: plain browser ESM, served same-origin next to the bundle (so the strict
 // CSP allows it) and driven from Node with page.evaluate. Every function returns plain JSON-able data.
 import * as lib from '/dist/index.js';
+import { cameraVideo } from './fake-camera.js';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -19,16 +20,6 @@ function frameRecord(d) {
     fp: [d.quality.frameLuma, d.quality.entropy],
     points: d.points ? Array.from(d.points.subarray(0, 468 * 2), (v) => Math.round(v * 100) / 100) : null,
   };
-}
-
-async function cameraVideo() {
-  const stream = await navigator.mediaDevices.getUserMedia({ video: { width: 640, height: 480, frameRate: 25 } });
-  const video = document.createElement('video');
-  video.muted = true;
-  video.playsInline = true;
-  video.srcObject = stream;
-  await video.play();
-  return { video, stream };
 }
 
 /**
