@@ -13,7 +13,7 @@ import type { CliCommand, CliIo, EXIT as ExitCodes, parseArgs as ParseArgs } fro
 import type { RgbaFrame } from '../face/frame.js';
 import type { EngineFrameResult } from '../engine/engine.js';
 import {
-  withIdentity, DEFAULT_IDENTITY_CONFIG, type IdentityContinuity, type LivenessVerdict, type PassiveFrameFeatures, type SignalResult,
+  withIdentity, DEFAULT_IDENTITY_CONFIG, type IdentityConfig, type IdentityContinuity, type LivenessVerdict, type PassiveFrameFeatures, type SignalResult,
 } from '../decision/index.js';
 import { AttemptLog } from '../evidence/attempt.js';
 import type { ReplayOptions } from '../evidence/replay.js';
@@ -80,10 +80,15 @@ export interface AnalyzeOptions {
   onFrame?: (frame: RgbaFrame, r: EngineFrameResult, index: number, total: number, passive: PassiveFrameFeatures | null) => Promise<void>;
   /**
    * Run the identity check (models/facerec.onnx in `modelDir`): true or sampler options. Off by default here, on by
-   * default in the CLI: the evidence bundle does not record identity readings yet, so a verdict it overrides could
-   * not be replayed by the server (see the README's identity section).
+   * default in the CLI. Ignored with `identityFrom`.
    */
   identity?: boolean | IdentitySamplerOptions;
+  /**
+   * The identity readings of an evidence capture fed by `onFrame` (EvidenceCapture.identity: chips cut on the
+   * sampling rule's frames, described when judged): the report's identity and verdict are their judgement, the one
+   * the bundle claims, and no sampler of analyze's own runs (the faces are described once).
+   */
+  identityFrom?: { judge(): Promise<IdentityContinuity>; readonly options: { config: IdentityConfig } } | null;
 }
 
 const REPORTED = new Set<string>(['blink', 'turn-left', 'turn-right', 'mouth-open', 'nod', 'smile']);
@@ -96,7 +101,8 @@ export async function analyzeVideo(file: string, options: AnalyzeOptions = {}): 
   const engine = await createNodeEngine({ ...options.engine, plan: options.plan, mirrored: options.mirrored ?? options.engine?.mirrored, modelDir: options.modelDir });
   let identity: IdentitySampler | null = null;
   let identityModelMissing = false;
-  if (options.identity) {
+  const identityFrom = options.identityFrom ?? null;
+  if (options.identity && !identityFrom) {
     try {
       const { IdentitySampler } = await import('./identity.js');
       identity = await IdentitySampler.open(options.modelDir, options.identity === true ? {} : options.identity);
@@ -155,11 +161,11 @@ export async function analyzeVideo(file: string, options: AnalyzeOptions = {}): 
   const { signals, decision } = attempt.decide();
   const json = (s: SignalResult): SignalJson => ({ score: round(s.score), verdict: s.verdict, reasons: s.reasons });
   report.signals = { passive: json(signals.passive), motion: json(signals.motion) };
-  const continuity = identity ? identity.result() : null;
-  if (identity || identityModelMissing) report.identity = identityJson(continuity, identity?.config.maxDistance);
+  const continuity = identityFrom ? await identityFrom.judge() : identity ? identity.result() : null;
+  if (identityFrom || identity || identityModelMissing) report.identity = identityJson(continuity, (identityFrom ? identityFrom.options.config : identity?.config)?.maxDistance);
   if (options.plan && signals.active) {
     report.signals = { active: json(signals.active), ...report.signals };
-    // identity is not part of the evidence claim: a change of person turns the claim's verdict into `fail` here only
+    // a change of person makes the verdict `fail` (with --evidence the bundle claims the same: EvidenceSession.decide)
     report.verdict = (continuity ? withIdentity(decision, continuity) : decision).verdict;
   }
   return report;
@@ -246,7 +252,9 @@ Options:
   --max-frames <n>     stop after n frames
   --models <dir>       folder with the models (default: the package's)
   --progress           progress bar on stderr even when stderr is not a terminal
-  --evidence <file>    write this capture's evidence bundle (needs --nonce and --document; \`livecheck verify\` checks it)
+  --evidence <file>    write this capture's evidence bundle (needs --nonce and --document; \`livecheck verify\` checks it).
+                       With the identity check it records the checked faces (150x150 JPEG chips) and the claimed
+                       continuity, and claims the verdict printed here; verify it with the same --no-identity
   --document <file>    the ID document metadata (JSON with uploadedAt) the bundle is bound to`,
     async run(args, io) {
       const { options, positional } = parseArgs(args, ['json', 'mirrored', 'progress', 'help', 'no-identity']);
@@ -262,19 +270,27 @@ Options:
       const challenge: ChallengeEvent[] = [];
       let report: AnalyzeReport;
       const evidenceOut = options.get('evidence');
+      const identity = !options.has('no-identity');
       let capture: import('./verify.js').EvidenceCapture | null = null;
-      if (evidenceOut !== undefined) {
-        const nonce = options.get('nonce'), doc = options.get('document');
-        if (typeof evidenceOut !== 'string' || typeof nonce !== 'string' || typeof doc !== 'string' || !plan) throw new LivecheckError('invalid-argument', '--evidence <file> needs --nonce <hex> and --document <meta.json>');
-        const { EvidenceCapture, readDocumentBinding } = await import('./verify.js');
-        capture = await EvidenceCapture.start({ nonce, document: await readDocumentBinding(doc), plan: plan.steps, engine: { mirrored: options.has('mirrored') } });
-      }
       try {
+        if (evidenceOut !== undefined) {
+          const nonce = options.get('nonce'), doc = options.get('document');
+          if (typeof evidenceOut !== 'string' || typeof nonce !== 'string' || typeof doc !== 'string' || !plan) throw new LivecheckError('invalid-argument', '--evidence <file> needs --nonce <hex> and --document <meta.json>');
+          const { EvidenceCapture, readDocumentBinding } = await import('./verify.js');
+          // the identity check with its defaults is part of the engine options the bundle binds (its configHash),
+          // so \`livecheck verify\` replays it exactly when it was run (its own --no-identity otherwise)
+          capture = await EvidenceCapture.start({
+            nonce, document: await readDocumentBinding(doc), plan: plan.steps, modelDir,
+            engine: { mirrored: options.has('mirrored'), ...(identity && { identity: {} }) },
+          });
+        }
         report = await analyzeVideo(file, {
-          plan, mirrored: options.has('mirrored'), modelDir, maxFrames, identity: !options.has('no-identity'),
+          plan, mirrored: options.has('mirrored'), modelDir, maxFrames, identity,
+          // with evidence the capture's chips are the identity readings: the bundle claims what --json prints
+          identityFrom: capture?.identity,
           onProgress: showProgress ? progressBar(process.stderr) : undefined,
           onChallenge: (e) => challenge.push(e),
-          onFrame: capture ? (f, r, i, n, p) => capture.frame(f, r, i, n, p) : undefined,
+          onFrame: capture ? (f, r, i, n, p) => capture!.frame(f, r, i, n, p) : undefined,
         });
         if (capture && typeof evidenceOut === 'string') {
           const { serializeEvidence } = await import('../evidence/bundle.js');
@@ -291,6 +307,7 @@ Options:
         }
         throw e;
       } finally {
+        await capture?.close();
         if (showProgress) process.stderr.write('\n');
       }
       if (options.has('json')) {
