@@ -58,7 +58,7 @@ export function verifyCommand({ EXIT, parseArgs, defaultModelDir }: CliHelpers):
 
 Checks the bundle as the server would: the hash chain, that it is bound to this nonce and document, the challenge
 plan derived from the nonce, the capture time window, the keyframes, re-runs the face pipeline and the face
-recognition net on every keyframe, and replays the recorded frames through the challenge and the signals: the
+recognition net on every keyframe, describes the recorded identity chips again (unless --no-identity), and replays the recorded frames through the challenge and the signals: the
 claimed events, signal verdicts and verdict must follow from them. Exits 0 when every check passes, 1 when any fails.
 
 With --json prints { "ok", "checks": [ { "name", "ok", "detail" } ], "verdict" } (verdict: the server's replayed

@@ -3,16 +3,16 @@
 // one `--json` prints; `livecheck verify` replays the identity (identity-replay) by default and with --no-identity
 // expects a capture without it, the configHash telling the two apart. Real clips: the face-swap variant (franck for
 // 3 s, then cap13: tools/make-variants.mjs) cut at 4.4 s and at 5 s, and 3 s of clean-cap13.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT, runCli } from '../../src/node/cli.js';
 import type { AnalyzeReport } from '../../src/node/analyze.js';
 import type { EvidenceBundle, FrameRecord, IdentityRecord, KeyframeRecord, ResultRecord } from '../../src/evidence/bundle.js';
 import { DEFAULT_IDENTITY_CONFIG } from '../../src/decision/identity.js';
 import { requireModels } from '../face/engine.js';
-import { ensureVariants } from '../helpers/data.js';
+import { ensureVariants, repoRoot } from '../helpers/data.js';
 
 const NONCE = '1d3e7a0b5c9f24681d3e7a0b5c9f2468';
 const SWAP_AT_MS = 3000;
@@ -162,5 +162,20 @@ describe('analyze --evidence with the identity check, then verify', () => {
     const mismatch = await verify(file, 'mouth-open', ['--no-identity']);
     expect(failed(mismatch.report)).toEqual(['version', 'identity-replay']);
     expect(mismatch.report.checks.find((c) => c.name === 'identity-replay')!.detail).toMatch(/records identity readings/);
+  }, 600_000);
+
+  it('without facerec.onnx, --evidence with the check refuses (model-missing, exit 2, no bundle) rather than record a bundle without it; --no-identity records', async () => {
+    const models = join(dir, 'models-no-facerec');
+    mkdirSync(models);
+    for (const f of readdirSync(resolve(repoRoot, 'models'))) if (f !== 'facerec.onnx') symlinkSync(join(resolve(repoRoot, 'models'), f), join(models, f));
+    const file = join(dir, 'no-model.json');
+    const args = ['analyze', cleanPath, '--plan', 'mouth-open', '--nonce', NONCE, '--document', meta, '--evidence', file, '--max-frames', '10', '--models', models, '--json'];
+    const r = await cli(args);
+    expect(r.code).toBe(EXIT.usage);
+    expect(r.stderr).toMatch(/facerec\.onnx.*--no-identity/);
+    expect(existsSync(file)).toBe(false);
+    const off = await cli([...args, '--no-identity']);
+    expect(off.code, off.stderr).toBe(EXIT.ok);
+    expect(chipsOf(JSON.parse(readFileSync(file, 'utf8')) as EvidenceBundle)).toEqual([]);
   }, 600_000);
 });
