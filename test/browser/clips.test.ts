@@ -228,7 +228,7 @@ beforeAll(async () => {
   context = await chromium.launchPersistentContext(join(tmp, 'profile'), { executablePath: CHROMIUM, headless: true, args: [...ARGS, `--use-file-for-fake-video-capture=${y4m}`] });
   page = await context.newPage();
   page.on('pageerror', (e) => pageErrors.push(String(e)));
-  await routeHarness(page, origin, ['page-harness.js', 'fake-camera.js']);
+  await routeHarness(page, origin, ['page-harness.js', 'fake-camera.js', 'served-frames.js']);
   await page.goto(`${origin}/demo/`);
   // the browser first, alone on the CPU (its frame rate is what suffers from sharing), then Node on the same file
   segmentsRun = await harness<SegmentsRun>('runSegments', { segments: SEGMENTS.length, timeoutMs: 240_000 });

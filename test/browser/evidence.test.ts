@@ -89,7 +89,7 @@ beforeAll(async () => {
   context = await chromium.launchPersistentContext(join(tmp, 'profile'), { executablePath: CHROMIUM, headless: true, args: [...ARGS, `--use-file-for-fake-video-capture=${clip}`] });
   page = await context.newPage();
   page.on('pageerror', (e) => pageErrors.push(String(e)));
-  await routeHarness(context, origin, ['evidence-harness.js', 'evidence-bench-worker.js', 'fake-camera.js']);
+  await routeHarness(context, origin, ['evidence-harness.js', 'evidence-bench-worker.js', 'fake-camera.js', 'served-frames.js']);
   await context.route(`${origin}/__harness/frame/*`, (route) => {
     const i = Number(new URL(route.request().url()).pathname.split('/').pop());
     return route.fulfill({ status: 200, contentType: 'application/octet-stream', body: frames[i].data });

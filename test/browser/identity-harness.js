@@ -2,6 +2,7 @@
 
 import * as lib from '/dist/index.js';
 import { cameraVideo } from './fake-camera.js';
+import { servedFrame } from './served-frames.js';
 
 const median = (v) => (v.length ? [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)] : null);
 
@@ -30,9 +31,7 @@ export async function runFrames({ urlBase, timestamps, width, height, challenge,
   let buffer = null;
   let analysed = 0;
   for (let i = 0; i < timestamps.length && !result; i++) {
-    const bytes = new Uint8Array(await (await fetch(`${urlBase}${i}`)).arrayBuffer());
-    if (!buffer || buffer.byteLength !== bytes.byteLength) buffer = new ArrayBuffer(bytes.byteLength);
-    new Uint8Array(buffer).set(bytes);
+    buffer = await servedFrame(urlBase, i, buffer);
     const d = await check.analyzeFrame({ width, height, buffer }, timestamps[i]);
     buffer = d.buffer;
     analysed++;

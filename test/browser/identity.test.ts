@@ -59,7 +59,7 @@ async function openPage(name: 'swap' | 'live') {
   mkdirSync(dir);
   const context = await chromium.launchPersistentContext(dir, { executablePath: CHROMIUM, headless: true, args: [...ARGS, `--use-file-for-fake-video-capture=${clips[name].y4m}`] });
   contexts.push(context);
-  await routeHarness(context, origin, ['identity-harness.js', 'fake-camera.js']);
+  await routeHarness(context, origin, ['identity-harness.js', 'fake-camera.js', 'served-frames.js']);
   await context.route(`${origin}/__harness/frame/*`, (route) => {
     const i = Number(new URL(route.request().url()).pathname.split('/').pop());
     return route.fulfill({ status: 200, contentType: 'application/octet-stream', body: clips[name].frames[i].data });

@@ -2,6 +2,7 @@
 // CSP allows it) and driven from Node with page.evaluate. Every function returns plain JSON-able data.
 import * as lib from '/dist/index.js';
 import { cameraVideo } from './fake-camera.js';
+import { servedFrame } from './served-frames.js';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -111,9 +112,7 @@ export async function runFrames({ urlBase, timestamps, width, height, challenge 
   // one buffer, transferred to the worker and handed back each frame
   let buffer = null;
   for (let i = 0; i < timestamps.length; i++) {
-    const bytes = new Uint8Array(await (await fetch(`${urlBase}${i}`)).arrayBuffer());
-    if (!buffer || buffer.byteLength !== bytes.byteLength) buffer = new ArrayBuffer(bytes.byteLength);
-    new Uint8Array(buffer).set(bytes);
+    buffer = await servedFrame(urlBase, i, buffer);
     const d = await check.analyzeFrame({ width, height, buffer }, timestamps[i]);
     buffer = d.buffer;
     frames.push(frameRecord(d));
