@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import type { RgbaFrame } from '../face/frame.js';
 import type { Point3 } from '../types.js';
 import { FaceRecognizer } from '../match/recognizer.js';
-import { alignmentPoints } from '../match/align.js';
+import { eyeDistancePx } from '../match/chip.js';
 import {
   DEFAULT_IDENTITY_CONFIG, DEFAULT_IDENTITY_SAMPLING, IdentitySchedule, identityContinuity,
   type IdentityConfig, type IdentityContinuity, type IdentityReading,
@@ -54,8 +54,7 @@ export class IdentitySampler {
   /** One analysed frame: `face` null when none was tracked, `pose` null when the geometry had none. */
   async frame(frame: RgbaFrame, timestampMs: number, landmarks: readonly Point3[] | null, pose: { yawDeg: number; pitchDeg: number } | null): Promise<void> {
     if (!landmarks) return;
-    const e = alignmentPoints(landmarks, this.eyes);
-    const reading = this.schedule.due(timestampMs, true, pose, Math.hypot(e[2] - e[0], e[3] - e[1]));
+    const reading = this.schedule.due(timestampMs, true, pose, eyeDistancePx(landmarks, this.eyes));
     if (!reading) return;
     reading.descriptor = await this.recognizer.describe(frame, landmarks);
     this.schedule.keep(reading);
