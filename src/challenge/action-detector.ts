@@ -430,8 +430,10 @@ export class ActionDetector {
     const widen = g.mouthWidth / this.neutralWidth - 1;
     const rise = g.mouthCornerLift - this.neutralLift;
     const s = this.smile;
-    // onset: widening past `release` with the corners on their way up (pressed lips widen without lifting them)
-    if (widen < c.smile.release || rise < 0.5 * c.smile.lift) this.widenFrom = NaN;
+    // a smile under way: wider than `release` with the corners at least half way up (pressed lips widen without
+    // lifting them); its onset is where this began
+    const smiling = widen >= c.smile.release && rise >= 0.5 * c.smile.lift;
+    if (!smiling) this.widenFrom = NaN;
     else if (Number.isNaN(this.widenFrom)) this.widenFrom = t;
     const lifted = rise >= c.smile.lift;
     // not while the head moves: pitching back lifts the corners' image height and widens the mouth as a smile does
@@ -439,7 +441,7 @@ export class ActionDetector {
     if (!s.active && widen >= c.smile.widen && lifted && headStill && !this.mouth.active) Object.assign(s, { active: true, startMs: this.widenFrom, peak: widen });
     if (s.active) {
       s.peak = Math.max(s.peak, widen);
-      if (widen < c.smile.release || rise < 0.5 * c.smile.lift) {
+      if (!smiling) {
         if (t - s.startMs >= c.smile.minMs) this.emit('smile', s.startMs, t, s.peak);
         s.active = false;
       }
