@@ -11,6 +11,7 @@ import { LivenessEngine } from './engine.js';
 import type { FrameInterpreterOptions } from './interpreter.js';
 import type { FaceRegionMeterOptions } from './regions.js';
 import { packageModelDir } from '../node/model-dir.js';
+import { allInOrder } from '../util/settle.js';
 
 export interface NodeEngineOptions extends FrameInterpreterOptions {
   /** Folder with blazeface.onnx, facemesh.onnx and iris.onnx. Default: the package's models/. */
@@ -40,7 +41,7 @@ async function readModel(dir: string, name: string): Promise<Uint8Array> {
 export async function createNodeEngine(options: NodeEngineOptions = {}): Promise<LivenessEngine> {
   const modelDir = options.modelDir ?? packageModelDir(import.meta.url);
   const kernelDir = options.kernelDir ?? kernelBuildDir();
-  const [simd, scalar, detector, mesh, iris] = await Promise.all([
+  const [simd, scalar, detector, mesh, iris] = await allInOrder<[Uint8Array, Uint8Array, Uint8Array, Uint8Array, Uint8Array | undefined]>([
     readKernelWasm(true, kernelDir),
     readKernelWasm(false, kernelDir),
     readModel(modelDir, 'blazeface.onnx'),

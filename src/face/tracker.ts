@@ -12,6 +12,7 @@ import { assertFrame, type RgbaFrame } from './frame.js';
 import { affine, type Affine } from './affine.js';
 import { EYE_CONTOUR_POINTS, EYE_PAIR_OUTPUT, FaceMeshModel, IRIS_POINTS, IrisModel, MESH_POINTS, type Crop } from './landmarker.js';
 import { createSession, type ModelSource, type OrtModule, type OrtSession } from './models.js';
+import { allInOrder } from '../util/settle.js';
 
 export interface FaceTrackerOptions {
   /** The onnxruntime module: `onnxruntime-web` in Node, `onnxruntime-web/wasm` in a browser worker. Default: a
@@ -156,12 +157,13 @@ export class FaceTracker {
     const so = options.numThreads === undefined ? {} : { numThreads: options.numThreads };
     const name = (s: ModelSource, role: string) => (typeof s === 'string' ? s : s instanceof URL ? s.href : role);
     const { detector, detectorBack, mesh, iris } = options.models;
-    const [det, back, me, ir] = await Promise.all([
+    // first failure in argument order names the detector before the mesh; sessions already made are released
+    const [det, back, me, ir] = await allInOrder<[OrtSession, OrtSession | null, OrtSession, OrtSession | null]>([
       createSession(ort, detector, so, name(detector, 'detector')),
       detectorBack === undefined ? null : createSession(ort, detectorBack, so, name(detectorBack, 'detectorBack')),
       createSession(ort, mesh, so, name(mesh, 'mesh')),
       iris === undefined ? null : createSession(ort, iris, so, name(iris, 'iris')),
-    ]);
+    ], (s) => (s as OrtSession).release());
     return FaceTracker.fromSessions(ort, { detector: det, detectorBack: back, mesh: me, iris: ir }, options);
   }
 

@@ -5,6 +5,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LivecheckError } from '../errors.js';
 import { createKernels, type Kernels, type QualityOptions } from './index.js';
+import { allInOrder } from '../util/settle.js';
 
 /**
  * Directory holding kernels.simd.wasm and kernels.scalar.wasm: this module's own folder (a bundle that ships the
@@ -34,6 +35,6 @@ export async function readKernelWasm(simd: boolean, dir = kernelBuildDir()): Pro
 /** createKernels with the wasm read from disk; `simd: 'auto'` (default) picks SIMD where supported. */
 export async function createNodeKernels(options: { simd?: boolean | 'auto'; quality?: QualityOptions; dir?: string } = {}): Promise<Kernels> {
   const dir = options.dir ?? kernelBuildDir();
-  const [simd, scalar] = await Promise.all([readKernelWasm(true, dir), readKernelWasm(false, dir)]);
+  const [simd, scalar] = await allInOrder<[Uint8Array, Uint8Array]>([readKernelWasm(true, dir), readKernelWasm(false, dir)]);
   return createKernels({ wasm: { simd, scalar }, simd: options.simd ?? 'auto', quality: options.quality });
 }

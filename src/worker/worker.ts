@@ -17,6 +17,7 @@ import { IdentityCapture, resolveIdentityOptions, type ChipDescriber } from '../
 import { sha256, toHex } from '../evidence/encoding.js';
 import { IRIS_WORKER_NAME, type IrisBuffers, type IrisWorkerApi } from './iris-protocol.js';
 import { CRASH_TEST_MESSAGE, fromWireError, toWireError, type CrashTestMessage, type FrameOutput, type RgbaBuffer, type WireError, type WorkerApi, type WorkerInfo, type WorkerSetup } from './protocol.js';
+import { allInOrder } from '../util/settle.js';
 
 let engine: LivenessEngine | null = null;
 let recorder: AttemptRecorder | null = null;
@@ -460,7 +461,7 @@ const api: WorkerApi = {
     const threads = setup.numThreads > 0 ? setup.numThreads : defaultThreads(isolated);
     // models first: a wrong asset folder then reports the missing model rather than a wasm failure
     const identitySettings = setup.identity ? resolveIdentityOptions(setup.identity) : null;
-    const [detector, mesh, iris, facerec] = await Promise.all([
+    const [detector, mesh, iris, facerec] = await allInOrder<[Uint8Array, Uint8Array, Uint8Array | undefined, Uint8Array | undefined]>([
       loadModelBytes(new URL('blazeface.onnx', setup.modelUrl), 'blazeface.onnx'),
       loadModelBytes(new URL('facemesh.onnx', setup.modelUrl), 'facemesh.onnx'),
       setup.iris ? loadModelBytes(new URL('iris.onnx', setup.modelUrl), 'iris.onnx') : Promise.resolve(undefined),
