@@ -1,0 +1,127 @@
+// Depthwise convolution (multiplier 1) and max pooling over NHWC float32, SIMD across channels (c % 4 == 0).
+// 3x3 filters take a fast path where all 9 taps are inside the image: per group of 4 channels the 9 weight vectors
+// stay in registers while the row of output pixels streams by. Border pixels and other filter sizes clip their taps.
+
+/** Residual (channels below resC), PReLU, store 4 channels. rp 0 without residual. */
+@inline function finish4(v: v128, yp: usize, rp: usize, c: i32, resC: i32, slope: usize): void {
+  if (rp != 0 && c < resC) v = f32x4.add(v, v128.load(rp));
+  if (slope != 0) {
+    v = v128.bitselect(f32x4.mul(v, v128.load(slope + (<usize>c << 2))), v, f32x4.lt(v, f32x4.splat(0)));
+  }
+  v128.store(yp, v);
+}
+
+/** All channels of one output pixel, taps clipped to the image. */
+function dwPixel(x: usize, h: i32, w: i32, c: i32, kh: i32, kw: i32, iy0: i32, ix0: i32, wt: usize, bias: usize,
+  yp: usize, rp: usize, resC: i32, slope: usize): void {
+  const kyLo = max(0, -iy0), kyHi = min(kh, h - iy0);
+  const kxLo = max(0, -ix0), kxHi = min(kw, w - ix0);
+  const cb = <usize>c << 2;
+  for (let ch = 0; ch < c; ch += 4) {
+    const co = <usize>ch << 2;
+    let acc = v128.load(bias + co);
+    for (let ky = kyLo; ky < kyHi; ky++) {
+      for (let kx = kxLo; kx < kxHi; kx++) {
+        const xv = v128.load(x + <usize>((iy0 + ky) * w + ix0 + kx) * cb + co);
+        acc = f32x4.add(acc, f32x4.mul(xv, v128.load(wt + <usize>(ky * kw + kx) * cb + co)));
+      }
+    }
+    finish4(acc, yp + co, rp != 0 ? rp + co : 0, ch, resC, slope);
+  }
+}
+
+/** 3x3 taps all inside: output columns [ox0, ox1) of one row. xr: input at (iy0, ix0 of ox0, channel 0). */
+function dw3x3Run(xr: usize, w: i32, c: i32, stride: i32, count: i32, wt: usize, bias: usize, yp: usize, rp: usize,
+  rps: usize, resC: i32, slope: usize): void {
+  const cb = <usize>c << 2;
+  const row = <usize>w * cb;
+  const step = <usize>stride * cb;
+  for (let ch = 0; ch < c; ch += 4) {
+    const co = <usize>ch << 2;
+    const wq = wt + co;
+    const w00 = v128.load(wq), w01 = v128.load(wq + cb), w02 = v128.load(wq + 2 * cb);
+    const w10 = v128.load(wq + 3 * cb), w11 = v128.load(wq + 4 * cb), w12 = v128.load(wq + 5 * cb);
+    const w20 = v128.load(wq + 6 * cb), w21 = v128.load(wq + 7 * cb), w22 = v128.load(wq + 8 * cb);
+    const b = v128.load(bias + co);
+    let p0 = xr + co;
+    let yq = yp + co;
+    let rq = rp != 0 ? rp + co : 0;
+    for (let i = 0; i < count; i++) {
+      const p1 = p0 + row, p2 = p1 + row;
+      let a = f32x4.add(b, f32x4.mul(v128.load(p0), w00));
+      let e = f32x4.mul(v128.load(p0 + cb), w01);
+      a = f32x4.add(a, f32x4.mul(v128.load(p0 + 2 * cb), w02));
+      e = f32x4.add(e, f32x4.mul(v128.load(p1), w10));
+      a = f32x4.add(a, f32x4.mul(v128.load(p1 + cb), w11));
+      e = f32x4.add(e, f32x4.mul(v128.load(p1 + 2 * cb), w12));
+      a = f32x4.add(a, f32x4.mul(v128.load(p2), w20));
+      e = f32x4.add(e, f32x4.mul(v128.load(p2 + cb), w21));
+      a = f32x4.add(a, f32x4.mul(v128.load(p2 + 2 * cb), w22));
+      finish4(f32x4.add(a, e), yq, rq, ch, resC, slope);
+      p0 += step; yq += cb;
+      if (rq != 0) rq += rps;
+    }
+  }
+}
+
+export function depthwise(x: usize, n: i32, h: i32, w: i32, c: i32, kh: i32, kw: i32, stride: i32, padT: i32, padL: i32,
+  oh: i32, ow: i32, weights: usize, bias: usize, y: usize, res: usize, resC: i32, slope: usize): void {
+  const cb = <usize>c << 2, rps = <usize>resC << 2;
+  const fast = kh == 3 && kw == 3;
+  const oxLo = (padL + stride - 1) / stride;
+  const lim = w - kw + padL;
+  const oxHi = lim < 0 ? 0 : max(oxLo, min(ow, lim / stride + 1));
+  for (let b = 0; b < n; b++) {
+    const xb = x + <usize>(b * h * w) * cb;
+    for (let oy = 0; oy < oh; oy++) {
+      const iy0 = oy * stride - padT;
+      const pixRow = (b * oh + oy) * ow;
+      const yRow = y + <usize>pixRow * cb;
+      const rRow = res != 0 ? res + <usize>pixRow * rps : 0;
+      if (fast && iy0 >= 0 && iy0 + 3 <= h && oxHi > oxLo) {
+        for (let ox = 0; ox < oxLo; ox++) {
+          dwPixel(xb, h, w, c, kh, kw, iy0, ox * stride - padL, weights, bias, yRow + <usize>ox * cb,
+            rRow != 0 ? rRow + <usize>ox * rps : 0, resC, slope);
+        }
+        dw3x3Run(xb + <usize>(iy0 * w + oxLo * stride - padL) * cb, w, c, stride, oxHi - oxLo, weights, bias,
+          yRow + <usize>oxLo * cb, rRow != 0 ? rRow + <usize>oxLo * rps : 0, rps, resC, slope);
+        for (let ox = oxHi; ox < ow; ox++) {
+          dwPixel(xb, h, w, c, kh, kw, iy0, ox * stride - padL, weights, bias, yRow + <usize>ox * cb,
+            rRow != 0 ? rRow + <usize>ox * rps : 0, resC, slope);
+        }
+      } else {
+        for (let ox = 0; ox < ow; ox++) {
+          dwPixel(xb, h, w, c, kh, kw, iy0, ox * stride - padL, weights, bias, yRow + <usize>ox * cb,
+            rRow != 0 ? rRow + <usize>ox * rps : 0, resC, slope);
+        }
+      }
+    }
+  }
+}
+
+/** Max pooling k x k; taps outside the image are skipped (never win). */
+export function maxpool(x: usize, n: i32, h: i32, w: i32, c: i32, k: i32, stride: i32, padT: i32, padL: i32, oh: i32, ow: i32, y: usize): void {
+  const cb = <usize>c << 2;
+  for (let b = 0; b < n; b++) {
+    const xb = x + <usize>(b * h * w) * cb;
+    for (let oy = 0; oy < oh; oy++) {
+      const iy0 = oy * stride - padT;
+      const kyLo = max(0, -iy0), kyHi = min(k, h - iy0);
+      for (let ox = 0; ox < ow; ox++) {
+        const ix0 = ox * stride - padL;
+        const kxLo = max(0, -ix0), kxHi = min(k, w - ix0);
+        const yp = y + <usize>((b * oh + oy) * ow + ox) * cb;
+        for (let ch = 0; ch < c; ch += 4) {
+          const co = <usize>ch << 2;
+          let m = f32x4.splat(-Infinity);
+          for (let ky = kyLo; ky < kyHi; ky++) {
+            for (let kx = kxLo; kx < kxHi; kx++) {
+              m = f32x4.max(m, v128.load(xb + <usize>((iy0 + ky) * w + ix0 + kx) * cb + co));
+            }
+          }
+          v128.store(yp + co, m);
+        }
+      }
+    }
+  }
+}
