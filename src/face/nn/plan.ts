@@ -141,10 +141,15 @@ class Planner {
   }
 
   /** Per-channel vector (PReLU slopes, bias) of `c` values, rounded up to 8 with zeros; a scalar broadcasts. */
-  private channelVector(node: OnnxNode, name: string | undefined, c: number): Ref {
+  private channelVector(node: OnnxNode, name: string | undefined, c: number, nchw = false): Ref {
     const out = new Float32Array(roundUp8(c));
     if (name) {
       const v = this.floats(node, name);
+      // broadcast against NCHW aligns from the right: only [c, 1, 1] (with leading 1s) or one value is per channel
+      const dims = this.const(node, name).dims;
+      if (nchw && v.length > 1 && !(dims.length >= 3 && dims[dims.length - 3] === c && dims.slice(-2).every((d) => d === 1) && dims.slice(0, -3).every((d) => d === 1))) {
+        this.fail(node, `${name} of shape [${dims}] is not per channel`);
+      }
       if (v.length === 1) out.fill(v[0], 0, c);
       else if (v.length === c) out.set(v);
       else this.fail(node, `${name} has ${v.length} values for ${c} channels`);
@@ -251,7 +256,7 @@ class Planner {
       res = { tensor: r.tensor };
       resC = r.layout.c;
     }
-    if (chain.prelu) slope = this.channelVector(chain.prelu, chain.prelu.inputs[1], cout);
+    if (chain.prelu) slope = this.channelVector(chain.prelu, chain.prelu.inputs[1], cout, true);
     const yl: Layout = { kind: 'nhwc', c: cout, h: geo.oh, w: geo.ow };
     const y = this.newTensor(perImage(yl));
     const last = chain.prelu ?? chain.add ?? node;
@@ -351,7 +356,7 @@ class Planner {
         if (v.layout.kind === 'plain' && slopes.length !== 1) this.fail(node, 'per-channel slopes on a non-image tensor');
         if (c % 4) this.fail(node, `${c} channels`, 'invalid-argument');
         const y = this.newTensor(perImage(v.layout));
-        this.steps.push({ op: 'prelu', x: { tensor: v.tensor }, slope: this.channelVector(node, node.inputs[1], c), pixels: perImage(v.layout) / c, c, y: { tensor: y } });
+        this.steps.push({ op: 'prelu', x: { tensor: v.tensor }, slope: this.channelVector(node, node.inputs[1], c, v.layout.kind === 'nhwc'), pixels: perImage(v.layout) / c, c, y: { tensor: y } });
         this.values.set(out, { tensor: y, layout: v.layout });
         return;
       }
