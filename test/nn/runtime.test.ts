@@ -55,7 +55,7 @@ const maxDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => {
   for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
   return m;
 };
-const maxAbs = (a: ArrayLike<number>) => Array.prototype.reduce.call(a, (m: number, v: number) => Math.max(m, Math.abs(v)), 0) as number;
+const maxAbs = (a: Float32Array) => a.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
 
 /** Raw outputs of both sessions on the same input; returns the worst difference relative to the output scale. */
 async function rawDiff(nn: NnSession, session: OrtSession, input: Float32Array, dims: number[]): Promise<{ diff: number; scale: number }> {
