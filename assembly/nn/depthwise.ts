@@ -30,36 +30,87 @@ function dwPixel(x: usize, h: i32, w: i32, c: i32, kh: i32, kw: i32, iy0: i32, i
   }
 }
 
-/** 3x3 taps all inside: output columns [ox0, ox1) of one row. xr: input at (iy0, ix0 of ox0, channel 0). */
-function dw3x3Run(xr: usize, w: i32, c: i32, stride: i32, count: i32, wt: usize, bias: usize, yp: usize, rp: usize,
-  rps: usize, resC: i32, slope: usize): void {
+/** Residual and PReLU with the per-group values already in registers. */
+@inline function store4(v: v128, yp: usize, rp: usize, sv: v128, hasSlope: bool): void {
+  if (rp != 0) v = f32x4.add(v, v128.load(rp));
+  if (hasSlope) v = v128.bitselect(f32x4.mul(v, sv), v, f32x4.lt(v, f32x4.splat(0)));
+  v128.store(yp, v);
+}
+
+/**
+ * 3x3 filter over output columns [ox0, ox0 + count) of one row whose 3 column taps are inside the image. xr: input
+ * at (filter row 0, first column of ox0, channel 0); only filter rows [rLo, rHi) are inside the image. Per group of
+ * 4 channels the weights stay in registers; stride 1 computes 2 outputs per step from 4 loaded columns.
+ */
+function dw3x3Run(xr: usize, w: i32, c: i32, stride: i32, count: i32, rLo: i32, rHi: i32, wt: usize, bias: usize,
+  yp: usize, rp: usize, rps: usize, resC: i32, slope: usize): void {
   const cb = <usize>c << 2;
   const row = <usize>w * cb;
   const step = <usize>stride * cb;
+  const hasSlope = slope != 0;
   for (let ch = 0; ch < c; ch += 4) {
     const co = <usize>ch << 2;
-    const wq = wt + co;
-    const w00 = v128.load(wq), w01 = v128.load(wq + cb), w02 = v128.load(wq + 2 * cb);
-    const w10 = v128.load(wq + 3 * cb), w11 = v128.load(wq + 4 * cb), w12 = v128.load(wq + 5 * cb);
-    const w20 = v128.load(wq + 6 * cb), w21 = v128.load(wq + 7 * cb), w22 = v128.load(wq + 8 * cb);
     const b = v128.load(bias + co);
+    const sv = hasSlope ? v128.load(slope + co) : f32x4.splat(0);
     let p0 = xr + co;
     let yq = yp + co;
-    let rq = rp != 0 ? rp + co : 0;
-    for (let i = 0; i < count; i++) {
-      const p1 = p0 + row, p2 = p1 + row;
-      let a = f32x4.add(b, f32x4.mul(v128.load(p0), w00));
-      let e = f32x4.mul(v128.load(p0 + cb), w01);
-      a = f32x4.add(a, f32x4.mul(v128.load(p0 + 2 * cb), w02));
-      e = f32x4.add(e, f32x4.mul(v128.load(p1), w10));
-      a = f32x4.add(a, f32x4.mul(v128.load(p1 + cb), w11));
-      e = f32x4.add(e, f32x4.mul(v128.load(p1 + 2 * cb), w12));
-      a = f32x4.add(a, f32x4.mul(v128.load(p2), w20));
-      e = f32x4.add(e, f32x4.mul(v128.load(p2 + cb), w21));
-      a = f32x4.add(a, f32x4.mul(v128.load(p2 + 2 * cb), w22));
-      finish4(f32x4.add(a, e), yq, rq, ch, resC, slope);
-      p0 += step; yq += cb;
-      if (rq != 0) rq += rps;
+    let rq: usize = rp != 0 && ch < resC ? rp + co : 0;
+    const rstep: usize = rq != 0 ? rps : 0;
+    const wq = wt + co;
+    let i = 0;
+    if (rLo == 0 && rHi == 3) {
+      const w00 = v128.load(wq), w01 = v128.load(wq + cb), w02 = v128.load(wq + 2 * cb);
+      const w10 = v128.load(wq + 3 * cb), w11 = v128.load(wq + 4 * cb), w12 = v128.load(wq + 5 * cb);
+      const w20 = v128.load(wq + 6 * cb), w21 = v128.load(wq + 7 * cb), w22 = v128.load(wq + 8 * cb);
+      if (stride == 1) {
+        for (; i + 2 <= count; i += 2) {
+          let q = p0;
+          let x0 = v128.load(q), x1 = v128.load(q + cb), x2 = v128.load(q + 2 * cb), x3 = v128.load(q + 3 * cb);
+          let a = f32x4.add(b, f32x4.mul(x0, w00)), e = f32x4.add(b, f32x4.mul(x1, w00));
+          a = f32x4.add(a, f32x4.mul(x1, w01)); e = f32x4.add(e, f32x4.mul(x2, w01));
+          a = f32x4.add(a, f32x4.mul(x2, w02)); e = f32x4.add(e, f32x4.mul(x3, w02));
+          q += row;
+          x0 = v128.load(q); x1 = v128.load(q + cb); x2 = v128.load(q + 2 * cb); x3 = v128.load(q + 3 * cb);
+          a = f32x4.add(a, f32x4.mul(x0, w10)); e = f32x4.add(e, f32x4.mul(x1, w10));
+          a = f32x4.add(a, f32x4.mul(x1, w11)); e = f32x4.add(e, f32x4.mul(x2, w11));
+          a = f32x4.add(a, f32x4.mul(x2, w12)); e = f32x4.add(e, f32x4.mul(x3, w12));
+          q += row;
+          x0 = v128.load(q); x1 = v128.load(q + cb); x2 = v128.load(q + 2 * cb); x3 = v128.load(q + 3 * cb);
+          a = f32x4.add(a, f32x4.mul(x0, w20)); e = f32x4.add(e, f32x4.mul(x1, w20));
+          a = f32x4.add(a, f32x4.mul(x1, w21)); e = f32x4.add(e, f32x4.mul(x2, w21));
+          a = f32x4.add(a, f32x4.mul(x2, w22)); e = f32x4.add(e, f32x4.mul(x3, w22));
+          store4(a, yq, rq, sv, hasSlope);
+          store4(e, yq + cb, rq != 0 ? rq + rstep : 0, sv, hasSlope);
+          p0 += step << 1; yq += cb << 1; rq += rstep << 1;
+        }
+      }
+      for (; i < count; i++) {
+        const p1 = p0 + row, p2 = p1 + row;
+        let a = f32x4.add(b, f32x4.mul(v128.load(p0), w00));
+        let e = f32x4.mul(v128.load(p0 + cb), w01);
+        a = f32x4.add(a, f32x4.mul(v128.load(p0 + 2 * cb), w02));
+        e = f32x4.add(e, f32x4.mul(v128.load(p1), w10));
+        a = f32x4.add(a, f32x4.mul(v128.load(p1 + cb), w11));
+        e = f32x4.add(e, f32x4.mul(v128.load(p1 + 2 * cb), w12));
+        a = f32x4.add(a, f32x4.mul(v128.load(p2), w20));
+        e = f32x4.add(e, f32x4.mul(v128.load(p2 + cb), w21));
+        a = f32x4.add(a, f32x4.mul(v128.load(p2 + 2 * cb), w22));
+        store4(f32x4.add(a, e), yq, rq, sv, hasSlope);
+        p0 += step; yq += cb; rq += rstep;
+      }
+    } else {
+      // Top/bottom border rows: only the filter rows inside the image.
+      for (; i < count; i++) {
+        let a = b;
+        for (let r = rLo; r < rHi; r++) {
+          const q = p0 + <usize>r * row, wr = wq + <usize>(3 * r) * cb;
+          a = f32x4.add(a, f32x4.mul(v128.load(q), v128.load(wr)));
+          a = f32x4.add(a, f32x4.mul(v128.load(q + cb), v128.load(wr + cb)));
+          a = f32x4.add(a, f32x4.mul(v128.load(q + 2 * cb), v128.load(wr + 2 * cb)));
+        }
+        store4(a, yq, rq, sv, hasSlope);
+        p0 += step; yq += cb; rq += rstep;
+      }
     }
   }
 }
@@ -78,12 +129,13 @@ export function depthwise(x: usize, n: i32, h: i32, w: i32, c: i32, kh: i32, kw:
       const pixRow = (b * oh + oy) * ow;
       const yRow = y + <usize>pixRow * cb;
       const rRow = res != 0 ? res + <usize>pixRow * rps : 0;
-      if (fast && iy0 >= 0 && iy0 + 3 <= h && oxHi > oxLo) {
+      const rLo = max(0, -iy0), rHi = min(3, h - iy0);
+      if (fast && oxHi > oxLo && rHi > rLo) {
         for (let ox = 0; ox < oxLo; ox++) {
           dwPixel(xb, h, w, c, kh, kw, iy0, ox * stride - padL, weights, bias, yRow + <usize>ox * cb,
             rRow != 0 ? rRow + <usize>ox * rps : 0, resC, slope);
         }
-        dw3x3Run(xb + <usize>(iy0 * w + oxLo * stride - padL) * cb, w, c, stride, oxHi - oxLo, weights, bias,
+        dw3x3Run(xb + <usize>(iy0 * w + oxLo * stride - padL) * cb, w, c, stride, oxHi - oxLo, rLo, rHi, weights, bias,
           yRow + <usize>oxLo * cb, rRow != 0 ? rRow + <usize>oxLo * rps : 0, rps, resC, slope);
         for (let ox = oxHi; ox < ow; ox++) {
           dwPixel(xb, h, w, c, kh, kw, iy0, ox * stride - padL, weights, bias, yRow + <usize>ox * cb,
