@@ -159,6 +159,28 @@ describe('planner on tiny graphs, against onnxruntime', () => {
   });
 });
 
+describe('ONNX reader', () => {
+  it('reads negative int attributes (10-byte varints), fp16 and int64 initializers and a symbolic batch', () => {
+    const bytes = model([node('Concat', ['x', 'x'], ['y'], { axis: int(-1), perm: ints([-1, 3, 2 ** 40]) })],
+      [f16('h', [3], Float32Array.of(0.5, -2, 65504)), i64('s', [-1, 288, -(2 ** 40)])], [io('x', ['batch', 2])], [io('y', ['batch', 4])]);
+    const g = readOnnx(bytes, 'tiny.onnx');
+    const attrs = g.nodes[0].attributes;
+    expect(attrs.get('axis')).toEqual({ kind: 'int', value: -1 });
+    expect(attrs.get('perm')).toEqual({ kind: 'ints', value: [-1, 3, 2 ** 40] });
+    expect([...(g.initializers.get('h')!.values as Float32Array)]).toEqual([0.5, -2, 65504]);
+    expect(g.initializers.get('s')!.values).toEqual([-1, 288, -(2 ** 40)]);
+    expect(g.inputs[0].shape).toEqual(['batch', 2]);
+  });
+
+  it('a truncated file is model-corrupt, naming the file', () => {
+    const bytes = readFileSync(join(repoRoot, 'models', 'iris.onnx'));
+    let err: unknown;
+    try { readOnnx(bytes.subarray(0, bytes.length - 1000), 'iris.onnx'); } catch (e) { err = e; }
+    expect(isLivecheckError(err, 'model-corrupt')).toBe(true);
+    expect((err as Error).message).toContain('iris.onnx');
+  });
+});
+
 describe('arena of the shipped models', () => {
   for (const file of ['facemesh.onnx', 'iris.onnx']) {
     it(`${file}: tensors alive at the same step never share bytes, and reuse keeps the arena small`, () => {
