@@ -159,10 +159,21 @@ export function maxpool(x: usize, n: i32, h: i32, w: i32, c: i32, k: i32, stride
     for (let oy = 0; oy < oh; oy++) {
       const iy0 = oy * stride - padT;
       const kyLo = max(0, -iy0), kyHi = min(k, h - iy0);
+      const rowIn = kyLo == 0 && kyHi == k;
       for (let ox = 0; ox < ow; ox++) {
         const ix0 = ox * stride - padL;
         const kxLo = max(0, -ix0), kxHi = min(k, w - ix0);
         const yp = y + <usize>((b * oh + oy) * ow + ox) * cb;
+        if (k == 2 && rowIn && kxLo == 0 && kxHi == 2) {
+          // 2x2 window inside the image (the models' pooling): four loads, three max.
+          const p0 = xb + <usize>(iy0 * w + ix0) * cb, p1 = p0 + <usize>w * cb;
+          for (let co: usize = 0; co < cb; co += 16) {
+            const top = f32x4.max(v128.load(p0 + co), v128.load(p0 + cb + co));
+            const bottom = f32x4.max(v128.load(p1 + co), v128.load(p1 + cb + co));
+            v128.store(yp + co, f32x4.max(top, bottom));
+          }
+          continue;
+        }
         for (let ch = 0; ch < c; ch += 4) {
           const co = <usize>ch << 2;
           let m = f32x4.splat(-Infinity);
