@@ -5,20 +5,18 @@
 // 1x1 stride-1 convolutions run the tiles over the flat pixel list (a GEMM); other shapes tile along output rows
 // where every tap is inside the image and fall back to single-pixel tiles with clipped taps at the borders.
 
-/** Bias, residual (channels below resC), PReLU, then store 8 channels (4 when the last panel is half used). */
-@inline function finish(v0: v128, v1: v128, yp: usize, rp: usize, c0: i32, cout: i32, resC: i32, slope: usize): void {
-  if (rp != 0) {
-    if (c0 < resC) v0 = f32x4.add(v0, v128.load(rp));
-    if (c0 + 4 < resC) v1 = f32x4.add(v1, v128.load(rp, 16));
-  }
-  if (slope != 0) {
+/** Residual (channels below resC), PReLU (slopes s0, s1 already loaded), then store 8 channels (4 when the last
+ * panel is half used). rp 0 without residual. */
+@inline function finish(v0: v128, v1: v128, yp: usize, rp: usize, res0: bool, res1: bool, hasSlope: bool, s0: v128, s1: v128, store1: bool): void {
+  if (res0) v0 = f32x4.add(v0, v128.load(rp));
+  if (res1) v1 = f32x4.add(v1, v128.load(rp, 16));
+  if (hasSlope) {
     const z = f32x4.splat(0);
-    const sp = slope + (<usize>c0 << 2);
-    v0 = v128.bitselect(f32x4.mul(v0, v128.load(sp)), v0, f32x4.lt(v0, z));
-    v1 = v128.bitselect(f32x4.mul(v1, v128.load(sp, 16)), v1, f32x4.lt(v1, z));
+    v0 = v128.bitselect(f32x4.mul(v0, s0), v0, f32x4.lt(v0, z));
+    v1 = v128.bitselect(f32x4.mul(v1, s1), v1, f32x4.lt(v1, z));
   }
   v128.store(yp, v0);
-  if (c0 + 4 < cout) v128.store(yp, v1, 16);
+  if (store1) v128.store(yp, v1, 16);
 }
 
 /**
@@ -49,10 +47,14 @@ function tile4(xp: usize, ps: usize, rowBytes: usize, rows: i32, K: i32, wp: usi
       xq += 4; wq += 32;
     }
   }
-  finish(a00, a01, yp, rp, c0, cout, resC, slope);
-  finish(a10, a11, yp + yps, rp != 0 ? rp + rps : 0, c0, cout, resC, slope);
-  finish(a20, a21, yp + (yps << 1), rp != 0 ? rp + (rps << 1) : 0, c0, cout, resC, slope);
-  finish(a30, a31, yp + yps * 3, rp != 0 ? rp + rps * 3 : 0, c0, cout, resC, slope);
+  const res0 = rp != 0 && c0 < resC, res1 = rp != 0 && c0 + 4 < resC, store1 = c0 + 4 < cout;
+  const hasSlope = slope != 0;
+  const sp = slope + (<usize>c0 << 2);
+  const s0 = hasSlope ? v128.load(sp) : b0, s1 = hasSlope ? v128.load(sp, 16) : b1;
+  finish(a00, a01, yp, rp, res0, res1, hasSlope, s0, s1, store1);
+  finish(a10, a11, yp + yps, rp + rps, res0, res1, hasSlope, s0, s1, store1);
+  finish(a20, a21, yp + (yps << 1), rp + (rps << 1), res0, res1, hasSlope, s0, s1, store1);
+  finish(a30, a31, yp + yps * 3, rp + rps * 3, res0, res1, hasSlope, s0, s1, store1);
 }
 
 /** One output pixel x one panel (tails, borders with clipped taps). Arguments as tile4. */
@@ -71,7 +73,10 @@ function tile1(xp: usize, rowBytes: usize, rows: i32, K: i32, wp: usize, wRowByt
       xq += 4; wq += 32;
     }
   }
-  finish(a0, a1, yp, rp, c0, cout, resC, slope);
+  const hasSlope = slope != 0;
+  const sp = slope + (<usize>c0 << 2);
+  finish(a0, a1, yp, rp, rp != 0 && c0 < resC, rp != 0 && c0 + 4 < resC, hasSlope,
+    hasSlope ? v128.load(sp) : a0, hasSlope ? v128.load(sp, 16) : a1, c0 + 4 < cout);
 }
 
 export function conv(x: usize, n: i32, h: i32, w: i32, cin: i32, kh: i32, kw: i32, stride: i32, padT: i32, padL: i32,
