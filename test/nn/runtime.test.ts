@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cropFromLandmarks, eyeCrop, LEFT_EYE_INNER, LEFT_EYE_OUTER, RIGHT_EYE_INNER, RIGHT_EYE_OUTER } from '../../src/face/crop.js';
 import { EYE_CONTOUR_POINTS, FaceMeshModel, IRIS_POINTS, IrisModel, MESH_POINTS, type Crop } from '../../src/face/landmarker.js';
 import { createSession, type OrtSession } from '../../src/face/models.js';
-import { createNnSession, type NnSession } from '../../src/face/nn/runtime.js';
+import { asOrtSession as as, createNnSession, type NnSession } from '../../src/face/nn/runtime.js';
 import { repoRoot } from '../helpers/data.js';
 import { createTracker, data, loadImage, models } from '../face/engine.js';
 
@@ -69,8 +69,6 @@ async function rawDiff(nn: NnSession, session: OrtSession, input: Float32Array, 
   }
   return { diff, scale };
 }
-
-const as = (s: NnSession) => s as unknown as OrtSession;
 
 for (const kernels of ['reference', 'wasm'] as const) {
   describe(`landmark runtime (${kernels} kernels) against onnxruntime`, () => {

@@ -3,6 +3,7 @@
 // `NnSession` wraps a model in the subset of onnxruntime's InferenceSession that the landmark runners use, so
 // FaceMeshModel and IrisModel run on it unchanged.
 import { LivecheckError } from '../../errors.js';
+import type { OrtSession } from '../models.js';
 import type { NnKernels } from './abi.js';
 import { readOnnx } from './onnx.js';
 import { planModel, type Plan, type Ref } from './plan.js';
@@ -221,4 +222,9 @@ export async function createNnSession(modelBytes: Uint8Array, wasm: Uint8Array |
   const plan = planModel(readOnnx(modelBytes, name));
   const host = wasm === 'reference' ? referenceHost() : await wasmHost(wasm);
   return new NnSession(new NnModel(plan, host));
+}
+
+/** The adapter typed as the ORT session FaceMeshModel/IrisModel take: they use only the members NnSession has. */
+export function asOrtSession(session: NnSession): OrtSession {
+  return session as unknown as OrtSession;
 }
