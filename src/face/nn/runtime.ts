@@ -84,16 +84,19 @@ export class NnModel {
     const calls: Array<() => void> = plan.steps.map((s) => {
       switch (s.op) {
         case 'conv': {
-          const a = [p(s.x), n, s.h, s.w, s.cin, s.kh, s.kw, s.stride, s.padT, s.padL, s.oh, s.ow, p(s.weights), p(s.bias), s.cout, p(s.y), p(s.res), s.resC, p(s.slope)] as const;
-          return () => k.conv(...a);
+          const x = p(s.x), wt = p(s.weights), bias = p(s.bias), y = p(s.y), res = p(s.res), slope = p(s.slope);
+          const { h, w, cin, kh, kw, stride, padT, padL, oh, ow, cout, resC } = s;
+          return () => k.conv(x, n, h, w, cin, kh, kw, stride, padT, padL, oh, ow, wt, bias, cout, y, res, resC, slope);
         }
         case 'depthwise': {
-          const a = [p(s.x), n, s.h, s.w, s.c, s.kh, s.kw, s.stride, s.padT, s.padL, s.oh, s.ow, p(s.weights), p(s.bias), p(s.y), p(s.res), s.resC, p(s.slope)] as const;
-          return () => k.depthwise(...a);
+          const x = p(s.x), wt = p(s.weights), bias = p(s.bias), y = p(s.y), res = p(s.res), slope = p(s.slope);
+          const { h, w, c, kh, kw, stride, padT, padL, oh, ow, resC } = s;
+          return () => k.depthwise(x, n, h, w, c, kh, kw, stride, padT, padL, oh, ow, wt, bias, y, res, resC, slope);
         }
         case 'maxpool': {
-          const a = [p(s.x), n, s.h, s.w, s.c, s.k, s.stride, s.padT, s.padL, s.oh, s.ow, p(s.y)] as const;
-          return () => k.maxpool(...a);
+          const x = p(s.x), y = p(s.y);
+          const { h, w, c, k: size, stride, padT, padL, oh, ow } = s;
+          return () => k.maxpool(x, n, h, w, c, size, stride, padT, padL, oh, ow, y);
         }
         case 'add': {
           const a = p(s.a), b = p(s.b), y = p(s.y), count = (s.floats * n + 3) & ~3;
