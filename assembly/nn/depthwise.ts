@@ -40,10 +40,12 @@ function dwPixel(x: usize, h: i32, w: i32, c: i32, kh: i32, kw: i32, iy0: i32, i
 /**
  * 3x3 filter over output columns [ox0, ox0 + count) of one row whose 3 column taps are inside the image. xr: input
  * at (filter row 0, first column of ox0, channel 0); only filter rows [rLo, rHi) are inside the image. Per group of
- * 4 channels the weights stay in registers; stride 1 computes 2 outputs per step from 4 loaded columns.
+ * 4 channels the weights stay in registers; stride 1 computes 2 outputs per step from 4 loaded columns. `left`:
+ * also the output before ox0, whose first filter column is outside the image; `right`: also the one after the run,
+ * whose last filter column is outside (the SAME padding borders).
  */
-function dw3x3Run(xr: usize, w: i32, c: i32, stride: i32, count: i32, rLo: i32, rHi: i32, wt: usize, bias: usize,
-  yp: usize, rp: usize, rps: usize, resC: i32, slope: usize): void {
+function dw3x3Run(xr: usize, w: i32, c: i32, stride: i32, count: i32, rLo: i32, rHi: i32, left: bool, right: bool,
+  wt: usize, bias: usize, yp: usize, rp: usize, rps: usize, resC: i32, slope: usize): void {
   const cb = <usize>c << 2;
   const row = <usize>w * cb;
   const step = <usize>stride * cb;
@@ -62,6 +64,16 @@ function dw3x3Run(xr: usize, w: i32, c: i32, stride: i32, count: i32, rLo: i32, 
       const w00 = v128.load(wq), w01 = v128.load(wq + cb), w02 = v128.load(wq + 2 * cb);
       const w10 = v128.load(wq + 3 * cb), w11 = v128.load(wq + 4 * cb), w12 = v128.load(wq + 5 * cb);
       const w20 = v128.load(wq + 6 * cb), w21 = v128.load(wq + 7 * cb), w22 = v128.load(wq + 8 * cb);
+      if (left) {
+        const q0 = p0 - step + cb, q1 = q0 + row, q2 = q1 + row;
+        let a = f32x4.add(b, f32x4.mul(v128.load(q0), w01));
+        a = f32x4.add(a, f32x4.mul(v128.load(q0 + cb), w02));
+        a = f32x4.add(a, f32x4.mul(v128.load(q1), w11));
+        a = f32x4.add(a, f32x4.mul(v128.load(q1 + cb), w12));
+        a = f32x4.add(a, f32x4.mul(v128.load(q2), w21));
+        a = f32x4.add(a, f32x4.mul(v128.load(q2 + cb), w22));
+        store4(a, yq - cb, rq != 0 ? rq - rstep : 0, sv, hasSlope);
+      }
       if (stride == 1) {
         for (; i + 2 <= count; i += 2) {
           let q = p0;
@@ -98,21 +110,39 @@ function dw3x3Run(xr: usize, w: i32, c: i32, stride: i32, count: i32, rLo: i32, 
         store4(f32x4.add(a, e), yq, rq, sv, hasSlope);
         p0 += step; yq += cb; rq += rstep;
       }
+      if (right) {
+        const q1 = p0 + row, q2 = q1 + row;
+        let a = f32x4.add(b, f32x4.mul(v128.load(p0), w00));
+        a = f32x4.add(a, f32x4.mul(v128.load(p0 + cb), w01));
+        a = f32x4.add(a, f32x4.mul(v128.load(q1), w10));
+        a = f32x4.add(a, f32x4.mul(v128.load(q1 + cb), w11));
+        a = f32x4.add(a, f32x4.mul(v128.load(q2), w20));
+        a = f32x4.add(a, f32x4.mul(v128.load(q2 + cb), w21));
+        store4(a, yq, rq, sv, hasSlope);
+      }
     } else {
       // Top/bottom border rows: only the filter rows inside the image.
+      if (left) dw3x3Clipped(p0 - step, row, cb, rLo, rHi, 1, wq, b, yq - cb, rq != 0 ? rq - rstep : 0, sv, hasSlope);
       for (; i < count; i++) {
-        let a = b;
-        for (let r = rLo; r < rHi; r++) {
-          const q = p0 + <usize>r * row, wr = wq + <usize>(3 * r) * cb;
-          a = f32x4.add(a, f32x4.mul(v128.load(q), v128.load(wr)));
-          a = f32x4.add(a, f32x4.mul(v128.load(q + cb), v128.load(wr + cb)));
-          a = f32x4.add(a, f32x4.mul(v128.load(q + 2 * cb), v128.load(wr + 2 * cb)));
-        }
-        store4(a, yq, rq, sv, hasSlope);
+        dw3x3Clipped(p0, row, cb, rLo, rHi, 0, wq, b, yq, rq, sv, hasSlope);
         p0 += step; yq += cb; rq += rstep;
       }
+      if (right) dw3x3Clipped(p0, row, cb, rLo, rHi, -1, wq, b, yq, rq, sv, hasSlope);
     }
   }
+}
+
+/** One output pixel of a 3x3 filter, 4 channels, filter rows [rLo, rHi); clip 1 drops filter column 0, -1 column 2. */
+@inline function dw3x3Clipped(p: usize, row: usize, cb: usize, rLo: i32, rHi: i32, clip: i32, wq: usize, b: v128,
+  yq: usize, rq: usize, sv: v128, hasSlope: bool): void {
+  let a = b;
+  const cLo = clip > 0 ? 1 : 0, cHi = clip < 0 ? 2 : 3;
+  for (let r = rLo; r < rHi; r++) {
+    for (let col = cLo; col < cHi; col++) {
+      a = f32x4.add(a, f32x4.mul(v128.load(p + <usize>r * row + <usize>col * cb), v128.load(wq + <usize>(3 * r + col) * cb)));
+    }
+  }
+  store4(a, yq, rq, sv, hasSlope);
 }
 
 export function depthwise(x: usize, n: i32, h: i32, w: i32, c: i32, kh: i32, kw: i32, stride: i32, padT: i32, padL: i32,
@@ -131,13 +161,16 @@ export function depthwise(x: usize, n: i32, h: i32, w: i32, c: i32, kh: i32, kw:
       const rRow = res != 0 ? res + <usize>pixRow * rps : 0;
       const rLo = max(0, -iy0), rHi = min(3, h - iy0);
       if (fast && oxHi > oxLo && rHi > rLo) {
-        for (let ox = 0; ox < oxLo; ox++) {
+        // The SAME borders (one filter column outside) go with the run; anything wider pixel by pixel.
+        const left = oxLo >= 1 && (oxLo - 1) * stride - padL == -1;
+        const right = oxHi < ow && oxHi * stride - padL + 2 == w;
+        for (let ox = 0; ox < oxLo - i32(left); ox++) {
           dwPixel(xb, h, w, c, kh, kw, iy0, ox * stride - padL, weights, bias, yRow + <usize>ox * cb,
             rRow != 0 ? rRow + <usize>ox * rps : 0, resC, slope);
         }
-        dw3x3Run(xb + <usize>(iy0 * w + oxLo * stride - padL) * cb, w, c, stride, oxHi - oxLo, rLo, rHi, weights, bias,
-          yRow + <usize>oxLo * cb, rRow != 0 ? rRow + <usize>oxLo * rps : 0, rps, resC, slope);
-        for (let ox = oxHi; ox < ow; ox++) {
+        dw3x3Run(xb + <usize>(iy0 * w + oxLo * stride - padL) * cb, w, c, stride, oxHi - oxLo, rLo, rHi, left, right,
+          weights, bias, yRow + <usize>oxLo * cb, rRow != 0 ? rRow + <usize>oxLo * rps : 0, rps, resC, slope);
+        for (let ox = oxHi + i32(right); ox < ow; ox++) {
           dwPixel(xb, h, w, c, kh, kw, iy0, ox * stride - padL, weights, bias, yRow + <usize>ox * cb,
             rRow != 0 ? rRow + <usize>ox * rps : 0, resC, slope);
         }

@@ -154,6 +154,7 @@ describe('depthwise', () => {
     { n: 1, h: 24, w: 24, cin: 64, cout: 0, k: 3, stride: 2, padT: 1, padL: 1, resC: 32, slope: true },
     { n: 2, h: 16, w: 16, cin: 64, cout: 0, k: 3, stride: 1, padT: 1, padL: 1, resC: 64, slope: true },
     { n: 1, h: 5, w: 7, cin: 4, cout: 0, k: 3, stride: 1, padT: 1, padL: 1, resC: 4 },
+    { n: 1, h: 23, w: 21, cin: 8, cout: 0, k: 3, stride: 2, padT: 1, padL: 1, resC: 4, slope: true },
     { n: 2, h: 9, w: 9, cin: 8, cout: 0, k: 3, stride: 2, padT: 0, padL: 0, oh: 5, ow: 5, slope: true },
     { n: 1, h: 2, w: 2, cin: 8, cout: 0, k: 3, stride: 1, padT: 1, padL: 1 },
     { n: 1, h: 1, w: 1, cin: 12, cout: 0, k: 3, stride: 1, padT: 1, padL: 1 },
