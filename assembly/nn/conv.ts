@@ -24,7 +24,7 @@
  * rows of K contiguous floats, rowBytes apart in x and wRowBytes apart in the panel (wp). yp/rp: pixel 0's output and
  * residual at channel c0 (rp 0 without residual), yps/rps their pixel strides.
  */
-function tile4(xp: usize, ps: usize, rowBytes: usize, rows: i32, K: i32, wp: usize, wRowBytes: usize, bias: usize, c0: i32,
+@inline function tile4(xp: usize, ps: usize, rowBytes: usize, rows: i32, K: i32, wp: usize, wRowBytes: usize, bias: usize, c0: i32,
   cout: i32, yp: usize, yps: usize, rp: usize, rps: usize, resC: i32, slope: usize): void {
   const bp = bias + (<usize>c0 << 2);
   const b0 = v128.load(bp), b1 = v128.load(bp, 16);
