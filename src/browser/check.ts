@@ -48,6 +48,12 @@ export interface LivenessCheckOptions {
    *  Default true. */
   irisWorker?: boolean;
   /**
+   * Where FaceMesh and Iris run. `livecheck` (default): our own wasm SIMD kernels (nn.simd.wasm in the asset folder;
+   * one thread, about twice onnxruntime's speed, the same points within 1e-3 px). `onnxruntime`: onnxruntime-web.
+   * Without wasm SIMD, or without nn.simd.wasm, the worker uses onnxruntime either way.
+   */
+  landmarkRuntime?: 'livecheck' | 'onnxruntime';
+  /**
    * A frame (or the end-of-stream decision) the worker has not answered after this long means the worker is gone
    * (killed, closed or hung: a dead worker sends nothing): the check ends with a `worker-timeout` error instead of
    * waiting forever. Default 10000 ms, far above a slow frame (~0.1-0.5 s) or the first one (model warm-up).
@@ -546,6 +552,7 @@ export async function createLivenessCheck(options: LivenessCheckOptions = {}): P
       numThreads: options.numThreads ?? 0,
       iris: options.iris ?? true,
       irisWorker: options.irisWorker ?? true,
+      landmarkRuntime: options.landmarkRuntime ?? 'livecheck',
       plan,
       challenge: c?.config,
       guidance: options.guidance,

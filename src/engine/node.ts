@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import { LivecheckError } from '../errors.js';
 import type { FaceTrackerOptions } from '../face/tracker.js';
 import type { OrtModule } from '../face/models.js';
-import { kernelBuildDir, readKernelWasm } from '../kernels/node.js';
+import { kernelBuildDir, readKernelWasm, readLandmarkKernelWasm } from '../kernels/node.js';
 import type { QualityOptions } from '../kernels/index.js';
 import { LivenessEngine } from './engine.js';
 import type { FrameInterpreterOptions } from './interpreter.js';
@@ -24,6 +24,9 @@ export interface NodeEngineOptions extends FrameInterpreterOptions {
   tracker?: Omit<FaceTrackerOptions, 'models' | 'ort'>;
   /** Skip the iris model (no eye contours: blinks are read from the mesh lids alone). */
   noIris?: boolean;
+  /** Where FaceMesh and Iris run: `livecheck` (default: our own wasm SIMD kernels, nn.simd.wasm from kernelDir)
+   *  or `onnxruntime`. */
+  landmarkRuntime?: 'livecheck' | 'onnxruntime';
   regionCues?: boolean | FaceRegionMeterOptions;
 }
 
@@ -41,9 +44,10 @@ async function readModel(dir: string, name: string): Promise<Uint8Array> {
 export async function createNodeEngine(options: NodeEngineOptions = {}): Promise<LivenessEngine> {
   const modelDir = options.modelDir ?? packageModelDir(import.meta.url);
   const kernelDir = options.kernelDir ?? kernelBuildDir();
-  const [simd, scalar, detector, mesh, iris] = await allInOrder<[Uint8Array, Uint8Array, Uint8Array, Uint8Array, Uint8Array | undefined]>([
+  const [simd, scalar, landmarkKernels, detector, mesh, iris] = await allInOrder<[Uint8Array, Uint8Array, Uint8Array | null, Uint8Array, Uint8Array, Uint8Array | undefined]>([
     readKernelWasm(true, kernelDir),
     readKernelWasm(false, kernelDir),
+    options.landmarkRuntime === 'onnxruntime' ? null : readLandmarkKernelWasm(kernelDir),
     readModel(modelDir, 'blazeface.onnx'),
     readModel(modelDir, 'facemesh.onnx'),
     options.noIris ? Promise.resolve(undefined) : readModel(modelDir, 'iris.onnx'),
@@ -53,6 +57,6 @@ export async function createNodeEngine(options: NodeEngineOptions = {}): Promise
   return LivenessEngine.create({
     ...options,
     kernels: { wasm: { simd, scalar }, simd: options.simd ?? 'auto', quality: options.quality },
-    face: { orientations: 'upright', numThreads: 1, ...options.tracker, ort, models: { detector, mesh, iris } },
+    face: { orientations: 'upright', numThreads: 1, landmarkKernels, ...options.tracker, ort, models: { detector, mesh, iris } },
   });
 }

@@ -11,7 +11,9 @@ import { FaceDetector, type DetectOptions } from './detector.js';
 import { assertFrame, type RgbaFrame } from './frame.js';
 import { affine, type Affine } from './affine.js';
 import { EYE_CONTOUR_POINTS, EYE_PAIR_OUTPUT, FaceMeshModel, IRIS_POINTS, IrisModel, MESH_POINTS, type Crop } from './landmarker.js';
-import { createSession, type ModelSource, type OrtModule, type OrtSession } from './models.js';
+import { createSession, loadModelBytes, type ModelSource, type OrtModule, type OrtSession } from './models.js';
+import { NnSession } from './nn/runtime.js';
+import { createLandmarkSession } from './landmark-session.js';
 import { allInOrder } from '../util/settle.js';
 
 export interface FaceTrackerOptions {
@@ -50,6 +52,13 @@ export interface FaceTrackerOptions {
   cropScale?: number;
   /** Eye crop side relative to the eye-corner distance. Default 2.3. */
   eyeScale?: number;
+  /**
+   * livecheck's own landmark kernels: the bytes of `nn.simd.wasm` (or its path / URL). Given, FaceMesh and Iris run
+   * on them (NHWC wasm SIMD, one thread; the same points as onnxruntime within 1e-3 px, in about half the time) and
+   * the detector stays on onnxruntime. A model whose graph they do not cover, or a runtime without wasm SIMD, runs on
+   * onnxruntime instead (`landmarkRuntime` says which). Absent or null: everything on onnxruntime.
+   */
+  landmarkKernels?: ModelSource | null;
 }
 
 /** A face with the iris model's eye contours (71 points per eye), for eye openness. */
@@ -157,14 +166,21 @@ export class FaceTracker {
     const so = options.numThreads === undefined ? {} : { numThreads: options.numThreads };
     const name = (s: ModelSource, role: string) => (typeof s === 'string' ? s : s instanceof URL ? s.href : role);
     const { detector, detectorBack, mesh, iris } = options.models;
+    const kernels = options.landmarkKernels == null ? null : loadModelBytes(options.landmarkKernels, name(options.landmarkKernels, 'landmarkKernels'));
+    const landmarks = (source: ModelSource, role: string) => (kernels ? createLandmarkSession(ort, source, so, name(source, role), kernels) : createSession(ort, source, so, name(source, role)));
     // first failure in argument order names the detector before the mesh; sessions already made are released
     const [det, back, me, ir] = await allInOrder<[OrtSession, OrtSession | null, OrtSession, OrtSession | null]>([
       createSession(ort, detector, so, name(detector, 'detector')),
       detectorBack === undefined ? null : createSession(ort, detectorBack, so, name(detectorBack, 'detectorBack')),
-      createSession(ort, mesh, so, name(mesh, 'mesh')),
-      iris === undefined ? null : createSession(ort, iris, so, name(iris, 'iris')),
+      landmarks(mesh, 'mesh'),
+      iris === undefined ? null : landmarks(iris, 'iris'),
     ], (s) => (s as OrtSession).release());
     return FaceTracker.fromSessions(ort, { detector: det, detectorBack: back, mesh: me, iris: ir }, options);
+  }
+
+  /** Where FaceMesh runs: livecheck's own kernels (`landmarkKernels`) or onnxruntime. */
+  get landmarkRuntime(): 'livecheck' | 'onnxruntime' {
+    return this.sessions.some((s) => s instanceof NnSession) ? 'livecheck' : 'onnxruntime';
   }
 
   /** Builds the engine from sessions the caller created (e.g. with custom ORT session options). */

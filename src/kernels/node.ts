@@ -32,6 +32,30 @@ export async function readKernelWasm(simd: boolean, dir = kernelBuildDir()): Pro
   }
 }
 
+/** Reads the landmark kernels (nn.simd.wasm: FaceMesh and Iris on livecheck's own NHWC kernels). */
+export async function readLandmarkKernelWasm(dir = kernelBuildDir()): Promise<Uint8Array> {
+  const file = join(dir, 'nn.simd.wasm');
+  try {
+    return new Uint8Array(await readFile(file));
+  } catch (cause) {
+    throw new LivecheckError('wasm-unavailable', `cannot read ${file}: run \`npm run build:wasm\``, { file }, { cause });
+  }
+}
+
+/**
+ * The landmark kernels where this install has them (build/ or next to the bundle), else null: the callers then run
+ * FaceMesh and Iris on onnxruntime, which gives the same points within 1e-3 px.
+ */
+export async function findLandmarkKernelWasm(): Promise<Uint8Array | null> {
+  let dir: string;
+  try {
+    dir = kernelBuildDir();
+  } catch {
+    return null;
+  }
+  return existsSync(join(dir, 'nn.simd.wasm')) ? readLandmarkKernelWasm(dir) : null;
+}
+
 /** createKernels with the wasm read from disk; `simd: 'auto'` (default) picks SIMD where supported. */
 export async function createNodeKernels(options: { simd?: boolean | 'auto'; quality?: QualityOptions; dir?: string } = {}): Promise<Kernels> {
   const dir = options.dir ?? kernelBuildDir();

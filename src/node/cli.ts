@@ -104,8 +104,9 @@ Options:
     const { decodeImage } = await import('./media.js');
     let tracker: FaceTracker;
     try {
+      const { findLandmarkKernelWasm } = await import('../kernels/node.js');
       tracker = await FaceTracker.create({
-        ort, models: detector === 'back' ? models : { ...models, detectorBack: undefined }, orientations: options.has('upright') ? 'upright' : 'all',
+        ort, landmarkKernels: await findLandmarkKernelWasm(), models: detector === 'back' ? models : { ...models, detectorBack: undefined }, orientations: options.has('upright') ? 'upright' : 'all',
       });
     } catch (e) {
       if (isLivecheckError(e, 'model-missing') || isLivecheckError(e, 'model-corrupt')) {

@@ -18,12 +18,16 @@ import { evidenceShapeProblems, parseEvidence } from '../evidence/bundle.js';
 import type { EvidenceBundle, KeyframeRecord } from '../evidence/bundle.js';
 import { LivecheckError } from '../errors.js';
 import { packageModelDir } from '../node/model-dir.js';
+import { findLandmarkKernelWasm } from '../kernels/node.js';
 
 export interface NodeReanalyzerOptions {
   /** Folder with blazeface.onnx, facemesh.onnx, iris.onnx and facerec.onnx. Default: the package's models/. */
   modelDir?: string;
   ort?: OrtModule;
   numThreads?: number;
+  /** Where FaceMesh and Iris run: `livecheck` (default: our own kernels, as the browser worker does, when this
+   *  install has nn.simd.wasm) or `onnxruntime`. */
+  landmarkRuntime?: 'livecheck' | 'onnxruntime';
 }
 
 export interface NodeReanalyzer {
@@ -47,7 +51,8 @@ export async function createNodeReanalyzer(options: NodeReanalyzerOptions = {}):
   const ort = options.ort ?? ((await import('onnxruntime-web')) as OrtModule);
   const { default: jpeg } = await import('jpeg-js');
   const so = options.numThreads === undefined ? {} : { numThreads: options.numThreads };
-  const tracker = await FaceTracker.create({ ort, ...so, models: { detector: join(dir, 'blazeface.onnx'), mesh: join(dir, 'facemesh.onnx'), iris: join(dir, 'iris.onnx') } });
+  const landmarkKernels = options.landmarkRuntime === 'onnxruntime' ? null : await findLandmarkKernelWasm();
+  const tracker = await FaceTracker.create({ ort, ...so, landmarkKernels, models: { detector: join(dir, 'blazeface.onnx'), mesh: join(dir, 'facemesh.onnx'), iris: join(dir, 'iris.onnx') } });
   let recognizer: FaceRecognizer;
   try {
     recognizer = await FaceRecognizer.create({ ort, ...so, model: join(dir, 'facerec.onnx') });

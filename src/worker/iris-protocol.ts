@@ -8,6 +8,8 @@ export interface IrisWorkerSetup {
   model: Uint8Array;
   /** ORT threads in this worker: 1, its core runs beside the main worker's. */
   numThreads: number;
+  /** nn.simd.wasm bytes: Iris then runs on livecheck's kernels, as in the main worker. Null: onnxruntime. */
+  kernels: Uint8Array | null;
 }
 
 export interface IrisBuffers {

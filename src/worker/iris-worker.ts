@@ -6,6 +6,7 @@ import * as ort from 'onnxruntime-web/wasm';
 import { LivecheckError } from '../errors.js';
 import { EYE_PAIR_OUTPUT, IrisModel } from '../face/landmarker.js';
 import { createSession, type OrtModule, type OrtSession } from '../face/models.js';
+import { createLandmarkSession } from '../face/landmark-session.js';
 import { CRASH_TEST_MESSAGE, toWireError, type CrashTestMessage } from './protocol.js';
 import type { IrisBuffers, IrisWorkerApi, IrisWorkerSetup } from './iris-protocol.js';
 
@@ -18,7 +19,8 @@ const api: IrisWorkerApi = {
       if (model) throw new LivecheckError('invalid-argument', 'iris worker already initialised');
       ort.env.wasm.wasmPaths = { wasm: new URL('ort-wasm-simd-threaded.wasm', setup.assetUrl).href, mjs: new URL('ort-wasm-simd-threaded.mjs', setup.assetUrl).href };
       ort.env.logLevel = 'error';
-      session = await createSession(ort as unknown as OrtModule, setup.model, { numThreads: setup.numThreads }, 'iris.onnx');
+      const so = { numThreads: setup.numThreads };
+      session = setup.kernels ? await createLandmarkSession(ort as unknown as OrtModule, setup.model, so, 'iris.onnx', setup.kernels) : await createSession(ort as unknown as OrtModule, setup.model, so, 'iris.onnx');
       model = new IrisModel(ort as unknown as OrtModule, session);
     } catch (e) {
       throw toWireError(e);

@@ -26,6 +26,9 @@ export interface WorkerSetup {
   /** Run Iris in a second worker (iris-worker.js in the asset folder), pipelined with the next frame's mesh. Default
    *  true; the worker falls back to its own Iris when that worker cannot start or dies. */
   irisWorker?: boolean;
+  /** Where FaceMesh and Iris run: `livecheck` (default: nn.simd.wasm from the asset folder, where wasm SIMD is
+   *  supported) or `onnxruntime`. */
+  landmarkRuntime?: 'livecheck' | 'onnxruntime';
   plan: ChallengePlan | null;
   challenge?: ChallengeConfigInput;
   guidance?: GuidanceTrackerOptions;
@@ -40,6 +43,8 @@ export interface WorkerInfo {
   simd: boolean;
   threads: number;
   crossOriginIsolated: boolean;
+  /** Where FaceMesh runs: livecheck's kernels, or onnxruntime (asked for, no wasm SIMD, or nn.simd.wasm missing). */
+  landmarkRuntime: 'livecheck' | 'onnxruntime';
 }
 
 /** An RGBA frame as a buffer: transferred to the worker and transferred back in `FrameOutput.buffer` for reuse. */

@@ -334,7 +334,7 @@ function withTimeout<T>(p: Promise<T>, ms: number, w: IrisWorker, what: string):
 }
 
 /** Starts the iris worker from the asset folder; null (this worker runs Iris) when it cannot. */
-async function startIrisWorker(assetUrl: string, model: Uint8Array): Promise<IrisWorker | null> {
+async function startIrisWorker(assetUrl: string, model: Uint8Array, kernels: Uint8Array | null): Promise<IrisWorker | null> {
   if (typeof Worker === 'undefined') return null;
   let w: IrisWorker | null = null;
   try {
@@ -345,7 +345,9 @@ async function startIrisWorker(assetUrl: string, model: Uint8Array): Promise<Iri
       e.preventDefault();
       for (const fail of [...me.waiting]) fail(new LivecheckError('worker-crashed', `the iris worker crashed: ${e.message || 'error event'}`));
     });
-    await withTimeout(w.remote.init(transfer({ assetUrl, model, numThreads: 1 }, [model.buffer])), 20_000, w, 'init');
+    // the kernels are a copy: this worker's own landmark sessions were made from those bytes
+    const k = kernels ? kernels.slice() : null;
+    await withTimeout(w.remote.init(transfer({ assetUrl, model, numThreads: 1, kernels: k }, k ? [model.buffer, k.buffer] : [model.buffer])), 20_000, w, 'init');
     return w;
   } catch {
     w?.worker.terminate();
@@ -473,6 +475,10 @@ const api: WorkerApi = {
     const irisCopy = iris && setup.irisWorker !== false && !setup.evidence && typeof Worker !== 'undefined' ? iris.slice() : null;
     const simd = simdSupported();
     const kernelWasm = await fetchBytes(new URL(simd ? 'kernels.simd.wasm' : 'kernels.scalar.wasm', setup.assetUrl).href, 'wasm-unavailable');
+    // FaceMesh and Iris on our own kernels (SIMD only); an asset folder without them keeps onnxruntime, as before
+    const landmarkKernels = simd && setup.landmarkRuntime !== 'onnxruntime'
+      ? await fetchBytes(new URL('nn.simd.wasm', setup.assetUrl).href, 'wasm-unavailable').catch(() => null)
+      : null;
     ort.env.wasm.wasmPaths = { wasm: new URL('ort-wasm-simd-threaded.wasm', setup.assetUrl).href, mjs: new URL('ort-wasm-simd-threaded.mjs', setup.assetUrl).href };
     ort.env.logLevel = 'error';
     engine = await LivenessEngine.create({
@@ -481,7 +487,7 @@ const api: WorkerApi = {
       guidance: setup.guidance,
       mirrored: setup.mirrored,
       kernels: { wasm: simd ? { simd: kernelWasm } : { scalar: kernelWasm }, simd },
-      face: { ort: ort as unknown as OrtModule, models: { detector, mesh, iris }, numThreads: threads, orientations: 'upright' },
+      face: { ort: ort as unknown as OrtModule, models: { detector, mesh, iris }, numThreads: threads, orientations: 'upright', landmarkKernels },
     });
     let describe: ChipDescriber | null = null;
     if (facerec) {
@@ -501,11 +507,11 @@ const api: WorkerApi = {
     evidence = setup.evidence ? await EvidenceAttempt.start(setup.evidence, setup.plan, { guidance: setup.guidance, challenge: setup.challenge, mirrored: setup.mirrored, ...(identitySettings && { identity: setup.identity! }) }, undefined, describe) : null;
     if (profiling) instrument(engine);
     if (irisCopy) {
-      irisWorker = await startIrisWorker(setup.assetUrl, irisCopy);
+      irisWorker = await startIrisWorker(setup.assetUrl, irisCopy, engine.tracker.landmarkRuntime === 'livecheck' ? landmarkKernels : null);
       const e = engine;
       if (irisWorker) slots = Array.from({ length: SLOTS }, () => ({ stage: e.createMeshStage(), eyes: e.tracker.createEyeBatch()!, wire: null, passive: undefined, busy: false, face: null, faceSaved: false }));
     }
-    return { simd: engine.kernels.simd, threads, crossOriginIsolated: isolated };
+    return { simd: engine.kernels.simd, threads, crossOriginIsolated: isolated, landmarkRuntime: engine.tracker.landmarkRuntime };
   }),
 
   analyze: guard(async (frame: ImageBitmap | VideoFrame | RgbaBuffer, timestampMs: number): Promise<FrameOutput> => {

@@ -21,9 +21,14 @@ export function requireModels(): void {
   if (missing.length > 0) throw new Error(`models missing: ${missing.join(', ')}. Run \`npm run build:models\` (after \`npm run setup:data\`).`);
 }
 
+/** livecheck's own landmark kernels (build/nn.simd.wasm), the runtime the shipped entry points use. */
+export const landmarkKernels = join(repoRoot, 'build', 'nn.simd.wasm');
+
+/** A tracker as the product runs it: FaceMesh and Iris on livecheck's kernels (`landmarkKernels: null`: onnxruntime). */
 export async function createTracker(options: Partial<FaceTrackerOptions> = {}): Promise<FaceTracker> {
   requireModels();
-  return FaceTracker.create({ ort, models, ...options });
+  if (!existsSync(landmarkKernels)) throw new Error(`${landmarkKernels} missing: run \`npm run build:wasm\``);
+  return FaceTracker.create({ ort, models, landmarkKernels, ...options });
 }
 
 export function loadImage(path: string) {
