@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // Benchmark of the face models and the per-frame face pipeline (Node, benchmark.js) on real video frames
 // (franck.mp4, 360x288, the FG-net talking face):
+//   - livecheck as shipped: FaceMesh and Iris on its own wasm SIMD kernels (build/nn.simd.wasm, src/face/nn/), the
+//     detector on onnxruntime-web; and the same pipeline with FaceMesh and Iris on onnxruntime-web (the fallback);
 //   - livecheck on onnxruntime-web (wasm), 1 and 2 threads: each model alone (blazeface 128, blazeface-back 256,
 //     facemesh, iris on both eyes), the tracked per-frame pipeline (FaceMesh, then Iris on both eyes in one batch-2
 //     run, crops from the landmarks: the steady state) and the detector frame (BlazeFace + orientation check +
@@ -74,6 +76,7 @@ function loadSources() {
   return bundleSources('models-bench-entry', [
     "export { FaceTracker } from './src/face/index.ts';",
     "export { createSession } from './src/face/models.ts';",
+    "export { createNnSession, asOrtSession } from './src/face/nn/runtime.ts';",
     "export { FaceDetector } from './src/face/detector.ts';",
     ...STEP_EXPORTS, // FaceMeshModel, IrisModel, cropFromLandmarks, eyeCrop
     "export { decodeVideo } from './src/node/media.ts';",
@@ -87,6 +90,8 @@ async function loadFrames(lc) {
   return frames;
 }
 
+/** livecheck's own landmark kernels: FaceMesh and Iris run on them in the shipped entry points. */
+const landmarkKernels = join(root, 'build', 'nn.simd.wasm');
 const models = {
   blazeface: join(root, 'models', 'blazeface.onnx'),
   'blazeface-back': join(root, 'models', 'blazeface-back.onnx'),
@@ -103,9 +108,13 @@ async function child(threads, withHuman) {
   const frames = await loadFrames(lc);
   let fi = 0;
   const next = () => frames[(fi = (fi + 1) % frames.length)];
-  const tracker = await lc.FaceTracker.create({ ort, models: { detector: models.blazeface, mesh: models.facemesh, iris: models.iris } });
+  // the product: FaceMesh and Iris on livecheck's kernels (1 thread whatever ORT's count; the detector stays on ORT)
+  const tracker = await lc.FaceTracker.create({ ort, landmarkKernels, models: { detector: models.blazeface, mesh: models.facemesh, iris: models.iris } });
+  // the same pipeline with FaceMesh and Iris on onnxruntime (the fallback without wasm SIMD), at this child's threads
+  const trackerOrt = await lc.FaceTracker.create({ ort, models: { detector: models.blazeface, mesh: models.facemesh, iris: models.iris } });
+  if (tracker.landmarkRuntime !== 'livecheck' || trackerOrt.landmarkRuntime !== 'onnxruntime') throw new Error('landmark runtimes not as asked');
   const first = await tracker.detect(frames[0], 0);
-  if (first.faceCount !== 1) throw new Error('no face on the first frame');
+  if (first.faceCount !== 1 || (await trackerOrt.detect(frames[0], 0)).faceCount !== 1) throw new Error('no face on the first frame');
   // per model: a real face crop in each model's input, run through the session as the pipeline does
   const sessions = {};
   for (const [name, path] of Object.entries(models)) sessions[name] = await lc.createSession(ort, path);
@@ -113,6 +122,11 @@ async function child(threads, withHuman) {
   const detBack = new lc.FaceDetector(ort, sessions['blazeface-back']);
   const mesh = new lc.FaceMeshModel(ort, sessions.facemesh);
   const iris = new lc.IrisModel(ort, sessions.iris);
+  const kernelBytes = readFileSync(landmarkKernels);
+  sessions.nnFacemesh = lc.asOrtSession(await lc.createNnSession(readFileSync(models.facemesh), kernelBytes, 'facemesh.onnx'));
+  sessions.nnIris = lc.asOrtSession(await lc.createNnSession(readFileSync(models.iris), kernelBytes, 'iris.onnx'));
+  const nnMesh = new lc.FaceMeshModel(ort, sessions.nnFacemesh);
+  const nnIris = new lc.IrisModel(ort, sessions.nnIris);
   const f0 = first.faces[0];
   const crop = { cx: f0.box.x + f0.box.width / 2, cy: f0.box.y + f0.box.height / 2, side: 1.5 * Math.max(f0.box.width, f0.box.height), angle: f0.rotation };
   const pts = Float32Array.from(f0.landmarks.flat());
@@ -122,9 +136,10 @@ async function child(threads, withHuman) {
   // tracked steady state: the same tracker, frame after frame; the face never leaves, so the detector never runs
   let detectorRuns = 0;
   const tracked = async () => { const r = await tracker.detect(next(), 0); if (r.detectorRan) detectorRuns++; };
+  const trackedOrt = async () => { const r = await trackerOrt.detect(next(), 0); if (r.detectorRan) detectorRuns++; };
   // detector frame: a fresh search on every call (BlazeFace, orientation check, FaceMesh twice, Iris)
   // (its own engine: detectImage forgets tracked faces, which would restart the tracker above)
-  const still = await lc.FaceTracker.create({ ort, models: { detector: models.blazeface, mesh: models.facemesh, iris: models.iris } });
+  const still = await lc.FaceTracker.create({ ort, landmarkKernels, models: { detector: models.blazeface, mesh: models.facemesh, iris: models.iris } });
   const human = withHuman ? await setupHuman(frames) : null;
   const role = `${threads} thread${threads > 1 ? 's' : ''}`;
   process.env.LC_BENCH_ROLE = role;
@@ -137,16 +152,19 @@ async function child(threads, withHuman) {
         'blazeface-back': () => detBack.detect(next(), { minScore: 0.5 }),
         facemesh: () => mesh.run(next(), crop, meshPts),
         'iris (both eyes, one batch-2 run)': () => iris.runEyes(next(), rightEye, leftEye, contour, irisPts),
+        'facemesh (livecheck kernels)': () => nnMesh.run(next(), crop, meshPts),
+        'iris (both eyes, one batch-2 run, livecheck kernels)': () => nnIris.runEyes(next(), rightEye, leftEye, contour, irisPts),
         'detector frame (detect + mesh + iris)': () => still.detectImage(next()),
       });
       return Object.fromEntries(Object.entries(r).map(([k, v]) => [k, strip(v)]));
     },
     pipeline: async () => ({ ...(await runSuite({ [PIPELINE]: tracked }))[PIPELINE], cpu: await cpuPerCall(tracked) }),
+    pipelineOrt: async () => ({ ...(await runSuite({ [`${PIPELINE} on onnxruntime`]: trackedOrt }))[`${PIPELINE} on onnxruntime`], cpu: await cpuPerCall(trackedOrt) }),
     human: async () => ({ ...(await runSuite({ [`human ${PIPELINE}`]: human.tracked }))[`human ${PIPELINE}`], cpu: await cpuPerCall(human.tracked) }),
     humanStats: async () => human.stats,
     // the tracked frame split by step, on this child's runners (models alone) and its steady tracker
     steps: async () => {
-      const r = await frameSteps(lc, tracker, mesh, iris, frames, { blocks: quick ? 3 : 10 });
+      const r = await frameSteps(lc, tracker, nnMesh, nnIris, frames, { blocks: quick ? 3 : 10 });
       printSteps(r, console.error);
       return r;
     },
@@ -171,6 +189,7 @@ async function child(threads, withHuman) {
     close: async () => {
       if (detectorRuns > 0) throw new Error(`the detector ran ${detectorRuns} times during tracking`);
       await tracker.close();
+      await trackerOrt.close();
       await still.close();
       human?.close();
       return { detectorRuns };
@@ -201,9 +220,11 @@ async function engineRounds(ort, human, mesh, iris, sessions) {
   if (irisPair.length !== 2 * 64 * 64 * 3) throw new Error(`iris input holds ${irisPair.length / (64 * 64 * 3)} crops, expected 2`);
   const irisIn = irisPair.subarray(0, 64 * 64 * 3);
   const cases = {
+    'facemesh: livecheck kernels': () => ortRun(ort, sessions.nnFacemesh, meshIn, [1, 192, 192, 3]),
     'facemesh: ORT': () => ortRun(ort, sessions.facemesh, meshIn, [1, 192, 192, 3]),
     'facemesh: tfjs-wasm': () => tfRun(tf, tfMesh, meshIn, [1, 192, 192, 3]),
     'iris both eyes, 2 runs: ORT': async () => { await ortRun(ort, sessions.iris, irisIn, [1, 64, 64, 3]); await ortRun(ort, sessions.iris, irisIn, [1, 64, 64, 3]); },
+    'iris both eyes, 1 batch-2 run: livecheck kernels': () => ortRun(ort, sessions.nnIris, irisPair, [2, 64, 64, 3]),
     'iris both eyes, 1 batch-2 run: ORT': () => ortRun(ort, sessions.iris, irisPair, [2, 64, 64, 3]),
     'iris both eyes, 1 batch-2 run: tfjs-wasm': () => tfRun(tf, tfIris, irisPair, [2, 64, 64, 3]),
   };
@@ -300,8 +321,8 @@ async function main() {
     const models1 = await one.ask('models');
     const models2 = await two.ask('models');
     // the headline: rounds alternating livecheck 1 thread / livecheck 2 threads / human, the order turning each round
-    const runs = { lc1: [], lc2: [], human: [] };
-    const steps = [['lc1', () => one.ask('pipeline')], ['lc2', () => two.ask('pipeline')], ['human', () => one.ask('human')]];
+    const runs = { lc1: [], ort1: [], ort2: [], human: [] };
+    const steps = [['lc1', () => one.ask('pipeline')], ['ort1', () => one.ask('pipelineOrt')], ['ort2', () => two.ask('pipelineOrt')], ['human', () => one.ask('human')]];
     for (let round = 0; round < ROUNDS; round++) {
       for (let k = 0; k < steps.length; k++) {
         const [key, run] = steps[(k + round) % steps.length];
@@ -321,31 +342,34 @@ async function main() {
       profiles[m] = summariseProfile(text);
       console.error(`profile ${m}: ${profiles[m].kernel_ms} ms in kernels: ${Object.entries(profiles[m].by_kind).map(([k, v]) => `${k} ${v.ms.toFixed(2)}`).join(', ')}`);
     }
-    const lc1 = mergeRounds(runs.lc1), lc2 = mergeRounds(runs.lc2), human = mergeRounds(runs.human);
+    const lc1 = mergeRounds(runs.lc1), ort1 = mergeRounds(runs.ort1), ort2 = mergeRounds(runs.ort2), human = mergeRounds(runs.human);
     const report = {
       description:
         'p50 = median of benchmark.js per-cycle means (ms); rme = relative margin of error (%, the worst round). Real frames: franck.mp4 ' +
         `360x288 from 20 s, ${FRAMES} frames cycled. Node ${process.version}. The pipeline rows come from ${ROUNDS} rounds alternating ` +
-        'livecheck at 1 thread, livecheck at 2 threads and human (two processes, one working at a time). human runs on ' +
-        `tfjs-backend-wasm with its default thread count in Node (${humanStats.backend}). livecheck's browser worker uses 2 ORT threads ` +
-        'when the page is crossOriginIsolated (the COOP/COEP set-up it documents) and 1 otherwise, so speedup_vs_human_2_threads is the ' +
-        'product comparison and speedup_vs_human (1 thread) the like-for-like engine comparison. p50_ms are wall-clock; cpu_ms_per_frame is the ' +
+        'livecheck (FaceMesh and Iris on its own wasm SIMD kernels, nn.simd.wasm, 1 thread: what the shipped entry points run), the same ' +
+        'pipeline with FaceMesh and Iris on onnxruntime-web at 1 and at 2 threads (the fallback without wasm SIMD), and human (two processes, ' +
+        `one working at a time). human runs on tfjs-backend-wasm with its default thread count in Node (${humanStats.backend}). ` +
+        'speedup_vs_human is the headline (both 1 thread). p50_ms are wall-clock; cpu_ms_per_frame is the ' +
         'process CPU time (user + system, all threads) per frame over 40 more frames after each round: for the 1-thread sides it is the work done, ' +
         'less dependent on machine load than wall time (speedup_vs_human_cpu_time_1_thread); for 2 threads it is both threads\' time added. ' +
         'On a shared 2-core VM the rounds\' CPU times still move with the load (see rounds_cpu_ms), so cpu_time_1_thread_interleaved ' +
-        'compares the two 1-thread pipelines in one process in alternating blocks of 10 frames. "tracked frame by step" splits one ' +
-        'tracked frame: each step of tracker.detect re-run alone on the same models (bench/lib/frame-steps.mjs); ' +
-        'steps_outside_the_runs_cpu_ms = the steps other than the two session.run calls (our own per-frame work); ' +
-        'outside_the_models_cpu_ms = the tracked frame minus the two model runs alone, alternating (the same from the other side, noisier).',
+        'compares livecheck and human in one process in alternating blocks of 10 frames. "tracked frame by step" splits one ' +
+        'tracked frame of livecheck: each step of tracker.detect re-run alone on the same models (bench/lib/frame-steps.mjs); ' +
+        'steps_outside_the_runs_cpu_ms = the steps other than the two model runs (our own per-frame work); ' +
+        'outside_the_models_cpu_ms = the tracked frame minus the two model runs alone, alternating (the same from the other side, noisier). ' +
+        'The ORT profile is of onnxruntime (the fallback).',
       node: process.version,
       date: new Date().toISOString(),
       runtime_s: 0,
       pipeline: {
-        livecheck: lc1,
-        livecheck_2_threads: lc2,
+        livecheck: { ...lc1, landmarks: 'livecheck kernels (nn.simd.wasm), 1 thread' },
+        livecheck_on_onnxruntime: { ...ort1, landmarks: 'onnxruntime-web, 1 thread' },
+        livecheck_on_onnxruntime_2_threads: { ...ort2, landmarks: 'onnxruntime-web, 2 threads' },
         human: { ...human, backend: humanStats.backend, meshPoints: humanStats.meshPoints, framesWithoutFace: humanStats.lost },
         speedup_vs_human: +(human.p50_ms / lc1.p50_ms).toFixed(2),
-        speedup_vs_human_2_threads: +(human.p50_ms / lc2.p50_ms).toFixed(2),
+        speedup_vs_human_on_onnxruntime: +(human.p50_ms / ort1.p50_ms).toFixed(2),
+        speedup_vs_human_on_onnxruntime_2_threads: +(human.p50_ms / ort2.p50_ms).toFixed(2),
         // both single-threaded, so the CPU time per frame is their work, whatever the load on the machine
         speedup_vs_human_cpu_time_1_thread: +(human.cpu_ms_per_frame / lc1.cpu_ms_per_frame).toFixed(2),
         // the same CPU comparison at a fine grain (one process, alternating blocks of 10 frames): the steadier ratio
@@ -365,12 +389,14 @@ async function main() {
     for (const m of Object.keys(models)) {
       const key = m === 'iris' ? 'iris (both eyes, one batch-2 run)' : m;
       report[m] = { file: `models/${m}.onnx`, bytes: readFileSync(models[m]).length, case: key, ort_1_thread: models1[key], ort_2_threads: models2[key] };
+      if (m === 'facemesh') report[m].livecheck_kernels = models1['facemesh (livecheck kernels)'];
+      if (m === 'iris') report[m].livecheck_kernels = models1['iris (both eyes, one batch-2 run, livecheck kernels)'];
     }
     report.runtime_s = Math.round((performance.now() - t0) / 1000);
     mkdirSync(join(root, 'bench', 'results'), { recursive: true });
     writeFileSync(join(root, 'bench', 'results', 'models.json'), JSON.stringify(report, null, 2) + '\n');
-    console.log(`tracked pipeline p50: livecheck ${lc1.p50_ms} ms (1 thread), ${lc2.p50_ms} ms (2 threads); human ${human.p50_ms} ms -> ${report.pipeline.speedup_vs_human}x / ${report.pipeline.speedup_vs_human_2_threads}x (${report.runtime_s} s)`);
-    console.log(`CPU time per frame: livecheck ${lc1.cpu_ms_per_frame} ms (1 thread), ${lc2.cpu_ms_per_frame} ms (2 threads, both added); human ${human.cpu_ms_per_frame} ms -> ${report.pipeline.speedup_vs_human_cpu_time_1_thread}x at 1 thread`);
+    console.log(`tracked pipeline p50: livecheck ${lc1.p50_ms} ms (own kernels, 1 thread); on onnxruntime ${ort1.p50_ms} ms (1 thread), ${ort2.p50_ms} ms (2 threads); human ${human.p50_ms} ms -> ${report.pipeline.speedup_vs_human}x (on onnxruntime ${report.pipeline.speedup_vs_human_on_onnxruntime}x / ${report.pipeline.speedup_vs_human_on_onnxruntime_2_threads}x) (${report.runtime_s} s)`);
+    console.log(`CPU time per frame: livecheck ${lc1.cpu_ms_per_frame} ms (1 thread), on onnxruntime ${ort1.cpu_ms_per_frame} ms; human ${human.cpu_ms_per_frame} ms -> ${report.pipeline.speedup_vs_human_cpu_time_1_thread}x at 1 thread`);
     console.log(`CPU time per frame, interleaved blocks: livecheck ${interleaved.livecheck_cpu_ms} ms, human ${interleaved.human_cpu_ms} ms -> ${interleaved.speedup_vs_human_cpu_time}x; outside the models ${frameStepsResult.steps_outside_the_runs_cpu_ms} ms (steps) / ${frameStepsResult.outside_the_models_cpu_ms} ms (frame - runs) of ${frameStepsResult['tracked frame (tracker.detect)'].cpu_ms} ms`);
     console.log('wrote bench/results/models.json');
   } finally {

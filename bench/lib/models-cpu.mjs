@@ -31,8 +31,10 @@ const shipped = (n) => join(repoRoot, 'models', `${n}.onnx`);
 const old = (n) => join(before, `${n}.onnx`);
 
 const session = (path) => ort.InferenceSession.create(readFileSync(path), { executionProviders: ['wasm'], graphOptimizationLevel: 'all', logSeverityLevel: 3 });
-const tracker = async (mesh, iris) => {
-  const t = await lc.FaceTracker.create({ ort, models: { detector: shipped('blazeface'), mesh, iris } });
+// FaceMesh and Iris on livecheck's own kernels (as shipped), or on onnxruntime with `landmarkKernels: null`
+const landmarkKernels = join(repoRoot, 'build', 'nn.simd.wasm');
+const tracker = async (mesh, iris, kernels = landmarkKernels) => {
+  const t = await lc.FaceTracker.create({ ort, landmarkKernels: kernels, models: { detector: shipped('blazeface'), mesh, iris } });
   if ((await t.detect(frames[0], 0)).faceCount !== 1) throw new Error('no face on the first frame');
   return t;
 };
@@ -69,6 +71,9 @@ if (before) {
 const now = await tracker(shipped('facemesh'), shipped('iris'));
 trackers.push(now);
 cases['tracked frame, livecheck'] = () => now.detect(next(), 0);
+const onOrt = await tracker(shipped('facemesh'), shipped('iris'), null);
+trackers.push(onOrt);
+cases['tracked frame, livecheck on onnxruntime'] = () => onOrt.detect(next(), 0);
 cases['tracked frame, human'] = human.tracked;
 
 for (const fn of Object.values(cases)) for (let i = 0; i < 5; i++) await fn();
