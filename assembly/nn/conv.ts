@@ -11,9 +11,10 @@
   if (res0) v0 = f32x4.add(v0, v128.load(rp));
   if (res1) v1 = f32x4.add(v1, v128.load(rp, 16));
   if (hasSlope) {
+    // max(v, 0) + slope * min(v, 0): one op fewer than multiply, compare and select.
     const z = f32x4.splat(0);
-    v0 = v128.bitselect(f32x4.mul(v0, s0), v0, f32x4.lt(v0, z));
-    v1 = v128.bitselect(f32x4.mul(v1, s1), v1, f32x4.lt(v1, z));
+    v0 = f32x4.add(f32x4.pmax(v0, z), f32x4.mul(s0, f32x4.pmin(v0, z)));
+    v1 = f32x4.add(f32x4.pmax(v1, z), f32x4.mul(s1, f32x4.pmin(v1, z)));
   }
   v128.store(yp, v0);
   if (store1) v128.store(yp, v1, 16);

@@ -33,7 +33,7 @@ function dwPixel(x: usize, h: i32, w: i32, c: i32, kh: i32, kw: i32, iy0: i32, i
 /** Residual and PReLU with the per-group values already in registers. */
 @inline function store4(v: v128, yp: usize, rp: usize, sv: v128, hasSlope: bool): void {
   if (rp != 0) v = f32x4.add(v, v128.load(rp));
-  if (hasSlope) v = v128.bitselect(f32x4.mul(v, sv), v, f32x4.lt(v, f32x4.splat(0)));
+  if (hasSlope) v = f32x4.add(f32x4.pmax(v, f32x4.splat(0)), f32x4.mul(sv, f32x4.pmin(v, f32x4.splat(0))));
   v128.store(yp, v);
 }
 
