@@ -16,7 +16,7 @@ import { resolveIdentityOptions, type IdentityOptions } from '../evidence/identi
 export interface LivenessCheckOptions {
   /**
    * Where the self-hosted assets live. `baseUrl` (default: the folder of this bundle, i.e. `dist/`) holds
-   * kernels.simd.wasm, kernels.scalar.wasm, ort-wasm-simd-threaded.wasm and ort-wasm-simd-threaded.mjs; `modelUrl`
+   * kernels.simd.wasm, kernels.scalar.wasm, nn.simd.wasm, ort-wasm-simd-threaded.wasm and ort-wasm-simd-threaded.mjs; `modelUrl`
    * (default `${baseUrl}models/`, or the package's own models/ when baseUrl is not given) holds blazeface.onnx,
    * facemesh.onnx and iris.onnx; `workerUrl` (default `worker.js` next to this bundle).
    */

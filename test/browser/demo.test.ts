@@ -24,7 +24,7 @@ interface DemoState {
   faceFrames: number;
   errors: string[];
   challengeTypes: string[];
-  info: { simd: boolean; threads: number; crossOriginIsolated: boolean } | null;
+  info: { simd: boolean; threads: number; crossOriginIsolated: boolean; landmarkRuntime: string } | null;
   stats: { framesAnalyzed: number; framesDropped: number; fpsAnalyzed: number; workerMsP50: number; mainMsP50: number } | null;
 }
 
@@ -90,7 +90,7 @@ describe('demo page in Chromium (bundle + worker, COOP/COEP, strict CSP)', () =>
       await page.screenshot({ path: join(shots, 'demo-camera-running.png') });
       expect(s.errors).toEqual([]);
       // isolated page: onnxruntime runs 2 threads (its pthreads start from ORT's own loader, not this worker)
-      expect(s.info).toEqual({ simd: true, threads: 2, crossOriginIsolated: true });
+      expect(s.info).toEqual({ simd: true, threads: 2, crossOriginIsolated: true, landmarkRuntime: 'livecheck' });
       expect(s.events.frame).toBeGreaterThanOrEqual(15);
       // cap13 shows one face throughout: nearly every analysed frame finds it
       expect(s.faceFrames / s.events.frame, JSON.stringify(s)).toBeGreaterThan(0.8);

@@ -21,8 +21,9 @@ const app = join(repoRoot, '.cache', 'vite-consumer');
 const rootPkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { version: string; devDependencies: Record<string, string> };
 
 /** The runtime assets a self-hosting app serves: what `assets.baseUrl` points at (README, "Using it with a bundler"). */
-// iris-worker.js: the pipelined Iris worker, which worker.js starts from the asset folder
-const RUNTIME_ASSETS = ['dist/kernels.simd.wasm', 'dist/kernels.scalar.wasm', 'dist/ort-wasm-simd-threaded.wasm', 'dist/ort-wasm-simd-threaded.mjs', 'dist/iris-worker.js'];
+// iris-worker.js: the pipelined Iris worker, which worker.js starts from the asset folder; nn.simd.wasm: FaceMesh and
+// Iris on livecheck's own kernels
+const RUNTIME_ASSETS = ['dist/kernels.simd.wasm', 'dist/kernels.scalar.wasm', 'dist/nn.simd.wasm', 'dist/ort-wasm-simd-threaded.wasm', 'dist/ort-wasm-simd-threaded.mjs', 'dist/iris-worker.js'];
 // facerec.onnx: the identity check (createLivenessCheck's `identity`, on by default) fetches it from the model folder
 const BROWSER_MODELS = ['models/blazeface.onnx', 'models/facemesh.onnx', 'models/iris.onnx', 'models/facerec.onnx'];
 
@@ -86,7 +87,7 @@ const requests: Array<{ path: string; status: number }> = [];
 beforeAll(async () => {
   requireData(data.cap13Mp4);
   if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`);
-  for (const f of ['build/kernels.simd.wasm', 'build/kernels.scalar.wasm', ...BROWSER_MODELS]) {
+  for (const f of ['build/kernels.simd.wasm', 'build/kernels.scalar.wasm', 'build/nn.simd.wasm', ...BROWSER_MODELS]) {
     if (!existsSync(join(repoRoot, f))) throw new Error(`${f} is missing: run \`npm run build\` first`);
   }
   // the package as built from the current sources (rollup; the .d.ts come from `npm run build:js`)
@@ -185,7 +186,7 @@ describe('a Vite app that installs the packed tarball', () => {
       }
       expect(s, 'the app never started').not.toBeNull();
       expect(s!.errors, JSON.stringify(s)).toEqual([]);
-      expect(s!.info).toEqual({ simd: true, threads: 2, crossOriginIsolated: true });
+      expect(s!.info).toEqual({ simd: true, threads: 2, crossOriginIsolated: true, landmarkRuntime: 'livecheck' });
       expect(s!.frames).toBeGreaterThanOrEqual(15);
       // cap13 shows one face throughout
       expect(s!.faceFrames / s!.frames, JSON.stringify(s)).toBeGreaterThan(0.8);
@@ -196,7 +197,7 @@ describe('a Vite app that installs the packed tarball', () => {
       expect(requests.filter((r) => r.status >= 400)).toEqual([]);
       const paths = requests.map((r) => r.path);
       expect(paths.some((p) => /^\/assets\/worker-[\w-]+\.js$/.test(p)), paths.join(', ')).toBe(true);
-      for (const f of ['/livecheck/models/facemesh.onnx', '/livecheck/models/iris.onnx', '/livecheck/kernels.simd.wasm', '/livecheck/ort-wasm-simd-threaded.wasm', '/livecheck/iris-worker.js']) expect(paths).toContain(f);
+      for (const f of ['/livecheck/models/facemesh.onnx', '/livecheck/models/iris.onnx', '/livecheck/kernels.simd.wasm', '/livecheck/nn.simd.wasm', '/livecheck/ort-wasm-simd-threaded.wasm', '/livecheck/iris-worker.js']) expect(paths).toContain(f);
     } finally {
       await context.close();
     }
