@@ -137,7 +137,7 @@ describe('npm pack', () => {
     }
     // and nothing else: built JS, declarations, the runtime assets, the models and their provenance
     const allowed = [/^(package\.json|README\.md|LICENSE|bin\/livecheck\.mjs)$/, /^dist\/[\w-]+\.js$/, /^dist\/chunks\/[\w-]+\.js$/, /^dist\/types\/.+\.d\.ts$/,
-      /^dist\/(kernels\.(simd|scalar)\.wasm|ort-wasm-simd-threaded\.(wasm|mjs))$/, /^models\/(blazeface|blazeface-back|facemesh|iris|facerec)\.onnx$/,
+      /^dist\/(kernels\.(simd|scalar)\.wasm|nn\.simd\.wasm|ort-wasm-simd-threaded\.(wasm|mjs))$/, /^models\/(blazeface|blazeface-back|facemesh|iris|facerec)\.onnx$/,
       /^models\/(README\.md|manifest\.json)$/];
     expect(paths.filter((p) => !allowed.some((r) => r.test(p)))).toEqual([]);
     // no source maps, no second copy of the models in dist/, no unused (licence-unverified) models
