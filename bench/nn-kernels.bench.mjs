@@ -8,13 +8,11 @@
 //   npm run bench:nn                 all shapes
 //   node bench/nn-kernels.bench.mjs --quick
 import Benchmark from 'benchmark';
-import { build } from 'esbuild';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { join } from 'node:path';
 import * as ort from 'onnxruntime-web';
+import { bundleSources, repoRoot as root } from './lib/bundle-sources.mjs';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const quick = process.argv.includes('--quick');
 const CHAIN = 8;
 
@@ -35,25 +33,10 @@ const SHAPES = [
 async function loadSources() {
   const wasmPath = join(root, 'build', 'nn.simd.wasm');
   if (!existsSync(wasmPath)) throw new Error('build/nn.simd.wasm missing: run `npm run build:wasm`');
-  const outfile = join(root, 'build', 'bench', 'nn-kernels-bench-entry.mjs');
-  mkdirSync(dirname(outfile), { recursive: true });
-  await build({
-    stdin: {
-      contents: [
-        "export { ReferenceKernels } from './src/face/nn/reference.ts';",
-        "export { encodeModel, OnnxType, IR_VERSION } from './tools/convert/onnx.ts';",
-      ].join('\n'),
-      resolveDir: root,
-      loader: 'ts',
-    },
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    outfile,
-    logLevel: 'error',
-  });
-  const lib = await import(pathToFileURL(outfile).href);
+  const lib = await bundleSources('nn-kernels-bench-entry', [
+    "export { ReferenceKernels } from './src/face/nn/reference.ts';",
+    "export { encodeModel, OnnxType, IR_VERSION } from './tools/convert/onnx.ts';",
+  ]);
   const { instance } = await WebAssembly.instantiate(readFileSync(wasmPath), {});
   return { lib, wasm: instance.exports };
 }
