@@ -148,6 +148,7 @@ function summarize(r) {
     threads: r.info.threads,
     simd: r.info.simd,
     cross_origin_isolated: r.info.crossOriginIsolated,
+    landmark_runtime: r.info.landmarkRuntime,
     window_seconds: round(windowS, 1),
     frames_analyzed: r.frames.length,
     frames_with_face: r.frames.filter((f) => f.face).length,
