@@ -13,7 +13,7 @@ export type LivecheckErrorCode =
   | 'wasm-unavailable' // WebAssembly missing or the kernel module failed to instantiate
   | 'model-missing' // a model file could not be read or fetched
   | 'model-corrupt' // a model file exists but cannot be parsed or run
-  | 'unsupported-op' // the model converter met an op it does not implement
+  | 'unsupported-op' // the model converter, or the landmark runtime's planner, met an op it does not implement
   | 'decode-failed' // an image or video file could not be decoded
   | 'ffmpeg-missing' // a non-y4m video was given and ffmpeg is not on the PATH
   // browser

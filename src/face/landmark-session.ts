@@ -14,7 +14,7 @@ export async function createLandmarkSession(ort: OrtModule, source: ModelSource,
   try {
     return asOrtSession(await createNnSession(bytes, wasm, file));
   } catch (e) {
-    if (!(e instanceof LivecheckError) || !['model-corrupt', 'invalid-argument', 'wasm-unavailable'].includes(e.code)) throw e;
+    if (!(e instanceof LivecheckError) || !['unsupported-op', 'model-corrupt', 'wasm-unavailable'].includes(e.code)) throw e;
     return createSession(ort, bytes, so, file);
   }
 }

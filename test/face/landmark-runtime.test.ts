@@ -7,6 +7,11 @@ import { decodeVideo, type RgbaVideoFrame } from '../../src/node/media.js';
 import { LivecheckError } from '../../src/errors.js';
 import { requireData } from '../helpers/data.js';
 import { createTracker, data, landmarkKernels } from './engine.js';
+import * as ort from 'onnxruntime-web';
+import { createLandmarkSession } from '../../src/face/landmark-session.js';
+import { NnSession } from '../../src/face/nn/runtime.js';
+import type { OrtModule } from '../../src/face/models.js';
+import { encodeModel, OnnxType } from '../../tools/convert/onnx.js';
 
 let frames: RgbaVideoFrame[] = [];
 const trackers: FaceTracker[] = [];
@@ -57,6 +62,22 @@ describe('landmark runtimes', () => {
     expect(e).toBeInstanceOf(LivecheckError);
     expect((e as LivecheckError).code).toBe('model-missing');
     expect((e as LivecheckError).message).toContain('/nonexistent/nn.simd.wasm');
+  });
+
+  it('a valid graph the planner does not cover (a Softmax) runs on onnxruntime; the mapped one on the kernels', async () => {
+    const x = { name: 'x', type: OnnxType.FLOAT, shape: [1, 2, 2, 4] } as const;
+    const graph = (op: string) => encodeModel({
+      graphName: 'g', opset: 13, producer: 'test', producerVersion: '1', docString: '', metadata: {}, initializers: [],
+      nodes: [{ op, name: op, inputs: ['x'], outputs: ['y'] }], inputs: [x], outputs: [{ ...x, name: 'y' }],
+    });
+    const kernels = new Uint8Array(readFileSync(landmarkKernels));
+    const softmax = await createLandmarkSession(ort as unknown as OrtModule, graph('Softmax'), {}, 'softmax.onnx', kernels);
+    expect(softmax).not.toBeInstanceOf(NnSession);
+    const out = await softmax.run({ x: new ort.Tensor('float32', new Float32Array(16).fill(1), [1, 2, 2, 4]) });
+    expect(Array.from(out.y.data as Float32Array)).toEqual(new Array(16).fill(0.25));
+    const sigmoid = await createLandmarkSession(ort as unknown as OrtModule, graph('Sigmoid'), {}, 'sigmoid.onnx', kernels);
+    expect(sigmoid).toBeInstanceOf(NnSession);
+    await Promise.all([softmax.release(), sigmoid.release()]);
   });
 
   it('the kernel bytes can be handed over directly (as the browser worker does)', async () => {

@@ -85,7 +85,9 @@ class Planner {
     this.outputNames = new Set(g.outputs.map((o) => o.name));
   }
 
-  fail(node: OnnxNode | undefined, what: string, code: 'model-corrupt' | 'invalid-argument' = 'model-corrupt'): never {
+  /** `unsupported-op`: a valid graph this runtime does not cover (the caller falls back to onnxruntime);
+   *  `model-corrupt`: a graph that cannot be valid (an input nothing computes). */
+  fail(node: OnnxNode | undefined, what: string, code: 'unsupported-op' | 'model-corrupt' = 'unsupported-op'): never {
     const where = node ? `${node.opType} node ${node.name || node.outputs[0]}` : 'graph';
     throw new LivecheckError(code, `model ${this.g.file} cannot run on the landmark runtime: ${where}: ${what}`, { file: this.g.file, op: node?.opType, node: node?.name });
   }
@@ -110,7 +112,7 @@ class Planner {
 
   private value(node: OnnxNode, name: string): Value {
     const v = this.values.get(name);
-    if (!v) this.fail(node, this.consts.has(name) ? `input ${name} is a constant where a tensor is expected` : `input ${name} is not computed`);
+    if (!v) this.fail(node, this.consts.has(name) ? `input ${name} is a constant where a tensor is expected` : `input ${name} is not computed`, 'model-corrupt');
     return v;
   }
 
@@ -245,14 +247,14 @@ class Planner {
     const depthwise = group > 1;
     if (depthwise && !(group === cin && cout === cin && cpg === 1)) this.fail(node, `group ${group} with ${cin} -> ${cout} channels (only depthwise with multiplier 1)`);
     if (!depthwise && cpg !== cin) this.fail(node, `weights for ${cpg} input channels, input has ${cin}`);
-    if (cout % 4) this.fail(node, `${cout} output channels (the kernels need a multiple of 4)`, 'invalid-argument');
+    if (cout % 4) this.fail(node, `${cout} output channels (the kernels need a multiple of 4)`);
     const bias = this.channelVector(node, node.inputs[2] || undefined, cout);
     let res: Ref = null, resC = 0, slope: Ref = null;
     if (chain.add) {
       const r = this.value(chain.add, chain.resInput!);
       if (r.layout.kind !== 'nhwc' || r.layout.h !== geo.oh || r.layout.w !== geo.ow) this.fail(chain.add, 'residual shape does not match the convolution');
       const padded = r.layout.c + (chain.pad ? this.channelPad(chain.pad)! : 0);
-      if (padded !== cout || r.layout.c % 4) this.fail(chain.add, `residual of ${r.layout.c} channels into ${cout}`, 'invalid-argument');
+      if (padded !== cout || r.layout.c % 4) this.fail(chain.add, `residual of ${r.layout.c} channels into ${cout}`);
       res = { tensor: r.tensor };
       resC = r.layout.c;
     }
@@ -320,7 +322,7 @@ class Planner {
         if (v.layout.kind !== 'nhwc') this.fail(node, 'input is not a 4-D image tensor');
         const [kh, kw] = this.ints(node, 'kernel_shape') ?? [];
         if (kh !== kw) this.fail(node, `kernel ${kh}x${kw}`);
-        if (v.layout.c % 4) this.fail(node, `${v.layout.c} channels`, 'invalid-argument');
+        if (v.layout.c % 4) this.fail(node, `${v.layout.c} channels`);
         if (node.outputs.length > 1 && node.outputs[1]) this.fail(node, 'indices output');
         const { c, h, w } = v.layout;
         const geo = this.window(node, h, w, kh, kw);
@@ -354,7 +356,7 @@ class Planner {
         const c = v.layout.kind === 'nhwc' ? v.layout.c : v.layout.kind === 'plain' ? v.layout.dims[v.layout.dims.length - 1] : this.fail(node, 'flattened input');
         const slopes = this.floats(node, node.inputs[1]);
         if (v.layout.kind === 'plain' && slopes.length !== 1) this.fail(node, 'per-channel slopes on a non-image tensor');
-        if (c % 4) this.fail(node, `${c} channels`, 'invalid-argument');
+        if (c % 4) this.fail(node, `${c} channels`);
         const y = this.newTensor(perImage(v.layout));
         this.steps.push({ op: 'prelu', x: { tensor: v.tensor }, slope: this.channelVector(node, node.inputs[1], c, v.layout.kind === 'nhwc'), pixels: perImage(v.layout) / c, c, y: { tensor: y } });
         this.values.set(out, { tensor: y, layout: v.layout });
@@ -453,7 +455,7 @@ class Planner {
     const input = g.inputs[0];
     if (input.shape.length !== 4 || input.shape.slice(1).some((d) => typeof d !== 'number' || d <= 0)) this.fail(undefined, `input shape [${input.shape}] is not [batch, h, w, c]`);
     const dynamicBatch = typeof input.shape[0] === 'string' || input.shape[0] === -1 || input.shape[0] === 0;
-    if (!dynamicBatch && input.shape[0] !== 1) this.fail(undefined, `fixed batch ${input.shape[0]}`, 'invalid-argument');
+    if (!dynamicBatch && input.shape[0] !== 1) this.fail(undefined, `fixed batch ${input.shape[0]}`);
     const dims = input.shape.map((d) => (typeof d === 'number' ? d : -1));
     const inTensor = this.newTensor(dims[1] * dims[2] * dims[3]);
     this.values.set(input.name, { tensor: inTensor, layout: { kind: 'plain', dims } });
@@ -465,7 +467,7 @@ class Planner {
     }
     const outputs: PlanIo[] = g.outputs.map((o) => {
       const v = this.values.get(o.name);
-      if (!v) this.fail(undefined, `output ${o.name} is not computed`);
+      if (!v) this.fail(undefined, `output ${o.name} is not computed`, 'model-corrupt');
       if (v.layout.kind !== 'plain' && !(v.layout.kind === 'nhwc' && v.layout.h * v.layout.w === 1)) this.fail(undefined, `output ${o.name} is an image tensor (would need a transpose)`);
       const floats = perImage(v.layout);
       const shape = o.shape.map((d, i) => (typeof d === 'number' ? d : i === 0 ? -1 : NaN));

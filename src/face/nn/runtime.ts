@@ -220,7 +220,7 @@ export class NnSession {
 }
 
 /** Reads, plans and binds a model: `wasm` is the kernel build's bytes, or 'reference' for the plain-JS kernels.
- *  Throws `model-corrupt`/`invalid-argument` naming the op when the model does not map (fall back to onnxruntime). */
+ *  Throws `unsupported-op` naming the op when a valid model does not map (fall back to onnxruntime), `model-corrupt` for a broken file. */
 export async function createNnSession(modelBytes: Uint8Array, wasm: Uint8Array | ArrayBuffer | 'reference', name: string): Promise<NnSession> {
   const plan = planModel(readOnnx(modelBytes, name));
   const host = wasm === 'reference' ? referenceHost() : await wasmHost(wasm);
