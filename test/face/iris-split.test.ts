@@ -7,10 +7,11 @@ import * as ort from 'onnxruntime-web';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FaceResult, FaceTracker } from '../../src/face/index.js';
 import { IrisModel } from '../../src/face/landmarker.js';
-import { createSession, type OrtSession } from '../../src/face/models.js';
+import type { OrtModule, OrtSession } from '../../src/face/models.js';
+import { createLandmarkSession } from '../../src/face/landmark-session.js';
 import { decodeVideo, type RgbaVideoFrame } from '../../src/node/media.js';
 import { requireData } from '../helpers/data.js';
-import { createTracker, data, models } from './engine.js';
+import { createTracker, data, landmarkKernels, models } from './engine.js';
 
 let frames: RgbaVideoFrame[] = [];
 const trackers: FaceTracker[] = [];
@@ -40,8 +41,8 @@ function expectSame(a: FaceResult, b: FaceResult): void {
 describe('FaceTracker split iris path', () => {
   it('detectMesh + Iris in a separate model instance + completeIris equals detect, one frame of latency', async () => {
     const whole = await make(), split = await make();
-    // the "iris worker": its own session and model, fed only the transferred eye crops
-    const session = await createSession(ort, readFileSync(models.iris), {}, 'iris.onnx');
+    // the "iris worker": its own session and model on the same runtime, fed only the transferred eye crops
+    const session = await createLandmarkSession(ort as unknown as OrtModule, readFileSync(models.iris), {}, 'iris.onnx', readFileSync(landmarkKernels));
     sessions.push(session);
     const remote = new IrisModel(ort, session);
     const batches = [split.createEyeBatch()!, split.createEyeBatch()!];
