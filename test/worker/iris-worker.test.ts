@@ -24,17 +24,17 @@ let server: Server, context: BrowserContext, page: Page, origin: string, tmp: st
 const pageErrors: string[] = [];
 
 interface Rec { t: number; points: number[] | null; codes: string[]; iris: string | null; irisError: string | null; hasContourPoints: boolean }
-interface Run { frames: Rec[]; errors: string[]; depth: number }
+interface Run { frames: Rec[]; errors: string[]; depth: number; landmarkRuntime: string }
 
 /**
  * The frames through check.analyzeFrame, `pairs`: two at a time (both in flight). `crash`: after frame `at`, the
  * test hook kills the iris worker ('throw' | 'close').
  */
-function runPage(arg: { irisWorker: boolean; pairs: boolean; crash?: { at: number; mode: 'throw' | 'close' } }): Promise<Run> {
+function runPage(arg: { irisWorker: boolean; pairs: boolean; crash?: { at: number; mode: 'throw' | 'close' }; landmarkRuntime?: 'livecheck' | 'onnxruntime' }): Promise<Run> {
   return page.evaluate(`(async () => {
     const arg = ${JSON.stringify({ ...arg, n: FRAMES, width, height, timestamps: frames.map((f) => f.t) })};
     const lib = await import('/dist/index.js');
-    const check = await lib.createLivenessCheck({ challenge: null, numThreads: 1, irisWorker: arg.irisWorker,
+    const check = await lib.createLivenessCheck({ challenge: null, numThreads: 1, irisWorker: arg.irisWorker, landmarkRuntime: arg.landmarkRuntime,
       assets: { workerUrl: new URL('/dist/worker.js?profile', location.href).href } });
     const errors = [];
     check.addEventListener('error', (e) => errors.push(e.detail.code));
@@ -45,13 +45,14 @@ function runPage(arg: { irisWorker: boolean; pairs: boolean; crash?: { at: numbe
     const send = (i) => { const buffer = new ArrayBuffer(bytes[i].byteLength); new Uint8Array(buffer).set(bytes[i]); return check.analyzeFrame({ width: arg.width, height: arg.height, buffer }, arg.timestamps[i]); };
     const out = [];
     const depth = await check.remote.depth();
+    const landmarkRuntime = check.stats().info.landmarkRuntime;
     for (let i = 0; i < arg.n; i += arg.pairs ? 2 : 1) {
       if (arg.crash && i === arg.crash.at) check.worker.postMessage({ type: 'livecheck:test-crash', mode: arg.crash.mode, target: 'iris' });
       const batch = arg.pairs && i + 1 < arg.n ? [send(i), send(i + 1)] : [send(i)];
       for (const d of await Promise.all(batch)) out.push(rec(d));
     }
     await check.close();
-    return { frames: out, errors, depth };
+    return { frames: out, errors, depth, landmarkRuntime };
   })()`) as Promise<Run>;
 }
 
@@ -96,7 +97,8 @@ function expectSameFrames(got: Rec[], ref: Rec[]): void {
   got.forEach((f, i) => {
     expect(f.codes, `frame ${i}`).toEqual(ref[i].codes);
     expect(!!f.points, `frame ${i}`).toBe(!!ref[i].points);
-    // 468 mesh + 10 iris points: same models, same inputs, one ORT thread each side
+    // 468 mesh + 10 iris points: same models, same inputs, one thread each side (the landmark runtimes differ by float
+    // rounding only)
     if (f.points && ref[i].points) expect(maxDistance(f.points, ref[i].points!), `frame ${i}`).toBeLessThan(1e-3);
   });
 }
@@ -107,6 +109,7 @@ describe('iris worker pipeline (Chromium)', () => {
   it('the iris worker, two frames in flight, gives the in-worker path\'s points and guidance, in frame order', async () => {
     inWorker = await runPage({ irisWorker: false, pairs: false });
     expect(inWorker.depth).toBe(1);
+    expect(inWorker.landmarkRuntime).toBe('livecheck');
     expect(inWorker.errors).toEqual([]);
     expect(inWorker.frames.every((f) => f.iris === 'local')).toBe(true);
     // the clip shows a face in every frame, with iris points
@@ -117,6 +120,32 @@ describe('iris worker pipeline (Chromium)', () => {
     expect(piped.frames.every((f) => f.iris === 'worker' && f.irisError === null)).toBe(true);
     expectSameFrames(piped.frames, inWorker.frames);
     expect(pageErrors).toEqual([]);
+  }, 300_000);
+
+  it('landmarkRuntime: onnxruntime runs FaceMesh and Iris on onnxruntime-web, with the same points and guidance', async () => {
+    const onOrt = await runPage({ irisWorker: false, pairs: false, landmarkRuntime: 'onnxruntime' });
+    expect(onOrt.landmarkRuntime).toBe('onnxruntime');
+    expect(onOrt.errors).toEqual([]);
+    expect(onOrt.frames.filter((f) => f.hasContourPoints)).toHaveLength(FRAMES);
+    // the two runtimes differ by float rounding (1e-4 px in Node): the same guidance on every frame
+    expectSameFrames(onOrt.frames, inWorker.frames);
+    expect(pageErrors).toEqual([]);
+  }, 300_000);
+
+  it('an asset folder without nn.simd.wasm keeps onnxruntime: same points, no error', async () => {
+    const missing = `${origin}/dist/nn.simd.wasm`;
+    let refused = 0;
+    await page.route(missing, (route) => { refused++; return route.fulfill({ status: 404, body: 'not here' }); });
+    try {
+      const run = await runPage({ irisWorker: true, pairs: true });
+      expect(refused).toBeGreaterThan(0); // the worker asked for it
+      expect(run.landmarkRuntime).toBe('onnxruntime');
+      expect(run.errors).toEqual([]);
+      expect(run.frames.every((f) => f.iris === 'worker' && f.irisError === null)).toBe(true);
+      expectSameFrames(run.frames, inWorker.frames);
+    } finally {
+      await page.unroute(missing);
+    }
   }, 300_000);
 
   for (const [mode, code] of [['throw', 'worker-crashed'], ['close', 'worker-timeout']] as const) {
