@@ -4,7 +4,8 @@
 // models.bench.mjs runs `frameSteps` in its 1-thread child (the "tracked frame by step" rows of models.json);
 // standalone:
 //
-//   node bench/lib/frame-steps.mjs [--blocks N]
+//   node bench/lib/frame-steps.mjs [--blocks N] [--ort]   (--ort: FaceMesh and Iris on onnxruntime, not our kernels)
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bundleSources, repoRoot } from './bundle-sources.mjs';
@@ -90,6 +91,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const blocksArg = process.argv.indexOf('--blocks');
   const lc = await bundleSources('frame-steps-entry', [
     "export { FaceTracker, createSession } from './src/face/index.ts';",
+    "export { createNnSession, asOrtSession } from './src/face/nn/runtime.ts';",
     ...STEP_EXPORTS,
     "export { decodeVideo } from './src/node/media.ts';",
     "export { data } from './test/helpers/data.ts';",
@@ -99,9 +101,13 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const frames = [];
   for await (const f of lc.decodeVideo(lc.data.franckMp4, { startMs: 20_000, maxFrames: 48 })) frames.push(f);
   const model = (n) => join(repoRoot, 'models', `${n}.onnx`);
-  const tracker = await lc.FaceTracker.create({ ort, models: { detector: model('blazeface'), mesh: model('facemesh'), iris: model('iris') } });
-  const mesh = new lc.FaceMeshModel(ort, await lc.createSession(ort, model('facemesh')));
-  const iris = new lc.IrisModel(ort, await lc.createSession(ort, model('iris')));
+  // as shipped: FaceMesh and Iris on livecheck's own kernels (--ort: on onnxruntime)
+  const onOrt = process.argv.includes('--ort');
+  const kernels = join(repoRoot, 'build', 'nn.simd.wasm');
+  const session = async (n) => (onOrt ? lc.createSession(ort, model(n)) : lc.asOrtSession(await lc.createNnSession(readFileSync(model(n)), readFileSync(kernels), `${n}.onnx`)));
+  const tracker = await lc.FaceTracker.create({ ort, landmarkKernels: onOrt ? null : kernels, models: { detector: model('blazeface'), mesh: model('facemesh'), iris: model('iris') } });
+  const mesh = new lc.FaceMeshModel(ort, await session('facemesh'));
+  const iris = new lc.IrisModel(ort, await session('iris'));
   printSteps(await frameSteps(lc, tracker, mesh, iris, frames, { blocks: blocksArg >= 0 ? Number(process.argv[blocksArg + 1]) : 10 }));
   await tracker.close();
 }

@@ -20,6 +20,7 @@ const BLOCKS = Number(arg('--blocks') ?? 20), PER_BLOCK = 10;
 
 const lc = await bundleSources('models-cpu-entry', [
   "export { FaceTracker } from './src/face/index.ts';",
+  "export { createNnSession, asOrtSession } from './src/face/nn/runtime.ts';",
   "export { decodeVideo } from './src/node/media.ts';",
   "export { data } from './test/helpers/data.ts';",
 ], ['onnxruntime-web', '@vladmandic/human', '@tensorflow/*']);
@@ -58,8 +59,12 @@ if (before) {
   cases['facemesh, ORT, before'] = () => ortRun(ort, fmOld, meshIn, [1, 192, 192, 3]);
   cases['iris both eyes, ORT, before'] = irisPair(irOld);
 }
+const nn = async (n) => lc.asOrtSession(await lc.createNnSession(readFileSync(shipped(n)), readFileSync(landmarkKernels), `${n}.onnx`));
+const fmNn = await nn('facemesh'), irNn = await nn('iris');
+cases['facemesh, livecheck kernels'] = () => ortRun(ort, fmNn, meshIn, [1, 192, 192, 3]);
 cases['facemesh, ORT'] = () => ortRun(ort, fmNow, meshIn, [1, 192, 192, 3]);
 cases['facemesh, tfjs-wasm'] = () => tfRun(tf, tfMesh, meshIn, [1, 192, 192, 3]);
+cases['iris both eyes, livecheck kernels'] = () => ortRun(ort, irNn, pairIn, [2, 64, 64, 3]);
 cases['iris both eyes, ORT'] = irisPair(irNow);
 cases['iris both eyes (batch 2), tfjs-wasm'] = () => tfRun(tf, tfIris, pairIn, [2, 64, 64, 3]);
 const trackers = [];
