@@ -64,6 +64,9 @@ type Layout =
 
 interface Value { tensor: number; layout: Layout }
 
+/** Conv -> [Add (the residual `resInput`, possibly through a channel Pad adding `padC` channels)] -> [PRelu]. */
+interface ConvChain { conv: OnnxNode; add?: OnnxNode; resInput?: string; pad?: OnnxNode; padC?: number; prelu?: OnnxNode }
+
 const perImage = (l: Layout): number => (l.kind === 'plain' ? l.dims.slice(1).reduce((a, b) => a * b, 1) : l.c * l.h * l.w);
 const roundUp4 = (v: number): number => (v + 3) & ~3;
 
@@ -75,9 +78,9 @@ class Planner {
   readonly steps: Step[] = [];
   readonly constants: Float32Array[] = [];
   readonly sizes: number[] = [];
-  /** Nodes folded into a conv emitted at a later node: node -> the chain's conv. */
+  /** Nodes of a chain, emitted as one conv call at the chain's last node (`chainEnd`). */
   private readonly absorbed = new Set<OnnxNode>();
-  private readonly chainEnd = new Map<OnnxNode, { conv: OnnxNode; add?: OnnxNode; resInput?: string; pad?: OnnxNode; prelu?: OnnxNode }>();
+  private readonly chainEnd = new Map<OnnxNode, ConvChain>();
 
   constructor(private readonly g: OnnxGraph) {
     for (const [name, t] of g.initializers) this.consts.set(name, t);
@@ -164,7 +167,7 @@ class Planner {
     for (const conv of this.g.nodes) {
       if (conv.opType !== 'Conv') continue;
       let end = conv;
-      const chain: { conv: OnnxNode; add?: OnnxNode; resInput?: string; pad?: OnnxNode; prelu?: OnnxNode } = { conv };
+      const chain: ConvChain = { conv };
       let out = conv.outputs[0];
       const next = this.private1(out);
       if (next?.opType === 'Add' && next.inputs.length === 2) {
@@ -173,9 +176,11 @@ class Planner {
           chain.add = next;
           chain.resInput = other;
           const pad = this.g.nodes.find((n) => n.outputs[0] === other);
-          if (pad?.opType === 'Pad' && this.private1(other) === next && this.channelPad(pad) !== undefined) {
+          const padC = pad?.opType === 'Pad' && this.private1(other) === next ? this.channelPad(pad) : undefined;
+          if (padC !== undefined) {
             chain.pad = pad;
-            chain.resInput = pad.inputs[0];
+            chain.padC = padC;
+            chain.resInput = pad!.inputs[0];
           }
           end = next;
           out = next.outputs[0];
@@ -233,7 +238,7 @@ class Planner {
     return { stride: s, padT: pt, padL: pl, oh, ow };
   }
 
-  private emitConv(chain: { conv: OnnxNode; add?: OnnxNode; resInput?: string; pad?: OnnxNode; prelu?: OnnxNode }): void {
+  private emitConv(chain: ConvChain): void {
     const node = chain.conv;
     const x = this.value(node, node.inputs[0]);
     if (x.layout.kind !== 'nhwc') this.fail(node, 'input is not a 4-D image tensor');
@@ -253,7 +258,7 @@ class Planner {
     if (chain.add) {
       const r = this.value(chain.add, chain.resInput!);
       if (r.layout.kind !== 'nhwc' || r.layout.h !== geo.oh || r.layout.w !== geo.ow) this.fail(chain.add, 'residual shape does not match the convolution');
-      const padded = r.layout.c + (chain.pad ? this.channelPad(chain.pad)! : 0);
+      const padded = r.layout.c + (chain.padC ?? 0);
       if (padded !== cout || r.layout.c % 4) this.fail(chain.add, `residual of ${r.layout.c} channels into ${cout}`);
       res = { tensor: r.tensor };
       resC = r.layout.c;
