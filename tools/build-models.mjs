@@ -22,6 +22,7 @@ const bundle = join(root, 'build', 'tools', 'convert.mjs');
 const converterSources = [
   ...readdirSync(convertDir).filter((f) => f.endsWith('.ts')).map((f) => join(convertDir, f)),
   join(root, 'src', 'errors.ts'),
+  join(root, 'src', 'util', 'half.ts'),
 ];
 const converterTime = Math.max(...converterSources.map(mtime));
 if (force || mtime(bundle) < converterTime) {

@@ -1,16 +1,11 @@
 /** IEEE 754 binary16 <-> binary32, bit-exact both ways (round-to-nearest-even on the way down). */
 
+import { halfToFloat } from '../../src/util/half.js';
+
+export { halfToFloat };
+
 const f32 = new Float32Array(1);
 const u32 = new Uint32Array(f32.buffer);
-
-export function halfToFloat(h: number): number {
-  const sign = h & 0x8000 ? -1 : 1;
-  const exp = (h >> 10) & 0x1f;
-  const frac = h & 0x3ff;
-  if (exp === 0) return sign * frac * 2 ** -24; // subnormal
-  if (exp === 0x1f) return frac ? NaN : sign * Infinity;
-  return sign * (1 + frac / 1024) * 2 ** (exp - 15);
-}
 
 export function floatToHalf(value: number): number {
   f32[0] = value;

@@ -2,6 +2,7 @@
 // the fields an inference graph of ours uses. Field numbers follow onnx/onnx.proto. Anything it cannot read throws
 // `model-corrupt` naming the file, so the caller can fall back to onnxruntime.
 import { LivecheckError } from '../../errors.js';
+import { halfToFloat } from '../../util/half.js';
 
 /** TensorProto.DataType codes read here. */
 export const DataType = { FLOAT: 1, UINT8: 2, INT8: 3, INT32: 6, INT64: 7, BOOL: 9, FLOAT16: 10, DOUBLE: 11 } as const;
@@ -142,13 +143,6 @@ class Reader {
     }
     if (this.pos > this.end) this.fail('truncated field');
   }
-}
-
-function halfToFloat(h: number): number {
-  const exp = (h >> 10) & 0x1f, frac = h & 0x3ff, sign = h & 0x8000 ? -1 : 1;
-  if (exp === 0) return sign * frac * 2 ** -24;
-  if (exp === 0x1f) return frac ? NaN : sign * Infinity;
-  return sign * (1 + frac / 1024) * 2 ** (exp - 15);
 }
 
 function readTensor(r: Reader): OnnxTensor {
