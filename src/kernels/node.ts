@@ -22,24 +22,24 @@ export function kernelBuildDir(): string {
   throw new LivecheckError('wasm-unavailable', 'build/kernels.{simd,scalar}.wasm not found: run `npm run build:wasm`');
 }
 
-/** Reads one build's bytes. */
-export async function readKernelWasm(simd: boolean, dir = kernelBuildDir()): Promise<Uint8Array> {
-  const file = join(dir, simd ? 'kernels.simd.wasm' : 'kernels.scalar.wasm');
-  try {
-    return new Uint8Array(await readFile(file));
-  } catch (cause) {
-    throw new LivecheckError('wasm-unavailable', `cannot read ${file}`, { file }, { cause });
-  }
-}
-
-/** Reads the landmark kernels (nn.simd.wasm: FaceMesh and Iris on livecheck's own NHWC kernels). */
-export async function readLandmarkKernelWasm(dir = kernelBuildDir()): Promise<Uint8Array> {
-  const file = join(dir, 'nn.simd.wasm');
+/** One wasm build's bytes from `dir`, or `wasm-unavailable` naming the file. */
+async function readBuild(dir: string, name: string): Promise<Uint8Array> {
+  const file = join(dir, name);
   try {
     return new Uint8Array(await readFile(file));
   } catch (cause) {
     throw new LivecheckError('wasm-unavailable', `cannot read ${file}: run \`npm run build:wasm\``, { file }, { cause });
   }
+}
+
+/** Reads one build's bytes (async: a missing build folder rejects, it does not throw). */
+export async function readKernelWasm(simd: boolean, dir = kernelBuildDir()): Promise<Uint8Array> {
+  return readBuild(dir, simd ? 'kernels.simd.wasm' : 'kernels.scalar.wasm');
+}
+
+/** Reads the landmark kernels (nn.simd.wasm: FaceMesh and Iris on livecheck's own NHWC kernels). */
+export async function readLandmarkKernelWasm(dir = kernelBuildDir()): Promise<Uint8Array> {
+  return readBuild(dir, 'nn.simd.wasm');
 }
 
 /**
