@@ -72,7 +72,7 @@ const pruneStale = (owns, extraDirs = []) => ({
 
 export default [
   {
-    input: { index: 'src/index.ts', kernels: 'src/kernels/index.ts', server: 'src/server/index.ts' },
+    input: { index: 'src/index.ts', server: 'src/server/index.ts' },
     output: { dir: 'dist', format: 'es', sourcemap: true, entryFileNames: '[name].js', chunkFileNames: 'chunks/[name]-[hash].js' },
     external: [/^onnxruntime-web/],
     plugins: [...plugins(), opaqueNodeImports(), pruneStale((f) => !f.startsWith('cli-'))],
@@ -92,6 +92,14 @@ export default [
   {
     input: { 'iris-worker': 'src/worker/iris-worker.ts' },
     output: { dir: 'dist', format: 'es', sourcemap: true, entryFileNames: '[name].js', inlineDynamicImports: true },
+    external: [/^node:/],
+    plugins: [ortWasmOnly(), opaqueNodeImports(), nodeResolve({ browser: true, preferBuiltins: false, exportConditions: ['onnxruntime-web-use-extern-wasm'] }), esbuild({ target: 'es2022', tsconfig: 'tsconfig.json' })],
+  },
+  // the test and bench builds (dist/dev/, never packed): the worker with its profiler and crash hook, the iris worker
+  // with its crash hook, and the attempt pipeline as a browser module
+  {
+    input: { worker: 'test/browser/dev/worker.ts', 'iris-worker': 'test/browser/dev/iris-worker.ts', attempt: 'test/browser/dev/attempt.ts' },
+    output: { dir: 'dist/dev', format: 'es', sourcemap: true, entryFileNames: '[name].js', chunkFileNames: '[name]-[hash].js' },
     external: [/^node:/],
     plugins: [ortWasmOnly(), opaqueNodeImports(), nodeResolve({ browser: true, preferBuiltins: false, exportConditions: ['onnxruntime-web-use-extern-wasm'] }), esbuild({ target: 'es2022', tsconfig: 'tsconfig.json' })],
   },

@@ -94,6 +94,28 @@ export interface ClaimedEvent {
   reason: string | null;
 }
 
+/** A claimed challenge event (progress events are not kept: they follow from the others). */
+export interface AttemptEvent {
+  type: 'prompt' | 'action-done' | 'action-failed';
+  step: number;
+  action: string;
+  t: number;
+  reason: string | null;
+}
+
+/** What the client claims about an attempt, unquantised: the result record holds it (quantised). */
+export interface AttemptClaim {
+  challenge: {
+    events: AttemptEvent[];
+    ended: { outcome: 'completed' | 'failed' | 'rejected'; reason: string | null; t: number } | null;
+  };
+  signals: { active: { verdict: 'live' | 'spoof' | 'unsure'; score: number } | null; passive: { verdict: 'live' | 'spoof' | 'unsure'; score: number } | null; motion: { verdict: 'live' | 'spoof' | 'unsure'; score: number } | null };
+  /** The verdict (with the identity check on: after it). */
+  verdict: 'pass' | 'fail' | 'review';
+  /** The identity continuity claimed; absent or null: identity check off. */
+  identity?: ClaimedIdentity | null;
+}
+
 export interface ResultRecord {
   type: 'result';
   seq: number;

@@ -57,6 +57,9 @@ export function identityClaim(c: IdentityContinuity): IdentityClaim {
   return { verdict: c.verdict, distance: c.distance, peakDistance: c.peakDistance, changedAtMs: c.changedAtMs, readings: c.readings };
 }
 
+/** JPEG quality of the identity chips (0..1): high, so the server's descriptors of the JPEG stay close to the client's. */
+export const IDENTITY_JPEG_QUALITY = 0.92;
+
 /** Describes one chip (150x150 RGBA) as a face descriptor. */
 export type ChipDescriber = (rgba: Uint8ClampedArray) => Promise<ArrayLike<number>>;
 
@@ -67,6 +70,8 @@ export class IdentityCapture {
   private readonly descriptors = new Map<IdentityChip, ArrayLike<number>>();
   /** Total time spent describing chips, ms (the cost at the end of an attempt). */
   describeMs = 0;
+  /** Total time spent cutting chips, ms (the per-frame cost). */
+  cutMs = 0;
 
   constructor(readonly options: ResolvedIdentityOptions, private readonly describe: ChipDescriber) {
     this.schedule = new IdentitySchedule(options.sampling, options.config);
@@ -90,7 +95,9 @@ export class IdentityCapture {
     const reading = this.schedule.due(timestampMs, true, pose, eyeDistancePx(landmarks, this.eyes));
     if (!reading) return null;
     if (!image) return null; // a caller that saved no pixels for a due frame (see candidate): the reading is lost
+    const t0 = now();
     const chip: IdentityChip = { reading, rgba: this.cutter.cut(image, landmarks, originX, originY), frameSeq: -1 };
+    this.cutMs += now() - t0;
     this.schedule.keep(chip);
     return chip;
   }

@@ -104,7 +104,7 @@ Options:
     const { decodeImage } = await import('./media.js');
     let tracker: FaceTracker;
     try {
-      const { findLandmarkKernelWasm } = await import('../kernels/node.js');
+      const { findLandmarkKernelWasm } = await import('./kernels.js');
       tracker = await FaceTracker.create({
         ort, landmarkKernels: await findLandmarkKernelWasm(), models: detector === 'back' ? models : { ...models, detectorBack: undefined }, orientations: options.has('upright') ? 'upright' : 'all',
       });

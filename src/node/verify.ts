@@ -5,15 +5,7 @@ import { join } from 'node:path';
 import { LivecheckError, isLivecheckError } from '../errors.js';
 import { canonicalJson } from '../evidence/canonical.js';
 import { sha256, toHex } from '../evidence/encoding.js';
-import type { DocumentBinding, EvidenceBundle, RgbaImage } from '../evidence/index.js';
-import type { EvidenceSession, EvidenceSessionOptions, SessionDecision } from '../evidence/capture.js';
-import type { IdentityCapture } from '../evidence/identity.js';
-import type { FaceRecognizer } from '../match/recognizer.js';
-import { MATCH_SIZE } from '../match/align.js';
-import { packageModelDir } from './model-dir.js';
-import type { EngineFrameResult } from '../engine/engine.js';
-import type { PassiveFrameFeatures } from '../decision/passive.js';
-import type { ReplayOptions } from '../evidence/replay.js';
+import type { DocumentBinding } from '../evidence/bundle.js';
 import type { CliCommand } from './cli.js';
 import type { CliHelpers } from './analyze.js';
 
@@ -34,15 +26,6 @@ export async function readDocumentBinding(file: string): Promise<DocumentBinding
     throw new LivecheckError('invalid-argument', `--document: ${file} must be a JSON object with uploadedAt (epoch ms or ISO date)`, { file });
   }
   return { metadataHash: toHex(await sha256(new TextEncoder().encode(canonicalJson(meta)))), uploadedAt: Math.round(uploadedAt) };
-}
-
-/** JPEG encoder in Node (jpeg-js): keyframes at quality 85 (the default), identity chips at the worker's 92. */
-export async function nodeJpegEncoder(quality = 85): Promise<(image: RgbaImage) => Uint8Array> {
-  const { default: jpeg } = await import('jpeg-js');
-  return (image) => {
-    const out = jpeg.encode({ width: image.width, height: image.height, data: Buffer.from(image.data.buffer, image.data.byteOffset, image.data.byteLength) }, quality);
-    return new Uint8Array(out.data.buffer, out.data.byteOffset, out.data.byteLength);
-  };
 }
 
 /** `--nonce` as analyze takes it: hex. The plan is derived from its bytes exactly as analyze does. */
@@ -74,6 +57,8 @@ Options:
                        server expects it, as analyze and the browser run it: the recorded face chips are described
                        again (models/facerec.onnx) and must show the claimed continuity ("identity-replay"). A
                        bundle captured the other way fails "version" (its configHash is not the replayed one)
+  --config <file>      the thresholds the capture ran with (as analyze --config): the replay applies them and
+                       their hash must be the bundle's configHash
   --photo <image>      also compare the best keyframe with this ID document photo (JPEG/PNG): adds
                        "match": { "verdict": "match"|"no-match"|"review", "distance" } (the exit code stays the checks')
   --json               JSON output
@@ -101,8 +86,9 @@ Options:
         throw new LivecheckError('invalid-argument', `cannot read ${positional[0]}`, { file: positional[0] }, { cause });
       }
       const document = await readDocumentBinding(doc);
+      const config = typeof options.get('config') === 'string' ? await (await import('./analyze.js')).readAttemptConfig(String(options.get('config'))) : {};
       const { verifyEvidence } = await import('../server/verify.js');
-      const { createNodeReanalyzer } = await import('../server/node.js');
+      const { createNodeReanalyzer } = await import('./reanalyzer.js');
       // dist/models holds only the browser's models: without facerec there, the package's models/ folder is used
       const fallback = existsSync(join(defaultModelDir(), 'facerec.onnx')) ? defaultModelDir() : undefined;
       const modelDir = typeof options.get('models') === 'string' ? String(options.get('models')) : fallback;
@@ -123,7 +109,7 @@ Options:
         const identity = !options.has('no-identity');
         report = await verifyEvidence(text, {
           nonce, document, now, planFromNonce: () => steps, reanalyze: (kf) => reanalyzer.reanalyze(kf),
-          replay: { mirrored: options.has('mirrored'), ...(identity && { identity: {} }) },
+          replay: { ...config, mirrored: options.has('mirrored'), ...(identity && { identity: {} }) },
           describeIdentity: identity ? (chip) => reanalyzer.describeIdentity(chip) : undefined,
         });
         const photo = options.get('photo');
@@ -144,80 +130,4 @@ Options:
       return report.ok ? EXIT.ok : EXIT.failed;
     },
   };
-}
-
-/**
- * Records the evidence bundle of a capture analysed frame by frame (`analyze --evidence`) with the code the browser
- * worker records it with (src/evidence/capture.ts EvidenceSession): every frame chained with what the challenge and
- * the signals read (regions, passive features), one keyframe per plan step, taken when the step is done or else at
- * the step's evenly spaced share of the clip (first frame there with a face), and at the end the claimed outcome
- * (AttemptLog: challenge events, signals, verdict). With `engine.identity` (analyze's default) the identity check
- * runs as in the worker: the sampling rule's faces are cut as 150x150 chips, described with FaceRecognitionNet
- * (facerec.onnx from `modelDir`) when the capture is judged, and recorded as JPEG (quality 92, the worker's), with
- * the claimed continuity; a changed identity makes the claimed verdict `fail`. The capture's wall clock is its start
- * plus the frame time. Frames are awaited one by one: the decoder reuses its buffer.
- */
-export class EvidenceCapture {
-  /** `clock.lastT`: the latest frame time (ms), which advances the capture's wall clock. */
-  private constructor(private readonly session: EvidenceSession, private readonly clock: { lastT: number }, private recognizer: FaceRecognizer | null) {}
-
-  /**
-   * `engine`: the engine options the capture runs with (bound into the genesis as its configHash); with
-   * `engine.identity` the identity check runs and `modelDir` (default: the package's models/) must hold facerec.onnx
-   * (else `model-missing`). Call `finish` or `close` to release the model.
-   */
-  static async start(o: { nonce: string; document: DocumentBinding; plan: ReadonlyArray<{ action: string; holdMs?: number }>; startedAt?: number; engine?: ReplayOptions; modelDir?: string }): Promise<EvidenceCapture> {
-    const { EvidenceSession } = await import('../evidence/capture.js');
-    const startedAt = o.startedAt ?? Date.now(); // wall clock of the capture start; frame times advance it
-    const clock = { lastT: 0 };
-    let recognizer: FaceRecognizer | null = null;
-    let identity: EvidenceSessionOptions['identity'];
-    if (o.engine?.identity) {
-      const model = join(o.modelDir ?? packageModelDir(import.meta.url, 'facerec.onnx'), 'facerec.onnx');
-      if (!existsSync(model)) throw new LivecheckError('model-missing', `the identity check needs ${model} (or turn it off: --no-identity)`, { model });
-      const [{ FaceRecognizer }, { chipTensor }, { IDENTITY_JPEG_QUALITY }] = await Promise.all([import('../match/recognizer.js'), import('../match/chip.js'), import('../worker/decision.js')]);
-      const rec = recognizer = await FaceRecognizer.create({ model, numThreads: 1 });
-      const tensor = new Float32Array(MATCH_SIZE * MATCH_SIZE * 3); // one input, reused for every chip
-      identity = { describe: (rgba) => rec.descriptorOfChip(chipTensor(rgba, tensor)), encodeJpeg: await nodeJpegEncoder(Math.round(IDENTITY_JPEG_QUALITY * 100)) };
-    }
-    try {
-      const session = await EvidenceSession.start({ ...o, clock: () => startedAt + clock.lastT, encodeJpeg: await nodeJpegEncoder(), identity });
-      return new EvidenceCapture(session, clock, recognizer);
-    } catch (e) {
-      await recognizer?.close();
-      throw e;
-    }
-  }
-
-  /** The identity readings of this capture (null: the check is off): analyze reports the continuity they judge. */
-  get identity(): IdentityCapture | null {
-    return this.session.identity;
-  }
-
-  /** One analysed frame: `r` is the engine's result for `image`, `passive` the passive features measured on it. */
-  async frame(image: RgbaImage, r: EngineFrameResult, _index: number, total: number, passive: PassiveFrameFeatures | null = null): Promise<void> {
-    this.clock.lastT = r.analysis.timestampMs;
-    await this.session.frame(image, r, passive, image.data, total);
-  }
-
-  /** The signals and verdict the client decided (what the bundle will claim; the identity check applied). */
-  decide(): Promise<SessionDecision> {
-    return this.session.decide();
-  }
-
-  /** Closes the chain and returns the bundle; releases the identity model. */
-  async finish(): Promise<EvidenceBundle> {
-    try {
-      return await this.session.finish();
-    } finally {
-      await this.close();
-    }
-  }
-
-  /** Releases the identity model (a capture abandoned on an error). Idempotent. */
-  async close(): Promise<void> {
-    const r = this.recognizer;
-    this.recognizer = null;
-    await r?.close();
-  }
 }

@@ -20,7 +20,7 @@ import { planFromNonce } from '../../src/challenge/plan.js';
 import type { GuidanceCode } from '../../src/guidance/codes.js';
 import { analyzeVideo, type AnalyzeReport } from '../../src/node/analyze.js';
 import { decodeVideo, type RgbaVideoFrame } from '../../src/node/media.js';
-import { createNodeEngine } from '../../src/engine/node.js';
+import { createNodeEngine } from '../../src/node/engine.js';
 import { dataPath, ensureVariants, repoRoot } from '../helpers/data.js';
 import { requireModels } from '../face/engine.js';
 // @ts-expect-error plain .mjs tool without types

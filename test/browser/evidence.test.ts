@@ -21,7 +21,7 @@ import { ChainHasher, genesisHash, hashedText } from '../../src/evidence/chain.j
 import { serializeEvidence, type EvidenceBundle, type ResultRecord } from '../../src/evidence/index.js';
 import { sha256, toHex } from '../../src/evidence/encoding.js';
 import { verifyEvidence, type EvidenceReport } from '../../src/server/index.js';
-import { createNodeReanalyzer, type NodeReanalyzer } from '../../src/server/node.js';
+import { createNodeReanalyzer, type NodeReanalyzer } from '../../src/node/reanalyzer.js';
 import { dataPath, repoRoot } from '../helpers/data.js';
 import { requireModels } from '../face/engine.js';
 // @ts-expect-error plain .mjs tool without types

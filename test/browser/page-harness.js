@@ -134,7 +134,8 @@ export async function runCrash({ mode, workerTimeoutMs }) {
   await policy.record(subject, 'fail'); // an earlier failed attempt
   const ticket = await policy.begin(subject);
   const { video, stream } = await cameraVideo();
-  const check = await lib.createLivenessCheck({ workerTimeoutMs });
+  // the dev worker (dist/dev/worker.js) has the crash hook; the packaged one does not
+  const check = await lib.createLivenessCheck({ workerTimeoutMs, assets: { workerUrl: new URL('/dist/dev/worker.js', location.href).href } });
   const errors = [];
   let frames = 0;
   check.addEventListener('error', (e) => errors.push({ code: e.detail.code, name: e.detail.name, isError: e.detail instanceof lib.LivecheckError }));

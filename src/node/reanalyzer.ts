@@ -3,7 +3,7 @@
 // the FaceRecognitionNet descriptor of the landmark-aligned chip (src/match). Kept out of ./index.ts so the server
 // entry stays free of Node built-ins.
 import { join } from 'node:path';
-import type { DecodedIdentityChip, DecodedKeyframe, KeyframeReanalysis } from './verify.js';
+import type { DecodedIdentityChip, DecodedKeyframe, KeyframeReanalysis } from '../server/verify.js';
 import { chipTensor } from '../match/chip.js';
 import { MATCH_SIZE } from '../match/align.js';
 import type { OrtModule } from '../face/models.js';
@@ -17,8 +17,8 @@ import { fromBase64 } from '../evidence/encoding.js';
 import { evidenceShapeProblems, parseEvidence } from '../evidence/bundle.js';
 import type { EvidenceBundle, KeyframeRecord } from '../evidence/bundle.js';
 import { LivecheckError } from '../errors.js';
-import { packageModelDir } from '../node/model-dir.js';
-import { findLandmarkKernelWasm } from '../kernels/node.js';
+import { packageModelDir } from './model-dir.js';
+import { findLandmarkKernelWasm } from './kernels.js';
 
 export interface NodeReanalyzerOptions {
   /** Folder with blazeface.onnx, facemesh.onnx, iris.onnx and facerec.onnx. Default: the package's models/. */

@@ -2,7 +2,8 @@
 // tuning split only (midpoint between the highest print/screen score no artefact vetoed and the lowest live score).
 import { describe, expect, it } from 'vitest';
 import { tunePassive, type Presentation, type PresentationRecord, type Species } from '../../tools/eval/eval.js';
-import { passiveSignal, type PassiveFrameFeatures, type Split } from '../../src/decision/index.js';
+import { passiveSignal, type PassiveFrameFeatures } from '../../src/decision/index.js';
+import type { Split } from '../../tools/eval/metrics.js';
 
 /** 20 frames of constant passive features. */
 function record(f: PassiveFrameFeatures): PresentationRecord {

@@ -3,15 +3,15 @@
 // The sampling is the attack suite's (tools/eval/eval.ts recordPresentation), so its measured margins hold here.
 import { join } from 'node:path';
 import { existsSync } from 'node:fs';
-import type { RgbaFrame } from '../face/frame.js';
-import type { Point3 } from '../types.js';
-import { FaceRecognizer } from '../match/recognizer.js';
-import { eyeDistancePx } from '../match/chip.js';
+import type { RgbaFrame } from '../../src/face/frame.js';
+import type { Point3 } from '../../src/types.js';
+import { FaceRecognizer } from '../../src/match/recognizer.js';
+import { eyeDistancePx } from '../../src/match/chip.js';
 import {
   DEFAULT_IDENTITY_CONFIG, DEFAULT_IDENTITY_SAMPLING, IdentitySchedule, identityContinuity,
   type IdentityConfig, type IdentityContinuity, type IdentityReading,
-} from '../decision/identity.js';
-import { packageModelDir } from './model-dir.js';
+} from '../../src/decision/identity.js';
+import { packageModelDir } from '../../src/node/model-dir.js';
 
 export interface IdentitySamplerOptions {
   /** Describe every n-th frame with a tracked face and a known pose (default 5: ~5 readings a second at 25 fps). */

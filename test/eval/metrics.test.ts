@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BONA_FIDE, metricsAt, padMetrics, tuneThreshold, type PresentationOutcome, type ScoredPresentation } from '../../src/decision/metrics.js';
+import { BONA_FIDE, metricsAt, padMetrics, tuneThreshold, type PresentationOutcome, type ScoredPresentation } from '../../tools/eval/metrics.js';
 import { isLivecheckError } from '../../src/errors.js';
 
 const many = (n: number, o: PresentationOutcome): PresentationOutcome[] => Array.from({ length: n }, () => o);

@@ -5,15 +5,15 @@ import { join, resolve } from 'node:path';
 import { LivecheckError } from '../errors.js';
 import type { FaceTrackerOptions } from '../face/tracker.js';
 import type { OrtModule } from '../face/models.js';
-import { kernelBuildDir, readKernelWasm, readLandmarkKernelWasm } from '../kernels/node.js';
+import { kernelBuildDir, readKernelWasm, readLandmarkKernelWasm } from './kernels.js';
 import type { QualityOptions } from '../kernels/index.js';
-import { LivenessEngine } from './engine.js';
-import type { FrameInterpreterOptions } from './interpreter.js';
-import type { FaceRegionMeterOptions } from './regions.js';
-import { packageModelDir } from '../node/model-dir.js';
+import { LivenessEngine } from '../engine/engine.js';
+import type { EngineAttemptOptions } from '../engine/engine.js';
+import type { FaceRegionMeterOptions } from '../engine/regions.js';
+import { packageModelDir } from './model-dir.js';
 import { allInOrder } from '../util/settle.js';
 
-export interface NodeEngineOptions extends FrameInterpreterOptions {
+export interface NodeEngineOptions extends EngineAttemptOptions {
   /** Folder with blazeface.onnx, facemesh.onnx and iris.onnx. Default: the package's models/. */
   modelDir?: string;
   /** Folder with kernels.simd.wasm and kernels.scalar.wasm. Default: build/ (or next to the bundle). */

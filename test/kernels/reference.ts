@@ -1,8 +1,8 @@
 // Plain TypeScript versions of every kernel, written as a frontend developer would with typed arrays. They define
 // the expected results in the tests and are the "plain JS" contender in the benchmark. Same algorithms and
 // conventions as assembly/, in f64 where the kernels use f32.
-import type { Box, QualityMetrics } from '../types.js';
-import { backgroundPoints, pixelRegion, type BackgroundGridOptions, type PixelData, type PixelRegion } from './regions.js';
+import type { Box, QualityMetrics } from '../../src/types.js';
+import { backgroundPoints, pixelRegion, type BackgroundGridOptions, type PixelData, type PixelRegion } from '../../src/kernels/regions.js';
 
 export function lumaRef(rgba: PixelData, width: number, height: number, out: Uint8Array = new Uint8Array(width * height)): Uint8Array {
   for (let i = 0, p = 0; i < width * height; i++, p += 4) {
@@ -337,7 +337,7 @@ export function passiveStatsRef(
   height: number,
   face: Box,
   prevRows: Float64Array | null,
-): { stats: import('./passive.js').PassiveImageStats; rows: Float64Array } {
+): { stats: import('../../src/kernels/passive.js').PassiveImageStats; rows: Float64Array } {
   const C = 64;
   const r = pixelRegion(face, width, height);
   const crop = new Float64Array(C * C);

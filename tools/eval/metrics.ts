@@ -3,8 +3,8 @@
 // "Accepted" means the verdict was `pass`; a `review` is not an acceptance, and for bona fide it counts as rejected
 // (the person was not passed automatically). Review counts are reported separately so nothing hides in a rate.
 
-import { LivecheckError } from '../errors.js';
-import type { LivenessVerdict } from './consensus.js';
+import { LivecheckError } from '../../src/errors.js';
+import type { LivenessVerdict } from '../../src/decision/consensus.js';
 
 /** The species name of live (bona fide) presentations. */
 export const BONA_FIDE = 'bona-fide';

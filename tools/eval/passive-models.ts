@@ -3,8 +3,8 @@
 // and the evidence replay fuse the kernels' artefact scores alone, so nothing shipped depends on this file.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { cropToImage, affine, warpToTensor } from '../face/affine.js';
-import type { OrtModule, OrtSession } from '../face/models.js';
+import { cropToImage, affine, warpToTensor } from '../../src/face/affine.js';
+import type { OrtModule, OrtSession } from '../../src/face/models.js';
 
 /** What the two models say about one face crop (1 = live), as the passive signal's per-frame features. */
 export interface PassiveModelOutputs {
