@@ -172,7 +172,7 @@ export class LivenessCheck extends EventTarget {
   private settle: ((r: LivenessResult | null) => void) | null = null;
   private fail: ((e: LivecheckError) => void) | null = null;
 
-  /** Use createLivenessCheck. */
+  /** @internal Use createLivenessCheck. */
   constructor(worker: Worker, plan: ChallengePlan | null, private readonly workerTimeoutMs = 10_000, private readonly withEvidence = false) {
     super();
     this.worker = worker;

@@ -100,8 +100,8 @@ export async function runSegments({ segments, timeoutMs }) {
 }
 
 /** Exact frames (RGBA served by the test at `${urlBase}${i}`) through analyzeFrame, with Node's timestamps. */
-export async function runFrames({ urlBase, timestamps, width, height, challenge }) {
-  const check = await lib.createLivenessCheck({ challenge });
+export async function runFrames({ urlBase, timestamps, width, height, challenge, decision }) {
+  const check = await lib.createLivenessCheck({ challenge, decision });
   const frames = [];
   const challengeEvents = [];
   const errors = [];

@@ -262,6 +262,23 @@ describe('livecheck analyze --evidence', () => {
     console.log(`analyze --evidence blink clip: ${check(r, 'signals-replay').detail}; analyze ${report.verdict}, claim ${claim.verdict}`);
   }, 300_000);
 
+  it('the decision thresholds are bound into the bundle: the server replays with them, and only with them', async () => {
+    // the same blink capture with a passive signal that asks for more evidence than any capture has
+    const plan = planFromNonce(NONCE, { script: ['blink'] });
+    const { document } = options;
+    const config = { ...ENGINE, decision: { passive: { minEvidenceWeight: 100 } } };
+    const { report, evidence: bundle } = await captureVideo(data.franckMp4, { plan, config, startMs: CLIP.startMs, maxFrames: CLIP.frames, evidence: { nonce: NONCE, document, startedAt: UPLOADED_AT + 3 * MIN } });
+    expect(report.signals?.passive.verdict).toBe('unsure');
+    expect(report.verdict).toBe('review');
+    const same = await verifyEvidence(serializeEvidence(bundle), { ...options, replay: config });
+    expect(failed(same)).toEqual([]);
+    expect(same.decision?.verdict).toBe('review');
+    // a server replaying with the shipped thresholds sees another configuration: the capture does not verify
+    const shipped = await verifyEvidence(serializeEvidence(bundle), options);
+    expect(failed(shipped)).toContain('version');
+    expect(shipped.ok).toBe(false);
+  }, 300_000);
+
   it('claims the signals and verdict analyze reports, and the server replays them (clean-cap13, 6 s, 640x480)', async () => {
     const [clip] = await ensureVariants(['clean-cap13']);
     const nonce = 'replay-analyze-cap13-0001';
