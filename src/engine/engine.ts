@@ -7,7 +7,7 @@ import { LivecheckError } from '../errors.js';
 import { FaceTracker, type EyeBatch, type FaceResult, type FaceTrackerOptions, type TrackedFace } from '../face/tracker.js';
 import type { FaceWithContours } from '../geometry/face-geometry.js';
 import { createKernels, type Kernels, type KernelsOptions } from '../kernels/index.js';
-import { checkFrame, type PixelData } from '../kernels/regions.js';
+import { checkImage, type RgbaImage } from '../image.js';
 import type { Box, FrameAnalysis, QualityMetrics } from '../types.js';
 import type { PassiveImageFeatures } from '../kernels/passive.js';
 import { Attempt, type AttemptOptions, type AttemptPixels, type AttemptStep } from '../attempt/attempt.js';
@@ -15,13 +15,6 @@ import { checkTimestamp } from '../attempt/interpreter.js';
 import { FaceRegionMeter, type FaceRegionMeterOptions } from './regions.js';
 import type { FaceRegionStats } from '../geometry/face-geometry.js';
 import { sha256, toHex } from '../evidence/encoding.js';
-
-export interface EngineFrame {
-  width: number;
-  height: number;
-  /** RGBA, width * height * 4 bytes. */
-  data: PixelData;
-}
 
 /** The attempt the engine runs: its plan (none: guidance and free-running actions only), settings and hooks. */
 export type EngineAttemptOptions = Omit<AttemptOptions, 'plan'> & { plan?: AttemptOptions['plan'] };
@@ -114,10 +107,9 @@ export class LivenessEngine {
    * (`invalid-frame-size`, `empty-buffer`, `detached-buffer`, `invalid-argument` for a non-finite or repeated
    * timestamp) before any state changes, so the next good frame carries on; `closed` after close().
    */
-  async analyzeFrame(frame: EngineFrame, timestampMs: number, total?: number): Promise<EngineFrameResult> {
+  async analyzeFrame(frame: RgbaImage, timestampMs: number, total?: number): Promise<EngineFrameResult> {
     if (this.closed) throw new LivecheckError('closed', 'LivenessEngine used after close()');
-    if (frame === null || typeof frame !== 'object') throw new LivecheckError('invalid-argument', 'a frame needs width, height and RGBA data');
-    checkFrame(frame.data, frame.width, frame.height, 4);
+    checkImage(frame);
     checkTimestamp(timestampMs, this.interpreter.lastTimestampMs);
     // the tracker is async: a second frame while one is in flight would interleave tracking state
     if (this.busy) throw new LivecheckError('invalid-argument', 'analyzeFrame called while the previous frame is still being analysed');
@@ -151,10 +143,9 @@ export class LivenessEngine {
    * analyzeMesh before this one completes; frames must complete in the order they were staged. Same checks (and
    * errors) as analyzeFrame; analyzeFrame itself is unchanged.
    */
-  async analyzeMesh(frame: EngineFrame, timestampMs: number, eyes: EyeBatch | null, stage: MeshStage): Promise<MeshStage> {
+  async analyzeMesh(frame: RgbaImage, timestampMs: number, eyes: EyeBatch | null, stage: MeshStage): Promise<MeshStage> {
     if (this.closed) throw new LivecheckError('closed', 'LivenessEngine used after close()');
-    if (frame === null || typeof frame !== 'object') throw new LivecheckError('invalid-argument', 'a frame needs width, height and RGBA data');
-    checkFrame(frame.data, frame.width, frame.height, 4);
+    checkImage(frame);
     checkTimestamp(timestampMs, Math.max(this.interpreter.lastTimestampMs, this.stagedMs));
     if (this.busy) throw new LivecheckError('invalid-argument', 'analyzeMesh called while the previous frame is still being analysed');
     this.busy = true;

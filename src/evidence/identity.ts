@@ -9,7 +9,7 @@ import {
   type IdentityConfig, type IdentityContinuity, type IdentityReading, type IdentitySampling, type IdentityVerdict,
 } from '../decision/identity.js';
 import { LivecheckError } from '../errors.js';
-import type { RgbaFrame } from '../face/frame.js';
+import type { RgbaImage } from '../image.js';
 import { ChipCutter, eyeDistancePx } from '../match/chip.js';
 import type { Point3 } from '../types.js';
 
@@ -87,7 +87,7 @@ export class IdentityCapture {
    * frame at `originX`, `originY`, or the whole frame; null: no pixels were saved, see `candidate`) and kept.
    * Returns the chip, or null.
    */
-  frame(image: RgbaFrame | null, timestampMs: number, landmarks: readonly Point3[] | null, pose: { yawDeg: number; pitchDeg: number } | null, originX = 0, originY = 0): IdentityChip | null {
+  frame(image: RgbaImage | null, timestampMs: number, landmarks: readonly Point3[] | null, pose: { yawDeg: number; pitchDeg: number } | null, originX = 0, originY = 0): IdentityChip | null {
     if (!landmarks) {
       this.schedule.due(timestampMs, false, null, 0);
       return null;

@@ -11,7 +11,7 @@ import type { DetectedAction } from '../challenge/action-detector.js';
 import type { GuidanceCode } from '../guidance/codes.js';
 import { LivecheckError, isLivecheckError } from '../errors.js';
 import type { CliCommand, CliIo, EXIT as ExitCodes, parseArgs as ParseArgs } from './cli.js';
-import type { RgbaFrame } from '../face/frame.js';
+import type { RgbaImage } from '../image.js';
 import type { EngineFrameResult } from '../engine/engine.js';
 import { DEFAULT_IDENTITY_CONFIG, type IdentityContinuity, type LivenessVerdict, type SignalResult } from '../decision/index.js';
 import type { AttemptConfig } from '../attempt/config.js';
@@ -78,7 +78,7 @@ export interface AnalyzeOptions {
   /** Challenge events, as they happen (with --plan / --nonce). */
   onChallenge?: (e: ChallengeEvent) => void;
   /** Called after each frame is analysed, awaited. */
-  onFrame?: (frame: RgbaFrame, r: EngineFrameResult, index: number, total: number) => void | Promise<void>;
+  onFrame?: (frame: RgbaImage, r: EngineFrameResult, index: number, total: number) => void | Promise<void>;
   /**
    * Run the identity check (models/facerec.onnx in `modelDir`): true or its settings. Off by default here, on by
    * default in the CLI. Without the model the check does not run (reported as model-missing), unless evidence is

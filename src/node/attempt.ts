@@ -3,7 +3,8 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { IDENTITY_JPEG_QUALITY, type ChipDescriber } from '../evidence/identity.js';
-import type { JpegEncoder, RgbaImage } from '../evidence/recorder.js';
+import type { JpegEncoder } from '../evidence/recorder.js';
+import type { RgbaImage } from '../image.js';
 import { MATCH_SIZE } from '../match/align.js';
 import { chipTensor } from '../match/chip.js';
 import { FaceRecognizer } from '../match/recognizer.js';

@@ -8,5 +8,6 @@ export type { RgbaVideoFrame, DecodeVideoOptions, VideoInfo } from './media.js';
 // server-side re-analysis of evidence keyframes and the ID-photo match (FaceTracker + FaceRecognitionNet from models/)
 export { createNodeReanalyzer } from './reanalyzer.js';
 export type { NodeReanalyzerOptions, NodeReanalyzer } from './reanalyzer.js';
-export type { LivenessEngine, EngineFrame, EngineFrameResult } from '../engine/engine.js';
+export type { LivenessEngine, EngineFrameResult } from '../engine/engine.js';
+export type { RgbaImage } from '../image.js';
 export type { AttemptConfig } from '../attempt/config.js';

@@ -12,7 +12,7 @@ import { FaceRecognizer } from '../match/recognizer.js';
 import { CALIBRATED_FACE_MATCH, matchDescriptors } from '../match/distance.js';
 import type { FaceMatchConfig } from '../decision/config.js';
 import type { FaceMatchResult } from '../decision/consensus.js';
-import type { RgbaFrame } from '../face/frame.js';
+import type { RgbaImage } from '../image.js';
 import { fromBase64 } from '../evidence/encoding.js';
 import { evidenceShapeProblems, parseEvidence } from '../evidence/bundle.js';
 import type { EvidenceBundle, KeyframeRecord } from '../evidence/bundle.js';
@@ -35,13 +35,13 @@ export interface NodeReanalyzer {
   /** verifyEvidence's `describeIdentity`: the FaceRecognitionNet descriptor of an identity chip (already aligned). */
   describeIdentity(chip: DecodedIdentityChip): Promise<Float32Array>;
   /** The most confident face of an image and its descriptor (null: no face). */
-  describeImage(image: RgbaFrame): Promise<{ descriptor: Float32Array; score: number } | null>;
+  describeImage(image: RgbaImage): Promise<{ descriptor: Float32Array; score: number } | null>;
   /**
    * ID photo match: the bundle's best keyframe (most confident face) against the document photo, decided by
    * decideFaceMatch with the calibrated threshold (CALIBRATED_FACE_MATCH) unless `config` is given. Run it after
    * verifyEvidence has accepted the bundle: this reads the keyframes without re-checking the chain.
    */
-  matchDocument(bundle: unknown, documentPhoto: RgbaFrame, config?: FaceMatchConfig): Promise<FaceMatchResult & { keyframe: number | null }>;
+  matchDocument(bundle: unknown, documentPhoto: RgbaImage, config?: FaceMatchConfig): Promise<FaceMatchResult & { keyframe: number | null }>;
   close(): Promise<void>;
 }
 
@@ -67,7 +67,7 @@ export async function createNodeReanalyzer(options: NodeReanalyzerOptions = {}):
       throw new LivecheckError('decode-failed', `${what} ${index} is not a decodable JPEG`, { index }, { cause });
     }
   };
-  const describeImage = async (image: RgbaFrame) => {
+  const describeImage = async (image: RgbaImage) => {
     const [face] = (await tracker.detectImage(image, { maxFaces: 1 })).faces;
     return face ? { descriptor: await recognizer.describe(image, face.landmarks), score: face.score } : null;
   };

@@ -1,6 +1,7 @@
 // JPEG in a worker: the image through an OffscreenCanvas, `convertToBlob`. One canvas, reused.
 import { LivecheckError } from '../errors.js';
-import type { JpegEncoder, RgbaImage } from '../evidence/recorder.js';
+import type { JpegEncoder } from '../evidence/recorder.js';
+import type { RgbaImage } from '../image.js';
 
 /** A JPEG encoder at `quality` (0..1). */
 export function offscreenJpegEncoder(quality = 0.85): JpegEncoder {

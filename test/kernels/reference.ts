@@ -2,7 +2,8 @@
 // the expected results in the tests and are the "plain JS" contender in the benchmark. Same algorithms and
 // conventions as assembly/, in f64 where the kernels use f32.
 import type { Box, QualityMetrics } from '../../src/types.js';
-import { backgroundPoints, pixelRegion, type BackgroundGridOptions, type PixelData, type PixelRegion } from '../../src/kernels/regions.js';
+import { backgroundPoints, pixelRegion, type BackgroundGridOptions, type PixelRegion } from '../../src/kernels/regions.js';
+import type { PixelData } from '../../src/image.js';
 
 export function lumaRef(rgba: PixelData, width: number, height: number, out: Uint8Array = new Uint8Array(width * height)): Uint8Array {
   for (let i = 0, p = 0; i < width * height; i++, p += 4) {

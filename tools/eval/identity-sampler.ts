@@ -3,7 +3,7 @@
 // The sampling is the attack suite's (tools/eval/eval.ts recordPresentation), so its measured margins hold here.
 import { join } from 'node:path';
 import { existsSync } from 'node:fs';
-import type { RgbaFrame } from '../../src/face/frame.js';
+import type { RgbaImage } from '../../src/image.js';
 import type { Point3 } from '../../src/types.js';
 import { FaceRecognizer } from '../../src/match/recognizer.js';
 import { eyeDistancePx } from '../../src/match/chip.js';
@@ -52,7 +52,7 @@ export class IdentitySampler {
   }
 
   /** One analysed frame: `face` null when none was tracked, `pose` null when the geometry had none. */
-  async frame(frame: RgbaFrame, timestampMs: number, landmarks: readonly Point3[] | null, pose: { yawDeg: number; pitchDeg: number } | null): Promise<void> {
+  async frame(frame: RgbaImage, timestampMs: number, landmarks: readonly Point3[] | null, pose: { yawDeg: number; pitchDeg: number } | null): Promise<void> {
     if (!landmarks) return;
     const reading = this.schedule.due(timestampMs, true, pose, eyeDistancePx(landmarks, this.eyes));
     if (!reading) return;
