@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync, symlinkSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { EXIT, runCli } from '../../src/node/cli.js';
+import { EXIT, runCli } from '../../src/cli/index.js';
 import type { AnalyzeReport } from '../../src/node/analyze.js';
 import { DEFAULT_IDENTITY_CONFIG } from '../../src/decision/index.js';
 import { requireModels } from '../face/engine.js';
