@@ -37,8 +37,9 @@ describe('analyze: identity continuity', () => {
     const [swap] = await ensureVariants(['face-swap']);
     const r = await analyzeJson([swap.path, '--plan', 'blink,turn-left']);
     console.log(`face-swap: identity ${JSON.stringify(r.identity)}, verdict ${r.verdict}, signals ${Object.entries(r.signals!).map(([k, s]) => `${k} ${s.verdict} ${s.score}`).join(', ')}`);
-    expect(Object.keys(r)).toEqual(['file', 'width', 'height', 'fps', 'frames', 'events', 'guidance', 'frames_skipped', 'signals', 'identity', 'verdict']);
+    expect(Object.keys(r)).toEqual(['file', 'width', 'height', 'fps', 'frames', 'events', 'guidance', 'frames_skipped', 'signals', 'identity', 'verdict', 'reasons']);
     const id = r.identity!;
+    expect(r.reasons!.map((x) => x.code)).toContain('identity-changed');
     expect(id.changed).toBe(true);
     expect(id.reason).toBe('identity-changed');
     expect(id.threshold).toBe(DEFAULT_IDENTITY_CONFIG.maxDistance);
