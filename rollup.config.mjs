@@ -105,7 +105,7 @@ export default [
   },
   // the `livecheck` CLI (bin/livecheck.mjs loads it): Node platform, node builtins and npm packages stay external
   {
-    input: { cli: 'src/node/cli.ts', node: 'src/node/index.ts' },
+    input: { cli: 'src/cli/index.ts', node: 'src/node/index.ts' },
     output: { dir: 'dist', format: 'es', sourcemap: true, entryFileNames: '[name].js', chunkFileNames: 'chunks/cli-[name]-[hash].js' },
     external: [/^onnxruntime-web/, /^node:/, 'jpeg-js', 'pngjs'],
     plugins: [esbuild({ target: 'es2022', tsconfig: 'tsconfig.json' }), pruneStale((f) => f.startsWith('cli-'))],
