@@ -64,12 +64,9 @@ export interface EvidenceFace {
   box: Box;
   score: number;
   landmarks: Point3[];
-  /** The iris model's eye contours, the first EYE_CONTOUR_POINTS of each (all the geometry reads), or null. */
+  /** The iris model's eye contours, the first LID_CONTOUR_POINTS of each (all the geometry reads), or null. */
   eyeContours: { right: Point3[]; left: Point3[] } | null;
 }
-
-/** Eye-contour points kept per eye: the lower lid (0..8) and upper lid (9..15), as src/geometry reads them. */
-export const EYE_CONTOUR_POINTS = 16;
 
 /** A face other than the primary one: only what the guidance reads (size and score, for `multiple-faces`). */
 export interface EvidenceOtherFace {

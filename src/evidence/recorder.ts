@@ -6,7 +6,7 @@ import { canonicalJson, quantize } from './canonical.js';
 import { sha256, toBase64, toHex } from './encoding.js';
 import { ChainHasher, genesisHash } from './chain.js';
 import { EVIDENCE_FORMAT, EVIDENCE_VERSION } from './bundle.js';
-import { EYE_CONTOUR_POINTS } from './bundle.js';
+import { LID_CONTOUR_POINTS } from '../face/landmarks.js';
 import type { AttemptClaim, ChallengeStep, DocumentBinding, EndRecord, EvidenceBundle, EvidenceFace, EvidenceGenesis, EvidenceRecord, FrameRecord, IdentityRecord, KeyframeRecord, ResultRecord } from './bundle.js';
 import type { IdentityChip } from './identity.js';
 import type { FaceRegionStats, FaceWithContours } from '../geometry/face-geometry.js';
@@ -328,7 +328,7 @@ function evidenceFace(f: FaceDetection): EvidenceFace {
     box: exactBox(f.box),
     score: exact(f.score) ?? 0,
     landmarks: quantizePoints(f.landmarks),
-    eyeContours: ec ? { right: quantizePoints(ec.right, EYE_CONTOUR_POINTS), left: quantizePoints(ec.left, EYE_CONTOUR_POINTS) } : null,
+    eyeContours: ec ? { right: quantizePoints(ec.right, LID_CONTOUR_POINTS), left: quantizePoints(ec.left, LID_CONTOUR_POINTS) } : null,
   };
 }
 

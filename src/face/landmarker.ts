@@ -5,6 +5,7 @@ import { LivecheckError } from '../errors.js';
 import { affine, affineScale, applyX, applyY, cropToImage, warpToTensor, type Affine } from './affine.js';
 import type { RgbaImage } from '../image.js';
 import { inputShape, type OrtModule, type OrtSession } from './models.js';
+import { EYE_CONTOUR_POINTS, IRIS_POINTS, MESH_POINTS } from './landmarks.js';
 
 /** A square, rotated region of the image: centre, side in pixels, rotation of its x axis (radians). */
 export interface Crop {
@@ -70,7 +71,6 @@ class CropModel {
   }
 }
 
-export const MESH_POINTS = 468;
 
 export class FaceMeshModel extends CropModel {
   constructor(ort: OrtModule, session: OrtSession, file = 'facemesh') { super(ort, session, file, 192); }
@@ -89,8 +89,6 @@ export class FaceMeshModel extends CropModel {
   }
 }
 
-export const EYE_CONTOUR_POINTS = 71;
-export const IRIS_POINTS = 5;
 const EYE_VALUES = (EYE_CONTOUR_POINTS + IRIS_POINTS) * 3;
 /** Floats of one eye pair's raw iris output (`IrisModel.inferEyes`). */
 export const EYE_PAIR_OUTPUT = 2 * EYE_VALUES;

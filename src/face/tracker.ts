@@ -3,14 +3,13 @@
 import { LivecheckError } from '../errors.js';
 import type { FaceDetection, Point3 } from '../types.js';
 import type { Candidate } from './blazeface.js';
-import {
-  boxIou, cropFromCandidate, cropFromLandmarks, eyeCrop, pointBounds,
-  LEFT_EYE_INNER, LEFT_EYE_OUTER, RIGHT_EYE_INNER, RIGHT_EYE_OUTER,
-} from './crop.js';
+import { boxIou, cropFromCandidate, cropFromLandmarks, eyeCrop, pointBounds } from './crop.js';
+import { LEFT_EYE, RIGHT_EYE } from './landmarks.js';
 import { FaceDetector, type DetectOptions } from './detector.js';
 import { checkImage, type RgbaImage } from '../image.js';
 import { affine, type Affine } from './affine.js';
-import { EYE_CONTOUR_POINTS, EYE_PAIR_OUTPUT, FaceMeshModel, IRIS_POINTS, IrisModel, MESH_POINTS, type Crop } from './landmarker.js';
+import { EYE_PAIR_OUTPUT, FaceMeshModel, IrisModel, type Crop } from './landmarker.js';
+import { EYE_CONTOUR_POINTS, IRIS_POINTS, MESH_POINTS } from './landmarks.js';
 import { createSession, loadModelBytes, type ModelSource, type OrtModule, type OrtSession } from './models.js';
 import { NnSession } from './nn/runtime.js';
 import { createLandmarkSession } from './landmark-session.js';
@@ -251,8 +250,8 @@ export class FaceTracker {
       eyes.faces = this.tracks.length;
       for (let i = 0; i < this.tracks.length; i++) {
         const t = this.tracks[i];
-        eyeCrop(t.points, RIGHT_EYE_OUTER, RIGHT_EYE_INNER, this.eyeScale, t.crop.angle, this.rightEye);
-        eyeCrop(t.points, LEFT_EYE_INNER, LEFT_EYE_OUTER, this.eyeScale, t.crop.angle, this.leftEye);
+        eyeCrop(t.points, RIGHT_EYE.outer, RIGHT_EYE.inner, this.eyeScale, t.crop.angle, this.rightEye);
+        eyeCrop(t.points, LEFT_EYE.inner, LEFT_EYE.outer, this.eyeScale, t.crop.angle, this.leftEye);
         this.irisModel.warpEyes(frame, this.rightEye, this.leftEye, eyes.input.subarray(i * n, (i + 1) * n), eyes.toImage[i]);
       }
     }
@@ -361,8 +360,8 @@ export class FaceTracker {
     t.tracked = tracked;
     cropFromLandmarks(t.points, MESH_POINTS, this.cropScale, t.crop);
     if (this.irisModel && !this.deferIris) {
-      eyeCrop(t.points, RIGHT_EYE_OUTER, RIGHT_EYE_INNER, this.eyeScale, t.crop.angle, this.rightEye);
-      eyeCrop(t.points, LEFT_EYE_INNER, LEFT_EYE_OUTER, this.eyeScale, t.crop.angle, this.leftEye);
+      eyeCrop(t.points, RIGHT_EYE.outer, RIGHT_EYE.inner, this.eyeScale, t.crop.angle, this.rightEye);
+      eyeCrop(t.points, LEFT_EYE.inner, LEFT_EYE.outer, this.eyeScale, t.crop.angle, this.leftEye);
       await this.irisModel.runEyes(frame, this.rightEye, this.leftEye, t.contour, t.iris);
     }
     return true;
