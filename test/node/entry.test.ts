@@ -3,10 +3,11 @@ import * as nodeEntry from '../../src/node/index.js';
 import { data, requireData } from '../helpers/data.js';
 
 describe('livecheck/node entry', () => {
-  it('exposes the Node engine and media helpers', () => {
-    for (const name of ['createNodeEngine', 'createNodeKernels', 'createNodeReanalyzer', 'decodeImage', 'decodeVideo', 'probeVideo', 'writeY4m']) {
+  it('exposes the Node engine, analyze and media helpers, and no test helpers', () => {
+    for (const name of ['createNodeEngine', 'createNodeReanalyzer', 'analyzeVideo', 'captureVideo', 'readAttemptConfig', 'decodeImage', 'decodeVideo', 'probeVideo']) {
       expect(typeof (nodeEntry as Record<string, unknown>)[name], name).toBe('function');
     }
+    for (const name of ['writeY4m', 'createNodeKernels', 'kernelBuildDir']) expect(name in nodeEntry, name).toBe(false);
   });
 
   it('analyses a real photo end to end: one face, landmarks inside the image', async () => {
