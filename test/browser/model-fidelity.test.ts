@@ -10,8 +10,8 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { MODELS } from '../../tools/convert/models.js';
 import { repoRoot } from '../helpers/data.js';
-import { maxAbsDiff, ortSession, realFaceCases, runOrt, seededUniform, shippedModel } from './harness.js';
-import type { Case } from './harness.js';
+import { maxAbsDiff, ortSession, realFaceCases, runOrt, seededUniform, shippedModel } from '../models/harness.js';
+import type { Case } from '../models/harness.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ortDist = join(repoRoot, 'node_modules', 'onnxruntime-web', 'dist');
