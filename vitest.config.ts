@@ -11,7 +11,7 @@ const BROWSER = ['test/browser/**/*.test.ts'];
 
 const DATA = [
   'test/challenge/real-*.test.ts',
-  'test/cli/*.test.ts',
+  'test/cli/{analyze,analyze-identity,verify,verify-identity}.test.ts', // not args.test.ts: plain data
   'test/data/*.test.ts',
   'test/decision/real-*.test.ts',
   'test/engine/engine.test.ts',
