@@ -1,7 +1,7 @@
 // The layering of src/ (issue 12 s3), checked by `npm run check:deps` (dependency-cruiser).
 //
 // Lowest first; a module may import its own layer and the layers below it, never one above:
-//   base      src/types.ts, src/errors.ts, src/util/
+//   base      src/types.ts, src/errors.ts, src/image.ts (any file at the root but index.ts), src/util/
 //   quality   src/quality/ (today src/kernels/) and the landmark runtime src/face/nn/
 //   face      src/face/ (but face/nn), src/match/
 //   geometry  src/geometry/
@@ -20,7 +20,8 @@
 // sees type-only edges too. dependency-cruiser resolves TS's `./x.js` specifiers to `./x.ts` itself.
 
 const LAYERS = [
-  { name: 'base', path: ['^src/(types|errors)\\.ts$', '^src/util/'] },
+  // every file at the root of src/ but the package entry: types.ts, errors.ts, image.ts, and any added later
+  { name: 'base', path: ['^src/(?!index\\.ts$)[^/]+$', '^src/util/'] },
   { name: 'quality', path: ['^src/(quality|kernels)/', '^src/face/nn/'] },
   { name: 'face', path: ['^src/face/(?!nn/)', '^src/match/'] },
   { name: 'geometry', path: ['^src/geometry/'] },
@@ -63,6 +64,13 @@ module.exports = {
   forbidden: [
     ...layerRules,
     ...hostRules,
+    {
+      name: 'module-outside-layers',
+      comment: 'every module of src/ belongs to a layer: a new folder goes into LAYERS before anything imports it',
+      severity: 'error',
+      from: { path: '^src/' },
+      to: { path: '^src/', pathNot: LAYERS.flatMap((l) => l.path) },
+    },
     {
       name: 'node-builtin-outside-node',
       comment: 'node:* builtins only in src/node/ and src/cli/: the rest runs in browsers and workers',
