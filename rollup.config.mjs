@@ -11,6 +11,15 @@ const plugins = () => [
   esbuild({ target: 'es2022', tsconfig: 'tsconfig.json' }),
 ];
 
+// The package's own `imports` map (package.json): #read-model reads model files from disk under the `node` condition
+// and fetches them elsewhere. rollup picks the side per build: the browser bundles fetch, the CLI and livecheck/node read.
+const readModel = (side) => ({
+  name: 'livecheck-read-model',
+  resolveId(source) {
+    return source === '#read-model' ? this.resolve(side === 'node' ? './src/node/read-model.ts' : './src/face/read-model.ts') : null;
+  },
+});
+
 // Assets the browser worker fetches at run time, emitted next to it so `assets.baseUrl` defaults to dist/. The models
 // are not copied: the package ships models/ once, and createLivenessCheck's default model folder is `../models/` from
 // dist/ (a self-hosting app copies them next to its other assets; see the README).
@@ -75,7 +84,7 @@ export default [
     input: { index: 'src/index.ts', server: 'src/server/index.ts' },
     output: { dir: 'dist', format: 'es', sourcemap: true, entryFileNames: '[name].js', chunkFileNames: 'chunks/[name]-[hash].js' },
     external: [/^onnxruntime-web/],
-    plugins: [...plugins(), opaqueNodeImports(), pruneStale((f) => !f.startsWith('cli-'))],
+    plugins: [readModel('browser'), ...plugins(), opaqueNodeImports(), pruneStale((f) => !f.startsWith('cli-'))],
   },
   // the browser worker: one self-contained module (comlink + onnxruntime-web's wasm build inside), loaded by
   // createLivenessCheck with `new URL('./worker.js', import.meta.url)`
@@ -85,7 +94,7 @@ export default [
     // models.ts reads files in Node only (guarded at run time); browsers never load it
     external: [/^node:/],
     // ORT's extern-wasm build: its loader stays a separate file, so pthreads never re-run this worker bundle
-    plugins: [ortWasmOnly(), opaqueNodeImports(), nodeResolve({ browser: true, preferBuiltins: false, exportConditions: ['onnxruntime-web-use-extern-wasm'] }), esbuild({ target: 'es2022', tsconfig: 'tsconfig.json' }), workerAssets(), pruneStale(() => false, ['models'])],
+    plugins: [readModel('browser'), ortWasmOnly(), opaqueNodeImports(), nodeResolve({ browser: true, preferBuiltins: false, exportConditions: ['onnxruntime-web-use-extern-wasm'] }), esbuild({ target: 'es2022', tsconfig: 'tsconfig.json' }), workerAssets(), pruneStale(() => false, ['models'])],
   },
   // the iris worker (Iris beside the main worker's FaceMesh, pipelined): started by worker.js from the asset folder,
   // with its own onnxruntime-web instance (the wasm file is the one emitted above)
@@ -93,7 +102,7 @@ export default [
     input: { 'iris-worker': 'src/worker/iris-worker.ts' },
     output: { dir: 'dist', format: 'es', sourcemap: true, entryFileNames: '[name].js', inlineDynamicImports: true },
     external: [/^node:/],
-    plugins: [ortWasmOnly(), opaqueNodeImports(), nodeResolve({ browser: true, preferBuiltins: false, exportConditions: ['onnxruntime-web-use-extern-wasm'] }), esbuild({ target: 'es2022', tsconfig: 'tsconfig.json' })],
+    plugins: [readModel('browser'), ortWasmOnly(), opaqueNodeImports(), nodeResolve({ browser: true, preferBuiltins: false, exportConditions: ['onnxruntime-web-use-extern-wasm'] }), esbuild({ target: 'es2022', tsconfig: 'tsconfig.json' })],
   },
   // the test and bench builds (dist/dev/, never packed): the worker with its profiler and crash hook, the iris worker
   // with its crash hook, and the attempt pipeline as a browser module
@@ -101,13 +110,13 @@ export default [
     input: { worker: 'test/browser/dev/worker.ts', 'iris-worker': 'test/browser/dev/iris-worker.ts', attempt: 'test/browser/dev/attempt.ts' },
     output: { dir: 'dist/dev', format: 'es', sourcemap: true, entryFileNames: '[name].js', chunkFileNames: '[name]-[hash].js' },
     external: [/^node:/],
-    plugins: [ortWasmOnly(), opaqueNodeImports(), nodeResolve({ browser: true, preferBuiltins: false, exportConditions: ['onnxruntime-web-use-extern-wasm'] }), esbuild({ target: 'es2022', tsconfig: 'tsconfig.json' })],
+    plugins: [readModel('browser'), ortWasmOnly(), opaqueNodeImports(), nodeResolve({ browser: true, preferBuiltins: false, exportConditions: ['onnxruntime-web-use-extern-wasm'] }), esbuild({ target: 'es2022', tsconfig: 'tsconfig.json' })],
   },
   // the `livecheck` CLI (bin/livecheck.mjs loads it): Node platform, node builtins and npm packages stay external
   {
     input: { cli: 'src/cli/index.ts', node: 'src/node/index.ts' },
     output: { dir: 'dist', format: 'es', sourcemap: true, entryFileNames: '[name].js', chunkFileNames: 'chunks/cli-[name]-[hash].js' },
     external: [/^onnxruntime-web/, /^node:/, 'jpeg-js', 'pngjs'],
-    plugins: [esbuild({ target: 'es2022', tsconfig: 'tsconfig.json' }), pruneStale((f) => f.startsWith('cli-'))],
+    plugins: [readModel('node'), esbuild({ target: 'es2022', tsconfig: 'tsconfig.json' }), pruneStale((f) => f.startsWith('cli-'))],
   },
 ];

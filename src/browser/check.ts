@@ -11,7 +11,7 @@ import { LivecheckError } from '../errors.js';
 import type { GuidanceIssue, GuidanceState, GuidanceTrackerOptions } from '../guidance/tracker.js';
 import type { DocumentBinding, EvidenceBundle } from '../evidence/bundle.js';
 import { resolveDecisionConfig, type DecisionConfigInput } from '../decision/config.js';
-import { fromWireError, installErrorTransfer, type FrameOutput, type RgbaBuffer, type WorkerApi, type WorkerInfo } from '../worker/protocol.js';
+import { fromWireError, installErrorTransfer, type FrameOutput, type RgbaBuffer, type WorkerApi, type WorkerInfo } from '../protocol/worker.js';
 import { resolveIdentityOptions, type IdentityOptions } from '../evidence/identity.js';
 
 export interface LivenessCheckOptions {

@@ -78,7 +78,7 @@ Options:
     }
     const document = await readDocumentBinding(doc);
     const config = values.config !== undefined ? await (await import('../node/analyze.js')).readAttemptConfig(values.config) : {};
-    const { verifyEvidence } = await import('../server/verify.js');
+    const { verifyEvidence } = await import('../verify/evidence.js');
     const { createNodeReanalyzer } = await import('../node/reanalyzer.js');
     // dist/models holds only the browser's models: without facerec there, the package's models/ folder is used
     const fallback = existsSync(join(defaultModelDir(), 'facerec.onnx')) ? defaultModelDir() : undefined;

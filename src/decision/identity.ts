@@ -3,6 +3,7 @@
 // starting face. Pure: plain arrays in, plain data out. A change is a hard `fail` (requirements: "the face changing
 // identity mid-session fails"), not a matter for the liveness consensus, so it overrides the consensus verdict.
 
+import { descriptorDistance } from './face-match.js';
 import { LivecheckError } from '../errors.js';
 import type { LivenessDecision } from './consensus.js';
 import { reason, type SignalReason } from './signal.js';
@@ -62,17 +63,6 @@ export interface IdentityContinuity {
   reasons: SignalReason[];
 }
 
-/** Euclidean distance (face-api's descriptor metric). */
-function euclidean(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  if (a.length !== b.length || a.length === 0) throw new LivecheckError('invalid-argument', `descriptor lengths differ: ${a.length} vs ${b.length}`, { a: a.length, b: b.length });
-  let s = 0;
-  for (let i = 0; i < a.length; i++) {
-    const d = a[i] - b[i];
-    s += d * d;
-  }
-  return Math.sqrt(s);
-}
-
 function assertConfig(c: IdentityConfig): void {
   const intOk = (v: number) => Number.isInteger(v) && v >= 1;
   if (!intOk(c.referenceReadings) || !intOk(c.readings) || !(c.maxDistance > 0) || !(c.maxPoseDeg > 0) || !(c.minEyeDistancePx >= 0)) {
@@ -111,7 +101,7 @@ export function identityContinuity(readings: readonly IdentityReading[], config:
         if (d.length !== n) throw new LivecheckError('invalid-argument', `descriptor lengths differ: ${d.length} vs ${n}`, { a: d.length, b: n });
         for (let i = 0; i < n; i++) ref[i] += d[i] / config.referenceReadings;
       }
-      for (const r of used.slice(config.referenceReadings)) distances.push({ t: r.timestampMs, d: euclidean(r.descriptor!, ref) });
+      for (const r of used.slice(config.referenceReadings)) distances.push({ t: r.timestampMs, d: descriptorDistance(r.descriptor!, ref) });
     }
   } else {
     for (const r of used) distances.push({ t: r.timestampMs, d: r.distance! });

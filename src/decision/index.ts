@@ -22,3 +22,4 @@ export type {
 export { HomographyFitter, applyHomography, homographyTilt, affineTilt } from './homography.js';
 export { identityContinuity, identityFaceUsable, withIdentity, DEFAULT_IDENTITY_CONFIG, DEFAULT_IDENTITY_SAMPLING, IdentitySchedule } from './identity.js';
 export type { IdentityReading, IdentityConfig, IdentityVerdict, IdentityContinuity, IdentitySampling } from './identity.js';
+export { descriptorDistance, matchDescriptors, CALIBRATED_FACE_MATCH } from './face-match.js';

@@ -2,6 +2,8 @@
 // `onnxruntime-web/wasm`), so this module never decides which ORT build ships.
 import type * as Ort from 'onnxruntime-web';
 import { LivecheckError } from '../errors.js';
+// a file path in Node, a URL anywhere: the package's `imports` map picks the reader by condition (`node` or default)
+import { readModelSource } from '#read-model';
 
 export type OrtModule = typeof Ort;
 export type OrtSession = Ort.InferenceSession;
@@ -24,19 +26,8 @@ export async function loadModelBytes(source: ModelSource, name?: string): Promis
   const file = sourceName(source, name);
   if (source instanceof Uint8Array) return source;
   if (source instanceof ArrayBuffer) return new Uint8Array(source);
-  const href = source instanceof URL ? source.href : source;
-  const isUrl = /^(https?|blob|data):/.test(href);
   try {
-    if (!isUrl && typeof process !== 'undefined' && process.versions?.node) {
-      const path = href.startsWith('file:') ? new URL(href) : href;
-      const { readFile } = await import('node:fs/promises');
-      const buf = await readFile(path);
-      // exact bytes: a Buffer may be a view into Node's shared pool
-      return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
-    }
-    const res = await fetch(href);
-    if (!res.ok) throw new Error(`HTTP ${res.status}`);
-    return new Uint8Array(await res.arrayBuffer());
+    return await readModelSource(source instanceof URL ? source.href : source);
   } catch (cause) {
     throw new LivecheckError('model-missing', `model file ${file} could not be read: ${(cause as Error).message}`, { file }, { cause });
   }

@@ -1,6 +1,5 @@
 // Passive (anti-spoof) image features: the raw per-frame measurements the kernels make on and around the face, and
-// their mapping onto the [0,1] artefact scores of PassiveFrameFeatures (1 = strong print/screen evidence). Pure.
-import type { PassiveFrameFeatures } from '../decision/passive.js';
+// their mapping onto [0,1] artefact scores (1 = strong print/screen evidence), the passive signal's inputs. Pure.
 
 /** Raw passive measurements of one frame (see Kernels.passiveFeatures). */
 export interface PassiveImageStats {
@@ -29,9 +28,18 @@ export interface PassiveImageStats {
   saturatedFraction: number;
 }
 
-export type PassiveImageFeatures = Required<Pick<PassiveFrameFeatures, 'moire' | 'flicker' | 'deviceBorder' | 'specular'>> & {
+/** The artefact scores of one frame's face, each in [0,1] (NaN: not measured), and the measurements behind them. */
+export interface PassiveImageFeatures {
+  /** Moire / periodic texture in the face region. */
+  moire: number;
+  /** Screen refresh banding since the previous frame. */
+  flicker: number;
+  /** Straight edges of a held device or paper around the face. */
+  deviceBorder: number;
+  /** Near-white highlights (screen glare). */
+  specular: number;
   stats: PassiveImageStats;
-};
+}
 
 /** Where each raw measurement starts to count as artefact (score 0) and where it saturates (score 1). */
 export interface PassiveScoreConfig {

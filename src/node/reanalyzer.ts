@@ -3,13 +3,13 @@
 // the FaceRecognitionNet descriptor of the landmark-aligned chip (src/match). Kept out of ./index.ts so the server
 // entry stays free of Node built-ins.
 import { join } from 'node:path';
-import type { DecodedIdentityChip, DecodedKeyframe, KeyframeReanalysis } from '../server/verify.js';
+import type { DecodedIdentityChip, DecodedKeyframe, KeyframeReanalysis } from '../verify/evidence.js';
 import { chipTensor } from '../match/chip.js';
 import { MATCH_SIZE } from '../match/align.js';
 import type { OrtModule } from '../face/models.js';
 import { FaceTracker } from '../face/tracker.js';
 import { FaceRecognizer } from '../match/recognizer.js';
-import { CALIBRATED_FACE_MATCH, matchDescriptors } from '../match/distance.js';
+import { CALIBRATED_FACE_MATCH, matchDescriptors } from '../decision/face-match.js';
 import type { FaceMatchConfig } from '../decision/config.js';
 import type { FaceMatchResult } from '../decision/consensus.js';
 import type { RgbaImage } from '../image.js';

@@ -1,7 +1,7 @@
 // livecheck/server: verification of evidence bundles, the challenge plan from the server's nonce, and the attempt
 // policy (the same code also runs in a browser or a worker).
-export { verifyEvidence, EVIDENCE_CHECKS, defaultVerifyTolerances } from './verify.js';
-export type { EvidenceCheck, EvidenceCheckName, EvidenceReport, DecodedKeyframe, DecodedIdentityChip, KeyframeReanalysis, VerifyEvidenceOptions, VerifyTolerances } from './verify.js';
+export { verifyEvidence, EVIDENCE_CHECKS, defaultVerifyTolerances } from '../verify/evidence.js';
+export type { EvidenceCheck, EvidenceCheckName, EvidenceReport, DecodedKeyframe, DecodedIdentityChip, KeyframeReanalysis, VerifyEvidenceOptions, VerifyTolerances } from '../verify/evidence.js';
 export { serializeEvidence, parseEvidence } from '../evidence/bundle.js';
 export type { EvidenceBundle, ChallengeStep, DocumentBinding } from '../evidence/bundle.js';
 export type { ReplayOptions } from '../attempt/replay.js';

@@ -3,7 +3,7 @@
 import { expose } from 'comlink';
 import { LivecheckError } from '../errors.js';
 import { discardFrame } from './pixels.js';
-import { installErrorTransfer, type FrameOutput, type RgbaBuffer, type WorkerApi, type WorkerInfo, type WorkerSetup } from './protocol.js';
+import { installErrorTransfer, type FrameOutput, type RgbaBuffer, type WorkerApi, type WorkerInfo, type WorkerSetup } from '../protocol/worker.js';
 import { WorkerSession, type SessionHooks } from './session.js';
 
 /** The worker's Comlink surface over one session; `hooks` for a profiling entry. */

@@ -7,8 +7,8 @@ import { LivecheckError } from '../errors.js';
 import { EYE_PAIR_OUTPUT, IrisModel } from '../face/landmarker.js';
 import { createSession, type OrtModule, type OrtSession } from '../face/models.js';
 import { createLandmarkSession } from '../face/landmark-session.js';
-import { installErrorTransfer } from './protocol.js';
-import type { IrisBuffers, IrisWorkerApi, IrisWorkerSetup } from './iris-protocol.js';
+import { installErrorTransfer } from '../protocol/worker.js';
+import type { IrisBuffers, IrisWorkerApi, IrisWorkerSetup } from '../protocol/iris.js';
 
 /** The iris worker's API over its own model. */
 export function irisWorkerApi(): IrisWorkerApi {

@@ -7,8 +7,8 @@ import type { LivenessEngine, MeshStage } from '../engine/engine.js';
 import { LivecheckError } from '../errors.js';
 import { EYE_PAIR_OUTPUT } from '../face/landmarker.js';
 import type { EyeBatch } from '../face/tracker.js';
-import { IRIS_WORKER_NAME, type IrisBuffers, type IrisWorkerApi } from './iris-protocol.js';
-import { fromWireError, toWireError, type WireError } from './protocol.js';
+import { IRIS_WORKER_NAME, type IrisBuffers, type IrisWorkerApi } from '../protocol/iris.js';
+import { fromWireError, toWireError, type WireError } from '../protocol/worker.js';
 
 /** A silent iris worker (closed, hung) is dead after this long; a run takes a few ms. */
 export const IRIS_TIMEOUT_MS = 3000;

@@ -2,7 +2,7 @@
 // buffer (no per-frame allocation, no second copy into wasm memory); an ImageBitmap, or a browser whose copyTo cannot
 // convert to RGBA, through an OffscreenCanvas (getImageData allocates a new buffer every frame).
 import { LivecheckError } from '../errors.js';
-import type { RgbaBuffer } from './protocol.js';
+import type { RgbaBuffer } from '../protocol/worker.js';
 
 export type PixelPath = 'copyTo' | 'canvas' | 'buffer';
 

@@ -18,7 +18,7 @@ import { allInOrder } from '../util/settle.js';
 import { IrisPipeline, SLOTS, StageLock, saveFace, type Slot } from './iris-pipeline.js';
 import { offscreenJpegEncoder } from './jpeg.js';
 import { FrameIntake, discardFrame, type PixelPath } from './pixels.js';
-import type { FrameOutput, RgbaBuffer, WorkerInfo, WorkerSetup } from './protocol.js';
+import type { FrameOutput, RgbaBuffer, WorkerInfo, WorkerSetup } from '../protocol/worker.js';
 
 /** Where one frame's worker time went (the output's workerMs and identityMs; a profiling entry reads the rest). */
 export interface FrameTiming {

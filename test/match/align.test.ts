@@ -1,6 +1,7 @@
 // Pure parts of the match: the similarity alignment recovers a known transform; distances and the decision.
 import { describe, expect, it } from 'vitest';
-import { MATCH_TEMPLATE, alignToImage, alignmentPoints, descriptorDistance, matchDescriptors, CALIBRATED_FACE_MATCH } from '../../src/match/index.js';
+import { MATCH_TEMPLATE, alignToImage, alignmentPoints } from '../../src/match/index.js';
+import { descriptorDistance, matchDescriptors, CALIBRATED_FACE_MATCH } from '../../src/decision/face-match.js';
 import type { Point3 } from '../../src/types.js';
 
 describe('alignToImage', () => {

@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import * as ort from 'onnxruntime-web';
 import { FaceTracker } from '../../src/face/index.js';
 import type { RgbaImage } from '../../src/image.js';
-import { FaceRecognizer, descriptorDistance } from '../../src/match/index.js';
+import { FaceRecognizer } from '../../src/match/index.js';
+import { descriptorDistance } from '../../src/decision/face-match.js';
 import { decodeImage, decodeVideo } from '../../src/node/media.js';
 import { data, repoRoot, requireData } from '../helpers/data.js';
 

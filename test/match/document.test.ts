@@ -3,9 +3,9 @@
 import { describe, expect, it, beforeAll, afterAll } from 'vitest';
 import { join } from 'node:path';
 import { createNodeReanalyzer, type NodeReanalyzer } from '../../src/node/reanalyzer.js';
-import { verifyEvidence } from '../../src/server/verify.js';
+import { verifyEvidence } from '../../src/verify/evidence.js';
 import { decodeImage } from '../../src/node/media.js';
-import { CALIBRATED_FACE_MATCH } from '../../src/match/index.js';
+import { CALIBRATED_FACE_MATCH } from '../../src/decision/face-match.js';
 import type { EvidenceBundle } from '../../src/evidence/index.js';
 import { recordCapture, documentFor, PLAN, UPLOADED_AT, MIN } from '../evidence/capture.js';
 import { data, repoRoot, requireData } from '../helpers/data.js';

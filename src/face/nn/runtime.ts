@@ -3,7 +3,7 @@
 // `NnSession` wraps a model in the subset of onnxruntime's InferenceSession that the landmark runners use, so
 // FaceMeshModel and IrisModel run on it unchanged.
 import { LivecheckError } from '../../errors.js';
-import type { OrtSession } from '../models.js';
+import type { InferenceSession as OrtSession } from 'onnxruntime-web';
 import type { NnKernels } from './abi.js';
 import { readOnnx } from './onnx.js';
 import { planModel, type Plan, type Ref } from './plan.js';

@@ -1,6 +1,7 @@
-// Descriptor distances and the match decision (pure: plain arrays in, plain data out).
-import { decideFaceMatch, type FaceMatchResult } from '../decision/consensus.js';
-import type { FaceMatchConfig } from '../decision/config.js';
+// Face descriptor distances and the ID-photo match decision (pure: plain arrays in, plain data out). The identity
+// continuity check measures with the same distance.
+import { decideFaceMatch, type FaceMatchResult } from './consensus.js';
+import type { FaceMatchConfig } from './config.js';
 import { LivecheckError } from '../errors.js';
 
 /** Euclidean distance between two descriptors (face-api's metric; same person typically < 0.6). */
