@@ -95,29 +95,29 @@ export class Attempt {
   readonly interpreter: FrameInterpreter;
   /** The identity readings of this attempt (null: the check is off). */
   readonly identity: IdentityCapture | null;
-  readonly #config: DecisionConfig;
-  readonly #window: number;
-  readonly #recorder: EvidenceRecorder | null;
-  readonly #evidence: AttemptEvidence | null;
-  readonly #log: SignalLog;
-  #keyed: boolean[];
-  #index = 0;
+  private readonly config: DecisionConfig;
+  private readonly window: number;
+  private readonly recorder: EvidenceRecorder | null;
+  private readonly evidenceOptions: AttemptEvidence | null;
+  private readonly log: SignalLog;
+  private keyed: boolean[];
+  private index = 0;
   /** Set once the attempt is decided: later frames are not the attempt's. */
-  #sealing: Promise<AttemptOutcome> | null = null;
-  #bundle: Promise<EvidenceBundle> | null = null;
+  private sealing: Promise<AttemptOutcome> | null = null;
+  private sealedBundle: Promise<EvidenceBundle> | null = null;
   /** The frame being pushed: finish waits for it, so the evidence is never sealed under a frame. */
-  #pushing: Promise<unknown> = Promise.resolve();
+  private pushing: Promise<unknown> = Promise.resolve();
 
   private constructor(options: AttemptOptions, recorder: EvidenceRecorder | null, identity: IdentityCapture | null) {
     this.plan = options.plan;
     this.interpreter = new FrameInterpreter({ ...options, plan: options.plan ?? undefined });
-    this.#config = resolveDecisionConfig(options.decision);
-    this.#window = options.window ?? Infinity;
-    this.#recorder = recorder;
-    this.#evidence = options.evidence ?? null;
+    this.config = resolveDecisionConfig(options.decision);
+    this.window = options.window ?? Infinity;
+    this.recorder = recorder;
+    this.evidenceOptions = options.evidence ?? null;
     this.identity = identity;
-    this.#log = new SignalLog(options.plan);
-    this.#keyed = (options.plan?.steps ?? []).map(() => false);
+    this.log = new SignalLog(options.plan);
+    this.keyed = (options.plan?.steps ?? []).map(() => false);
   }
 
   /** Starts an attempt: checks the settings and, with evidence, opens the chain (genesis bound to the settings). */
@@ -137,22 +137,22 @@ export class Attempt {
 
   /** The decision rule's thresholds, resolved. */
   get decisionConfig(): DecisionConfig {
-    return this.#config;
+    return this.config;
   }
 
   /** Whether the attempt records evidence (the host then hands it each frame's pixels or their digest). */
   get recordsEvidence(): boolean {
-    return this.#recorder !== null;
+    return this.recorder !== null;
   }
 
   /** Frames pushed (kept, without a plan). */
   get frames(): number {
-    return this.#log.frames;
+    return this.log.frames;
   }
 
   /** Whether the challenge ended the attempt (later frames are not the attempt's). */
   get ended(): boolean {
-    return this.#sealing !== null;
+    return this.sealing !== null;
   }
 
   /** Time spent on the identity check so far (cutting and describing chips), ms. */
@@ -177,31 +177,31 @@ export class Attempt {
     const i = this.interpreter.interpret(input.analysis, input.face, input.regions ?? undefined);
     const step = i as AttemptStep;
     step.decision = null;
-    if (this.#sealing) return step;
-    const pushing = this.#record(input, i, pixels);
-    this.#pushing = pushing.catch(() => undefined);
+    if (this.sealing) return step;
+    const pushing = this.record(input, i, pixels);
+    this.pushing = pushing.catch(() => undefined);
     await pushing;
-    if (this.#sealing) return step; // finished while this frame was recorded: it is in, the decision was made
+    if (this.sealing) return step; // finished while this frame was recorded: it is in, the decision was made
     for (const e of i.challenge) {
       if (e.type === 'attempt-ended') {
-        step.decision = (await this.#seal()).decision;
+        step.decision = (await this.seal()).decision;
         break;
       }
     }
     return step;
   }
 
-  async #record(input: AttemptInput, i: FrameInterpretation, pixels: AttemptPixels | null): Promise<void> {
+  private async record(input: AttemptInput, i: FrameInterpretation, pixels: AttemptPixels | null): Promise<void> {
     const { analysis, face } = input;
     const t = analysis.timestampMs;
     const passive: PassiveFrameFeatures | null = input.passive && face
       ? { timestampMs: t, moire: input.passive.moire, flicker: input.passive.flicker, deviceBorder: input.passive.deviceBorder, specular: input.passive.specular }
       : null;
-    const recorder = this.#recorder;
+    const recorder = this.recorder;
     const appended = recorder ? recorder.appendFrame(analysis, pixels?.digest ?? pixels?.image?.data ?? new Uint8Array(0), { regions: input.regions, passive }) : null;
-    this.#log.push({ timestampMs: t, landmarks: face ? face.landmarks : null, motion: analysis.quality.motion, geometry: i.geometry }, passive, i.challenge);
+    this.log.push({ timestampMs: t, landmarks: face ? face.landmarks : null, motion: analysis.quality.motion, geometry: i.geometry }, passive, i.challenge);
     // no plan: the attempt never ends; trimmed in batches, the cost of dropping frames is paid once per window
-    if (!this.plan && this.#log.frames >= 2 * this.#window) this.#log.keepLast(this.#window);
+    if (!this.plan && this.log.frames >= 2 * this.window) this.log.keepLast(this.window);
     // the chip is cut now (the pixels are this frame's), described when the attempt is judged
     let chip = null;
     if (this.identity) {
@@ -214,27 +214,27 @@ export class Attempt {
     if (!recorder || !appended) return;
     const record = await appended;
     if (chip) chip.frameSeq = record.seq;
-    const index = this.#index++;
+    const index = this.index++;
     if (analysis.faces.length === 0 || !pixels?.image) return;
     const steps = this.plan!.steps;
     const n = steps.length;
     const total = pixels.total ?? Infinity;
-    const perStep = this.#evidence?.framesPerStep ?? 25;
+    const perStep = this.evidenceOptions?.framesPerStep ?? 25;
     // the frame that ends the attempt is the last chance to show the steps not yet shown (a failed or short attempt)
     const ending = i.challenge.some((e) => e.type === 'attempt-ended');
     for (let k = 0; k < n; k++) {
-      if (this.#keyed[k]) continue;
+      if (this.keyed[k]) continue;
       const done = i.challenge.some((e) => e.type === 'action-done' && e.step === k);
       const spaced = Number.isFinite(total) ? index >= ((k + 1) * total) / (n + 1) : index >= (k + 1) * perStep;
       if (!done && !spaced && !ending) continue;
       await recorder.addKeyframe(steps[k].action, pixels.image);
-      this.#keyed[k] = true;
+      this.keyed[k] = true;
     }
   }
 
   /** The signals and the consensus over the frames so far, without the identity check (it describes faces). */
   signals(): { signals: AttemptSignals; decision: LivenessDecision } {
-    return this.#log.decide(this.#config);
+    return this.log.decide(this.config);
   }
 
   /** The decision from the frames so far, with the identity check (the chips not described yet are described here). */
@@ -250,22 +250,22 @@ export class Attempt {
    * the evidence is sealed. Returns the same outcome however often it is called, and after the challenge ended it.
    */
   async finish(): Promise<AttemptOutcome> {
-    await this.#pushing;
-    return this.#seal();
+    await this.pushing;
+    return this.seal();
   }
 
-  #seal(): Promise<AttemptOutcome> {
-    this.#sealing ??= this.decide().then((outcome) => {
-      if (this.#recorder) this.#bundle = this.#finishEvidence(outcome);
+  private seal(): Promise<AttemptOutcome> {
+    this.sealing ??= this.decide().then((outcome) => {
+      if (this.recorder) this.sealedBundle = this.finishEvidence(outcome);
       return outcome;
     });
-    return this.#sealing;
+    return this.sealing;
   }
 
-  async #finishEvidence(outcome: AttemptOutcome): Promise<EvidenceBundle> {
-    const recorder = this.#recorder!;
+  private async finishEvidence(outcome: AttemptOutcome): Promise<EvidenceBundle> {
+    const recorder = this.recorder!;
     if (this.identity) {
-      const encode = this.#evidence!.chipJpeg ?? this.#evidence!.encodeJpeg;
+      const encode = this.evidenceOptions!.chipJpeg ?? this.evidenceOptions!.encodeJpeg;
       for (const chip of this.identity.chips) {
         const jpeg = await encode({ width: MATCH_SIZE, height: MATCH_SIZE, data: chip.rgba });
         await recorder.addIdentity(chip, jpeg, MATCH_SIZE, MATCH_SIZE);
@@ -279,7 +279,7 @@ export class Attempt {
     const s = (r: SignalResult | null) => (r ? { verdict: r.verdict, score: r.score } : null);
     const { signals } = outcome;
     return {
-      challenge: { events: this.#log.events, ended: this.#log.ended ? { ...this.#log.ended } : null },
+      challenge: { events: this.log.events, ended: this.log.ended ? { ...this.log.ended } : null },
       signals: { active: s(signals.active), passive: s(signals.passive), motion: s(signals.motion) },
       verdict: outcome.decision.verdict,
       identity: outcome.identity ? identityClaim(outcome.identity) : null,
@@ -288,6 +288,6 @@ export class Attempt {
 
   /** The sealed evidence bundle (null before the attempt is decided, or without evidence). */
   evidence(): Promise<EvidenceBundle> | null {
-    return this.#bundle;
+    return this.sealedBundle;
   }
 }

@@ -33,12 +33,12 @@ export interface SignalFrame {
 }
 
 export class SignalLog {
-  readonly #motion: MotionFrame[] = [];
-  readonly #passive: PassiveFrameFeatures[] = [];
-  readonly #done: ActionResult[] = [];
-  #failure: { step: number; action: ChallengeAction; reason: ActionFailureReason } | null = null;
-  readonly #events: AttemptEvent[] = [];
-  #ended: AttemptClaim['challenge']['ended'] = null;
+  private readonly motionFrames: MotionFrame[] = [];
+  private readonly passiveFrames: PassiveFrameFeatures[] = [];
+  private readonly done: ActionResult[] = [];
+  private failure: { step: number; action: ChallengeAction; reason: ActionFailureReason } | null = null;
+  private readonly claimed: AttemptEvent[] = [];
+  private end: AttemptClaim['challenge']['ended'] = null;
 
   /** `plan`: the challenge that runs (null: none; the active signal is then missing and nothing can pass). */
   constructor(readonly plan: ChallengePlan | null) {}
@@ -47,41 +47,41 @@ export class SignalLog {
   push(frame: SignalFrame, passive: PassiveFrameFeatures | null, challenge: readonly ChallengeEvent[]): void {
     const m = frame.motion;
     const g = frame.landmarks ? frame.geometry : null;
-    this.#motion.push({
+    this.motionFrames.push({
       timestampMs: frame.timestampMs,
       landmarks: frame.landmarks ? frame.landmarks.map((q) => [q[0], q[1], q[2]] as Point3) : null,
       global: m && Number.isFinite(m.globalDx) && Number.isFinite(m.globalDy) ? { dx: m.globalDx, dy: m.globalDy } : null,
       // the iris-model lid contour sees blinks that the mesh lids barely show (motion's non-rigid test)
       ...(g ? { eyeOpenness: (g.rightEye.openness + g.leftEye.openness) / 2, mouthOpening: g.mouthOpening } : {}),
     });
-    if (passive) this.#passive.push({ ...passive, timestampMs: frame.timestampMs });
+    if (passive) this.passiveFrames.push({ ...passive, timestampMs: frame.timestampMs });
     for (const e of challenge) {
-      if (e.type === 'prompt') this.#events.push({ type: 'prompt', step: e.step, action: e.action, t: e.timestampMs, reason: null });
+      if (e.type === 'prompt') this.claimed.push({ type: 'prompt', step: e.step, action: e.action, t: e.timestampMs, reason: null });
       else if (e.type === 'action-done') {
         const { timestampMs: _t, type: _type, ...result } = e;
-        this.#done.push(result);
-        this.#events.push({ type: 'action-done', step: e.step, action: e.action, t: e.timestampMs, reason: null });
+        this.done.push(result);
+        this.claimed.push({ type: 'action-done', step: e.step, action: e.action, t: e.timestampMs, reason: null });
       } else if (e.type === 'action-failed') {
-        if (!this.#failure) this.#failure = { step: e.step, action: e.action, reason: e.reason };
-        this.#events.push({ type: 'action-failed', step: e.step, action: e.action, t: e.timestampMs, reason: e.reason });
-      } else if (e.type === 'attempt-ended' && !this.#ended) {
-        this.#ended = { outcome: e.outcome, reason: e.reason, t: e.timestampMs };
+        if (!this.failure) this.failure = { step: e.step, action: e.action, reason: e.reason };
+        this.claimed.push({ type: 'action-failed', step: e.step, action: e.action, t: e.timestampMs, reason: e.reason });
+      } else if (e.type === 'attempt-ended' && !this.end) {
+        this.end = { outcome: e.outcome, reason: e.reason, t: e.timestampMs };
       }
     }
   }
 
   get frames(): number {
-    return this.#motion.length;
+    return this.motionFrames.length;
   }
 
   /** How the challenge ended the attempt, or null. */
   get ended(): AttemptClaim['challenge']['ended'] {
-    return this.#ended;
+    return this.end;
   }
 
   /** The claimed challenge events so far (copies). */
   get events(): AttemptEvent[] {
-    return this.#events.map((e) => ({ ...e }));
+    return this.claimed.map((e) => ({ ...e }));
   }
 
   /**
@@ -89,12 +89,12 @@ export class SignalLog {
    * no plan, which never ends.
    */
   keepLast(n: number): void {
-    const drop = this.#motion.length - n;
+    const drop = this.motionFrames.length - n;
     if (drop <= 0) return;
-    this.#motion.splice(0, drop);
-    const from = this.#motion.length > 0 ? this.#motion[0].timestampMs : Infinity;
-    const firstKept = this.#passive.findIndex((f) => (f.timestampMs ?? from) >= from);
-    this.#passive.splice(0, firstKept < 0 ? this.#passive.length : firstKept);
+    this.motionFrames.splice(0, drop);
+    const from = this.motionFrames.length > 0 ? this.motionFrames[0].timestampMs : Infinity;
+    const firstKept = this.passiveFrames.findIndex((f) => (f.timestampMs ?? from) >= from);
+    this.passiveFrames.splice(0, firstKept < 0 ? this.passiveFrames.length : firstKept);
   }
 
   /**
@@ -102,11 +102,11 @@ export class SignalLog {
    * the attempt adds its reason.
    */
   decide(config: DecisionConfig): { signals: AttemptSignals; decision: LivenessDecision } {
-    const passive = passiveSignal(this.#passive, config.passive);
-    const motion = motionSignal({ frames: this.#motion }, config.motion);
-    const active = this.plan ? activeSignal(challengeOutcomeFromSession(this.plan, this.#done, this.#failure), config.active) : null;
+    const passive = passiveSignal(this.passiveFrames, config.passive);
+    const motion = motionSignal({ frames: this.motionFrames }, config.motion);
+    const active = this.plan ? activeSignal(challengeOutcomeFromSession(this.plan, this.done, this.failure), config.active) : null;
     const decision = decideLiveness({ active, passive, motion }, config.consensus);
-    const ended = this.#ended;
+    const ended = this.end;
     if (ended?.outcome === 'rejected') decision.reasons.push(reason('challenge-rejected', `the challenge attempt was rejected: ${ended.reason}`));
     return { signals: { active, passive, motion }, decision };
   }

@@ -38,25 +38,25 @@ interface IrisWorker {
 
 /** One ORT run at a time in this worker: mesh stages, a local Iris and identity descriptions queue here. */
 export class StageLock {
-  #tail: Promise<void> = Promise.resolve();
+  private tail: Promise<void> = Promise.resolve();
 
   acquire(): Promise<() => void> {
     let release!: () => void;
     const mine = new Promise<void>((r) => (release = r));
-    const prev = this.#tail;
-    this.#tail = prev.then(() => mine);
+    const prev = this.tail;
+    this.tail = prev.then(() => mine);
     return prev.then(() => release);
   }
 }
 
 export class IrisPipeline {
   readonly slots: Slot[];
-  #worker: IrisWorker | null;
+  private irisWorker: IrisWorker | null;
   /** Why the iris worker failed, reported once on the next frame's output. */
-  #error: WireError | undefined;
+  private failure: WireError | undefined;
 
   private constructor(worker: IrisWorker, engine: LivenessEngine) {
-    this.#worker = worker;
+    this.irisWorker = worker;
     this.slots = Array.from({ length: SLOTS }, () => ({ stage: engine.createMeshStage(), eyes: engine.tracker.createEyeBatch()!, wire: null, busy: false, face: null, faceSaved: false }));
   }
 
@@ -84,19 +84,19 @@ export class IrisPipeline {
 
   /** The iris worker, for a test or bench entry that talks to it directly. */
   get worker(): Worker | null {
-    return this.#worker?.worker ?? null;
+    return this.irisWorker?.worker ?? null;
   }
 
   /** The iris worker's failure since the last call, if any (then cleared). */
   takeError(): WireError | undefined {
-    const e = this.#error;
-    this.#error = undefined;
+    const e = this.failure;
+    this.failure = undefined;
     return e;
   }
 
   /** The slot's Iris in the iris worker; on any failure the worker is dropped and `lock`'s holder runs it here. */
   async run(engine: LivenessEngine, slot: Slot, lock: StageLock): Promise<'worker' | 'local'> {
-    const w = this.#worker;
+    const w = this.irisWorker;
     const faces = slot.eyes.faces;
     if (faces === 0) return 'worker'; // nothing to run
     if (w) {
@@ -127,10 +127,10 @@ export class IrisPipeline {
 
   /** Stops the iris worker; `e`: why (reported on the next frame), null for a normal stop. */
   stop(e: LivecheckError | null): void {
-    const w = this.#worker;
+    const w = this.irisWorker;
     if (!w) return;
-    this.#worker = null;
-    if (e) this.#error = toWireError(e);
+    this.irisWorker = null;
+    if (e) this.failure = toWireError(e);
     w.worker.terminate();
     // calls still waiting on it fall back too, without waiting out their timeout
     const gone = e ?? new LivecheckError('closed', 'the iris worker was stopped');

@@ -19,10 +19,10 @@ export interface FramePixels {
 export type InputBuffer = (width: number, height: number) => Uint8Array;
 
 export class FrameIntake {
-  #canvas: OffscreenCanvas | null = null;
-  #ctx: OffscreenCanvasRenderingContext2D | null = null;
+  private canvas: OffscreenCanvas | null = null;
+  private ctx: OffscreenCanvasRenderingContext2D | null = null;
   /** Cleared for good once this browser's copyTo ignores the RGBA format. */
-  #copyTo = typeof VideoFrame !== 'undefined';
+  private copyTo = typeof VideoFrame !== 'undefined';
 
   /** The frame's RGBA pixels; a VideoFrame or ImageBitmap is closed here, whatever happens. */
   async read(frame: ImageBitmap | VideoFrame | RgbaBuffer, input: InputBuffer): Promise<FramePixels> {
@@ -32,7 +32,7 @@ export class FrameIntake {
     const media = frame as ImageBitmap | VideoFrame;
     try {
       const { width, height } = frameSize(media);
-      if (this.#copyTo && 'copyTo' in media) {
+      if (this.copyTo && 'copyTo' in media) {
         const view = input(width, height);
         let layout: PlaneLayout[] | null = null;
         try {
@@ -43,16 +43,16 @@ export class FrameIntake {
         }
         // a browser that ignores `format` copies its native planes (e.g. I420): one packed RGBA plane or the canvas
         if (layout && layout.length === 1 && layout[0].offset === 0 && layout[0].stride === width * 4) return { width, height, data: view, path: 'copyTo', buffer: null };
-        this.#copyTo = false;
+        this.copyTo = false;
       }
-      if (!this.#canvas || this.#canvas.width !== width || this.#canvas.height !== height) {
-        this.#canvas = new OffscreenCanvas(width, height);
+      if (!this.canvas || this.canvas.width !== width || this.canvas.height !== height) {
+        this.canvas = new OffscreenCanvas(width, height);
         // willReadFrequently keeps the canvas on the CPU: readback without a GPU round trip
-        this.#ctx = this.#canvas.getContext('2d', { willReadFrequently: true }) as OffscreenCanvasRenderingContext2D | null;
-        if (!this.#ctx) throw new LivecheckError('invalid-argument', 'OffscreenCanvas 2d context unavailable in this worker');
+        this.ctx = this.canvas.getContext('2d', { willReadFrequently: true }) as OffscreenCanvasRenderingContext2D | null;
+        if (!this.ctx) throw new LivecheckError('invalid-argument', 'OffscreenCanvas 2d context unavailable in this worker');
       }
-      this.#ctx!.drawImage(media, 0, 0);
-      return { width, height, data: this.#ctx!.getImageData(0, 0, width, height).data, path: 'canvas', buffer: null };
+      this.ctx!.drawImage(media, 0, 0);
+      return { width, height, data: this.ctx!.getImageData(0, 0, width, height).data, path: 'canvas', buffer: null };
     } finally {
       media.close();
     }

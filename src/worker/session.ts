@@ -65,22 +65,22 @@ function defaultThreads(isolated: boolean): number {
 export class WorkerSession {
   readonly engine: LivenessEngine;
   readonly info: WorkerInfo;
-  readonly #intake = new FrameIntake();
-  readonly #lock: StageLock;
-  readonly #iris: IrisPipeline | null;
-  readonly #recognizer: FaceRecognizer | null;
-  readonly #hooks: SessionHooks;
-  #analyzing = false;
+  private readonly intake = new FrameIntake();
+  private readonly lock: StageLock;
+  private readonly irisPipeline: IrisPipeline | null;
+  private readonly recognizer: FaceRecognizer | null;
+  private readonly hooks: SessionHooks;
+  private analyzing = false;
   /** Tail of the completions: frames complete in the order they came. */
-  #completeTail: Promise<void> = Promise.resolve();
+  private completeTail: Promise<void> = Promise.resolve();
 
   private constructor(engine: LivenessEngine, info: WorkerInfo, lock: StageLock, iris: IrisPipeline | null, recognizer: FaceRecognizer | null, hooks: SessionHooks) {
     this.engine = engine;
     this.info = info;
-    this.#lock = lock;
-    this.#iris = iris;
-    this.#recognizer = recognizer;
-    this.#hooks = hooks;
+    this.lock = lock;
+    this.irisPipeline = iris;
+    this.recognizer = recognizer;
+    this.hooks = hooks;
   }
 
   static async create(setup: WorkerSetup, hooks: SessionHooks = {}): Promise<WorkerSession> {
@@ -152,68 +152,68 @@ export class WorkerSession {
 
   /** The iris pipeline, when Iris runs in its own worker. */
   get iris(): IrisPipeline | null {
-    return this.#iris;
+    return this.irisPipeline;
   }
 
   /** Frames the page may have in flight at once. */
   get depth(): number {
-    return this.#iris ? SLOTS : 1;
+    return this.irisPipeline ? SLOTS : 1;
   }
 
   async analyze(frame: ImageBitmap | VideoFrame | RgbaBuffer, timestampMs: number): Promise<FrameOutput> {
-    if (this.#iris) {
-      const slot = this.#iris.slots.find((s) => !s.busy);
+    if (this.irisPipeline) {
+      const slot = this.irisPipeline.slots.find((s) => !s.busy);
       if (!slot) {
         discardFrame(frame);
         throw new LivecheckError('invalid-argument', `analyze called with ${SLOTS} frames already in flight`);
       }
       slot.busy = true;
       try {
-        return await this.#pipelined(this.#iris, slot, frame, timestampMs);
+        return await this.pipelined(this.irisPipeline, slot, frame, timestampMs);
       } finally {
         slot.busy = false;
       }
     }
     // the pixels land in the kernels' input buffer: a second frame must not overwrite it while one is analysed
-    if (this.#analyzing) {
+    if (this.analyzing) {
       discardFrame(frame);
       throw new LivecheckError('invalid-argument', 'analyze called while the previous frame is still being analysed');
     }
-    this.#analyzing = true;
+    this.analyzing = true;
     try {
-      return await this.#one(frame, timestampMs);
+      return await this.one(frame, timestampMs);
     } finally {
-      this.#analyzing = false;
+      this.analyzing = false;
     }
   }
 
-  async #one(frame: ImageBitmap | VideoFrame | RgbaBuffer, timestampMs: number): Promise<FrameOutput> {
+  private async one(frame: ImageBitmap | VideoFrame | RgbaBuffer, timestampMs: number): Promise<FrameOutput> {
     const e = this.engine;
     const t0 = performance.now();
-    const pixels = await this.#intake.read(frame, (w, h) => e.kernels.inputBuffer(w, h));
+    const pixels = await this.intake.read(frame, (w, h) => e.kernels.inputBuffer(w, h));
     const t1 = performance.now();
     const identity0 = e.attempt.identityMs;
-    this.#hooks.beforeFrame?.();
+    this.hooks.beforeFrame?.();
     const r = await e.analyzeFrame(pixels, timestampMs);
     const timing: FrameTiming = { t0, pixels: t1 - t0, path: pixels.path, engine: performance.now() - t1, iris: 'local', irisWait: 0, identity: e.attempt.identityMs - identity0 };
-    return this.#output(r, pixels.buffer, pixels.width, pixels.height, timing);
+    return this.output(r, pixels.buffer, pixels.width, pixels.height, timing);
   }
 
-  async #pipelined(iris: IrisPipeline, slot: Slot, frame: ImageBitmap | VideoFrame | RgbaBuffer, timestampMs: number): Promise<FrameOutput> {
+  private async pipelined(iris: IrisPipeline, slot: Slot, frame: ImageBitmap | VideoFrame | RgbaBuffer, timestampMs: number): Promise<FrameOutput> {
     const e = this.engine;
-    const prevDone = this.#completeTail;
+    const prevDone = this.completeTail;
     let finished!: () => void;
-    this.#completeTail = new Promise<void>((r) => (finished = r));
+    this.completeTail = new Promise<void>((r) => (finished = r));
     try {
       let timing: FrameTiming;
       let buffer: ArrayBuffer | null, width: number, height: number;
-      const release = await this.#lock.acquire();
+      const release = await this.lock.acquire();
       try {
         const t0 = performance.now();
-        const pixels = await this.#intake.read(frame, (w, h) => e.kernels.inputBuffer(w, h));
+        const pixels = await this.intake.read(frame, (w, h) => e.kernels.inputBuffer(w, h));
         ({ buffer, width, height } = pixels);
         const t1 = performance.now();
-        this.#hooks.beforeFrame?.();
+        this.hooks.beforeFrame?.();
         await e.analyzeMesh(pixels, timestampMs, slot.eyes, slot.stage);
         const t2 = performance.now();
         // the frame ahead of this one in the pipeline may still advance the identity schedule: hence `SLOTS - 1`
@@ -228,7 +228,7 @@ export class WorkerSession {
         release();
       }
       const ti = performance.now();
-      timing.iris = await iris.run(e, slot, this.#lock);
+      timing.iris = await iris.run(e, slot, this.lock);
       await prevDone; // frame order
       timing.irisWait = performance.now() - ti;
       const f = slot.faceSaved ? slot.face : null;
@@ -237,14 +237,14 @@ export class WorkerSession {
       const r = await e.completeFrame(slot.stage, slot.eyes, f ? { image: { width: f.width, height: f.height, data: f.data.subarray(0, f.width * f.height * 4) }, x: f.x, y: f.y } : null);
       timing.engine += performance.now() - tc;
       timing.identity += e.attempt.identityMs - identity0;
-      return this.#output(r, buffer, width, height, timing);
+      return this.output(r, buffer, width, height, timing);
     } finally {
       finished();
     }
   }
 
   /** The frame's output for the page: copied out of the engine's reused result, the points and buffer transferred. */
-  #output(r: EngineFrameResult, buffer: ArrayBuffer | null, width: number, height: number, timing: FrameTiming): FrameOutput {
+  private output(r: EngineFrameResult, buffer: ArrayBuffer | null, width: number, height: number, timing: FrameTiming): FrameOutput {
     const face = r.face;
     let points: Float32Array | null = null;
     if (face) {
@@ -271,9 +271,9 @@ export class WorkerSession {
       buffer,
       identityMs: timing.identity,
     };
-    const irisError = this.#iris?.takeError();
+    const irisError = this.irisPipeline?.takeError();
     if (irisError) out.irisWorkerError = irisError;
-    this.#hooks.afterFrame?.(out, timing);
+    this.hooks.afterFrame?.(out, timing);
     const transferables: Transferable[] = [];
     if (points) transferables.push(points.buffer);
     if (buffer) transferables.push(buffer);
@@ -282,25 +282,25 @@ export class WorkerSession {
 
   /** Ends the stream: the decision from what was seen, unless the challenge already ended the attempt on a frame. */
   async finish(): Promise<LivenessDecision | null> {
-    await this.#completeTail; // frames still in the pipeline count
+    await this.completeTail; // frames still in the pipeline count
     if (this.engine.attempt.ended) return null;
     return (await this.engine.attempt.finish()).decision;
   }
 
   /** The sealed evidence bundle (null without evidence, or before the attempt is decided). */
   async evidence(): Promise<EvidenceBundle | null> {
-    await this.#completeTail;
+    await this.completeTail;
     return (await this.engine.attempt.evidence()) ?? null;
   }
 
   async close(): Promise<void> {
     // frames still in the pipeline finish first (the page may close right after stop(), with frames in flight)
-    await Promise.race([this.#completeTail, new Promise((r) => setTimeout(r, 4000))]);
-    this.#iris?.stop(null);
+    await Promise.race([this.completeTail, new Promise((r) => setTimeout(r, 4000))]);
+    this.irisPipeline?.stop(null);
     try {
       await this.engine.close();
     } finally {
-      await this.#recognizer?.close();
+      await this.recognizer?.close();
     }
   }
 }
