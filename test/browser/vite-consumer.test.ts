@@ -130,7 +130,7 @@ describe('npm pack', () => {
   it('ships exactly what a consumer needs, and each model once', () => {
     const paths = packFiles.map((f) => f.path);
     // what a consumer needs
-    for (const p of ['package.json', 'README.md', 'LICENSE', 'bin/livecheck.mjs', 'dist/index.js', 'dist/worker.js', 'dist/kernels.js', 'dist/server.js',
+    for (const p of ['package.json', 'README.md', 'LICENSE', 'bin/livecheck.mjs', 'dist/index.js', 'dist/worker.js', 'dist/server.js',
       'dist/node.js', 'dist/cli.js', 'dist/types/index.d.ts', 'dist/types/server/index.d.ts', ...RUNTIME_ASSETS, ...BROWSER_MODELS,
       'models/blazeface-back.onnx', 'models/facerec.onnx', 'models/README.md']) {
       expect(paths, p).toContain(p);
@@ -143,7 +143,9 @@ describe('npm pack', () => {
     // no source maps, no second copy of the models in dist/, no unused (licence-unverified) models
     const onnx = paths.filter((p) => p.endsWith('.onnx')).map((p) => p.split('/').pop());
     expect(new Set(onnx).size).toBe(onnx.length);
-    expect(paths.some((p) => /antispoof|liveness\.onnx|\.map$|^src\/|^test\//.test(p))).toBe(false);
+    expect(paths.some((p) => /antispoof|liveness\.onnx|\.map$|^src\/|^test\/|^dist\/dev\//.test(p))).toBe(false);
+    // 0.2.0: no quality-kernels entry (internal now)
+    expect(paths).not.toContain('dist/kernels.js');
     // no stale chunk of an earlier build: every packed chunk is imported by another packed file
     const js = paths.filter((p) => p.startsWith('dist/') && p.endsWith('.js')).map((p) => ({ p, text: readFileSync(join(repoRoot, p), 'utf8') }));
     const orphans = js.filter(({ p }) => p.startsWith('dist/chunks/') && !js.some((o) => o.p !== p && o.text.includes(p.split('/').pop()!)));
