@@ -4,7 +4,8 @@
 // or above the largest multiple of the number of options (rejection sampling), so no action is favoured.
 
 import { LivecheckError } from '../errors.js';
-import { Sha256, toHex } from '../util/sha256.js';
+import { toHex } from '../util/hex.js';
+import { Sha256 } from '../util/sha256.js';
 import { CHALLENGE_ACTIONS, isChallengeAction, type ChallengeAction } from './actions.js';
 
 export interface ChallengeStep {

@@ -3,7 +3,8 @@
 import type { Box, FaceDetection, FrameAnalysis } from '../types.js';
 import { LivecheckError } from '../errors.js';
 import { canonicalJson, quantize } from './canonical.js';
-import { sha256, toBase64, toHex } from './encoding.js';
+import { sha256, toBase64 } from './encoding.js';
+import { toHex } from '../util/hex.js';
 import { ChainHasher, genesisHash } from './chain.js';
 import { EVIDENCE_FORMAT, EVIDENCE_VERSION } from './bundle.js';
 import { EYE_CONTOUR_POINTS } from './bundle.js';

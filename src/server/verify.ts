@@ -3,7 +3,8 @@
 // keyframes through an injected `reanalyze`. Every check is reported by a stable name; nothing normal is thrown.
 import type { Box, Point3 } from '../types.js';
 import { canonicalJson } from '../evidence/canonical.js';
-import { fromBase64, sha256, toHex } from '../evidence/encoding.js';
+import { fromBase64, sha256 } from '../evidence/encoding.js';
+import { toHex } from '../util/hex.js';
 import { ChainHasher, genesisHash, hashedText, recordTexts } from '../evidence/chain.js';
 import { evidenceShapeProblems, parseEvidence } from '../evidence/bundle.js';
 import type { ChallengeStep, DocumentBinding, EndRecord, EvidenceBundle, FrameRecord, IdentityRecord, KeyframeRecord } from '../evidence/bundle.js';

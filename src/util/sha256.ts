@@ -3,6 +3,7 @@
 // Incremental (`update` then `digest`) so large frame buffers are hashed without concatenation.
 
 import { LivecheckError } from '../errors.js';
+import { toHex } from './hex.js';
 
 const K = new Uint32Array([
   0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
@@ -136,13 +137,6 @@ function writeU32(out: Uint8Array, offset: number, v: number): void {
 /** SHA-256 of bytes or a UTF-8 string. */
 export function sha256(data: Uint8Array | string): Uint8Array {
   return new Sha256().update(data).digest();
-}
-
-/** Lower-case hex of bytes. */
-export function toHex(bytes: Uint8Array): string {
-  let s = '';
-  for (let i = 0; i < bytes.length; i++) s += (bytes[i] < 16 ? '0' : '') + bytes[i].toString(16);
-  return s;
 }
 
 /** SHA-256 as lower-case hex. */

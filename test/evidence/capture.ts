@@ -22,7 +22,8 @@ import type { ChallengeAction, PlanOptions } from '../../src/challenge/index.js'
 import { createNodeEngine } from '../../src/engine/node.js';
 import { EvidenceCapture } from '../../src/node/verify.js';
 import type { ReplayOptions } from '../../src/evidence/replay.js';
-import { sha256, toHex } from '../../src/evidence/encoding.js';
+import { sha256 } from '../../src/evidence/encoding.js';
+import { toHex } from '../../src/util/hex.js';
 import type { DecodedKeyframe, KeyframeReanalysis } from '../../src/server/index.js';
 import type { FrameAnalysis, QualityMetrics } from '../../src/types.js';
 import { data, repoRoot, requireData } from '../helpers/data.js';
