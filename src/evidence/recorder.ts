@@ -50,7 +50,7 @@ export interface EvidenceRecorderOptions {
   keyframeMargin?: number;
 }
 
-/** Pixels to digest, or a digest already computed (hex SHA-256), e.g. in the worker with src/util/sha256. */
+/** Pixels to digest, or a digest already computed (hex SHA-256), e.g. by the worker as the frame arrives (WebCrypto). */
 export type FramePixels = Uint8Array | Uint8ClampedArray | { sha256: string };
 
 /**

@@ -186,7 +186,7 @@ const round = (v: number) => Math.round(v * 100) / 100;
 const seconds = (ms: number) => `${(ms / 1000).toFixed(2)}s`;
 
 /** `--plan blink,turn-left` (a fixed script) with `--nonce`, or `--nonce` alone (three random actions). */
-function planOf(planArg: string | true | undefined, nonceArg: string | true | undefined): ChallengePlan | undefined {
+async function planOf(planArg: string | true | undefined, nonceArg: string | true | undefined): Promise<ChallengePlan | undefined> {
   if (planArg === undefined && nonceArg === undefined) return undefined;
   if (planArg === true || nonceArg === true) throw new LivecheckError('invalid-argument', '--plan and --nonce need a value');
   let nonce: Uint8Array | string;
@@ -261,7 +261,7 @@ Options:
       if (options.has('help')) { io.stdout(this.usage); return EXIT.ok; }
       if (positional.length !== 1) { io.stderr(`livecheck analyze: give exactly one video file\n\n${this.usage}`); return EXIT.usage; }
       const file = positional[0];
-      const plan = planOf(options.get('plan'), options.get('nonce'));
+      const plan = await planOf(options.get('plan'), options.get('nonce'));
       const maxArg = options.get('max-frames');
       const maxFrames = maxArg === undefined ? undefined : Number(maxArg);
       if (maxFrames !== undefined && !(Number.isInteger(maxFrames) && maxFrames > 0)) throw new LivecheckError('invalid-argument', `--max-frames must be a positive integer, got ${String(maxArg)}`);

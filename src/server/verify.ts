@@ -204,7 +204,7 @@ export async function verifyEvidence(input: string | EvidenceBundle | unknown, o
   if (genesis.nonce === options.nonce) pass('nonce', 'bound to the issued nonce');
   else fail('nonce', 'the bundle is bound to a different nonce (replayed or from another session)');
 
-  const derive = options.planFromNonce ?? (options.plan ? (nonce: string) => challengePlan(nonce, options.plan as PlanOptions).steps : null);
+  const derive = options.planFromNonce ?? (options.plan ? async (nonce: string) => (await challengePlan(nonce, options.plan as PlanOptions)).steps : null);
   if (!derive) skip('plan', 'not checked: no plan options or planFromNonce given');
   else {
     const expected = await derive(options.nonce);

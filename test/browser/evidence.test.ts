@@ -57,7 +57,7 @@ const pageErrors: string[] = [];
 let withEvidence: CaptureRun;
 let without: CaptureRun;
 let document: { metadataHash: string; uploadedAt: number };
-const steps = planFromNonce(NONCE, { script: SCRIPT.map((s) => ({ ...s })) }).steps;
+const steps = (await planFromNonce(NONCE, { script: SCRIPT.map((s) => ({ ...s })) })).steps;
 const measured: Record<string, unknown> = {};
 
 // the check runs with identity on (the default): the server replays with the identity settings (the defaults: {})

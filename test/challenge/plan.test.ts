@@ -3,30 +3,29 @@ import { describe, expect, it } from 'vitest';
 import { CHALLENGE_ACTIONS, turnYawSign } from '../../src/challenge/actions.js';
 import type { ChallengeAction } from '../../src/challenge/actions.js';
 import { EXCHANGE_SCRIPT, planFromNonce, type PlanOptions } from '../../src/challenge/plan.js';
-import { sha256Hex } from '../../src/util/sha256.js';
 
 const nonce = 'server-nonce-0123456789abcdef';
 
 describe('planFromNonce', () => {
-  it('is deterministic for a nonce and binds the nonce digest', () => {
-    const a = planFromNonce(nonce, { actions: 'random', count: 4 });
-    const b = planFromNonce(nonce, { actions: 'random', count: 4 });
+  it('is deterministic for a nonce and binds the nonce digest', async () => {
+    const a = await planFromNonce(nonce, { actions: 'random', count: 4 });
+    const b = await planFromNonce(nonce, { actions: 'random', count: 4 });
     expect(a).toEqual(b);
-    expect(a.nonceDigest).toBe(sha256Hex(nonce));
-    expect(planFromNonce(new TextEncoder().encode(nonce), { actions: 'random', count: 4 })).toEqual(a);
+    expect(a.nonceDigest).toBe(createHash('sha256').update(nonce).digest('hex'));
+    expect(await planFromNonce(new TextEncoder().encode(nonce), { actions: 'random', count: 4 })).toEqual(a);
   });
 
-  it('different nonces give different plans', () => {
+  it('different nonces give different plans', async () => {
     const seen = new Set<string>();
     for (let i = 0; i < 50; i++) {
-      seen.add(planFromNonce(`${nonce}-${i}`, { actions: 'random', count: 4 }).steps.map((s) => s.action).join(','));
+      seen.add((await planFromNonce(`${nonce}-${i}`, { actions: 'random', count: 4 })).steps.map((s) => s.action).join(','));
     }
     expect(seen.size).toBeGreaterThan(30);
   });
 
-  it('never repeats an action twice in a row and respects allowed/exclude', () => {
+  it('never repeats an action twice in a row and respects allowed/exclude', async () => {
     for (let i = 0; i < 300; i++) {
-      const p = planFromNonce(new Uint8Array(randomBytes(16)), { actions: 'random', count: 8, allowed: ['blink', 'turn-left', 'nod', 'smile'], exclude: ['smile'] });
+      const p = await planFromNonce(new Uint8Array(randomBytes(16)), { actions: 'random', count: 8, allowed: ['blink', 'turn-left', 'nod', 'smile'], exclude: ['smile'] });
       expect(p.steps).toHaveLength(8);
       for (let k = 0; k < p.steps.length; k++) {
         expect(['blink', 'turn-left', 'nod']).toContain(p.steps[k].action);
@@ -35,12 +34,12 @@ describe('planFromNonce', () => {
     }
   });
 
-  it('chooses actions without bias (chi-square over many nonces)', () => {
+  it('chooses actions without bias (chi-square over many nonces)', async () => {
     // first action should be uniform over 6 (fixed nonces, so the test is reproducible)
     const first = new Map<string, number>();
     const n = 6000;
     for (let i = 0; i < n; i++) {
-      const p = planFromNonce(`deterministic-nonce-${i}`, { actions: 'random', count: 2 });
+      const p = await planFromNonce(`deterministic-nonce-${i}`, { actions: 'random', count: 2 });
       first.set(p.steps[0].action, (first.get(p.steps[0].action) ?? 0) + 1);
     }
     const expected = n / CHALLENGE_ACTIONS.length;
@@ -50,8 +49,8 @@ describe('planFromNonce', () => {
     expect(chi2).toBeLessThan(20.5);
   });
 
-  it('uses the default holds, and scripts keep their order and holds', () => {
-    const p = planFromNonce(nonce, { script: EXCHANGE_SCRIPT });
+  it('uses the default holds, and scripts keep their order and holds', async () => {
+    const p = await planFromNonce(nonce, { script: EXCHANGE_SCRIPT });
     expect(p.mode).toBe('script');
     expect(p.steps).toEqual([
       { action: 'blink', holdMs: 0 },
@@ -59,23 +58,23 @@ describe('planFromNonce', () => {
       { action: 'turn-right', holdMs: 1800 },
       { action: 'mouth-open', holdMs: 300 },
     ]);
-    expect(planFromNonce(nonce, { script: ['nod', { action: 'turn-right', holdMs: 500 }] }).steps).toEqual([
+    expect((await planFromNonce(nonce, { script: ['nod', { action: 'turn-right', holdMs: 500 }] })).steps).toEqual([
       { action: 'nod', holdMs: 0 },
       { action: 'turn-right', holdMs: 500 },
     ]);
   });
 
-  it('rejects bad input with typed errors', () => {
+  it('rejects bad input with typed errors', async () => {
     const invalid = expect.objectContaining({ code: 'invalid-argument' });
-    expect(() => planFromNonce('short', { actions: 'random', count: 2 })).toThrow(invalid);
-    expect(() => planFromNonce(nonce, { actions: 'random', count: 0 })).toThrow(invalid);
-    expect(() => planFromNonce(nonce, { actions: 'random', count: 2.5 })).toThrow(invalid);
-    expect(() => planFromNonce(nonce, { actions: 'random', count: 2, allowed: ['blink'] })).toThrow(invalid);
-    expect(() => planFromNonce(nonce, { actions: 'random', count: 1, allowed: ['blink'], exclude: ['blink'] })).toThrow(invalid);
-    expect(() => planFromNonce(nonce, { actions: 'random', count: 1, allowed: ['jump' as never] })).toThrow(invalid);
-    expect(() => planFromNonce(nonce, { script: [] })).toThrow(invalid);
-    expect(() => planFromNonce(nonce, { script: [{ action: 'nod', holdMs: -1 }] })).toThrow(invalid);
-    expect(planFromNonce(nonce, { actions: 'random', count: 1, allowed: ['blink'] }).steps).toEqual([{ action: 'blink', holdMs: 0 }]);
+    await expect(planFromNonce('short', { actions: 'random', count: 2 })).rejects.toThrow(invalid);
+    await expect(planFromNonce(nonce, { actions: 'random', count: 0 })).rejects.toThrow(invalid);
+    await expect(planFromNonce(nonce, { actions: 'random', count: 2.5 })).rejects.toThrow(invalid);
+    await expect(planFromNonce(nonce, { actions: 'random', count: 2, allowed: ['blink'] })).rejects.toThrow(invalid);
+    await expect(planFromNonce(nonce, { actions: 'random', count: 1, allowed: ['blink'], exclude: ['blink'] })).rejects.toThrow(invalid);
+    await expect(planFromNonce(nonce, { actions: 'random', count: 1, allowed: ['jump' as never] })).rejects.toThrow(invalid);
+    await expect(planFromNonce(nonce, { script: [] })).rejects.toThrow(invalid);
+    await expect(planFromNonce(nonce, { script: [{ action: 'nod', holdMs: -1 }] })).rejects.toThrow(invalid);
+    expect((await planFromNonce(nonce, { actions: 'random', count: 1, allowed: ['blink'] })).steps).toEqual([{ action: 'blink', holdMs: 0 }]);
   });
 });
 
@@ -117,17 +116,17 @@ const GOLDEN: Array<{ nonce: string | Uint8Array; options: PlanOptions; digest: 
 ];
 
 describe('planFromNonce derivation is frozen', () => {
-  it('gives the recorded plans for fixed nonces', () => {
+  it('gives the recorded plans for fixed nonces', async () => {
     for (const g of GOLDEN) {
-      const p = planFromNonce(g.nonce, g.options);
+      const p = await planFromNonce(g.nonce, g.options);
       expect(p).toEqual({ nonceDigest: g.digest, mode: 'random', steps: g.actions.map((action) => ({ action, holdMs: g.holds?.[action] ?? HOLD[action] })) });
     }
   });
 
-  it('gives the recorded plans for 2000 more nonces (one digest over all of them)', () => {
+  it('gives the recorded plans for 2000 more nonces (one digest over all of them)', async () => {
     const h = createHash('sha256');
     for (let i = 0; i < 2000; i++) {
-      const p = planFromNonce(`fingerprint-nonce-${i}`, { actions: 'random', count: 16 });
+      const p = await planFromNonce(`fingerprint-nonce-${i}`, { actions: 'random', count: 16 });
       h.update(`${p.nonceDigest}:${p.steps.map((s) => s.action).join(',')}\n`);
     }
     expect(h.digest('hex')).toBe('67489b783b7415f478a39f0d9b548f45205b450cac47b4d30bca449f14bc2fe3');

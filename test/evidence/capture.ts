@@ -185,7 +185,7 @@ export async function recordCapture(o: CaptureOptions): Promise<EvidenceBundle> 
   const fps = o.fps ?? 6;
   const count = o.frames ?? 8;
   const frames = await analysedFrames(o.startMs ?? 2000, fps, count);
-  const challenge = planFromNonce(o.nonce, PLAN);
+  const challenge = await planFromNonce(o.nonce, PLAN);
   const plan = challenge.steps;
   const interpreter = new FrameInterpreter({ plan: challenge });
   const log = new AttemptLog(challenge);
@@ -223,7 +223,7 @@ export async function recordEngineCapture(o: {
   file: string; nonce: string; script: ChallengeAction[]; document: DocumentBinding; startMs: number; frames: number;
   width?: number; height?: number; startAt?: number; engine?: ReplayOptions;
 }): Promise<EngineCapture> {
-  const plan = planFromNonce(o.nonce, { script: o.script });
+  const plan = await planFromNonce(o.nonce, { script: o.script });
   const engine = await createNodeEngine({ ...o.engine, plan });
   const capture = await EvidenceCapture.start({ nonce: o.nonce, document: o.document, plan: plan.steps, startedAt: o.startAt ?? o.document.uploadedAt + 3 * MIN, engine: o.engine });
   const events: string[] = [];
@@ -269,7 +269,7 @@ export async function recordIdentityCapture(o: {
   const { EvidenceSession } = await import('../../src/evidence/capture.js');
   const { FaceRecognizer } = await import('../../src/match/recognizer.js');
   const { chipTensor } = await import('../../src/match/chip.js');
-  const plan = planFromNonce(o.nonce, { script: o.script });
+  const plan = await planFromNonce(o.nonce, { script: o.script });
   const engineOptions: ReplayOptions = { identity: {}, ...o.engine };
   const engine = await createNodeEngine({ ...engineOptions, plan });
   const recognizer = await FaceRecognizer.create({ ort, model: join(repoRoot, 'models', 'facerec.onnx'), numThreads: 1 });

@@ -60,7 +60,7 @@ beforeAll(async () => {
   live = await recordIdentityCapture({ file: cleanClip.path, nonce: NONCE, script: [...SCRIPT], document });
   server = await createNodeReanalyzer();
   options = {
-    nonce: NONCE, document, now: NOW, planFromNonce: () => planFromNonce(NONCE, { script: [...SCRIPT] }).steps,
+    nonce: NONCE, document, now: NOW, planFromNonce: async () => (await planFromNonce(NONCE, { script: [...SCRIPT] })).steps,
     reanalyze: reanalyzeKeyframe, describeIdentity: (c) => server.describeIdentity(c), replay: { identity: {} },
   };
 }, 600_000);

@@ -22,7 +22,7 @@ describe('replay agrees with the live engine', () => {
     it(clip, async () => {
       const [v] = await ensureVariants([clip]);
       const nonce = `sweep-nonce-${clip}-0123456789`;
-      const plan = planFromNonce(nonce, { actions: 'random', count: 2 });
+      const plan = await planFromNonce(nonce, { actions: 'random', count: 2 });
       const document = await documentFor(clip);
       const cap = await EvidenceCapture.start({ nonce, document, plan: plan.steps, startedAt: UPLOADED_AT + 3 * MIN });
       const report = await analyzeVideo(v.path, { plan, onFrame: (f, r, i, n, p) => cap.frame(f, r, i, n, p) });

@@ -79,7 +79,7 @@ beforeAll(async () => {
   const document = await documentFor('Franck');
   capture = await recordEngineCapture({ file: data.franckMp4, nonce: NONCE, script: ['blink'], document, engine: ENGINE, ...CLIP });
   genuine = capture.bundle;
-  options = { nonce: NONCE, document, now: NOW, planFromNonce: (n) => planFromNonce(n, { script: ['blink'] }).steps, reanalyze: reanalyzeKeyframe, replay: ENGINE };
+  options = { nonce: NONCE, document, now: NOW, planFromNonce: async (n) => (await planFromNonce(n, { script: ['blink'] })).steps, reanalyze: reanalyzeKeyframe, replay: ENGINE };
 }, 300_000);
 
 describe('replay of a genuine capture', () => {
@@ -100,9 +100,9 @@ describe('replay of a genuine capture', () => {
     console.log(`genuine replay: ${check(report, 'challenge-replay').detail}; ${check(report, 'signals-replay').detail}; verdict ${claim.verdict}`);
   }, 120_000);
 
-  it('motion reads the blink from the geometry\'s eye openness, on the client and in the replay alike', () => {
+  it('motion reads the blink from the geometry\'s eye openness, on the client and in the replay alike', async () => {
     // the server's geometry comes from the recorded landmarks and eye contours (FrameInterpreter), nothing else
-    const plan = planFromNonce(NONCE, { script: ['blink'] });
+    const plan = await planFromNonce(NONCE, { script: ['blink'] });
     const interpreter = new FrameInterpreter({ ...ENGINE, plan });
     const withGeometry = new AttemptLog(plan), landmarksOnly = new AttemptLog(plan);
     for (const r of framesOf(genuine)) {
@@ -248,7 +248,7 @@ describe('replay configuration', () => {
 describe('livecheck analyze --evidence', () => {
   it('analyze --json reports the verdict its own evidence claims on the blink-only clip, and the server replays it', async () => {
     // without the geometry in AttemptLog, analyze said motion live while its bundle claimed motion unsure
-    const plan = planFromNonce(NONCE, { script: ['blink'] });
+    const plan = await planFromNonce(NONCE, { script: ['blink'] });
     const { document } = options;
     const cap = await EvidenceCapture.start({ nonce: NONCE, document, plan: plan.steps, startedAt: UPLOADED_AT + 3 * MIN, engine: ENGINE });
     const report = await analyzeVideo(data.franckMp4, { plan, engine: ENGINE, startMs: CLIP.startMs, maxFrames: CLIP.frames, onFrame: (f, r, i, n, p) => cap.frame(f, r, i, n, p) });
@@ -270,7 +270,7 @@ describe('livecheck analyze --evidence', () => {
     // analyze.ts builds its report's signals itself; the bundle's claim comes from AttemptLog: they must not drift
     const [clip] = await ensureVariants(['clean-cap13']);
     const nonce = 'replay-analyze-cap13-0001';
-    const plan = planFromNonce(nonce, { script: ['mouth-open', 'blink'] });
+    const plan = await planFromNonce(nonce, { script: ['mouth-open', 'blink'] });
     const document = await documentFor('cap13');
     const cap = await EvidenceCapture.start({ nonce, document, plan: plan.steps, startedAt: UPLOADED_AT + 3 * MIN });
     const report = await analyzeVideo(clip.path, { plan, onFrame: (f, r, i, n, p) => cap.frame(f, r, i, n, p) });
