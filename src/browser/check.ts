@@ -10,7 +10,8 @@ import type { LivenessDecision } from '../decision/consensus.js';
 import { LivecheckError } from '../errors.js';
 import type { GuidanceIssue, GuidanceState, GuidanceTrackerOptions } from '../guidance/tracker.js';
 import type { DocumentBinding, EvidenceBundle } from '../evidence/bundle.js';
-import { fromWireError, type FrameOutput, type RgbaBuffer, type WorkerApi, type WorkerInfo } from '../worker/protocol.js';
+import { resolveDecisionConfig, type DecisionConfigInput } from '../decision/config.js';
+import { fromWireError, installErrorTransfer, type FrameOutput, type RgbaBuffer, type WorkerApi, type WorkerInfo } from '../worker/protocol.js';
 import { resolveIdentityOptions, type IdentityOptions } from '../evidence/identity.js';
 
 export interface LivenessCheckOptions {
@@ -36,8 +37,13 @@ export interface LivenessCheckOptions {
   /** The frames are mirrored (you feed a flipped selfie image). Default false: camera frames are not mirrored, only
    *  the preview usually is (CSS). */
   mirrored?: boolean;
-  /** Guidance thresholds and replacement messages (see src/guidance/config.ts). */
+  /** Guidance thresholds and replacement messages (see docs/decision-and-calibration.md). */
   guidance?: GuidanceTrackerOptions;
+  /**
+   * Thresholds of the three signals and their consensus (a partial of the defaults; see
+   * docs/decision-and-calibration.md). With `evidence` they are bound into the bundle: the server replays with them.
+   */
+  decision?: DecisionConfigInput;
   /** onnxruntime threads (more than 1 needs a crossOriginIsolated page). Default 0: 2 when the page is
    *  crossOriginIsolated, else 1. On a busy 2-core device 1 thread analyses more frames (see bench:e2e). */
   numThreads?: number;
@@ -166,7 +172,7 @@ export class LivenessCheck extends EventTarget {
   private settle: ((r: LivenessResult | null) => void) | null = null;
   private fail: ((e: LivecheckError) => void) | null = null;
 
-  /** Use createLivenessCheck. */
+  /** @internal Use createLivenessCheck. */
   constructor(worker: Worker, plan: ChallengePlan | null, private readonly workerTimeoutMs = 10_000, private readonly withEvidence = false) {
     super();
     this.worker = worker;
@@ -537,9 +543,11 @@ export async function createLivenessCheck(options: LivenessCheckOptions = {}): P
   if (ev && (!c || typeof c.nonce !== 'string')) throw new LivecheckError('invalid-argument', 'evidence needs a challenge with a string nonce (the bundle is bound to it)');
   const identity = options.identity === false ? null : options.identity === true || options.identity === undefined ? {} : options.identity;
   if (identity) resolveIdentityOptions(identity); // a bad setting throws here, typed, before the worker starts
+  if (options.decision) resolveDecisionConfig(options.decision); // likewise for the decision's thresholds
   const timeoutMs = options.workerTimeoutMs ?? 10_000;
   if (!(timeoutMs > 0)) throw new LivecheckError('invalid-argument', `workerTimeoutMs must be > 0, got ${String(options.workerTimeoutMs)}`);
   if (typeof Worker === 'undefined') throw new LivecheckError('invalid-argument', 'createLivenessCheck needs a browser with module workers');
+  installErrorTransfer();
   // a literal `new URL('./worker.js', import.meta.url)` so bundlers (rollup, Vite) find and emit the worker
   const worker = options.assets?.workerUrl
     ? new Worker(new URL(String(options.assets.workerUrl), here), { type: 'module', name: 'livecheck' })
@@ -556,6 +564,7 @@ export async function createLivenessCheck(options: LivenessCheckOptions = {}): P
       plan,
       challenge: c?.config,
       guidance: options.guidance,
+      decision: options.decision,
       mirrored: options.mirrored ?? false,
       identity: identity && { ...identity, ...(identity.config && { config: { ...identity.config } }) },
       ...(ev && { evidence: { nonce: c!.nonce as string, document: { metadataHash: ev.document.metadataHash, uploadedAt: ev.document.uploadedAt }, jpegQuality: ev.jpegQuality } }),

@@ -156,3 +156,21 @@ class ByteStream {
     }
   }
 }
+
+/**
+ * A challenge plan from stored steps (an evidence genesis, or the steps a caller was given). Throws
+ * `evidence-invalid` for a step that is not a known action with a non-negative hold.
+ */
+export function planFromSteps(steps: ReadonlyArray<{ readonly action: string; readonly holdMs?: unknown }>): ChallengePlan {
+  return {
+    nonceDigest: '',
+    mode: 'script',
+    steps: steps.map((s, i) => {
+      const holdMs = s.holdMs ?? 0;
+      if (!isChallengeAction(s.action) || typeof holdMs !== 'number' || !Number.isFinite(holdMs) || holdMs < 0) {
+        throw new LivecheckError('evidence-invalid', `plan step ${i} is not a challenge action with a hold time`, { step: i });
+      }
+      return { action: s.action as ChallengeAction, holdMs };
+    }),
+  };
+}

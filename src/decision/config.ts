@@ -2,15 +2,9 @@
 // (`resolveDecisionConfig({ motion: { minPoseChangeDeg: 12 } })`); values are validated, never silently clamped.
 
 import { LivecheckError } from '../errors.js';
+import { RIGID_LANDMARKS } from '../face/landmarks.js';
 
-/** FaceMesh points that stay put under expressions: forehead, nose line and wings, eye corners, cheeks, face sides. */
-export const RIGID_LANDMARKS: readonly number[] = [
-  10, 151, 9, 109, 338, 67, 297, // forehead
-  168, 6, 197, 195, 5, 4, 1, 98, 327, // nose bridge to tip, alar wings
-  33, 133, 362, 263, // eye corners
-  234, 454, 127, 356, 93, 323, 132, 361, // face sides at ear and cheek level
-  50, 280, 116, 345, 123, 352, // cheeks, cheekbones
-];
+export { RIGID_LANDMARKS };
 
 export interface MotionConfig {
   /** Landmark indices of the rigid head used by the planarity test (default: RIGID_LANDMARKS). */

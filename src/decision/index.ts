@@ -19,8 +19,6 @@ export { decideLiveness, decideFaceMatch, SIGNAL_NAMES } from './consensus.js';
 export type {
   LivenessVerdict, LivenessDecision, DecisionSignals, SignalName, FaceMatchInput, FaceMatchResult, FaceMatchVerdict,
 } from './consensus.js';
-export { padMetrics, tuneThreshold, metricsAt, BONA_FIDE } from './metrics.js';
-export type { PresentationOutcome, PadMetrics, RateWithCounts, ScoredPresentation, ThresholdTuning, Split } from './metrics.js';
 export { HomographyFitter, applyHomography, homographyTilt, affineTilt } from './homography.js';
 export { identityContinuity, identityFaceUsable, withIdentity, DEFAULT_IDENTITY_CONFIG, DEFAULT_IDENTITY_SAMPLING, IdentitySchedule } from './identity.js';
 export type { IdentityReading, IdentityConfig, IdentityVerdict, IdentityContinuity, IdentitySampling } from './identity.js';

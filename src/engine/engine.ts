@@ -1,27 +1,26 @@
 // LivenessEngine: one frame in, everything the check needs out. Face first (tracker), then the quality kernels on
-// this frame's face box and the region cues on this frame's landmarks, then the pure interpreter (geometry, guidance,
-// challenge, actions). Environment-agnostic: the kernel wasm, the ORT module and the model bytes come in as inputs,
-// so the same engine runs in Node (createNodeEngine) and in a browser worker.
+// this frame's face box, the region cues on this frame's landmarks and the passive artefact scores of the face, then
+// the attempt (interpretation, challenge, signals, evidence). Environment-agnostic: the kernel wasm, the ORT module
+// and the model bytes come in as inputs, so the same engine runs in Node (createNodeEngine) and in a browser worker.
 
 import { LivecheckError } from '../errors.js';
 import { FaceTracker, type EyeBatch, type FaceResult, type FaceTrackerOptions, type TrackedFace } from '../face/tracker.js';
 import type { FaceWithContours } from '../geometry/face-geometry.js';
 import { createKernels, type Kernels, type KernelsOptions } from '../kernels/index.js';
-import { checkFrame, type PixelData } from '../kernels/regions.js';
+import { checkImage, type RgbaImage } from '../image.js';
 import type { Box, FrameAnalysis, QualityMetrics } from '../types.js';
-import { FrameInterpreter, checkTimestamp, type FrameInterpretation, type FrameInterpreterOptions } from './interpreter.js';
+import type { PassiveImageFeatures } from '../kernels/passive.js';
+import { Attempt, type AttemptOptions, type AttemptPixels, type AttemptStep } from '../attempt/attempt.js';
+import { checkTimestamp } from '../attempt/interpreter.js';
 import { FaceRegionMeter, type FaceRegionMeterOptions } from './regions.js';
-import type { SessionCues } from '../challenge/session.js';
 import type { FaceRegionStats } from '../geometry/face-geometry.js';
+import { sha256 } from '../evidence/encoding.js';
+import { toHex } from '../util/hex.js';
 
-export interface EngineFrame {
-  width: number;
-  height: number;
-  /** RGBA, width * height * 4 bytes. */
-  data: PixelData;
-}
+/** The attempt the engine runs: its plan (none: guidance and free-running actions only), settings and hooks. */
+export type EngineAttemptOptions = Omit<AttemptOptions, 'plan'> & { plan?: AttemptOptions['plan'] };
 
-export interface LivenessEngineOptions extends FrameInterpreterOptions {
+export interface LivenessEngineOptions extends EngineAttemptOptions {
   /** The kernel module(s) and quality options, as for createKernels. */
   kernels: KernelsOptions;
   /** The face tracker: ORT module, model bytes (or paths / URLs) and tracking options. */
@@ -31,12 +30,14 @@ export interface LivenessEngineOptions extends FrameInterpreterOptions {
 }
 
 /** Everything about one frame. The object and its parts are reused: valid until the next analyzeFrame call. */
-export interface EngineFrameResult extends FrameInterpretation {
+export interface EngineFrameResult extends AttemptStep {
   analysis: FrameAnalysis;
   /** The main face with the iris model's eye contours (null without a face). */
   face: TrackedFace | null;
   /** Pixel cues of the main face's regions (null without a face or with regionCues off). */
   regions: FaceRegionStats | null;
+  /** The passive artefact scores of the main face (null without a face). */
+  passive: PassiveImageFeatures | null;
   /** Whether the face detector ran on this frame (rather than tracking alone). */
   detectorRan: boolean;
 }
@@ -54,40 +55,52 @@ export interface MeshStage {
   quality: QualityMetrics | undefined;
   /** The region cues, copied: the meter's own object belongs to the next frame by the time this one completes. */
   regions: FaceRegionStats | null;
+  /** The passive scores of the main face (this stage's own object), or null. */
+  passive: PassiveImageFeatures | null;
+  passiveOut: PassiveImageFeatures | undefined;
   readonly box: Box;
 }
 
 export class LivenessEngine {
   readonly kernels: Kernels;
   readonly tracker: FaceTracker;
-  readonly interpreter: FrameInterpreter;
+  /** The attempt this engine's frames go to. */
+  readonly attempt: Attempt;
   private readonly regionMeter: FaceRegionMeter | null;
   private readonly box: Box = { x: 0, y: 0, width: 0, height: 0 };
   private readonly result: EngineFrameResult;
+  private passiveOut: PassiveImageFeatures | undefined;
   private closed = false;
   private busy = false;
   /** Newest timestamp analyzeMesh accepted: with frames in flight the interpreter has not seen it yet. */
   private stagedMs = -Infinity;
 
-  private constructor(kernels: Kernels, tracker: FaceTracker, options: LivenessEngineOptions) {
+  private constructor(kernels: Kernels, tracker: FaceTracker, attempt: Attempt, options: LivenessEngineOptions) {
     this.kernels = kernels;
     this.tracker = tracker;
-    this.interpreter = new FrameInterpreter(options);
+    this.attempt = attempt;
     this.regionMeter = options.regionCues === false ? null : new FaceRegionMeter(options.regionCues === true ? {} : options.regionCues);
     // quality starts unset: the first quality pass creates the object, later passes refill it
     const analysis: FrameAnalysis = { timestampMs: NaN, width: 0, height: 0, quality: undefined as unknown as QualityMetrics, faces: [] };
-    this.result = { analysis, face: null, regions: null, detectorRan: false, geometry: null, guidance: undefined as never, challenge: [], actions: [] };
+    this.result = { analysis, face: null, regions: null, passive: null, detectorRan: false, geometry: null, guidance: undefined as never, challenge: [], actions: [], decision: null };
   }
 
   static async create(options: LivenessEngineOptions): Promise<LivenessEngine> {
-    const kernels = await createKernels(options.kernels);
-    const tracker = await FaceTracker.create(options.face);
-    return new LivenessEngine(kernels, tracker, options);
+    const { kernels: kernelOptions, face, regionCues: _r, ...attemptOptions } = options;
+    const attempt = await Attempt.start({ ...attemptOptions, plan: attemptOptions.plan ?? null });
+    const kernels = await createKernels(kernelOptions);
+    const tracker = await FaceTracker.create(face);
+    return new LivenessEngine(kernels, tracker, attempt, options);
+  }
+
+  /** The frame interpreter (geometry, guidance, challenge session, action detector) of the attempt. */
+  get interpreter() {
+    return this.attempt.interpreter;
   }
 
   /** The challenge session when a plan was given. */
   get session() {
-    return this.interpreter.session;
+    return this.attempt.interpreter.session;
   }
 
   /**
@@ -95,15 +108,16 @@ export class LivenessEngine {
    * (`invalid-frame-size`, `empty-buffer`, `detached-buffer`, `invalid-argument` for a non-finite or repeated
    * timestamp) before any state changes, so the next good frame carries on; `closed` after close().
    */
-  async analyzeFrame(frame: EngineFrame, timestampMs: number): Promise<EngineFrameResult> {
+  async analyzeFrame(frame: RgbaImage, timestampMs: number, total?: number): Promise<EngineFrameResult> {
     if (this.closed) throw new LivecheckError('closed', 'LivenessEngine used after close()');
-    if (frame === null || typeof frame !== 'object') throw new LivecheckError('invalid-argument', 'a frame needs width, height and RGBA data');
-    checkFrame(frame.data, frame.width, frame.height, 4);
+    checkImage(frame);
     checkTimestamp(timestampMs, this.interpreter.lastTimestampMs);
     // the tracker is async: a second frame while one is in flight would interleave tracking state
     if (this.busy) throw new LivecheckError('invalid-argument', 'analyzeFrame called while the previous frame is still being analysed');
     this.busy = true;
     try {
+      // the evidence's digest of the pixels as they arrive (WebCrypto copies them at the call)
+      const digest = this.attempt.recordsEvidence ? sha256(frame.data instanceof Uint8Array ? frame.data : new Uint8Array(frame.data.buffer, frame.data.byteOffset, frame.data.byteLength)) : null;
       // Face first: the kernels then measure this frame's face box (no one-frame lag on a moving head) and the
       // region cues need this frame's landmarks anyway.
       const faces = await this.tracker.detect(frame, timestampMs);
@@ -111,14 +125,16 @@ export class LivenessEngine {
       const box = main ? clampBox(main.box, frame.width, frame.height, this.box) : null;
       const q = this.kernels.qualityPass(frame.data, frame.width, frame.height, box, this.result.analysis.quality);
       const regions = main && box && this.regionMeter ? this.regionMeter.measure(this.kernels, main.landmarks, frame.width, frame.height) : null;
-      return this.interpret(timestampMs, frame.width, frame.height, q, faces, regions);
+      const passive = main ? (this.passiveOut = this.kernels.passiveFeatures(main.box, this.passiveOut)) : null;
+      const image = { width: frame.width, height: frame.height, data: frame.data };
+      return await this.interpret(timestampMs, frame.width, frame.height, q, faces, regions, passive, { image, digest: digest ? { sha256: toHex(await digest) } : undefined, total });
     } finally {
       this.busy = false;
     }
   }
 
   createMeshStage(): MeshStage {
-    return { timestampMs: NaN, width: 0, height: 0, faces: null, quality: undefined, regions: null, box: { x: 0, y: 0, width: 0, height: 0 } };
+    return { timestampMs: NaN, width: 0, height: 0, faces: null, quality: undefined, regions: null, passive: null, passiveOut: undefined, box: { x: 0, y: 0, width: 0, height: 0 } };
   }
 
   /**
@@ -128,10 +144,9 @@ export class LivenessEngine {
    * analyzeMesh before this one completes; frames must complete in the order they were staged. Same checks (and
    * errors) as analyzeFrame; analyzeFrame itself is unchanged.
    */
-  async analyzeMesh(frame: EngineFrame, timestampMs: number, eyes: EyeBatch | null, stage: MeshStage): Promise<MeshStage> {
+  async analyzeMesh(frame: RgbaImage, timestampMs: number, eyes: EyeBatch | null, stage: MeshStage): Promise<MeshStage> {
     if (this.closed) throw new LivecheckError('closed', 'LivenessEngine used after close()');
-    if (frame === null || typeof frame !== 'object') throw new LivecheckError('invalid-argument', 'a frame needs width, height and RGBA data');
-    checkFrame(frame.data, frame.width, frame.height, 4);
+    checkImage(frame);
     checkTimestamp(timestampMs, Math.max(this.interpreter.lastTimestampMs, this.stagedMs));
     if (this.busy) throw new LivecheckError('invalid-argument', 'analyzeMesh called while the previous frame is still being analysed');
     this.busy = true;
@@ -146,24 +161,31 @@ export class LivenessEngine {
       stage.height = frame.height;
       stage.faces = faces;
       stage.regions = main && box && this.regionMeter ? structuredClone(this.regionMeter.measure(this.kernels, main.landmarks, frame.width, frame.height)) : null;
+      stage.passive = main ? (stage.passiveOut = this.kernels.passiveFeatures(main.box, stage.passiveOut)) : null;
       return stage;
     } finally {
       this.busy = false;
     }
   }
 
-  /** The split path, second half: the frame's iris points (from `eyes`, already run) and the interpreter. */
-  completeFrame(stage: MeshStage, eyes: EyeBatch | null): EngineFrameResult {
+  /**
+   * The split path, second half: the frame's iris points (from `eyes`, already run), then the attempt. `face`: the
+   * face's pixels saved at the mesh stage for an identity chip (see Attempt.identityCandidate), or null.
+   */
+  completeFrame(stage: MeshStage, eyes: EyeBatch | null, face: AttemptPixels['face'] = null): Promise<EngineFrameResult> {
     if (this.closed) throw new LivecheckError('closed', 'LivenessEngine used after close()');
     const faces = stage.faces;
     if (!faces || !stage.quality) throw new LivecheckError('invalid-argument', 'completeFrame needs a stage filled by analyzeMesh');
     if (eyes) this.tracker.completeIris(faces, eyes);
     stage.faces = null; // a stage completes once
-    return this.interpret(stage.timestampMs, stage.width, stage.height, stage.quality, faces, stage.regions);
+    return this.interpret(stage.timestampMs, stage.width, stage.height, stage.quality, faces, stage.regions, stage.passive, { image: null, face });
   }
 
-  /** Both paths' last step: the reused result filled with the frame's measurements, then the interpreter. */
-  private interpret(timestampMs: number, width: number, height: number, quality: QualityMetrics, faces: NonNullable<MeshStage['faces']>, regions: FaceRegionStats | null): EngineFrameResult {
+  /** Both paths' last step: the reused result filled with the frame's measurements, then the attempt. */
+  private async interpret(
+    timestampMs: number, width: number, height: number, quality: QualityMetrics, faces: NonNullable<MeshStage['faces']>, regions: FaceRegionStats | null,
+    passive: PassiveImageFeatures | null, pixels: AttemptPixels,
+  ): Promise<EngineFrameResult> {
     const main = faces.faces[0] ?? null;
     const r = this.result;
     const a = r.analysis;
@@ -175,11 +197,13 @@ export class LivenessEngine {
     r.face = main;
     r.detectorRan = faces.detectorRan;
     r.regions = regions;
-    const i = this.interpreter.interpret(a, main as FaceWithContours | null, regions ?? undefined);
+    r.passive = passive;
+    const i = await this.attempt.push({ analysis: a, face: main as FaceWithContours | null, regions, passive }, pixels);
     r.geometry = i.geometry;
     r.guidance = i.guidance;
     r.challenge = i.challenge;
     r.actions = i.actions;
+    r.decision = i.decision;
     return r;
   }
 
@@ -208,4 +232,3 @@ function clampBox(b: Box, w: number, h: number, out: Box): Box | null {
   return out;
 }
 
-export type { SessionCues };

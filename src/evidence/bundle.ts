@@ -64,12 +64,9 @@ export interface EvidenceFace {
   box: Box;
   score: number;
   landmarks: Point3[];
-  /** The iris model's eye contours, the first EYE_CONTOUR_POINTS of each (all the geometry reads), or null. */
+  /** The iris model's eye contours, the first LID_CONTOUR_POINTS of each (all the geometry reads), or null. */
   eyeContours: { right: Point3[]; left: Point3[] } | null;
 }
-
-/** Eye-contour points kept per eye: the lower lid (0..8) and upper lid (9..15), as src/geometry reads them. */
-export const EYE_CONTOUR_POINTS = 16;
 
 /** A face other than the primary one: only what the guidance reads (size and score, for `multiple-faces`). */
 export interface EvidenceOtherFace {
@@ -92,6 +89,28 @@ export interface ClaimedEvent {
   t: number;
   /** The failure reason (action-failed), else null. */
   reason: string | null;
+}
+
+/** A claimed challenge event (progress events are not kept: they follow from the others). */
+export interface AttemptEvent {
+  type: 'prompt' | 'action-done' | 'action-failed';
+  step: number;
+  action: string;
+  t: number;
+  reason: string | null;
+}
+
+/** What the client claims about an attempt, unquantised: the result record holds it (quantised). */
+export interface AttemptClaim {
+  challenge: {
+    events: AttemptEvent[];
+    ended: { outcome: 'completed' | 'failed' | 'rejected'; reason: string | null; t: number } | null;
+  };
+  signals: { active: { verdict: 'live' | 'spoof' | 'unsure'; score: number } | null; passive: { verdict: 'live' | 'spoof' | 'unsure'; score: number } | null; motion: { verdict: 'live' | 'spoof' | 'unsure'; score: number } | null };
+  /** The verdict (with the identity check on: after it). */
+  verdict: 'pass' | 'fail' | 'review';
+  /** The identity continuity claimed; absent or null: identity check off. */
+  identity?: ClaimedIdentity | null;
 }
 
 export interface ResultRecord {

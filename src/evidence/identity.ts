@@ -9,7 +9,7 @@ import {
   type IdentityConfig, type IdentityContinuity, type IdentityReading, type IdentitySampling, type IdentityVerdict,
 } from '../decision/identity.js';
 import { LivecheckError } from '../errors.js';
-import type { RgbaFrame } from '../face/frame.js';
+import type { RgbaImage } from '../image.js';
 import { ChipCutter, eyeDistancePx } from '../match/chip.js';
 import type { Point3 } from '../types.js';
 
@@ -57,6 +57,9 @@ export function identityClaim(c: IdentityContinuity): IdentityClaim {
   return { verdict: c.verdict, distance: c.distance, peakDistance: c.peakDistance, changedAtMs: c.changedAtMs, readings: c.readings };
 }
 
+/** JPEG quality of the identity chips (0..1): high, so the server's descriptors of the JPEG stay close to the client's. */
+export const IDENTITY_JPEG_QUALITY = 0.92;
+
 /** Describes one chip (150x150 RGBA) as a face descriptor. */
 export type ChipDescriber = (rgba: Uint8ClampedArray) => Promise<ArrayLike<number>>;
 
@@ -67,6 +70,8 @@ export class IdentityCapture {
   private readonly descriptors = new Map<IdentityChip, ArrayLike<number>>();
   /** Total time spent describing chips, ms (the cost at the end of an attempt). */
   describeMs = 0;
+  /** Total time spent cutting chips, ms (the per-frame cost). */
+  cutMs = 0;
 
   constructor(readonly options: ResolvedIdentityOptions, private readonly describe: ChipDescriber) {
     this.schedule = new IdentitySchedule(options.sampling, options.config);
@@ -82,7 +87,7 @@ export class IdentityCapture {
    * frame at `originX`, `originY`, or the whole frame; null: no pixels were saved, see `candidate`) and kept.
    * Returns the chip, or null.
    */
-  frame(image: RgbaFrame | null, timestampMs: number, landmarks: readonly Point3[] | null, pose: { yawDeg: number; pitchDeg: number } | null, originX = 0, originY = 0): IdentityChip | null {
+  frame(image: RgbaImage | null, timestampMs: number, landmarks: readonly Point3[] | null, pose: { yawDeg: number; pitchDeg: number } | null, originX = 0, originY = 0): IdentityChip | null {
     if (!landmarks) {
       this.schedule.due(timestampMs, false, null, 0);
       return null;
@@ -90,7 +95,9 @@ export class IdentityCapture {
     const reading = this.schedule.due(timestampMs, true, pose, eyeDistancePx(landmarks, this.eyes));
     if (!reading) return null;
     if (!image) return null; // a caller that saved no pixels for a due frame (see candidate): the reading is lost
+    const t0 = now();
     const chip: IdentityChip = { reading, rgba: this.cutter.cut(image, landmarks, originX, originY), frameSeq: -1 };
+    this.cutMs += now() - t0;
     this.schedule.keep(chip);
     return chip;
   }

@@ -7,15 +7,13 @@ import { sha256, toBase64 } from './encoding.js';
 import { toHex } from '../util/hex.js';
 import { ChainHasher, genesisHash } from './chain.js';
 import { EVIDENCE_FORMAT, EVIDENCE_VERSION } from './bundle.js';
-import { EYE_CONTOUR_POINTS } from './bundle.js';
-import type { ChallengeStep, DocumentBinding, EndRecord, EvidenceBundle, EvidenceFace, EvidenceGenesis, EvidenceRecord, FrameRecord, IdentityRecord, KeyframeRecord, ResultRecord } from './bundle.js';
+import { LID_CONTOUR_POINTS } from '../face/landmarks.js';
+import type { AttemptClaim, ChallengeStep, DocumentBinding, EndRecord, EvidenceBundle, EvidenceFace, EvidenceGenesis, EvidenceRecord, FrameRecord, IdentityRecord, KeyframeRecord, ResultRecord } from './bundle.js';
 import type { IdentityChip } from './identity.js';
 import type { FaceRegionStats, FaceWithContours } from '../geometry/face-geometry.js';
 import type { PassiveFrameFeatures } from '../decision/passive.js';
 import { PASSIVE_FEATURES } from '../decision/config.js';
 import type { Point3 } from '../types.js';
-import type { AttemptClaim } from './attempt.js';
-import { engineConfigHash, type ReplayOptions } from './replay.js';
 import { LIBRARY_NAME, LIBRARY_VERSION } from './version.js';
 
 /** An RGBA image (4 bytes per pixel, row-major). */
@@ -35,12 +33,10 @@ export interface EvidenceRecorderOptions {
   plan: ReadonlyArray<{ readonly action: string }>;
   document: DocumentBinding;
   /**
-   * The engine options the capture runs with (guidance, challenge, actions, mirrored; default: the defaults): the
-   * SHA-256 of their resolved form (engineConfigHash) goes into the genesis, and the server replays with the options
-   * that hash to it. Or give `configHash` (hex) directly.
+   * Hex SHA-256 of the attempt's resolved settings (attemptConfigHash): the server replays with the settings that
+   * hash to it.
    */
-  engine?: ReplayOptions;
-  configHash?: string;
+  configHash: string;
   /** Wall clock, epoch ms. Default `Date.now`. */
   clock?: () => number;
   encodeJpeg?: JpegEncoder;
@@ -88,9 +84,8 @@ export class EvidenceRecorder {
     if (typeof metadataHash !== 'string' || !/^[0-9a-f]{64}$/.test(metadataHash) || !Number.isFinite(uploadedAt)) {
       throw new LivecheckError('invalid-argument', 'document must be { metadataHash: hex SHA-256, uploadedAt: epoch ms }', { document: options.document });
     }
-    let configHash = options.configHash;
-    if (configHash === undefined) configHash = await engineConfigHash(options.engine);
-    else if (!/^[0-9a-f]{64}$/.test(configHash)) throw new LivecheckError('invalid-argument', 'configHash must be a hex SHA-256', { configHash });
+    const configHash = options.configHash;
+    if (typeof configHash !== 'string' || !/^[0-9a-f]{64}$/.test(configHash)) throw new LivecheckError('invalid-argument', 'configHash must be a hex SHA-256', { configHash });
     const clock = options.clock ?? Date.now;
     const genesis: EvidenceGenesis = {
       nonce: options.nonce,
@@ -334,7 +329,7 @@ function evidenceFace(f: FaceDetection): EvidenceFace {
     box: exactBox(f.box),
     score: exact(f.score) ?? 0,
     landmarks: quantizePoints(f.landmarks),
-    eyeContours: ec ? { right: quantizePoints(ec.right, EYE_CONTOUR_POINTS), left: quantizePoints(ec.left, EYE_CONTOUR_POINTS) } : null,
+    eyeContours: ec ? { right: quantizePoints(ec.right, LID_CONTOUR_POINTS), left: quantizePoints(ec.left, LID_CONTOUR_POINTS) } : null,
   };
 }
 

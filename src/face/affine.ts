@@ -1,6 +1,6 @@
 // 2x3 affine transforms between image space and model-input space, and the bilinear warp that fills a model's
 // input tensor straight from an RGBA frame (crop + rotate + resize + normalise in one pass, no intermediate image).
-import type { RgbaFrame } from './frame.js';
+import type { RgbaImage } from '../image.js';
 
 /** [a, b, c, d, e, f]: x' = a*x + b*y + c, y' = d*x + e*y + f. Continuous coordinates (pixel corners at integers). */
 export type Affine = Float64Array;
@@ -46,7 +46,7 @@ export function affineScale(m: Affine): number { return Math.sqrt(Math.abs(m[0] 
  * output horizontally (the iris model sees left eyes mirrored).
  */
 export function warpToTensor(
-  frame: RgbaFrame, toImage: Affine, dst: Float32Array, dstW: number, dstH: number,
+  frame: RgbaImage, toImage: Affine, dst: Float32Array, dstW: number, dstH: number,
   scale: number, bias: number, flipX = false,
 ): void {
   const { width: W, height: H, data } = frame;
@@ -106,7 +106,7 @@ export function warpToTensor(
  * Math.floor (sampling along a row is monotone in u, so every tap between lies inside too; `| 0` floors a
  * non-negative value). Pixels whose neighbourhood leaves the frame take the border rule.
  */
-function warpOneTap(frame: RgbaFrame, toImage: Affine, dst: Float32Array, dstW: number, dstH: number, scale: number, bias: number, flipX: boolean): void {
+function warpOneTap(frame: RgbaImage, toImage: Affine, dst: Float32Array, dstW: number, dstH: number, scale: number, bias: number, flipX: boolean): void {
   const { width: W, height: H, data } = frame;
   const a = toImage[0], b = toImage[1], c = toImage[2], d = toImage[3], e = toImage[4], f = toImage[5];
   const row = W * 4;

@@ -2,12 +2,11 @@
 // (tracking). Pure geometry on plain arrays.
 import type { Candidate } from './blazeface.js';
 import type { Crop } from './landmarker.js';
+import { LEFT_EYE, RIGHT_EYE } from './landmarks.js';
 
-/** FaceMesh landmark indices used for geometry. Subject's right eye is on the image's left in a selfie. */
-export const RIGHT_EYE_OUTER = 33;
-export const RIGHT_EYE_INNER = 133;
-export const LEFT_EYE_INNER = 362;
-export const LEFT_EYE_OUTER = 263;
+// the subject's right eye is on the image's left in an unmirrored frame
+const RIGHT_EYE_OUTER = RIGHT_EYE.outer;
+const LEFT_EYE_OUTER = LEFT_EYE.outer;
 
 /**
  * Crop around a detector box, turned along the eye line. On a face upside down or on its side the detector labels

@@ -4,7 +4,7 @@ import type * as Ort from 'onnxruntime-web';
 import { LivecheckError } from '../errors.js';
 import { affine, applyX, applyY, cropToImage, warpToTensor, type Affine } from './affine.js';
 import { blazeFaceAnchors, decodeBlazeFace, suppress, type Candidate } from './blazeface.js';
-import type { RgbaFrame } from './frame.js';
+import type { RgbaImage } from '../image.js';
 import { floatData, inputShape, outputSizes, type OrtModule, type OrtSession } from './models.js';
 
 export interface DetectOptions {
@@ -48,7 +48,7 @@ export class FaceDetector {
   }
 
   /** Detects faces in the whole frame (or its tiles); returns candidates in frame pixels, best first. */
-  async detect(frame: RgbaFrame, options: DetectOptions = {}): Promise<Candidate[]> {
+  async detect(frame: RgbaImage, options: DetectOptions = {}): Promise<Candidate[]> {
     const { minScore = 0.5, iouThreshold = 0.3, nms = 'weighted', quarterTurns = 0, tileSize = 0, tileOverlap = 0.25 } = options;
     const found: Candidate[] = [];
     const tiles = tileSize > 0 ? tileGrid(frame.width, frame.height, tileSize, tileOverlap) : [[0, 0, frame.width, frame.height]];
@@ -64,7 +64,7 @@ export class FaceDetector {
    * The best face near the centre of a square crop (centre, side, angle in image pixels/radians), in image
    * coordinates, or null. Used to re-detect a face turned upright, where BlazeFace's keypoints are reliable.
    */
-  async detectInCrop(frame: RgbaFrame, cx: number, cy: number, side: number, angle: number, minScore = 0.05): Promise<Candidate | null> {
+  async detectInCrop(frame: RgbaImage, cx: number, cy: number, side: number, angle: number, minScore = 0.05): Promise<Candidate | null> {
     cropToImage(cx, cy, side, angle, this.size, this.toImage);
     await this.run(frame);
     let best: Candidate | null = null;
@@ -75,7 +75,7 @@ export class FaceDetector {
     return best && mapCandidate(best, this.toImage);
   }
 
-  private async run(frame: RgbaFrame): Promise<void> {
+  private async run(frame: RgbaImage): Promise<void> {
     warpToTensor(frame, this.toImage, this.input, this.size, this.size, 1 / 127.5, -1);
     const feeds: Record<string, Ort.Tensor> = { [this.session.inputNames[0]]: this.tensor };
     const out = await this.session.run(feeds);

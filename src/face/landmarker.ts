@@ -3,8 +3,9 @@
 import type * as Ort from 'onnxruntime-web';
 import { LivecheckError } from '../errors.js';
 import { affine, affineScale, applyX, applyY, cropToImage, warpToTensor, type Affine } from './affine.js';
-import type { RgbaFrame } from './frame.js';
+import type { RgbaImage } from '../image.js';
 import { inputShape, type OrtModule, type OrtSession } from './models.js';
+import { EYE_CONTOUR_POINTS, IRIS_POINTS, MESH_POINTS } from './landmarks.js';
 
 /** A square, rotated region of the image: centre, side in pixels, rotation of its x axis (radians). */
 export interface Crop {
@@ -40,7 +41,7 @@ class CropModel {
   }
 
   /** Warps `crop` into batch slot `slot` of the input, remembering its affine for mapping the points back. */
-  protected warp(frame: RgbaFrame, crop: Crop, flipX: boolean, slot: number): void {
+  protected warp(frame: RgbaImage, crop: Crop, flipX: boolean, slot: number): void {
     const n = this.size * this.size * 3;
     cropToImage(crop.cx, crop.cy, crop.side, crop.angle, this.size, this.toImage[slot]);
     warpToTensor(frame, this.toImage[slot], this.input.subarray(slot * n, (slot + 1) * n), this.size, this.size, 1 / 255, 0, flipX);
@@ -70,13 +71,12 @@ class CropModel {
   }
 }
 
-export const MESH_POINTS = 468;
 
 export class FaceMeshModel extends CropModel {
   constructor(ort: OrtModule, session: OrtSession, file = 'facemesh') { super(ort, session, file, 192); }
 
   /** Writes 468 x (x, y, z) image-space points into `points` and returns the face-presence probability. */
-  async run(frame: RgbaFrame, crop: Crop, points: Float32Array): Promise<number> {
+  async run(frame: RgbaImage, crop: Crop, points: Float32Array): Promise<number> {
     this.warp(frame, crop, false, 0);
     const out = await this.infer(1);
     const mesh = this.pick(out, MESH_POINTS * 3);
@@ -89,8 +89,6 @@ export class FaceMeshModel extends CropModel {
   }
 }
 
-export const EYE_CONTOUR_POINTS = 71;
-export const IRIS_POINTS = 5;
 const EYE_VALUES = (EYE_CONTOUR_POINTS + IRIS_POINTS) * 3;
 /** Floats of one eye pair's raw iris output (`IrisModel.inferEyes`). */
 export const EYE_PAIR_OUTPUT = 2 * EYE_VALUES;
@@ -111,7 +109,7 @@ export class IrisModel extends CropModel {
 
   /** Writes the 71 eye-contour points and the 5 iris points (centre first) of one eye, in image pixels. The model
    *  knows one eye side, so the other eye goes in mirrored (`flipX`) and comes back unmirrored. */
-  async run(frame: RgbaFrame, crop: Crop, flipX: boolean, contour: Float32Array, iris: Float32Array): Promise<void> {
+  async run(frame: RgbaImage, crop: Crop, flipX: boolean, contour: Float32Array, iris: Float32Array): Promise<void> {
     this.warp(frame, crop, flipX, 0);
     this.mapEye(await this.infer(1), 1, 0, flipX, contour, iris);
   }
@@ -120,7 +118,7 @@ export class IrisModel extends CropModel {
    * Both eyes: the subject's right eye as is, the left one mirrored. One batch-2 run when the model takes it (the
    * shipped file has a dynamic batch), else two runs. `contour` holds 2 x 71 points and `iris` 2 x 5 (right first).
    */
-  async runEyes(frame: RgbaFrame, right: Crop, left: Crop, contour: Float32Array, iris: Float32Array): Promise<void> {
+  async runEyes(frame: RgbaImage, right: Crop, left: Crop, contour: Float32Array, iris: Float32Array): Promise<void> {
     const cside = EYE_CONTOUR_POINTS * 3, iside = IRIS_POINTS * 3;
     if (this.batch < 2) {
       await this.run(frame, right, false, contour.subarray(0, cside), iris.subarray(0, iside));
@@ -143,7 +141,7 @@ export class IrisModel extends CropModel {
    * The split path ("mesh now, iris later"): warps both eye crops, as `runEyes` would, into `input` (eyePairLength
    * floats) and their crop-to-image affines into `toImage`, so the model can run later or in another worker.
    */
-  warpEyes(frame: RgbaFrame, right: Crop, left: Crop, input: Float32Array, toImage: readonly [Affine, Affine]): void {
+  warpEyes(frame: RgbaImage, right: Crop, left: Crop, input: Float32Array, toImage: readonly [Affine, Affine]): void {
     const n = this.size * this.size * 3;
     cropToImage(right.cx, right.cy, right.side, right.angle, this.size, toImage[0]);
     warpToTensor(frame, toImage[0], input.subarray(0, n), this.size, this.size, 1 / 255, 0, false);

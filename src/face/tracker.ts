@@ -3,14 +3,13 @@
 import { LivecheckError } from '../errors.js';
 import type { FaceDetection, Point3 } from '../types.js';
 import type { Candidate } from './blazeface.js';
-import {
-  boxIou, cropFromCandidate, cropFromLandmarks, eyeCrop, pointBounds,
-  LEFT_EYE_INNER, LEFT_EYE_OUTER, RIGHT_EYE_INNER, RIGHT_EYE_OUTER,
-} from './crop.js';
+import { boxIou, cropFromCandidate, cropFromLandmarks, eyeCrop, pointBounds } from './crop.js';
+import { LEFT_EYE, RIGHT_EYE } from './landmarks.js';
 import { FaceDetector, type DetectOptions } from './detector.js';
-import { assertFrame, type RgbaFrame } from './frame.js';
+import { checkImage, type RgbaImage } from '../image.js';
 import { affine, type Affine } from './affine.js';
-import { EYE_CONTOUR_POINTS, EYE_PAIR_OUTPUT, FaceMeshModel, IRIS_POINTS, IrisModel, MESH_POINTS, type Crop } from './landmarker.js';
+import { EYE_PAIR_OUTPUT, FaceMeshModel, IrisModel, type Crop } from './landmarker.js';
+import { EYE_CONTOUR_POINTS, IRIS_POINTS, MESH_POINTS } from './landmarks.js';
 import { createSession, loadModelBytes, type ModelSource, type OrtModule, type OrtSession } from './models.js';
 import { NnSession } from './nn/runtime.js';
 import { createLandmarkSession } from './landmark-session.js';
@@ -204,9 +203,9 @@ export class FaceTracker {
    * One video frame. Tracked faces get their crop from the previous landmarks; the detector runs when nothing is
    * tracked, or periodically while fewer than `maxFaces` are tracked.
    */
-  async detect(frame: RgbaFrame, timestampMs: number): Promise<FaceResult> {
+  async detect(frame: RgbaImage, timestampMs: number): Promise<FaceResult> {
     this.assertOpen();
-    assertFrame(frame);
+    checkImage(frame, Infinity);
     for (let i = this.tracks.length - 1; i >= 0; i--) {
       const t = this.tracks[i];
       if (!(await this.landmarks(frame, t, true))) this.release(i);
@@ -237,7 +236,7 @@ export class FaceTracker {
    * `completeIris(result, eyes)` after the iris run; `detect` and this path then give the same points. The frame's
    * pixels are not needed after this call, so the next frame can be tracked while this one's iris runs elsewhere.
    */
-  async detectMesh(frame: RgbaFrame, timestampMs: number, eyes: EyeBatch | null): Promise<FaceResult> {
+  async detectMesh(frame: RgbaImage, timestampMs: number, eyes: EyeBatch | null): Promise<FaceResult> {
     if (this.irisModel && !eyes) throw new LivecheckError('invalid-argument', 'detectMesh needs an eye batch (createEyeBatch) when the iris model is loaded');
     this.deferIris = true;
     let r: FaceResult;
@@ -251,8 +250,8 @@ export class FaceTracker {
       eyes.faces = this.tracks.length;
       for (let i = 0; i < this.tracks.length; i++) {
         const t = this.tracks[i];
-        eyeCrop(t.points, RIGHT_EYE_OUTER, RIGHT_EYE_INNER, this.eyeScale, t.crop.angle, this.rightEye);
-        eyeCrop(t.points, LEFT_EYE_INNER, LEFT_EYE_OUTER, this.eyeScale, t.crop.angle, this.leftEye);
+        eyeCrop(t.points, RIGHT_EYE.outer, RIGHT_EYE.inner, this.eyeScale, t.crop.angle, this.rightEye);
+        eyeCrop(t.points, LEFT_EYE.inner, LEFT_EYE.outer, this.eyeScale, t.crop.angle, this.leftEye);
         this.irisModel.warpEyes(frame, this.rightEye, this.leftEye, eyes.input.subarray(i * n, (i + 1) * n), eyes.toImage[i]);
       }
     }
@@ -282,9 +281,9 @@ export class FaceTracker {
   }
 
   /** A still image: forgets any tracking, detects every face (up to `maxFaces`), then landmarks each. */
-  async detectImage(frame: RgbaFrame, options: DetectImageOptions = {}): Promise<FaceResult> {
+  async detectImage(frame: RgbaImage, options: DetectImageOptions = {}): Promise<FaceResult> {
     this.assertOpen();
-    assertFrame(frame);
+    checkImage(frame, Infinity);
     this.reset();
     const detector = options.model === 'back' ? this.detectorBack : this.detector;
     if (!detector) throw new LivecheckError('invalid-argument', 'detectImage({ model: "back" }) needs models.detectorBack', {});
@@ -307,7 +306,7 @@ export class FaceTracker {
     await Promise.all(this.sessions.map((s) => s.release()));
   }
 
-  private async addDetections(frame: RgbaFrame, detector: FaceDetector, opts: DetectOptions, limit: number, refine: boolean): Promise<void> {
+  private async addDetections(frame: RgbaImage, detector: FaceDetector, opts: DetectOptions, limit: number, refine: boolean): Promise<void> {
     const turns = this.orientations === 'all' ? [0, 1, 2, 3] : [0];
     for (const quarterTurns of turns) {
       const candidates = await detector.detect(frame, { ...opts, quarterTurns, minScore: this.minDetectorScore });
@@ -331,7 +330,7 @@ export class FaceTracker {
    * and the crop comes out turned by a multiple of 90 degrees. The face fills the crop, so the quarter turn at
    * which the detector scores it highest is the upright one; that detection's keypoints then set the crop.
    */
-  private async orient(frame: RgbaFrame, crop: Crop): Promise<void> {
+  private async orient(frame: RgbaImage, crop: Crop): Promise<void> {
     let best: Candidate | null = null;
     for (let k = 0; k < 4; k++) {
       const c = await this.detector.detectInCrop(frame, crop.cx, crop.cy, crop.side, crop.angle + (k * Math.PI) / 2);
@@ -342,7 +341,7 @@ export class FaceTracker {
 
   /** A second pass from the mesh's own bounds centres the face the way the model was trained; the pass with the
    *  higher face score wins, so refining never loses a face the first pass found (stills only: it allocates). */
-  private async refine(frame: RgbaFrame, t: Track): Promise<boolean> {
+  private async refine(frame: RgbaImage, t: Track): Promise<boolean> {
     const first = { score: t.score, points: t.points.slice(), contour: t.contour.slice(), iris: t.iris.slice(), crop: { ...t.crop } };
     const ok = await this.landmarks(frame, t, false);
     if (ok && t.score >= first.score) return true;
@@ -355,14 +354,14 @@ export class FaceTracker {
   }
 
   /** Runs mesh (+ iris) on the track's crop; on success moves the crop to the new landmarks. */
-  private async landmarks(frame: RgbaFrame, t: Track, tracked: boolean): Promise<boolean> {
+  private async landmarks(frame: RgbaImage, t: Track, tracked: boolean): Promise<boolean> {
     t.score = await this.mesh.run(frame, t.crop, t.points);
     if (t.score < this.minFaceScore) return false;
     t.tracked = tracked;
     cropFromLandmarks(t.points, MESH_POINTS, this.cropScale, t.crop);
     if (this.irisModel && !this.deferIris) {
-      eyeCrop(t.points, RIGHT_EYE_OUTER, RIGHT_EYE_INNER, this.eyeScale, t.crop.angle, this.rightEye);
-      eyeCrop(t.points, LEFT_EYE_INNER, LEFT_EYE_OUTER, this.eyeScale, t.crop.angle, this.leftEye);
+      eyeCrop(t.points, RIGHT_EYE.outer, RIGHT_EYE.inner, this.eyeScale, t.crop.angle, this.rightEye);
+      eyeCrop(t.points, LEFT_EYE.inner, LEFT_EYE.outer, this.eyeScale, t.crop.angle, this.leftEye);
       await this.irisModel.runEyes(frame, this.rightEye, this.leftEye, t.contour, t.iris);
     }
     return true;

@@ -7,7 +7,7 @@
 import { LivecheckError } from '../errors.js';
 import type { Point3 } from '../types.js';
 import type { CanonicalPoint } from './canonical-face.js';
-import { MIRROR_PAIRS } from './landmarks.js';
+import { MIRROR_PAIRS } from '../face/landmarks.js';
 import { PoseFitter, createHeadPose, rotationFromEuler } from './pose.js';
 
 export interface MeasureCanonicalOptions {

@@ -4,7 +4,7 @@
 
 import type { FaceDetection, Point3 } from '../types.js';
 import { CANONICAL_FACE, type CanonicalPoint } from './canonical-face.js';
-import { LEFT_EYE, MESH_POINTS, MESH_WITH_IRIS_POINTS, MOUTH, RIGHT_EYE, type EyeIndices } from './landmarks.js';
+import { LEFT_EYE, MESH_POINTS, MESH_WITH_IRIS_POINTS, MOUTH, RIGHT_EYE, type EyeIndices } from '../face/landmarks.js';
 import { PoseFitter, createHeadPose, type HeadPose } from './pose.js';
 
 /** Statistics of one face region, measured from pixels by a kernel. Every field is optional: consumed when present. */

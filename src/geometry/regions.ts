@@ -6,7 +6,7 @@
 
 import type { Box, Point3 } from '../types.js';
 import type { RegionStats } from './face-geometry.js';
-import { LEFT_EYE, MOUTH, RIGHT_EYE } from './landmarks.js';
+import { LEFT_EYE, MOUTH, RIGHT_EYE } from '../face/landmarks.js';
 
 // The chin's statistics travel with the other regions' (FaceRegionStats lives in face-geometry.ts).
 declare module './face-geometry.js' {

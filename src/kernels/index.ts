@@ -4,13 +4,14 @@
 import { LivecheckError } from '../errors.js';
 import type { Box, QualityMetrics } from '../types.js';
 import * as L from './layout.js';
-import { backgroundPoints, checkFrame, MAX_PIXELS, pixelRegion, type BackgroundGridOptions, type PixelData, type PixelRegion } from './regions.js';
+import { backgroundPoints, pixelRegion, type BackgroundGridOptions, type PixelRegion } from './regions.js';
+import { checkPixels, MAX_PIXELS, type PixelData } from '../image.js';
 import { instantiateKernels, simdSupported, type KernelExports } from './wasm.js';
 import { emptyPassiveFeatures, passiveScores, rowBandingOf, sidePeakRatio, type PassiveImageFeatures, type PassiveScoreConfig, DEFAULT_PASSIVE_SCORES } from './passive.js';
 
 export { simdSupported } from './wasm.js';
 export { passiveScores, rowBandingOf, sidePeakRatio, DEFAULT_PASSIVE_SCORES, type PassiveImageFeatures, type PassiveImageStats, type PassiveScoreConfig } from './passive.js';
-export { backgroundPoints, pixelRegion, MAX_PIXELS, type BackgroundGridOptions, type PixelRegion, type PixelData } from './regions.js';
+export { backgroundPoints, pixelRegion, type BackgroundGridOptions, type PixelRegion } from './regions.js';
 
 export interface KernelsOptions {
   /**
@@ -212,7 +213,7 @@ export class Kernels {
   // Copies the frame in (unless it is already the input buffer) and converts it; with `counted`, also counts the
   // histograms of that region (#faceHist) and of the rest of the frame (#hist) during the conversion.
   #load(rgba: PixelData, width: number, height: number, counted: Readonly<PixelRegion> | null): void {
-    checkFrame(rgba, width, height, 4);
+    checkPixels(rgba, width, height, 4);
     const inPlace = rgba.buffer === this.#k.memory.buffer && rgba.byteOffset === this.#rgba && width === this.#width && height === this.#height;
     this.#begin(width, height);
     if (!inPlace) this.#u8.set(rgba instanceof Uint8Array ? rgba : new Uint8Array(rgba.buffer, rgba.byteOffset, rgba.length), this.#rgba);
@@ -229,7 +230,7 @@ export class Kernels {
 
   /** Loads a luma (greyscale) frame; colour measures are unavailable until the next `setFrame`. */
   setLuma(luma: PixelData, width: number, height: number): void {
-    checkFrame(luma, width, height, 1);
+    checkPixels(luma, width, height, 1);
     this.#begin(width, height);
     const l0 = this.#pyramids[this.#cur][0];
     for (let y = 0; y < height; y++) this.#u8.set(luma.subarray(y * width, (y + 1) * width), l0.base + y * l0.stride);

@@ -2,52 +2,13 @@
 import { LivecheckError } from '../errors.js';
 import type { Box } from '../types.js';
 
+
 /** An integer pixel rectangle inside the frame. */
 export interface PixelRegion {
   x: number;
   y: number;
   width: number;
   height: number;
-}
-
-/** Largest frame the kernels accept: the 64-bit histogram moments stay exact up to 2^24 pixels (e.g. 4096x4096). */
-export const MAX_PIXELS = 1 << 24;
-
-export type PixelData = Uint8Array | Uint8ClampedArray;
-
-/** Throws the matching LivecheckError unless `data` holds exactly `width * height * channels` bytes. */
-export function checkFrame(data: PixelData, width: number, height: number, channels: number): void {
-  if (!(data instanceof Uint8Array || data instanceof Uint8ClampedArray)) {
-    throw new LivecheckError('invalid-argument', 'pixels must be a Uint8Array or Uint8ClampedArray', { type: typeof data });
-  }
-  if (data.length === 0) {
-    if (isDetached(data.buffer)) throw new LivecheckError('detached-buffer', 'the pixel buffer was transferred away (detached)');
-    throw new LivecheckError('empty-buffer', 'the pixel buffer is empty');
-  }
-  if (!Number.isInteger(width) || !Number.isInteger(height) || width <= 0 || height <= 0 || width * height > MAX_PIXELS) {
-    throw new LivecheckError('invalid-frame-size', `invalid frame size ${width}x${height}`, { width, height, maxPixels: MAX_PIXELS });
-  }
-  if (data.length !== width * height * channels) {
-    throw new LivecheckError('invalid-frame-size', `buffer holds ${data.length} bytes, ${width}x${height}x${channels} needs ${width * height * channels}`, {
-      width,
-      height,
-      channels,
-      bytes: data.length,
-    });
-  }
-}
-
-function isDetached(buffer: ArrayBufferLike): boolean {
-  if (buffer.byteLength !== 0) return false;
-  const flag = (buffer as { detached?: boolean }).detached;
-  if (typeof flag === 'boolean') return flag;
-  try {
-    // Node 20 has no ArrayBuffer#detached; constructing a view on a detached buffer throws.
-    new Uint8Array(buffer as ArrayBuffer, 0, 0);
-    return false;
-  } catch {
-    return true;
-  }
 }
 
 /**

@@ -3,6 +3,7 @@
 import type { Point3 } from '../types.js';
 import { affine, type Affine } from '../face/affine.js';
 import { LivecheckError } from '../errors.js';
+import { LEFT_EYE, MESH_POINTS, MESH_WITH_IRIS_POINTS, MOUTH_CENTRE, RIGHT_EYE } from '../face/landmarks.js';
 
 export const MATCH_SIZE = 150;
 
@@ -12,20 +13,19 @@ export const MATCH_SIZE = 150;
  */
 export const MATCH_TEMPLATE: ReadonlyArray<readonly [number, number]> = [[52, 62], [98, 62], [75, 108]];
 
-// FaceMesh (468) + Iris (10) indices: iris centres 468 / 473, eye corners as a fallback, inner-lip mid points.
-const IRIS_A = 468, IRIS_B = 473;
-const EYE_A = [33, 133] as const, EYE_B = [362, 263] as const;
-const MOUTH = [13, 14, 61, 291] as const;
+// iris centres, eye corners as a fallback, the mouth centre
+const IRIS_A = RIGHT_EYE.irisCenter, IRIS_B = LEFT_EYE.irisCenter;
+const EYE_A = [RIGHT_EYE.outer, RIGHT_EYE.inner] as const, EYE_B = [LEFT_EYE.inner, LEFT_EYE.outer] as const;
 
 /** Eye centres and mouth centre in image pixels, ordered image-left eye first. */
 export function alignmentPoints(landmarks: readonly Point3[], out = new Float64Array(6)): Float64Array {
-  if (landmarks.length < 468) throw new LivecheckError('invalid-argument', `alignment needs the 468 FaceMesh landmarks, got ${landmarks.length}`, { count: landmarks.length });
+  if (landmarks.length < MESH_POINTS) throw new LivecheckError('invalid-argument', `alignment needs the 468 FaceMesh landmarks, got ${landmarks.length}`, { count: landmarks.length });
   const mid = (idx: readonly number[], k: 0 | 1) => idx.reduce((s, i) => s + landmarks[i][k], 0) / idx.length;
-  const iris = landmarks.length >= 478;
+  const iris = landmarks.length >= MESH_WITH_IRIS_POINTS;
   let ax = iris ? landmarks[IRIS_A][0] : mid(EYE_A, 0), ay = iris ? landmarks[IRIS_A][1] : mid(EYE_A, 1);
   let bx = iris ? landmarks[IRIS_B][0] : mid(EYE_B, 0), by = iris ? landmarks[IRIS_B][1] : mid(EYE_B, 1);
   if (ax > bx) { [ax, bx] = [bx, ax]; [ay, by] = [by, ay]; }
-  out[0] = ax; out[1] = ay; out[2] = bx; out[3] = by; out[4] = mid(MOUTH, 0); out[5] = mid(MOUTH, 1);
+  out[0] = ax; out[1] = ay; out[2] = bx; out[3] = by; out[4] = mid(MOUTH_CENTRE, 0); out[5] = mid(MOUTH_CENTRE, 1);
   return out;
 }
 

@@ -2,7 +2,7 @@
 // it can be stored (a few per second, described later, off the per-frame path) and JPEG-encoded into the evidence.
 // describe(chipTensor(rgba)) equals FaceRecognizer.describe on the frame up to the rounding to bytes.
 import type { Point3 } from '../types.js';
-import type { RgbaFrame } from '../face/frame.js';
+import type { RgbaImage } from '../image.js';
 import { affine, warpToTensor } from '../face/affine.js';
 import { LivecheckError } from '../errors.js';
 import { MATCH_SIZE, alignToImage, alignmentPoints } from './align.js';
@@ -26,7 +26,7 @@ export class ChipCutter {
    * The chip of the face with these landmarks (image pixels). `frame` may be a crop of the image whose top-left
    * corner is at (`originX`, `originY`): the landmarks stay in image pixels.
    */
-  cut(frame: RgbaFrame, landmarks: readonly Point3[], originX = 0, originY = 0, out = new Uint8ClampedArray(CHIP_BYTES)): Uint8ClampedArray {
+  cut(frame: RgbaImage, landmarks: readonly Point3[], originX = 0, originY = 0, out = new Uint8ClampedArray(CHIP_BYTES)): Uint8ClampedArray {
     if (out.length !== CHIP_BYTES) throw new LivecheckError('invalid-argument', `a chip is ${MATCH_SIZE}x${MATCH_SIZE} RGBA`, { length: out.length });
     alignToImage(alignmentPoints(landmarks, this.points), this.toImage);
     this.toImage[2] -= originX;

@@ -1,8 +1,8 @@
 // FaceRecognizer: aligned 150x150 chip -> FaceRecognitionNet (models/facerec.onnx) -> 128-d descriptor. The input
 // tensor and the transform are allocated once and reused for every face.
 import type { Point3 } from '../types.js';
-import type { RgbaFrame } from '../face/frame.js';
-import { assertFrame } from '../face/frame.js';
+import type { RgbaImage } from '../image.js';
+import { checkImage } from '../image.js';
 import { affine, warpToTensor } from '../face/affine.js';
 import { createSession, floatData, type ModelSource, type OrtModule, type OrtSession } from '../face/models.js';
 import { LivecheckError } from '../errors.js';
@@ -43,15 +43,15 @@ export class FaceRecognizer {
   }
 
   /** Aligns the face given by its landmarks (image pixels, FaceMesh order, with or without iris) and describes it. */
-  async describe(frame: RgbaFrame, landmarks: readonly Point3[]): Promise<Float32Array> {
-    assertFrame(frame);
+  async describe(frame: RgbaImage, landmarks: readonly Point3[]): Promise<Float32Array> {
+    checkImage(frame, Infinity);
     alignToImage(alignmentPoints(landmarks, this.points), this.toImage);
     warpToTensor(frame, this.toImage, this.input, MATCH_SIZE, MATCH_SIZE, 1, 0);
     return this.descriptorOfChip(this.input);
   }
 
   /** The aligned chip (NHWC RGB 0..255) for the face, into `out`: for keyframes, debugging and tests. */
-  alignedChip(frame: RgbaFrame, landmarks: readonly Point3[], out = new Float32Array(MATCH_SIZE * MATCH_SIZE * 3)): Float32Array {
+  alignedChip(frame: RgbaImage, landmarks: readonly Point3[], out = new Float32Array(MATCH_SIZE * MATCH_SIZE * 3)): Float32Array {
     alignToImage(alignmentPoints(landmarks, this.points), this.toImage);
     warpToTensor(frame, this.toImage, out, MATCH_SIZE, MATCH_SIZE, 1, 0);
     return out;

@@ -1,9 +1,13 @@
-// livecheck/node: the Node-only entry (server-side re-analysis, the CLI, batch jobs). Reads build outputs from disk.
-export { createNodeEngine } from '../engine/node.js';
-export type { NodeEngineOptions } from '../engine/node.js';
-export { createNodeKernels, readKernelWasm, kernelBuildDir } from '../kernels/node.js';
-export { decodeImage, decodeVideo, probeVideo, writeY4m } from './media.js';
-export type { RgbaImage, RgbaVideoFrame, DecodeVideoOptions, VideoInfo } from './media.js';
+// livecheck/node: the Node-only entry (the engine over files, server-side re-analysis, batch jobs, the CLI's helpers).
+export { createNodeEngine } from './engine.js';
+export type { NodeEngineOptions } from './engine.js';
+export { analyzeVideo, captureVideo, readAttemptConfig } from './analyze.js';
+export type { AnalyzeOptions, AnalyzeReport, CaptureOptions } from './analyze.js';
+export { decodeImage, decodeVideo, probeVideo } from './media.js';
+export type { RgbaVideoFrame, DecodeVideoOptions, VideoInfo } from './media.js';
 // server-side re-analysis of evidence keyframes and the ID-photo match (FaceTracker + FaceRecognitionNet from models/)
-export { createNodeReanalyzer } from '../server/node.js';
-export type { NodeReanalyzerOptions, NodeReanalyzer } from '../server/node.js';
+export { createNodeReanalyzer } from './reanalyzer.js';
+export type { NodeReanalyzerOptions, NodeReanalyzer } from './reanalyzer.js';
+export type { LivenessEngine, EngineFrameResult } from '../engine/engine.js';
+export type { RgbaImage } from '../image.js';
+export type { AttemptConfig } from '../attempt/config.js';

@@ -7,16 +7,15 @@ import { open } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { LivecheckError } from '../errors.js';
+import type { RgbaImage } from '../image.js';
 
-/** An RGBA8 image: `data.length === width * height * 4`, rows top to bottom, no padding. */
-export interface RgbaImage {
-  width: number;
-  height: number;
+/** A decoded image: RGBA in a Uint8Array. */
+export interface DecodedImage extends RgbaImage {
   data: Uint8Array;
 }
 
 /** One decoded video frame. `timestampMs` is relative to the start of the file (not to `startMs`). */
-export interface RgbaVideoFrame extends RgbaImage {
+export interface RgbaVideoFrame extends DecodedImage {
   timestampMs: number;
   /** 0-based index among the frames this call produced. */
   index: number;
@@ -68,7 +67,7 @@ const jpeg = require('jpeg-js') as {
  * Decodes a PNG (any colour type, 1-16 bit: converted to RGBA8) or a baseline/progressive JPEG to RGBA8.
  * EXIF orientation is not applied. Throws `decode-failed` for missing, truncated or unsupported files.
  */
-export function decodeImage(path: string): RgbaImage {
+export function decodeImage(path: string): DecodedImage {
   const bytes = readInput(path);
   let decoded: { width: number; height: number; data: Uint8Array };
   try {
@@ -147,7 +146,7 @@ export function i420ToRgba(
 
 /** RGBA8 -> I420 planes; chroma is the mean of each 2x2 block (edge blocks use the pixels they have). */
 export function rgbaToI420(
-  rgba: Uint8Array,
+  rgba: Uint8Array | Uint8ClampedArray,
   width: number,
   height: number,
   y: Uint8Array,

@@ -15,7 +15,8 @@ import { MATCH_SIZE } from '../match/align.js';
 import { LIBRARY_NAME, LIBRARY_VERSION } from '../evidence/version.js';
 import { planFromNonce as challengePlan } from '../challenge/plan.js';
 import type { PlanOptions } from '../challenge/plan.js';
-import { engineConfigHash, replayEvidence, type ReplayOptions, type ReplayResult } from '../evidence/replay.js';
+import { replayEvidence, type ReplayOptions, type ReplayResult } from '../attempt/replay.js';
+import { attemptConfigHash } from '../attempt/config.js';
 import type { ResultRecord } from '../evidence/bundle.js';
 import type { LivenessDecision } from '../decision/consensus.js';
 import { quantize } from '../evidence/canonical.js';
@@ -126,7 +127,7 @@ export interface VerifyEvidenceOptions {
   signatureDistance?: (a: ArrayLike<number>, b: ArrayLike<number>) => number;
   /** Which client library versions this server accepts. Default: same major (same minor while 0.x) as this one. */
   acceptLibraryVersion?: (version: string) => boolean;
-  /** The bundle's configHash must equal this. Default: engineConfigHash(replay), the hash of the options replayed with. */
+  /** The bundle's configHash must equal this. Default: attemptConfigHash(replay), the hash of the options replayed with. */
   configHash?: string;
   /**
    * The engine options the capture ran with, for the replay (guidance, challenge, actions, mirrored, identity).
@@ -192,7 +193,7 @@ export async function verifyEvidence(input: string | EvidenceBundle | unknown, o
   let expectedConfig: string;
   if (genesis.library.name !== LIBRARY_NAME || !accept(genesis.library.version)) {
     fail('version', `made by ${genesis.library.name} ${genesis.library.version}, not accepted by this server (${LIBRARY_NAME} ${LIBRARY_VERSION})`, { library: genesis.library });
-  } else if (genesis.configHash !== (expectedConfig = options.configHash ?? (await engineConfigHash(options.replay)))) {
+  } else if (genesis.configHash !== (expectedConfig = options.configHash ?? (await attemptConfigHash(options.replay)))) {
     fail('version', 'captured with a different engine configuration than the server replays with', { configHash: genesis.configHash, expected: expectedConfig });
   } else pass('version', `${genesis.library.name} ${genesis.library.version}`);
 
@@ -250,7 +251,7 @@ async function checkReplay(bundle: EvidenceBundle, options: VerifyEvidenceOption
   const claim = bundle.records[bundle.records.length - 2] as ResultRecord; // the format check placed it there
   let replay: ReplayResult;
   try {
-    replay = replayEvidence(bundle, replayOptions);
+    replay = await replayEvidence(bundle, replayOptions);
   } catch (e) {
     const why = e instanceof Error ? e.message : String(e);
     for (const name of REPLAY_CHECKS) fail(name, `the recorded frames cannot be replayed: ${why}`);

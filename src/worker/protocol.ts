@@ -9,9 +9,20 @@ import { LivecheckError, type LivecheckErrorCode } from '../errors.js';
 import type { FaceGeometry } from '../geometry/face-geometry.js';
 import type { GuidanceState, GuidanceTrackerOptions } from '../guidance/tracker.js';
 import type { Box, QualityMetrics } from '../types.js';
-import type { EvidenceBundle } from '../evidence/bundle.js';
-import type { WorkerEvidenceSetup } from './decision.js';
+import type { DocumentBinding, EvidenceBundle } from '../evidence/bundle.js';
 import type { IdentityOptions } from '../evidence/identity.js';
+import type { ActionDetectorConfig } from '../challenge/action-detector.js';
+import type { DecisionConfigInput } from '../decision/config.js';
+import { transferHandlers } from 'comlink';
+
+/** What the worker needs to record the evidence bundle (WorkerSetup.evidence). */
+export interface WorkerEvidenceSetup {
+  /** The server's nonce: the one the challenge plan was derived from. */
+  nonce: string;
+  document: DocumentBinding;
+  /** JPEG quality of the keyframes, 0..1. Default 0.85. */
+  jpegQuality?: number;
+}
 
 /** Everything the worker needs to build the engine. URLs are absolute (resolved on the main thread). */
 export interface WorkerSetup {
@@ -32,6 +43,8 @@ export interface WorkerSetup {
   plan: ChallengePlan | null;
   challenge?: ChallengeConfigInput;
   guidance?: GuidanceTrackerOptions;
+  actions?: Partial<ActionDetectorConfig>;
+  decision?: DecisionConfigInput;
   mirrored: boolean;
   /** Record the evidence bundle (needs `plan`); the attempt is then decided by the code the server replays. */
   evidence?: WorkerEvidenceSetup;
@@ -86,7 +99,7 @@ export interface FrameOutput {
   irisWorkerError?: WireError;
 }
 
-/** One frame's worker time by stage, ms (bench:e2e loads the worker as `worker.js?profile`). */
+/** One frame's worker time by stage, ms: filled only by the profiling worker of the benchmarks and tests. */
 export interface WorkerProfile {
   /** Frame to RGBA: VideoFrame.copyTo into the kernels' input buffer, or the canvas fallback. */
   pixels: number;
@@ -98,14 +111,8 @@ export interface WorkerProfile {
   ort: Record<string, number>;
   /** The quality kernels' pass. */
   kernels: number;
-  /** The rest of the engine: region cues, geometry, guidance, challenge. */
+  /** The rest of the engine: region cues, passive scores, the attempt (interpretation, challenge, signals). */
   interpret: number;
-  /** The passive kernels on the face (passiveFeatures). */
-  passive: number;
-  /** AttemptRecorder.push (and the decision on the attempt's last frame). */
-  decision: number;
-  /** Landmarks to a Float32Array and the output object. */
-  pack: number;
   /** Where this frame's Iris ran: 'worker' (the iris worker, pipelined), 'local' (this worker). */
   iris: 'worker' | 'local';
   /** Pipelined frames: ms from the end of the mesh stage until the iris points were back (0 when local). */
@@ -148,14 +155,22 @@ export interface WorkerApi {
 }
 
 /**
- * Test hook, outside Comlink: posted straight to the worker (`worker.postMessage(...)`), it makes the worker die the
- * way a real fault would, so the browser tests can check that the page gets a typed error and no hang. `throw`: an
- * uncaught exception (the Worker's `error` event); `close`: the worker ends itself silently (`self.close()`).
+ * LivecheckErrors cross the worker boundary as themselves (code, message, detail): Comlink's `throw` handler keeps
+ * only an Error's message and name, so both ends install this one. Anything else thrown arrives as `worker-crashed`.
+ * Idempotent.
  */
-export const CRASH_TEST_MESSAGE = 'livecheck:test-crash';
-export interface CrashTestMessage {
-  type: typeof CRASH_TEST_MESSAGE;
-  mode: 'throw' | 'close';
-  /** 'iris': the main worker forwards the message to its iris worker, which dies instead. Default: the main worker. */
-  target?: 'iris';
+export function installErrorTransfer(): void {
+  const base = transferHandlers.get('throw');
+  if (!base || (base as { livecheck?: true }).livecheck) return;
+  const handler = {
+    livecheck: true as const,
+    canHandle: base.canHandle,
+    serialize({ value }: { value: unknown }): [unknown, Transferable[]] {
+      return [toWireError(value), []];
+    },
+    deserialize(wire: unknown): never {
+      throw fromWireError(wire);
+    },
+  };
+  transferHandlers.set('throw', handler as unknown as typeof base);
 }

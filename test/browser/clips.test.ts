@@ -20,7 +20,7 @@ import { planFromNonce } from '../../src/challenge/plan.js';
 import type { GuidanceCode } from '../../src/guidance/codes.js';
 import { analyzeVideo, type AnalyzeReport } from '../../src/node/analyze.js';
 import { decodeVideo, type RgbaVideoFrame } from '../../src/node/media.js';
-import { createNodeEngine } from '../../src/engine/node.js';
+import { createNodeEngine } from '../../src/node/engine.js';
 import { dataPath, ensureVariants, repoRoot } from '../helpers/data.js';
 import { requireModels } from '../face/engine.js';
 // @ts-expect-error plain .mjs tool without types
@@ -398,6 +398,19 @@ describe('real clips in Chromium vs the Node engine (one browser, fake camera + 
     expect(r.challenge.at(-1)).toMatchObject({ type: 'attempt-ended', outcome: 'completed' });
     expect(r.decision, JSON.stringify(r)).not.toBeNull();
     expect(r.decision!.verdict, JSON.stringify(r.decision)).toBe('pass');
+    // a threshold given to createLivenessCheck and to analyze (--config) reaches the attempt in both: a passive
+    // signal that asks for more evidence than any capture has is unsure, and the consensus cannot pass
+    const decision = { passive: { minEvidenceWeight: 100 } };
+    const strictNode = await analyzeVideo(passClip, { plan, maxFrames: end, config: { decision } });
+    const strict = await harness<FramesRun>('runFrames', {
+      urlBase: '/__harness/frame/', timestamps: frames.map((f) => f.t), width: frames[0].width, height: frames[0].height,
+      challenge: { nonce: NONCE, script: PASS_PLAN.map((st) => ({ ...st })) }, decision,
+    });
+    expect(strictNode.signals?.passive.verdict).toBe('unsure');
+    expect(strictNode.verdict).toBe('review');
+    expect(strict.errors).toEqual([]);
+    expect(strict.decision?.signals.passive?.verdict, JSON.stringify(strict.decision)).toBe('unsure');
+    expect(strict.decision?.verdict).toBe('review');
     for (const k of ['active', 'passive', 'motion'] as const) {
       expect(r.decision!.signals[k]?.verdict, k).toBe(report.signals![k]!.verdict);
       expect(r.decision!.signals[k]?.score, k).toBeCloseTo(report.signals![k]!.score, 2);

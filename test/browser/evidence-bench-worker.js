@@ -1,10 +1,11 @@
 // Module worker for test/browser/evidence.test.ts: times the evidence recording on its own, in a Chromium worker,
-// with the shipped bundle's EvidenceSession, on the records of a real capture (their landmarks, eye contours,
-// regions, quality and passive scores as the engine produced them) and a real 640x480 RGBA frame. Per frame: the
-// pixel digest (the synchronous part, WebCrypto's copy of the bytes, and until it resolves), then session.frame
-// (record, canonical JSON, chain hash, AttemptLog; the keyframe's crop and convertToBlob on the frame that takes it).
+// with the attempt pipeline built for the browser (dist/dev/attempt.js), on the records of a real capture (their
+// landmarks, eye contours, regions, quality and passive scores as the engine produced them) and a real 640x480 RGBA
+// frame. Per frame: the pixel digest (the synchronous part, WebCrypto's copy of the bytes, and until it resolves),
+// then attempt.push (interpretation, record, canonical JSON, chain hash, signals; the keyframe's crop and
+// convertToBlob on the frame that takes it).
 
-import * as lib from '/dist/index.js';
+import * as lib from '/dist/dev/attempt.js';
 
 const quantiles = (v) => {
   const s = [...v].sort((a, b) => a - b);
@@ -19,9 +20,9 @@ self.onmessage = async (e) => {
     const image = { width, height, data: new Uint8Array(pixels) };
     const digestCall = [], digestDone = [], record = [];
     for (let rep = 0; rep < repeats; rep++) {
-      const session = await lib.EvidenceSession.start({
-        nonce: bundle.genesis.nonce, plan: bundle.genesis.plan, document: bundle.genesis.document,
-        encodeJpeg: jpegEncoder(), framesPerStep: Math.floor(frames.length / 2),
+      const attempt = await lib.Attempt.start({
+        plan: { nonceDigest: '', mode: 'script', steps: bundle.genesis.plan },
+        evidence: { nonce: bundle.genesis.nonce, document: bundle.genesis.document, encodeJpeg: jpegEncoder(), framesPerStep: Math.floor(frames.length / 2) },
       });
       for (const r of frames) {
         const analysis = {
@@ -33,13 +34,13 @@ self.onmessage = async (e) => {
         const t1 = performance.now();
         const hex = Array.from(new Uint8Array(await digest), (b) => b.toString(16).padStart(2, '0')).join('');
         const t2 = performance.now();
-        await session.frame(image, { analysis, regions: r.regions, challenge: [] }, r.passive, { sha256: hex });
+        await attempt.push({ analysis, face: analysis.faces[0] ?? null, regions: r.regions, passive: r.passive }, { image, digest: { sha256: hex } });
         const t3 = performance.now();
         digestCall.push(t1 - t0);
         digestDone.push(t2 - t0);
         record.push(t3 - t2);
       }
-      await session.finish();
+      await attempt.finish();
     }
     self.postMessage({ frames: frames.length, repeats, digestCallMs: quantiles(digestCall), digestMs: quantiles(digestDone), recordMs: quantiles(record) });
   } catch (err) {

@@ -22,7 +22,7 @@ import { serializeEvidence, type EvidenceBundle, type ResultRecord } from '../..
 import { sha256 } from '../../src/evidence/encoding.js';
 import { toHex } from '../../src/util/hex.js';
 import { verifyEvidence, type EvidenceReport } from '../../src/server/index.js';
-import { createNodeReanalyzer, type NodeReanalyzer } from '../../src/server/node.js';
+import { createNodeReanalyzer, type NodeReanalyzer } from '../../src/node/reanalyzer.js';
 import { dataPath, repoRoot } from '../helpers/data.js';
 import { requireModels } from '../face/engine.js';
 // @ts-expect-error plain .mjs tool without types

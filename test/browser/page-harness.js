@@ -100,8 +100,8 @@ export async function runSegments({ segments, timeoutMs }) {
 }
 
 /** Exact frames (RGBA served by the test at `${urlBase}${i}`) through analyzeFrame, with Node's timestamps. */
-export async function runFrames({ urlBase, timestamps, width, height, challenge }) {
-  const check = await lib.createLivenessCheck({ challenge });
+export async function runFrames({ urlBase, timestamps, width, height, challenge, decision }) {
+  const check = await lib.createLivenessCheck({ challenge, decision });
   const frames = [];
   const challengeEvents = [];
   const errors = [];
@@ -134,7 +134,8 @@ export async function runCrash({ mode, workerTimeoutMs }) {
   await policy.record(subject, 'fail'); // an earlier failed attempt
   const ticket = await policy.begin(subject);
   const { video, stream } = await cameraVideo();
-  const check = await lib.createLivenessCheck({ workerTimeoutMs });
+  // the dev worker (dist/dev/worker.js) has the crash hook; the packaged one does not
+  const check = await lib.createLivenessCheck({ workerTimeoutMs, assets: { workerUrl: new URL('/dist/dev/worker.js', location.href).href } });
   const errors = [];
   let frames = 0;
   check.addEventListener('error', (e) => errors.push({ code: e.detail.code, name: e.detail.name, isError: e.detail instanceof lib.LivecheckError }));

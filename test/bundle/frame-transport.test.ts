@@ -60,7 +60,7 @@ describe('frame transport into the worker (Chromium, built bundle)', () => {
         const yuv = new Uint8Array(await (await fetch('/dist/frames.yuv')).arrayBuffer());
         const lib = await import('/dist/index.js');
         const frameAt = (i) => new VideoFrame(yuv.subarray(i * size, (i + 1) * size), { format: 'I420', codedWidth: W, codedHeight: H, timestamp: i * 33333 });
-        const workerUrl = new URL('/dist/worker.js?profile', location.href).href;
+        const workerUrl = new URL('/dist/dev/worker.js', location.href).href;
         const summary = () => ({ paths: [], faces: 0, faceLuma: [], entropy: [], points: [], buffersBack: [], allocations: 0 });
         const record = (s, d) => {
           s.paths.push(d.profile.path);

@@ -4,7 +4,7 @@
 
 import type { FaceRegionStats } from '../../src/geometry/face-geometry.js';
 import type { ChallengeEvent, ChallengeSession } from '../../src/challenge/session.js';
-import { FrameInterpreter } from '../../src/engine/interpreter.js';
+import { FrameInterpreter } from '../../src/attempt/interpreter.js';
 import type { ChallengeConfigInput } from '../../src/challenge/config.js';
 import type { ChallengePlan } from '../../src/challenge/plan.js';
 import type { ChallengeAction } from '../../src/challenge/actions.js';

@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EXIT, runCli } from '../../src/node/cli.js';
+import { EXIT, runCli } from '../../src/cli/index.js';
 import type { AnalyzeReport } from '../../src/node/analyze.js';
 import { requireModels } from '../face/engine.js';
 import { data, ensureVariants, requireData } from '../helpers/data.js';

@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EXIT, runCli } from '../../src/node/cli.js';
+import { EXIT, runCli } from '../../src/cli/index.js';
 import type { AnalyzeReport } from '../../src/node/analyze.js';
 import type { EvidenceBundle, FrameRecord, IdentityRecord, KeyframeRecord, ResultRecord } from '../../src/evidence/bundle.js';
 import { DEFAULT_IDENTITY_CONFIG } from '../../src/decision/identity.js';

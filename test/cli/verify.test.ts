@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EXIT, runCli } from '../../src/node/cli.js';
+import { EXIT, runCli } from '../../src/cli/index.js';
 import { canonicalJson } from '../../src/evidence/canonical.js';
 import { data, requireData } from '../helpers/data.js';
 

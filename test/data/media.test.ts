@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isLivecheckError } from '../../src/errors.js';
 import { decodeImage, decodeVideo, i420ToRgba, probeVideo, rgbaToI420, writeY4m } from '../../src/node/media.js';
-import type { RgbaImage, RgbaVideoFrame } from '../../src/node/media.js';
+import type { DecodedImage as RgbaImage, RgbaVideoFrame } from '../../src/node/media.js';
 import { data, dataDir, dataPath, repoRoot, requireData } from '../helpers/data.js';
 
 let tmp: string;

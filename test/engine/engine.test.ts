@@ -1,7 +1,7 @@
 // The engine on a real clip (franck.mp4, first 300 frames = 12.5 s: two blinks and a two-second eye closure, hand
 // labels in test/challenge/fixtures/video-labels.json), bad frames, and use after close().
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createNodeEngine } from '../../src/engine/node.js';
+import { createNodeEngine } from '../../src/node/engine.js';
 import type { LivenessEngine } from '../../src/engine/engine.js';
 import type { DetectedAction } from '../../src/challenge/action-detector.js';
 import { isLivecheckError } from '../../src/errors.js';

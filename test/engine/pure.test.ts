@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { CLIPPED_CHANNEL_MEAN, FaceRegionMeter, chromaDistance, skinToneDistance, type RegionMeter } from '../../src/engine/regions.js';
 import { DEFAULT_GUIDANCE_CONFIG } from '../../src/guidance/config.js';
-import { FrameInterpreter } from '../../src/engine/interpreter.js';
+import { FrameInterpreter } from '../../src/attempt/interpreter.js';
 import { faceRegionBoxes } from '../../src/geometry/regions.js';
 import { isLivecheckError } from '../../src/errors.js';
 import type { Box } from '../../src/types.js';

@@ -2,7 +2,7 @@
 // workers, gives analyzeFrame's results frame by frame on a real clip with blinks (franck.mp4, 120 frames), also
 // with the next frame staged before this one completes.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createNodeEngine } from '../../src/engine/node.js';
+import { createNodeEngine } from '../../src/node/engine.js';
 import type { EngineFrameResult, LivenessEngine, MeshStage } from '../../src/engine/engine.js';
 import type { EyeBatch } from '../../src/face/tracker.js';
 import { decodeVideo, type RgbaVideoFrame } from '../../src/node/media.js';
@@ -38,11 +38,11 @@ describe('LivenessEngine split path', () => {
     for (let n = 0; n < frames.length; n++) {
       const slot = slots[n % 2];
       await split.analyzeMesh(frames[n], frames[n].timestampMs, slot.eyes, slot.stage);
-      if (pending) got.push(snapshot(split.completeFrame(pending.stage, pending.eyes)));
+      if (pending) got.push(snapshot(await split.completeFrame(pending.stage, pending.eyes)));
       await split.tracker.runIris(slot.eyes);
       pending = slot;
     }
-    got.push(snapshot(split.completeFrame(pending!.stage, pending!.eyes)));
+    got.push(snapshot(await split.completeFrame(pending!.stage, pending!.eyes)));
     expect(got).toHaveLength(FRAMES);
     for (let n = 0; n < FRAMES; n++) expect(got[n], `frame ${n}`).toEqual(expected[n]);
     // the clip's blinks came through the iris contours (eye openness), so the comparison covered the iris half

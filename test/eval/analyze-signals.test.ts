@@ -2,7 +2,7 @@
 // passive and motion always, active and the consensus verdict only with --plan; the verdict is the consensus of the
 // three signals printed next to it.
 import { describe, expect, it } from 'vitest';
-import { runCli } from '../../src/node/cli.js';
+import { runCli } from '../../src/cli/index.js';
 import type { AnalyzeReport } from '../../src/node/analyze.js';
 import { requireModels } from '../face/engine.js';
 import { data, requireData } from '../helpers/data.js';

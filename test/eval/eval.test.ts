@@ -9,7 +9,7 @@ import {
   presentations, recordPresentation, judge, metricsReport, outcomeFromDetected, createRecognizer, kernelsOnly, MODEL_FEATURES, EVAL_VARIANTS,
   type JudgedPresentation, type Presentation,
 } from '../../tools/eval/eval.js';
-import { PassiveModels } from '../../src/node/passive-models.js';
+import { PassiveModels } from '../../tools/eval/passive-models.js';
 import { DEFAULT_IDENTITY_CONFIG } from '../../src/decision/identity.js';
 import { activeSignal } from '../../src/decision/index.js';
 

@@ -3,7 +3,8 @@
 // so the passive signal fuses the artefact scores alone.
 import { describe, expect, it } from 'vitest';
 import { kernelsOnly, judge, MODEL_FEATURES, type Presentation, type PresentationRecord } from '../../tools/eval/eval.js';
-import { passiveSignal, BONA_FIDE, type PassiveFrameFeatures } from '../../src/decision/index.js';
+import { passiveSignal, type PassiveFrameFeatures } from '../../src/decision/index.js';
+import { BONA_FIDE } from '../../tools/eval/metrics.js';
 import { DEFAULT_PASSIVE_CONFIG, PASSIVE_FEATURES } from '../../src/decision/config.js';
 
 // 30 frames: the models (every 3rd frame) find the face barely real, the kernels find no artefact

@@ -13,15 +13,14 @@ import { FaceDetector } from '../../src/face/detector.js';
 import { FaceTracker } from '../../src/face/index.js';
 import { decodeVideo } from '../../src/node/media.js';
 import { EvidenceRecorder } from '../../src/evidence/index.js';
-import { AttemptLog } from '../../src/evidence/attempt.js';
-import { FrameInterpreter } from '../../src/engine/interpreter.js';
+import { Attempt, type AttemptOutcome } from '../../src/attempt/attempt.js';
+import { attemptConfigHash } from '../../src/attempt/config.js';
 import type { FaceWithContours } from '../../src/geometry/face-geometry.js';
 import type { DocumentBinding, EvidenceBundle, RgbaImage } from '../../src/evidence/index.js';
 import { planFromNonce } from '../../src/challenge/index.js';
 import type { ChallengeAction, PlanOptions } from '../../src/challenge/index.js';
-import { createNodeEngine } from '../../src/engine/node.js';
-import { EvidenceCapture } from '../../src/node/verify.js';
-import type { ReplayOptions } from '../../src/evidence/replay.js';
+import { createNodeEngine } from '../../src/node/engine.js';
+import type { ReplayOptions } from '../../src/attempt/replay.js';
 import { sha256 } from '../../src/evidence/encoding.js';
 import { toHex } from '../../src/util/hex.js';
 import type { DecodedKeyframe, KeyframeReanalysis } from '../../src/server/index.js';
@@ -178,8 +177,8 @@ async function analysedFrames(startMs: number, fps: number, count: number) {
 
 /**
  * Record a capture of franck: frames, a keyframe per plan step (at evenly spaced moments), and the client's claim:
- * the engine's pure half (FrameInterpreter: geometry, guidance, challenge) run live on the unquantised frames, and
- * the signals from AttemptLog, as a client computes them.
+ * the attempt pipeline (interpretation, challenge, signals) run live on the unquantised frames, as a client
+ * computes them.
  */
 export async function recordCapture(o: CaptureOptions): Promise<EvidenceBundle> {
   const fps = o.fps ?? 6;
@@ -187,22 +186,20 @@ export async function recordCapture(o: CaptureOptions): Promise<EvidenceBundle> 
   const frames = await analysedFrames(o.startMs ?? 2000, fps, count);
   const challenge = await planFromNonce(o.nonce, PLAN);
   const plan = challenge.steps;
-  const interpreter = new FrameInterpreter({ plan: challenge });
-  const log = new AttemptLog(challenge);
+  const attempt = await Attempt.start({ plan: challenge });
   let clock = o.startAt ?? o.document.uploadedAt + 3 * MIN;
-  const recorder = await EvidenceRecorder.start({ nonce: o.nonce, plan, document: o.document, clock: () => clock, encodeJpeg });
+  const recorder = await EvidenceRecorder.start({ nonce: o.nonce, plan, document: o.document, clock: () => clock, encodeJpeg, configHash: await attemptConfigHash({}) });
   const momentAt = new Map(plan.map((s, i) => [Math.floor(((i + 1) * count) / (plan.length + 1)), s.action]));
   for (let i = 0; i < frames.length; i++) {
     clock += 1000 / fps;
     const { analysis } = frames[i];
     const face = (analysis.faces[0] ?? null) as FaceWithContours | null;
-    const live = interpreter.interpret(analysis, face);
-    log.push({ timestampMs: analysis.timestampMs, landmarks: face?.landmarks ?? null, motion: analysis.quality.motion, geometry: live.geometry }, null, live.challenge);
+    await attempt.push({ analysis, face, regions: null, passive: null });
     await recorder.appendFrame(analysis, frames[i].frame.data);
     const moment = momentAt.get(i);
     if (moment) await recorder.addKeyframe(moment, frames[i].frame);
   }
-  return recorder.finish(log.claim());
+  return recorder.finish(attempt.claim(await attempt.finish()));
 }
 
 export interface EngineCapture {
@@ -210,7 +207,7 @@ export interface EngineCapture {
   /** The challenge events the engine emitted live (type step:action), progress left out. */
   events: string[];
   /** The client's signals and verdict, as it decided them live. */
-  decided: Awaited<ReturnType<EvidenceCapture['decide']>>;
+  decided: AttemptOutcome;
 }
 
 /**
@@ -224,23 +221,21 @@ export async function recordEngineCapture(o: {
   width?: number; height?: number; startAt?: number; engine?: ReplayOptions;
 }): Promise<EngineCapture> {
   const plan = await planFromNonce(o.nonce, { script: o.script });
-  const engine = await createNodeEngine({ ...o.engine, plan });
-  const capture = await EvidenceCapture.start({ nonce: o.nonce, document: o.document, plan: plan.steps, startedAt: o.startAt ?? o.document.uploadedAt + 3 * MIN, engine: o.engine });
+  const startedAt = o.startAt ?? o.document.uploadedAt + 3 * MIN;
+  let lastT = 0;
+  const engine = await createNodeEngine({ ...o.engine, plan, evidence: { nonce: o.nonce, document: o.document, encodeJpeg: jpegAt(85), clock: () => startedAt + lastT } });
   const events: string[] = [];
   try {
-    let i = 0;
     for await (const f of decodeVideo(o.file, { startMs: o.startMs, maxFrames: o.frames, width: o.width, height: o.height })) {
-      const r = await engine.analyzeFrame(f, f.timestampMs);
-      const face = r.analysis.faces[0];
-      const p = face ? engine.kernels.passiveFeatures(face.box) : null;
-      const passive = p ? { moire: p.moire, flicker: p.flicker, deviceBorder: p.deviceBorder, specular: p.specular } : null;
+      lastT = f.timestampMs;
+      const r = await engine.analyzeFrame(f, f.timestampMs, o.frames);
       for (const e of r.challenge) if (e.type !== 'progress') events.push(e.type === 'attempt-ended' ? `${e.type} ${e.outcome}` : `${e.type} ${e.step}:${e.action}`);
-      await capture.frame(f, r, i++, o.frames, passive);
     }
+    const decided = await engine.attempt.finish();
+    return { bundle: (await engine.attempt.evidence())!, events, decided };
   } finally {
     await engine.close();
   }
-  return { bundle: await capture.finish(), events, decided: await capture.decide() };
 }
 
 /** JPEG at a given quality (jpeg-js, 0-100): the identity chips are encoded at IDENTITY_JPEG_QUALITY. */
@@ -257,8 +252,8 @@ export interface IdentityEngineCapture extends EngineCapture {
 }
 
 /**
- * The client path with the identity check on, as the browser worker runs it (src/evidence/capture.ts
- * EvidenceSession with `engine.identity`): the whole engine over a real clip, every frame recorded, the sampling
+ * The client path with the identity check on, as the browser worker runs it (the attempt with `identity` and
+ * evidence): the whole engine over a real clip, every frame recorded, the sampling
  * rule's faces cut as chips, described with FaceRecognitionNet (models/facerec.onnx) when the session is judged,
  * and recorded as JPEG (quality 92, as the worker's IDENTITY_JPEG_QUALITY).
  */
@@ -266,42 +261,33 @@ export async function recordIdentityCapture(o: {
   file: string; nonce: string; script: ChallengeAction[]; document: DocumentBinding; startMs?: number; frames?: number;
   startAt?: number; engine?: ReplayOptions;
 }): Promise<IdentityEngineCapture> {
-  const { EvidenceSession } = await import('../../src/evidence/capture.js');
   const { FaceRecognizer } = await import('../../src/match/recognizer.js');
   const { chipTensor } = await import('../../src/match/chip.js');
   const plan = await planFromNonce(o.nonce, { script: o.script });
-  const engineOptions: ReplayOptions = { identity: {}, ...o.engine };
-  const engine = await createNodeEngine({ ...engineOptions, plan });
   const recognizer = await FaceRecognizer.create({ ort, model: join(repoRoot, 'models', 'facerec.onnx'), numThreads: 1 });
   const clientDescriptors: Float32Array[] = [];
   const tensor = new Float32Array(150 * 150 * 3);
-  let clock = o.startAt ?? o.document.uploadedAt + 3 * MIN;
+  const clock = o.startAt ?? o.document.uploadedAt + 3 * MIN;
   let t0 = 0;
-  const session = await EvidenceSession.start({
-    nonce: o.nonce, document: o.document, plan: plan.steps, engine: engineOptions, encodeJpeg, clock: () => clock + t0,
-    identity: {
-      describe: async (rgba) => {
-        const d = await recognizer.descriptorOfChip(chipTensor(rgba, tensor));
-        clientDescriptors.push(d);
-        return d;
-      },
-      encodeJpeg: jpegAt(92),
+  const engine = await createNodeEngine({
+    identity: {}, ...o.engine, plan,
+    describe: async (rgba) => {
+      const d = await recognizer.descriptorOfChip(chipTensor(rgba, tensor));
+      clientDescriptors.push(d);
+      return d;
     },
+    evidence: { nonce: o.nonce, document: o.document, encodeJpeg, chipJpeg: jpegAt(92), clock: () => clock + t0 },
   });
   const events: string[] = [];
   try {
     for await (const f of decodeVideo(o.file, { startMs: o.startMs, maxFrames: o.frames })) {
       t0 = f.timestampMs;
       const r = await engine.analyzeFrame(f, f.timestampMs);
-      const face = r.analysis.faces[0];
-      const p = face ? engine.kernels.passiveFeatures(face.box) : null;
-      const passive = p ? { moire: p.moire, flicker: p.flicker, deviceBorder: p.deviceBorder, specular: p.specular } : null;
       for (const e of r.challenge) if (e.type !== 'progress') events.push(e.type === 'attempt-ended' ? `${e.type} ${e.outcome}` : `${e.type} ${e.step}:${e.action}`);
-      await session.frame(f, r, passive);
     }
-    const decided = await session.decide();
-    const bundle = await session.finish(decided);
-    return { bundle, events, decided, clientDescriptors, describeMs: session.identity!.describeMs };
+    const decided = await engine.attempt.finish();
+    const bundle = (await engine.attempt.evidence())!;
+    return { bundle, events, decided, clientDescriptors, describeMs: engine.attempt.identity!.describeMs };
   } finally {
     await engine.close();
     await recognizer.close();

@@ -4,8 +4,7 @@
 // to. Catches drift between the engine and the records (an engine input that is not recorded, a rounded threshold
 // input). About 15 s per clip on 2 shared cores.
 import { describe, expect, it } from 'vitest';
-import { analyzeVideo } from '../../src/node/analyze.js';
-import { EvidenceCapture } from '../../src/node/verify.js';
+import { captureVideo } from '../../src/node/analyze.js';
 import { planFromNonce } from '../../src/challenge/plan.js';
 import { serializeEvidence } from '../../src/evidence/index.js';
 import { verifyEvidence } from '../../src/server/index.js';
@@ -24,9 +23,8 @@ describe('replay agrees with the live engine', () => {
       const nonce = `sweep-nonce-${clip}-0123456789`;
       const plan = await planFromNonce(nonce, { actions: 'random', count: 2 });
       const document = await documentFor(clip);
-      const cap = await EvidenceCapture.start({ nonce, document, plan: plan.steps, startedAt: UPLOADED_AT + 3 * MIN });
-      const report = await analyzeVideo(v.path, { plan, onFrame: (f, r, i, n, p) => cap.frame(f, r, i, n, p) });
-      const r = await verifyEvidence(serializeEvidence(await cap.finish()), { nonce, document, now: UPLOADED_AT + 6 * MIN, planFromNonce: () => plan.steps });
+      const { report, evidence } = await captureVideo(v.path, { plan, evidence: { nonce, document, startedAt: UPLOADED_AT + 3 * MIN } });
+      const r = await verifyEvidence(serializeEvidence(evidence), { nonce, document, now: UPLOADED_AT + 6 * MIN, planFromNonce: () => plan.steps });
       expect(r.checks.filter((c) => !c.ok && !c.skipped).map((c) => `${c.name}: ${c.detail}`)).toEqual([]);
       expect(r.decision?.verdict).toBe(report.verdict);
     }, 300_000);

@@ -6,16 +6,15 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { serializeEvidence } from '../../src/evidence/index.js';
 import type { EvidenceBundle, FrameRecord, ResultRecord } from '../../src/evidence/bundle.js';
 import { ChainHasher, genesisHash, hashedText } from '../../src/evidence/chain.js';
-import { frameInputs, replayEvidence } from '../../src/evidence/replay.js';
-import { AttemptLog } from '../../src/evidence/attempt.js';
+import { frameInputs, replayEvidence } from '../../src/attempt/replay.js';
+import { Attempt } from '../../src/attempt/attempt.js';
 import type { SignalResult } from '../../src/decision/signal.js';
-import { FrameInterpreter } from '../../src/engine/interpreter.js';
+import { motionSignal, type MotionFrame } from '../../src/decision/motion.js';
 import { verifyEvidence } from '../../src/server/index.js';
 import type { EvidenceCheckName, EvidenceReport, VerifyEvidenceOptions } from '../../src/server/index.js';
 import { planFromNonce } from '../../src/challenge/index.js';
 import { data, ensureVariants, requireData } from '../helpers/data.js';
-import { analyzeVideo } from '../../src/node/analyze.js';
-import { EvidenceCapture } from '../../src/node/verify.js';
+import { captureVideo } from '../../src/node/analyze.js';
 import { MIN, UPLOADED_AT, documentFor, reanalyzeKeyframe, recordEngineCapture, type EngineCapture } from './capture.js';
 
 const NONCE = 'replay-nonce-5b0c2e917a4d3f68';
@@ -60,7 +59,7 @@ function withoutBlink(b: EvidenceBundle): EvidenceBundle {
 /** A consistent bundle of a capture without the blink: its result record is what its own frames give. */
 async function honestWithoutBlink(): Promise<EvidenceBundle> {
   const b = withoutBlink(clone(genuine));
-  const honest = replayEvidence(b, ENGINE);
+  const honest = await replayEvidence(b, ENGINE);
   const res = resultOf(b);
   res.challenge = clone(honest.claim.challenge);
   res.signals = clone(honest.claim.signals);
@@ -101,21 +100,20 @@ describe('replay of a genuine capture', () => {
   }, 120_000);
 
   it('motion reads the blink from the geometry\'s eye openness, on the client and in the replay alike', async () => {
-    // the server's geometry comes from the recorded landmarks and eye contours (FrameInterpreter), nothing else
+    // the server's geometry comes from the recorded landmarks and eye contours (the attempt's interpreter), nothing else
     const plan = await planFromNonce(NONCE, { script: ['blink'] });
-    const interpreter = new FrameInterpreter({ ...ENGINE, plan });
-    const withGeometry = new AttemptLog(plan), landmarksOnly = new AttemptLog(plan);
+    const attempt = await Attempt.start({ ...ENGINE, plan });
+    const landmarksOnly: MotionFrame[] = [];
     for (const r of framesOf(genuine)) {
       const { frame, face, regions, passive } = frameInputs(r);
-      const out = interpreter.interpret(frame, face, regions);
-      const f = { timestampMs: frame.timestampMs, landmarks: face ? face.landmarks : null, motion: frame.quality.motion };
-      withGeometry.push({ ...f, geometry: out.geometry }, passive, out.challenge);
-      landmarksOnly.push({ ...f, geometry: null }, passive, out.challenge);
+      if ((await attempt.push({ analysis: frame, face, regions: regions ?? null, passive })).decision) break;
+      const m = frame.quality.motion;
+      landmarksOnly.push({ timestampMs: frame.timestampMs, landmarks: face ? face.landmarks : null, global: m && Number.isFinite(m.globalDx) && Number.isFinite(m.globalDy) ? { dx: m.globalDx, dy: m.globalDy } : null });
     }
     const eyelids = (s: SignalResult) => s.reasons.find((x) => x.code === 'non-rigid-eyes')?.value ?? 0;
-    const geometry = withGeometry.decide().signals.motion, mesh = landmarksOnly.decide().signals.motion;
-    const replayed = replayEvidence(genuine, ENGINE).signals.motion;
-    const frozen = replayEvidence(withoutBlink(clone(genuine)), ENGINE).signals.motion;
+    const geometry = attempt.signals().signals.motion, mesh = motionSignal({ frames: landmarksOnly });
+    const replayed = (await replayEvidence(genuine, ENGINE)).signals.motion;
+    const frozen = (await replayEvidence(withoutBlink(clone(genuine)), ENGINE)).signals.motion;
     console.log(`eyelid drop on the blink clip: geometry ${eyelids(geometry).toFixed(3)} (${geometry.verdict}), client ${eyelids(capture.decided.signals.motion).toFixed(3)}, mesh lids only ${eyelids(mesh).toFixed(3)} (${mesh.verdict}), contours frozen open ${eyelids(frozen).toFixed(3)} (${frozen.verdict})`);
     expect(geometry.verdict).toBe('live');
     expect(eyelids(replayed)).toBe(eyelids(geometry));
@@ -127,8 +125,8 @@ describe('replay of a genuine capture', () => {
     expect(eyelids(frozen)).toBeLessThan(eyelids(geometry) - 0.03);
   });
 
-  it('replays to exactly the claimed event times (the thresholded inputs are recorded exactly)', () => {
-    const replay = replayEvidence(genuine, ENGINE);
+  it('replays to exactly the claimed event times (the thresholded inputs are recorded exactly)', async () => {
+    const replay = await replayEvidence(genuine, ENGINE);
     const claim = resultOf(genuine);
     expect(replay.claim.challenge.events.map((e) => e.t)).toEqual(claim.challenge.events.map((e) => e.t));
     expect(replay.claim.challenge.ended?.t).toBe(claim.challenge.ended?.t);
@@ -247,12 +245,10 @@ describe('replay configuration', () => {
 
 describe('livecheck analyze --evidence', () => {
   it('analyze --json reports the verdict its own evidence claims on the blink-only clip, and the server replays it', async () => {
-    // without the geometry in AttemptLog, analyze said motion live while its bundle claimed motion unsure
+    // analyze's report and its bundle's claim are one attempt's decision: they cannot drift apart
     const plan = await planFromNonce(NONCE, { script: ['blink'] });
     const { document } = options;
-    const cap = await EvidenceCapture.start({ nonce: NONCE, document, plan: plan.steps, startedAt: UPLOADED_AT + 3 * MIN, engine: ENGINE });
-    const report = await analyzeVideo(data.franckMp4, { plan, engine: ENGINE, startMs: CLIP.startMs, maxFrames: CLIP.frames, onFrame: (f, r, i, n, p) => cap.frame(f, r, i, n, p) });
-    const bundle = await cap.finish();
+    const { report, evidence: bundle } = await captureVideo(data.franckMp4, { plan, config: ENGINE, startMs: CLIP.startMs, maxFrames: CLIP.frames, evidence: { nonce: NONCE, document, startedAt: UPLOADED_AT + 3 * MIN } });
     const claim = resultOf(bundle);
     expect(report.signals?.motion.verdict).toBe('live');
     expect(claim.verdict).toBe(report.verdict);
@@ -266,15 +262,29 @@ describe('livecheck analyze --evidence', () => {
     console.log(`analyze --evidence blink clip: ${check(r, 'signals-replay').detail}; analyze ${report.verdict}, claim ${claim.verdict}`);
   }, 300_000);
 
+  it('the decision thresholds are bound into the bundle: the server replays with them, and only with them', async () => {
+    // the same blink capture with a passive signal that asks for more evidence than any capture has
+    const plan = await planFromNonce(NONCE, { script: ['blink'] });
+    const { document } = options;
+    const config = { ...ENGINE, decision: { passive: { minEvidenceWeight: 100 } } };
+    const { report, evidence: bundle } = await captureVideo(data.franckMp4, { plan, config, startMs: CLIP.startMs, maxFrames: CLIP.frames, evidence: { nonce: NONCE, document, startedAt: UPLOADED_AT + 3 * MIN } });
+    expect(report.signals?.passive.verdict).toBe('unsure');
+    expect(report.verdict).toBe('review');
+    const same = await verifyEvidence(serializeEvidence(bundle), { ...options, replay: config });
+    expect(failed(same)).toEqual([]);
+    expect(same.decision?.verdict).toBe('review');
+    // a server replaying with the shipped thresholds sees another configuration: the capture does not verify
+    const shipped = await verifyEvidence(serializeEvidence(bundle), options);
+    expect(failed(shipped)).toContain('version');
+    expect(shipped.ok).toBe(false);
+  }, 300_000);
+
   it('claims the signals and verdict analyze reports, and the server replays them (clean-cap13, 6 s, 640x480)', async () => {
-    // analyze.ts builds its report's signals itself; the bundle's claim comes from AttemptLog: they must not drift
     const [clip] = await ensureVariants(['clean-cap13']);
     const nonce = 'replay-analyze-cap13-0001';
     const plan = await planFromNonce(nonce, { script: ['mouth-open', 'blink'] });
     const document = await documentFor('cap13');
-    const cap = await EvidenceCapture.start({ nonce, document, plan: plan.steps, startedAt: UPLOADED_AT + 3 * MIN });
-    const report = await analyzeVideo(clip.path, { plan, onFrame: (f, r, i, n, p) => cap.frame(f, r, i, n, p) });
-    const bundle = await cap.finish();
+    const { report, evidence: bundle } = await captureVideo(clip.path, { plan, evidence: { nonce, document, startedAt: UPLOADED_AT + 3 * MIN } });
     const claim = resultOf(bundle);
     expect(claim.verdict).toBe(report.verdict);
     for (const name of ['active', 'passive', 'motion'] as const) {

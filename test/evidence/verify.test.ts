@@ -5,7 +5,7 @@ import { ChainHasher, genesisHash, hashedText } from '../../src/evidence/chain.j
 import { sha256, toBase64 } from '../../src/evidence/encoding.js';
 import { toHex } from '../../src/util/hex.js';
 import { verifyEvidence } from '../../src/server/index.js';
-import { AttemptLog } from '../../src/evidence/attempt.js';
+import { Attempt } from '../../src/attempt/attempt.js';
 import type { EvidenceCheckName, EvidenceReport, VerifyEvidenceOptions } from '../../src/server/index.js';
 import { isLivecheckError } from '../../src/errors.js';
 import { decodeImage } from '../../src/node/media.js';
@@ -439,13 +439,14 @@ describe('unusable input', () => {
 
 describe('EvidenceRecorder', () => {
   it('refuses use after finish and keyframes before any frame', async () => {
-    const rec = await EvidenceRecorder.start({ nonce: 'n', plan: [], document: options.document, encodeJpeg });
+    const rec = await EvidenceRecorder.start({ nonce: 'n', plan: [], document: options.document, encodeJpeg, configHash: '0'.repeat(64) });
     await expect(rec.addKeyframe('blink', { width: 2, height: 2, data: new Uint8Array(16) })).rejects.toMatchObject({ code: 'invalid-argument' });
-    await rec.finish(new AttemptLog(null).claim());
+    const attempt = await Attempt.start({ plan: null });
+    await rec.finish(attempt.claim(await attempt.finish()));
     expect(() => rec.appendFrame({ timestampMs: 0, width: 1, height: 1, quality: {} as never, faces: [] }, new Uint8Array(4))).toThrow(expect.objectContaining({ code: 'closed' }));
   });
 
   it('rejects a bad document binding at the start', async () => {
-    await expect(EvidenceRecorder.start({ nonce: 'n', plan: [], document: { metadataHash: 'abc', uploadedAt: 0 } })).rejects.toMatchObject({ code: 'invalid-argument' });
+    await expect(EvidenceRecorder.start({ nonce: 'n', plan: [], document: { metadataHash: 'abc', uploadedAt: 0 }, configHash: '0'.repeat(64) })).rejects.toMatchObject({ code: 'invalid-argument' });
   });
 });

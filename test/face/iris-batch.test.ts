@@ -5,8 +5,10 @@ import { join } from 'node:path';
 import * as ort from 'onnxruntime-web';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { convertTfGraph } from '../../tools/convert/convert.js';
-import { eyeCrop, LEFT_EYE_INNER, LEFT_EYE_OUTER, RIGHT_EYE_INNER, RIGHT_EYE_OUTER } from '../../src/face/crop.js';
-import { EYE_CONTOUR_POINTS, IRIS_POINTS, IrisModel, type Crop } from '../../src/face/landmarker.js';
+import { eyeCrop } from '../../src/face/crop.js';
+import { LEFT_EYE, RIGHT_EYE } from '../../src/face/landmarks.js';
+import { IrisModel, type Crop } from '../../src/face/landmarker.js';
+import { EYE_CONTOUR_POINTS, IRIS_POINTS } from '../../src/face/landmarks.js';
 import { createSession, type OrtSession } from '../../src/face/models.js';
 import { readTfGraph } from '../../tools/convert/tfjs-graph.js';
 import { repoRoot } from '../helpers/data.js';
@@ -21,8 +23,8 @@ beforeAll(async () => {
   const face = (await tracker.detectImage(frame())).faces[0];
   await tracker.close();
   const pts = Float32Array.from(face.landmarks.flat());
-  right = eyeCrop(pts, RIGHT_EYE_OUTER, RIGHT_EYE_INNER, 2.3, face.rotation, { cx: 0, cy: 0, side: 0, angle: 0 });
-  left = eyeCrop(pts, LEFT_EYE_INNER, LEFT_EYE_OUTER, 2.3, face.rotation, { cx: 0, cy: 0, side: 0, angle: 0 });
+  right = eyeCrop(pts, RIGHT_EYE.outer, RIGHT_EYE.inner, 2.3, face.rotation, { cx: 0, cy: 0, side: 0, angle: 0 });
+  left = eyeCrop(pts, LEFT_EYE.inner, LEFT_EYE.outer, 2.3, face.rotation, { cx: 0, cy: 0, side: 0, angle: 0 });
 });
 afterAll(async () => { await Promise.all(sessions.map((s) => s.release())); });
 

@@ -4,10 +4,10 @@
 // Node engine with the region cues on (kernels -> FaceRegionMeter -> guidance), as the browser worker runs them.
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createNodeEngine } from '../../src/engine/node.js';
+import { createNodeEngine } from '../../src/node/engine.js';
 import type { GuidanceCode } from '../../src/guidance/codes.js';
 import { DEFAULT_GUIDANCE_CONFIG } from '../../src/guidance/config.js';
-import { RIGHT_EYE, LEFT_EYE } from '../../src/geometry/landmarks.js';
+import { RIGHT_EYE, LEFT_EYE } from '../../src/face/landmarks.js';
 import { decodeVideo } from '../../src/node/media.js';
 import type { Point3 } from '../../src/types.js';
 import labels from '../challenge/fixtures/video-labels.json';

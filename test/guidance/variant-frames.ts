@@ -5,13 +5,13 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createNodeKernels } from '../../src/kernels/node.js';
+import { createNodeKernels } from '../../src/node/kernels.js';
 import { decodeVideo } from '../../src/node/media.js';
 import type { Box, FaceDetection, FrameAnalysis, Point3, QualityMetrics } from '../../src/types.js';
 import type { FaceRegionStats, FaceWithContours } from '../../src/geometry/face-geometry.js';
 import { FaceRegionMeter } from '../../src/engine/regions.js';
 import { requireModels } from '../face/engine.js';
-import { createNodeEngine } from '../../src/engine/node.js';
+import { createNodeEngine } from '../../src/node/engine.js';
 import { ensureVariants, repoRoot } from '../helpers/data.js';
 
 export interface FrameRecord {

@@ -4,7 +4,7 @@
 // it never equals the canonical face the pose fit uses. Deterministic: seeded noise only.
 
 import { CANONICAL_FACE } from '../../src/geometry/canonical-face.js';
-import { MIRROR_PAIRS } from '../../src/geometry/landmarks.js';
+import { MIRROR_PAIRS } from '../../src/face/landmarks.js';
 import { rotationFromEuler } from '../../src/geometry/pose.js';
 import type { FaceDetection, FrameAnalysis, Point3, QualityMetrics } from '../../src/types.js';
 

@@ -7,7 +7,7 @@ import { build } from 'esbuild';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { decodeVideo } from '../../src/node/media.js';
-import { kernelBuildDir } from '../../src/kernels/node.js';
+import { kernelBuildDir } from '../../src/node/kernels.js';
 import { data, repoRoot, requireData } from '../helpers/data.js';
 import { bothBuilds } from './helpers.js';
 

@@ -2,7 +2,7 @@
 import { beforeAll, describe, expect, test } from 'vitest';
 import { isLivecheckError, type LivecheckErrorCode } from '../../src/errors.js';
 import { createKernels, simdSupported, type Kernels } from '../../src/kernels/index.js';
-import { readKernelWasm } from '../../src/kernels/node.js';
+import { readKernelWasm } from '../../src/node/kernels.js';
 import { bothBuilds, randomRgba } from './helpers.js';
 
 function code(fn: () => unknown): LivecheckErrorCode | 'no error' | 'foreign error' {

@@ -1,5 +1,5 @@
 // Shared helpers for the kernel tests: both builds, seeded random frames, sub-pixel resampling.
-import { createNodeKernels } from '../../src/kernels/node.js';
+import { createNodeKernels } from '../../src/node/kernels.js';
 import type { Kernels } from '../../src/kernels/index.js';
 
 export async function bothBuilds(): Promise<{ simd: Kernels; scalar: Kernels }> {

@@ -13,7 +13,7 @@ import {
   ReferenceQuality,
   summarizeMotionRef,
   trackPointsRef,
-} from '../../src/kernels/reference.js';
+} from './reference.js';
 import { backgroundPoints, type PixelRegion } from '../../src/kernels/regions.js';
 import { bothBuilds, greyToRgba, randomRgba, sample, smoothTexture } from './helpers.js';
 

@@ -2,7 +2,7 @@
 // must show more moire / banding than the live clips, the held print a stronger border. Face boxes come from the
 // face pipeline (test/guidance/variant-frames.ts, cached); every frame is decoded and measured here.
 import { beforeAll, describe, expect, test } from 'vitest';
-import { createNodeKernels } from '../../src/kernels/node.js';
+import { createNodeKernels } from '../../src/node/kernels.js';
 import type { PassiveImageFeatures } from '../../src/kernels/index.js';
 import { decodeVideo } from '../../src/node/media.js';
 import { ensureVariants } from '../helpers/data.js';

@@ -2,7 +2,7 @@
 // a grating raises the high-band share, a frame drawn around the face raises the border score, glare the highlights.
 import { beforeAll, describe, expect, test } from 'vitest';
 import type { Kernels } from '../../src/kernels/index.js';
-import { lumaRef, passiveStatsRef } from '../../src/kernels/reference.js';
+import { lumaRef, passiveStatsRef } from './reference.js';
 import type { Box } from '../../src/types.js';
 import { bothBuilds, randomRgba, smoothTexture } from './helpers.js';
 

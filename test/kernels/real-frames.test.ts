@@ -3,7 +3,7 @@
 import { beforeAll, describe, expect, test } from 'vitest';
 import type { Box } from '../../src/types.js';
 import type { Kernels } from '../../src/kernels/index.js';
-import { decodeVideo, type RgbaImage } from '../../src/node/media.js';
+import { decodeVideo, type DecodedImage as RgbaImage } from '../../src/node/media.js';
 import { data, requireData } from '../helpers/data.js';
 import { bothBuilds, warpRgba } from './helpers.js';
 

@@ -7,7 +7,7 @@ import { describe, expect, it, beforeAll, afterAll } from 'vitest';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-web';
 import { FaceTracker } from '../../src/face/index.js';
-import type { RgbaFrame } from '../../src/face/frame.js';
+import type { RgbaImage } from '../../src/image.js';
 import { FaceRecognizer, descriptorDistance } from '../../src/match/index.js';
 import { decodeImage, decodeVideo } from '../../src/node/media.js';
 import { data, repoRoot, requireData } from '../helpers/data.js';
@@ -20,7 +20,7 @@ describe('ID photo match calibration (real photos)', () => {
   let tracker: FaceTracker;
   let net: FaceRecognizer;
   const faces: Face[] = [];
-  const add = async (source: string, person: string, image: RgbaFrame, opts: { tileSize?: number; model?: 'front' | 'back'; maxFaces?: number; minSide?: number } = {}) => {
+  const add = async (source: string, person: string, image: RgbaImage, opts: { tileSize?: number; model?: 'front' | 'back'; maxFaces?: number; minSide?: number } = {}) => {
     const r = await tracker.detectImage(image, { maxFaces: opts.maxFaces ?? 1, tileSize: opts.tileSize ?? 0, model: opts.model ?? 'front' });
     for (const f of r.faces) {
       if (Math.min(f.box.width, f.box.height) < (opts.minSide ?? 40)) continue; // too small to compare at all

@@ -2,7 +2,7 @@
 // franck still is the same person (a frame of the same recording at 720x576); grace_hopper and the astronaut are not.
 import { describe, expect, it, beforeAll, afterAll } from 'vitest';
 import { join } from 'node:path';
-import { createNodeReanalyzer, type NodeReanalyzer } from '../../src/server/node.js';
+import { createNodeReanalyzer, type NodeReanalyzer } from '../../src/node/reanalyzer.js';
 import { verifyEvidence } from '../../src/server/verify.js';
 import { decodeImage } from '../../src/node/media.js';
 import { CALIBRATED_FACE_MATCH } from '../../src/match/index.js';

@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import * as ort from 'onnxruntime-web';
 import type { TfGraph } from '../../tools/convert/tfjs-graph.js';
 import { decodeImage } from '../../src/node/media.js';
-import type { RgbaImage } from '../../src/node/media.js';
+import type { DecodedImage as RgbaImage } from '../../src/node/media.js';
 import { MODELS } from '../../tools/convert/models.js';
 import { data, repoRoot, requireData } from '../helpers/data.js';
 import { mulberry32 } from '../helpers/random.js';

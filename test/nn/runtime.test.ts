@@ -12,8 +12,10 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-web';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cropFromLandmarks, eyeCrop, LEFT_EYE_INNER, LEFT_EYE_OUTER, RIGHT_EYE_INNER, RIGHT_EYE_OUTER } from '../../src/face/crop.js';
-import { EYE_CONTOUR_POINTS, FaceMeshModel, IRIS_POINTS, IrisModel, MESH_POINTS, type Crop } from '../../src/face/landmarker.js';
+import { cropFromLandmarks, eyeCrop } from '../../src/face/crop.js';
+import { LEFT_EYE, RIGHT_EYE } from '../../src/face/landmarks.js';
+import { FaceMeshModel, IrisModel, type Crop } from '../../src/face/landmarker.js';
+import { EYE_CONTOUR_POINTS, IRIS_POINTS, MESH_POINTS } from '../../src/face/landmarks.js';
 import { createSession, type OrtSession } from '../../src/face/models.js';
 import { asOrtSession as as, createNnSession, type NnSession } from '../../src/face/nn/runtime.js';
 import { repoRoot } from '../helpers/data.js';
@@ -38,8 +40,8 @@ beforeAll(async () => {
     faces[name] = {
       frame,
       crop: cropFromLandmarks(pts, MESH_POINTS, 1.5, blank()),
-      right: eyeCrop(pts, RIGHT_EYE_OUTER, RIGHT_EYE_INNER, 2.3, face.rotation, blank()),
-      left: eyeCrop(pts, LEFT_EYE_INNER, LEFT_EYE_OUTER, 2.3, face.rotation, blank()),
+      right: eyeCrop(pts, RIGHT_EYE.outer, RIGHT_EYE.inner, 2.3, face.rotation, blank()),
+      left: eyeCrop(pts, LEFT_EYE.inner, LEFT_EYE.outer, 2.3, face.rotation, blank()),
     };
   }
   await tracker.close();

@@ -35,7 +35,7 @@ function runPage(arg: { irisWorker: boolean; pairs: boolean; crash?: { at: numbe
     const arg = ${JSON.stringify({ ...arg, n: FRAMES, width, height, timestamps: frames.map((f) => f.t) })};
     const lib = await import('/dist/index.js');
     const check = await lib.createLivenessCheck({ challenge: null, numThreads: 1, irisWorker: arg.irisWorker, landmarkRuntime: arg.landmarkRuntime,
-      assets: { workerUrl: new URL('/dist/worker.js?profile', location.href).href } });
+      assets: { workerUrl: new URL('/dist/dev/worker.js', location.href).href } });
     const errors = [];
     check.addEventListener('error', (e) => errors.push(e.detail.code));
     const bytes = [];

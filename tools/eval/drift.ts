@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { recordPresentation, createRecognizer, type Presentation } from './eval.js';
 import { identityContinuity, DEFAULT_IDENTITY_CONFIG } from '../../src/decision/identity.js';
-import { BONA_FIDE } from '../../src/decision/index.js';
+import { BONA_FIDE } from './metrics.js';
 
 /** [clip, file, decoded width, height, start ms]: stretches with talking, blinks, smiles and head movement. */
 const SESSIONS: Array<[string, string, number, number, number]> = [

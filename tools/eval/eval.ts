@@ -10,21 +10,22 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LivecheckError } from '../../src/errors.js';
 import type { Point3 } from '../../src/types.js';
-import { createNodeEngine } from '../../src/engine/node.js';
+import { createNodeEngine } from '../../src/node/engine.js';
 import { decodeVideo } from '../../src/node/media.js';
-import { PassiveModels } from '../../src/node/passive-models.js';
+import { PassiveModels } from './passive-models.js';
 import { planFromNonce } from '../../src/challenge/plan.js';
 import type { DetectedAction } from '../../src/challenge/action-detector.js';
 import { FaceRecognizer } from '../../src/match/recognizer.js';
-import { IdentitySampler } from '../../src/node/identity.js';
+import { IdentitySampler } from './identity-sampler.js';
 import {
   identityContinuity, withIdentity, DEFAULT_IDENTITY_CONFIG, type IdentityReading, type IdentityVerdict,
 } from '../../src/decision/identity.js';
 import {
-  activeSignal, passiveSignal, motionSignal, decideLiveness, padMetrics, tuneThreshold, BONA_FIDE, DEFAULT_DECISION_CONFIG,
+  activeSignal, passiveSignal, motionSignal, decideLiveness, DEFAULT_DECISION_CONFIG,
   type ActionOutcome, type ChallengeOutcome, type MotionFrame, type PassiveFrameFeatures, type LivenessVerdict,
-  type PadMetrics, type PassiveConfig, type ScoredPresentation, type SignalResult, type Split,
+  type PassiveConfig, type SignalResult,
 } from '../../src/decision/index.js';
+import { padMetrics, tuneThreshold, BONA_FIDE, type PadMetrics, type ScoredPresentation, type Split } from './metrics.js';
 
 export type Species = typeof BONA_FIDE | 'print' | 'screen-replay' | 'static-photo' | 'video-replay' | 'identity-swap';
 
@@ -277,7 +278,7 @@ export async function recordPresentation(p: Presentation, options: RecordOptions
       const pf: PassiveFrameFeatures = { timestampMs: f.timestampMs };
       if (face) {
         rec.framesWithFace++;
-        const img = engine.kernels.passiveFeatures(face.box);
+        const img = r.passive!; // the engine measures them on every frame with a face
         pf.moire = img.moire; pf.flicker = img.flicker; pf.deviceBorder = img.deviceBorder; pf.specular = img.specular;
         if (models && every > 0 && rec.frames % every === 1 % every) Object.assign(pf, await models.run(frame, face.box));
         await identity?.frame(frame, f.timestampMs, face.landmarks, r.geometry?.pose ?? null);

@@ -12,7 +12,7 @@ import {
   presentations, recordPresentation, judge, metricsReport, tunePassive, identityMargins, createRecognizer, kernelsOnly, EVAL_VARIANTS,
   type Presentation, type PresentationRecord,
 } from './eval.js';
-import { PassiveModels } from '../../src/node/passive-models.js';
+import { PassiveModels } from './passive-models.js';
 import { DEFAULT_DECISION_CONFIG } from '../../src/decision/index.js';
 
 export async function main(root: string): Promise<void> {

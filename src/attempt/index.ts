@@ -1,0 +1,11 @@
+// One attempt from first frame to decision, the same in every host; its settings; its replay from evidence.
+export { Attempt } from './attempt.js';
+export { SignalLog } from './signal-log.js';
+export type { SignalFrame } from './signal-log.js';
+export type { AttemptEvidence, AttemptInput, AttemptOptions, AttemptOutcome, AttemptPixels, AttemptSignals, AttemptStep, PassiveScores } from './attempt.js';
+export { attemptConfigHash, resolveAttemptConfig } from './config.js';
+export type { AttemptConfig } from './config.js';
+export { FrameInterpreter, checkTimestamp } from './interpreter.js';
+export type { FrameInterpretation, FrameInterpreterOptions } from './interpreter.js';
+export { replayEvidence, frameInputs } from './replay.js';
+export type { ReplayOptions, ReplayResult } from './replay.js';

@@ -1,0 +1,123 @@
+// `livecheck verify <bundle.json> --nonce <hex> --document <meta.json>`: the server's re-verification of an evidence
+// bundle (verifyEvidence, src/server/verify.ts) with the real face pipeline (createNodeReanalyzer, src/node/).
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { LivecheckError, isLivecheckError } from '../errors.js';
+import { EXIT, HELP, defaultModelDir, parseArgs, type CliCommand } from './args.js';
+import { readDocumentBinding } from './document.js';
+
+const OPTIONS = {
+  ...HELP,
+  nonce: { type: 'string' },
+  document: { type: 'string' },
+  plan: { type: 'string' },
+  now: { type: 'string' },
+  mirrored: { type: 'boolean' },
+  'no-identity': { type: 'boolean' },
+  config: { type: 'string' },
+  photo: { type: 'string' },
+  json: { type: 'boolean' },
+  models: { type: 'string' },
+} as const;
+
+/** `--nonce` as analyze takes it: hex. The plan is derived from its bytes exactly as analyze does. */
+export function nonceBytes(hex: string): Uint8Array {
+  if (!/^([0-9a-fA-F]{2})+$/.test(hex)) throw new LivecheckError('invalid-argument', `--nonce must be hex, got ${hex}`, { option: 'nonce' });
+  return Uint8Array.from(hex.match(/../g)!.map((h) => parseInt(h, 16)));
+}
+
+export const verifyCommand: CliCommand = {
+  summary: 're-verify an evidence bundle: chain, nonce, plan, document, timestamps, keyframes, face re-analysis, replay',
+  usage: `livecheck verify <bundle.json> --nonce <hex> --document <meta.json> [options]
+
+Checks the bundle as the server would: the hash chain, that it is bound to this nonce and document, the challenge
+plan derived from the nonce, the capture time window, the keyframes, re-runs the face pipeline and the face
+recognition net on every keyframe, describes the recorded identity chips again (unless --no-identity), and replays the recorded frames through the challenge and the signals: the
+claimed events, signal verdicts and verdict must follow from them. Exits 0 when every check passes, 1 when any fails.
+
+With --json prints { "ok", "checks": [ { "name", "ok", "detail" } ], "verdict" } (verdict: the server's replayed
+pass / fail / review, null when the replay could not run).
+
+Options:
+  --nonce <hex>        the nonce the capture was issued (required)
+  --document <file>    the ID document metadata, JSON with uploadedAt (required)
+  --plan <a,b,...>     the fixed challenge script, when analyze was given one
+  --now <ms|iso>       server time to check against (default: now)
+  --mirrored           the capture was analysed mirrored (as analyze --mirrored): the replay must be too
+  --no-identity        the capture ran without the identity check (as analyze --no-identity). By default the
+                       server expects it, as analyze and the browser run it: the recorded face chips are described
+                       again (models/facerec.onnx) and must show the claimed continuity ("identity-replay"). A
+                       bundle captured the other way fails "version" (its configHash is not the replayed one)
+  --config <file>      the thresholds the capture ran with (as analyze --config): the replay applies them and
+                       their hash must be the bundle's configHash
+  --photo <image>      also compare the best keyframe with this ID document photo (JPEG/PNG): adds
+                       "match": { "verdict": "match"|"no-match"|"review", "distance" } (the exit code stays the checks')
+  --json               JSON output
+  --models <dir>       folder with the models (default: the package's)`,
+  async run(args, io) {
+    const { values, positionals } = parseArgs(args, OPTIONS);
+    if (values.help) { io.stdout(this.usage); return EXIT.ok; }
+    const nonce = values.nonce, doc = values.document;
+    if (positionals.length !== 1 || nonce === undefined || doc === undefined) {
+      io.stderr(`livecheck verify: give one bundle file, --nonce and --document\n\n${this.usage}`);
+      return EXIT.usage;
+    }
+    const bytes = nonceBytes(nonce);
+    const planArg = values.plan;
+    const { planFromNonce } = await import('../challenge/plan.js');
+    const script = planArg !== undefined ? planArg.split(',').map((s) => s.trim()).filter(Boolean) : null;
+    const steps = (script ? await planFromNonce(bytes, { script: script as never }) : await planFromNonce(bytes, { actions: 'random', count: 3 })).steps;
+    const nowArg = values.now;
+    const now = nowArg !== undefined ? (/^\d+$/.test(nowArg) ? Number(nowArg) : Date.parse(nowArg)) : Date.now();
+    if (!Number.isFinite(now)) throw new LivecheckError('invalid-argument', `--now: not a time: ${String(nowArg)}`, { option: 'now' });
+    let text: string;
+    try {
+      text = readFileSync(positionals[0], 'utf8');
+    } catch (cause) {
+      throw new LivecheckError('invalid-argument', `cannot read ${positionals[0]}`, { file: positionals[0] }, { cause });
+    }
+    const document = await readDocumentBinding(doc);
+    const config = values.config !== undefined ? await (await import('../node/analyze.js')).readAttemptConfig(values.config) : {};
+    const { verifyEvidence } = await import('../server/verify.js');
+    const { createNodeReanalyzer } = await import('../node/reanalyzer.js');
+    // dist/models holds only the browser's models: without facerec there, the package's models/ folder is used
+    const fallback = existsSync(join(defaultModelDir(), 'facerec.onnx')) ? defaultModelDir() : undefined;
+    const modelDir = values.models ?? fallback;
+    let reanalyzer;
+    try {
+      reanalyzer = await createNodeReanalyzer({ modelDir });
+    } catch (e) {
+      if (isLivecheckError(e, 'model-missing') || isLivecheckError(e, 'model-corrupt')) {
+        io.stderr(`livecheck verify: ${e.message}\nBuild the models with \`npm run build:models\` or pass --models <dir>.`);
+        return EXIT.usage;
+      }
+      throw e;
+    }
+    let report;
+    let match: { verdict: string; distance: number | null } | null = null;
+    try {
+      // the replay's options are analyze's (mirrored, identity with its defaults): their hash is the configHash
+      const identity = !values['no-identity'];
+      report = await verifyEvidence(text, {
+        nonce, document, now, planFromNonce: () => steps, reanalyze: (kf) => reanalyzer.reanalyze(kf),
+        replay: { ...config, mirrored: values.mirrored === true, ...(identity && { identity: {} }) },
+        describeIdentity: identity ? (chip) => reanalyzer.describeIdentity(chip) : undefined,
+      });
+      const photo = values.photo;
+      if (photo !== undefined && report.ok) {
+        const { decodeImage } = await import('../node/media.js');
+        const m = await reanalyzer.matchDocument(text, decodeImage(photo));
+        match = { verdict: m.verdict, distance: m.distance === null ? null : Math.round(m.distance * 1000) / 1000 };
+      }
+    } finally {
+      await reanalyzer.close();
+    }
+    if (values.json) {
+      io.stdout(JSON.stringify({ ok: report.ok, checks: report.checks.map(({ name, ok, detail }) => ({ name, ok, detail })), verdict: report.decision?.verdict ?? null, ...(match && { match }) }));
+    } else {
+      io.stdout([`${positionals[0]}: ${report.ok ? 'verified' : 'REJECTED'}${report.decision ? ` (replayed verdict: ${report.decision.verdict})` : ''}`, ...report.checks.map((c) => `  ${c.ok ? 'ok  ' : 'FAIL'} ${c.name.padEnd(16)} ${c.detail}`),
+        ...(match ? [`  ID photo match: ${match.verdict} (distance ${match.distance ?? 'n/a'})`] : [])].join('\n'));
+    }
+    return report.ok ? EXIT.ok : EXIT.failed;
+  },
+};
