@@ -1,4 +1,5 @@
 // 256-bin luma histogram of a region, and the statistics that follow from it (mean, std, clipping, entropy).
+import { STATS_BRIGHT, STATS_COUNT, STATS_DARK, STATS_ENTROPY, STATS_MEAN, STATS_STD } from '../src/kernels/layout';
 
 // Eight interleaved sub-histograms, one per byte of a 64-bit word: neighbouring pixels of equal value (flat walls,
 // the common case) would otherwise serialise on one counter through store-to-load forwarding. Two such sets, so one
@@ -70,7 +71,7 @@ export function histogram(src: usize, stride: i32, x: i32, y: i32, w: i32, h: i3
 }
 
 /**
- * Statistics of a histogram into `out` (f64[6]): count, mean, standard deviation, fraction at or below `darkLevel`,
+ * Statistics of a histogram into `out` (f64 slots of src/kernels/layout.ts): count, mean, standard deviation, fraction at or below `darkLevel`,
  * fraction at or above `brightLevel`, Shannon entropy in bits. Mean and std are NaN for an empty histogram.
  */
 export function histogramStats(hist: usize, darkLevel: i32, brightLevel: i32, out: usize): void {
@@ -90,10 +91,10 @@ export function histogramStats(hist: usize, darkLevel: i32, brightLevel: i32, ou
   const mean = <f64>s / fn;
   // Integer numerator keeps the variance exact before the one division.
   const varNum = <f64>(n * ss - s * s);
-  store<f64>(out, fn);
-  store<f64>(out, mean, 8);
-  store<f64>(out, n == 0 ? NaN : Math.sqrt(varNum) / fn, 16);
-  store<f64>(out, n == 0 ? NaN : <f64>dark / fn, 24);
-  store<f64>(out, n == 0 ? NaN : <f64>bright / fn, 32);
-  store<f64>(out, n == 0 ? NaN : Math.max(0, Math.log2(fn) - clog / fn), 40);
+  store<f64>(out, fn, STATS_COUNT << 3);
+  store<f64>(out, mean, STATS_MEAN << 3);
+  store<f64>(out, n == 0 ? NaN : Math.sqrt(varNum) / fn, STATS_STD << 3);
+  store<f64>(out, n == 0 ? NaN : <f64>dark / fn, STATS_DARK << 3);
+  store<f64>(out, n == 0 ? NaN : <f64>bright / fn, STATS_BRIGHT << 3);
+  store<f64>(out, n == 0 ? NaN : Math.max(0, Math.log2(fn) - clog / fn), STATS_ENTROPY << 3);
 }

@@ -1,5 +1,7 @@
 // 3x3 Laplacian [0 1 0; 1 -4 1; 0 1 0] (OpenCV's ksize=1) over a region, reflect-101 at the frame border.
-// Writes f64[2]: sum and sum of squares of the response, from which the caller takes the variance.
+// Writes the sum and the sum of squares of the response (LAPLACIAN_SUM, LAPLACIAN_SUM_SQ of src/kernels/layout.ts),
+// from which the caller takes the variance.
+import { LAPLACIAN_SUM, LAPLACIAN_SUM_SQ } from '../src/kernels/layout';
 
 // @ts-ignore: decorator
 @inline function reflect101(i: i32, n: i32): i32 {
@@ -63,8 +65,8 @@ export function laplacianSums(src: usize, stride: i32, fw: i32, fh: i32, x: i32,
       sumSq += <i64>(v * v);
     }
   }
-  store<f64>(out, <f64>sum);
-  store<f64>(out, <f64>sumSq, 8);
+  store<f64>(out, <f64>sum, LAPLACIAN_SUM << 3);
+  store<f64>(out, <f64>sumSq, LAPLACIAN_SUM_SQ << 3);
 }
 
 // @ts-ignore: decorator

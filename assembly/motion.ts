@@ -1,5 +1,9 @@
 // Background motion from tracked point flows: the camera's motion (median flow, then a robust similarity fit, so a
 // slightly rotating or zooming hand-held camera is still "camera") and what moves on top of it (residuals).
+import {
+  MOTION_GLOBAL_DX, MOTION_GLOBAL_DY, MOTION_MODEL_A, MOTION_MODEL_B, MOTION_MODEL_TX, MOTION_MODEL_TY, MOTION_MOVING_FRACTION,
+  MOTION_MOVING_POINTS, MOTION_RESIDUAL_MEDIAN, MOTION_RESIDUAL_P90, MOTION_TRACKED_FRACTION,
+} from '../src/kernels/layout';
 
 export const MAX_POINTS: i32 = 4096;
 const VALUES: usize = memory.data(MAX_POINTS * 8, 16); // f64 scratch for order statistics
@@ -100,7 +104,7 @@ function residuals(points: usize, flows: usize, m: i32): f64 {
 }
 
 /**
- * Summarises `n` point flows (see trackPoints) into `out` (f64[11]): globalDx, globalDy (median flow), residualMedian,
+ * Summarises `n` point flows (see trackPoints) into `out` (f64 slots MOTION_* of src/kernels/layout.ts): globalDx, globalDy (median flow), residualMedian,
  * residualP90 (after the similarity camera model), trackedFraction, then the model a, b, tx, ty, then movingFraction
  * (tracked points whose residual exceeds `movingPx`, over the tracked points) and that count of moving points.
  * `inlierFloor` (px) is the smallest residual ever treated as an outlier when fitting the camera model.
@@ -115,10 +119,10 @@ export function summarizeMotion(points: usize, flows: usize, status: usize, n: i
   }
   ma = 1; mb = 0; mtx = 0; mty = 0;
   if (m == 0) {
-    for (let k = 0; k < 9; k++) store<f64>(out + (<usize>k << 3), NaN);
-    store<f64>(out, 0, 32);
-    store<f64>(out, NaN, 72);
-    store<f64>(out, 0, 80);
+    for (let k = 0; k < MOTION_MOVING_FRACTION; k++) store<f64>(out + (<usize>k << 3), NaN);
+    store<f64>(out, 0, MOTION_TRACKED_FRACTION << 3);
+    store<f64>(out, NaN, MOTION_MOVING_FRACTION << 3);
+    store<f64>(out, 0, MOTION_MOVING_POINTS << 3);
     return;
   }
   for (let j = 0; j < m; j++) store<f64>(VALUES + (<usize>j << 3), <f64>load<f32>(flows + (<usize>load<i32>(INDEX + (<usize>j << 2)) << 3)));
@@ -140,15 +144,15 @@ export function summarizeMotion(points: usize, flows: usize, status: usize, n: i
     store<f64>(VALUES + (<usize>j << 3), r);
     if (r > movingPx) moving++;
   }
-  store<f64>(out, gdx, 0);
-  store<f64>(out, gdy, 8);
-  store<f64>(out, med, 16);
-  store<f64>(out, p90(VALUES, m), 24);
-  store<f64>(out, <f64>m / <f64>n, 32);
-  store<f64>(out, ma, 40);
-  store<f64>(out, mb, 48);
-  store<f64>(out, mtx, 56);
-  store<f64>(out, mty, 64);
-  store<f64>(out, <f64>moving / <f64>m, 72);
-  store<f64>(out, <f64>moving, 80);
+  store<f64>(out, gdx, MOTION_GLOBAL_DX << 3);
+  store<f64>(out, gdy, MOTION_GLOBAL_DY << 3);
+  store<f64>(out, med, MOTION_RESIDUAL_MEDIAN << 3);
+  store<f64>(out, p90(VALUES, m), MOTION_RESIDUAL_P90 << 3);
+  store<f64>(out, <f64>m / <f64>n, MOTION_TRACKED_FRACTION << 3);
+  store<f64>(out, ma, MOTION_MODEL_A << 3);
+  store<f64>(out, mb, MOTION_MODEL_B << 3);
+  store<f64>(out, mtx, MOTION_MODEL_TX << 3);
+  store<f64>(out, mty, MOTION_MODEL_TY << 3);
+  store<f64>(out, <f64>moving / <f64>m, MOTION_MOVING_FRACTION << 3);
+  store<f64>(out, <f64>moving, MOTION_MOVING_POINTS << 3);
 }

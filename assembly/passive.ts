@@ -2,6 +2,10 @@
 // its windowed power spectrum (moire: peaky periodic texture), the crop's row profile against the previous frame's
 // (refresh banding), gradient projections around the face (straight paper or bezel edges), and near-white highlight
 // and chroma statistics (glare, gamut). Caller-owned memory; the only static data are the FFT tables.
+import {
+  BANDS_COUNT, BANDS_LOW, BANDS_PEAK, BANDS_POWER, COLOUR_CHROMA_SUM, COLOUR_CHROMA_SUM_SQ, COLOUR_CLIPPED, COLOUR_PIXELS, COLOUR_SATURATED,
+  COLOUR_WHITE,
+} from '../src/kernels/layout';
 
 export const CROP: i32 = 64;
 const LOG2_CROP: i32 = 6;
@@ -111,7 +115,7 @@ export function cropSpectrum(crop: usize, work: usize, power: usize): void {
 }
 
 /**
- * Spectrum statistics over the half-plane of frequencies with radius in [rLo, rHi] (cycles per crop): out f64[4] =
+ * Spectrum statistics over the half-plane of frequencies with radius in [rLo, rHi] (cycles per crop): out (BANDS_*) =
  * total power in the band, the largest bin, the bins counted, and the total power below rLo (DC excluded).
  */
 export function spectrumBands(power: usize, rLo: f64, rHi: f64, out: usize): void {
@@ -133,10 +137,10 @@ export function spectrumBands(power: usize, rLo: f64, rHi: f64, out: usize): voi
       }
     }
   }
-  store<f64>(out, band, 0);
-  store<f64>(out, peak, 8);
-  store<f64>(out, <f64>count, 16);
-  store<f64>(out, low, 24);
+  store<f64>(out, band, BANDS_POWER << 3);
+  store<f64>(out, peak, BANDS_PEAK << 3);
+  store<f64>(out, <f64>count, BANDS_COUNT << 3);
+  store<f64>(out, low, BANDS_LOW << 3);
 }
 
 /** Mean of each crop row into `rows` (f32[CROP]). */
@@ -192,7 +196,7 @@ export function edgeProfiles(src: usize, stride: i32, x: i32, y: i32, w: i32, h:
 }
 
 /**
- * Colour statistics of an RGBA region: out f64[6] = pixels, near-white highlights (min(R,G,B) >= `whiteLevel`),
+ * Colour statistics of an RGBA region: out (COLOUR_*) = pixels, near-white highlights (min(R,G,B) >= `whiteLevel`),
  * pixels with a clipped channel (max >= 250), sum and sum of squares of the chroma max-min, and strongly saturated
  * pixels (max-min >= 96).
  */
@@ -235,10 +239,10 @@ export function colourStats(src: usize, width: i32, x: i32, y: i32, w: i32, h: i
       cs2 += <u64>(c * c);
     }
   }
-  store<f64>(out, <f64>(w * h), 0);
-  store<f64>(out, <f64>white, 8);
-  store<f64>(out, <f64>clipped, 16);
-  store<f64>(out, <f64>cs, 24);
-  store<f64>(out, <f64>cs2, 32);
-  store<f64>(out, <f64>saturated, 40);
+  store<f64>(out, <f64>(w * h), COLOUR_PIXELS << 3);
+  store<f64>(out, <f64>white, COLOUR_WHITE << 3);
+  store<f64>(out, <f64>clipped, COLOUR_CLIPPED << 3);
+  store<f64>(out, <f64>cs, COLOUR_CHROMA_SUM << 3);
+  store<f64>(out, <f64>cs2, COLOUR_CHROMA_SUM_SQ << 3);
+  store<f64>(out, <f64>saturated, COLOUR_SATURATED << 3);
 }

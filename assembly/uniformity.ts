@@ -1,4 +1,5 @@
 // Luminance layout of a region (grid of cell sums) and the mean colour of a region.
+import { SUMS_B, SUMS_G, SUMS_R } from '../src/kernels/layout';
 
 /** Sum of `n` consecutive bytes. */
 export function rowSum(p: usize, n: i32): u32 {
@@ -41,7 +42,7 @@ export function gridSums(src: usize, stride: i32, x: i32, y: i32, w: i32, h: i32
   }
 }
 
-/** Sums of R, G, B over the `w x h` region at (x, y) of an RGBA frame `width` pixels wide. Writes f64[3]. */
+/** Sums of R, G, B over the `w x h` region at (x, y) of an RGBA frame `width` pixels wide, into `out` (SUMS_*). */
 export function rgbSums(src: usize, width: i32, x: i32, y: i32, w: i32, h: i32, out: usize): void {
   let r: u64 = 0, g: u64 = 0, b: u64 = 0;
   for (let yy = 0; yy < h; yy++) {
@@ -72,7 +73,7 @@ export function rgbSums(src: usize, width: i32, x: i32, y: i32, w: i32, h: i32, 
     }
     r += rr; g += gg; b += bb;
   }
-  store<f64>(out, <f64>r);
-  store<f64>(out, <f64>g, 8);
-  store<f64>(out, <f64>b, 16);
+  store<f64>(out, <f64>r, SUMS_R << 3);
+  store<f64>(out, <f64>g, SUMS_G << 3);
+  store<f64>(out, <f64>b, SUMS_B << 3);
 }

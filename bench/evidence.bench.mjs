@@ -64,7 +64,7 @@ const extras = {
 };
 
 const nonce = 'bench-nonce-0123456789abcdef';
-const challenge = src.planFromNonce(nonce, { script: ['blink', 'turn-left', 'smile'] });
+const challenge = await src.planFromNonce(nonce, { script: ['blink', 'turn-left', 'smile'] });
 const plan = challenge.steps;
 const uploadedAt = Date.UTC(2026, 10, 23, 9, 0, 0);
 const document = { metadataHash: 'a'.repeat(64), uploadedAt };

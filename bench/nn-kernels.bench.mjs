@@ -35,7 +35,8 @@ async function loadSources() {
   if (!existsSync(wasmPath)) throw new Error('build/nn.simd.wasm missing: run `npm run build:wasm`');
   const lib = await bundleSources('nn-kernels-bench-entry', [
     "export { ReferenceKernels } from './src/face/nn/reference.ts';",
-    "export { encodeModel, OnnxType, IR_VERSION } from './tools/convert/onnx.ts';",
+    "export { encodeModel, IR_VERSION } from './tools/convert/onnx.ts';",
+    "export { DataType } from './src/face/nn/onnx-schema.ts';",
   ]);
   const { instance } = await WebAssembly.instantiate(readFileSync(wasmPath), {});
   return { lib, wasm: instance.exports };
@@ -90,11 +91,11 @@ function onnxConv(lib, s, wOihw, bias, count) {
     graphName: 'probe', opset: 13, producer: 'livecheck-bench', producerVersion: '0', docString: '', metadata: {},
     nodes,
     initializers: [
-      { name: 'w', type: lib.OnnxType.FLOAT, dims: [cout, cin / group, k, k], raw: f32Bytes(wOihw) },
-      { name: 'b', type: lib.OnnxType.FLOAT, dims: [cout], raw: f32Bytes(bias) },
+      { name: 'w', type: lib.DataType.FLOAT, dims: [cout, cin / group, k, k], raw: f32Bytes(wOihw) },
+      { name: 'b', type: lib.DataType.FLOAT, dims: [cout], raw: f32Bytes(bias) },
     ],
-    inputs: [{ name: 'x', type: lib.OnnxType.FLOAT, shape: [n, cin, h, w] }],
-    outputs: [{ name: 'y', type: lib.OnnxType.FLOAT, shape: [n, cout, oh, oh] }],
+    inputs: [{ name: 'x', type: lib.DataType.FLOAT, shape: [n, cin, h, w] }],
+    outputs: [{ name: 'y', type: lib.DataType.FLOAT, shape: [n, cout, oh, oh] }],
   });
 }
 

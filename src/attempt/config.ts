@@ -6,7 +6,8 @@ import { DEFAULT_ACTION_DETECTOR_CONFIG } from '../challenge/action-detector.js'
 import { resolveChallengeConfig, type ChallengeConfigInput } from '../challenge/config.js';
 import { resolveDecisionConfig, type DecisionConfigInput } from '../decision/config.js';
 import { canonicalJson } from '../evidence/canonical.js';
-import { sha256, toHex } from '../evidence/encoding.js';
+import { sha256 } from '../evidence/encoding.js';
+import { toHex } from '../util/hex.js';
 import { resolveIdentityOptions, type IdentityOptions } from '../evidence/identity.js';
 import { resolveGuidanceConfig } from '../guidance/config.js';
 import type { GuidanceTrackerOptions } from '../guidance/tracker.js';

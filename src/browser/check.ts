@@ -536,8 +536,8 @@ export async function createLivenessCheck(options: LivenessCheckOptions = {}): P
   let plan: ChallengePlan | null = null;
   if (c) {
     plan = c.script
-      ? planFromNonce(c.nonce, { script: c.script })
-      : planFromNonce(c.nonce, { actions: 'random', count: c.count ?? 2, ...(c.allowed ? { allowed: c.allowed } : {}) });
+      ? await planFromNonce(c.nonce, { script: c.script })
+      : await planFromNonce(c.nonce, { actions: 'random', count: c.count ?? 2, ...(c.allowed ? { allowed: c.allowed } : {}) });
   }
   const ev = options.evidence ?? null;
   if (ev && (!c || typeof c.nonce !== 'string')) throw new LivecheckError('invalid-argument', 'evidence needs a challenge with a string nonce (the bundle is bound to it)');

@@ -2,9 +2,10 @@
 // the order of the actions, and the server can recompute the plan from the nonce to check the evidence.
 // Randomness: SHA-256 in counter mode over a domain-separated nonce; each choice takes one byte and rejects bytes at
 // or above the largest multiple of the number of options (rejection sampling), so no action is favoured.
+// SHA-256 is WebCrypto's (browsers, workers, Node >= 20), hence async; test/challenge/plan.test.ts pins the plans.
 
 import { LivecheckError } from '../errors.js';
-import { Sha256, toHex } from '../util/sha256.js';
+import { toHex } from '../util/hex.js';
 import { CHALLENGE_ACTIONS, isChallengeAction, type ChallengeAction } from './actions.js';
 
 export interface ChallengeStep {
@@ -57,12 +58,13 @@ export const MIN_NONCE_BYTES = 16;
 const DOMAIN = 'livecheck/challenge-plan/v1';
 const utf8 = new TextEncoder();
 
-export function planFromNonce(nonce: string | Uint8Array, options: PlanOptions): ChallengePlan {
+/** The plan for `nonce`. Rejects with a LivecheckError `invalid-argument` on a short nonce or bad options. */
+export async function planFromNonce(nonce: string | Uint8Array, options: PlanOptions): Promise<ChallengePlan> {
   const bytes = typeof nonce === 'string' ? utf8.encode(nonce) : nonce;
   if (!(bytes instanceof Uint8Array) || bytes.length < MIN_NONCE_BYTES) {
     throw new LivecheckError('invalid-argument', `challenge nonce must be at least ${MIN_NONCE_BYTES} bytes`, { bytes: bytes?.length ?? 0 });
   }
-  const nonceDigest = toHex(new Sha256().update(bytes).digest());
+  const nonceDigest = toHex(await sha256(bytes));
 
   if ('script' in options) {
     const script = options.script;
@@ -97,7 +99,7 @@ export function planFromNonce(nonce: string | Uint8Array, options: PlanOptions):
   let previous: ChallengeAction | null = null;
   for (let i = 0; i < count; i++) {
     const choices: ChallengeAction[] = previous === null ? pool : pool.filter((a) => a !== previous);
-    const action: ChallengeAction = choices[stream.uniform(choices.length)];
+    const action: ChallengeAction = choices[await stream.uniform(choices.length)];
     steps.push({ action, holdMs: holds[action] });
     previous = action;
   }
@@ -110,32 +112,46 @@ function checkHold(holdMs: number, action: string): void {
   }
 }
 
+function subtle(): SubtleCrypto {
+  const s = globalThis.crypto?.subtle;
+  if (!s) throw new LivecheckError('invalid-argument', 'WebCrypto (crypto.subtle) is not available: challenge plans need a secure context or Node >= 20');
+  return s;
+}
+
+async function sha256(bytes: Uint8Array): Promise<Uint8Array> {
+  return new Uint8Array(await subtle().digest('SHA-256', bytes as Uint8Array<ArrayBuffer>));
+}
+
 /** Bytes of SHA-256(domain || 0x00 || nonce || counter32) for counter = 0, 1, ... */
 class ByteStream {
   private block: Uint8Array = new Uint8Array(0);
   private pos = 0;
   private counter = 0;
-  constructor(private readonly nonce: Uint8Array) {}
+  /** domain || 0x00 || nonce || 4 counter bytes (big-endian), rewritten per block. */
+  private readonly input: Uint8Array;
 
-  private next(): number {
+  constructor(nonce: Uint8Array) {
+    const domain = utf8.encode(DOMAIN);
+    this.input = new Uint8Array(domain.length + 1 + nonce.length + 4);
+    this.input.set(domain, 0);
+    this.input.set(nonce, domain.length + 1);
+  }
+
+  private async next(): Promise<number> {
     if (this.pos === this.block.length) {
       const c = this.counter++;
-      this.block = new Sha256()
-        .update(DOMAIN)
-        .update(new Uint8Array([0]))
-        .update(this.nonce)
-        .update(new Uint8Array([c >>> 24, (c >>> 16) & 0xff, (c >>> 8) & 0xff, c & 0xff]))
-        .digest();
+      this.input.set([c >>> 24, (c >>> 16) & 0xff, (c >>> 8) & 0xff, c & 0xff], this.input.length - 4);
+      this.block = await sha256(this.input);
       this.pos = 0;
     }
     return this.block[this.pos++];
   }
 
   /** Unbiased integer in [0, n) for 1 <= n <= 256. */
-  uniform(n: number): number {
+  async uniform(n: number): Promise<number> {
     const limit = 256 - (256 % n);
     for (;;) {
-      const b = this.next();
+      const b = await this.next();
       if (b < limit) return b % n;
     }
   }

@@ -64,7 +64,7 @@ Options:
     if (values.help) { io.stdout(this.usage); return EXIT.ok; }
     if (positionals.length !== 1) { io.stderr(`livecheck analyze: give exactly one video file\n\n${this.usage}`); return EXIT.usage; }
     const file = positionals[0];
-    const plan = planOf(values.plan, values.nonce);
+    const plan = await planOf(values.plan, values.nonce);
     const maxFrames = numberOption(values, 'max-frames', 1);
     const modelDir = values.models ?? defaultModelDir();
     const showProgress = values.progress === true || process.stderr.isTTY === true;
@@ -116,7 +116,7 @@ Options:
 const seconds = (ms: number) => `${(ms / 1000).toFixed(2)}s`;
 
 /** `--plan blink,turn-left` (a fixed script) with `--nonce`, or `--nonce` alone (three random actions). */
-function planOf(planArg: string | undefined, nonceArg: string | undefined): ChallengePlan | undefined {
+async function planOf(planArg: string | undefined, nonceArg: string | undefined): Promise<ChallengePlan | undefined> {
   if (planArg === undefined && nonceArg === undefined) return undefined;
   let nonce: Uint8Array | string;
   if (nonceArg !== undefined) {

@@ -2,7 +2,8 @@
 import { readFileSync } from 'node:fs';
 import { LivecheckError } from '../errors.js';
 import { canonicalJson } from '../evidence/canonical.js';
-import { sha256, toHex } from '../evidence/encoding.js';
+import { sha256 } from '../evidence/encoding.js';
+import { toHex } from '../util/hex.js';
 import type { DocumentBinding } from '../evidence/bundle.js';
 
 /**

@@ -66,7 +66,7 @@ Options:
     const planArg = values.plan;
     const { planFromNonce } = await import('../challenge/plan.js');
     const script = planArg !== undefined ? planArg.split(',').map((s) => s.trim()).filter(Boolean) : null;
-    const steps = script ? planFromNonce(bytes, { script: script as never }).steps : planFromNonce(bytes, { actions: 'random', count: 3 }).steps;
+    const steps = (script ? await planFromNonce(bytes, { script: script as never }) : await planFromNonce(bytes, { actions: 'random', count: 3 })).steps;
     const nowArg = values.now;
     const now = nowArg !== undefined ? (/^\d+$/.test(nowArg) ? Number(nowArg) : Date.parse(nowArg)) : Date.now();
     if (!Number.isFinite(now)) throw new LivecheckError('invalid-argument', `--now: not a time: ${String(nowArg)}`, { option: 'now' });

@@ -14,7 +14,8 @@ import { Attempt, type AttemptOptions, type AttemptPixels, type AttemptStep } fr
 import { checkTimestamp } from '../attempt/interpreter.js';
 import { FaceRegionMeter, type FaceRegionMeterOptions } from './regions.js';
 import type { FaceRegionStats } from '../geometry/face-geometry.js';
-import { sha256, toHex } from '../evidence/encoding.js';
+import { sha256 } from '../evidence/encoding.js';
+import { toHex } from '../util/hex.js';
 
 /** The attempt the engine runs: its plan (none: guidance and free-running actions only), settings and hooks. */
 export type EngineAttemptOptions = Omit<AttemptOptions, 'plan'> & { plan?: AttemptOptions['plan'] };

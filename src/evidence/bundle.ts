@@ -20,7 +20,7 @@
 import type { Box, Point3 } from '../types.js';
 import { LivecheckError } from '../errors.js';
 import { canonicalJson } from './canonical.js';
-import { isHex } from './encoding.js';
+import { isHex } from '../util/hex.js';
 import { PASSIVE_FEATURES, type PassiveFeature } from '../decision/config.js';
 
 export const EVIDENCE_FORMAT = 'livecheck-evidence';

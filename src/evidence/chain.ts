@@ -1,6 +1,7 @@
 // The SHA-256 chain shared by the recorder (browser or Node) and the verifier (server). See bundle.ts for the rule.
 import { canonicalJson } from './canonical.js';
-import { sha256, toHex } from './encoding.js';
+import { sha256 } from './encoding.js';
+import { toHex } from '../util/hex.js';
 import { EVIDENCE_FORMAT, EVIDENCE_VERSION } from './bundle.js';
 import type { EvidenceGenesis } from './bundle.js';
 

@@ -1,7 +1,6 @@
 // Byte encodings and hashing for evidence. WebCrypto only, so the same code runs in browsers and in Node >= 20.
 import { LivecheckError } from '../errors.js';
 
-const HEX = '0123456789abcdef';
 const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
 const B64_INDEX = new Int16Array(128).fill(-1);
 for (let i = 0; i < B64.length; i++) B64_INDEX[B64.charCodeAt(i)] = i;
@@ -15,23 +14,6 @@ function subtle(): SubtleCrypto {
 /** SHA-256 of `bytes` (WebCrypto). */
 export async function sha256(bytes: Uint8Array): Promise<Uint8Array> {
   return new Uint8Array(await subtle().digest('SHA-256', bytes as Uint8Array<ArrayBuffer>));
-}
-
-export function toHex(bytes: Uint8Array): string {
-  let s = '';
-  for (let i = 0; i < bytes.length; i++) s += HEX[bytes[i] >> 4] + HEX[bytes[i] & 15];
-  return s;
-}
-
-/** Lower-case hex of exactly `bytes` bytes? */
-export function isHex(s: unknown, bytes: number): s is string {
-  return typeof s === 'string' && s.length === bytes * 2 && /^[0-9a-f]*$/.test(s);
-}
-
-export function fromHex(s: string): Uint8Array {
-  const out = new Uint8Array(s.length >> 1);
-  for (let i = 0; i < out.length; i++) out[i] = parseInt(s.substr(i * 2, 2), 16);
-  return out;
 }
 
 /** Standard base64 with padding (RFC 4648 section 4). */

@@ -3,7 +3,8 @@
 import type { Box, FaceDetection, FrameAnalysis } from '../types.js';
 import { LivecheckError } from '../errors.js';
 import { canonicalJson, quantize } from './canonical.js';
-import { sha256, toBase64, toHex } from './encoding.js';
+import { sha256, toBase64 } from './encoding.js';
+import { toHex } from '../util/hex.js';
 import { ChainHasher, genesisHash } from './chain.js';
 import { EVIDENCE_FORMAT, EVIDENCE_VERSION } from './bundle.js';
 import { LID_CONTOUR_POINTS } from '../face/landmarks.js';
@@ -45,7 +46,7 @@ export interface EvidenceRecorderOptions {
   keyframeMargin?: number;
 }
 
-/** Pixels to digest, or a digest already computed (hex SHA-256), e.g. in the worker with src/util/sha256. */
+/** Pixels to digest, or a digest already computed (hex SHA-256), e.g. by the worker as the frame arrives (WebCrypto). */
 export type FramePixels = Uint8Array | Uint8ClampedArray | { sha256: string };
 
 /**

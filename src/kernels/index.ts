@@ -3,6 +3,7 @@
 // frames allocate nothing inside the kernels and only the returned result objects in JS (pass `out` to reuse them).
 import { LivecheckError } from '../errors.js';
 import type { Box, QualityMetrics } from '../types.js';
+import * as L from './layout.js';
 import { backgroundPoints, pixelRegion, type BackgroundGridOptions, type PixelRegion } from './regions.js';
 import { checkPixels, MAX_PIXELS, type PixelData } from '../image.js';
 import { instantiateKernels, simdSupported, type KernelExports } from './wasm.js';
@@ -293,12 +294,12 @@ export class Kernels {
     const s = this.#stats >> 3;
     const f = this.#f64;
     const o = out ?? { count: 0, mean: 0, std: 0, darkClipped: 0, brightClipped: 0, entropy: 0 };
-    o.count = f[s];
-    o.mean = f[s + 1];
-    o.std = f[s + 2];
-    o.darkClipped = f[s + 3];
-    o.brightClipped = f[s + 4];
-    o.entropy = f[s + 5];
+    o.count = f[s + L.STATS_COUNT];
+    o.mean = f[s + L.STATS_MEAN];
+    o.std = f[s + L.STATS_STD];
+    o.darkClipped = f[s + L.STATS_DARK];
+    o.brightClipped = f[s + L.STATS_BRIGHT];
+    o.entropy = f[s + L.STATS_ENTROPY];
     return o;
   }
 
@@ -330,9 +331,9 @@ export class Kernels {
     this.#k.rgbSums(this.#rgba, this.#width, r.x, r.y, r.width, r.height, this.#sums);
     const s = this.#sums >> 3;
     const n = r.width * r.height;
-    out[0] = this.#f64[s] / n;
-    out[1] = this.#f64[s + 1] / n;
-    out[2] = this.#f64[s + 2] / n;
+    out[0] = this.#f64[s + L.SUMS_R] / n;
+    out[1] = this.#f64[s + L.SUMS_G] / n;
+    out[2] = this.#f64[s + L.SUMS_B] / n;
     return out;
   }
 
@@ -342,7 +343,7 @@ export class Kernels {
     const o = out ?? { variance: 0, normalized: 0 };
     o.variance = this.#laplacianVariance(r);
     this.#histogramOf(r);
-    const std = this.#f64[(this.#stats >> 3) + 2];
+    const std = this.#f64[(this.#stats >> 3) + L.STATS_STD];
     o.normalized = std > 0 ? o.variance / (std * std) : 0;
     return o;
   }
@@ -400,20 +401,20 @@ export class Kernels {
     const hist = this.#hist >> 2, faceHist = this.#faceHist >> 2;
     if (face) for (let b = 0; b < 256; b++) k32[hist + b] += k32[faceHist + b];
     k.histogramStats(this.#hist, this.#opt.darkLevel, this.#opt.brightLevel, this.#stats);
-    m.entropy = f[s + 5];
-    m.frameLuma = f[s + 1];
-    const frameCount = f[s];
-    const frameSum = f[s] * f[s + 1];
+    m.entropy = f[s + L.STATS_ENTROPY];
+    m.frameLuma = f[s + L.STATS_MEAN];
+    const frameCount = f[s + L.STATS_COUNT];
+    const frameSum = f[s + L.STATS_COUNT] * f[s + L.STATS_MEAN];
 
     if (face) k.histogramStats(this.#faceHist, this.#opt.darkLevel, this.#opt.brightLevel, this.#stats);
-    const count = f[s];
-    const mean = f[s + 1];
-    const std = f[s + 2];
-    m.faceEntropy = face ? f[s + 5] : NaN;
+    const count = f[s + L.STATS_COUNT];
+    const mean = f[s + L.STATS_MEAN];
+    const std = f[s + L.STATS_STD];
+    m.faceEntropy = face ? f[s + L.STATS_ENTROPY] : NaN;
     m.faceLuma = mean;
     m.faceLumaStd = std;
-    m.darkClipped = f[s + 3];
-    m.brightClipped = f[s + 4];
+    m.darkClipped = f[s + L.STATS_DARK];
+    m.brightClipped = f[s + L.STATS_BRIGHT];
     const surroundCount = frameCount - count;
     m.faceToSurround = face && surroundCount > 0 ? mean / ((frameSum - count * mean) / surroundCount) : NaN;
 
@@ -432,9 +433,9 @@ export class Kernels {
     k.rgbSums(this.#rgba, width, r.x, r.y, r.width, r.height, this.#sums);
     const sums = this.#sums >> 3;
     const n = r.width * r.height;
-    m.meanRgb[0] = f[sums] / n;
-    m.meanRgb[1] = f[sums + 1] / n;
-    m.meanRgb[2] = f[sums + 2] / n;
+    m.meanRgb[0] = f[sums + L.SUMS_R] / n;
+    m.meanRgb[1] = f[sums + L.SUMS_G] / n;
+    m.meanRgb[2] = f[sums + L.SUMS_B] / n;
 
     m.focus = this.#laplacianVariance(r);
     m.focusNormalized = std > 0 ? m.focus / (std * std) : 0;
@@ -467,8 +468,9 @@ export class Kernels {
     k.cropSpectrum(crop, this.#fftWork, this.#power);
     k.spectrumBands(this.#power, SPECTRUM_BAND[0], SPECTRUM_BAND[1], this.#passiveOut);
     const f = this.#f64, po = this.#passiveOut >> 3;
-    st.spectralPeakRatio = f[po] > 0 ? f[po + 1] / (f[po] / f[po + 2]) : NaN;
-    st.highToLow = f[po + 3] > 0 ? f[po] / f[po + 3] : NaN;
+    const power = f[po + L.BANDS_POWER], low = f[po + L.BANDS_LOW];
+    st.spectralPeakRatio = power > 0 ? f[po + L.BANDS_PEAK] / (power / f[po + L.BANDS_COUNT]) : NaN;
+    st.highToLow = low > 0 ? power / low : NaN;
 
     const c = this.#k.CROP.value as number;
     k.cropRows(crop, this.#cropRows[this.#cropCur]);
@@ -488,12 +490,12 @@ export class Kernels {
 
     if (this.#hasRgba) {
       k.colourStats(this.#rgba, this.#width, r.x, r.y, r.width, r.height, WHITE_LEVEL, this.#passiveOut);
-      const n = f[po];
-      st.whiteFraction = f[po + 1] / n;
-      st.clippedFraction = f[po + 2] / n;
-      st.chromaMean = f[po + 3] / n;
-      st.chromaStd = Math.sqrt(Math.max(0, f[po + 4] / n - st.chromaMean * st.chromaMean));
-      st.saturatedFraction = f[po + 5] / n;
+      const n = f[po + L.COLOUR_PIXELS];
+      st.whiteFraction = f[po + L.COLOUR_WHITE] / n;
+      st.clippedFraction = f[po + L.COLOUR_CLIPPED] / n;
+      st.chromaMean = f[po + L.COLOUR_CHROMA_SUM] / n;
+      st.chromaStd = Math.sqrt(Math.max(0, f[po + L.COLOUR_CHROMA_SUM_SQ] / n - st.chromaMean * st.chromaMean));
+      st.saturatedFraction = f[po + L.COLOUR_SATURATED] / n;
     } else {
       st.whiteFraction = st.clippedFraction = st.chromaMean = st.chromaStd = st.saturatedFraction = NaN;
     }
@@ -583,13 +585,13 @@ export class Kernels {
     }
     this.#hist = take(256 * 4);
     this.#faceHist = take(256 * 4);
-    this.#stats = take(8 * 8);
+    this.#stats = take(L.STATS_SLOTS * 8);
     this.#grid = take(256 * 8);
-    this.#sums = take(4 * 8);
+    this.#sums = take(L.SUMS_SLOTS * 8);
     this.#points = take(this.#maxPoints * 8);
     this.#flows = take(this.#maxPoints * 8);
     this.#status = take(this.#maxPoints);
-    this.#motionOut = take(16 * 8);
+    this.#motionOut = take(L.MOTION_SLOTS * 8);
     const crop = this.#k.CROP.value as number;
     this.#crops = [take(crop * crop * 4), take(crop * crop * 4)];
     this.#cropRows = [take(crop * 4), take(crop * 4)];
@@ -597,7 +599,7 @@ export class Kernels {
     this.#power = take(crop * crop * 4);
     this.#edgeCols = take(width * 4);
     this.#edgeRows = take(height * 4);
-    this.#passiveOut = take(8 * 8);
+    this.#passiveOut = take(L.PASSIVE_SLOTS * 8);
     this.#edgeScratch = new Float32Array(Math.max(width, height));
     this.#cropSerial = -2;
     const need = Math.ceil(at / 65536) - this.#k.memory.buffer.byteLength / 65536;
@@ -661,8 +663,8 @@ export class Kernels {
     const l0 = this.#pyramids[this.#cur][0];
     this.#k.laplacianSums(l0.base, l0.stride, this.#width, this.#height, r.x, r.y, r.width, r.height, this.#sums);
     const n = r.width * r.height;
-    const mean = this.#f64[this.#sums >> 3] / n;
-    return Math.max(0, this.#f64[(this.#sums >> 3) + 1] / n - mean * mean);
+    const mean = this.#f64[(this.#sums >> 3) + L.LAPLACIAN_SUM] / n;
+    return Math.max(0, this.#f64[(this.#sums >> 3) + L.LAPLACIAN_SUM_SQ] / n - mean * mean);
   }
 
   #track(n: number): number {
@@ -681,13 +683,13 @@ export class Kernels {
     this.#k.summarizeMotion(this.#points, this.#flows, this.#status, n, this.#opt.inlierFloor, this.#opt.movingPx, this.#motionOut);
     const m = this.#motionOut >> 3;
     const f = this.#f64;
-    o.globalDx = f[m];
-    o.globalDy = f[m + 1];
-    o.residualMedian = f[m + 2];
-    o.residualP90 = f[m + 3];
-    o.trackedFraction = f[m + 4];
-    o.movingFraction = f[m + 9];
-    o.movingPoints = f[m + 10];
+    o.globalDx = f[m + L.MOTION_GLOBAL_DX];
+    o.globalDy = f[m + L.MOTION_GLOBAL_DY];
+    o.residualMedian = f[m + L.MOTION_RESIDUAL_MEDIAN];
+    o.residualP90 = f[m + L.MOTION_RESIDUAL_P90];
+    o.trackedFraction = f[m + L.MOTION_TRACKED_FRACTION];
+    o.movingFraction = f[m + L.MOTION_MOVING_FRACTION];
+    o.movingPoints = f[m + L.MOTION_MOVING_POINTS];
     return o;
   }
 }

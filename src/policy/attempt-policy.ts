@@ -1,6 +1,7 @@
 // How many liveness attempts a subject gets. Everything is derived from the stored history (failure times, lockouts,
 // pending attempts) and an injected clock, so a reload, a second tab or a server process sees the same state.
 import { LivecheckError } from '../errors.js';
+import { toHex } from '../util/hex.js';
 import { emptyAttemptRecord, MemoryAttemptStore } from './store.js';
 import type { AttemptRecord, AttemptStore } from './store.js';
 
@@ -290,7 +291,5 @@ function assertSubject(subject: string): void {
 function randomId(): string {
   const bytes = new Uint8Array(16);
   globalThis.crypto.getRandomValues(bytes);
-  let s = '';
-  for (const b of bytes) s += b.toString(16).padStart(2, '0');
-  return s;
+  return toHex(bytes);
 }

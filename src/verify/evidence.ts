@@ -3,7 +3,8 @@
 // keyframes through an injected `reanalyze`. Every check is reported by a stable name; nothing normal is thrown.
 import type { Box, Point3 } from '../types.js';
 import { canonicalJson } from '../evidence/canonical.js';
-import { fromBase64, sha256, toHex } from '../evidence/encoding.js';
+import { fromBase64, sha256 } from '../evidence/encoding.js';
+import { toHex } from '../util/hex.js';
 import { ChainHasher, genesisHash, hashedText, recordTexts } from '../evidence/chain.js';
 import { evidenceShapeProblems, parseEvidence } from '../evidence/bundle.js';
 import type { ChallengeStep, DocumentBinding, EndRecord, EvidenceBundle, FrameRecord, IdentityRecord, KeyframeRecord } from '../evidence/bundle.js';
@@ -204,7 +205,7 @@ export async function verifyEvidence(input: string | EvidenceBundle | unknown, o
   if (genesis.nonce === options.nonce) pass('nonce', 'bound to the issued nonce');
   else fail('nonce', 'the bundle is bound to a different nonce (replayed or from another session)');
 
-  const derive = options.planFromNonce ?? (options.plan ? (nonce: string) => challengePlan(nonce, options.plan as PlanOptions).steps : null);
+  const derive = options.planFromNonce ?? (options.plan ? async (nonce: string) => (await challengePlan(nonce, options.plan as PlanOptions)).steps : null);
   if (!derive) skip('plan', 'not checked: no plan options or planFromNonce given');
   else {
     const expected = await derive(options.nonce);

@@ -354,7 +354,7 @@ describe('real clips in Chromium vs the Node engine (one browser, fake camera + 
   });
 
   it('exact frames through analyzeFrame: the same landmarks, guidance and verdict as livecheck analyze (a pass)', async () => {
-    const plan = planFromNonce(NONCE, { script: PASS_PLAN.map((st) => ({ ...st })) });
+    const plan = await planFromNonce(NONCE, { script: PASS_PLAN.map((st) => ({ ...st })) });
     // Node on the whole clip, to find the frame where the attempt ends: the browser decides there
     let end = -1;
     let seen = 0;

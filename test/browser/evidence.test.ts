@@ -19,7 +19,8 @@ import { planFromNonce } from '../../src/challenge/plan.js';
 import { decodeVideo } from '../../src/node/media.js';
 import { ChainHasher, genesisHash, hashedText } from '../../src/evidence/chain.js';
 import { serializeEvidence, type EvidenceBundle, type ResultRecord } from '../../src/evidence/index.js';
-import { sha256, toHex } from '../../src/evidence/encoding.js';
+import { sha256 } from '../../src/evidence/encoding.js';
+import { toHex } from '../../src/util/hex.js';
 import { verifyEvidence, type EvidenceReport } from '../../src/server/index.js';
 import { createNodeReanalyzer, type NodeReanalyzer } from '../../src/node/reanalyzer.js';
 import { dataPath, repoRoot } from '../helpers/data.js';
@@ -56,7 +57,7 @@ const pageErrors: string[] = [];
 let withEvidence: CaptureRun;
 let without: CaptureRun;
 let document: { metadataHash: string; uploadedAt: number };
-const steps = planFromNonce(NONCE, { script: SCRIPT.map((s) => ({ ...s })) }).steps;
+const steps = (await planFromNonce(NONCE, { script: SCRIPT.map((s) => ({ ...s })) })).steps;
 const measured: Record<string, unknown> = {};
 
 // the check runs with identity on (the default): the server replays with the identity settings (the defaults: {})

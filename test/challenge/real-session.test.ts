@@ -10,11 +10,12 @@ import { analysisOf, variantFrames, type FrameRecord, type Variant } from '../gu
 
 const CLIPS = ['clean-franck', 'clean-cap13', 'clean-cap12', 'face-swap', 'light-switch', 'flicker'] as const satisfies readonly Variant[];
 let frames: Map<Variant, FrameRecord[]>;
+const PLAN = await planFromNonce('real-session-nonce-0001', { script: ['turn-left'] });
 beforeAll(async () => { frames = await variantFrames(CLIPS); }, 900_000);
 
 /** Runs a session that waits for a turn nobody makes (long timeout), so only rejections can end it. */
 function run(name: Variant, config: ChallengeConfigInput = {}): { ended: Extract<ChallengeEvent, { type: 'attempt-ended' }> | undefined; t0: number } {
-  const session = new ChallengeSession(planFromNonce('real-session-nonce-0001', { script: ['turn-left'] }), { responseTimeoutMs: 60_000, ...config });
+  const session = new ChallengeSession(PLAN, { responseTimeoutMs: 60_000, ...config });
   const guidance = new GuidanceTracker();
   const est = new FaceGeometryEstimator();
   const list = frames.get(name)!;

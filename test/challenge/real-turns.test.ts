@@ -45,7 +45,7 @@ beforeAll(async () => {
   // cap13 is a 400x300 webcam clip with ~40 px between the eyes: the default guidance minimums (640x480, 50 px) would
   // hold the session in calibration, so they are lowered to the clip; the turn thresholds under test stay the defaults
   const interp = new FrameInterpreter({
-    plan: planFromNonce('cap13-moderate-turns-0001', { script: ['turn-left'] }),
+    plan: await planFromNonce('cap13-moderate-turns-0001', { script: ['turn-left'] }),
     guidance: { config: { minResolution: { short: 300, long: 400 }, minInterEyePx: { enter: 25, exit: 28 } } },
   });
   let i = 0;

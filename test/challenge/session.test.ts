@@ -7,7 +7,7 @@ import { NEUTRAL, SyntheticFace, frameOf } from '../helpers/synthetic-face.js';
 import { GOOD_REGIONS, blink, mouth, simulate, smile, turn, type Motion, type SimOptions } from './harness.js';
 
 const NONCE = 'nonce-for-the-session-tests-0001';
-const plan = (...actions: ChallengeAction[]): ChallengePlan => planFromNonce(NONCE, { script: actions });
+const plan = (...actions: ChallengeAction[]): Promise<ChallengePlan> => planFromNonce(NONCE, { script: actions });
 
 function expectFailure(p: ChallengePlan, reason: ActionFailureReason, o: SimOptions, step = 0): ReturnType<typeof simulate> {
   const r = simulate(p, o);
@@ -29,8 +29,8 @@ function expectRejection(p: ChallengePlan, reason: RejectionReason, o: SimOption
 const types = (events: ChallengeEvent[]) => events.filter((e) => e.type !== 'progress').map((e) => e.type);
 
 describe('a cooperative person', () => {
-  it('completes the exchange script plus nod and smile, one prompt at a time', () => {
-    const r = simulate(planFromNonce(NONCE, { script: [...EXCHANGE_SCRIPT, 'nod', 'smile'] }));
+  it('completes the exchange script plus nod and smile, one prompt at a time', async () => {
+    const r = simulate(await planFromNonce(NONCE, { script: [...EXCHANGE_SCRIPT, 'nod', 'smile'] }));
     expect(r.ended?.outcome).toBe('completed');
     expect(types(r.events)).toEqual([...Array(6).fill(['prompt', 'action-done']).flat(), 'attempt-ended']);
     const results = r.ended!.results;
@@ -53,8 +53,8 @@ describe('a cooperative person', () => {
     expect(s.amplitude).toBeGreaterThan(0.12);
   });
 
-  it('waits the pause after each confirmation before the next prompt, and progress rises to 1 per step', () => {
-    const r = simulate(plan('turn-left', 'mouth-open', 'blink'));
+  it('waits the pause after each confirmation before the next prompt, and progress rises to 1 per step', async () => {
+    const r = simulate(await plan('turn-left', 'mouth-open', 'blink'));
     let lastDone = NaN;
     let lastProgress = -1;
     for (const e of r.events) {
@@ -81,26 +81,26 @@ describe('a cooperative person', () => {
     expect(Math.sign(turned[1][0] - front[1][0])).toBe(leftEyeSide);
   });
 
-  it('mirrored frames: the same request succeeds with mirrored: true and is the wrong direction without it', () => {
+  it('mirrored frames: the same request succeeds with mirrored: true and is the wrong direction without it', async () => {
     const mirroredLeft = turn(-1); // nose toward the image's left = the person's left on a mirrored frame
-    expect(simulate(plan('turn-left'), { config: { mirrored: true }, motions: { 0: mirroredLeft } }).ended?.outcome).toBe('completed');
-    expectFailure(plan('turn-left'), 'wrong-direction', { config: { mirrored: false }, motions: { 0: mirroredLeft } });
+    expect(simulate(await plan('turn-left'), { config: { mirrored: true }, motions: { 0: mirroredLeft } }).ended?.outcome).toBe('completed');
+    expectFailure(await plan('turn-left'), 'wrong-direction', { config: { mirrored: false }, motions: { 0: mirroredLeft } });
   });
 
-  it('measures against the person\'s own neutral pose (a slightly turned neutral head is not a turn)', () => {
-    const r = simulate(plan('turn-right', 'turn-left'), { neutral: { yawDeg: 4, pitchDeg: -3 } });
+  it('measures against the person\'s own neutral pose (a slightly turned neutral head is not a turn)', async () => {
+    const r = simulate(await plan('turn-right', 'turn-left'), { neutral: { yawDeg: 4, pitchDeg: -3 } });
     expect(r.ended?.outcome).toBe('completed');
   });
 
-  it('ignores a spontaneous blink that starts before a human could react, and takes the real one', () => {
+  it('ignores a spontaneous blink that starts before a human could react, and takes the real one', async () => {
     const twoBlinks: Motion = (u) => (u < 500 ? blink({ latency: 0 })(u) : blink({ latency: 900 })(u));
-    const r = simulate(plan('blink'), { motions: { 0: twoBlinks } });
+    const r = simulate(await plan('blink'), { motions: { 0: twoBlinks } });
     expect(r.ended?.outcome).toBe('completed');
     expect(r.ended!.results[0].latencyMs).toBeGreaterThan(900);
   });
 
-  it('does not charge frames marked unusable to the response timeout', () => {
-    const r = simulate(plan('turn-left'), {
+  it('does not charge frames marked unusable to the response timeout', async () => {
+    const r = simulate(await plan('turn-left'), {
       scene: (t) => (t > 1600 && t < 7600 ? { quality: { entropy: 1 } } : {}),
       motions: { 0: turn(1, { latency: 6500 }) },
     });
@@ -111,170 +111,171 @@ describe('a cooperative person', () => {
 });
 
 describe('action failures (every reason)', () => {
-  it('too-fast: movement starts before a human could react', () => {
-    const r = expectFailure(plan('turn-left'), 'too-fast', { motions: { 0: turn(1, { latency: 30, rampMs: 300 }) } });
+  it('too-fast: movement starts before a human could react', async () => {
+    const r = expectFailure(await plan('turn-left'), 'too-fast', { motions: { 0: turn(1, { latency: 30, rampMs: 300 }) } });
     expect(r.failed!.detail.latencyMs).toBeLessThan(180);
   });
 
-  it('no-response: nothing happens before the timeout', () => {
-    const r = expectFailure(plan('turn-left'), 'no-response', { motions: { 0: () => ({}) } });
+  it('no-response: nothing happens before the timeout', async () => {
+    const r = expectFailure(await plan('turn-left'), 'no-response', { motions: { 0: () => ({}) } });
     expect(r.failed!.timestampMs - r.events[0].timestampMs).toBeGreaterThanOrEqual(5000);
   });
 
-  it('a smile must lift the corners: pressed lips as wide as a smile never complete the step', () => {
+  it('a smile must lift the corners: pressed lips as wide as a smile never complete the step', async () => {
     const press: Motion = (u) => ({ pose: { lipPress: Math.min(1, Math.max(0, (u - 400) / 300)) } });
-    expect(['incomplete', 'no-response']).toContain(simulate(plan('smile'), { motions: { 0: press } }).failed?.reason);
-    expect(simulate(plan('smile'), { motions: { 0: smile() } }).ended?.outcome).toBe('completed');
+    expect(['incomplete', 'no-response']).toContain(simulate(await plan('smile'), { motions: { 0: press } }).failed?.reason);
+    expect(simulate(await plan('smile'), { motions: { 0: smile() } }).ended?.outcome).toBe('completed');
   });
 
-  it('incomplete: a slow movement that never reaches the amplitude', () => {
+  it('incomplete: a slow movement that never reaches the amplitude', async () => {
     const creep: Motion = (u) => ({ pose: { yawDeg: Math.min(13, (u / 1000) * 2.5) } });
-    expectFailure(plan('turn-left'), 'incomplete', { motions: { 0: creep } });
+    expectFailure(await plan('turn-left'), 'incomplete', { motions: { 0: creep } });
   });
 
-  it('incomplete: a turn that stops short and stays there', () => {
-    const r = expectFailure(plan('turn-left'), 'incomplete', { motions: { 0: turn(1, { amp: 10, holdMs: 8000 }) } });
+  it('incomplete: a turn that stops short and stays there', async () => {
+    const r = expectFailure(await plan('turn-left'), 'incomplete', { motions: { 0: turn(1, { amp: 10, holdMs: 8000 }) } });
     expect(r.failed!.detail.amplitude).toBeLessThan(12);
   });
 
-  it('incomplete, not wrong-direction: a turn that falls short and swings back past neutral', () => {
+  it('incomplete, not wrong-direction: a turn that falls short and swings back past neutral', async () => {
     // 12 deg the asked way (target 15), then back through neutral to 8 deg the other way, as on cap13
     const swing: Motion = (u) => ({ pose: { yawDeg: u < 400 ? 0 : u < 1400 ? 12 * Math.sin((Math.PI / 2) * Math.min(1, (u - 400) / 500)) : 12 - 20 * Math.min(1, (u - 1400) / 600) } });
-    const r = expectFailure(plan('turn-left'), 'incomplete', { motions: { 0: swing } });
+    const r = expectFailure(await plan('turn-left'), 'incomplete', { motions: { 0: swing } });
     expect(r.failed!.detail.amplitude).toBeGreaterThan(11);
     expect(r.failed!.detail.amplitude).toBeLessThan(13);
     expect(r.failed!.detail.swingBack).toBeLessThan(-5);
   });
 
-  it('incomplete, not no-response: a turn that falls short, goes back, and nothing more', () => {
-    const r = expectFailure(plan('turn-left'), 'incomplete', { motions: { 0: turn(1, { amp: 10, holdMs: 300 }) } });
+  it('incomplete, not no-response: a turn that falls short, goes back, and nothing more', async () => {
+    const r = expectFailure(await plan('turn-left'), 'incomplete', { motions: { 0: turn(1, { amp: 10, holdMs: 300 }) } });
     expect(r.failed!.detail.amplitude).toBeGreaterThan(9);
   });
 
-  it('wrong-direction still: turning the other way with no start the asked way before it', () => {
-    expectFailure(plan('turn-right'), 'wrong-direction', { motions: { 0: turn(1, { amp: 12 }) } });
+  it('wrong-direction still: turning the other way with no start the asked way before it', async () => {
+    expectFailure(await plan('turn-right'), 'wrong-direction', { motions: { 0: turn(1, { amp: 12 }) } });
   });
 
-  it('over-rotation: turning so far that the face nears loss', () => {
-    expectFailure(plan('turn-right'), 'over-rotation', { motions: { 0: turn(-1, { amp: 55, rampMs: 700 }) } });
+  it('over-rotation: turning so far that the face nears loss', async () => {
+    expectFailure(await plan('turn-right'), 'over-rotation', { motions: { 0: turn(-1, { amp: 55, rampMs: 700 }) } });
   });
 
-  it('face-lost: the face leaves detection during the action', () => {
+  it('face-lost: the face leaves detection during the action', async () => {
     const lost: Motion = (u) => (u > 1000 && u < 2500 ? { noFace: true } : turn(1)(u));
-    expectFailure(plan('turn-left'), 'face-lost', { motions: { 0: lost } });
+    expectFailure(await plan('turn-left'), 'face-lost', { motions: { 0: lost } });
   });
 
-  it('wrong-direction: turning right when asked to turn left', () => {
-    expectFailure(plan('turn-left'), 'wrong-direction', { motions: { 0: turn(-1) } });
+  it('wrong-direction: turning right when asked to turn left', async () => {
+    expectFailure(await plan('turn-left'), 'wrong-direction', { motions: { 0: turn(-1) } });
   });
 
-  it('hold-broken: coming back before the hold time', () => {
-    const r = expectFailure(plan('turn-left'), 'hold-broken', { motions: { 0: turn(1, { holdMs: 800 }) } });
+  it('hold-broken: coming back before the hold time', async () => {
+    const r = expectFailure(await plan('turn-left'), 'hold-broken', { motions: { 0: turn(1, { holdMs: 800 }) } });
     expect(r.failed!.detail.heldMs).toBeLessThan(1800);
   });
 
-  it('blink-too-fast: a twitch is not a slow blink', () => {
-    expectFailure(plan('blink'), 'blink-too-fast', { fps: 60, motions: { 0: blink({ closeMs: 30, closedMs: 20, openMs: 40 }) } });
+  it('blink-too-fast: a twitch is not a slow blink', async () => {
+    expectFailure(await plan('blink'), 'blink-too-fast', { fps: 60, motions: { 0: blink({ closeMs: 30, closedMs: 20, openMs: 40 }) } });
   });
 
-  it('blink-flutter: several closures in a row', () => {
-    expectFailure(plan('blink'), 'blink-flutter', { motions: { 0: blink({ times: 3, gapMs: 120 }) } });
+  it('blink-flutter: several closures in a row', async () => {
+    expectFailure(await plan('blink'), 'blink-flutter', { motions: { 0: blink({ times: 3, gapMs: 120 }) } });
   });
 
-  it('blink-flutter: a half closure, then another start', () => {
+  it('blink-flutter: a half closure, then another start', async () => {
     const half: Motion = (u) => {
       if (u < 400) return {};
       if (u < 700) return { pose: { rightEyeOpen: 0.65, leftEyeOpen: 0.65 } };
       return blink({ latency: 900 })(u);
     };
-    expectFailure(plan('blink'), 'blink-flutter', { motions: { 0: half } });
+    expectFailure(await plan('blink'), 'blink-flutter', { motions: { 0: half } });
   });
 
-  it('jerky-motion: the head jumps', () => {
-    expectFailure(plan('turn-left'), 'jerky-motion', { motions: { 0: turn(1, { rampMs: 1 }) } });
+  it('jerky-motion: the head jumps', async () => {
+    expectFailure(await plan('turn-left'), 'jerky-motion', { motions: { 0: turn(1, { rampMs: 1 }) } });
   });
 
-  it('paused-mid-action: stalls half way, then goes on', () => {
+  it('paused-mid-action: stalls half way, then goes on', async () => {
     const stall: Motion = (u) => ({ pose: { yawDeg: u < 400 ? 0 : u < 700 ? (9 * (u - 400)) / 300 : u < 1800 ? 9 : Math.min(22, 9 + ((u - 1800) / 400) * 13) } });
-    expectFailure(plan('turn-left'), 'paused-mid-action', { motions: { 0: stall } });
+    expectFailure(await plan('turn-left'), 'paused-mid-action', { motions: { 0: stall } });
   });
 
-  it('repeated-movement: starts, goes back, starts again before confirmation', () => {
+  it('repeated-movement: starts, goes back, starts again before confirmation', async () => {
     const twice: Motion = (u) => (u < 1400 ? turn(1, { amp: 9, holdMs: 0, rampMs: 400 })(u) : turn(1, { latency: 1600 })(u));
-    expectFailure(plan('mouth-open', 'turn-left'), 'repeated-movement', { motions: { 1: twice } }, 1);
+    expectFailure(await plan('mouth-open', 'turn-left'), 'repeated-movement', { motions: { 1: twice } }, 1);
   });
 
-  it('repeated-movement: the mouth opens, closes and opens again', () => {
+  it('repeated-movement: the mouth opens, closes and opens again', async () => {
     const twice: Motion = (u) => (u < 1000 ? { pose: { mouthOpenMm: u > 400 && u < 700 ? 9 : 0 } } : mouth({ latency: 1200 })(u));
-    expectFailure(plan('mouth-open'), 'repeated-movement', { motions: { 0: twice } });
+    expectFailure(await plan('mouth-open'), 'repeated-movement', { motions: { 0: twice } });
   });
 
-  it('not-neutral: the person stays turned after the action', () => {
-    expectFailure(plan('turn-left', 'blink'), 'not-neutral', { motions: { 0: turn(1, { holdMs: 20_000 }) } }, 1);
+  it('not-neutral: the person stays turned after the action', async () => {
+    expectFailure(await plan('turn-left', 'blink'), 'not-neutral', { motions: { 0: turn(1, { holdMs: 20_000 }) } }, 1);
   });
 
-  it('not-ready: the neutral face cannot be measured (blocking guidance) before the calibration timeout', () => {
-    expectFailure(plan('blink'), 'not-ready', { scene: () => ({ quality: { faceLuma: 20 } }) });
+  it('not-ready: the neutral face cannot be measured (blocking guidance) before the calibration timeout', async () => {
+    expectFailure(await plan('blink'), 'not-ready', { scene: () => ({ quality: { faceLuma: 20 } }) });
   });
 });
 
 describe('rejection triggers end the attempt with their code', () => {
   const later = (look: ReturnType<Motion>) => (t: number) => (t > 3500 ? look : {});
-  it('background-motion', () => {
-    expectRejection(plan('turn-left'), 'background-motion', { scene: later({ quality: { motion: { globalDx: 0, globalDy: 0, residualMedian: 2, residualP90: 5, trackedFraction: 0.8 } } }) });
+  it('background-motion', async () => {
+    expectRejection(await plan('turn-left'), 'background-motion', { scene: later({ quality: { motion: { globalDx: 0, globalDy: 0, residualMedian: 2, residualP90: 5, trackedFraction: 0.8 } } }) });
   });
-  it('camera shake alone is only a warning', () => {
-    const r = simulate(plan('turn-left'), { scene: later({ quality: { motion: { globalDx: 5, globalDy: 2, residualMedian: 0.5, residualP90: 1.2, trackedFraction: 0.8 } } }) });
+  it('camera shake alone is only a warning', async () => {
+    const r = simulate(await plan('turn-left'), { scene: later({ quality: { motion: { globalDx: 5, globalDy: 2, residualMedian: 0.5, residualP90: 1.2, trackedFraction: 0.8 } } }) });
     expect(r.ended?.outcome).toBe('completed');
   });
-  it('lighting-changed', () => {
-    expectRejection(plan('turn-left'), 'lighting-changed', { motions: { 0: turn(1, { latency: 3000 }) }, scene: later({ quality: { frameLuma: 60, faceLuma: 70 } }) });
+  it('lighting-changed', async () => {
+    expectRejection(await plan('turn-left'), 'lighting-changed', { motions: { 0: turn(1, { latency: 3000 }) }, scene: later({ quality: { frameLuma: 60, faceLuma: 70 } }) });
   });
-  it('eyes-occluded', () => {
-    expectRejection(plan('turn-left'), 'eyes-occluded', { scene: later({ regions: { ...GOOD_REGIONS, leftEye: { lumaMean: 130, lumaStd: 15 } } }) });
+  it('eyes-occluded', async () => {
+    expectRejection(await plan('turn-left'), 'eyes-occluded', { scene: later({ regions: { ...GOOD_REGIONS, leftEye: { lumaMean: 130, lumaStd: 15 } } }) });
   });
-  it('eye-hair-strand', () => {
-    expectRejection(plan('turn-left'), 'eye-hair-strand', { scene: later({ regions: { ...GOOD_REGIONS, rightEye: { lumaMean: 90, lumaStd: 45, strandEdgeDensity: 0.3 } } }) });
+  it('eye-hair-strand', async () => {
+    expectRejection(await plan('turn-left'), 'eye-hair-strand', { scene: later({ regions: { ...GOOD_REGIONS, rightEye: { lumaMean: 90, lumaStd: 45, strandEdgeDensity: 0.3 } } }) });
   });
-  it('focus-unstable', () => {
+  it('focus-unstable', async () => {
     const hunting = (t: number) => (t > 2500 ? { quality: { focusNormalized: 0.25 * (0.55 + 0.45 * Math.sin((2 * Math.PI * t) / 800)) } } : {});
-    expectRejection(plan('turn-left'), 'focus-unstable', { motions: { 0: turn(1, { latency: 2500 }) }, scene: hunting });
+    expectRejection(await plan('turn-left'), 'focus-unstable', { motions: { 0: turn(1, { latency: 2500 }) }, scene: hunting });
   });
-  it('multiple-faces', () => {
-    expectRejection(plan('turn-left'), 'multiple-faces', { scene: later({ extraFace: true }) });
+  it('multiple-faces', async () => {
+    expectRejection(await plan('turn-left'), 'multiple-faces', { scene: later({ extraFace: true }) });
   });
-  it('identity-changed: another person steps in', () => {
-    expectRejection(plan('turn-left', 'blink'), 'identity-changed', { scene: later({ other: true }) });
+  it('identity-changed: another person steps in', async () => {
+    expectRejection(await plan('turn-left', 'blink'), 'identity-changed', { scene: later({ other: true }) });
   });
-  it('identity-changed from a face-embedding distance passed by the caller (sparse readings)', () => {
+  it('identity-changed from a face-embedding distance passed by the caller (sparse readings)', async () => {
     // an embedding every 5th frame: same person 0.2-0.3, then someone else (0.95) from 3.5 s
     const every5 = (d: (t: number) => number) => (t: number) => (Math.round((t - 1000) / (1000 / 30)) % 5 === 0 ? d(t) : undefined);
-    expectRejection(plan('turn-left', 'blink'), 'identity-changed', { identityDistance: every5((t) => (t > 3500 ? 0.95 : 0.25)) });
-    expect(simulate(plan('turn-left', 'blink'), { identityDistance: every5(() => 0.3) }).ended?.outcome).toBe('completed');
+    expectRejection(await plan('turn-left', 'blink'), 'identity-changed', { identityDistance: every5((t) => (t > 3500 ? 0.95 : 0.25)) });
+    expect(simulate(await plan('turn-left', 'blink'), { identityDistance: every5(() => 0.3) }).ended?.outcome).toBe('completed');
     // one stray reading is not enough
-    const once = simulate(plan('turn-left', 'blink'), { identityDistance: (t) => (Math.abs(t - 3000) < 10 ? 0.95 : undefined) });
+    const once = simulate(await plan('turn-left', 'blink'), { identityDistance: (t) => (Math.abs(t - 3000) < 10 ? 0.95 : undefined) });
     expect(once.ended?.outcome).toBe('completed');
   });
 
-  it('the same person turning and blinking is not an identity change', () => {
-    expect(simulate(plan('turn-left', 'blink', 'turn-right', 'nod', 'smile', 'mouth-open'), { noisePx: 0.6 }).ended?.outcome).toBe('completed');
+  it('the same person turning and blinking is not an identity change', async () => {
+    expect(simulate(await plan('turn-left', 'blink', 'turn-right', 'nod', 'smile', 'mouth-open'), { noisePx: 0.6 }).ended?.outcome).toBe('completed');
   });
 });
 
 describe('input checks', () => {
-  it('rejects non-increasing timestamps and a plan without steps', () => {
-    const s = new ChallengeSession(plan('blink'));
+  it('rejects non-increasing timestamps and a plan without steps', async () => {
+    const blink = await plan('blink');
+    const s = new ChallengeSession(blink);
     const g = new GuidanceTracker();
     const f = frameOf(100, []);
     s.push(f, null, g.update(f, null));
     expect(() => s.push(frameOf(100, []), null, g.update(frameOf(133, []), null))).toThrow(expect.objectContaining({ code: 'invalid-argument' }));
     expect(() => new ChallengeSession({ nonceDigest: '', mode: 'script', steps: [] })).toThrow(expect.objectContaining({ code: 'invalid-argument' }));
-    expect(() => new ChallengeSession(plan('blink'), { turn: { targetDeg: 2 } })).toThrow(expect.objectContaining({ code: 'invalid-argument' }));
-    expect(() => new ChallengeSession(plan('blink'), { bogus: 1 } as never)).toThrow(expect.objectContaining({ code: 'invalid-argument' }));
+    expect(() => new ChallengeSession(blink, { turn: { targetDeg: 2 } })).toThrow(expect.objectContaining({ code: 'invalid-argument' }));
+    expect(() => new ChallengeSession(blink, { bogus: 1 } as never)).toThrow(expect.objectContaining({ code: 'invalid-argument' }));
   });
 
-  it('returns no events after the attempt ended', () => {
-    const r = simulate(plan('blink'));
+  it('returns no events after the attempt ended', async () => {
+    const r = simulate(await plan('blink'));
     expect(r.session.ended).toBe(true);
     const f = frameOf(1e9, []);
     expect(r.session.push(f, null, new GuidanceTracker().update(f, null))).toHaveLength(0);

@@ -19,7 +19,7 @@ beforeAll(async () => {
   const variants: Record<string, string> = {};
   for (const v of await ensureVariants(names)) variants[v.name] = v.path;
   // presentations() names every variant of the suite; only the ones built here are recorded
-  const ps = presentations(dataDir, new Proxy(variants, { get: (t, k: string) => t[k] ?? `/missing/${k}.mp4` }), join(repoRoot, 'test/challenge/fixtures/video-labels.json'));
+  const ps = await presentations(dataDir, new Proxy(variants, { get: (t, k: string) => t[k] ?? `/missing/${k}.mp4` }), join(repoRoot, 'test/challenge/fixtures/video-labels.json'));
   for (const id of IDS) {
     const p = ps.find((q) => q.id === id);
     if (!p) throw new Error(`no presentation ${id}`);

@@ -34,8 +34,8 @@ describe('challenge outcome from the detector', () => {
 });
 
 describe('presentations', () => {
-  it('every species in both splits, live plans from the labels, replays against a different order', () => {
-    const ps = presentations(dataDir, Object.fromEntries(EVAL_VARIANTS.map((v) => [v, `/x/${v}.mp4`])), join(repoRoot, 'test/challenge/fixtures/video-labels.json'));
+  it('every species in both splits, live plans from the labels, replays against a different order', async () => {
+    const ps = await presentations(dataDir, Object.fromEntries(EVAL_VARIANTS.map((v) => [v, `/x/${v}.mp4`])), join(repoRoot, 'test/challenge/fixtures/video-labels.json'));
     for (const split of ['tuning', 'held-out']) {
       const species = new Set(ps.filter((p) => p.split === split).map((p) => p.species));
       expect([...species].sort()).toEqual(['bona-fide', 'identity-swap', 'print', 'screen-replay', 'static-photo', 'video-replay']);
@@ -65,7 +65,7 @@ describe('eval subset on real data', () => {
     requireModels();
     const variants: Record<string, string> = {};
     for (const v of await ensureVariants(EVAL_VARIANTS)) variants[v.name] = v.path;
-    const all = presentations(dataDir, variants, join(repoRoot, 'test/challenge/fixtures/video-labels.json'));
+    const all = await presentations(dataDir, variants, join(repoRoot, 'test/challenge/fixtures/video-labels.json'));
     const ps: Presentation[] = ids.map((id) => all.find((p) => p.id === id)!);
     const modelDir = join(repoRoot, 'models');
     const models = await PassiveModels.create(modelDir);

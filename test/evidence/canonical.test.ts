@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { canonicalJson, quantize, LIBRARY_VERSION } from '../../src/evidence/index.js';
-import { fromBase64, sha256, toBase64, toHex } from '../../src/evidence/encoding.js';
+import { fromBase64, sha256, toBase64 } from '../../src/evidence/encoding.js';
+import { toHex } from '../../src/util/hex.js';
 import { repoRoot } from '../helpers/data.js';
 
 describe('canonicalJson', () => {

@@ -21,7 +21,8 @@ import { planFromNonce } from '../../src/challenge/index.js';
 import type { ChallengeAction, PlanOptions } from '../../src/challenge/index.js';
 import { createNodeEngine } from '../../src/node/engine.js';
 import type { ReplayOptions } from '../../src/attempt/replay.js';
-import { sha256, toHex } from '../../src/evidence/encoding.js';
+import { sha256 } from '../../src/evidence/encoding.js';
+import { toHex } from '../../src/util/hex.js';
 import type { DecodedKeyframe, KeyframeReanalysis } from '../../src/server/index.js';
 import type { FrameAnalysis, QualityMetrics } from '../../src/types.js';
 import { data, repoRoot, requireData } from '../helpers/data.js';
@@ -183,7 +184,7 @@ export async function recordCapture(o: CaptureOptions): Promise<EvidenceBundle> 
   const fps = o.fps ?? 6;
   const count = o.frames ?? 8;
   const frames = await analysedFrames(o.startMs ?? 2000, fps, count);
-  const challenge = planFromNonce(o.nonce, PLAN);
+  const challenge = await planFromNonce(o.nonce, PLAN);
   const plan = challenge.steps;
   const attempt = await Attempt.start({ plan: challenge });
   let clock = o.startAt ?? o.document.uploadedAt + 3 * MIN;
@@ -219,7 +220,7 @@ export async function recordEngineCapture(o: {
   file: string; nonce: string; script: ChallengeAction[]; document: DocumentBinding; startMs: number; frames: number;
   width?: number; height?: number; startAt?: number; engine?: ReplayOptions;
 }): Promise<EngineCapture> {
-  const plan = planFromNonce(o.nonce, { script: o.script });
+  const plan = await planFromNonce(o.nonce, { script: o.script });
   const startedAt = o.startAt ?? o.document.uploadedAt + 3 * MIN;
   let lastT = 0;
   const engine = await createNodeEngine({ ...o.engine, plan, evidence: { nonce: o.nonce, document: o.document, encodeJpeg: jpegAt(85), clock: () => startedAt + lastT } });
@@ -262,7 +263,7 @@ export async function recordIdentityCapture(o: {
 }): Promise<IdentityEngineCapture> {
   const { FaceRecognizer } = await import('../../src/match/recognizer.js');
   const { chipTensor } = await import('../../src/match/chip.js');
-  const plan = planFromNonce(o.nonce, { script: o.script });
+  const plan = await planFromNonce(o.nonce, { script: o.script });
   const recognizer = await FaceRecognizer.create({ ort, model: join(repoRoot, 'models', 'facerec.onnx'), numThreads: 1 });
   const clientDescriptors: Float32Array[] = [];
   const tensor = new Float32Array(150 * 150 * 3);

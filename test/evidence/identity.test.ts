@@ -12,7 +12,8 @@ import { verifyEvidence, type EvidenceCheckName, type EvidenceReport, type Verif
 import { createNodeReanalyzer, type NodeReanalyzer } from '../../src/node/reanalyzer.js';
 import { DEFAULT_IDENTITY_CONFIG } from '../../src/decision/identity.js';
 import { planFromNonce } from '../../src/challenge/index.js';
-import { fromBase64, sha256, toBase64, toHex } from '../../src/evidence/encoding.js';
+import { fromBase64, sha256, toBase64 } from '../../src/evidence/encoding.js';
+import { toHex } from '../../src/util/hex.js';
 import { requireModels } from '../face/engine.js';
 import { ensureVariants } from '../helpers/data.js';
 import { MIN, UPLOADED_AT, documentFor, reanalyzeKeyframe, recordIdentityCapture, type IdentityEngineCapture } from './capture.js';
@@ -59,7 +60,7 @@ beforeAll(async () => {
   live = await recordIdentityCapture({ file: cleanClip.path, nonce: NONCE, script: [...SCRIPT], document });
   server = await createNodeReanalyzer();
   options = {
-    nonce: NONCE, document, now: NOW, planFromNonce: () => planFromNonce(NONCE, { script: [...SCRIPT] }).steps,
+    nonce: NONCE, document, now: NOW, planFromNonce: async () => (await planFromNonce(NONCE, { script: [...SCRIPT] })).steps,
     reanalyze: reanalyzeKeyframe, describeIdentity: (c) => server.describeIdentity(c), replay: { identity: {} },
   };
 }, 600_000);

@@ -21,7 +21,7 @@ describe('replay agrees with the live engine', () => {
     it(clip, async () => {
       const [v] = await ensureVariants([clip]);
       const nonce = `sweep-nonce-${clip}-0123456789`;
-      const plan = planFromNonce(nonce, { actions: 'random', count: 2 });
+      const plan = await planFromNonce(nonce, { actions: 'random', count: 2 });
       const document = await documentFor(clip);
       const { report, evidence } = await captureVideo(v.path, { plan, evidence: { nonce, document, startedAt: UPLOADED_AT + 3 * MIN } });
       const r = await verifyEvidence(serializeEvidence(evidence), { nonce, document, now: UPLOADED_AT + 6 * MIN, planFromNonce: () => plan.steps });

@@ -78,7 +78,7 @@ beforeAll(async () => {
   const document = await documentFor('Franck');
   capture = await recordEngineCapture({ file: data.franckMp4, nonce: NONCE, script: ['blink'], document, engine: ENGINE, ...CLIP });
   genuine = capture.bundle;
-  options = { nonce: NONCE, document, now: NOW, planFromNonce: (n) => planFromNonce(n, { script: ['blink'] }).steps, reanalyze: reanalyzeKeyframe, replay: ENGINE };
+  options = { nonce: NONCE, document, now: NOW, planFromNonce: async (n) => (await planFromNonce(n, { script: ['blink'] })).steps, reanalyze: reanalyzeKeyframe, replay: ENGINE };
 }, 300_000);
 
 describe('replay of a genuine capture', () => {
@@ -101,7 +101,7 @@ describe('replay of a genuine capture', () => {
 
   it('motion reads the blink from the geometry\'s eye openness, on the client and in the replay alike', async () => {
     // the server's geometry comes from the recorded landmarks and eye contours (the attempt's interpreter), nothing else
-    const plan = planFromNonce(NONCE, { script: ['blink'] });
+    const plan = await planFromNonce(NONCE, { script: ['blink'] });
     const attempt = await Attempt.start({ ...ENGINE, plan });
     const landmarksOnly: MotionFrame[] = [];
     for (const r of framesOf(genuine)) {
@@ -246,7 +246,7 @@ describe('replay configuration', () => {
 describe('livecheck analyze --evidence', () => {
   it('analyze --json reports the verdict its own evidence claims on the blink-only clip, and the server replays it', async () => {
     // analyze's report and its bundle's claim are one attempt's decision: they cannot drift apart
-    const plan = planFromNonce(NONCE, { script: ['blink'] });
+    const plan = await planFromNonce(NONCE, { script: ['blink'] });
     const { document } = options;
     const { report, evidence: bundle } = await captureVideo(data.franckMp4, { plan, config: ENGINE, startMs: CLIP.startMs, maxFrames: CLIP.frames, evidence: { nonce: NONCE, document, startedAt: UPLOADED_AT + 3 * MIN } });
     const claim = resultOf(bundle);
@@ -264,7 +264,7 @@ describe('livecheck analyze --evidence', () => {
 
   it('the decision thresholds are bound into the bundle: the server replays with them, and only with them', async () => {
     // the same blink capture with a passive signal that asks for more evidence than any capture has
-    const plan = planFromNonce(NONCE, { script: ['blink'] });
+    const plan = await planFromNonce(NONCE, { script: ['blink'] });
     const { document } = options;
     const config = { ...ENGINE, decision: { passive: { minEvidenceWeight: 100 } } };
     const { report, evidence: bundle } = await captureVideo(data.franckMp4, { plan, config, startMs: CLIP.startMs, maxFrames: CLIP.frames, evidence: { nonce: NONCE, document, startedAt: UPLOADED_AT + 3 * MIN } });
@@ -282,7 +282,7 @@ describe('livecheck analyze --evidence', () => {
   it('claims the signals and verdict analyze reports, and the server replays them (clean-cap13, 6 s, 640x480)', async () => {
     const [clip] = await ensureVariants(['clean-cap13']);
     const nonce = 'replay-analyze-cap13-0001';
-    const plan = planFromNonce(nonce, { script: ['mouth-open', 'blink'] });
+    const plan = await planFromNonce(nonce, { script: ['mouth-open', 'blink'] });
     const document = await documentFor('cap13');
     const { report, evidence: bundle } = await captureVideo(clip.path, { plan, evidence: { nonce, document, startedAt: UPLOADED_AT + 3 * MIN } });
     const claim = resultOf(bundle);

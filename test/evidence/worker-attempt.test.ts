@@ -18,7 +18,7 @@ describe('an attempt recording evidence when the stream stops first', () => {
     requireData(data.franckMp4);
     // one step: its keyframe falls due at frame 25 without the step done (a stop before a step's keyframe leaves the
     // bundle without it, and verifyEvidence's `keyframes` check fails)
-    const plan = planFromNonce(NONCE, { script: ['turn-left'] });
+    const plan = await planFromNonce(NONCE, { script: ['turn-left'] });
     const document = await documentFor('Franck', Date.now() - 60_000);
     const engine = await createNodeEngine({ plan, evidence: { nonce: NONCE, document, encodeJpeg } });
     const attempt = engine.attempt;

@@ -11,7 +11,8 @@ import * as ort from 'onnxruntime-web';
 import { createLandmarkSession } from '../../src/face/landmark-session.js';
 import { NnSession } from '../../src/face/nn/runtime.js';
 import type { OrtModule } from '../../src/face/models.js';
-import { encodeModel, OnnxType } from '../../tools/convert/onnx.js';
+import { DataType } from '../../src/face/nn/onnx-schema.js';
+import { encodeModel } from '../../tools/convert/onnx.js';
 
 let frames: RgbaVideoFrame[] = [];
 const trackers: FaceTracker[] = [];
@@ -65,7 +66,7 @@ describe('landmark runtimes', () => {
   });
 
   it('a valid graph the planner does not cover (a Softmax) runs on onnxruntime; the mapped one on the kernels', async () => {
-    const x = { name: 'x', type: OnnxType.FLOAT, shape: [1, 2, 2, 4] } as const;
+    const x = { name: 'x', type: DataType.FLOAT, shape: [1, 2, 2, 4] } as const;
     const graph = (op: string) => encodeModel({
       graphName: 'g', opset: 13, producer: 'test', producerVersion: '1', docString: '', metadata: {}, initializers: [],
       nodes: [{ op, name: op, inputs: ['x'], outputs: ['y'] }], inputs: [x], outputs: [{ ...x, name: 'y' }],

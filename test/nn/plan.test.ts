@@ -9,11 +9,12 @@ import { join } from 'node:path';
 import * as ort from 'onnxruntime-web';
 import { describe, expect, it } from 'vitest';
 import { isLivecheckError } from '../../src/errors.js';
+import { DataType } from '../../src/face/nn/onnx-schema.js';
 import { readOnnx } from '../../src/face/nn/onnx.js';
 import { planModel, type Plan, type Ref, type Step } from '../../src/face/nn/plan.js';
 import { createNnSession } from '../../src/face/nn/runtime.js';
 import { encodeHalf } from '../../tools/convert/half.js';
-import { encodeModel, OnnxType, type OnnxAttr, type OnnxNode, type OnnxTensor, type OnnxValueInfo } from '../../tools/convert/onnx.js';
+import { encodeModel, type OnnxAttr, type OnnxNode, type OnnxTensor, type OnnxValueInfo } from '../../tools/convert/onnx.js';
 import { repoRoot } from '../helpers/data.js';
 import { mulberry32 } from '../helpers/random.js';
 
@@ -22,13 +23,13 @@ const WASM = join(repoRoot, 'build', 'nn.simd.wasm');
 const rand = mulberry32(7);
 const randoms = (n: number, scale = 1) => Float32Array.from({ length: n }, () => (rand() * 2 - 1) * scale);
 
-const f32 = (name: string, dims: number[], values: Float32Array): OnnxTensor => ({ name, type: OnnxType.FLOAT, dims, raw: new Uint8Array(values.buffer.slice(0)) });
-const f16 = (name: string, dims: number[], values: Float32Array): OnnxTensor => ({ name, type: OnnxType.FLOAT16, dims, raw: encodeHalf(values) });
-const i64 = (name: string, values: number[]): OnnxTensor => ({ name, type: OnnxType.INT64, dims: [values.length], raw: new Uint8Array(BigInt64Array.from(values.map(BigInt)).buffer) });
+const f32 = (name: string, dims: number[], values: Float32Array): OnnxTensor => ({ name, type: DataType.FLOAT, dims, raw: new Uint8Array(values.buffer.slice(0)) });
+const f16 = (name: string, dims: number[], values: Float32Array): OnnxTensor => ({ name, type: DataType.FLOAT16, dims, raw: encodeHalf(values) });
+const i64 = (name: string, values: number[]): OnnxTensor => ({ name, type: DataType.INT64, dims: [values.length], raw: new Uint8Array(BigInt64Array.from(values.map(BigInt)).buffer) });
 const ints = (value: number[]): OnnxAttr => ({ kind: 'ints', value });
 const int = (value: number): OnnxAttr => ({ kind: 'int', value });
 const node = (op: string, inputs: string[], outputs: string[], attrs?: Record<string, OnnxAttr>): OnnxNode => ({ op, name: outputs[0], inputs, outputs, attrs });
-const io = (name: string, shape: (number | string)[]): OnnxValueInfo => ({ name, type: OnnxType.FLOAT, shape });
+const io = (name: string, shape: (number | string)[]): OnnxValueInfo => ({ name, type: DataType.FLOAT, shape });
 const toNchw = node('Transpose', ['x'], ['xc'], { perm: ints([0, 3, 1, 2]) });
 const toNhwc = (from: string, to: string) => node('Transpose', [from], [to], { perm: ints([0, 2, 3, 1]) });
 
@@ -65,7 +66,7 @@ describe('planner on tiny graphs, against onnxruntime', () => {
   it('Conv -> Add(residual) -> PRelu is one conv call; fp16 weights behind a Cast fold', async () => {
     const bytes = model([
       toNchw,
-      node('Cast', ['w16'], ['w'], { to: int(OnnxType.FLOAT) }),
+      node('Cast', ['w16'], ['w'], { to: int(DataType.FLOAT) }),
       node('Conv', ['xc', 'w', 'b'], ['c'], { kernel_shape: ints([3, 3]), pads: ints([1, 1, 1, 1]), strides: ints([1, 1]) }),
       node('Add', ['xc', 'c'], ['a']),
       node('PRelu', ['a', 's'], ['p']),

@@ -6,9 +6,10 @@
  * SAME padding is written out explicitly and Shape/StridedSlice/Pack over constants fold away.
  */
 import { LivecheckError } from '../../src/errors.js';
+import { DataType, type DataTypeCode } from '../../src/face/nn/onnx-schema.js';
 import { encodeHalf } from './half.js';
-import { encodeModel, OnnxType } from './onnx.js';
-import type { OnnxAttr, OnnxModel, OnnxNode, OnnxTensor, OnnxTypeCode, OnnxValueInfo } from './onnx.js';
+import { encodeModel } from './onnx.js';
+import type { OnnxAttr, OnnxModel, OnnxNode, OnnxTensor, OnnxValueInfo } from './onnx.js';
 import { attrBool, attrFloat, attrInt, attrInts, attrShape, attrString, attrStrings } from './tfjs-graph.js';
 import type { TfConst, TfDtype, TfGraph, TfNode } from './tfjs-graph.js';
 
@@ -224,7 +225,7 @@ class Converter {
 
   // ---- initializers ----
 
-  private addInit(base: string, type: OnnxTypeCode, dims: readonly number[], raw: Uint8Array): string {
+  private addInit(base: string, type: DataTypeCode, dims: readonly number[], raw: Uint8Array): string {
     const name = this.uniq(base);
     this.inits.push({ name, type, dims: dims.slice(), raw });
     return name;
@@ -236,26 +237,26 @@ class Converter {
    */
   private floatInit(base: string, data: Float32Array, dims: readonly number[], channelAxis?: number): string {
     if (this.weights === 'float16' && data.length >= this.compactMin) {
-      const half = this.addInit(`${base}__f16`, OnnxType.FLOAT16, dims, encodeHalf(data));
-      return this.emit('Cast', base, [half], { to: int(OnnxType.FLOAT) });
+      const half = this.addInit(`${base}__f16`, DataType.FLOAT16, dims, encodeHalf(data));
+      return this.emit('Cast', base, [half], { to: int(DataType.FLOAT) });
     }
     if (this.weights === 'uint8' && data.length >= this.compactMin) {
       const channels = channelAxis === undefined ? 1 : dims[channelAxis];
       const inner = channelAxis === undefined ? data.length : numel(dims.slice(channelAxis + 1));
       const { q, scale, zero } = quantizeUint8(data, channels, inner);
-      const qName = this.addInit(`${base}__u8`, OnnxType.UINT8, dims, q);
+      const qName = this.addInit(`${base}__u8`, DataType.UINT8, dims, q);
       const perAxis = channelAxis !== undefined;
-      const sName = this.addInit(`${base}__scale`, OnnxType.FLOAT, perAxis ? [channels] : [], new Uint8Array(scale.buffer));
-      const zName = this.addInit(`${base}__zero`, OnnxType.UINT8, perAxis ? [channels] : [], zero);
+      const sName = this.addInit(`${base}__scale`, DataType.FLOAT, perAxis ? [channels] : [], new Uint8Array(scale.buffer));
+      const zName = this.addInit(`${base}__zero`, DataType.UINT8, perAxis ? [channels] : [], zero);
       return this.emit('DequantizeLinear', base, [qName, sName, zName], perAxis ? { axis: int(channelAxis) } : undefined);
     }
-    return this.addInit(base, OnnxType.FLOAT, dims, new Uint8Array(data.slice().buffer));
+    return this.addInit(base, DataType.FLOAT, dims, new Uint8Array(data.slice().buffer));
   }
 
   private int64Init(base: string, values: ArrayLike<number>, dims: readonly number[]): string {
     const b = new BigInt64Array(values.length);
     for (let i = 0; i < values.length; i++) b[i] = BigInt(values[i]);
-    return this.addInit(base, OnnxType.INT64, dims, new Uint8Array(b.buffer));
+    return this.addInit(base, DataType.INT64, dims, new Uint8Array(b.buffer));
   }
 
   /** A constant as an ONNX tensor in the given layout (rank < 4 constants are padded to rank 4 for NCHW broadcasting). */
@@ -342,7 +343,7 @@ class Converter {
       if (shape.length === 0 && e.shape.length) shape.push(...e.shape.map((d) => (d < 0 ? this.batch : d)));
       this.count(node);
       this.setValue(e.tensor, e.key, shape, 'nhwc');
-      inputs.push({ name: e.key, type: OnnxType.FLOAT, shape: this.interfaceShape(shape) });
+      inputs.push({ name: e.key, type: DataType.FLOAT, shape: this.interfaceShape(shape) });
     }
     const outputs: OnnxValueInfo[] = [];
     const keep = this.keepOutputs;
@@ -355,10 +356,10 @@ class Converter {
       const v = this.value(e.tensor);
       const src = this.view(e.tensor, v, 'nhwc');
       this.emit('Identity', e.key, [src], undefined, e.key);
-      outputs.push({ name: e.key, type: v.dtype === 'float32' ? OnnxType.FLOAT : OnnxType.INT64, shape: this.interfaceShape(v.shape) });
+      outputs.push({ name: e.key, type: v.dtype === 'float32' ? DataType.FLOAT : DataType.INT64, shape: this.interfaceShape(v.shape) });
     }
     const info = (vs: OnnxValueInfo[]): ConvertedTensorInfo[] =>
-      vs.map((v) => ({ name: v.name, shape: v.shape.map((d) => (typeof d === 'number' ? d : -1)), type: v.type === OnnxType.FLOAT ? 'float32' : 'int64' }));
+      vs.map((v) => ({ name: v.name, shape: v.shape.map((d) => (typeof d === 'number' ? d : -1)), type: v.type === DataType.FLOAT ? 'float32' : 'int64' }));
     return {
       graphName: 'graph',
       opset: 13,
@@ -584,7 +585,7 @@ class Converter {
   }
 
   private scalar(base: string, value: number): string {
-    return this.addInit(base, OnnxType.FLOAT, [], new Uint8Array(new Float32Array([value]).buffer));
+    return this.addInit(base, DataType.FLOAT, [], new Uint8Array(new Float32Array([value]).buffer));
   }
 
   /** Output size and explicit (before, after) padding for one spatial axis, as TF computes them. */
@@ -890,7 +891,7 @@ export function convertTfGraph(graph: TfGraph, opts: ConvertOptions = {}): Conve
   };
   const weightBytes: Record<string, number> = {};
   for (const t of model.initializers) {
-    const k = Object.entries(OnnxType).find(([, v]) => v === t.type)?.[0] ?? String(t.type);
+    const k = Object.entries(DataType).find(([, v]) => v === t.type)?.[0] ?? String(t.type);
     weightBytes[k] = (weightBytes[k] ?? 0) + t.raw.length;
   }
   return { model, bytes: encodeModel(model), inputs: infoIn, outputs: infoOut, tfOps: conv.tfOps, weightBytes };

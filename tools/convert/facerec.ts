@@ -11,7 +11,8 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { LivecheckError } from '../../src/errors.js';
 import { encodeHalf } from './half.js';
-import { OnnxType, encodeModel } from './onnx.js';
+import { DataType } from '../../src/face/nn/onnx-schema.js';
+import { encodeModel } from './onnx.js';
 import type { OnnxAttr, OnnxNode, OnnxTensor } from './onnx.js';
 
 export const FACEREC_SIZE = 150;
@@ -55,7 +56,7 @@ export interface FaceRecBuildOptions {
 
 const ints = (value: readonly number[]): OnnxAttr => ({ kind: 'ints', value });
 const f32Tensor = (name: string, dims: number[], data: Float32Array): OnnxTensor =>
-  ({ name, type: OnnxType.FLOAT, dims, raw: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) });
+  ({ name, type: DataType.FLOAT, dims, raw: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) });
 
 /** Builds the ONNX bytes. Returns the model and a node count for the manifest. */
 export function buildFaceRecOnnx(manifestPath: string, opts: FaceRecBuildOptions = {}): { bytes: Uint8Array; nodes: number } {
@@ -76,15 +77,15 @@ export function buildFaceRecOnnx(manifestPath: string, opts: FaceRecBuildOptions
   };
   const weight = (name: string, dims: number[], data: Float32Array): string => {
     if (!half) { inits.push(f32Tensor(name, dims, data)); return name; }
-    inits.push({ name: `${name}_f16`, type: OnnxType.FLOAT16, dims, raw: encodeHalf(data) });
-    nodes.push({ op: 'Cast', name, inputs: [`${name}_f16`], outputs: [name], attrs: { to: { kind: 'int', value: OnnxType.FLOAT } } });
+    inits.push({ name: `${name}_f16`, type: DataType.FLOAT16, dims, raw: encodeHalf(data) });
+    nodes.push({ op: 'Cast', name, inputs: [`${name}_f16`], outputs: [name], attrs: { to: { kind: 'int', value: DataType.FLOAT } } });
     return name;
   };
   const i64 = (name: string, values: number[]): string => {
     const raw = new Uint8Array(values.length * 8);
     const dv = new DataView(raw.buffer);
     values.forEach((v, i) => dv.setBigInt64(i * 8, BigInt(v), true));
-    inits.push({ name, type: OnnxType.INT64, dims: [values.length], raw });
+    inits.push({ name, type: DataType.INT64, dims: [values.length], raw });
     return name;
   };
 
@@ -155,8 +156,8 @@ export function buildFaceRecOnnx(manifestPath: string, opts: FaceRecBuildOptions
     docString: 'FaceRecognitionNet (dlib ResNet-34-like, 128-d descriptor) from @vladmandic/face-api weights; input NHWC RGB 0..255, 150x150',
     nodes,
     initializers: inits,
-    inputs: [{ name: 'image', type: OnnxType.FLOAT, shape: [1, FACEREC_SIZE, FACEREC_SIZE, 3] }],
-    outputs: [{ name: 'descriptor', type: OnnxType.FLOAT, shape: [1, 128] }],
+    inputs: [{ name: 'image', type: DataType.FLOAT, shape: [1, FACEREC_SIZE, FACEREC_SIZE, 3] }],
+    outputs: [{ name: 'descriptor', type: DataType.FLOAT, shape: [1, 128] }],
     metadata: { source: '@vladmandic/face-api@1.7.15 model/face_recognition_model', licence: 'MIT (face-api); dlib model: CC0 / public domain per dlib' },
   });
   return { bytes, nodes: nodes.length };

@@ -1,24 +1,17 @@
 /**
- * ONNX model description as plain data, and its encoder to ModelProto bytes. Field numbers follow
- * onnx/onnx.proto (IR version 7, default domain). Only the parts a converted inference graph needs.
+ * ONNX model description as plain data, and its encoder to ModelProto bytes (IR version 7, default domain). Field
+ * numbers and data types come from src/face/nn/onnx-schema.ts, the table the runtime's reader uses too. Only the
+ * parts a converted inference graph needs.
  */
+import {
+  AttributeProto, AttributeType, Dimension, GraphProto, ModelProto, NodeProto, OperatorSetIdProto, StringStringEntryProto, TensorProto,
+  TensorShapeProto, TypeProto, TypeProtoTensor, ValueInfoProto, type DataTypeCode,
+} from '../../src/face/nn/onnx-schema.js';
 import { ProtoWriter } from './protobuf.js';
-
-/** TensorProto.DataType values used by the converter. */
-export const OnnxType = {
-  FLOAT: 1,
-  UINT8: 2,
-  INT8: 3,
-  INT32: 6,
-  INT64: 7,
-  BOOL: 9,
-  FLOAT16: 10,
-} as const;
-export type OnnxTypeCode = (typeof OnnxType)[keyof typeof OnnxType];
 
 export interface OnnxTensor {
   name: string;
-  type: OnnxTypeCode;
+  type: DataTypeCode;
   dims: readonly number[];
   /** Little-endian element bytes (TensorProto.raw_data). */
   raw: Uint8Array;
@@ -42,7 +35,7 @@ export interface OnnxNode {
 
 export interface OnnxValueInfo {
   name: string;
-  type: OnnxTypeCode;
+  type: DataTypeCode;
   /** Fixed sizes, or a name for a dimension left to run time (a dynamic batch). */
   shape: readonly (number | string)[];
 }
@@ -63,43 +56,35 @@ export interface OnnxModel {
 /** IR version 7 is the one that goes with opset 13. */
 export const IR_VERSION = 7;
 
-// AttributeProto.AttributeType
-const ATTR_FLOAT = 1;
-const ATTR_INT = 2;
-const ATTR_STRING = 3;
-const ATTR_TENSOR = 4;
-const ATTR_FLOATS = 6;
-const ATTR_INTS = 7;
-
 function tensorProto(t: OnnxTensor): ProtoWriter {
   const w = new ProtoWriter();
-  if (t.dims.length > 0) w.packedInts(1, t.dims);
-  w.int(2, t.type);
-  w.string(8, t.name);
-  w.bytes(9, t.raw);
+  if (t.dims.length > 0) w.packedInts(TensorProto.dims, t.dims);
+  w.int(TensorProto.dataType, t.type);
+  w.string(TensorProto.name, t.name);
+  w.bytes(TensorProto.rawData, t.raw);
   return w;
 }
 
 function attributeProto(name: string, a: OnnxAttr): ProtoWriter {
-  const w = new ProtoWriter().string(1, name);
+  const w = new ProtoWriter().string(AttributeProto.name, name);
   switch (a.kind) {
     case 'float':
-      w.float(2, a.value).int(20, ATTR_FLOAT);
+      w.float(AttributeProto.f, a.value).int(AttributeProto.type, AttributeType.FLOAT);
       break;
     case 'int':
-      w.int(3, a.value).int(20, ATTR_INT);
+      w.int(AttributeProto.i, a.value).int(AttributeProto.type, AttributeType.INT);
       break;
     case 'string':
-      w.string(4, a.value).int(20, ATTR_STRING);
+      w.string(AttributeProto.s, a.value).int(AttributeProto.type, AttributeType.STRING);
       break;
     case 'tensor':
-      w.message(5, tensorProto(a.value)).int(20, ATTR_TENSOR);
+      w.message(AttributeProto.t, tensorProto(a.value)).int(AttributeProto.type, AttributeType.TENSOR);
       break;
     case 'floats':
-      w.packedFloats(7, a.value).int(20, ATTR_FLOATS);
+      w.packedFloats(AttributeProto.floats, a.value).int(AttributeProto.type, AttributeType.FLOATS);
       break;
     case 'ints':
-      w.packedInts(8, a.value).int(20, ATTR_INTS);
+      w.packedInts(AttributeProto.ints, a.value).int(AttributeProto.type, AttributeType.INTS);
       break;
   }
   return w;
@@ -107,39 +92,40 @@ function attributeProto(name: string, a: OnnxAttr): ProtoWriter {
 
 function nodeProto(n: OnnxNode): ProtoWriter {
   const w = new ProtoWriter();
-  for (const i of n.inputs) w.string(1, i);
-  for (const o of n.outputs) w.string(2, o);
-  w.string(3, n.name).string(4, n.op);
-  for (const [k, a] of Object.entries(n.attrs ?? {})) w.message(5, attributeProto(k, a));
+  for (const i of n.inputs) w.string(NodeProto.input, i);
+  for (const o of n.outputs) w.string(NodeProto.output, o);
+  w.string(NodeProto.name, n.name).string(NodeProto.opType, n.op);
+  for (const [k, a] of Object.entries(n.attrs ?? {})) w.message(NodeProto.attribute, attributeProto(k, a));
   return w;
 }
 
 function valueInfoProto(v: OnnxValueInfo): ProtoWriter {
   const shape = new ProtoWriter();
-  // TensorShapeProto.Dimension: dim_value = 1, dim_param = 2
-  for (const d of v.shape) shape.message(1, typeof d === 'number' ? new ProtoWriter().int(1, d) : new ProtoWriter().string(2, d));
-  const tensorType = new ProtoWriter().int(1, v.type).message(2, shape);
-  const type = new ProtoWriter().message(1, tensorType);
-  return new ProtoWriter().string(1, v.name).message(2, type);
+  for (const d of v.shape) {
+    shape.message(TensorShapeProto.dim, typeof d === 'number' ? new ProtoWriter().int(Dimension.dimValue, d) : new ProtoWriter().string(Dimension.dimParam, d));
+  }
+  const tensorType = new ProtoWriter().int(TypeProtoTensor.elemType, v.type).message(TypeProtoTensor.shape, shape);
+  const type = new ProtoWriter().message(TypeProto.tensorType, tensorType);
+  return new ProtoWriter().string(ValueInfoProto.name, v.name).message(ValueInfoProto.type, type);
 }
 
 export function encodeModel(m: OnnxModel): Uint8Array {
   const graph = new ProtoWriter();
-  for (const n of m.nodes) graph.message(1, nodeProto(n));
-  graph.string(2, m.graphName);
-  for (const t of m.initializers) graph.message(5, tensorProto(t));
-  for (const v of m.inputs) graph.message(11, valueInfoProto(v));
-  for (const v of m.outputs) graph.message(12, valueInfoProto(v));
+  for (const n of m.nodes) graph.message(GraphProto.node, nodeProto(n));
+  graph.string(GraphProto.name, m.graphName);
+  for (const t of m.initializers) graph.message(GraphProto.initializer, tensorProto(t));
+  for (const v of m.inputs) graph.message(GraphProto.input, valueInfoProto(v));
+  for (const v of m.outputs) graph.message(GraphProto.output, valueInfoProto(v));
 
   const model = new ProtoWriter()
-    .int(1, IR_VERSION)
-    .string(2, m.producer)
-    .string(3, m.producerVersion)
-    .string(6, m.docString)
-    .message(7, graph)
-    .message(8, new ProtoWriter().string(1, '').int(2, m.opset));
+    .int(ModelProto.irVersion, IR_VERSION)
+    .string(ModelProto.producerName, m.producer)
+    .string(ModelProto.producerVersion, m.producerVersion)
+    .string(ModelProto.docString, m.docString)
+    .message(ModelProto.graph, graph)
+    .message(ModelProto.opsetImport, new ProtoWriter().string(OperatorSetIdProto.domain, '').int(OperatorSetIdProto.version, m.opset));
   for (const [key, value] of Object.entries(m.metadata)) {
-    model.message(14, new ProtoWriter().string(1, key).string(2, value));
+    model.message(ModelProto.metadataProps, new ProtoWriter().string(StringStringEntryProto.key, key).string(StringStringEntryProto.value, value));
   }
   return model.finish();
 }

@@ -4,9 +4,7 @@
  * and then written as a length-delimited field of its parent.
  */
 
-const WIRE_VARINT = 0;
-const WIRE_I32 = 5;
-const WIRE_LEN = 2;
+import { WireType } from '../../src/face/nn/onnx-schema.js';
 
 const utf8 = new TextEncoder();
 
@@ -37,13 +35,13 @@ export class ProtoWriter {
   }
 
   int(field: number, value: number | bigint): this {
-    this.tag(field, WIRE_VARINT);
+    this.tag(field, WireType.VARINT);
     this.varint(value);
     return this;
   }
 
   float(field: number, value: number): this {
-    this.tag(field, WIRE_I32);
+    this.tag(field, WireType.I32);
     const b = new Uint8Array(4);
     new DataView(b.buffer).setFloat32(0, value, true);
     this.push(b);
@@ -51,7 +49,7 @@ export class ProtoWriter {
   }
 
   bytes(field: number, value: Uint8Array): this {
-    this.tag(field, WIRE_LEN);
+    this.tag(field, WireType.LEN);
     this.varint(value.length);
     this.push(value);
     return this;

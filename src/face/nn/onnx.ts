@@ -1,11 +1,13 @@
 // A minimal ONNX ModelProto reader: the protobuf wire format by hand (varints, length-delimited, fixed32/64), only
-// the fields an inference graph of ours uses. Field numbers follow onnx/onnx.proto. Anything it cannot read throws
+// the fields an inference graph of ours uses. Field numbers come from ./onnx-schema.ts (onnx/onnx.proto), shared with the
+// converter's writer. Anything it cannot read throws
 // `model-corrupt` naming the file, so the caller can fall back to onnxruntime.
 import { LivecheckError } from '../../errors.js';
 import { halfToFloat } from '../../util/half.js';
-
-/** TensorProto.DataType codes read here. */
-export const DataType = { FLOAT: 1, UINT8: 2, INT8: 3, INT32: 6, INT64: 7, BOOL: 9, FLOAT16: 10, DOUBLE: 11 } as const;
+import {
+  AttributeProto, AttributeType, DataLocation, DataType, Dimension, GraphProto, ModelProto, NodeProto, OperatorSetIdProto, TensorProto,
+  TensorShapeProto, TypeProto, TypeProtoTensor, ValueInfoProto, WireType,
+} from './onnx-schema.js';
 
 export interface OnnxTensor {
   name: string;
@@ -91,7 +93,7 @@ class Reader {
 
   /** Bytes of a length-delimited field. */
   span(): [number, number] {
-    if (this.wire !== 2) this.fail(`field ${this.field} has wire type ${this.wire}, expected bytes`);
+    if (this.wire !== WireType.LEN) this.fail(`field ${this.field} has wire type ${this.wire}, expected bytes`);
     const n = this.varint(), s = this.pos;
     if (s + n > this.end) this.fail(`field ${this.field} runs past its message`);
     this.pos += n;
@@ -109,7 +111,7 @@ class Reader {
   }
 
   float(): number {
-    if (this.wire !== 5) this.fail(`field ${this.field} has wire type ${this.wire}, expected fixed32`);
+    if (this.wire !== WireType.I32) this.fail(`field ${this.field} has wire type ${this.wire}, expected fixed32`);
     if (this.pos + 4 > this.end) this.fail('truncated fixed32');
     const v = new DataView(this.buf.buffer, this.buf.byteOffset + this.pos, 4).getFloat32(0, true);
     this.pos += 4;
@@ -118,7 +120,7 @@ class Reader {
 
   /** Repeated varints, packed or not. */
   ints(into: number[]): void {
-    if (this.wire === 0) { into.push(this.varint()); return; }
+    if (this.wire === WireType.VARINT) { into.push(this.varint()); return; }
     const [s, e] = this.span();
     const r = new Reader(this.buf, this.file, s, e);
     while (r.pos < e) into.push(r.varint());
@@ -126,7 +128,7 @@ class Reader {
 
   /** Repeated fixed32 floats, packed or not. */
   floats(into: number[]): void {
-    if (this.wire === 5) { into.push(this.float()); return; }
+    if (this.wire === WireType.I32) { into.push(this.float()); return; }
     const [s, e] = this.span();
     if ((e - s) % 4) this.fail(`packed floats of ${e - s} bytes`);
     const dv = new DataView(this.buf.buffer, this.buf.byteOffset + s, e - s);
@@ -135,10 +137,10 @@ class Reader {
 
   skip(): void {
     switch (this.wire) {
-      case 0: this.varint(); break;
-      case 1: this.pos += 8; break;
-      case 2: this.span(); break;
-      case 5: this.pos += 4; break;
+      case WireType.VARINT: this.varint(); break;
+      case WireType.I64: this.pos += 8; break;
+      case WireType.LEN: this.span(); break;
+      case WireType.I32: this.pos += 4; break;
       default: this.fail(`wire type ${this.wire} (groups) in field ${this.field}`);
     }
     if (this.pos > this.end) this.fail('truncated field');
@@ -150,13 +152,13 @@ function readTensor(r: Reader): OnnxTensor {
   let name = '', dataType = 0, raw: Uint8Array | undefined, external = false;
   while (r.next()) {
     switch (r.field) {
-      case 1: r.ints(dims); break;
-      case 2: dataType = r.varint(); break;
-      case 4: r.floats(floatData); break;
-      case 5: case 7: r.ints(intData); break; // int32_data (also fp16/uint8 bits), int64_data
-      case 8: name = r.string(); break;
-      case 9: { const [s, e] = r.span(); raw = r.buf.subarray(s, e); break; }
-      case 14: external = r.varint() === 1; break;
+      case TensorProto.dims: r.ints(dims); break;
+      case TensorProto.dataType: dataType = r.varint(); break;
+      case TensorProto.floatData: r.floats(floatData); break;
+      case TensorProto.int32Data: case TensorProto.int64Data: r.ints(intData); break; // int32_data (also fp16/uint8 bits), int64_data
+      case TensorProto.name: name = r.string(); break;
+      case TensorProto.rawData: { const [s, e] = r.span(); raw = r.buf.subarray(s, e); break; }
+      case TensorProto.dataLocation: external = r.varint() === DataLocation.EXTERNAL; break;
       default: r.skip();
     }
   }
@@ -209,24 +211,24 @@ function readAttribute(r: Reader): [string, OnnxAttribute] {
   const floats: number[] = [], ints: number[] = [];
   while (r.next()) {
     switch (r.field) {
-      case 1: name = r.string(); break;
-      case 2: f = r.float(); break;
-      case 3: i = r.varint(); break;
-      case 4: s = r.string(); break;
-      case 5: t = readTensor(r.sub()); break;
-      case 7: r.floats(floats); break;
-      case 8: r.ints(ints); break;
-      case 20: type = r.varint(); break;
+      case AttributeProto.name: name = r.string(); break;
+      case AttributeProto.f: f = r.float(); break;
+      case AttributeProto.i: i = r.varint(); break;
+      case AttributeProto.s: s = r.string(); break;
+      case AttributeProto.t: t = readTensor(r.sub()); break;
+      case AttributeProto.floats: r.floats(floats); break;
+      case AttributeProto.ints: r.ints(ints); break;
+      case AttributeProto.type: type = r.varint(); break;
       default: r.skip();
     }
   }
   switch (type) {
-    case 1: return [name, { kind: 'float', value: f }];
-    case 2: return [name, { kind: 'int', value: i }];
-    case 3: return [name, { kind: 'string', value: s }];
-    case 4: if (t) return [name, { kind: 'tensor', value: t }]; break;
-    case 6: return [name, { kind: 'floats', value: floats }];
-    case 7: return [name, { kind: 'ints', value: ints }];
+    case AttributeType.FLOAT: return [name, { kind: 'float', value: f }];
+    case AttributeType.INT: return [name, { kind: 'int', value: i }];
+    case AttributeType.STRING: return [name, { kind: 'string', value: s }];
+    case AttributeType.TENSOR: if (t) return [name, { kind: 'tensor', value: t }]; break;
+    case AttributeType.FLOATS: return [name, { kind: 'floats', value: floats }];
+    case AttributeType.INTS: return [name, { kind: 'ints', value: ints }];
   }
   return r.fail(`attribute ${name} has type ${type}`);
 }
@@ -235,12 +237,12 @@ function readNode(r: Reader): OnnxNode {
   const node: OnnxNode = { opType: '', domain: '', name: '', inputs: [], outputs: [], attributes: new Map() };
   while (r.next()) {
     switch (r.field) {
-      case 1: node.inputs.push(r.string()); break;
-      case 2: node.outputs.push(r.string()); break;
-      case 3: node.name = r.string(); break;
-      case 4: node.opType = r.string(); break;
-      case 5: { const [k, a] = readAttribute(r.sub()); node.attributes.set(k, a); break; }
-      case 7: node.domain = r.string(); break;
+      case NodeProto.input: node.inputs.push(r.string()); break;
+      case NodeProto.output: node.outputs.push(r.string()); break;
+      case NodeProto.name: node.name = r.string(); break;
+      case NodeProto.opType: node.opType = r.string(); break;
+      case NodeProto.attribute: { const [k, a] = readAttribute(r.sub()); node.attributes.set(k, a); break; }
+      case NodeProto.domain: node.domain = r.string(); break;
       default: r.skip();
     }
   }
@@ -250,23 +252,23 @@ function readNode(r: Reader): OnnxNode {
 function readValueInfo(r: Reader): OnnxValueInfo {
   const v: OnnxValueInfo = { name: '', elemType: 0, shape: [] };
   while (r.next()) {
-    if (r.field === 1) v.name = r.string();
-    else if (r.field === 2) {
+    if (r.field === ValueInfoProto.name) v.name = r.string();
+    else if (r.field === ValueInfoProto.type) {
       const type = r.sub();
       while (type.next()) {
-        if (type.field !== 1) { type.skip(); continue; } // tensor_type only
+        if (type.field !== TypeProto.tensorType) { type.skip(); continue; } // tensor_type only
         const tt = type.sub();
         while (tt.next()) {
-          if (tt.field === 1) v.elemType = tt.varint();
-          else if (tt.field === 2) {
+          if (tt.field === TypeProtoTensor.elemType) v.elemType = tt.varint();
+          else if (tt.field === TypeProtoTensor.shape) {
             const shape = tt.sub();
             while (shape.next()) {
-              if (shape.field !== 1) { shape.skip(); continue; }
+              if (shape.field !== TensorShapeProto.dim) { shape.skip(); continue; }
               const dim = shape.sub();
               let d: number | string = '?';
               while (dim.next()) {
-                if (dim.field === 1) d = dim.varint();
-                else if (dim.field === 2) d = dim.string();
+                if (dim.field === Dimension.dimValue) d = dim.varint();
+                else if (dim.field === Dimension.dimParam) d = dim.string();
                 else dim.skip();
               }
               v.shape.push(d);
@@ -285,25 +287,25 @@ export function readOnnx(bytes: Uint8Array, file: string): OnnxGraph {
   const r = new Reader(bytes, file);
   let sawGraph = false;
   while (r.next()) {
-    if (r.field === 8) {
+    if (r.field === ModelProto.opsetImport) {
       const op = r.sub();
       let domain = '', version = 0;
       while (op.next()) {
-        if (op.field === 1) domain = op.string();
-        else if (op.field === 2) version = op.varint();
+        if (op.field === OperatorSetIdProto.domain) domain = op.string();
+        else if (op.field === OperatorSetIdProto.version) version = op.varint();
         else op.skip();
       }
       if (domain === '' || domain === 'ai.onnx') graph.opset = version;
-    } else if (r.field === 7) {
+    } else if (r.field === ModelProto.graph) {
       sawGraph = true;
       const g = r.sub();
       while (g.next()) {
         switch (g.field) {
-          case 1: graph.nodes.push(readNode(g.sub())); break;
-          case 5: { const t = readTensor(g.sub()); graph.initializers.set(t.name, t); break; }
-          case 11: graph.inputs.push(readValueInfo(g.sub())); break;
-          case 12: graph.outputs.push(readValueInfo(g.sub())); break;
-          case 15: g.fail('sparse initializers');
+          case GraphProto.node: graph.nodes.push(readNode(g.sub())); break;
+          case GraphProto.initializer: { const t = readTensor(g.sub()); graph.initializers.set(t.name, t); break; }
+          case GraphProto.input: graph.inputs.push(readValueInfo(g.sub())); break;
+          case GraphProto.output: graph.outputs.push(readValueInfo(g.sub())); break;
+          case GraphProto.sparseInitializer: g.fail('sparse initializers');
           default: g.skip();
         }
       }

@@ -7,7 +7,8 @@
 // sizes and arena offsets by b.
 import { LivecheckError } from '../../errors.js';
 import { PANEL, roundUp8 } from './abi.js';
-import { DataType, type OnnxGraph, type OnnxNode, type OnnxTensor } from './onnx.js';
+import type { OnnxGraph, OnnxNode, OnnxTensor } from './onnx.js';
+import { DataType } from './onnx-schema.js';
 
 /** Where a kernel argument lives: a tensor of the arena (per-image float offset x batch) or a packed constant. */
 export type Ref = { tensor: number } | { constant: number } | null;
