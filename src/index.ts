@@ -14,6 +14,8 @@ export type { ChallengeEvent } from './challenge/session.js';
 export type { LivenessDecision, LivenessVerdict } from './decision/consensus.js';
 export type { SignalResult, SignalReason } from './decision/signal.js';
 export type { DecisionConfigInput } from './decision/config.js';
+// the evidence bundle the result carries, as the text to send to your server
+export { serializeEvidence } from './evidence/bundle.js';
 export type { DocumentBinding, EvidenceBundle } from './evidence/bundle.js';
 // the browser's copy of the attempt policy: a UX hint (the server's count is the one that holds)
 export { AttemptPolicy, WebStorageAttemptStore } from './policy/index.js';

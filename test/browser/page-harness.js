@@ -100,8 +100,8 @@ export async function runSegments({ segments, timeoutMs }) {
 }
 
 /** Exact frames (RGBA served by the test at `${urlBase}${i}`) through analyzeFrame, with Node's timestamps. */
-export async function runFrames({ urlBase, timestamps, width, height, challenge, decision }) {
-  const check = await lib.createLivenessCheck({ challenge, decision });
+export async function runFrames({ urlBase, timestamps, width, height, challenge, decision: thresholds }) {
+  const check = await lib.createLivenessCheck({ challenge, decision: thresholds });
   const frames = [];
   const challengeEvents = [];
   const errors = [];

@@ -6,7 +6,7 @@ describe('livecheck entry', () => {
   it('imports without window / document / navigator and exports the browser API only', async () => {
     expect(typeof (globalThis as { window?: unknown }).window).toBe('undefined');
     const m = (await import('../../src/index.js')) as Record<string, unknown>;
-    for (const name of ['createLivenessCheck', 'openCamera', 'LivecheckError', 'isLivecheckError', 'AttemptPolicy', 'WebStorageAttemptStore']) {
+    for (const name of ['createLivenessCheck', 'openCamera', 'LivecheckError', 'isLivecheckError', 'AttemptPolicy', 'WebStorageAttemptStore', 'serializeEvidence']) {
       expect(typeof m[name], name).toBe('function');
     }
     for (const name of ['GUIDANCE', 'CHALLENGE_ACTIONS', 'ACTION_PROMPTS']) expect(typeof m[name], name).toBe('object');
