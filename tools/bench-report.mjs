@@ -78,7 +78,7 @@ function kernelsSection() {
   const k = load('kernels.json');
   const a = load('kernels.agreement.json');
   const out = ['## Quality kernels: `npm run bench:kernels`', '',
-    'The per-frame image kernels (`livecheck/kernels`, AssemblyScript compiled to wasm SIMD and to scalar wasm) against a',
+    'The per-frame image kernels (`src/kernels/`, AssemblyScript compiled to wasm SIMD and to scalar wasm) against a',
     'plain-JavaScript version of the same algorithms and against OpenCV.js 4.12. benchmark.js, one thread; figures are the',
     'p50 of benchmark.js\'s per-cycle samples in ms, with the relative margin of error (rme). The run fails if the',
     'contenders\' results disagree (the agreement checks below).', ''];
@@ -206,7 +206,7 @@ function e2eSection() {
   const stages = e.profile?.stages_ms_p50;
   if (stages) {
     const other = e.other_threads?.profile?.stages_ms_p50 ?? {};
-    out.push('Where a frame\'s time goes in the main worker (`worker.js?profile`, medians in ms; `iris_wait` is the wait for the Iris',
+    out.push('Where a frame\'s time goes in the main worker (the profiling build `dist/dev/worker.js`, medians in ms; `iris_wait` is the wait for the Iris',
       'worker, so the worker\'s ms per frame is latency, not throughput):', '',
       table(['stage', 'default', 'other thread count'], Object.keys(stages).map((s) => [s, ms(stages[s]), ms(other[s])])), '');
   }
