@@ -210,7 +210,7 @@ export class EvidenceRecorder {
   }
 
   /**
-   * Close the chain: the `result` record with what the client decided (`AttemptLog.claim()`: challenge events, signal
+   * Close the chain: the `result` record with what the client decided (`Attempt.claim()`: challenge events, signal
    * verdicts, verdict), then the end record. Returns the bundle.
    */
   finish(claim: AttemptClaim): Promise<EvidenceBundle> {
