@@ -216,7 +216,7 @@ export class EvidenceRecorder {
   finish(claim: AttemptClaim): Promise<EvidenceBundle> {
     this.assertOpen();
     if (!claim || typeof claim !== 'object' || !claim.challenge || !claim.signals || typeof claim.verdict !== 'string') {
-      throw new LivecheckError('invalid-argument', 'finish needs the attempt claim (AttemptLog.claim())');
+      throw new LivecheckError('invalid-argument', 'finish needs the attempt claim (Attempt.claim())');
     }
     this.finished = true;
     const claimed = claimOf(claim);
