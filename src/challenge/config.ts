@@ -11,7 +11,7 @@ export interface ChallengeConfig {
   calibrationMs: number;
   /** Give up when calibration has not completed after this long. */
   calibrationTimeoutMs: number;
-  /** Pause after an action is confirmed before the next prompt (the requirements suggest half a second). */
+  /** Pause after an action is confirmed before the next prompt (ms; half a second by product requirement). */
   pauseMs: number;
   /** A response starting sooner than this after the prompt is not a human reaction (simple reaction time ~200 ms). */
   minLatencyMs: number;
