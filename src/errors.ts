@@ -1,6 +1,6 @@
 /**
  * The one error class livecheck throws. `code` is stable across versions: branch on it, not on `message`.
- * Add new codes here (keep the list sorted by area) and document them in README.md#errors.
+ * Add new codes here (keep the list sorted by area) and document them in the README's error table.
  */
 export type LivecheckErrorCode =
   // frames and regions

@@ -45,24 +45,26 @@ export interface LivenessCheckOptions {
    */
   decision?: DecisionConfigInput;
   /** onnxruntime threads (more than 1 needs a crossOriginIsolated page). Default 0: 2 when the page is
-   *  crossOriginIsolated, else 1. On a busy 2-core device 1 thread analyses more frames (see bench:e2e). */
+   *  crossOriginIsolated and the device has more than 2 cores, else 1: on two cores the main and iris workers already
+   *  keep both busy, and a second thread only competes with them. */
   numThreads?: number;
   /** Load the iris model (better blinks). Default true. */
   iris?: boolean;
   /** Run the iris model in a second worker, pipelined with the next frame's FaceMesh (two frames in flight, one
-   *  frame of latency; bench:e2e). Needs iris-worker.js in the asset folder; without it the worker runs Iris itself.
+   *  frame of latency, more frames analysed). Needs iris-worker.js in the asset folder; without it the worker runs
+   *  Iris itself.
    *  Default true. */
   irisWorker?: boolean;
   /**
    * Where FaceMesh and Iris run. `livecheck` (default): our own wasm SIMD kernels (nn.simd.wasm in the asset folder;
-   * one thread, about twice onnxruntime's speed, the same points within 1e-3 px). `onnxruntime`: onnxruntime-web.
+   * one thread, faster than onnxruntime, the same points within 1e-3 px). `onnxruntime`: onnxruntime-web.
    * Without wasm SIMD, or without nn.simd.wasm, the worker uses onnxruntime either way.
    */
   landmarkRuntime?: 'livecheck' | 'onnxruntime';
   /**
    * A frame (or the end-of-stream decision) the worker has not answered after this long means the worker is gone
    * (killed, closed or hung: a dead worker sends nothing): the check ends with a `worker-timeout` error instead of
-   * waiting forever. Default 10000 ms, far above a slow frame (~0.1-0.5 s) or the first one (model warm-up).
+   * waiting forever. Default 10000 ms, far above a slow frame or the first one (model warm-up).
    */
   workerTimeoutMs?: number;
   /**
@@ -77,9 +79,9 @@ export interface LivenessCheckOptions {
    */
   evidence?: { document: DocumentBinding; jpegQuality?: number } | null;
   /**
-   * Identity continuity: is the person at the end the one who started (requirements §3: another person stepping in
-   * fails)? Every `every`-th frame (default 5) with a frontal, large enough face is cut as a small aligned face chip;
-   * when the attempt ends the chips are described with FaceRecognitionNet (facerec.onnx, 11 MB, from `modelUrl`,
+   * Identity continuity: is the person at the end the one who started (another person stepping in must fail)?
+   * Every `every`-th frame (default 5) with a frontal, large enough face is cut as a small aligned face chip; when
+   * the attempt ends the chips are described with FaceRecognitionNet (facerec.onnx, 11 MB, from `modelUrl`,
    * fetched only with this on) and judged like `livecheck analyze` does: a changed identity makes the verdict `fail`
    * with the reason `identity-changed` first. `false` turns it off; an object sets `every`, `maxReadings` and the
    * thresholds (`config`: maxDistance, readings, referenceReadings, maxPoseDeg, minEyeDistancePx). Default on. With

@@ -2,7 +2,8 @@
 // of face geometry without prompts (for the `analyze` CLI, for recorded-video checks, and as a liveness cue).
 // Each signal is measured against the person's own recent neutral:
 // - eyes: the open-eye level is a high percentile of the last seconds of eye openness, and closure is judged on the
-//   lid travel the eye contour can show at this face size (a closed eye never reads below ~1.3 px of lid gap);
+//   lid travel the eye contour can show at this face size (the contour of a closed eye still shows a pixel or so of
+//   lid gap);
 // - head: yaw and pitch against the median pose of the second before, frozen the moment a movement starts, so the
 //   reference does not follow the movement it measures;
 // - smile: a low percentile of the recent mouth widths that looked neutral (within `smile.release` of the neutral),
@@ -33,10 +34,8 @@ export interface ActionDetectorConfig {
   /**
    * Closure = (open level - openness) / (open level - closed floor): the share of the lid travel this eye can show.
    * The closed floor is `closedGapPx` of lid gap over the eye's width in px (`eyeWidthPerInterEye` x inter-eye px):
-   * on 17 hand-labelled closures (franck, cap13, kphotoalbum; eyes 8-23 px wide) the iris model's contour never
-   * read below 1.26 px on a closed eye, so a blink of a small eye narrows the gap far less than 100%. In these
-   * units the labelled blinks peak at 0.67-1.0 (franck, eyes ~22 px), 0.86 (cap13, ~16 px) and 0.70 (kphotoalbum,
-   * ~8 px), a downward gaze with lowered lids at ~0.5 (franck 63-75) and 0.56 (cap13 55-65): `closed` sits between.
+   * the iris model's contour never closes completely, so a blink of a small eye narrows the gap far less than 100%.
+   * `closed` sits between the peak of a real blink and a downward gaze with lowered lids, which stays below it.
    */
   blink: {
     onset: number;
@@ -48,12 +47,12 @@ export interface ActionDetectorConfig {
     settleMs: number;
     /** Lid gap, image px, that a closed eye still shows in the eye contour. */
     closedGapPx: number;
-    /** Eye width (contour corner to corner) / inter-eye distance: 0.35-0.41 on the labelled clips. */
+    /** Eye width (contour corner to corner) / inter-eye distance, a ratio: turns inter-eye px into eye width px. */
     eyeWidthPerInterEye: number;
     /** Below this much lid travel (open gap - closed gap, px) blinks are not judged: `eyes-unresolved`. */
     minTravelPx: number;
   };
-  /** Inner-lip gap / inter-ocular width (talking in franck.mp4 stays below ~0.2). */
+  /** Inner-lip gap / inter-ocular width; `open` sits above what ordinary talking reaches. */
   mouth: { open: number; close: number; minMs: number };
   /**
    * Head pose reference: the median yaw / pitch over [t - lagMs - windowMs, t - lagMs]; it freezes when the pose
@@ -75,16 +74,16 @@ export interface ActionDetectorConfig {
   nod: { deg: number; releaseDeg: number; maxMs: number };
   /**
    * Relative mouth widening over the neutral width, with the corners lifted `lift` (corner lift units, see
-   * FaceGeometry.mouthCornerLift) above their neutral height: franck's smiles lift them 0.025-0.06, while pressed lips
-   * (+8% wide) lift them under 0.01 and a lean back (+13% wide) 0.016. A smile ends when the widening falls below
+   * FaceGeometry.mouthCornerLift) above their neutral height: a smile lifts the corners, while pressed lips or a lean
+   * back widen the mouth with the corners nearly level. A smile ends when the widening falls below
    * `release` or the corners below half of `lift`. A smile starts (`startMs`) where the widening first
    * passed `release` (with the corners half way to `lift`) on its way to `widen`, as a labeller reads a smile's onset.
    */
   smile: { widen: number; release: number; lift: number; minMs: number };
   /**
    * Neutral mouth width: this percentile of the widths of the last `windowMs` that were within `smile.release` of the
-   * neutral, with no smile or mouth opening under way (the neutral corner lift: the median of the same frames). (A slow running average learnt a 1 s smile onset as neutral
-   * and missed franck's laugh, +19% wide, entirely.)
+   * neutral, with no smile or mouth opening under way (the neutral corner lift: the median of the same frames). A
+   * slow running average would learn a slow smile onset as neutral and then miss a broad laugh entirely.
    */
   mouthNeutral: { windowMs: number; percentile: number };
 }

@@ -11,7 +11,7 @@ export interface ChallengeConfig {
   calibrationMs: number;
   /** Give up when calibration has not completed after this long. */
   calibrationTimeoutMs: number;
-  /** Pause after an action is confirmed before the next prompt (the requirements suggest half a second). */
+  /** Pause after an action is confirmed before the next prompt (ms; half a second by product requirement). */
   pauseMs: number;
   /** A response starting sooner than this after the prompt is not a human reaction (simple reaction time ~200 ms). */
   minLatencyMs: number;
@@ -31,32 +31,31 @@ export interface ChallengeConfig {
   turn: { onsetDeg: number; targetDeg: number; holdToleranceDeg: number; maxDeg: number };
   nod: { onsetDeg: number; targetDeg: number; returnDeg: number; maxDeg: number };
   /**
-   * Blink measured as closure = 1 - openness / neutral openness. On real video (franck.mp4, iris-model eye contours)
-   * blinks peak at closure 0.53-0.79 while looking down reaches ~0.4: `closedClosure` sits between.
+   * Blink measured as closure = 1 - openness / neutral openness (0 = neutral, 1 = shut). `closedClosure` sits between
+   * the peak of a real blink and the lid drop of looking down, so a downward glance is not a blink.
    */
   blink: { onsetClosure: number; closedClosure: number; reopenClosure: number; minDurationMs: number; flutterWindowMs: number };
   /** Mouth opening (inner-lip gap / inter-ocular width) above the neutral one. */
   mouth: { onset: number; target: number; holdFraction: number };
   /**
    * Smile: relative widening of the mouth over the neutral width, counted only as far as the corners have lifted
-   * (`liftTarget` of corner lift, FaceGeometry.mouthCornerLift, above neutral stands for `target`): on franck.mp4
-   * smiles lift the corners 0.025-0.06 while pressed lips, 8% wider, lift them under 0.01.
+   * (`liftTarget` of corner lift, FaceGeometry.mouthCornerLift, above neutral stands for `target`): a smile lifts the
+   * corners, while pressed lips widen the mouth with the corners nearly level.
    */
   smile: { onset: number; target: number; holdFraction: number; liftTarget: number };
   /** Limits of "neutral" (before a prompt). */
   neutral: { yawDeg: number; pitchDeg: number; closure: number; mouth: number; smile: number };
   /**
    * Identity change. Shape cue: relative RMS distance of the landmark shape signature from the neutral one over
-   * `frames` consecutive frames (weak: on a real face swap it rose from ~0.01 to ~0.05 RMS, within one person's range
-   * over a minute of video, so it only catches gross changes). Embedding cue: when the caller passes
+   * `frames` consecutive frames (weak: a change of person moves it no more than one person's own variation over a
+   * minute, so it only catches gross changes). Embedding cue: when the caller passes
    * `identityDistance` (a face-embedding distance to the face at the start, same scale as the decision's face match),
    * `externalReadings` consecutive readings above `maxExternalDistance` end the attempt. 0.45 and 2 are the
-   * decision's identity check (src/decision/identity.ts DEFAULT_IDENTITY_CONFIG: the ID-photo match threshold; live
-   * captures in the attack suite sustain at most 0.37, bench/results/eval.json `identity`), so that the challenge
-   * and the decision call the same change.
+   * decision's identity check (DEFAULT_IDENTITY_CONFIG in src/decision/identity.ts), so that the challenge and the
+   * decision call the same change.
    */
   identity: { maxDistance: number; frames: number; maxExternalDistance: number; externalReadings: number };
-  /** Guidance codes that end the attempt (requirements section 3) when raised during the challenge. */
+  /** Guidance codes that end the attempt when raised during the challenge (a product requirement). */
   rejectOn: GuidanceCode[];
 }
 

@@ -2,7 +2,8 @@
 // the order of the actions, and the server can recompute the plan from the nonce to check the evidence.
 // Randomness: SHA-256 in counter mode over a domain-separated nonce; each choice takes one byte and rejects bytes at
 // or above the largest multiple of the number of options (rejection sampling), so no action is favoured.
-// SHA-256 is WebCrypto's (browsers, workers, Node >= 20), hence async; test/challenge/plan.test.ts pins the plans.
+// SHA-256 is WebCrypto's (browsers, workers, Node >= 20), hence async. Unit tests pin the plans: the page and the
+// server must draw the same plan from one nonce.
 
 import { LivecheckError } from '../errors.js';
 import { toHex } from '../util/hex.js';

@@ -32,7 +32,7 @@ export type ActionFailureReason =
   | 'not-neutral' // did not come back to a neutral face before the next prompt
   | 'not-ready'; // the neutral face could not be measured before the calibration timeout
 
-/** Why the attempt was rejected (requirements section 3): a guidance code from `rejectOn`, or an identity change. */
+/** Why the attempt was rejected: a guidance code from `rejectOn`, or an identity change. */
 export type RejectionReason = GuidanceCode | 'identity-changed';
 
 export interface ActionResult {

@@ -1,5 +1,5 @@
 // `livecheck verify <bundle.json> --nonce <hex> --document <meta.json>`: the server's re-verification of an evidence
-// bundle (verifyEvidence, src/server/verify.ts) with the real face pipeline (createNodeReanalyzer, src/node/).
+// bundle (verifyEvidence, src/verify/evidence.ts) with the real face pipeline (createNodeReanalyzer, src/node/).
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LivecheckError, isLivecheckError } from '../errors.js';

@@ -150,10 +150,10 @@ export const DEFAULT_MOTION_CONFIG: MotionConfig = {
   minSurroundTravel: 0.15,
   coupledMin: 0.8,
   independentMax: 0.4,
-  // tuning split: blink windows dropped 0.098-0.223, attack windows at most 0.034 (identity swap's splice frame)
+  // tuned on the attack suite: below every live blink's drop, above what an attack's eyes did
   minBlinkDrop: 0.06,
   minBlinkMs: 60,
-  // tuning split: mouth windows 0.168-0.275, attack windows at most 0.082 (screen replay and identity swap talk)
+  // tuned on the attack suite: below live mouth movement, above the talking of a replayed or swapped face
   minMouthApertureRange: 0.15,
   minApertureSnr: 8,
   foreshorteningFactor: 3,
@@ -176,8 +176,8 @@ export const DEFAULT_PASSIVE_CONFIG: PassiveConfig = {
     antispoofReal: { kind: 'live', weight: 0.5, floor: 0 },
     livenessLive: { kind: 'live', weight: 0.5, floor: 0 },
     moire: { kind: 'artefact', weight: 1, floor: 0 },
-    // measured on the eval's tuning split: live windows reach flicker 0.47 (banding from lighting and compression),
-    // while the prints and screens that show it reach 0.5-1; below 0.5 it is no evidence either way
+    // live captures show some banding too (lighting, compression), less than the prints and screens that show it:
+    // below the floor flicker is no evidence either way (tuned on the attack suite)
     flicker: { kind: 'artefact', weight: 1, floor: 0.5 },
     deviceBorder: { kind: 'artefact', weight: 1, floor: 0 },
     specular: { kind: 'artefact', weight: 0.5, floor: 0 },

@@ -18,8 +18,7 @@ export function matchDescriptors(selfie: ArrayLike<number>, document: ArrayLike<
 }
 
 /**
- * decideFaceMatch config with the match threshold measured by test/match/calibration.test.ts (0.45 chosen on the
- * calibration half: held-out 0/51 false non-matches, 14/608 false matches; face-api's usual 0.6 let 12-19 % of
- * different-people pairs through on these photos, mostly small greyscale Solvay faces).
+ * decideFaceMatch config with the calibrated match threshold: 0.45, stricter than face-api's usual 0.6, which lets
+ * too many different people match (the calibration is in docs/decision-and-calibration.md, "ID-photo match").
  */
 export const CALIBRATED_FACE_MATCH: FaceMatchConfig = { matchMax: 0.45, largeDifferenceMin: 0.8, largeDifference: 'review', minQuality: 0.4 };

@@ -1,7 +1,7 @@
 // Identity continuity: is the face at the end of the session the person who started it? Fed by face descriptors
 // (FaceRecognitionNet, 128-d, Euclidean) taken every few frames, or by distances a caller already measured to the
-// starting face. Pure: plain arrays in, plain data out. A change is a hard `fail` (requirements: "the face changing
-// identity mid-session fails"), not a matter for the liveness consensus, so it overrides the consensus verdict.
+// starting face. Pure: plain arrays in, plain data out. A change is a hard `fail` (another person stepping in must
+// fail, however live they look), not a matter for the liveness consensus, so it overrides the consensus verdict.
 
 import { descriptorDistance } from './face-match.js';
 import { LivecheckError } from '../errors.js';
@@ -32,16 +32,14 @@ export interface IdentityConfig {
   maxPoseDeg: number;
   /**
    * Readings of faces with the eyes closer than this (image pixels) are not used: the net's 150x150 chip puts the
-   * eyes 46 px apart, and a face blown up more than ~1.4x into it carries little identity. (Live faces in the suite
-   * measure 63-96 px at 640x480; the smallest attack faces, a replay on a phone-sized screen, 33-40 px.)
+   * eyes 46 px apart, and a face blown up more than ~1.4x into it carries little identity.
    */
   minEyeDistancePx: number;
 }
 
 /**
- * maxDistance 0.45 is the ID-photo match threshold calibrated on real photos (test/match/calibration.test.ts: 0/51
- * same-person pairs above it, 14/608 different-people pairs below it). Within one session (same camera, same light,
- * seconds apart) the same person stays far below it: see the margins the attack suite reports (npm run eval).
+ * maxDistance 0.45 is the ID-photo match threshold calibrated on real photos. Within one session (same camera, same
+ * light, seconds apart) the same person stays below it; the margins are in docs/decision-and-calibration.md.
  */
 export const DEFAULT_IDENTITY_CONFIG: IdentityConfig = { referenceReadings: 2, maxDistance: 0.45, readings: 2, maxPoseDeg: 25, minEyeDistancePx: 32 };
 
@@ -157,7 +155,7 @@ export interface IdentitySampling {
   maxReadings: number;
 }
 
-/** 5: ~5-6 readings a second at 25-30 fps (the spacing the attack suite's margins were measured with). */
+/** Every 5th frame: 5-6 readings a second at 25-30 fps, the spacing the identity threshold was checked at. */
 export const DEFAULT_IDENTITY_SAMPLING: IdentitySampling = { every: 5, maxReadings: 64 };
 
 /**

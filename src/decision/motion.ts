@@ -271,10 +271,10 @@ export class MotionAnalyzer {
     m.faceSizePx = size;
     if (!(size > 0)) return null;
 
-    // Pose change source. FaceMesh depth (z) follows a real head's turn closely (frame-to-frame noise ~0.2-0.7 deg
-    // on real clips) but barely moves when a flat photo is tilted (2-4 deg for a 25 deg tilt, measured): with 'mesh'
-    // a tilted picture reads as "not turned" (unsure), never as a head. 'image' uses the 2D foreshortening instead,
-    // which does see a tilted picture but on real meshes also reads expression changes as 10-20 deg of tilt.
+    // Pose change source. FaceMesh depth (z) follows a real head's turn closely but barely moves when a flat photo is
+    // tilted (the network keeps its 3D face prior): with 'mesh' a tilted picture reads as "not turned" (unsure), never
+    // as a head. 'image' uses the 2D foreshortening instead, which does see a tilted picture but on real meshes also
+    // reads expression changes as large tilts.
     const useMesh = c.poseSource === 'mesh' && hasDepth(refLm, idx, size);
     if (useMesh) this.fill3(this.ref3, refLm);
     const usable: number[] = [];

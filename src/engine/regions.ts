@@ -14,15 +14,14 @@ export interface RegionMeter {
 }
 
 /**
- * Floor of the skin's own chroma, as a fraction of its mean channel level (see skinToneDistance). Real cheeks measure
- * 0.42 (franck) to 0.71 (cap13); a blue cast that greys the skin (the color-cast-blue variant) 0.19, where the
- * unfloored ratio reaches 0.52 on bare lips.
+ * Floor of the skin's own chroma, as a fraction of its mean channel level (see skinToneDistance). Real skin stays
+ * above it; a colour cast that greys the skin would otherwise shrink the denominator and make bare lips look covered.
  */
 export const MIN_SKIN_CHROMA = 0.3;
 /**
- * A region whose brightest channel averages this much has most of its pixels clipped in that channel, and clipping
- * changes its colour: no skin-tone distance then. The clean clips' cheeks and lips reach 224 at most (franck), the
- * overexposed variant 253-254.
+ * Channel mean (0-255): a region whose brightest channel averages this much has most of its pixels clipped in that
+ * channel, and clipping changes its colour: no skin-tone distance then. Well-exposed skin and lips stay below it, an
+ * overexposed face reaches it.
  */
 export const CLIPPED_CHANNEL_MEAN = 240;
 /** Smallest region (px) worth measuring: below it a std is noise. */
@@ -30,10 +29,9 @@ const MIN_REGION_PIXELS = 16;
 
 export interface FaceRegionMeterOptions {
   /**
-   * Report the cheeks' luma std, the reference of the guidance's eye-contrast occlusion check. Default false: on
-   * franck.mp4 a downward gaze with visible eyes measured eye/cheek std ratios of 0.86-1.0, under the guidance's
-   * `minEyeContrastRatio` enter limit (1.1), which raised eyes-occluded and rejected clean challenges. Turn it on
-   * once that limit is calibrated on these pixel cues.
+   * Report the cheeks' luma std, the reference of the guidance's eye-contrast occlusion check. Default false: a
+   * downward gaze with visible eyes falls under the guidance's `minEyeContrastRatio` enter limit, which raised
+   * eyes-occluded and rejected clean challenges. Turn it on once that limit is calibrated on these pixel cues.
    */
   eyeContrast?: boolean;
 }
@@ -136,12 +134,11 @@ export class FaceRegionMeter {
  * difference (region - skin) over the off-grey part of the skin (floored at MIN_SKIN_CHROMA of its mean level).
  *
  * Why not rg chromaticity: it ignores a gain only. What bad light does is mostly an offset and a saturation change:
- * a black level and sensor noise (dark), veiling glare (backlit), an exposure offset (bright). Bare lips measured
- * 0.8-0.9x the old 0.35 limit on clean clips and 1.0-1.3x it on the dark, bright and backlit variants. A common offset
- * cancels in the difference and leaves the skin's off-grey part unchanged, and a gain or a saturation change scales
- * both parts alike, so this ratio stays put. Measured (README "Occlusion in bad light"): bare lips 0.09-0.16 median,
- * at most 0.27 on every clean and degraded clip. A grey, white or black cover over typical skin reads about 1.0 (its
- * difference is the skin's own chroma), a blue one 2.4. NaN for a black skin sample.
+ * a black level and sensor noise (dark), veiling glare (backlit), an exposure offset (bright), and under those bare
+ * lips came as far from the skin as a cover. A common offset cancels in the difference and leaves the skin's
+ * off-grey part unchanged, and a gain or a saturation change scales both parts alike, so this ratio stays put in bad
+ * light. A grey, white or black cover over typical skin reads about 1.0 (its difference is the skin's own chroma),
+ * well above bare lips. NaN for a black skin sample.
  */
 export function skinToneDistance(region: readonly number[], skin: readonly number[]): number {
   const d0 = region[0] - skin[0], d1 = region[1] - skin[1], d2 = region[2] - skin[2];

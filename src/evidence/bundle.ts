@@ -8,15 +8,15 @@
 // against that digest. Version 2 (over 1): frame records carry everything the challenge and the signals read (the
 // other faces' boxes, the iris model's eye contours, the region pixel cues, the passive artefact scores), and a
 // `result` record just before `end` holds what the client claims (challenge events, signal verdicts, verdict), so the
-// server can re-derive the claim from the recorded data (src/evidence/replay.ts). Version 3 (over 2): `identity`
-// records, one per identity reading (the face aligned onto the recognition net's 150x150 template, JPEG, with the
-// reading's pose and size), just before the result record, and the result record's `identity` (the claimed
-// continuity, null when the capture ran without the identity check); its `verdict` is then the verdict with the
-// identity applied (a change is `fail`). Version-2 bundles are still read: they have neither. Numbers that the challenge and the
-// guidance compare with thresholds (timestamps, quality metrics, region cues, passive scores, face boxes and scores)
-// are kept exactly; landmarks and eye contours, the bulk, stay on the 1e-4 px grid. The chain has no secret: it proves the bundle is one consistent capture bound to the server's
-// nonce, plan and document, and lets the server pin down what was changed; authenticity of the pixels comes from the
-// server re-analysing the keyframes.
+// server can re-derive the claim from the recorded data (`replayEvidence`, src/attempt/replay.ts). Version 3 (over
+// 2): `identity` records, one per identity reading (the face aligned onto the recognition net's 150x150 template,
+// JPEG, with the reading's pose and size), just before the result record, and the result record's `identity` (the
+// claimed continuity, null when the capture ran without the identity check); its `verdict` is then the verdict with
+// the identity applied (a change is `fail`). Version-2 bundles are still read: they have neither. Numbers that the
+// challenge and the guidance compare with thresholds (timestamps, quality metrics, region cues, passive scores, face
+// boxes and scores) are kept exactly; landmarks and eye contours, the bulk, stay on the 1e-4 px grid. The chain has
+// no secret: it proves the bundle is one consistent capture bound to the server's nonce, plan and document, and lets
+// the server pin down what was changed; authenticity of the pixels comes from the server re-analysing the keyframes.
 import type { Box, Point3 } from '../types.js';
 import { LivecheckError } from '../errors.js';
 import { canonicalJson } from './canonical.js';

@@ -210,13 +210,13 @@ export class EvidenceRecorder {
   }
 
   /**
-   * Close the chain: the `result` record with what the client decided (`AttemptLog.claim()`: challenge events, signal
+   * Close the chain: the `result` record with what the client decided (`Attempt.claim()`: challenge events, signal
    * verdicts, verdict), then the end record. Returns the bundle.
    */
   finish(claim: AttemptClaim): Promise<EvidenceBundle> {
     this.assertOpen();
     if (!claim || typeof claim !== 'object' || !claim.challenge || !claim.signals || typeof claim.verdict !== 'string') {
-      throw new LivecheckError('invalid-argument', 'finish needs the attempt claim (AttemptLog.claim())');
+      throw new LivecheckError('invalid-argument', 'finish needs the attempt claim (Attempt.claim())');
     }
     this.finished = true;
     const claimed = claimOf(claim);

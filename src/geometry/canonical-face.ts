@@ -1,11 +1,11 @@
 // The canonical (frontal, neutral) face that head pose is fitted against.
 //
-// CANONICAL_FACE is MEASURED: `measureCanonicalFace` (canonical-measure.ts) averaged 66 real FaceMesh meshes (the
-// roughly frontal ones, |yaw| < 15, |pitch| < 15, |roll| < 30 deg, among 35 portraits of the test data and their
-// horizontal flips) by generalized Procrustes, made it left/right symmetric and set its zero pitch to the meshes'
-// average. test/geometry/real-faces.test.ts recomputes it from the data and checks this table. Compared with the
-// analytic starting shape (ANALYTIC_CANONICAL_FACE) the fit residual on real meshes fell from ~10.5 to ~2 units: the
-// real mesh puts the nasion and forehead much further forward and the face contour much further back.
+// CANONICAL_FACE is MEASURED: `measureCanonicalFace` (canonical-measure.ts) averaged real FaceMesh meshes (the
+// roughly frontal ones, |yaw| < 15, |pitch| < 15, |roll| < 30 deg, of the test portraits and their horizontal flips)
+// by generalized Procrustes, made it left/right symmetric and set its zero pitch to the meshes' average; a unit test
+// recomputes it from the data and checks this table. It replaced the analytic starting shape
+// (ANALYTIC_CANONICAL_FACE) because the real mesh puts the nasion and forehead much further forward and the face
+// contour much further back, so real meshes fit it far better.
 //
 // Units: millimetre-like (outer eye corners 90 apart). Axes as in image space: x to the image's right (the subject's
 // left on an unmirrored image), y down, z away from the camera (smaller z = closer, like FaceMesh z), origin between

@@ -33,8 +33,8 @@ export interface FaceRegionStats {
 export interface EyeGeometry {
   /**
    * Eye aspect ratio (Soukupova & Cech), pose-corrected: mean lid gap / corner-to-corner width. From the iris model's
-   * eye contour when the face has one (FaceMesh's own lid points barely move on a blink: 0.29 -> 0.20 on a closed eye
-   * in franck.mp4), else from the mesh lid points 160/158/144/153 (and their left-eye mirrors).
+   * eye contour when the face has one (FaceMesh's own lid points barely move on a blink), else from the mesh lid
+   * points 160/158/144/153 (and their left-eye mirrors).
    */
   openness: number;
   /** The same ratio from the FaceMesh lid points only. */

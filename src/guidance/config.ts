@@ -1,7 +1,7 @@
 // Every guidance threshold in one place. Each limit has an `enter` value (raise the code) and an `exit` value
 // (clear it), so a measure hovering at the limit does not make the code flicker. Defaults come from public anchors
-// where they exist (Yoti brightness 40/215, ICAO pose, ICAO ~90 px eye distance for good portraits) and are to be
-// re-tuned on the real clips; change them here, not in the checks.
+// where they exist (Yoti brightness 40/215, ICAO pose, ICAO ~90 px eye distance for good portraits);
+// docs/decision-and-calibration.md gives each default's source. Change them here, not in the checks.
 
 import { LivecheckError } from '../errors.js';
 
@@ -29,8 +29,8 @@ export interface GuidanceConfig {
   maxCenterOffset: Band;
   /**
    * Pose limits in degrees, absolute (pose of the measured canonical face). ICAO asks +-5 yaw/pitch and +-8 roll for a
-   * passport portrait; a selfie camera sits below the eyes, and the clean webcam clips measure |pitch| 11-13 deg and
-   * franck |yaw| ~9 deg, so the defaults are wider: raise at 20 (roll 15), clear below 15 (roll 10).
+   * passport portrait; a selfie camera sits below the eyes and people rarely face a webcam squarely, so the defaults
+   * are wider: raise at 20 (roll 15), clear below 15 (roll 10).
    */
   maxYawDeg: Band;
   maxPitchDeg: Band;
@@ -38,7 +38,7 @@ export interface GuidanceConfig {
   /** Mean face luma 0..255 (Yoti: 40 dark / 215 bright). */
   minFaceLuma: Band;
   maxFaceLuma: Band;
-  /** Fraction of face pixels clipped to black / white (the overexposed variant clips 17% of the face; clean clips 0%). */
+  /** Fraction of face pixels (0..1) clipped to black / white: a well-exposed face clips next to none. */
   maxDarkClipped: Band;
   maxBrightClipped: Band;
   /** Face luma / surround luma: below `enter` the face is backlit. */
@@ -46,17 +46,16 @@ export interface GuidanceConfig {
   /** |left-right balance| of face luma, (L-R)/(L+R). */
   maxLeftRightBalance: Band;
   /**
-   * How far the face's chromaticity (r, g, b summing to 1) lies outside the skin locus below. Under white light skin
-   * has r - g of 0.12-0.21 and g - b of 0.02-0.11 in the real clips; the warm and blue colour-cast variants measure
-   * r - g 0.44 and 0.02.
+   * How far the face's chromaticity (r, g, b summing to 1) lies outside the skin locus below, in chromaticity units:
+   * a coloured light moves the face's mean out of the range skin shows under white light.
    */
   maxColorCast: Band;
   /** Skin locus: ranges of r - g and g - b of the face's mean chromaticity under white light. */
   skinLocus: { redMinusGreen: [number, number]; greenMinusBlue: [number, number] };
   /**
    * Face focus scaled to a reference face size: focusNormalized * (interEyePx / focusReferenceEyePx)^2 (the
-   * contrast-normalised Laplacian falls with the square of the face's pixel scale on these clips). Clean clips
-   * measure 0.029-0.034, defocused (sigma 5) 0.014, motion-blurred 0.019: below `enter` is blurry.
+   * contrast-normalised Laplacian falls roughly with the square of the face's pixel scale, so a small sharp face
+   * would otherwise read as blurry). Below `enter` the face is blurry (defocus or motion blur).
    */
   minScaledFocus: Band;
   focusReferenceEyePx: number;
@@ -70,16 +69,16 @@ export interface GuidanceConfig {
   minTrackedFraction: number;
   /**
    * Mean `motion.movingFraction` (tracked background points off the camera model by more than the kernels' movingPx)
-   * over the last `movingWindowFrames` trusted frames, above which people move behind the user. Walkers cover a few
-   * grid points, so the residual p90 stays ~0.1 px: measured on the background-motion variant (vtest.avi walkers,
-   * 10 fps source, so they move on every 2nd-3rd frame) the 12-frame mean is 0.015 (p10) / 0.033 (median) / 0.09 (max).
+   * over the last `movingWindowFrames` trusted frames, above which people move behind the user. Walkers cover only a
+   * few grid points, so the residual p90 barely moves; the share of moving points sees them, and its mean over a
+   * window covers walkers that move only every few frames.
    */
   maxMovingShare: Band;
   /** Frames in the moving-share window; at least half of them must be trusted (tracked) for it to count. */
   movingWindowFrames: number;
   /**
-   * The same for camera shake, which needs only the median flow: plain walls track 8-20% of the grid. Below 10% the
-   * few tracked points sit on the person's body (franck's flat blue backdrop: 9%) and follow the head, not the camera.
+   * The same for camera shake, which needs only the median flow, so a plain wall's few tracked points suffice. With
+   * fewer, the tracked points sit on the person's body (a flat backdrop) and follow the head, not the camera.
    */
   minTrackedFractionForShake: number;
   /** Global (camera) motion magnitude px/frame above which the camera shakes. */
@@ -97,17 +96,14 @@ export interface GuidanceConfig {
   minEyeContrastRatio: Band;
   /**
    * Mouth region skin-tone distance (engine/regions.ts skinToneDistance: the mouth-minus-cheeks colour over the
-   * cheeks' own colour) above `enter`: something not skin-coloured covers the mouth (mask). Bare lips measure at most
-   * 0.21 on the clean clips and 0.27 on the degraded variants (dark, bright, backlit, colour casts, uneven light);
-   * a grey, white or black cover reads about 1.0, a blue one 2.4.
+   * cheeks' own colour) above `enter`: something not skin-coloured covers the mouth (mask). Bare lips stay well below
+   * it in good and bad light; a grey, white or black cover reads about 1.0, a coloured one more.
    */
   maxMouthSkinToneDistance: Band;
   /**
    * Chin-region luma std / the session's own chin std (median of its first `chinBaselineFrames` measured frames):
-   * above `enter` something textured (fingers) covers the chin or jaw. Measured on the real clips: the clean ones
-   * (franck 60 s, cap13, cap12 outside the hand, and the clean, dark, bright, backlit, defocused, motion-blurred,
-   * flicker, light-switch, shaken, moving-background, colour-cast and uneven-light variants) stay at or below 1.18;
-   * cap12 with the hand on the chin measures 1.38 (min) / 1.58 (p10) / 1.89 (median).
+   * above `enter` something textured (fingers) covers the chin or jaw. A ratio to the session's own chin, so a bare
+   * chin stays close to 1 through changes of light, blur or camera motion.
    */
   maxChinTextureGain: Band;
   /** Frames (with a measured chin) whose median chin std is the session's baseline. */

@@ -16,7 +16,7 @@ export { backgroundPoints, pixelRegion, type BackgroundGridOptions, type PixelRe
 export interface KernelsOptions {
   /**
    * The kernel module: bytes or a compiled module of build/kernels.simd.wasm or build/kernels.scalar.wasm, or both
-   * (then `simd` picks). In Node, `createNodeKernels` (livecheck/kernels/node) reads the files for you.
+   * (then `simd` picks). In Node, `createNodeKernels` in src/node/kernels.ts (internal) reads the files for you.
    */
   wasm: BufferSource | WebAssembly.Module | { simd?: BufferSource | WebAssembly.Module; scalar?: BufferSource | WebAssembly.Module };
   /** Which build to use when both are given: `'auto'` (default) picks SIMD where the engine supports it. */

@@ -50,9 +50,10 @@ export interface PassiveScoreConfig {
 }
 
 export const DEFAULT_PASSIVE_SCORES: PassiveScoreConfig = {
-  // measured (medians; p75 of the live clips): live 0.11-0.16 (0.16), screen replay 0.21, print 0.11
+  // mid/high against low band energy: starts just above what live faces show, so a screen's moiré scores, a face not
   highToLow: [0.17, 0.3],
-  // live 0.0037-0.0046 (0.009), screen replay 0.0071, print 0.0074 (a rigidly moving print changes its rows too)
+  // row-profile change against the previous frame: starts above a live capture's typical level; a rigidly moving
+  // print changes its rows too, so this is weak evidence (the decision floors it)
   rowBanding: [0.005, 0.02],
   borderPeakRatio: [2, 5],
   whiteFraction: [0.01, 0.08],

@@ -98,8 +98,8 @@ export interface VerifyTolerances {
   /** Claimed vs replayed challenge event time, ms (events happen on frames, so both are a frame's time). Default 1. */
   eventTimeMs: number;
   /**
-   * Claimed vs recomputed sustained and peak identity distance. The client describes the chip's pixels, the server the JPEG
-   * of them (quality 0.92): default 0.05, an order above the JPEG's effect (test/evidence/identity.test.ts).
+   * Claimed vs recomputed sustained and peak identity distance. The client describes the chip's pixels, the server
+   * the JPEG of them (quality 0.92): default 0.05, above what the JPEG compression alone moves the distance.
    */
   identityDistance: number;
 }
