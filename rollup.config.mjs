@@ -5,11 +5,7 @@ import { join } from 'node:path';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 
 // TypeScript 7 has no JS compiler API, so esbuild strips types here; `tsc` typechecks and emits .d.ts.
-const plugins = () => [
-  nodeResolve({ browser: true, preferBuiltins: false }),
-  wasm({ targetEnv: 'auto-inline', maxFileSize: 1 << 20 }),
-  esbuild({ target: 'es2022', tsconfig: 'tsconfig.json' }),
-];
+const plugins = () => [nodeResolve({ browser: true, preferBuiltins: false }), wasm({ targetEnv: 'auto-inline', maxFileSize: 1 << 20 }), esbuild({ target: 'es2022', tsconfig: 'tsconfig.json' })];
 
 // The package's own `imports` map (package.json): #read-model reads model files from disk under the `node` condition
 // and fetches them elsewhere. rollup picks the side per build: the browser bundles fetch, the CLI and livecheck/node read.
@@ -94,7 +90,15 @@ export default [
     // models.ts reads files in Node only (guarded at run time); browsers never load it
     external: [/^node:/],
     // ORT's extern-wasm build: its loader stays a separate file, so pthreads never re-run this worker bundle
-    plugins: [readModel('browser'), ortWasmOnly(), opaqueNodeImports(), nodeResolve({ browser: true, preferBuiltins: false, exportConditions: ['onnxruntime-web-use-extern-wasm'] }), esbuild({ target: 'es2022', tsconfig: 'tsconfig.json' }), workerAssets(), pruneStale(() => false, ['models'])],
+    plugins: [
+      readModel('browser'),
+      ortWasmOnly(),
+      opaqueNodeImports(),
+      nodeResolve({ browser: true, preferBuiltins: false, exportConditions: ['onnxruntime-web-use-extern-wasm'] }),
+      esbuild({ target: 'es2022', tsconfig: 'tsconfig.json' }),
+      workerAssets(),
+      pruneStale(() => false, ['models']),
+    ],
   },
   // the iris worker (Iris beside the main worker's FaceMesh, pipelined): started by worker.js from the asset folder,
   // with its own onnxruntime-web instance (the wasm file is the one emitted above)
@@ -102,7 +106,13 @@ export default [
     input: { 'iris-worker': 'src/worker/iris-worker.ts' },
     output: { dir: 'dist', format: 'es', sourcemap: true, entryFileNames: '[name].js', inlineDynamicImports: true },
     external: [/^node:/],
-    plugins: [readModel('browser'), ortWasmOnly(), opaqueNodeImports(), nodeResolve({ browser: true, preferBuiltins: false, exportConditions: ['onnxruntime-web-use-extern-wasm'] }), esbuild({ target: 'es2022', tsconfig: 'tsconfig.json' })],
+    plugins: [
+      readModel('browser'),
+      ortWasmOnly(),
+      opaqueNodeImports(),
+      nodeResolve({ browser: true, preferBuiltins: false, exportConditions: ['onnxruntime-web-use-extern-wasm'] }),
+      esbuild({ target: 'es2022', tsconfig: 'tsconfig.json' }),
+    ],
   },
   // the test and bench builds (dist/dev/, never packed): the worker with its profiler and crash hook, the iris worker
   // with its crash hook, and the attempt pipeline as a browser module
@@ -110,7 +120,13 @@ export default [
     input: { worker: 'test/browser/dev/worker.ts', 'iris-worker': 'test/browser/dev/iris-worker.ts', attempt: 'test/browser/dev/attempt.ts' },
     output: { dir: 'dist/dev', format: 'es', sourcemap: true, entryFileNames: '[name].js', chunkFileNames: '[name]-[hash].js' },
     external: [/^node:/],
-    plugins: [readModel('browser'), ortWasmOnly(), opaqueNodeImports(), nodeResolve({ browser: true, preferBuiltins: false, exportConditions: ['onnxruntime-web-use-extern-wasm'] }), esbuild({ target: 'es2022', tsconfig: 'tsconfig.json' })],
+    plugins: [
+      readModel('browser'),
+      ortWasmOnly(),
+      opaqueNodeImports(),
+      nodeResolve({ browser: true, preferBuiltins: false, exportConditions: ['onnxruntime-web-use-extern-wasm'] }),
+      esbuild({ target: 'es2022', tsconfig: 'tsconfig.json' }),
+    ],
   },
   // the `livecheck` CLI (bin/livecheck.mjs loads it): Node platform, node builtins and npm packages stay external
   {

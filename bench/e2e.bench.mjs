@@ -75,9 +75,17 @@ const profileDir = mkdtempSync(join(os.tmpdir(), 'livecheck-e2e-'));
 const context = await chromium.launchPersistentContext(profileDir, {
   executablePath: CHROMIUM,
   headless: true,
-  args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run',
-    '--autoplay-policy=no-user-gesture-required', '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream',
-    `--use-file-for-fake-video-capture=${CLIP}`],
+  args: [
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--no-first-run',
+    '--autoplay-policy=no-user-gesture-required',
+    '--use-fake-ui-for-media-stream',
+    '--use-fake-device-for-media-stream',
+    `--use-file-for-fake-video-capture=${CLIP}`,
+  ],
 });
 
 /**
@@ -160,7 +168,12 @@ function summarize(r) {
     load_average_1min: round(os.loadavg()[0], 1),
     profile: {
       pixel_path: [...new Set(frames.map((f) => f.profile.path))],
-      worker_ms_p90: round(pct(frames.map((f) => f.workerMs), 0.9)),
+      worker_ms_p90: round(
+        pct(
+          frames.map((f) => f.workerMs),
+          0.9,
+        ),
+      ),
       stages_ms_p50: {
         pixels: stage((f) => f.profile.pixels),
         face_tracker: stage((f) => f.profile.face),
@@ -191,9 +204,24 @@ try {
   if (AB > 0) {
     // alternate the four configurations round by round, so a change in the machine's load hits all of them
     for (let round = 0; round < AB; round++) {
-      for (const [threads, irisWorker] of [[1, true], [1, false], [2, true], [2, false]]) {
+      for (const [threads, irisWorker] of [
+        [1, true],
+        [1, false],
+        [2, true],
+        [2, false],
+      ]) {
         const s = summarize(await run(threads, irisWorker));
-        ab.push({ round, threads, iris_worker: irisWorker, fps_analyzed: s.fps_analyzed, frames_dropped: s.frames_dropped, worker_ms_per_frame_p50: s.worker_ms_per_frame_p50, iris_path: s.iris_path, errors: s.errors, load_average_1min: s.load_average_1min });
+        ab.push({
+          round,
+          threads,
+          iris_worker: irisWorker,
+          fps_analyzed: s.fps_analyzed,
+          frames_dropped: s.frames_dropped,
+          worker_ms_per_frame_p50: s.worker_ms_per_frame_p50,
+          iris_path: s.iris_path,
+          errors: s.errors,
+          load_average_1min: s.load_average_1min,
+        });
         console.error(JSON.stringify(ab[ab.length - 1]));
       }
     }

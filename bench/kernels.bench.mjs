@@ -15,11 +15,15 @@ import { loadOpenCv, OpenCvQuality, entropyOf } from './lib/opencv-quality.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const quick = process.argv.includes('--quick');
-const SIZES = [[640, 480], [1280, 720]];
+const SIZES = [
+  [640, 480],
+  [1280, 720],
+];
 const FRAMES = 8;
 // cap13 is 400x300; the subject's face box there (see test/kernels/real-frames.test.ts), scaled per size.
 const FACE_400 = { x: 145, y: 88, width: 112, height: 158 };
-const SHIFT_X = 3, SHIFT_Y = -2;
+const SHIFT_X = 3,
+  SHIFT_Y = -2;
 
 function shiftFrame(src, w, h, dx, dy) {
   const out = new Uint8Array(src.length);
@@ -96,7 +100,8 @@ async function main() {
     const key = `${w}x${h}`;
     const frames = [];
     for await (const f of lc.decodeVideo(lc.data.cap13Mp4, { width: w, height: h, startMs: 5000, maxFrames: FRAMES })) frames.push(f.data);
-    const sx = w / 400, sy = h / 300;
+    const sx = w / 400,
+      sy = h / 300;
     const face = { x: Math.round(FACE_400.x * sx), y: Math.round(FACE_400.y * sy), width: Math.round(FACE_400.width * sx), height: Math.round(FACE_400.height * sy) };
     const points = new Float32Array(2 * 4096);
     const n = lc.backgroundPoints(w, h, face, points);
@@ -108,12 +113,30 @@ async function main() {
     const next = () => frames[(fi = (fi + 1) % FRAMES)];
 
     // --- agreement on one frame pair ------------------------------------------------------------------------------
-    const a = frames[0], b = frames[1];
-    simd.reset(); scalar.reset();
-    simd.qualityPass(a, w, h, face); scalar.qualityPass(a, w, h, face); refq.qualityPass(a, w, h, face);
-    const qs = simd.qualityPass(b, w, h, face), qc = scalar.qualityPass(b, w, h, face), qj = refq.qualityPass(b, w, h, face);
-    ocv.luma(a); ocv.luma(b);
-    const lumaDiff = (() => { const l = simd.luma(); const g = ocv.gray.data; let d = 0, m = 0; for (let i = 0; i < l.length; i++) if (l[i] !== g[i]) { d++; m = Math.max(m, Math.abs(l[i] - g[i])); } return { count: d, max: m }; })();
+    const a = frames[0],
+      b = frames[1];
+    simd.reset();
+    scalar.reset();
+    simd.qualityPass(a, w, h, face);
+    scalar.qualityPass(a, w, h, face);
+    refq.qualityPass(a, w, h, face);
+    const qs = simd.qualityPass(b, w, h, face),
+      qc = scalar.qualityPass(b, w, h, face),
+      qj = refq.qualityPass(b, w, h, face);
+    ocv.luma(a);
+    ocv.luma(b);
+    const lumaDiff = (() => {
+      const l = simd.luma();
+      const g = ocv.gray.data;
+      let d = 0,
+        m = 0;
+      for (let i = 0; i < l.length; i++)
+        if (l[i] !== g[i]) {
+          d++;
+          m = Math.max(m, Math.abs(l[i] - g[i]));
+        }
+      return { count: d, max: m };
+    })();
     // The kernels are compared on the same luma: OpenCV's cvtColor rounds a few pixels differently (counted above).
     ocv.prevGray.data.set(lc.ref.lumaRef(a, w, h));
     ocv.gray.data.set(simd.luma());
@@ -121,7 +144,8 @@ async function main() {
     const focusO = ocv.focus(face);
     const entO = ocv.entropy();
     const tr = simd.trackPoints(pts);
-    const flowsO = new Float32Array(2 * n), statusO = new Uint8Array(n);
+    const flowsO = new Float32Array(2 * n),
+      statusO = new Uint8Array(n);
     ocv.flow(flowsO, statusO);
     const motO = lc.ref.summarizeMotionRef(pts, flowsO, statusO);
     // a known motion: frame a moved by (SHIFT_X, SHIFT_Y) whole pixels (edges replicated)
@@ -130,31 +154,53 @@ async function main() {
     simd.setFrame(a, w, h);
     simd.setFrame(shifted, w, h);
     const shiftL = simd.backgroundMotion(face);
-    ocv.luma(a); ocv.luma(shifted);
-    const flowsS = new Float32Array(2 * n), statusS = new Uint8Array(n);
+    ocv.luma(a);
+    ocv.luma(shifted);
+    const flowsS = new Float32Array(2 * n),
+      statusS = new Uint8Array(n);
     ocv.flow(flowsS, statusS);
     const shiftO = lc.ref.summarizeMotionRef(pts, flowsS, statusS);
-    let both = 0, flowDiff = [];
-    for (let i = 0; i < n; i++) if (tr.status[i] && statusO[i]) { both++; flowDiff.push(Math.hypot(tr.flows[2 * i] - flowsO[2 * i], tr.flows[2 * i + 1] - flowsO[2 * i + 1])); }
+    let both = 0,
+      flowDiff = [];
+    for (let i = 0; i < n; i++)
+      if (tr.status[i] && statusO[i]) {
+        both++;
+        flowDiff.push(Math.hypot(tr.flows[2 * i] - flowsO[2 * i], tr.flows[2 * i + 1] - flowsO[2 * i + 1]));
+      }
     flowDiff.sort((x, y) => x - y);
     const checks = {
       'simd == scalar (whole pass, bit for bit)': JSON.stringify(qs) === JSON.stringify(qc),
       // the spec'd (R*4899 + G*9617 + B*1868 + 8192) >> 14; opencv.js 4.12 rounds a few pixels differently
       'luma vs OpenCV cvtColor: at most 1 level apart in < 0.1% of pixels': lumaDiff.max <= 1 && lumaDiff.count < 0.001 * w * h ? true : `${lumaDiff.count} differ, max ${lumaDiff.max}`,
       'entropy vs js and OpenCV calcHist (1e-9)': close(qs.entropy, qj.entropy, 1e-9) && close(qs.entropy, entO, 1e-9),
-      'face mean/std vs js (1e-9) and OpenCV meanStdDev (1e-6)': close(qs.faceLuma, qj.faceLuma, 1e-9) && close(qs.faceLumaStd, qj.faceLumaStd, 1e-9) && close(qs.faceLuma, lumO.mean, 1e-6) && close(qs.faceLumaStd, lumO.std, 1e-6),
+      'face mean/std vs js (1e-9) and OpenCV meanStdDev (1e-6)':
+        close(qs.faceLuma, qj.faceLuma, 1e-9) && close(qs.faceLumaStd, qj.faceLumaStd, 1e-9) && close(qs.faceLuma, lumO.mean, 1e-6) && close(qs.faceLumaStd, lumO.std, 1e-6),
       'face mean RGB vs OpenCV mean (1e-6)': qs.meanRgb.every((v, i) => close(v, lumO.meanRgb[i], 1e-6)),
       'Laplacian variance vs js and OpenCV Laplacian+meanStdDev (1e-9 rel)': close(qs.focus, qj.focus, 1e-9 * qs.focus) && close(qs.focus, focusO, 1e-9 * qs.focus),
-      'motion vs js reference (global, residual p50/p90)': close(qs.motion.globalDx, qj.motion.globalDx, 0.02) && close(qs.motion.globalDy, qj.motion.globalDy, 0.02) && close(qs.motion.residualP90, qj.motion.residualP90, 0.05),
+      'motion vs js reference (global, residual p50/p90)':
+        close(qs.motion.globalDx, qj.motion.globalDx, 0.02) && close(qs.motion.globalDy, qj.motion.globalDy, 0.02) && close(qs.motion.residualP90, qj.motion.residualP90, 0.05),
       'global motion vs OpenCV calcOpticalFlowPyrLK (0.1 px)': close(qs.motion.globalDx, motO.globalDx, 0.1) && close(qs.motion.globalDy, motO.globalDy, 0.1),
-      [`known shift (${SHIFT_X}, ${SHIFT_Y}) px: livecheck and OpenCV within 0.05 px`]: close(shiftL.globalDx, SHIFT_X, 0.05) && close(shiftL.globalDy, SHIFT_Y, 0.05) && close(shiftO.globalDx, SHIFT_X, 0.05) && close(shiftO.globalDy, SHIFT_Y, 0.05) ? true : `livecheck ${fmtMotion(shiftL)}; OpenCV ${fmtMotion(shiftO)}`,
+      [`known shift (${SHIFT_X}, ${SHIFT_Y}) px: livecheck and OpenCV within 0.05 px`]:
+        close(shiftL.globalDx, SHIFT_X, 0.05) && close(shiftL.globalDy, SHIFT_Y, 0.05) && close(shiftO.globalDx, SHIFT_X, 0.05) && close(shiftO.globalDy, SHIFT_Y, 0.05)
+          ? true
+          : `livecheck ${fmtMotion(shiftL)}; OpenCV ${fmtMotion(shiftO)}`,
     };
     agreement[key] = {
       checks,
       lumaPixelsDifferingFromOpenCv: lumaDiff.count,
       livecheck: { entropy: qs.entropy, faceLuma: qs.faceLuma, faceLumaStd: qs.faceLumaStd, focus: qs.focus, motion: qs.motion },
-      opencv: { entropy: entO, faceLuma: lumO.mean, faceLumaStd: lumO.std, focus: focusO, motion: { globalDx: motO.globalDx, globalDy: motO.globalDy, residualMedian: motO.residualMedian, residualP90: motO.residualP90, trackedFraction: motO.trackedFraction } },
-      knownShift: { truth: [SHIFT_X, SHIFT_Y], livecheck: shiftL, opencv: { globalDx: shiftO.globalDx, globalDy: shiftO.globalDy, residualMedian: shiftO.residualMedian, residualP90: shiftO.residualP90, trackedFraction: shiftO.trackedFraction } },
+      opencv: {
+        entropy: entO,
+        faceLuma: lumO.mean,
+        faceLumaStd: lumO.std,
+        focus: focusO,
+        motion: { globalDx: motO.globalDx, globalDy: motO.globalDy, residualMedian: motO.residualMedian, residualP90: motO.residualP90, trackedFraction: motO.trackedFraction },
+      },
+      knownShift: {
+        truth: [SHIFT_X, SHIFT_Y],
+        livecheck: shiftL,
+        opencv: { globalDx: shiftO.globalDx, globalDy: shiftO.globalDy, residualMedian: shiftO.residualMedian, residualP90: shiftO.residualP90, trackedFraction: shiftO.trackedFraction },
+      },
       flowPointsTrackedByBoth: `${both}/${n}`,
       flowDifferenceMedianPx: flowDiff[flowDiff.length >> 1],
       flowDifferenceP90Px: flowDiff[Math.ceil(0.9 * flowDiff.length) - 1],
@@ -163,19 +209,30 @@ async function main() {
     for (const [k, v] of Object.entries(checks)) console.log(`  agree ${v === true ? 'yes' : 'NO '}  ${k}${v === true ? '' : ` (${v})`}`);
     if (Object.values(checks).some((v) => v !== true)) process.exitCode = 1; // disagreement fails the run
     console.log(`  known shift: livecheck ${fmtMotion(shiftL)}\n               OpenCV    ${fmtMotion(shiftO)}`);
-    console.log(`  livecheck motion ${fmtMotion(qs.motion)}\n  OpenCV    motion ${fmtMotion(motO)}\n  per-point flow difference median ${agreement[key].flowDifferenceMedianPx.toFixed(3)} px, p90 ${agreement[key].flowDifferenceP90Px.toFixed(3)} px (${both}/${n} tracked by both)`);
+    console.log(
+      `  livecheck motion ${fmtMotion(qs.motion)}\n  OpenCV    motion ${fmtMotion(motO)}\n  per-point flow difference median ${agreement[key].flowDifferenceMedianPx.toFixed(3)} px, p90 ${agreement[key].flowDifferenceP90Px.toFixed(3)} px (${both}/${n} tracked by both)`,
+    );
 
     // --- benchmarks -----------------------------------------------------------------------------------------------
-    const r = report[key] = {};
+    const r = (report[key] = {});
     const sink = { v: 0 };
-    const metricsS = simd.qualityPass(a, w, h, face), metricsC = scalar.qualityPass(a, w, h, face);
+    const metricsS = simd.qualityPass(a, w, h, face),
+      metricsC = scalar.qualityPass(a, w, h, face);
     r.pass = runSuite('pass', {
-      'livecheck-simd': () => { simd.qualityPass(next(), w, h, face, metricsS); },
-      'livecheck-scalar': () => { scalar.qualityPass(next(), w, h, face, metricsC); },
-      js: () => { sink.v += refq.qualityPass(next(), w, h, face).focus; },
+      'livecheck-simd': () => {
+        simd.qualityPass(next(), w, h, face, metricsS);
+      },
+      'livecheck-scalar': () => {
+        scalar.qualityPass(next(), w, h, face, metricsC);
+      },
+      js: () => {
+        sink.v += refq.qualityPass(next(), w, h, face).focus;
+      },
       opencv: () => {
         ocv.luma(next());
-        const e = ocv.entropy(), l = ocv.luminance(face), f = ocv.focus(face);
+        const e = ocv.entropy(),
+          l = ocv.luminance(face),
+          f = ocv.focus(face);
         ocv.flow(flowsO, statusO);
         const m = lc.ref.summarizeMotionRef(pts, flowsO, statusO);
         sink.v += e + l.mean + f + m.residualP90;
@@ -191,37 +248,73 @@ async function main() {
     const whole = { x: 0, y: 0, width: w, height: h };
     const hist = new Uint32Array(256);
     lc.ref.lumaRef(a, w, h, jsLuma);
-    simd.setFrame(a, w, h); scalar.setFrame(a, w, h); ocv.luma(a);
+    simd.setFrame(a, w, h);
+    scalar.setFrame(a, w, h);
+    ocv.luma(a);
     r.entropy = runSuite('entropy', {
-      'livecheck-simd': () => { sink.v += simd.entropy(); },
-      'livecheck-scalar': () => { sink.v += scalar.entropy(); },
-      js: () => { sink.v += lc.ref.luminanceFromHistogram(lc.ref.histogramRef(jsLuma, w, whole, hist)).entropy; },
-      opencv: () => { sink.v += ocv.entropy(); },
+      'livecheck-simd': () => {
+        sink.v += simd.entropy();
+      },
+      'livecheck-scalar': () => {
+        sink.v += scalar.entropy();
+      },
+      js: () => {
+        sink.v += lc.ref.luminanceFromHistogram(lc.ref.histogramRef(jsLuma, w, whole, hist)).entropy;
+      },
+      opencv: () => {
+        sink.v += ocv.entropy();
+      },
     });
-    const rgbOut = [0, 0, 0], lumOut = {}, gridOut = new Float64Array(2);
+    const rgbOut = [0, 0, 0],
+      lumOut = {},
+      gridOut = new Float64Array(2);
     r.luminance = runSuite('luminance', {
-      'livecheck-simd': () => { simd.luminance(face, lumOut); simd.uniformityGrid(face, 2, 1, gridOut); simd.meanRgb(face, rgbOut); },
-      'livecheck-scalar': () => { scalar.luminance(face, lumOut); scalar.uniformityGrid(face, 2, 1, gridOut); scalar.meanRgb(face, rgbOut); },
+      'livecheck-simd': () => {
+        simd.luminance(face, lumOut);
+        simd.uniformityGrid(face, 2, 1, gridOut);
+        simd.meanRgb(face, rgbOut);
+      },
+      'livecheck-scalar': () => {
+        scalar.luminance(face, lumOut);
+        scalar.uniformityGrid(face, 2, 1, gridOut);
+        scalar.meanRgb(face, rgbOut);
+      },
       js: () => {
         const s = lc.ref.luminanceFromHistogram(lc.ref.histogramRef(jsLuma, w, face, hist));
         const g = lc.ref.gridMeansRef(jsLuma, w, face, 2, 1);
         const c = lc.ref.meanRgbRef(a, w, face);
         sink.v += s.mean + g[0] + c[0];
       },
-      opencv: () => { sink.v += ocv.luminance(face).mean; },
+      opencv: () => {
+        sink.v += ocv.luminance(face).mean;
+      },
     });
     const focusOut = {};
     r.focus = runSuite('focus', {
-      'livecheck-simd': () => { simd.focus(face, focusOut); },
-      'livecheck-scalar': () => { scalar.focus(face, focusOut); },
-      js: () => { sink.v += lc.ref.laplacianVarianceRef(jsLuma, w, h, face); },
-      opencv: () => { sink.v += ocv.focus(face); },
+      'livecheck-simd': () => {
+        simd.focus(face, focusOut);
+      },
+      'livecheck-scalar': () => {
+        scalar.focus(face, focusOut);
+      },
+      js: () => {
+        sink.v += lc.ref.laplacianVarianceRef(jsLuma, w, h, face);
+      },
+      opencv: () => {
+        sink.v += ocv.focus(face);
+      },
     });
     // flow: the same two frames (a and a shifted copy, so every point has to move) and points for everyone
-    simd.reset(); scalar.reset();
-    simd.setFrame(a, w, h); simd.setFrame(shifted, w, h); scalar.setFrame(a, w, h); scalar.setFrame(shifted, w, h);
-    ocv.luma(a); ocv.luma(shifted);
-    const pyrA = lc.ref.pyramidRef(lc.ref.lumaRef(a, w, h), w, h), pyrB = lc.ref.pyramidRef(lc.ref.lumaRef(shifted, w, h), w, h);
+    simd.reset();
+    scalar.reset();
+    simd.setFrame(a, w, h);
+    simd.setFrame(shifted, w, h);
+    scalar.setFrame(a, w, h);
+    scalar.setFrame(shifted, w, h);
+    ocv.luma(a);
+    ocv.luma(shifted);
+    const pyrA = lc.ref.pyramidRef(lc.ref.lumaRef(a, w, h), w, h),
+      pyrB = lc.ref.pyramidRef(lc.ref.lumaRef(shifted, w, h), w, h);
     const tracks = { flows: new Float32Array(2 * n), status: new Uint8Array(n), tracked: 0 };
     r.flow = runSuite('flow', {
       'livecheck-simd': () => simd.trackPoints(pts, tracks),
@@ -230,15 +323,30 @@ async function main() {
       opencv: () => ocv.flow(flowsO, statusO),
     });
     // passive features of the face (separate from the pass): crop spectrum, row banding, border edges, colour stats
-    const passiveOut = simd.passiveFeatures(face), passiveOutC = scalar.passiveFeatures(face);
+    const passiveOut = simd.passiveFeatures(face),
+      passiveOutC = scalar.passiveFeatures(face);
     let prevRows = null;
     const ocvPassive = new OpenCvPassive(cv, lc, w, h);
     r.passive = runSuite('passive', {
-      'livecheck-simd': () => { simd.setFrame(next(), w, h); simd.passiveFeatures(face, passiveOut); },
-      'livecheck-scalar': () => { scalar.setFrame(next(), w, h); scalar.passiveFeatures(face, passiveOutC); },
+      'livecheck-simd': () => {
+        simd.setFrame(next(), w, h);
+        simd.passiveFeatures(face, passiveOut);
+      },
+      'livecheck-scalar': () => {
+        scalar.setFrame(next(), w, h);
+        scalar.passiveFeatures(face, passiveOutC);
+      },
       // the plain-TS reference is a naive DFT: timed on the luma it needs, like the others
-      js: () => { const f = next(); const res = lc.ref.passiveStatsRef(lc.ref.lumaRef(f, w, h, jsLuma), f, w, h, face, prevRows); prevRows = res.rows; sink.v += res.stats.highToLow; },
-      opencv: () => { ocv.luma(next()); sink.v += ocvPassive.measure(ocv, face); },
+      js: () => {
+        const f = next();
+        const res = lc.ref.passiveStatsRef(lc.ref.lumaRef(f, w, h, jsLuma), f, w, h, face, prevRows);
+        prevRows = res.rows;
+        sink.v += res.stats.highToLow;
+      },
+      opencv: () => {
+        ocv.luma(next());
+        sink.v += ocvPassive.measure(ocv, face);
+      },
     });
     ocvPassive.delete();
     ocv.delete();
@@ -305,12 +413,15 @@ class OpenCvPassive {
     cv.multiply(this.crop, this.hann, this.crop);
     cv.dft(this.crop, this.spec, cv.DFT_COMPLEX_OUTPUT);
     const d = this.spec.data32F;
-    let band = 0, low = 0;
+    let band = 0,
+      low = 0;
     for (let v = -31; v <= 32; v++) {
       const row = (v + 64) & 63;
       for (let u = 0; u <= 32; u++) {
         if ((u === 0 || u === 32) && v <= 0) continue;
-        const i = 2 * (row * 64 + u), p = d[i] * d[i] + d[i + 1] * d[i + 1], r = Math.hypot(u, v);
+        const i = 2 * (row * 64 + u),
+          p = d[i] * d[i] + d[i + 1] * d[i + 1],
+          r = Math.hypot(u, v);
         if (r < 8) low += p;
         else if (r <= 31) band += p;
       }
@@ -319,9 +430,12 @@ class OpenCvPassive {
     const rows = this.rows.data32F;
     const banding = this.lc.rowBandingOf(rows, this.prevRows, cv.mean(this.crop8)[0]);
     this.prevRows.set(rows);
-    const cx = face.x + face.width / 2, cy = face.y + face.height / 2;
-    const x0 = Math.max(1, Math.floor(cx - 2.5 * face.width)), x1 = Math.min(this.width - 1, Math.ceil(cx + 2.5 * face.width));
-    const y0 = Math.max(1, Math.floor(cy - 2 * face.height)), y1 = Math.min(this.height - 1, Math.ceil(cy + 2 * face.height));
+    const cx = face.x + face.width / 2,
+      cy = face.y + face.height / 2;
+    const x0 = Math.max(1, Math.floor(cx - 2.5 * face.width)),
+      x1 = Math.min(this.width - 1, Math.ceil(cx + 2.5 * face.width));
+    const y0 = Math.max(1, Math.floor(cy - 2 * face.height)),
+      y1 = Math.min(this.height - 1, Math.ceil(cy + 2 * face.height));
     const region = ocv.gray.roi(new cv.Rect(x0, y0, x1 - x0, y1 - y0));
     cv.Sobel(region, this.gx, cv.CV_16S, 1, 0, 1);
     cv.Sobel(region, this.gy, cv.CV_16S, 0, 1, 1);
@@ -330,8 +444,10 @@ class OpenCvPassive {
     cv.convertScaleAbs(this.gy, this.ay);
     cv.reduce(this.ax, this.colSum, 0, cv.REDUCE_SUM, cv.CV_32F);
     cv.reduce(this.ay, this.rowSum, 1, cv.REDUCE_SUM, cv.CV_32F);
-    const cols = this.colSum.data32F, rws = this.rowSum.data32F;
-    const gX = Math.round(0.1 * face.width), gY = Math.round(0.1 * face.height);
+    const cols = this.colSum.data32F,
+      rws = this.rowSum.data32F;
+    const gX = Math.round(0.1 * face.width),
+      gY = Math.round(0.1 * face.height);
     const sides = [
       this.lc.sidePeakRatio(cols, cols.length, 0, face.x - gX - x0, this.scratch),
       this.lc.sidePeakRatio(cols, cols.length, face.x + face.width + gX - x0, cols.length, this.scratch),

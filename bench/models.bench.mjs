@@ -48,17 +48,27 @@ async function runSuite(cases, maxTime = quick ? 1 : 4) {
       defer: true,
       minSamples: quick ? 5 : 20,
       maxTime,
-      fn: (deferred) => { fn().then(() => deferred.resolve()); },
+      fn: (deferred) => {
+        fn().then(() => deferred.resolve());
+      },
     });
-    await new Promise((done) => { bench.on('complete', done); bench.run({ async: true }); });
+    await new Promise((done) => {
+      bench.on('complete', done);
+      bench.run({ async: true });
+    });
     if (bench.error) throw bench.error;
     results[name] = { p50_ms: +(p50(bench.stats.sample) * 1000).toFixed(3), rme: +bench.stats.rme.toFixed(2), samples: bench.stats.sample.length, raw: bench.stats.sample };
-    console.error(`  [${process.env.LC_BENCH_ROLE ?? ''}] ${name.padEnd(40)} p50 ${results[name].p50_ms.toFixed(2).padStart(8)} ms  ±${results[name].rme.toFixed(1)}%  (${results[name].samples} samples)`);
+    console.error(
+      `  [${process.env.LC_BENCH_ROLE ?? ''}] ${name.padEnd(40)} p50 ${results[name].p50_ms.toFixed(2).padStart(8)} ms  ±${results[name].rme.toFixed(1)}%  (${results[name].samples} samples)`,
+    );
   }
   return results;
 }
 
-const strip = (r) => { const { raw: _raw, ...rest } = r; return rest; };
+const strip = (r) => {
+  const { raw: _raw, ...rest } = r;
+  return rest;
+};
 
 /**
  * Process CPU time (user + system, all threads) and wall time per call over `n` calls. On a loaded machine wall time
@@ -66,22 +76,27 @@ const strip = (r) => { const { raw: _raw, ...rest } = r; return rest; };
  * comparison of the work each side does (for 2 threads it adds up both threads' time, so it is not a latency).
  */
 async function cpuPerCall(fn, n = quick ? 10 : 40) {
-  const c0 = process.cpuUsage(), t0 = performance.now();
+  const c0 = process.cpuUsage(),
+    t0 = performance.now();
   for (let i = 0; i < n; i++) await fn();
   const c = process.cpuUsage(c0);
   return { cpu_ms: (c.user + c.system) / 1000 / n, wall_ms: (performance.now() - t0) / n, calls: n };
 }
 
 function loadSources() {
-  return bundleSources('models-bench-entry', [
-    "export { FaceTracker } from './src/face/index.ts';",
-    "export { createSession } from './src/face/models.ts';",
-    "export { createNnSession, asOrtSession } from './src/face/nn/runtime.ts';",
-    "export { FaceDetector } from './src/face/detector.ts';",
-    ...STEP_EXPORTS, // FaceMeshModel, IrisModel, cropFromLandmarks, eyeCrop
-    "export { decodeVideo } from './src/node/media.ts';",
-    "export { data } from './test/helpers/data.ts';",
-  ], ['onnxruntime-web', '@vladmandic/human', '@tensorflow/*']);
+  return bundleSources(
+    'models-bench-entry',
+    [
+      "export { FaceTracker } from './src/face/index.ts';",
+      "export { createSession } from './src/face/models.ts';",
+      "export { createNnSession, asOrtSession } from './src/face/nn/runtime.ts';",
+      "export { FaceDetector } from './src/face/detector.ts';",
+      ...STEP_EXPORTS, // FaceMeshModel, IrisModel, cropFromLandmarks, eyeCrop
+      "export { decodeVideo } from './src/node/media.ts';",
+      "export { data } from './test/helpers/data.ts';",
+    ],
+    ['onnxruntime-web', '@vladmandic/human', '@tensorflow/*'],
+  );
 }
 
 async function loadFrames(lc) {
@@ -132,11 +147,19 @@ async function child(threads, withHuman) {
   const pts = Float32Array.from(f0.landmarks.flat());
   const rightEye = lc.eyeCrop(pts, 33, 133, 2.3, f0.rotation, { cx: 0, cy: 0, side: 0, angle: 0 });
   const leftEye = lc.eyeCrop(pts, 362, 263, 2.3, f0.rotation, { cx: 0, cy: 0, side: 0, angle: 0 });
-  const meshPts = new Float32Array(468 * 3), contour = new Float32Array(71 * 6), irisPts = new Float32Array(30);
+  const meshPts = new Float32Array(468 * 3),
+    contour = new Float32Array(71 * 6),
+    irisPts = new Float32Array(30);
   // tracked steady state: the same tracker, frame after frame; the face never leaves, so the detector never runs
   let detectorRuns = 0;
-  const tracked = async () => { const r = await tracker.detect(next(), 0); if (r.detectorRan) detectorRuns++; };
-  const trackedOrt = async () => { const r = await trackerOrt.detect(next(), 0); if (r.detectorRan) detectorRuns++; };
+  const tracked = async () => {
+    const r = await tracker.detect(next(), 0);
+    if (r.detectorRan) detectorRuns++;
+  };
+  const trackedOrt = async () => {
+    const r = await trackerOrt.detect(next(), 0);
+    if (r.detectorRan) detectorRuns++;
+  };
   // detector frame: a fresh search on every call (BlazeFace, orientation check, FaceMesh twice, Iris)
   // (its own engine: detectImage forgets tracked faces, which would restart the tracker above)
   const still = await lc.FaceTracker.create({ ort, landmarkKernels, models: { detector: models.blazeface, mesh: models.facemesh, iris: models.iris } });
@@ -171,9 +194,15 @@ async function child(threads, withHuman) {
     // livecheck and human in alternating blocks of 10 frames in this one process: both see the same load at a
     // grain of a fraction of a second (the rounds above are seconds apart, and their CPU times move with the load)
     interleaved: async () => {
-      const blocks = quick ? 4 : 16, per = 10, lc1 = [], hu = [];
+      const blocks = quick ? 4 : 16,
+        per = 10,
+        lc1 = [],
+        hu = [];
       for (let b = 0; b < blocks; b++) {
-        for (const [fn, out] of [[tracked, lc1], [human.tracked, hu]]) {
+        for (const [fn, out] of [
+          [tracked, lc1],
+          [human.tracked, hu],
+        ]) {
           const c0 = process.cpuUsage();
           for (let i = 0; i < per; i++) await fn();
           const c = process.cpuUsage(c0);
@@ -216,14 +245,18 @@ async function engineRounds(ort, human, mesh, iris, sessions) {
   const { tf, base } = human;
   const [tfMesh, tfIris] = await Promise.all([tf.loadGraphModel(`${base}facemesh.json`), tf.loadGraphModel(`${base}iris.json`)]);
   // the crops the pipeline's own runners warped for the last frame (their preallocated inputs)
-  const meshIn = Float32Array.from(mesh.input), irisPair = Float32Array.from(iris.input);
+  const meshIn = Float32Array.from(mesh.input),
+    irisPair = Float32Array.from(iris.input);
   if (irisPair.length !== 2 * 64 * 64 * 3) throw new Error(`iris input holds ${irisPair.length / (64 * 64 * 3)} crops, expected 2`);
   const irisIn = irisPair.subarray(0, 64 * 64 * 3);
   const cases = {
     'facemesh: livecheck kernels': () => ortRun(ort, sessions.nnFacemesh, meshIn, [1, 192, 192, 3]),
     'facemesh: ORT': () => ortRun(ort, sessions.facemesh, meshIn, [1, 192, 192, 3]),
     'facemesh: tfjs-wasm': () => tfRun(tf, tfMesh, meshIn, [1, 192, 192, 3]),
-    'iris both eyes, 2 runs: ORT': async () => { await ortRun(ort, sessions.iris, irisIn, [1, 64, 64, 3]); await ortRun(ort, sessions.iris, irisIn, [1, 64, 64, 3]); },
+    'iris both eyes, 2 runs: ORT': async () => {
+      await ortRun(ort, sessions.iris, irisIn, [1, 64, 64, 3]);
+      await ortRun(ort, sessions.iris, irisIn, [1, 64, 64, 3]);
+    },
     'iris both eyes, 1 batch-2 run: livecheck kernels': () => ortRun(ort, sessions.nnIris, irisPair, [2, 64, 64, 3]),
     'iris both eyes, 1 batch-2 run: ORT': () => ortRun(ort, sessions.iris, irisPair, [2, 64, 64, 3]),
     'iris both eyes, 1 batch-2 run: tfjs-wasm': () => tfRun(tf, tfIris, irisPair, [2, 64, 64, 3]),
@@ -272,7 +305,11 @@ function summariseProfile(text) {
     kinds[kind].nodes++;
     kinds[kind].ms += ms;
   }
-  const byKind = Object.fromEntries(Object.entries(kinds).sort((a, b) => b[1].ms - a[1].ms).map(([k, v]) => [k, { nodes: v.nodes, ms: +v.ms.toFixed(3) }]));
+  const byKind = Object.fromEntries(
+    Object.entries(kinds)
+      .sort((a, b) => b[1].ms - a[1].ms)
+      .map(([k, v]) => [k, { nodes: v.nodes, ms: +v.ms.toFixed(3) }]),
+  );
   const ops = [...new Set(events.map((e) => e.args.op_name))].sort();
   return { kernel_ms: +total.toFixed(3), nodes: nodes.size, ops_after_ort_optimisation: ops, by_kind: byKind };
 }
@@ -296,15 +333,25 @@ function spawnChild(threads, withHuman) {
   const pending = new Map();
   let nextId = 0;
   let ready;
-  const readyP = new Promise((r) => { ready = r; });
+  const readyP = new Promise((r) => {
+    ready = r;
+  });
   proc.on('message', (m) => {
     if (m.ready) return ready();
     const p = pending.get(m.id);
     pending.delete(m.id);
-    if (m.error) p.reject(new Error(`child (${threads} threads): ${m.error}`)); else p.resolve(m.result);
+    if (m.error) p.reject(new Error(`child (${threads} threads): ${m.error}`));
+    else p.resolve(m.result);
   });
-  proc.on('exit', (code) => { for (const p of pending.values()) p.reject(new Error(`child (${threads} threads) exited with ${code}`)); });
-  const ask = (cmd) => new Promise((resolve, reject) => { const id = nextId++; pending.set(id, { resolve, reject }); proc.send({ id, cmd }); });
+  proc.on('exit', (code) => {
+    for (const p of pending.values()) p.reject(new Error(`child (${threads} threads) exited with ${code}`));
+  });
+  const ask = (cmd) =>
+    new Promise((resolve, reject) => {
+      const id = nextId++;
+      pending.set(id, { resolve, reject });
+      proc.send({ id, cmd });
+    });
   return { ready: readyP, ask, kill: () => proc.kill() };
 }
 
@@ -315,14 +362,20 @@ async function main() {
   if (part >= 0) return partProfile(process.argv[part + 1].replace(/^profile:/, ''));
   for (const p of Object.values(models)) if (!existsSync(p)) throw new Error(`${p} missing: run \`npm run build:models\``);
   const t0 = performance.now();
-  const one = spawnChild(1, true), two = spawnChild(2, false);
+  const one = spawnChild(1, true),
+    two = spawnChild(2, false);
   try {
     await Promise.all([one.ready, two.ready]);
     const models1 = await one.ask('models');
     const models2 = await two.ask('models');
     // the headline: rounds alternating livecheck 1 thread / livecheck 2 threads / human, the order turning each round
     const runs = { lc1: [], ort1: [], ort2: [], human: [] };
-    const steps = [['lc1', () => one.ask('pipeline')], ['ort1', () => one.ask('pipelineOrt')], ['ort2', () => two.ask('pipelineOrt')], ['human', () => one.ask('human')]];
+    const steps = [
+      ['lc1', () => one.ask('pipeline')],
+      ['ort1', () => one.ask('pipelineOrt')],
+      ['ort2', () => two.ask('pipelineOrt')],
+      ['human', () => one.ask('human')],
+    ];
     for (let round = 0; round < ROUNDS; round++) {
       for (let k = 0; k < steps.length; k++) {
         const [key, run] = steps[(k + round) % steps.length];
@@ -338,11 +391,21 @@ async function main() {
 
     const profiles = {};
     for (const m of ['facemesh', 'iris']) {
-      const text = execFileSync(process.execPath, [fileURLToPath(import.meta.url), '--part', `profile:${m}`, ...(quick ? ['--quick'] : [])], { stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 26 }).toString();
+      const text = execFileSync(process.execPath, [fileURLToPath(import.meta.url), '--part', `profile:${m}`, ...(quick ? ['--quick'] : [])], {
+        stdio: ['ignore', 'pipe', 'inherit'],
+        maxBuffer: 1 << 26,
+      }).toString();
       profiles[m] = summariseProfile(text);
-      console.error(`profile ${m}: ${profiles[m].kernel_ms} ms in kernels: ${Object.entries(profiles[m].by_kind).map(([k, v]) => `${k} ${v.ms.toFixed(2)}`).join(', ')}`);
+      console.error(
+        `profile ${m}: ${profiles[m].kernel_ms} ms in kernels: ${Object.entries(profiles[m].by_kind)
+          .map(([k, v]) => `${k} ${v.ms.toFixed(2)}`)
+          .join(', ')}`,
+      );
     }
-    const lc1 = mergeRounds(runs.lc1), ort1 = mergeRounds(runs.ort1), ort2 = mergeRounds(runs.ort2), human = mergeRounds(runs.human);
+    const lc1 = mergeRounds(runs.lc1),
+      ort1 = mergeRounds(runs.ort1),
+      ort2 = mergeRounds(runs.ort2),
+      human = mergeRounds(runs.human);
     const report = {
       description:
         'p50 = median of benchmark.js per-cycle means (ms); rme = relative margin of error (%, the worst round). Real frames: franck.mp4 ' +
@@ -352,8 +415,8 @@ async function main() {
         `one working at a time). human runs on tfjs-backend-wasm with its default thread count in Node (${humanStats.backend}). ` +
         'speedup_vs_human is the headline (both 1 thread). p50_ms are wall-clock; cpu_ms_per_frame is the ' +
         'process CPU time (user + system, all threads) per frame over 40 more frames after each round: for the 1-thread sides it is the work done, ' +
-        'less dependent on machine load than wall time (speedup_vs_human_cpu_time_1_thread); for 2 threads it is both threads\' time added. ' +
-        'On a shared 2-core VM the rounds\' CPU times still move with the load (see rounds_cpu_ms), so cpu_time_1_thread_interleaved ' +
+        "less dependent on machine load than wall time (speedup_vs_human_cpu_time_1_thread); for 2 threads it is both threads' time added. " +
+        "On a shared 2-core VM the rounds' CPU times still move with the load (see rounds_cpu_ms), so cpu_time_1_thread_interleaved " +
         'compares livecheck and human in one process in alternating blocks of 10 frames. "tracked frame by step" splits one ' +
         'tracked frame of livecheck: each step of tracker.detect re-run alone on the same models (bench/lib/frame-steps.mjs); ' +
         'steps_outside_the_runs_cpu_ms = the steps other than the two model runs (our own per-frame work); ' +
@@ -377,8 +440,10 @@ async function main() {
       },
       // what each side runs per tracked frame, so the ratio compares the same work
       work: {
-        livecheck: 'FaceMesh 192x192 (468 points + face flag), then Iris 64x64 on both eyes in one batch-2 run (the left eye mirrored); crops warped from the RGBA frame in JS; detector skipped while tracking',
-        human: 'human 3.3.6 facemesh 192x192 (468 points), then iris 64x64 for both eyes in one batch-2 run (its iris.ts concatenates the crops), 478 points out; its BlazeFace skipped on tracked frames (skipFrames, cacheSensitivity); attention mesh off',
+        livecheck:
+          'FaceMesh 192x192 (468 points + face flag), then Iris 64x64 on both eyes in one batch-2 run (the left eye mirrored); crops warped from the RGBA frame in JS; detector skipped while tracking',
+        human:
+          'human 3.3.6 facemesh 192x192 (468 points), then iris 64x64 for both eyes in one batch-2 run (its iris.ts concatenates the crops), 478 points out; its BlazeFace skipped on tracked frames (skipFrames, cacheSensitivity); attention mesh off',
       },
       'same graphs alone (ORT vs tfjs-backend-wasm, 1 thread, one real crop, alternating rounds)': engines,
       // where a tracked frame's time goes: each step of tracker.detect re-run alone (bench/lib/frame-steps.mjs)
@@ -395,9 +460,15 @@ async function main() {
     report.runtime_s = Math.round((performance.now() - t0) / 1000);
     mkdirSync(join(root, 'bench', 'results'), { recursive: true });
     writeFileSync(join(root, 'bench', 'results', 'models.json'), JSON.stringify(report, null, 2) + '\n');
-    console.log(`tracked pipeline p50: livecheck ${lc1.p50_ms} ms (own kernels, 1 thread); on onnxruntime ${ort1.p50_ms} ms (1 thread), ${ort2.p50_ms} ms (2 threads); human ${human.p50_ms} ms -> ${report.pipeline.speedup_vs_human}x (on onnxruntime ${report.pipeline.speedup_vs_human_on_onnxruntime}x / ${report.pipeline.speedup_vs_human_on_onnxruntime_2_threads}x) (${report.runtime_s} s)`);
-    console.log(`CPU time per frame: livecheck ${lc1.cpu_ms_per_frame} ms (1 thread), on onnxruntime ${ort1.cpu_ms_per_frame} ms; human ${human.cpu_ms_per_frame} ms -> ${report.pipeline.speedup_vs_human_cpu_time_1_thread}x at 1 thread`);
-    console.log(`CPU time per frame, interleaved blocks: livecheck ${interleaved.livecheck_cpu_ms} ms, human ${interleaved.human_cpu_ms} ms -> ${interleaved.speedup_vs_human_cpu_time}x; outside the models ${frameStepsResult.steps_outside_the_runs_cpu_ms} ms (steps) / ${frameStepsResult.outside_the_models_cpu_ms} ms (frame - runs) of ${frameStepsResult['tracked frame (tracker.detect)'].cpu_ms} ms`);
+    console.log(
+      `tracked pipeline p50: livecheck ${lc1.p50_ms} ms (own kernels, 1 thread); on onnxruntime ${ort1.p50_ms} ms (1 thread), ${ort2.p50_ms} ms (2 threads); human ${human.p50_ms} ms -> ${report.pipeline.speedup_vs_human}x (on onnxruntime ${report.pipeline.speedup_vs_human_on_onnxruntime}x / ${report.pipeline.speedup_vs_human_on_onnxruntime_2_threads}x) (${report.runtime_s} s)`,
+    );
+    console.log(
+      `CPU time per frame: livecheck ${lc1.cpu_ms_per_frame} ms (1 thread), on onnxruntime ${ort1.cpu_ms_per_frame} ms; human ${human.cpu_ms_per_frame} ms -> ${report.pipeline.speedup_vs_human_cpu_time_1_thread}x at 1 thread`,
+    );
+    console.log(
+      `CPU time per frame, interleaved blocks: livecheck ${interleaved.livecheck_cpu_ms} ms, human ${interleaved.human_cpu_ms} ms -> ${interleaved.speedup_vs_human_cpu_time}x; outside the models ${frameStepsResult.steps_outside_the_runs_cpu_ms} ms (steps) / ${frameStepsResult.outside_the_models_cpu_ms} ms (frame - runs) of ${frameStepsResult['tracked frame (tracker.detect)'].cpu_ms} ms`,
+    );
     console.log('wrote bench/results/models.json');
   } finally {
     one.kill();
@@ -405,4 +476,7 @@ async function main() {
   }
 }
 
-main().catch((e) => { console.error(e); process.exit(1); });
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

@@ -56,11 +56,15 @@ async function measure(cases, rounds) {
       await new Promise((done) => {
         const b = new Benchmark(name, {
           ...(async ? { defer: true, fn: (d) => fn().then(() => d.resolve()) } : { fn }),
-          minSamples: quick ? 5 : 15, maxTime: quick ? 0.2 : 0.6, initCount: 1,
-          onError(e) { console.error(name, e.message ?? e); },
+          minSamples: quick ? 5 : 15,
+          maxTime: quick ? 0.2 : 0.6,
+          initCount: 1,
+          onError(e) {
+            console.error(name, e.message ?? e);
+          },
           onComplete() {
             if (this.error) console.error(name, this.error);
-            got[name].p50.push(p50(this.stats.sample) * 1000 / per);
+            got[name].p50.push((p50(this.stats.sample) * 1000) / per);
             got[name].rme.push(this.stats.rme);
             done();
           },
@@ -72,7 +76,9 @@ async function measure(cases, rounds) {
   return Object.fromEntries(Object.entries(got).map(([k, v]) => [k, { p50_ms: p50(v.p50), rme: p50(v.rme) }]));
 }
 
-function f32Bytes(a) { return new Uint8Array(a.buffer, a.byteOffset, a.byteLength); }
+function f32Bytes(a) {
+  return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+}
 
 /** A chain of `count` identical convs (NCHW, ONNX layout) as one model. */
 function onnxConv(lib, s, wOihw, bias, count) {
@@ -82,13 +88,25 @@ function onnxConv(lib, s, wOihw, bias, count) {
   const nodes = [];
   for (let i = 0; i < count; i++) {
     nodes.push({
-      op: 'Conv', name: `conv${i}`, inputs: [i ? `t${i}` : 'x', 'w', 'b'], outputs: [i === count - 1 ? 'y' : `t${i + 1}`],
-      attrs: { kernel_shape: { kind: 'ints', value: [k, k] }, strides: { kind: 'ints', value: [stride, stride] },
-        pads: { kind: 'ints', value: [pad, pad, pad, pad] }, group: { kind: 'int', value: group } },
+      op: 'Conv',
+      name: `conv${i}`,
+      inputs: [i ? `t${i}` : 'x', 'w', 'b'],
+      outputs: [i === count - 1 ? 'y' : `t${i + 1}`],
+      attrs: {
+        kernel_shape: { kind: 'ints', value: [k, k] },
+        strides: { kind: 'ints', value: [stride, stride] },
+        pads: { kind: 'ints', value: [pad, pad, pad, pad] },
+        group: { kind: 'int', value: group },
+      },
     });
   }
   return lib.encodeModel({
-    graphName: 'probe', opset: 13, producer: 'livecheck-bench', producerVersion: '0', docString: '', metadata: {},
+    graphName: 'probe',
+    opset: 13,
+    producer: 'livecheck-bench',
+    producerVersion: '0',
+    docString: '',
+    metadata: {},
     nodes,
     initializers: [
       { name: 'w', type: lib.DataType.FLOAT, dims: [cout, cin / group, k, k], raw: f32Bytes(wOihw) },
@@ -106,37 +124,53 @@ async function main() {
   ort.env.logLevel = 'error';
   const report = { machine: `${process.version}, one thread`, chain: CHAIN, shapes: {} };
   let seed = 1;
-  const rnd = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 4294967296) - 0.5;
+  const rnd = () => (seed = (seed * 1103515245 + 12345) >>> 0) / 4294967296 - 0.5;
   console.log(`${'shape'.padEnd(32)} ${'contender'.padEnd(12)} ${'p50 ms'.padStart(9)} ${'GMAC/s'.padStart(7)} ${'rme %'.padStart(6)}`);
   for (const s of SHAPES) {
     const [label, kind, n, h, w, cin, cout, k, stride, pad] = s;
     const oh = Math.floor((h + 2 * pad - k) / stride) + 1;
     const macs = n * oh * oh * cout * k * k * (kind === 'dw' ? 1 : cin);
     // Layout in wasm memory: x, packed weights, bias, y (wasm), y (reference).
-    const xN = n * h * w * cin, yN = n * oh * oh * cout;
+    const xN = n * h * w * cin,
+      yN = n * oh * oh * cout;
     const panels = Math.ceil(cout / 8);
     const wN = kind === 'dw' ? k * k * cin : panels * k * k * cin * 8;
     let top = (wasm.heapBase() + 15) & ~15;
-    const take = (floats) => { const p = top; top += ((floats + 7) & ~7) * 4; return p; };
-    const x = take(xN), wp = take(wN), bp = take(panels * 8), yW = take(yN), yR = take(yN);
+    const take = (floats) => {
+      const p = top;
+      top += ((floats + 7) & ~7) * 4;
+      return p;
+    };
+    const x = take(xN),
+      wp = take(wN),
+      bp = take(panels * 8),
+      yW = take(yN),
+      yR = take(yN);
     if (top > wasm.memory.buffer.byteLength) wasm.memory.grow(Math.ceil((top - wasm.memory.buffer.byteLength) / 65536));
     const m = new Float32Array(wasm.memory.buffer);
-    const xNchw = new Float32Array(xN), wOihw = new Float32Array(cout * (kind === 'dw' ? 1 : cin) * k * k), bias = new Float32Array(cout);
+    const xNchw = new Float32Array(xN),
+      wOihw = new Float32Array(cout * (kind === 'dw' ? 1 : cin) * k * k),
+      bias = new Float32Array(cout);
     for (let i = 0; i < xN; i++) m[(x >> 2) + i] = rnd();
-    for (let b = 0; b < n; b++) for (let yy = 0; yy < h; yy++) for (let xx = 0; xx < w; xx++) for (let c = 0; c < cin; c++) {
-      xNchw[((b * cin + c) * h + yy) * w + xx] = m[(x >> 2) + ((b * h + yy) * w + xx) * cin + c];
-    }
+    for (let b = 0; b < n; b++)
+      for (let yy = 0; yy < h; yy++)
+        for (let xx = 0; xx < w; xx++)
+          for (let c = 0; c < cin; c++) {
+            xNchw[((b * cin + c) * h + yy) * w + xx] = m[(x >> 2) + ((b * h + yy) * w + xx) * cin + c];
+          }
     for (let i = 0; i < wOihw.length; i++) wOihw[i] = rnd() * 0.2;
     for (let i = 0; i < cout; i++) bias[i] = rnd();
-    m.fill(0, wp >> 2, (wp >> 2) + wN); m.fill(0, bp >> 2, (bp >> 2) + panels * 8);
+    m.fill(0, wp >> 2, (wp >> 2) + wN);
+    m.fill(0, bp >> 2, (bp >> 2) + panels * 8);
     m.set(bias, bp >> 2);
-    for (let o = 0; o < cout; o++) for (let ky = 0; ky < k; ky++) for (let kx = 0; kx < k; kx++) {
-      if (kind === 'dw') m[(wp >> 2) + (ky * k + kx) * cin + o] = wOihw[(o * k + ky) * k + kx];
-      else for (let c = 0; c < cin; c++) m[(wp >> 2) + ((((o >> 3) * k + ky) * k + kx) * cin + c) * 8 + (o & 7)] = wOihw[((o * cin + c) * k + ky) * k + kx];
-    }
-    const run = (kern, y) => kind === 'dw'
-      ? kern.depthwise(x, n, h, w, cin, k, k, stride, pad, pad, oh, oh, wp, bp, y, 0, 0, 0)
-      : kern.conv(x, n, h, w, cin, k, k, stride, pad, pad, oh, oh, wp, bp, cout, y, 0, 0, 0);
+    for (let o = 0; o < cout; o++)
+      for (let ky = 0; ky < k; ky++)
+        for (let kx = 0; kx < k; kx++) {
+          if (kind === 'dw') m[(wp >> 2) + (ky * k + kx) * cin + o] = wOihw[(o * k + ky) * k + kx];
+          else for (let c = 0; c < cin; c++) m[(wp >> 2) + ((((o >> 3) * k + ky) * k + kx) * cin + c) * 8 + (o & 7)] = wOihw[((o * cin + c) * k + ky) * k + kx];
+        }
+    const run = (kern, y) =>
+      kind === 'dw' ? kern.depthwise(x, n, h, w, cin, k, k, stride, pad, pad, oh, oh, wp, bp, y, 0, 0, 0) : kern.conv(x, n, h, w, cin, k, k, stride, pad, pad, oh, oh, wp, bp, cout, y, 0, 0, 0);
     // ORT chains only where the output can feed the next conv.
     const chain = cin === cout && oh === h ? CHAIN : 1;
     const session = await ort.InferenceSession.create(onnxConv(lib, s, wOihw, bias, chain), { executionProviders: ['wasm'], graphOptimizationLevel: 'all' });
@@ -144,24 +178,32 @@ async function main() {
     const feeds = { x: new ort.Tensor('float32', xNchw, [n, cin, h, w]) };
 
     // Agreement: wasm vs reference (1e-4 relative to the output's scale), ORT (NCHW) vs wasm.
-    run(wasm, yW); run(ref, yR);
+    run(wasm, yW);
+    run(ref, yR);
     const mm = new Float32Array(wasm.memory.buffer);
     const yOrt = (await single.run(feeds)).y.data;
-    let scale = 0, dRef = 0, dOrt = 0;
+    let scale = 0,
+      dRef = 0,
+      dOrt = 0;
     for (let i = 0; i < yN; i++) scale = Math.max(scale, Math.abs(mm[(yR >> 2) + i]));
-    for (let b = 0; b < n; b++) for (let p = 0; p < oh * oh; p++) for (let c = 0; c < cout; c++) {
-      const i = (b * oh * oh + p) * cout + c;
-      dRef = Math.max(dRef, Math.abs(mm[(yW >> 2) + i] - mm[(yR >> 2) + i]));
-      dOrt = Math.max(dOrt, Math.abs(mm[(yW >> 2) + i] - yOrt[(b * cout + c) * oh * oh + p]));
-    }
+    for (let b = 0; b < n; b++)
+      for (let p = 0; p < oh * oh; p++)
+        for (let c = 0; c < cout; c++) {
+          const i = (b * oh * oh + p) * cout + c;
+          dRef = Math.max(dRef, Math.abs(mm[(yW >> 2) + i] - mm[(yR >> 2) + i]));
+          dOrt = Math.max(dOrt, Math.abs(mm[(yW >> 2) + i] - yOrt[(b * cout + c) * oh * oh + p]));
+        }
     const agree = dRef <= 1e-4 * scale && dOrt <= 1e-4 * scale;
     if (!agree) process.exitCode = 1;
 
-    const res = await measure({
-      'livecheck': { fn: () => run(wasm, yW), per: 1 },
-      'plain-js': { fn: () => run(ref, yR), per: 1 },
-      'ort-wasm': { fn: () => session.run(feeds), async: true, per: chain },
-    }, quick ? 1 : 3);
+    const res = await measure(
+      {
+        livecheck: { fn: () => run(wasm, yW), per: 1 },
+        'plain-js': { fn: () => run(ref, yR), per: 1 },
+        'ort-wasm': { fn: () => session.run(feeds), async: true, per: chain },
+      },
+      quick ? 1 : 3,
+    );
     report.shapes[label] = { macs, ortChain: chain, maxDiffVsReference: dRef, maxDiffVsOrt: dOrt, outputScale: scale, agree, results: {} };
     for (const [name, r] of Object.entries(res)) {
       const gmacs = macs / (r.p50_ms * 1e6);

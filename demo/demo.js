@@ -7,14 +7,35 @@ import { createLivenessCheck, openCamera } from '../dist/index.js';
 const params = new URLSearchParams(location.search);
 const $ = (id) => document.getElementById(id);
 const ui = {
-  startCamera: $('start-camera'), startSample: $('start-sample'), stop: $('stop'), status: $('status'),
-  stage: $('stage'), video: $('video'), overlay: $('overlay'), prompt: $('prompt'), progress: $('progress'),
-  steps: $('steps'), guidance: $('guidance'), verdict: $('verdict'), reasons: $('reasons'), metrics: $('metrics'),
+  startCamera: $('start-camera'),
+  startSample: $('start-sample'),
+  stop: $('stop'),
+  status: $('status'),
+  stage: $('stage'),
+  video: $('video'),
+  overlay: $('overlay'),
+  prompt: $('prompt'),
+  progress: $('progress'),
+  steps: $('steps'),
+  guidance: $('guidance'),
+  verdict: $('verdict'),
+  reasons: $('reasons'),
+  metrics: $('metrics'),
 };
 
 // What the page saw, for people debugging and for the end-to-end tests.
-const seen = { state: 'idle', source: null, events: { guidance: 0, challenge: 0, frame: 0, result: 0, error: 0 }, faceFrames: 0,
-  errors: [], guidanceCodes: [], challengeTypes: [], result: null, stats: null, info: null };
+const seen = {
+  state: 'idle',
+  source: null,
+  events: { guidance: 0, challenge: 0, frame: 0, result: 0, error: 0 },
+  faceFrames: 0,
+  errors: [],
+  guidanceCodes: [],
+  challengeTypes: [],
+  result: null,
+  stats: null,
+  info: null,
+};
 window.livecheckDemo = seen;
 
 let check = null;
@@ -39,7 +60,14 @@ function nonce() {
 
 function challengeOptions() {
   const actions = params.get('actions');
-  if (actions) return { nonce: nonce(), script: actions.split(',').map((s) => s.trim()).filter(Boolean) };
+  if (actions)
+    return {
+      nonce: nonce(),
+      script: actions
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    };
   return { nonce: nonce(), actions: 'random', count: Number(params.get('count') ?? 2) };
 }
 
@@ -93,22 +121,26 @@ function showMetrics(c, d) {
     ['background motion p90 (px)', fmt(q.motion?.residualP90, 2)],
     ['yaw · pitch (°)', d.geometry ? `${fmt(d.geometry.pose.yawDeg, 0)} · ${fmt(d.geometry.pose.pitchDeg, 0)}` : '–'],
   ];
-  ui.metrics.replaceChildren(...rows.flatMap(([k, v]) => {
-    const dt = document.createElement('dt');
-    dt.textContent = k;
-    const dd = document.createElement('dd');
-    dd.textContent = v;
-    return [dt, dd];
-  }));
+  ui.metrics.replaceChildren(
+    ...rows.flatMap(([k, v]) => {
+      const dt = document.createElement('dt');
+      dt.textContent = k;
+      const dd = document.createElement('dd');
+      dd.textContent = v;
+      return [dt, dd];
+    }),
+  );
 }
 
 function showSteps(plan) {
-  ui.steps.replaceChildren(...(plan?.steps ?? []).map((s, i) => {
-    const li = document.createElement('li');
-    li.id = `step-${i}`;
-    li.textContent = s.action;
-    return li;
-  }));
+  ui.steps.replaceChildren(
+    ...(plan?.steps ?? []).map((s, i) => {
+      const li = document.createElement('li');
+      li.id = `step-${i}`;
+      li.textContent = s.action;
+      return li;
+    }),
+  );
 }
 
 function onChallenge(e) {
@@ -140,13 +172,15 @@ function onChallenge(e) {
 function onGuidance({ issues, raised }) {
   seen.events.guidance++;
   for (const code of raised) if (!seen.guidanceCodes.includes(code)) seen.guidanceCodes.push(code);
-  ui.guidance.replaceChildren(...issues.map((i) => {
-    const li = document.createElement('li');
-    li.className = i.severity;
-    li.textContent = i.message;
-    li.dataset.code = i.code;
-    return li;
-  }));
+  ui.guidance.replaceChildren(
+    ...issues.map((i) => {
+      const li = document.createElement('li');
+      li.className = i.severity;
+      li.textContent = i.message;
+      li.dataset.code = i.code;
+      return li;
+    }),
+  );
 }
 
 function onResult(r) {
@@ -154,11 +188,13 @@ function onResult(r) {
   seen.result = { verdict: r.verdict, reasons: r.reasons.map((x) => x.code), framesAnalyzed: r.framesAnalyzed, framesDropped: r.framesDropped };
   ui.verdict.textContent = r.verdict.toUpperCase();
   ui.verdict.className = `verdict ${r.verdict}`;
-  ui.reasons.replaceChildren(...r.reasons.map((x) => {
-    const li = document.createElement('li');
-    li.textContent = x.message;
-    return li;
-  }));
+  ui.reasons.replaceChildren(
+    ...r.reasons.map((x) => {
+      const li = document.createElement('li');
+      li.textContent = x.message;
+      return li;
+    }),
+  );
   setState('done', `Finished: ${r.verdict}.`);
 }
 

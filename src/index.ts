@@ -2,7 +2,13 @@
 // Server-side verification is `livecheck/server`; the Node engine and CLI helpers are `livecheck/node`.
 export { createLivenessCheck, openCamera } from './browser/index.js';
 export type {
-  LivenessCheck, LivenessCheckOptions, LivenessResult, LivenessCheckEventMap, FrameEventDetail, Camera, CameraOptions,
+  LivenessCheck,
+  LivenessCheckOptions,
+  LivenessResult,
+  LivenessCheckEventMap,
+  FrameEventDetail,
+  Camera,
+  CameraOptions,
 } from './browser/index.js';
 export { LivecheckError, isLivecheckError } from './errors.js';
 export type { LivecheckErrorCode } from './errors.js';

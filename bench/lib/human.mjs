@@ -18,7 +18,10 @@ export async function setupHuman(frames) {
   const modelDir = join(root, 'node_modules', '@vladmandic', 'human', 'models');
   const server = createServer((req, res) => {
     const file = join(modelDir, decodeURIComponent(new URL(req.url, 'http://x').pathname));
-    if (!file.startsWith(modelDir) || !existsSync(file) || !statSync(file).isFile()) { res.writeHead(404).end(); return; }
+    if (!file.startsWith(modelDir) || !existsSync(file) || !statSync(file).isFile()) {
+      res.writeHead(404).end();
+      return;
+    }
     res.writeHead(200, { 'content-type': file.endsWith('.json') ? 'application/json' : 'application/octet-stream' });
     createReadStream(file).pipe(res);
   });
@@ -41,15 +44,26 @@ export async function setupHuman(frames) {
       mesh: { enabled: true },
       iris: { enabled: true },
       attention: { enabled: false },
-      emotion: { enabled: false }, description: { enabled: false }, antispoof: { enabled: false }, liveness: { enabled: false },
+      emotion: { enabled: false },
+      description: { enabled: false },
+      antispoof: { enabled: false },
+      liveness: { enabled: false },
     },
-    body: { enabled: false }, hand: { enabled: false }, object: { enabled: false }, gesture: { enabled: false }, segmentation: { enabled: false },
+    body: { enabled: false },
+    hand: { enabled: false },
+    object: { enabled: false },
+    gesture: { enabled: false },
+    segmentation: { enabled: false },
   });
   await human.load();
   // RGB tensors are made before timing: the conversion is not the models' work
   const tensors = frames.map((f) => {
     const rgb = new Int32Array(f.width * f.height * 3);
-    for (let i = 0, j = 0; i < f.data.length; i += 4, j += 3) { rgb[j] = f.data[i]; rgb[j + 1] = f.data[i + 1]; rgb[j + 2] = f.data[i + 2]; }
+    for (let i = 0, j = 0; i < f.data.length; i += 4, j += 3) {
+      rgb[j] = f.data[i];
+      rgb[j + 1] = f.data[i + 1];
+      rgb[j + 2] = f.data[i + 2];
+    }
     return human.tf.tensor4d(rgb, [1, f.height, f.width, 3], 'int32');
   });
   let ti = 0;
@@ -57,8 +71,14 @@ export async function setupHuman(frames) {
   const first = await human.detect(tensors[0]);
   if (first.face.length !== 1 || first.face[0].mesh.length < 468) throw new Error(`human found ${first.face.length} faces`);
   const stats = { lost: 0, meshPoints: first.face[0].mesh.length, backend: `tfjs-backend-wasm ${human.tf.version_core}, threads ${tfwasm.getThreadsCount?.() ?? 'unknown'}` };
-  const tracked = async () => { const r = await human.detect(next()); if (r.face.length !== 1) stats.lost++; };
+  const tracked = async () => {
+    const r = await human.detect(next());
+    if (r.face.length !== 1) stats.lost++;
+  };
   console.error(`human ${human.version}, tfjs ${human.tf.version_core} ${human.tf.getBackend()} (threads: ${tfwasm.getThreadsCount?.() ?? '?'})`);
-  const close = () => { tensors.forEach((t) => t.dispose()); server.close(); };
+  const close = () => {
+    tensors.forEach((t) => t.dispose());
+    server.close();
+  };
   return { tracked, stats, close, tf: human.tf, base };
 }

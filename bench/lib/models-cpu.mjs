@@ -14,16 +14,24 @@ import { bundleSources, repoRoot } from './bundle-sources.mjs';
 import { ortRun, tfRun } from './graph-runs.mjs';
 import { setupHuman } from './human.mjs';
 
-const arg = (k) => { const i = process.argv.indexOf(k); return i >= 0 ? process.argv[i + 1] : undefined; };
+const arg = (k) => {
+  const i = process.argv.indexOf(k);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+};
 const before = arg('--before');
-const BLOCKS = Number(arg('--blocks') ?? 20), PER_BLOCK = 10;
+const BLOCKS = Number(arg('--blocks') ?? 20),
+  PER_BLOCK = 10;
 
-const lc = await bundleSources('models-cpu-entry', [
-  "export { FaceTracker } from './src/face/index.ts';",
-  "export { createNnSession, asOrtSession } from './src/face/nn/runtime.ts';",
-  "export { decodeVideo } from './src/node/media.ts';",
-  "export { data } from './test/helpers/data.ts';",
-], ['onnxruntime-web', '@vladmandic/human', '@tensorflow/*']);
+const lc = await bundleSources(
+  'models-cpu-entry',
+  [
+    "export { FaceTracker } from './src/face/index.ts';",
+    "export { createNnSession, asOrtSession } from './src/face/nn/runtime.ts';",
+    "export { decodeVideo } from './src/node/media.ts';",
+    "export { data } from './test/helpers/data.ts';",
+  ],
+  ['onnxruntime-web', '@vladmandic/human', '@tensorflow/*'],
+);
 const ort = await import('onnxruntime-web');
 ort.env.wasm.numThreads = 1;
 const frames = [];
@@ -46,21 +54,28 @@ const meshIn = Float32Array.from({ length: 192 * 192 * 3 }, (_, i) => ((i * 7919
 const pairIn = Float32Array.from({ length: 2 * 64 * 64 * 3 }, (_, i) => ((i * 7907) % 251) / 251);
 const eyeIn = pairIn.subarray(0, 64 * 64 * 3);
 /** Both eyes as the file allows: one batch-2 run with a dynamic batch, else one run per eye. */
-const irisPair = (s) => (typeof s.inputMetadata[0].shape[0] === 'number'
-  ? async () => { await ortRun(ort, s, eyeIn, [1, 64, 64, 3]); await ortRun(ort, s, eyeIn, [1, 64, 64, 3]); }
-  : () => ortRun(ort, s, pairIn, [2, 64, 64, 3]));
+const irisPair = (s) =>
+  typeof s.inputMetadata[0].shape[0] === 'number'
+    ? async () => {
+        await ortRun(ort, s, eyeIn, [1, 64, 64, 3]);
+        await ortRun(ort, s, eyeIn, [1, 64, 64, 3]);
+      }
+    : () => ortRun(ort, s, pairIn, [2, 64, 64, 3]);
 
 let fi = 0;
 const next = () => frames[(fi = (fi + 1) % frames.length)];
 const cases = {};
-const fmNow = await session(shipped('facemesh')), irNow = await session(shipped('iris'));
+const fmNow = await session(shipped('facemesh')),
+  irNow = await session(shipped('iris'));
 if (before) {
-  const fmOld = await session(old('facemesh')), irOld = await session(old('iris'));
+  const fmOld = await session(old('facemesh')),
+    irOld = await session(old('iris'));
   cases['facemesh, ORT, before'] = () => ortRun(ort, fmOld, meshIn, [1, 192, 192, 3]);
   cases['iris both eyes, ORT, before'] = irisPair(irOld);
 }
 const nn = async (n) => lc.asOrtSession(await lc.createNnSession(readFileSync(shipped(n)), readFileSync(landmarkKernels), `${n}.onnx`));
-const fmNn = await nn('facemesh'), irNn = await nn('iris');
+const fmNn = await nn('facemesh'),
+  irNn = await nn('iris');
 cases['facemesh, livecheck kernels'] = () => ortRun(ort, fmNn, meshIn, [1, 192, 192, 3]);
 cases['facemesh, ORT'] = () => ortRun(ort, fmNow, meshIn, [1, 192, 192, 3]);
 cases['facemesh, tfjs-wasm'] = () => tfRun(tf, tfMesh, meshIn, [1, 192, 192, 3]);
@@ -91,7 +106,10 @@ for (let b = 0; b < BLOCKS; b++) {
     cpu[name].push((c.user + c.system) / 1000 / PER_BLOCK);
   }
 }
-const quantile = (xs, p) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor((s.length - 1) * p)]; };
+const quantile = (xs, p) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor((s.length - 1) * p)];
+};
 console.log(`CPU ms per call, 1 thread, ${BLOCKS} interleaved blocks of ${PER_BLOCK} calls (median of blocks, p10):`);
 for (const [name, xs] of Object.entries(cpu)) console.log(`  ${name.padEnd(38)} ${quantile(xs, 0.5).toFixed(2).padStart(7)}  ${quantile(xs, 0.1).toFixed(2).padStart(7)}`);
 const m = (k) => quantile(cpu[k], 0.5);

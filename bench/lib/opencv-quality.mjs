@@ -7,7 +7,10 @@ const require = createRequire(import.meta.url);
 /** opencv.js's Module is a thenable: awaiting it hangs, so wait for onRuntimeInitialized and wrap it. */
 export async function loadOpenCv() {
   const cv = require('@techstark/opencv-js');
-  if (!cv.Mat) await new Promise((resolve) => { cv.onRuntimeInitialized = resolve; });
+  if (!cv.Mat)
+    await new Promise((resolve) => {
+      cv.onRuntimeInitialized = resolve;
+    });
   return { cv };
 }
 
@@ -67,7 +70,9 @@ export class OpenCvQuality {
     vec.push_back(roi);
     cv.calcHist(vec, [0], this.mask, this.hist, [256], [0, 256], false);
     const h = this.hist.data32F;
-    let n = 0, dark = 0, bright = 0;
+    let n = 0,
+      dark = 0,
+      bright = 0;
     for (let b = 0; b < 256; b++) {
       n += h[b];
       if (b <= 10) dark += h[b];
@@ -77,7 +82,8 @@ export class OpenCvQuality {
     const half = r.width >> 1;
     const left = roi.roi(new cv.Rect(0, 0, half, r.height));
     const right = roi.roi(new cv.Rect(half, 0, r.width - half, r.height));
-    const l = cv.mean(left)[0], rr = cv.mean(right)[0];
+    const l = cv.mean(left)[0],
+      rr = cv.mean(right)[0];
     const colourRoi = this.rgba.roi(r);
     const rgb = cv.mean(colourRoi);
     const out = {
@@ -89,7 +95,11 @@ export class OpenCvQuality {
       balance: (l - rr) / (l + rr),
       meanRgb: [rgb[0], rgb[1], rgb[2]],
     };
-    left.delete(); right.delete(); colourRoi.delete(); vec.delete(); roi.delete();
+    left.delete();
+    right.delete();
+    colourRoi.delete();
+    vec.delete();
+    roi.delete();
     return out;
   }
 
@@ -107,7 +117,9 @@ export class OpenCvQuality {
   flow(flows, status) {
     const cv = this.cv;
     cv.calcOpticalFlowPyrLK(this.prevGray, this.gray, this.points, this.nextPts, this.status, this.err, this.win, this.levels - 1, this.criteria);
-    const p = this.points.data32F, q = this.nextPts.data32F, s = this.status.data;
+    const p = this.points.data32F,
+      q = this.nextPts.data32F,
+      s = this.status.data;
     for (let i = 0; i < s.length; i++) {
       flows[2 * i] = q[2 * i] - p[2 * i];
       flows[2 * i + 1] = q[2 * i + 1] - p[2 * i + 1];

@@ -129,7 +129,14 @@ export class Attempt {
     if (e) {
       if (!options.plan) throw new LivecheckError('invalid-argument', 'evidence needs a challenge (the bundle binds the plan derived from the nonce)');
       const { describe: _d, evidence: _e, plan: _p, window: _w, ...config } = options;
-      recorder = await EvidenceRecorder.start({ nonce: e.nonce, plan: options.plan.steps, document: e.document, configHash: await attemptConfigHash(config), clock: e.clock, encodeJpeg: e.encodeJpeg });
+      recorder = await EvidenceRecorder.start({
+        nonce: e.nonce,
+        plan: options.plan.steps,
+        document: e.document,
+        configHash: await attemptConfigHash(config),
+        clock: e.clock,
+        encodeJpeg: e.encodeJpeg,
+      });
     }
     const identity = settings && options.describe ? new IdentityCapture(settings, options.describe) : null;
     return new Attempt(options, recorder, identity);
@@ -194,9 +201,8 @@ export class Attempt {
   private async record(input: AttemptInput, i: FrameInterpretation, pixels: AttemptPixels | null): Promise<void> {
     const { analysis, face } = input;
     const t = analysis.timestampMs;
-    const passive: PassiveFrameFeatures | null = input.passive && face
-      ? { timestampMs: t, moire: input.passive.moire, flicker: input.passive.flicker, deviceBorder: input.passive.deviceBorder, specular: input.passive.specular }
-      : null;
+    const passive: PassiveFrameFeatures | null =
+      input.passive && face ? { timestampMs: t, moire: input.passive.moire, flicker: input.passive.flicker, deviceBorder: input.passive.deviceBorder, specular: input.passive.specular } : null;
     const recorder = this.recorder;
     const appended = recorder ? recorder.appendFrame(analysis, pixels?.digest ?? pixels?.image?.data ?? new Uint8Array(0), { regions: input.regions, passive }) : null;
     this.log.push({ timestampMs: t, landmarks: face ? face.landmarks : null, motion: analysis.quality.motion, geometry: i.geometry }, passive, i.challenge);
@@ -207,9 +213,7 @@ export class Attempt {
     if (this.identity) {
       const pose = face && i.geometry ? i.geometry.pose : null;
       const saved = pixels?.face ?? null;
-      chip = saved
-        ? this.identity.frame(saved.image, t, face ? face.landmarks : null, pose, saved.x, saved.y)
-        : this.identity.frame(pixels?.image ?? null, t, face ? face.landmarks : null, pose);
+      chip = saved ? this.identity.frame(saved.image, t, face ? face.landmarks : null, pose, saved.x, saved.y) : this.identity.frame(pixels?.image ?? null, t, face ? face.landmarks : null, pose);
     }
     if (!recorder || !appended) return;
     const record = await appended;

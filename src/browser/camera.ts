@@ -90,21 +90,22 @@ export async function openCamera(options: CameraOptions = {}): Promise<Camera> {
     settings: track.getSettings(),
     label,
     virtualCamera: isVirtualCameraLabel(label),
-    measuredFps: (video, windowMs = 1000) => new Promise<number>((resolve) => {
-      if (typeof video.requestVideoFrameCallback !== 'function') {
-        resolve(track.getSettings().frameRate ?? NaN);
-        return;
-      }
-      let first = -1;
-      let frames = 0;
-      const tick = (now: number) => {
-        if (first < 0) first = now;
-        else frames++;
-        if (now - first >= windowMs) resolve((frames * 1000) / (now - first));
-        else video.requestVideoFrameCallback(tick);
-      };
-      video.requestVideoFrameCallback(tick);
-    }),
+    measuredFps: (video, windowMs = 1000) =>
+      new Promise<number>((resolve) => {
+        if (typeof video.requestVideoFrameCallback !== 'function') {
+          resolve(track.getSettings().frameRate ?? NaN);
+          return;
+        }
+        let first = -1;
+        let frames = 0;
+        const tick = (now: number) => {
+          if (first < 0) first = now;
+          else frames++;
+          if (now - first >= windowMs) resolve((frames * 1000) / (now - first));
+          else video.requestVideoFrameCallback(tick);
+        };
+        video.requestVideoFrameCallback(tick);
+      }),
     stop: () => stream.getTracks().forEach((t) => t.stop()),
   };
 }

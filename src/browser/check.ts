@@ -175,7 +175,12 @@ export class LivenessCheck extends EventTarget {
   private fail: ((e: LivecheckError) => void) | null = null;
 
   /** @internal Use createLivenessCheck. */
-  constructor(worker: Worker, plan: ChallengePlan | null, private readonly workerTimeoutMs = 10_000, private readonly withEvidence = false) {
+  constructor(
+    worker: Worker,
+    plan: ChallengePlan | null,
+    private readonly workerTimeoutMs = 10_000,
+    private readonly withEvidence = false,
+  ) {
     super();
     this.worker = worker;
     this.plan = plan;
@@ -213,12 +218,19 @@ export class LivenessCheck extends EventTarget {
     return new Promise<R>((resolve, reject) => {
       const onCrash = (e: LivecheckError) => reject(e);
       this.crashWaiters.add(onCrash);
-      const timer = timeoutMs > 0
-        ? setTimeout(() => this.onCrash(new LivecheckError('worker-timeout', `livecheck worker did not answer within ${timeoutMs} ms (ended or hung)`, { timeoutMs })), timeoutMs)
-        : 0;
+      const timer =
+        timeoutMs > 0 ? setTimeout(() => this.onCrash(new LivecheckError('worker-timeout', `livecheck worker did not answer within ${timeoutMs} ms (ended or hung)`, { timeoutMs })), timeoutMs) : 0;
       p.then(
-        (v) => { clearTimeout(timer); this.crashWaiters.delete(onCrash); resolve(v); },
-        (e) => { clearTimeout(timer); this.crashWaiters.delete(onCrash); reject(fromWireError(e)); },
+        (v) => {
+          clearTimeout(timer);
+          this.crashWaiters.delete(onCrash);
+          resolve(v);
+        },
+        (e) => {
+          clearTimeout(timer);
+          this.crashWaiters.delete(onCrash);
+          reject(fromWireError(e));
+        },
       );
     });
   }
@@ -537,9 +549,7 @@ export async function createLivenessCheck(options: LivenessCheckOptions = {}): P
   const c = options.challenge;
   let plan: ChallengePlan | null = null;
   if (c) {
-    plan = c.script
-      ? await planFromNonce(c.nonce, { script: c.script })
-      : await planFromNonce(c.nonce, { actions: 'random', count: c.count ?? 2, ...(c.allowed ? { allowed: c.allowed } : {}) });
+    plan = c.script ? await planFromNonce(c.nonce, { script: c.script }) : await planFromNonce(c.nonce, { actions: 'random', count: c.count ?? 2, ...(c.allowed ? { allowed: c.allowed } : {}) });
   }
   const ev = options.evidence ?? null;
   if (ev && (!c || typeof c.nonce !== 'string')) throw new LivecheckError('invalid-argument', 'evidence needs a challenge with a string nonce (the bundle is bound to it)');

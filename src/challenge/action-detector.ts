@@ -242,7 +242,8 @@ export class ActionDetector {
   /** Ends the stream: reports actions still under way that already qualify (e.g. a clip ending on a turned head). */
   flush(): readonly DetectedAction[] {
     this.out = null;
-    const t = this.lastT, c = this.config;
+    const t = this.lastT,
+      c = this.config;
     if (this.turn.active && t - this.turnDwellFrom >= c.turn.minMs) this.emitTurn(this.turn.startMs, t);
     if (this.mouth.active && t - this.mouth.startMs >= c.mouth.minMs) this.emit('mouth-open', this.mouth.startMs, t, this.mouth.peak);
     if (this.eyes.active && this.eyes.confirmed) this.emit(this.closedTo - this.closedFrom <= c.blink.maxClosedMs ? 'blink' : 'eyes-closed', this.eyes.startMs, t, this.eyes.peak);
@@ -300,7 +301,8 @@ export class ActionDetector {
   }
 
   private mouthStep(t: number, g: FaceGeometry): void {
-    const c = this.config.mouth, m = this.mouth;
+    const c = this.config.mouth,
+      m = this.mouth;
     if (!m.active && g.mouthOpening >= c.open) Object.assign(m, { active: true, startMs: t, peak: g.mouthOpening });
     if (m.active) {
       m.peak = Math.max(m.peak, g.mouthOpening);
@@ -313,7 +315,8 @@ export class ActionDetector {
 
   private headStep(t: number, g: FaceGeometry): void {
     const c = this.config;
-    const yaw = g.pose.yawDeg, pitch = g.pose.pitchDeg;
+    const yaw = g.pose.yawDeg,
+      pitch = g.pose.pitchDeg;
     const keep = c.pose.windowMs + c.pose.lagMs;
     this.yaws.push(t, yaw, keep);
     this.pitches.push(t, pitch, keep);
@@ -459,7 +462,7 @@ export class ActionDetector {
 
   private emitTurn(startMs: number, endMs: number): void {
     // + yaw = nose toward the image's right = the person's left on unmirrored frames
-    const left = (this.turn.sign > 0) !== this.config.mirrored;
+    const left = this.turn.sign > 0 !== this.config.mirrored;
     this.emit(left ? 'turn-left' : 'turn-right', startMs, endMs, this.turn.peak);
   }
 

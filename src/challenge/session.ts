@@ -263,7 +263,8 @@ export class ChallengeSession {
   }
 
   private isNeutral(g: FaceGeometry): boolean {
-    const n = this.config.neutral, b = this.base;
+    const n = this.config.neutral,
+      b = this.base;
     return (
       Math.abs(g.pose.yawDeg - b.yaw) <= n.yawDeg &&
       Math.abs(g.pose.pitchDeg - b.pitch) <= n.pitchDeg &&
@@ -281,7 +282,8 @@ export class ChallengeSession {
     const neutral = this.isNeutral(g);
     if (neutral) {
       // follow slow drift of the neutral pose and face between actions
-      const b = this.base, a = 0.1;
+      const b = this.base,
+        a = 0.1;
       b.yaw += (g.pose.yawDeg - b.yaw) * a;
       b.pitch += (g.pose.pitchDeg - b.pitch) * a;
       b.openness += (0.5 * (g.rightEye.openness + g.leftEye.openness) - b.openness) * a;
@@ -295,7 +297,8 @@ export class ChallengeSession {
 
   private checkIdentity(t: number, g: FaceGeometry): boolean {
     const base = this.base.signature;
-    let sum = 0, n = 0;
+    let sum = 0,
+      n = 0;
     for (let i = 0; i < base.length; i++) {
       if (!(base[i] > 0)) continue;
       const d = (g.signature[i] - base[i]) / base[i];
@@ -400,7 +403,8 @@ export class ChallengeSession {
         }
       }
     }
-    const prevS = this.lastSignal, prevT = this.lastSignalT;
+    const prevS = this.lastSignal,
+      prevT = this.lastSignalT;
     this.lastSignal = s;
     this.lastSignalT = t;
     if (s > lim.max) {
@@ -546,7 +550,6 @@ export class ChallengeSession {
       }
     }
   }
-
 
   private progress(t: number, stepProgress: number): void {
     if (stepProgress < this.emittedProgress + 0.05) return;

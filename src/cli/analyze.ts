@@ -61,8 +61,14 @@ Options:
                        its defaults, as createLivenessCheck takes them); bound into the evidence's configHash`,
   async run(args, io) {
     const { values, positionals } = parseArgs(args, OPTIONS);
-    if (values.help) { io.stdout(this.usage); return EXIT.ok; }
-    if (positionals.length !== 1) { io.stderr(`livecheck analyze: give exactly one video file\n\n${this.usage}`); return EXIT.usage; }
+    if (values.help) {
+      io.stdout(this.usage);
+      return EXIT.ok;
+    }
+    if (positionals.length !== 1) {
+      io.stderr(`livecheck analyze: give exactly one video file\n\n${this.usage}`);
+      return EXIT.usage;
+    }
     const file = positionals[0];
     const plan = await planOf(values.plan, values.nonce);
     const maxFrames = numberOption(values, 'max-frames', 1);
@@ -75,12 +81,18 @@ Options:
     const config = values.config !== undefined ? await readAttemptConfig(values.config) : undefined;
     try {
       const common: AnalyzeOptions = {
-        plan, mirrored: values.mirrored === true, modelDir, maxFrames, identity, config,
+        plan,
+        mirrored: values.mirrored === true,
+        modelDir,
+        maxFrames,
+        identity,
+        config,
         onProgress: showProgress ? progressBar(process.stderr) : undefined,
         onChallenge: (e) => challenge.push(e),
       };
       if (evidenceOut !== undefined) {
-        const nonce = values.nonce, doc = values.document;
+        const nonce = values.nonce,
+          doc = values.document;
         if (nonce === undefined || doc === undefined || !plan) throw new LivecheckError('invalid-argument', '--evidence <file> needs --nonce <hex> and --document <meta.json>');
         // the settings (identity included) are bound into the bundle's configHash: `livecheck verify` replays
         // with the same ones (its own --no-identity, --config)
@@ -126,8 +138,12 @@ async function planOf(planArg: string | undefined, nonceArg: string | undefined)
     nonce = 'livecheck-analyze-cli'; // a fixed script needs no randomness; the nonce only names the plan
   }
   if (planArg === undefined) return planFromNonce(nonce, { actions: 'random', count: 3 });
-  const script = planArg.split(',').map((s) => s.trim()).filter(Boolean);
-  for (const a of script) if (!isChallengeAction(a)) throw new LivecheckError('invalid-argument', `--plan: unknown action "${a}" (blink, turn-left, turn-right, mouth-open, nod, smile)`, { option: 'plan' });
+  const script = planArg
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  for (const a of script)
+    if (!isChallengeAction(a)) throw new LivecheckError('invalid-argument', `--plan: unknown action "${a}" (blink, turn-left, turn-right, mouth-open, nod, smile)`, { option: 'plan' });
   return planFromNonce(nonce, { script: script as ChallengeAction[] });
 }
 
@@ -154,9 +170,12 @@ function summary(r: AnalyzeReport, challenge: readonly ChallengeEvent[]): string
   ];
   if (r.identity) {
     const i = r.identity;
-    lines.push(i.reason === 'model-missing' ? 'identity: not checked (no facerec.onnx)'
-      : `identity: ${i.changed ? `CHANGED at ${seconds(i.changed_at_ms ?? 0)}` : i.reason === 'identity-unknown' ? 'unknown (too few frontal readings)' : 'same person'}` +
-        ` (${i.readings} readings, sustained distance ${i.maxDistance ?? '-'}, limit ${i.threshold})`);
+    lines.push(
+      i.reason === 'model-missing'
+        ? 'identity: not checked (no facerec.onnx)'
+        : `identity: ${i.changed ? `CHANGED at ${seconds(i.changed_at_ms ?? 0)}` : i.reason === 'identity-unknown' ? 'unknown (too few frontal readings)' : 'same person'}` +
+            ` (${i.readings} readings, sustained distance ${i.maxDistance ?? '-'}, limit ${i.threshold})`,
+    );
   }
   if (r.verdict) lines.push(`verdict: ${r.verdict}`);
   if (challenge.length) {

@@ -40,8 +40,14 @@ Options:
   --threads <n>      onnxruntime threads (default 1)`,
   async run(args, io) {
     const { values, positionals } = parseArgs(args, OPTIONS);
-    if (values.help) { io.stdout(this.usage); return EXIT.ok; }
-    if (positionals.length === 0) { io.stderr(`livecheck detect: no image given\n\n${this.usage}`); return EXIT.usage; }
+    if (values.help) {
+      io.stdout(this.usage);
+      return EXIT.ok;
+    }
+    if (positionals.length === 0) {
+      io.stderr(`livecheck detect: no image given\n\n${this.usage}`);
+      return EXIT.usage;
+    }
     const detector = values.detector ?? 'front';
     if (detector !== 'front' && detector !== 'back') throw new LivecheckError('invalid-argument', `--detector must be front or back, got ${detector}`, { option: 'detector' });
     const tileSize = numberOption(values, 'tile', 0) ?? (values.group ? 960 : 0);
@@ -63,7 +69,10 @@ Options:
     try {
       const { findLandmarkKernelWasm } = await import('../node/kernels.js');
       tracker = await FaceTracker.create({
-        ort, landmarkKernels: await findLandmarkKernelWasm(), models: detector === 'back' ? models : { ...models, detectorBack: undefined }, orientations: values.upright ? 'upright' : 'all',
+        ort,
+        landmarkKernels: await findLandmarkKernelWasm(),
+        models: detector === 'back' ? models : { ...models, detectorBack: undefined },
+        orientations: values.upright ? 'upright' : 'all',
       });
     } catch (e) {
       if (isLivecheckError(e, 'model-missing') || isLivecheckError(e, 'model-corrupt')) {
@@ -79,15 +88,19 @@ Options:
           const image = decodeImage(file);
           const result = await tracker.detectImage(image, { model: detector, tileSize, maxFaces });
           if (values.json) {
-            io.stdout(JSON.stringify({
-              file, width: image.width, height: image.height,
-              faces: result.faces.map((f) => ({
-                box: [f.box.x, f.box.y, f.box.width, f.box.height].map(round),
-                score: Math.round(f.score * 1000) / 1000,
-                rotation: round((f.rotation * 180) / Math.PI),
-                landmarks: f.landmarks.map((p) => p.map(round)),
-              })),
-            }));
+            io.stdout(
+              JSON.stringify({
+                file,
+                width: image.width,
+                height: image.height,
+                faces: result.faces.map((f) => ({
+                  box: [f.box.x, f.box.y, f.box.width, f.box.height].map(round),
+                  score: Math.round(f.score * 1000) / 1000,
+                  rotation: round((f.rotation * 180) / Math.PI),
+                  landmarks: f.landmarks.map((p) => p.map(round)),
+                })),
+              }),
+            );
           } else {
             const boxes = result.faces.map((f) => `[${[f.box.x, f.box.y, f.box.width, f.box.height].map(Math.round).join(',')}]`).join(' ');
             io.stdout(`${basename(file)}: ${image.width}x${image.height}, ${result.faceCount} face${result.faceCount === 1 ? '' : 's'} ${boxes}`.trimEnd());

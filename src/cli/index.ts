@@ -20,7 +20,9 @@ export const commands: Record<string, CliCommand> = {
 
 function usage(): string {
   const width = Math.max(...Object.keys(commands).map((k) => k.length));
-  return `usage: livecheck <command> [options]\n\nCommands:\n${Object.entries(commands).map(([k, c]) => `  ${k.padEnd(width)}  ${c.summary}`).join('\n')}\n\nRun \`livecheck <command> --help\` for its options.`;
+  return `usage: livecheck <command> [options]\n\nCommands:\n${Object.entries(commands)
+    .map(([k, c]) => `  ${k.padEnd(width)}  ${c.summary}`)
+    .join('\n')}\n\nRun \`livecheck <command> --help\` for its options.`;
 }
 
 /** Runs the CLI and returns the exit code (never calls process.exit, so it is testable). */
@@ -31,11 +33,17 @@ export async function runCli(argv: string[], io: CliIo = { stdout: (t) => consol
     return name === undefined ? EXIT.usage : EXIT.ok;
   }
   const command = Object.hasOwn(commands, name) ? commands[name] : undefined;
-  if (!command) { io.stderr(`livecheck: unknown command "${name}"\n\n${usage()}`); return EXIT.usage; }
+  if (!command) {
+    io.stderr(`livecheck: unknown command "${name}"\n\n${usage()}`);
+    return EXIT.usage;
+  }
   try {
     return await command.run(rest, io);
   } catch (e) {
-    if (isLivecheckError(e)) { io.stderr(`livecheck ${name}: ${e.message} (${e.code})`); return e.code === 'invalid-argument' ? EXIT.usage : EXIT.failed; }
+    if (isLivecheckError(e)) {
+      io.stderr(`livecheck ${name}: ${e.message} (${e.code})`);
+      return e.code === 'invalid-argument' ? EXIT.usage : EXIT.failed;
+    }
     throw e;
   }
 }

@@ -56,8 +56,12 @@ Options:
   --models <dir>       folder with the models (default: the package's)`,
   async run(args, io) {
     const { values, positionals } = parseArgs(args, OPTIONS);
-    if (values.help) { io.stdout(this.usage); return EXIT.ok; }
-    const nonce = values.nonce, doc = values.document;
+    if (values.help) {
+      io.stdout(this.usage);
+      return EXIT.ok;
+    }
+    const nonce = values.nonce,
+      doc = values.document;
     if (positionals.length !== 1 || nonce === undefined || doc === undefined) {
       io.stderr(`livecheck verify: give one bundle file, --nonce and --document\n\n${this.usage}`);
       return EXIT.usage;
@@ -65,7 +69,13 @@ Options:
     const bytes = nonceBytes(nonce);
     const planArg = values.plan;
     const { planFromNonce } = await import('../challenge/plan.js');
-    const script = planArg !== undefined ? planArg.split(',').map((s) => s.trim()).filter(Boolean) : null;
+    const script =
+      planArg !== undefined
+        ? planArg
+            .split(',')
+            .map((s) => s.trim())
+            .filter(Boolean)
+        : null;
     const steps = (script ? await planFromNonce(bytes, { script: script as never }) : await planFromNonce(bytes, { actions: 'random', count: 3 })).steps;
     const nowArg = values.now;
     const now = nowArg !== undefined ? (/^\d+$/.test(nowArg) ? Number(nowArg) : Date.parse(nowArg)) : Date.now();
@@ -99,7 +109,11 @@ Options:
       // the replay's options are analyze's (mirrored, identity with its defaults): their hash is the configHash
       const identity = !values['no-identity'];
       report = await verifyEvidence(text, {
-        nonce, document, now, planFromNonce: () => steps, reanalyze: (kf) => reanalyzer.reanalyze(kf),
+        nonce,
+        document,
+        now,
+        planFromNonce: () => steps,
+        reanalyze: (kf) => reanalyzer.reanalyze(kf),
         replay: { ...config, mirrored: values.mirrored === true, ...(identity && { identity: {} }) },
         describeIdentity: identity ? (chip) => reanalyzer.describeIdentity(chip) : undefined,
       });
@@ -115,8 +129,13 @@ Options:
     if (values.json) {
       io.stdout(JSON.stringify({ ok: report.ok, checks: report.checks.map(({ name, ok, detail }) => ({ name, ok, detail })), verdict: report.decision?.verdict ?? null, ...(match && { match }) }));
     } else {
-      io.stdout([`${positionals[0]}: ${report.ok ? 'verified' : 'REJECTED'}${report.decision ? ` (replayed verdict: ${report.decision.verdict})` : ''}`, ...report.checks.map((c) => `  ${c.ok ? 'ok  ' : 'FAIL'} ${c.name.padEnd(16)} ${c.detail}`),
-        ...(match ? [`  ID photo match: ${match.verdict} (distance ${match.distance ?? 'n/a'})`] : [])].join('\n'));
+      io.stdout(
+        [
+          `${positionals[0]}: ${report.ok ? 'verified' : 'REJECTED'}${report.decision ? ` (replayed verdict: ${report.decision.verdict})` : ''}`,
+          ...report.checks.map((c) => `  ${c.ok ? 'ok  ' : 'FAIL'} ${c.name.padEnd(16)} ${c.detail}`),
+          ...(match ? [`  ID photo match: ${match.verdict} (distance ${match.distance ?? 'n/a'})`] : []),
+        ].join('\n'),
+      );
     }
     return report.ok ? EXIT.ok : EXIT.failed;
   },

@@ -220,9 +220,14 @@ export function resolveDecisionConfig(input: DecisionConfigInput = {}): Decision
   const m = merged.motion;
   ordered(m.flatParallaxMax, m.liveParallaxMin, 'motion.flatParallaxMax', 'motion.liveParallaxMin');
   ordered(m.independentMax, m.coupledMin, 'motion.independentMax', 'motion.coupledMin');
-  for (const [name, v] of [['motion.coupledMin', m.coupledMin], ['passive.modelQuantile', merged.passive.modelQuantile],
-    ['passive.artefactQuantile', merged.passive.artefactQuantile], ['passive.liveMin', merged.passive.liveMin],
-    ['passive.artefactVeto', merged.passive.artefactVeto], ['active.minSmoothness', merged.active.minSmoothness]] as const) {
+  for (const [name, v] of [
+    ['motion.coupledMin', m.coupledMin],
+    ['passive.modelQuantile', merged.passive.modelQuantile],
+    ['passive.artefactQuantile', merged.passive.artefactQuantile],
+    ['passive.liveMin', merged.passive.liveMin],
+    ['passive.artefactVeto', merged.passive.artefactVeto],
+    ['active.minSmoothness', merged.active.minSmoothness],
+  ] as const) {
     if (v > 1) throw new LivecheckError('invalid-argument', `config: ${name} must be in [0,1]`, { [name]: v });
   }
   ordered(merged.active.minLatencyMs, merged.active.maxLatencyMs, 'active.minLatencyMs', 'active.maxLatencyMs');

@@ -45,9 +45,7 @@ export function decideLiveness(signals: DecisionSignals, config: ConsensusConfig
   } else {
     verdict = 'review';
     const dissent = verdicts.includes('live') && verdicts.includes('spoof');
-    reasons.push(dissent
-      ? reason('signals-disagree', 'the signals disagree: sent to manual review')
-      : reason('signals-unsure', 'not every signal is decided: sent to manual review'));
+    reasons.push(dissent ? reason('signals-disagree', 'the signals disagree: sent to manual review') : reason('signals-unsure', 'not every signal is decided: sent to manual review'));
   }
   return { verdict, signals: out, reasons };
 }

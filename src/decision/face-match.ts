@@ -8,7 +8,10 @@ import { LivecheckError } from '../errors.js';
 export function descriptorDistance(a: ArrayLike<number>, b: ArrayLike<number>): number {
   if (a.length !== b.length || a.length === 0) throw new LivecheckError('invalid-argument', `descriptor lengths differ: ${a.length} vs ${b.length}`, { a: a.length, b: b.length });
   let s = 0;
-  for (let i = 0; i < a.length; i++) { const d = a[i] - b[i]; s += d * d; }
+  for (let i = 0; i < a.length; i++) {
+    const d = a[i] - b[i];
+    s += d * d;
+  }
   return Math.sqrt(s);
 }
 

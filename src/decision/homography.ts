@@ -75,8 +75,24 @@ export class HomographyFitter {
       const u = this.dx * (dst[2 * i] - this.dcx);
       const v = this.dx * (dst[2 * i + 1] - this.dcy);
       // rows of the DLT system for h (row-major): u-equation and v-equation
-      r1[0] = -x; r1[1] = -y; r1[2] = -1; r1[3] = 0; r1[4] = 0; r1[5] = 0; r1[6] = u * x; r1[7] = u * y; r1[8] = u;
-      r2[0] = 0; r2[1] = 0; r2[2] = 0; r2[3] = -x; r2[4] = -y; r2[5] = -1; r2[6] = v * x; r2[7] = v * y; r2[8] = v;
+      r1[0] = -x;
+      r1[1] = -y;
+      r1[2] = -1;
+      r1[3] = 0;
+      r1[4] = 0;
+      r1[5] = 0;
+      r1[6] = u * x;
+      r1[7] = u * y;
+      r1[8] = u;
+      r2[0] = 0;
+      r2[1] = 0;
+      r2[2] = 0;
+      r2[3] = -x;
+      r2[4] = -y;
+      r2[5] = -1;
+      r2[6] = v * x;
+      r2[7] = v * y;
+      r2[8] = v;
       for (let p = 0; p < 9; p++) {
         const a1 = w * r1[p];
         const a2 = w * r2[p];
@@ -179,25 +195,45 @@ export class HomographyFitter {
     if (!(md > 0) || !Number.isFinite(md)) return false;
     const s = Math.SQRT2 / md;
     if (isSrc) {
-      this.sx = s; this.scx = cx; this.scy = cy;
+      this.sx = s;
+      this.scx = cx;
+      this.scy = cy;
     } else {
-      this.dx = s; this.dcx = cx; this.dcy = cy;
+      this.dx = s;
+      this.dcx = cx;
+      this.dcy = cy;
     }
     return true;
   }
 
   /** H = Td^-1 Hn Ts, with Ts = [s 0 -s cx; 0 s -s cy; 0 0 1]. */
   private denormalise(hn: Float64Array, out: Homography): void {
-    const s = this.sx, tx = -s * this.scx, ty = -s * this.scy;
+    const s = this.sx,
+      tx = -s * this.scx,
+      ty = -s * this.scy;
     // M = Hn * Ts
-    const m0 = hn[0] * s, m1 = hn[1] * s, m2 = hn[0] * tx + hn[1] * ty + hn[2];
-    const m3 = hn[3] * s, m4 = hn[4] * s, m5 = hn[3] * tx + hn[4] * ty + hn[5];
-    const m6 = hn[6] * s, m7 = hn[7] * s, m8 = hn[6] * tx + hn[7] * ty + hn[8];
+    const m0 = hn[0] * s,
+      m1 = hn[1] * s,
+      m2 = hn[0] * tx + hn[1] * ty + hn[2];
+    const m3 = hn[3] * s,
+      m4 = hn[4] * s,
+      m5 = hn[3] * tx + hn[4] * ty + hn[5];
+    const m6 = hn[6] * s,
+      m7 = hn[7] * s,
+      m8 = hn[6] * tx + hn[7] * ty + hn[8];
     // Td^-1 = [1/d 0 cx; 0 1/d cy; 0 0 1]
-    const id = 1 / this.dx, cx = this.dcx, cy = this.dcy;
-    out[0] = id * m0 + cx * m6; out[1] = id * m1 + cx * m7; out[2] = id * m2 + cx * m8;
-    out[3] = id * m3 + cy * m6; out[4] = id * m4 + cy * m7; out[5] = id * m5 + cy * m8;
-    out[6] = m6; out[7] = m7; out[8] = m8;
+    const id = 1 / this.dx,
+      cx = this.dcx,
+      cy = this.dcy;
+    out[0] = id * m0 + cx * m6;
+    out[1] = id * m1 + cx * m7;
+    out[2] = id * m2 + cx * m8;
+    out[3] = id * m3 + cy * m6;
+    out[4] = id * m4 + cy * m7;
+    out[5] = id * m5 + cy * m8;
+    out[6] = m6;
+    out[7] = m7;
+    out[8] = m8;
     let norm = 0;
     for (let i = 0; i < 9; i++) norm += out[i] * out[i];
     norm = Math.sqrt(norm) * (out[8] < 0 ? -1 : 1);
@@ -222,8 +258,10 @@ export function homographyTilt(h: ArrayLike<number>, x: number, y: number): numb
   const u = (h[0] * x + h[1] * y + h[2]) / z;
   const v = (h[3] * x + h[4] * y + h[5]) / z;
   // Jacobian of (u, v) at (x, y)
-  const a = (h[0] - u * h[6]) / z, b = (h[1] - u * h[7]) / z;
-  const c = (h[3] - v * h[6]) / z, d = (h[4] - v * h[7]) / z;
+  const a = (h[0] - u * h[6]) / z,
+    b = (h[1] - u * h[7]) / z;
+  const c = (h[3] - v * h[6]) / z,
+    d = (h[4] - v * h[7]) / z;
   return tiltOfLinear(a, b, c, d);
 }
 
@@ -300,7 +338,9 @@ function select(a: Float64Array, lo: number, hi: number, k: number): number {
       while (a[i] < pivot) i++;
       while (a[j] > pivot) j--;
       if (i <= j) {
-        const t = a[i]; a[i] = a[j]; a[j] = t;
+        const t = a[i];
+        a[i] = a[j];
+        a[j] = t;
         i++;
         j--;
       }
@@ -319,28 +359,59 @@ function select(a: Float64Array, lo: number, hi: number, k: number): number {
  */
 export function affineTilt(src: ArrayLike<number>, dst: ArrayLike<number>, n: number): number {
   // centre both sets, then solve the 2x2 normal equations for each output row
-  let sx = 0, sy = 0, du = 0, dv = 0;
+  let sx = 0,
+    sy = 0,
+    du = 0,
+    dv = 0;
   for (let i = 0; i < n; i++) {
-    sx += src[2 * i]; sy += src[2 * i + 1]; du += dst[2 * i]; dv += dst[2 * i + 1];
+    sx += src[2 * i];
+    sy += src[2 * i + 1];
+    du += dst[2 * i];
+    dv += dst[2 * i + 1];
   }
-  sx /= n; sy /= n; du /= n; dv /= n;
-  let xx = 0, xy = 0, yy = 0, ux = 0, uy = 0, vx = 0, vy = 0;
+  sx /= n;
+  sy /= n;
+  du /= n;
+  dv /= n;
+  let xx = 0,
+    xy = 0,
+    yy = 0,
+    ux = 0,
+    uy = 0,
+    vx = 0,
+    vy = 0;
   for (let i = 0; i < n; i++) {
-    const x = src[2 * i] - sx, y = src[2 * i + 1] - sy, u = dst[2 * i] - du, v = dst[2 * i + 1] - dv;
-    xx += x * x; xy += x * y; yy += y * y; ux += u * x; uy += u * y; vx += v * x; vy += v * y;
+    const x = src[2 * i] - sx,
+      y = src[2 * i + 1] - sy,
+      u = dst[2 * i] - du,
+      v = dst[2 * i + 1] - dv;
+    xx += x * x;
+    xy += x * y;
+    yy += y * y;
+    ux += u * x;
+    uy += u * y;
+    vx += v * x;
+    vy += v * y;
   }
   const det = xx * yy - xy * xy;
   if (!(Math.abs(det) > 0)) return Number.NaN;
-  const a = (ux * yy - uy * xy) / det, b = (uy * xx - ux * xy) / det;
-  const c = (vx * yy - vy * xy) / det, d = (vy * xx - vx * xy) / det;
+  const a = (ux * yy - uy * xy) / det,
+    b = (uy * xx - ux * xy) / det;
+  const c = (vx * yy - vy * xy) / det,
+    d = (vy * xx - vx * xy) / det;
   return tiltOfLinear(a, b, c, d);
 }
 
 /** acos(s2 / s1) of the 2x2 map [[a b] [c d]] (closed-form singular values). */
 function tiltOfLinear(a: number, b: number, c: number, d: number): number {
-  const e = (a + d) / 2, f = (a - d) / 2, g = (c + b) / 2, k = (c - b) / 2;
-  const q = Math.hypot(e, k), r = Math.hypot(f, g);
-  const s1 = q + r, s2 = Math.abs(q - r);
+  const e = (a + d) / 2,
+    f = (a - d) / 2,
+    g = (c + b) / 2,
+    k = (c - b) / 2;
+  const q = Math.hypot(e, k),
+    r = Math.hypot(f, g);
+  const s1 = q + r,
+    s2 = Math.abs(q - r);
   if (!(s1 > 0)) return Number.NaN;
   return Math.acos(Math.min(1, s2 / s1));
 }
@@ -351,29 +422,75 @@ function tiltOfLinear(a: number, b: number, c: number, d: number): number {
  * so a turn or nod counts and an in-plane roll does not. `work` needs 32 entries.
  */
 export function outOfPlaneRotation(a: ArrayLike<number>, b: ArrayLike<number>, n: number, work: Float64Array): number {
-  let ax = 0, ay = 0, az = 0, bx = 0, by = 0, bz = 0;
+  let ax = 0,
+    ay = 0,
+    az = 0,
+    bx = 0,
+    by = 0,
+    bz = 0;
   for (let i = 0; i < n; i++) {
-    ax += a[3 * i]; ay += a[3 * i + 1]; az += a[3 * i + 2];
-    bx += b[3 * i]; by += b[3 * i + 1]; bz += b[3 * i + 2];
+    ax += a[3 * i];
+    ay += a[3 * i + 1];
+    az += a[3 * i + 2];
+    bx += b[3 * i];
+    by += b[3 * i + 1];
+    bz += b[3 * i + 2];
   }
-  ax /= n; ay /= n; az /= n; bx /= n; by /= n; bz /= n;
-  let sxx = 0, sxy = 0, sxz = 0, syx = 0, syy = 0, syz = 0, szx = 0, szy = 0, szz = 0;
+  ax /= n;
+  ay /= n;
+  az /= n;
+  bx /= n;
+  by /= n;
+  bz /= n;
+  let sxx = 0,
+    sxy = 0,
+    sxz = 0,
+    syx = 0,
+    syy = 0,
+    syz = 0,
+    szx = 0,
+    szy = 0,
+    szz = 0;
   for (let i = 0; i < n; i++) {
-    const x = a[3 * i] - ax, y = a[3 * i + 1] - ay, z = a[3 * i + 2] - az;
-    const u = b[3 * i] - bx, v = b[3 * i + 1] - by, w = b[3 * i + 2] - bz;
-    sxx += x * u; sxy += x * v; sxz += x * w;
-    syx += y * u; syy += y * v; syz += y * w;
-    szx += z * u; szy += z * v; szz += z * w;
+    const x = a[3 * i] - ax,
+      y = a[3 * i + 1] - ay,
+      z = a[3 * i + 2] - az;
+    const u = b[3 * i] - bx,
+      v = b[3 * i + 1] - by,
+      w = b[3 * i + 2] - bz;
+    sxx += x * u;
+    sxy += x * v;
+    sxz += x * w;
+    syx += y * u;
+    syy += y * v;
+    syz += y * w;
+    szx += z * u;
+    szy += z * v;
+    szz += z * w;
   }
   const m = work.subarray(0, 16);
-  m[0] = sxx + syy + szz; m[1] = syz - szy; m[2] = szx - sxz; m[3] = sxy - syx;
-  m[5] = sxx - syy - szz; m[6] = sxy + syx; m[7] = szx + sxz;
-  m[10] = -sxx + syy - szz; m[11] = syz + szy;
+  m[0] = sxx + syy + szz;
+  m[1] = syz - szy;
+  m[2] = szx - sxz;
+  m[3] = sxy - syx;
+  m[5] = sxx - syy - szz;
+  m[6] = sxy + syx;
+  m[7] = szx + sxz;
+  m[10] = -sxx + syy - szz;
+  m[11] = syz + szy;
   m[15] = -sxx - syy + szz;
-  m[4] = m[1]; m[8] = m[2]; m[12] = m[3]; m[9] = m[6]; m[13] = m[7]; m[14] = m[11];
+  m[4] = m[1];
+  m[8] = m[2];
+  m[12] = m[3];
+  m[9] = m[6];
+  m[13] = m[7];
+  m[14] = m[11];
   const vecs = work.subarray(16, 32);
   const k = jacobiEigen(m, vecs, 4, 1);
-  const q0 = vecs[k], qx = vecs[4 + k], qy = vecs[8 + k], qz = vecs[12 + k];
+  const q0 = vecs[k],
+    qx = vecs[4 + k],
+    qy = vecs[8 + k],
+    qz = vecs[12 + k];
   const norm = q0 * q0 + qx * qx + qy * qy + qz * qz;
   if (!(norm > 0)) return Number.NaN;
   // r22 of the rotation: cosine of the angle between the two viewing axes

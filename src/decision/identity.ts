@@ -73,8 +73,7 @@ function assertConfig(c: IdentityConfig): void {
  * descriptor). Unknown pose or size passes.
  */
 export function identityFaceUsable(face: Pick<IdentityReading, 'yawDeg' | 'pitchDeg' | 'eyeDistancePx'>, config: IdentityConfig = DEFAULT_IDENTITY_CONFIG): boolean {
-  return !(Math.abs(face.yawDeg ?? 0) > config.maxPoseDeg) && !(Math.abs(face.pitchDeg ?? 0) > config.maxPoseDeg) &&
-    !((face.eyeDistancePx ?? Infinity) < config.minEyeDistancePx);
+  return !(Math.abs(face.yawDeg ?? 0) > config.maxPoseDeg) && !(Math.abs(face.pitchDeg ?? 0) > config.maxPoseDeg) && !((face.eyeDistancePx ?? Infinity) < config.minEyeDistancePx);
 }
 
 /**
@@ -107,12 +106,17 @@ export function identityContinuity(readings: readonly IdentityReading[], config:
   const k = config.readings;
   if (distances.length < k) {
     return {
-      verdict: 'unknown', distance: null, peakDistance: distances.length ? Math.max(...distances.map((x) => x.d)) : null, changedAtMs: null,
+      verdict: 'unknown',
+      distance: null,
+      peakDistance: distances.length ? Math.max(...distances.map((x) => x.d)) : null,
+      changedAtMs: null,
       readings: used.length,
       reasons: [reason('identity-unknown', `too few frontal, large enough face readings to follow the identity (need the reference plus ${k})`, used.length)],
     };
   }
-  let sustained = -Infinity, changedAtMs: number | null = null, peak = -Infinity;
+  let sustained = -Infinity,
+    changedAtMs: number | null = null,
+    peak = -Infinity;
   for (let i = 0; i < distances.length; i++) {
     peak = Math.max(peak, distances[i].d);
     if (i + k > distances.length) continue;
@@ -128,9 +132,11 @@ export function identityContinuity(readings: readonly IdentityReading[], config:
     peakDistance: peak,
     changedAtMs,
     readings: used.length,
-    reasons: [changed
-      ? reason('identity-changed', `the face became another person's: ${k} consecutive readings beyond the distance limit (distance)`, sustained, config.maxDistance)
-      : reason('identity-continuous', 'the same person throughout (largest sustained distance to the starting face)', sustained, config.maxDistance)],
+    reasons: [
+      changed
+        ? reason('identity-changed', `the face became another person's: ${k} consecutive readings beyond the distance limit (distance)`, sustained, config.maxDistance)
+        : reason('identity-continuous', 'the same person throughout (largest sustained distance to the starting face)', sustained, config.maxDistance),
+    ],
   };
 }
 
@@ -168,7 +174,10 @@ export class IdentitySchedule<T = IdentityReading> {
   private step: number;
   private since: number;
 
-  constructor(readonly sampling: IdentitySampling = DEFAULT_IDENTITY_SAMPLING, readonly config: IdentityConfig = DEFAULT_IDENTITY_CONFIG) {
+  constructor(
+    readonly sampling: IdentitySampling = DEFAULT_IDENTITY_SAMPLING,
+    readonly config: IdentityConfig = DEFAULT_IDENTITY_CONFIG,
+  ) {
     assertConfig(config);
     if (!Number.isInteger(sampling.every) || sampling.every < 0 || !Number.isInteger(sampling.maxReadings) || sampling.maxReadings < config.referenceReadings + 2) {
       throw new LivecheckError('invalid-argument', 'identity sampling: every must be an integer >= 0, maxReadings an integer >= referenceReadings + 2', { ...sampling });

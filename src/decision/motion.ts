@@ -139,9 +139,21 @@ export class MotionAnalyzer {
     const frames = input.frames;
     const reasons: SignalReason[] = [];
     const m: MotionMeasurements = {
-      parallax: null, parallaxFrames: 0, maxPoseChangeDeg: 0, noiseFloorPx: null, jitterPx: null, poseNoiseDeg: null, faceSizePx: null,
-      surroundCoupling: null, surroundTravel: null, blinkDrop: null, mouthApertureRange: null,
-      eyeNoise: null, mouthNoise: null, blinkForeshortening: null, maxForeshortening: null,
+      parallax: null,
+      parallaxFrames: 0,
+      maxPoseChangeDeg: 0,
+      noiseFloorPx: null,
+      jitterPx: null,
+      poseNoiseDeg: null,
+      faceSizePx: null,
+      surroundCoupling: null,
+      surroundTravel: null,
+      blinkDrop: null,
+      mouthApertureRange: null,
+      eyeNoise: null,
+      mouthNoise: null,
+      blinkForeshortening: null,
+      maxForeshortening: null,
     };
     const refIndex = input.referenceIndex ?? this.centralFrame(frames);
     const ref = refIndex >= 0 ? frames[refIndex] : undefined;
@@ -157,7 +169,14 @@ export class MotionAnalyzer {
     // (a) planarity
     let parallaxVerdict: SignalVerdict = 'unsure';
     if (planar === null) {
-      reasons.push(reason('too-little-pose-change', `fewer than ${c.minPlanarityFrames} frames turned at least ${c.minPoseChangeDeg} deg from the reference: parallax cannot be judged`, m.maxPoseChangeDeg, c.minPoseChangeDeg));
+      reasons.push(
+        reason(
+          'too-little-pose-change',
+          `fewer than ${c.minPlanarityFrames} frames turned at least ${c.minPoseChangeDeg} deg from the reference: parallax cannot be judged`,
+          m.maxPoseChangeDeg,
+          c.minPoseChangeDeg,
+        ),
+      );
     } else if (planar <= c.flatParallaxMax) {
       parallaxVerdict = 'spoof';
       reasons.push(reason('planar-motion', 'landmarks move like a flat picture: one homography explains them (normalised parallax)', planar, c.flatParallaxMax));
@@ -193,7 +212,13 @@ export class MotionAnalyzer {
       if (nonRigid.eyes) reasons.push(reason('non-rigid-eyes', 'the eyelids blink inside the rigid face (eye openness drop held for minBlinkMs)', m.blinkDrop ?? 0, c.minBlinkDrop));
       if (nonRigid.mouth) reasons.push(reason('non-rigid-mouth', 'the mouth moves inside the rigid face (mouth opening range)', m.mouthApertureRange ?? 0, c.minMouthApertureRange));
       if (nonRigid.global) {
-        reasons.push(reason('aperture-change-foreshortened', 'the eyes or mouth change no more than the whole face is foreshortened, as on a tilted or bent picture (rigid face: 1 - cos tilt)', m.maxForeshortening ?? 0));
+        reasons.push(
+          reason(
+            'aperture-change-foreshortened',
+            'the eyes or mouth change no more than the whole face is foreshortened, as on a tilted or bent picture (rigid face: 1 - cos tilt)',
+            m.maxForeshortening ?? 0,
+          ),
+        );
       }
       if (!nonRigid.eyes && !nonRigid.mouth && !nonRigid.global) {
         reasons.push(reason('no-non-rigid-motion', 'no blink or mouth movement seen (eye openness drop)', m.blinkDrop ?? 0, c.minBlinkDrop));
@@ -213,7 +238,12 @@ export class MotionAnalyzer {
       reasons.push(reason('motion-conflict', '3D parallax, yet the face moves with its surround: sent to review'));
     }
     if (verdict === 'live' && parallaxVerdict !== 'live') {
-      reasons.push(reason('non-rigid-face', 'no head turn to judge parallax, but the face deforms where only a live face can (eyelids, mouth) while the rest stays rigid: not a print or photo (a screen replaying a live face also shows this; the passive signal judges screens)'));
+      reasons.push(
+        reason(
+          'non-rigid-face',
+          'no head turn to judge parallax, but the face deforms where only a live face can (eyelids, mouth) while the rest stays rigid: not a print or photo (a screen replaying a live face also shows this; the passive signal judges screens)',
+        ),
+      );
     }
 
     const w = c.weights;
@@ -477,10 +507,17 @@ export class MotionAnalyzer {
     const idx = this.config.rigidLandmarks;
     const refIndex = frames.findIndex((f) => f.landmarks !== null && this.hasRigidPoints(f.landmarks));
     // cumulative surround and global motion; face position from its landmarks (no drift from summing noise)
-    let sx = 0, sy = 0, gx = 0, gy = 0;
-    let refX = Number.NaN, refY = Number.NaN;
+    let sx = 0,
+      sy = 0,
+      gx = 0,
+      gy = 0;
+    let refX = Number.NaN,
+      refY = Number.NaN;
     let globalSeen = 0;
-    const fx: number[] = [], fy: number[] = [], rx: number[] = [], ry: number[] = [];
+    const fx: number[] = [],
+      fy: number[] = [],
+      rx: number[] = [],
+      ry: number[] = [];
     for (let i = 0; i < frames.length; i++) {
       const f = frames[i];
       if (i > refIndex) {
@@ -494,7 +531,8 @@ export class MotionAnalyzer {
         }
       }
       if (i < refIndex || !f.landmarks || !this.hasRigidPoints(f.landmarks)) continue;
-      let x = 0, y = 0;
+      let x = 0,
+        y = 0;
       for (const k of idx) {
         x += f.landmarks[k][0];
         y += f.landmarks[k][1];
@@ -513,8 +551,10 @@ export class MotionAnalyzer {
     }
     if (fx.length < 3) return 'no-data';
     const size = m.faceSizePx ?? 0;
-    const mfx = mean(fx), mfy = mean(fy);
-    let spread = 0, mismatch = 0;
+    const mfx = mean(fx),
+      mfy = mean(fy);
+    let spread = 0,
+      mismatch = 0;
     for (let k = 0; k < fx.length; k++) {
       spread += (fx[k] - mfx) ** 2 + (fy[k] - mfy) ** 2;
       mismatch += (fx[k] - rx[k]) ** 2 + (fy[k] - ry[k]) ** 2;
@@ -551,8 +591,7 @@ export class MotionAnalyzer {
       const full = lm.length >= 468;
       let eye = f.eyeOpenness ?? Number.NaN;
       if (!Number.isFinite(eye) && full) {
-        eye = (aperture(lm, RIGHT_EYE.upper, RIGHT_EYE.lower, RIGHT_EYE.outer, RIGHT_EYE.inner) +
-          aperture(lm, LEFT_EYE.upper, LEFT_EYE.lower, LEFT_EYE.outer, LEFT_EYE.inner)) / 2;
+        eye = (aperture(lm, RIGHT_EYE.upper, RIGHT_EYE.lower, RIGHT_EYE.outer, RIGHT_EYE.inner) + aperture(lm, LEFT_EYE.upper, LEFT_EYE.lower, LEFT_EYE.outer, LEFT_EYE.inner)) / 2;
       }
       let mo = f.mouthOpening ?? Number.NaN;
       if (!Number.isFinite(mo) && full) mo = aperture(lm, MOUTH.upper, MOUTH.lower, RIGHT_EYE.outer, LEFT_EYE.outer);

@@ -71,9 +71,11 @@ export function passiveSignal(frames: ReadonlyArray<PassiveFrameFeatures>, confi
       veto = true;
       reasons.push(reason(`${name}-artefact`, `${LABEL[name]} found in the face image (score)`, value, c.artefactVeto));
     } else {
-      reasons.push(floor > 0
-        ? reason(name, `${LABEL[name]} (1 = artefact; up to the threshold live captures show it too)`, value, floor)
-        : reason(name, `${LABEL[name]} (${spec.kind === 'live' ? '1 = live' : '1 = artefact'})`, value));
+      reasons.push(
+        floor > 0
+          ? reason(name, `${LABEL[name]} (1 = artefact; up to the threshold live captures show it too)`, value, floor)
+          : reason(name, `${LABEL[name]} (${spec.kind === 'live' ? '1 = live' : '1 = artefact'})`, value),
+      );
     }
   }
   const score = weight > 0 ? sum / weight : 0.5;

@@ -183,8 +183,14 @@ export class LivenessEngine {
 
   /** Both paths' last step: the reused result filled with the frame's measurements, then the attempt. */
   private async interpret(
-    timestampMs: number, width: number, height: number, quality: QualityMetrics, faces: NonNullable<MeshStage['faces']>, regions: FaceRegionStats | null,
-    passive: PassiveImageFeatures | null, pixels: AttemptPixels,
+    timestampMs: number,
+    width: number,
+    height: number,
+    quality: QualityMetrics,
+    faces: NonNullable<MeshStage['faces']>,
+    regions: FaceRegionStats | null,
+    passive: PassiveImageFeatures | null,
+    pixels: AttemptPixels,
   ): Promise<EngineFrameResult> {
     const main = faces.faces[0] ?? null;
     const r = this.result;
@@ -222,8 +228,10 @@ export class LivenessEngine {
 /** The box's whole pixels inside the frame, or null when fewer than 8 x 8 remain (the kernels then use the frame). */
 function clampBox(b: Box, w: number, h: number, out: Box): Box | null {
   if (!Number.isFinite(b.x) || !Number.isFinite(b.y) || !Number.isFinite(b.width) || !Number.isFinite(b.height)) return null;
-  const x0 = Math.max(0, Math.floor(b.x)), y0 = Math.max(0, Math.floor(b.y));
-  const x1 = Math.min(w, Math.ceil(b.x + b.width)), y1 = Math.min(h, Math.ceil(b.y + b.height));
+  const x0 = Math.max(0, Math.floor(b.x)),
+    y0 = Math.max(0, Math.floor(b.y));
+  const x1 = Math.min(w, Math.ceil(b.x + b.width)),
+    y1 = Math.min(h, Math.ceil(b.y + b.height));
   if (x1 - x0 < 8 || y1 - y0 < 8) return null;
   out.x = x0;
   out.y = y0;
@@ -231,4 +239,3 @@ function clampBox(b: Box, w: number, h: number, out: Box): Box | null {
   out.height = y1 - y0;
   return out;
 }
-

@@ -43,7 +43,11 @@ export class FaceRegionMeter {
   private readonly rgb: [number, number, number] = [0, 0, 0];
   private readonly cheekRgb: [number, number, number] = [0, 0, 0];
   private readonly stats: Required<Pick<FaceRegionStats, 'rightEye' | 'leftEye' | 'mouth' | 'cheeks' | 'chin'>> = {
-    rightEye: {}, leftEye: {}, mouth: {}, cheeks: {}, chin: {},
+    rightEye: {},
+    leftEye: {},
+    mouth: {},
+    cheeks: {},
+    chin: {},
   };
   private readonly out: FaceRegionStats = {};
   private readonly cheekBoxes: readonly Box[] = [this.boxes.rightCheek, this.boxes.leftCheek];
@@ -63,13 +67,16 @@ export class FaceRegionMeter {
    */
   measure(meter: RegionMeter, landmarks: readonly Point3[], width: number, height: number): FaceRegionStats {
     const b = faceRegionBoxes(landmarks, width, height, this.boxes);
-    const s = this.stats, o = this.out;
+    const s = this.stats,
+      o = this.out;
     o.rightEye = this.eye(meter, b.rightEye, s.rightEye);
     o.leftEye = this.eye(meter, b.leftEye, s.leftEye);
 
     // cheeks: pixel-weighted mean of the two boxes; std as the root mean within-box variance, so a side light (one
     // cheek brighter than the other) does not read as texture
-    let n = 0, sum = 0, sq = 0;
+    let n = 0,
+      sum = 0,
+      sq = 0;
     const c = this.cheekRgb;
     c[0] = c[1] = c[2] = 0;
     for (const box of this.cheekBoxes) {
@@ -141,7 +148,9 @@ export class FaceRegionMeter {
  * well above bare lips. NaN for a black skin sample.
  */
 export function skinToneDistance(region: readonly number[], skin: readonly number[]): number {
-  const d0 = region[0] - skin[0], d1 = region[1] - skin[1], d2 = region[2] - skin[2];
+  const d0 = region[0] - skin[0],
+    d1 = region[1] - skin[1],
+    d2 = region[2] - skin[2];
   const dm = (d0 + d1 + d2) / 3;
   const sm = (skin[0] + skin[1] + skin[2]) / 3;
   const skinChroma = Math.hypot(skin[0] - sm, skin[1] - sm, skin[2] - sm);
@@ -151,7 +160,8 @@ export function skinToneDistance(region: readonly number[], skin: readonly numbe
 
 /** Euclidean distance of two colours in rg chromaticity (r = R/(R+G+B), g = G/(R+G+B)): brightness-independent. */
 export function chromaDistance(a: readonly number[], b: readonly number[]): number {
-  const sa = a[0] + a[1] + a[2], sb = b[0] + b[1] + b[2];
+  const sa = a[0] + a[1] + a[2],
+    sb = b[0] + b[1] + b[2];
   if (!(sa > 0) || !(sb > 0)) return 0;
   return Math.hypot(a[0] / sa - b[0] / sb, a[1] / sa - b[1] / sb);
 }

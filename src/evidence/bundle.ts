@@ -52,13 +52,7 @@ export interface EvidenceGenesis {
 }
 
 /** Numbers as recorded (exact, or on the 1e-4 grid for the bulk), NaN stored as null. */
-export type Quantized<T> = T extends number
-  ? number | null
-  : T extends readonly unknown[]
-    ? { [K in keyof T]: Quantized<T[K]> }
-    : T extends object
-      ? { [K in keyof T]: Quantized<T[K]> }
-      : T;
+export type Quantized<T> = T extends number ? number | null : T extends readonly unknown[] ? { [K in keyof T]: Quantized<T[K]> } : T extends object ? { [K in keyof T]: Quantized<T[K]> } : T;
 
 export interface EvidenceFace {
   box: Box;
@@ -106,7 +100,11 @@ export interface AttemptClaim {
     events: AttemptEvent[];
     ended: { outcome: 'completed' | 'failed' | 'rejected'; reason: string | null; t: number } | null;
   };
-  signals: { active: { verdict: 'live' | 'spoof' | 'unsure'; score: number } | null; passive: { verdict: 'live' | 'spoof' | 'unsure'; score: number } | null; motion: { verdict: 'live' | 'spoof' | 'unsure'; score: number } | null };
+  signals: {
+    active: { verdict: 'live' | 'spoof' | 'unsure'; score: number } | null;
+    passive: { verdict: 'live' | 'spoof' | 'unsure'; score: number } | null;
+    motion: { verdict: 'live' | 'spoof' | 'unsure'; score: number } | null;
+  };
   /** The verdict (with the identity check on: after it). */
   verdict: 'pass' | 'fail' | 'review';
   /** The identity continuity claimed; absent or null: identity check off. */
@@ -246,7 +244,10 @@ export function parseEvidence(input: string | unknown): { bundle: unknown; text:
   const { format, version } = bundle as { format?: unknown; version?: unknown };
   if (format !== EVIDENCE_FORMAT) throw new LivecheckError('evidence-invalid', `not a livecheck evidence bundle (format ${JSON.stringify(format)})`, { check: 'format', format });
   if (typeof version !== 'number' || !EVIDENCE_VERSIONS_READ.includes(version)) {
-    throw new LivecheckError('evidence-invalid', `unsupported evidence version ${JSON.stringify(version)}; this library reads versions ${EVIDENCE_VERSIONS_READ.join(', ')}`, { check: 'version', version });
+    throw new LivecheckError('evidence-invalid', `unsupported evidence version ${JSON.stringify(version)}; this library reads versions ${EVIDENCE_VERSIONS_READ.join(', ')}`, {
+      check: 'version',
+      version,
+    });
   }
   return { bundle, text };
 }
@@ -302,8 +303,12 @@ export function evidenceShapeProblems(b: unknown): string[] {
     need(typeof g.nonce === 'string' && g.nonce.length > 0, 'genesis.nonce is not a non-empty string', problems);
     if (Array.isArray(g.plan)) {
       g.plan.forEach((step: unknown, i: number) => {
-        const ok = typeof step === 'object' && step !== null && !Array.isArray(step) &&
-          typeof (step as ChallengeStep).action === 'string' && (step as ChallengeStep).action.length > 0 &&
+        const ok =
+          typeof step === 'object' &&
+          step !== null &&
+          !Array.isArray(step) &&
+          typeof (step as ChallengeStep).action === 'string' &&
+          (step as ChallengeStep).action.length > 0 &&
           Object.values(step).every((v) => isNum(v) || typeof v === 'string' || typeof v === 'boolean');
         need(ok, `genesis.plan[${i}] is not an action with flat parameters`, problems);
       });
@@ -352,7 +357,11 @@ function recordProblems(r: unknown, path: string, problems: Problems, version: 2
     } else problems.push(`${path}.others is not an array`);
     need(r.regions === null || (isObject(r.regions) && numericTree(r.regions)), `${path}.regions is not null or an object of numbers`, problems);
     if (r.passive !== null) {
-      need(isObject(r.passive) && Object.entries(r.passive).every(([k, v]) => (PASSIVE_FEATURES as readonly string[]).includes(k) && (v === null || isNum(v))), `${path}.passive is not null or passive features`, problems);
+      need(
+        isObject(r.passive) && Object.entries(r.passive).every(([k, v]) => (PASSIVE_FEATURES as readonly string[]).includes(k) && (v === null || isNum(v))),
+        `${path}.passive is not null or passive features`,
+        problems,
+      );
     }
   } else if (type === 'keyframe') {
     if (!exactKeys(r, ['type', 'seq', 'frameSeq', 'moment', 'box', 'width', 'height', 'mime', 'sha256', 'data', 'hash'], path, problems)) return;
@@ -375,8 +384,11 @@ function recordProblems(r: unknown, path: string, problems: Problems, version: 2
     if (version >= 3 && r.identity !== null && exactKeys(r.identity, ['verdict', 'distance', 'peakDistance', 'changedAtMs', 'readings'], `${path}.identity`, problems)) {
       const id = r.identity;
       const numOrNull = (x: unknown) => x === null || isNum(x);
-      need((id.verdict === 'unchanged' || id.verdict === 'changed' || id.verdict === 'unknown') && numOrNull(id.distance) && numOrNull(id.peakDistance) &&
-        numOrNull(id.changedAtMs) && isInt(id.readings), `${path}.identity is not an identity claim`, problems);
+      need(
+        (id.verdict === 'unchanged' || id.verdict === 'changed' || id.verdict === 'unknown') && numOrNull(id.distance) && numOrNull(id.peakDistance) && numOrNull(id.changedAtMs) && isInt(id.readings),
+        `${path}.identity is not an identity claim`,
+        problems,
+      );
     }
     need(isInt(r.seq), `${path}.seq is not an integer`, problems);
     need(r.verdict === 'pass' || r.verdict === 'fail' || r.verdict === 'review', `${path}.verdict is not pass, fail or review`, problems);
@@ -392,13 +404,24 @@ function recordProblems(r: unknown, path: string, problems: Problems, version: 2
         c.events.forEach((e: unknown, k: number) => {
           const at = `${path}.challenge.events[${k}]`;
           if (!exactKeys(e, ['type', 'step', 'action', 't', 'reason'], at, problems)) return;
-          need((e.type === 'prompt' || e.type === 'action-done' || e.type === 'action-failed') && isInt(e.step) && typeof e.action === 'string' && isNum(e.t) &&
-            (e.reason === null || typeof e.reason === 'string'), `${at} is not a challenge event`, problems);
+          need(
+            (e.type === 'prompt' || e.type === 'action-done' || e.type === 'action-failed') &&
+              isInt(e.step) &&
+              typeof e.action === 'string' &&
+              isNum(e.t) &&
+              (e.reason === null || typeof e.reason === 'string'),
+            `${at} is not a challenge event`,
+            problems,
+          );
         });
       } else problems.push(`${path}.challenge.events is not an array`);
       if (c.ended !== null && exactKeys(c.ended, ['outcome', 'reason', 't'], `${path}.challenge.ended`, problems)) {
         const e = c.ended;
-        need((e.outcome === 'completed' || e.outcome === 'failed' || e.outcome === 'rejected') && (e.reason === null || typeof e.reason === 'string') && isNum(e.t), `${path}.challenge.ended is not an attempt end`, problems);
+        need(
+          (e.outcome === 'completed' || e.outcome === 'failed' || e.outcome === 'rejected') && (e.reason === null || typeof e.reason === 'string') && isNum(e.t),
+          `${path}.challenge.ended is not an attempt end`,
+          problems,
+        );
       }
     }
   } else if (type === 'end') {

@@ -5,8 +5,15 @@
 // or in Node). The evidence bundle keeps the chips (JPEG) and the claimed continuity, so the server can describe the
 // same chips and judge them with the same code. No DOM, no wasm, no models here.
 import {
-  DEFAULT_IDENTITY_CONFIG, DEFAULT_IDENTITY_SAMPLING, IdentitySchedule, identityContinuity,
-  type IdentityConfig, type IdentityContinuity, type IdentityReading, type IdentitySampling, type IdentityVerdict,
+  DEFAULT_IDENTITY_CONFIG,
+  DEFAULT_IDENTITY_SAMPLING,
+  IdentitySchedule,
+  identityContinuity,
+  type IdentityConfig,
+  type IdentityContinuity,
+  type IdentityReading,
+  type IdentitySampling,
+  type IdentityVerdict,
 } from '../decision/identity.js';
 import { LivecheckError } from '../errors.js';
 import type { RgbaImage } from '../image.js';
@@ -73,7 +80,10 @@ export class IdentityCapture {
   /** Total time spent cutting chips, ms (the per-frame cost). */
   cutMs = 0;
 
-  constructor(readonly options: ResolvedIdentityOptions, private readonly describe: ChipDescriber) {
+  constructor(
+    readonly options: ResolvedIdentityOptions,
+    private readonly describe: ChipDescriber,
+  ) {
     this.schedule = new IdentitySchedule(options.sampling, options.config);
   }
 

@@ -2,8 +2,24 @@ export { EvidenceRecorder } from './recorder.js';
 export type { EvidenceRecorderOptions, FrameExtras, FramePixels, JpegEncoder, RgbaImage } from './recorder.js';
 export { EVIDENCE_FORMAT, EVIDENCE_VERSION, EVIDENCE_VERSIONS_READ, serializeEvidence, parseEvidence, evidenceShapeProblems } from './bundle.js';
 export type {
-  ChallengeStep, DocumentBinding, EvidenceBundle, EvidenceGenesis, EvidenceRecord, FrameRecord, KeyframeRecord, EndRecord, EvidenceFace, Quantized,
-  ResultRecord, AttemptClaim, AttemptEvent, ClaimedEvent, ClaimedSignal, EvidenceOtherFace, IdentityRecord, ClaimedIdentity,
+  ChallengeStep,
+  DocumentBinding,
+  EvidenceBundle,
+  EvidenceGenesis,
+  EvidenceRecord,
+  FrameRecord,
+  KeyframeRecord,
+  EndRecord,
+  EvidenceFace,
+  Quantized,
+  ResultRecord,
+  AttemptClaim,
+  AttemptEvent,
+  ClaimedEvent,
+  ClaimedSignal,
+  EvidenceOtherFace,
+  IdentityRecord,
+  ClaimedIdentity,
 } from './bundle.js';
 export { IdentityCapture, identityClaim, resolveIdentityOptions, IDENTITY_JPEG_QUALITY } from './identity.js';
 export type { IdentityOptions, ResolvedIdentityOptions, IdentityChip, IdentityClaim, ChipDescriber } from './identity.js';

@@ -8,7 +8,20 @@ import { toHex } from '../util/hex.js';
 import { ChainHasher, genesisHash } from './chain.js';
 import { EVIDENCE_FORMAT, EVIDENCE_VERSION } from './bundle.js';
 import { LID_CONTOUR_POINTS } from '../face/landmarks.js';
-import type { AttemptClaim, ChallengeStep, DocumentBinding, EndRecord, EvidenceBundle, EvidenceFace, EvidenceGenesis, EvidenceRecord, FrameRecord, IdentityRecord, KeyframeRecord, ResultRecord } from './bundle.js';
+import type {
+  AttemptClaim,
+  ChallengeStep,
+  DocumentBinding,
+  EndRecord,
+  EvidenceBundle,
+  EvidenceFace,
+  EvidenceGenesis,
+  EvidenceRecord,
+  FrameRecord,
+  IdentityRecord,
+  KeyframeRecord,
+  ResultRecord,
+} from './bundle.js';
 import type { IdentityChip } from './identity.js';
 import type { FaceRegionStats, FaceWithContours } from '../geometry/face-geometry.js';
 import type { PassiveFrameFeatures } from '../decision/passive.js';
@@ -71,7 +84,11 @@ export class EvidenceRecorder {
   private lastFrame: { seq: number; face: EvidenceFace | null; width: number; height: number } | null = null;
   private finished = false;
 
-  private constructor(readonly genesis: EvidenceGenesis, start: Uint8Array, options: EvidenceRecorderOptions) {
+  private constructor(
+    readonly genesis: EvidenceGenesis,
+    start: Uint8Array,
+    options: EvidenceRecorderOptions,
+  ) {
     this.chain = new ChainHasher(start);
     this.options = options;
   }
@@ -281,8 +298,8 @@ export class EvidenceRecorder {
 
 function planStep(step: { readonly action: string }): ChallengeStep {
   const out = { ...step } as ChallengeStep;
-  const flat = typeof out.action === 'string' && out.action.length > 0 &&
-    Object.values(out).every((v) => typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v)));
+  const flat =
+    typeof out.action === 'string' && out.action.length > 0 && Object.values(out).every((v) => typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v)));
   if (!flat) throw new LivecheckError('invalid-argument', 'a plan step must be an action with flat, finite parameters', { step: out });
   return out;
 }
@@ -354,8 +371,11 @@ function claimOf(c: AttemptClaim): Pick<ResultRecord, 'challenge' | 'signals' | 
     signals: { active: signal(c.signals.active), passive: signal(c.signals.passive), motion: signal(c.signals.motion) },
     verdict: c.verdict,
     identity: id && {
-      verdict: id.verdict, distance: id.distance === null ? null : exact(id.distance), peakDistance: id.peakDistance === null ? null : exact(id.peakDistance),
-      changedAtMs: id.changedAtMs === null ? null : exact(id.changedAtMs), readings: id.readings,
+      verdict: id.verdict,
+      distance: id.distance === null ? null : exact(id.distance),
+      peakDistance: id.peakDistance === null ? null : exact(id.peakDistance),
+      changedAtMs: id.changedAtMs === null ? null : exact(id.changedAtMs),
+      readings: id.readings,
     },
   };
 }

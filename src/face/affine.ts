@@ -7,7 +7,12 @@ export type Affine = Float64Array;
 
 export function affine(a = 1, b = 0, c = 0, d = 0, e = 1, f = 0): Affine {
   const m = new Float64Array(6);
-  m[0] = a; m[1] = b; m[2] = c; m[3] = d; m[4] = e; m[5] = f;
+  m[0] = a;
+  m[1] = b;
+  m[2] = c;
+  m[3] = d;
+  m[4] = e;
+  m[5] = f;
   return m;
 }
 
@@ -20,24 +25,42 @@ export function cropToImage(cx: number, cy: number, side: number, angle: number,
   const cos = Math.cos(angle) * s;
   const sin = Math.sin(angle) * s;
   const h = size / 2;
-  out[0] = cos; out[1] = -sin; out[2] = cx - cos * h + sin * h;
-  out[3] = sin; out[4] = cos; out[5] = cy - sin * h - cos * h;
+  out[0] = cos;
+  out[1] = -sin;
+  out[2] = cx - cos * h + sin * h;
+  out[3] = sin;
+  out[4] = cos;
+  out[5] = cy - sin * h - cos * h;
   return out;
 }
 
 export function invertAffine(m: Affine, out: Affine): Affine {
   const det = m[0] * m[4] - m[1] * m[3];
-  const a = m[4] / det, b = -m[1] / det, d = -m[3] / det, e = m[0] / det;
+  const a = m[4] / det,
+    b = -m[1] / det,
+    d = -m[3] / det,
+    e = m[0] / det;
   const c = -(a * m[2] + b * m[5]);
   const f = -(d * m[2] + e * m[5]);
-  out[0] = a; out[1] = b; out[2] = c; out[3] = d; out[4] = e; out[5] = f;
+  out[0] = a;
+  out[1] = b;
+  out[2] = c;
+  out[3] = d;
+  out[4] = e;
+  out[5] = f;
   return out;
 }
 
-export function applyX(m: Affine, x: number, y: number): number { return m[0] * x + m[1] * y + m[2]; }
-export function applyY(m: Affine, x: number, y: number): number { return m[3] * x + m[4] * y + m[5]; }
+export function applyX(m: Affine, x: number, y: number): number {
+  return m[0] * x + m[1] * y + m[2];
+}
+export function applyY(m: Affine, x: number, y: number): number {
+  return m[3] * x + m[4] * y + m[5];
+}
 /** Length scale of the map (for z, which the models express in the same units as x). */
-export function affineScale(m: Affine): number { return Math.sqrt(Math.abs(m[0] * m[4] - m[1] * m[3])); }
+export function affineScale(m: Affine): number {
+  return Math.sqrt(Math.abs(m[0] * m[4] - m[1] * m[3]));
+}
 
 /**
  * Fills `dst` (NHWC float32, dstW x dstH x 3) by sampling `frame` at `toImage(u + 0.5, v + 0.5)`, bilinear, black
@@ -45,12 +68,14 @@ export function affineScale(m: Affine): number { return Math.sqrt(Math.abs(m[0] 
  * input from a large photo) it averages n x n bilinear taps so small faces do not alias away. `flipX` mirrors the
  * output horizontally (the iris model sees left eyes mirrored).
  */
-export function warpToTensor(
-  frame: RgbaImage, toImage: Affine, dst: Float32Array, dstW: number, dstH: number,
-  scale: number, bias: number, flipX = false,
-): void {
+export function warpToTensor(frame: RgbaImage, toImage: Affine, dst: Float32Array, dstW: number, dstH: number, scale: number, bias: number, flipX = false): void {
   const { width: W, height: H, data } = frame;
-  const a = toImage[0], b = toImage[1], c = toImage[2], d = toImage[3], e = toImage[4], f = toImage[5];
+  const a = toImage[0],
+    b = toImage[1],
+    c = toImage[2],
+    d = toImage[3],
+    e = toImage[4],
+    f = toImage[5];
   const step = Math.sqrt(Math.abs(a * e - b * d));
   // taps at most ~1.25 source pixels apart (bilinear support is 2), capped for large photos
   const n = step > 1.5 ? Math.min(8, Math.ceil(step)) : 1;
@@ -61,7 +86,9 @@ export function warpToTensor(
   const inv = scale / (n * n);
   for (let v = 0; v < dstH; v++) {
     for (let u = 0; u < dstW; u++) {
-      let r = 0, g = 0, bl = 0;
+      let r = 0,
+        g = 0,
+        bl = 0;
       for (let j = 0; j < n; j++) {
         const vy = v + (j + 0.5) / n;
         for (let i = 0; i < n; i++) {
@@ -69,22 +96,31 @@ export function warpToTensor(
           // continuous source position, shifted so integer coordinates are pixel centres
           const sx = a * ux + b * vy + c - 0.5;
           const sy = d * ux + e * vy + f - 0.5;
-          const x0 = Math.floor(sx), y0 = Math.floor(sy);
-          const fx = sx - x0, fy = sy - y0;
+          const x0 = Math.floor(sx),
+            y0 = Math.floor(sy);
+          const fx = sx - x0,
+            fy = sy - y0;
           if (x0 >= 0 && y0 >= 0 && x0 + 1 < W && y0 + 1 < H) {
-            const p = (y0 * W + x0) * 4, q = p + W * 4;
-            const w00 = (1 - fx) * (1 - fy), w10 = fx * (1 - fy), w01 = (1 - fx) * fy, w11 = fx * fy;
+            const p = (y0 * W + x0) * 4,
+              q = p + W * 4;
+            const w00 = (1 - fx) * (1 - fy),
+              w10 = fx * (1 - fy),
+              w01 = (1 - fx) * fy,
+              w11 = fx * fy;
             r += data[p] * w00 + data[p + 4] * w10 + data[q] * w01 + data[q + 4] * w11;
             g += data[p + 1] * w00 + data[p + 5] * w10 + data[q + 1] * w01 + data[q + 5] * w11;
             bl += data[p + 2] * w00 + data[p + 6] * w10 + data[q + 2] * w01 + data[q + 6] * w11;
           } else if (x0 >= -1 && y0 >= -1 && x0 < W && y0 < H) {
             // border: taps outside the frame count as black
             for (let k = 0; k < 4; k++) {
-              const xx = x0 + (k & 1), yy = y0 + (k >> 1);
+              const xx = x0 + (k & 1),
+                yy = y0 + (k >> 1);
               if (xx < 0 || yy < 0 || xx >= W || yy >= H) continue;
-              const w = ((k & 1) ? fx : 1 - fx) * ((k >> 1) ? fy : 1 - fy);
+              const w = (k & 1 ? fx : 1 - fx) * (k >> 1 ? fy : 1 - fy);
               const p = (yy * W + xx) * 4;
-              r += data[p] * w; g += data[p + 1] * w; bl += data[p + 2] * w;
+              r += data[p] * w;
+              g += data[p + 1] * w;
+              bl += data[p + 2] * w;
             }
           }
         }
@@ -108,25 +144,39 @@ export function warpToTensor(
  */
 function warpOneTap(frame: RgbaImage, toImage: Affine, dst: Float32Array, dstW: number, dstH: number, scale: number, bias: number, flipX: boolean): void {
   const { width: W, height: H, data } = frame;
-  const a = toImage[0], b = toImage[1], c = toImage[2], d = toImage[3], e = toImage[4], f = toImage[5];
+  const a = toImage[0],
+    b = toImage[1],
+    c = toImage[2],
+    d = toImage[3],
+    e = toImage[4],
+    f = toImage[5];
   const row = W * 4;
   const step = flipX ? -3 : 3;
   const uLast = dstW - 0.5;
   for (let v = 0; v < dstH; v++) {
     const vy = v + 0.5;
-    const bv = b * vy, ev = e * vy;
+    const bv = b * vy,
+      ev = e * vy;
     let o = flipX ? (v * dstW + dstW - 1) * 3 : v * dstW * 3;
-    const sxFirst = a * 0.5 + bv + c - 0.5, syFirst = d * 0.5 + ev + f - 0.5;
-    const sxLast = a * uLast + bv + c - 0.5, syLast = d * uLast + ev + f - 0.5;
+    const sxFirst = a * 0.5 + bv + c - 0.5,
+      syFirst = d * 0.5 + ev + f - 0.5;
+    const sxLast = a * uLast + bv + c - 0.5,
+      syLast = d * uLast + ev + f - 0.5;
     if (sxFirst >= 0 && syFirst >= 0 && sxLast >= 0 && syLast >= 0 && sxFirst < W - 1 && sxLast < W - 1 && syFirst < H - 1 && syLast < H - 1) {
       for (let u = 0; u < dstW; u++, o += step) {
         const ux = u + 0.5;
         const sx = a * ux + bv + c - 0.5;
         const sy = d * ux + ev + f - 0.5;
-        const x0 = sx | 0, y0 = sy | 0;
-        const fx = sx - x0, fy = sy - y0;
-        const p = y0 * row + x0 * 4, q = p + row;
-        const w00 = (1 - fx) * (1 - fy), w10 = fx * (1 - fy), w01 = (1 - fx) * fy, w11 = fx * fy;
+        const x0 = sx | 0,
+          y0 = sy | 0;
+        const fx = sx - x0,
+          fy = sy - y0;
+        const p = y0 * row + x0 * 4,
+          q = p + row;
+        const w00 = (1 - fx) * (1 - fy),
+          w10 = fx * (1 - fy),
+          w01 = (1 - fx) * fy,
+          w11 = fx * fy;
         dst[o] = (data[p] * w00 + data[p + 4] * w10 + data[q] * w01 + data[q + 4] * w11) * scale + bias;
         dst[o + 1] = (data[p + 1] * w00 + data[p + 5] * w10 + data[q + 1] * w01 + data[q + 5] * w11) * scale + bias;
         dst[o + 2] = (data[p + 2] * w00 + data[p + 6] * w10 + data[q + 2] * w01 + data[q + 6] * w11) * scale + bias;
@@ -137,23 +187,34 @@ function warpOneTap(frame: RgbaImage, toImage: Affine, dst: Float32Array, dstW: 
       const ux = u + 0.5;
       const sx = a * ux + bv + c - 0.5;
       const sy = d * ux + ev + f - 0.5;
-      const x0 = Math.floor(sx), y0 = Math.floor(sy);
-      const fx = sx - x0, fy = sy - y0;
-      let r = 0, g = 0, bl = 0;
+      const x0 = Math.floor(sx),
+        y0 = Math.floor(sy);
+      const fx = sx - x0,
+        fy = sy - y0;
+      let r = 0,
+        g = 0,
+        bl = 0;
       if (x0 >= 0 && y0 >= 0 && x0 + 1 < W && y0 + 1 < H) {
-        const p = y0 * row + x0 * 4, q = p + row;
-        const w00 = (1 - fx) * (1 - fy), w10 = fx * (1 - fy), w01 = (1 - fx) * fy, w11 = fx * fy;
+        const p = y0 * row + x0 * 4,
+          q = p + row;
+        const w00 = (1 - fx) * (1 - fy),
+          w10 = fx * (1 - fy),
+          w01 = (1 - fx) * fy,
+          w11 = fx * fy;
         r = data[p] * w00 + data[p + 4] * w10 + data[q] * w01 + data[q + 4] * w11;
         g = data[p + 1] * w00 + data[p + 5] * w10 + data[q + 1] * w01 + data[q + 5] * w11;
         bl = data[p + 2] * w00 + data[p + 6] * w10 + data[q + 2] * w01 + data[q + 6] * w11;
       } else if (x0 >= -1 && y0 >= -1 && x0 < W && y0 < H) {
         // border: taps outside the frame count as black
         for (let k = 0; k < 4; k++) {
-          const xx = x0 + (k & 1), yy = y0 + (k >> 1);
+          const xx = x0 + (k & 1),
+            yy = y0 + (k >> 1);
           if (xx < 0 || yy < 0 || xx >= W || yy >= H) continue;
-          const w = ((k & 1) ? fx : 1 - fx) * ((k >> 1) ? fy : 1 - fy);
+          const w = (k & 1 ? fx : 1 - fx) * (k >> 1 ? fy : 1 - fy);
           const p = yy * row + xx * 4;
-          r += data[p] * w; g += data[p + 1] * w; bl += data[p + 2] * w;
+          r += data[p] * w;
+          g += data[p + 1] * w;
+          bl += data[p + 2] * w;
         }
       }
       dst[o] = r * scale + bias;

@@ -3,7 +3,10 @@
 
 /** Anchor layout shared by the front (128 px, strides 8/16) and back (256 px, strides 16/32/32/32) models: both
  *  end up as a 16x16 grid with 2 anchors per cell followed by an 8x8 grid with 6 per cell = 896 anchors. */
-const GRIDS: ReadonlyArray<readonly [cells: number, perCell: number]> = [[16, 2], [8, 6]];
+const GRIDS: ReadonlyArray<readonly [cells: number, perCell: number]> = [
+  [16, 2],
+  [8, 6],
+];
 export const ANCHOR_COUNT = 896;
 
 /** Anchor centres in normalised [0,1] input coordinates, interleaved x,y. */
@@ -27,7 +30,10 @@ export function blazeFaceAnchors(): Float32Array {
 export interface Candidate {
   score: number;
   /** Box centre and size. */
-  cx: number; cy: number; w: number; h: number;
+  cx: number;
+  cy: number;
+  w: number;
+  h: number;
   /** 6 keypoints x,y: subject's right eye, left eye, nose tip, mouth centre, right ear tragion, left ear tragion. */
   keypoints: Float32Array;
 }
@@ -38,16 +44,15 @@ const sigmoid = (x: number): number => 1 / (1 + Math.exp(-Math.max(-100, Math.mi
  * Decodes raw scores (logits, one per anchor) and regressors (16 per anchor: cx, cy, w, h offsets in input pixels,
  * then 6 keypoint offsets) into candidates above `minScore`, in input-pixel coordinates of a `size` x `size` input.
  */
-export function decodeBlazeFace(
-  logits: ArrayLike<number>, regressors: ArrayLike<number>, size: number, minScore: number, anchors = blazeFaceAnchors(),
-): Candidate[] {
+export function decodeBlazeFace(logits: ArrayLike<number>, regressors: ArrayLike<number>, size: number, minScore: number, anchors = blazeFaceAnchors()): Candidate[] {
   const out: Candidate[] = [];
   const n = anchors.length / 2;
   for (let i = 0; i < n; i++) {
     const score = sigmoid(logits[i]);
     if (score < minScore) continue;
     const r = i * 16;
-    const ax = anchors[2 * i] * size, ay = anchors[2 * i + 1] * size;
+    const ax = anchors[2 * i] * size,
+      ay = anchors[2 * i + 1] * size;
     const keypoints = new Float32Array(12);
     for (let k = 0; k < 6; k++) {
       keypoints[2 * k] = regressors[r + 4 + 2 * k] + ax;
@@ -79,15 +84,24 @@ export function suppress(candidates: Candidate[], iouThreshold: number, mode: 'w
     for (let i = rest.length - 1; i >= 0; i--) {
       if (i === 0 || iou(top, rest[i]) > iouThreshold) cluster.push(rest.splice(i, 1)[0]);
     }
-    if (mode === 'plain' || cluster.length === 1) { kept.push(top); continue; }
+    if (mode === 'plain' || cluster.length === 1) {
+      kept.push(top);
+      continue;
+    }
     let total = 0;
     const merged: Candidate = { score: top.score, cx: 0, cy: 0, w: 0, h: 0, keypoints: new Float32Array(12) };
     for (const c of cluster) {
       total += c.score;
-      merged.cx += c.cx * c.score; merged.cy += c.cy * c.score; merged.w += c.w * c.score; merged.h += c.h * c.score;
+      merged.cx += c.cx * c.score;
+      merged.cy += c.cy * c.score;
+      merged.w += c.w * c.score;
+      merged.h += c.h * c.score;
       for (let k = 0; k < 12; k++) merged.keypoints[k] += c.keypoints[k] * c.score;
     }
-    merged.cx /= total; merged.cy /= total; merged.w /= total; merged.h /= total;
+    merged.cx /= total;
+    merged.cy /= total;
+    merged.w /= total;
+    merged.h /= total;
     for (let k = 0; k < 12; k++) merged.keypoints[k] /= total;
     kept.push(merged);
   }

@@ -30,14 +30,24 @@ export function cropFromLandmarks(points: Float32Array, count: number, scale: nu
   const ex = points[LEFT_EYE_OUTER * 3] - points[RIGHT_EYE_OUTER * 3];
   const ey = points[LEFT_EYE_OUTER * 3 + 1] - points[RIGHT_EYE_OUTER * 3 + 1];
   const angle = Math.atan2(ey, ex);
-  const cos = Math.cos(angle), sin = Math.sin(angle);
-  let u0 = Infinity, u1 = -Infinity, v0 = Infinity, v1 = -Infinity;
+  const cos = Math.cos(angle),
+    sin = Math.sin(angle);
+  let u0 = Infinity,
+    u1 = -Infinity,
+    v0 = Infinity,
+    v1 = -Infinity;
   for (let i = 0; i < count; i++) {
-    const x = points[i * 3], y = points[i * 3 + 1];
-    const u = x * cos + y * sin, v = -x * sin + y * cos;
-    if (u < u0) u0 = u; if (u > u1) u1 = u; if (v < v0) v0 = v; if (v > v1) v1 = v;
+    const x = points[i * 3],
+      y = points[i * 3 + 1];
+    const u = x * cos + y * sin,
+      v = -x * sin + y * cos;
+    if (u < u0) u0 = u;
+    if (u > u1) u1 = u;
+    if (v < v0) v0 = v;
+    if (v > v1) v1 = v;
   }
-  const uc = (u0 + u1) / 2, vc = (v0 + v1) / 2;
+  const uc = (u0 + u1) / 2,
+    vc = (v0 + v1) / 2;
   out.cx = uc * cos - vc * sin;
   out.cy = uc * sin + vc * cos;
   out.side = Math.max(u1 - u0, v1 - v0) * scale;
@@ -47,7 +57,10 @@ export function cropFromLandmarks(points: Float32Array, count: number, scale: nu
 
 /** Square crop centred between two eye corners, `scale` times their distance, along the face's angle. */
 export function eyeCrop(points: Float32Array, a: number, b: number, scale: number, angle: number, out: Crop): Crop {
-  const ax = points[a * 3], ay = points[a * 3 + 1], bx = points[b * 3], by = points[b * 3 + 1];
+  const ax = points[a * 3],
+    ay = points[a * 3 + 1],
+    bx = points[b * 3],
+    by = points[b * 3 + 1];
   out.cx = (ax + bx) / 2;
   out.cy = (ay + by) / 2;
   out.side = Math.hypot(bx - ax, by - ay) * scale;
@@ -57,10 +70,17 @@ export function eyeCrop(points: Float32Array, a: number, b: number, scale: numbe
 
 /** Axis-aligned bounds of the first `count` points: [x, y, width, height]. */
 export function pointBounds(points: Float32Array, count: number): [number, number, number, number] {
-  let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
+  let x0 = Infinity,
+    y0 = Infinity,
+    x1 = -Infinity,
+    y1 = -Infinity;
   for (let i = 0; i < count; i++) {
-    const x = points[i * 3], y = points[i * 3 + 1];
-    if (x < x0) x0 = x; if (x > x1) x1 = x; if (y < y0) y0 = y; if (y > y1) y1 = y;
+    const x = points[i * 3],
+      y = points[i * 3 + 1];
+    if (x < x0) x0 = x;
+    if (x > x1) x1 = x;
+    if (y < y0) y0 = y;
+    if (y > y1) y1 = y;
   }
   return [x0, y0, x1 - x0, y1 - y0];
 }

@@ -32,7 +32,11 @@ export class FaceDetector {
   private readonly boxOutputs: string[];
   private readonly toImage: Affine = affine();
 
-  constructor(ort: OrtModule, private readonly session: OrtSession, private readonly file = 'detector') {
+  constructor(
+    ort: OrtModule,
+    private readonly session: OrtSession,
+    private readonly file = 'detector',
+  ) {
     const shape = inputShape(session);
     this.size = shape && shape[1] > 0 ? shape[1] : 128;
     this.input = new Float32Array(this.size * this.size * 3);
@@ -40,8 +44,14 @@ export class FaceDetector {
     // Outputs by shape: logits have last dim 1, regressors 16; a fused [896,17] output is split on read.
     const outs = outputSizes(session);
     const byCount = (a: { size: number }, b: { size: number }) => b.size - a.size; // 16x16 grid before 8x8
-    this.scoreOutputs = outs.filter((o) => o.lastDim === 1).sort(byCount).map((o) => o.name);
-    this.boxOutputs = outs.filter((o) => o.lastDim === 16 || o.lastDim === 17).sort(byCount).map((o) => o.name);
+    this.scoreOutputs = outs
+      .filter((o) => o.lastDim === 1)
+      .sort(byCount)
+      .map((o) => o.name);
+    this.boxOutputs = outs
+      .filter((o) => o.lastDim === 16 || o.lastDim === 17)
+      .sort(byCount)
+      .map((o) => o.name);
     if (this.boxOutputs.length === 0) throw new LivecheckError('model-corrupt', `model ${file} has no BlazeFace regressor output`, { file, outputs: outs });
     this.logits = new Float32Array(this.anchors.length / 2);
     this.regressors = new Float32Array(this.logits.length * 16);
@@ -68,7 +78,8 @@ export class FaceDetector {
     cropToImage(cx, cy, side, angle, this.size, this.toImage);
     await this.run(frame);
     let best: Candidate | null = null;
-    const c = this.size / 2, near = this.size / 4;
+    const c = this.size / 2,
+      near = this.size / 4;
     for (const d of decodeBlazeFace(this.logits, this.regressors, this.size, minScore, this.anchors)) {
       if ((!best || d.score > best.score) && Math.abs(d.cx - c) < near && Math.abs(d.cy - c) < near) best = d;
     }
@@ -89,9 +100,17 @@ export class FaceDetector {
       }
       return;
     }
-    for (const name of this.scoreOutputs) { const d = floatData(out[name], this.file); this.logits.set(d, offset); offset += d.length; }
+    for (const name of this.scoreOutputs) {
+      const d = floatData(out[name], this.file);
+      this.logits.set(d, offset);
+      offset += d.length;
+    }
     offset = 0;
-    for (const name of this.boxOutputs) { const d = floatData(out[name], this.file); this.regressors.set(d, offset); offset += d.length; }
+    for (const name of this.boxOutputs) {
+      const d = floatData(out[name], this.file);
+      this.regressors.set(d, offset);
+      offset += d.length;
+    }
     if (offset !== this.regressors.length) throw new LivecheckError('model-corrupt', `model ${this.file} produced ${offset / 16} anchors, expected ${this.logits.length}`, { file: this.file });
   }
 }
@@ -101,10 +120,17 @@ export class FaceDetector {
 export function letterbox(x: number, y: number, w: number, h: number, quarterTurns: number, size: number, out: Affine): Affine {
   const s = Math.max(w, h) / size;
   const t = ((quarterTurns % 4) + 4) % 4;
-  const cos = [1, 0, -1, 0][t] * s, sin = [0, 1, 0, -1][t] * s;
-  const half = size / 2, cx = x + w / 2, cy = y + h / 2;
-  out[0] = cos; out[1] = -sin; out[2] = cx - cos * half + sin * half;
-  out[3] = sin; out[4] = cos; out[5] = cy - sin * half - cos * half;
+  const cos = [1, 0, -1, 0][t] * s,
+    sin = [0, 1, 0, -1][t] * s;
+  const half = size / 2,
+    cx = x + w / 2,
+    cy = y + h / 2;
+  out[0] = cos;
+  out[1] = -sin;
+  out[2] = cx - cos * half + sin * half;
+  out[3] = sin;
+  out[4] = cos;
+  out[5] = cy - sin * half - cos * half;
   return out;
 }
 
@@ -123,11 +149,19 @@ function tileGrid(width: number, height: number, tile: number, overlap: number):
 
 function mapCandidate(c: Candidate, m: Affine): Candidate {
   // axis-aligned bounds of the mapped box corners (a quarter turn swaps width and height)
-  let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
+  let x0 = Infinity,
+    y0 = Infinity,
+    x1 = -Infinity,
+    y1 = -Infinity;
   for (let k = 0; k < 4; k++) {
-    const u = c.cx + ((k & 1) ? 0.5 : -0.5) * c.w, v = c.cy + ((k >> 1) ? 0.5 : -0.5) * c.h;
-    const px = applyX(m, u, v), py = applyY(m, u, v);
-    x0 = Math.min(x0, px); y0 = Math.min(y0, py); x1 = Math.max(x1, px); y1 = Math.max(y1, py);
+    const u = c.cx + (k & 1 ? 0.5 : -0.5) * c.w,
+      v = c.cy + (k >> 1 ? 0.5 : -0.5) * c.h;
+    const px = applyX(m, u, v),
+      py = applyY(m, u, v);
+    x0 = Math.min(x0, px);
+    y0 = Math.min(y0, py);
+    x1 = Math.max(x1, px);
+    y1 = Math.max(y1, py);
   }
   const keypoints = new Float32Array(12);
   for (let k = 0; k < 6; k++) {

@@ -29,7 +29,13 @@ class CropModel {
   private readonly feeds: Array<Record<string, Ort.Tensor>> = [];
   protected readonly toImage: Affine[] = [];
 
-  constructor(ort: OrtModule, protected readonly session: OrtSession, protected readonly file: string, fallbackSize: number, slots = 1) {
+  constructor(
+    ort: OrtModule,
+    protected readonly session: OrtSession,
+    protected readonly file: string,
+    fallbackSize: number,
+    slots = 1,
+  ) {
     const shape = inputShape(session);
     this.size = shape && shape[1] > 0 ? shape[1] : fallbackSize;
     // several crops per run only with a dynamic batch: a file fixed at batch 1 (or anything else) runs one by one
@@ -61,9 +67,11 @@ class CropModel {
 
   /** Maps crop-space points (x, y, z triples) into `dst` (image pixels), mirroring x first when the crop was flipped. */
   protected mapPoints(slot: number, src: Float32Array, from: number, count: number, dst: Float32Array, to: number, flipX: boolean): void {
-    const m = this.toImage[slot], zs = affineScale(m);
+    const m = this.toImage[slot],
+      zs = affineScale(m);
     for (let i = 0; i < count; i++) {
-      const x = flipX ? this.size - src[(from + i) * 3] : src[(from + i) * 3], y = src[(from + i) * 3 + 1];
+      const x = flipX ? this.size - src[(from + i) * 3] : src[(from + i) * 3],
+        y = src[(from + i) * 3 + 1];
       dst[(to + i) * 3] = applyX(m, x, y);
       dst[(to + i) * 3 + 1] = applyY(m, x, y);
       dst[(to + i) * 3 + 2] = src[(from + i) * 3 + 2] * zs;
@@ -71,9 +79,10 @@ class CropModel {
   }
 }
 
-
 export class FaceMeshModel extends CropModel {
-  constructor(ort: OrtModule, session: OrtSession, file = 'facemesh') { super(ort, session, file, 192); }
+  constructor(ort: OrtModule, session: OrtSession, file = 'facemesh') {
+    super(ort, session, file, 192);
+  }
 
   /** Writes 468 x (x, y, z) image-space points into `points` and returns the face-presence probability. */
   async run(frame: RgbaImage, crop: Crop, points: Float32Array): Promise<number> {
@@ -97,7 +106,8 @@ export const EYE_PAIR_OUTPUT = 2 * EYE_VALUES;
 function mapThrough(m: Affine, size: number, src: Float32Array, from: number, count: number, dst: Float32Array, flipX: boolean): void {
   const zs = affineScale(m);
   for (let i = 0; i < count; i++) {
-    const x = flipX ? size - src[(from + i) * 3] : src[(from + i) * 3], y = src[(from + i) * 3 + 1];
+    const x = flipX ? size - src[(from + i) * 3] : src[(from + i) * 3],
+      y = src[(from + i) * 3 + 1];
     dst[i * 3] = applyX(m, x, y);
     dst[i * 3 + 1] = applyY(m, x, y);
     dst[i * 3 + 2] = src[(from + i) * 3 + 2] * zs;
@@ -105,7 +115,9 @@ function mapThrough(m: Affine, size: number, src: Float32Array, from: number, co
 }
 
 export class IrisModel extends CropModel {
-  constructor(ort: OrtModule, session: OrtSession, file = 'iris') { super(ort, session, file, 64, 2); }
+  constructor(ort: OrtModule, session: OrtSession, file = 'iris') {
+    super(ort, session, file, 64, 2);
+  }
 
   /** Writes the 71 eye-contour points and the 5 iris points (centre first) of one eye, in image pixels. The model
    *  knows one eye side, so the other eye goes in mirrored (`flipX`) and comes back unmirrored. */
@@ -119,7 +131,8 @@ export class IrisModel extends CropModel {
    * shipped file has a dynamic batch), else two runs. `contour` holds 2 x 71 points and `iris` 2 x 5 (right first).
    */
   async runEyes(frame: RgbaImage, right: Crop, left: Crop, contour: Float32Array, iris: Float32Array): Promise<void> {
-    const cside = EYE_CONTOUR_POINTS * 3, iside = IRIS_POINTS * 3;
+    const cside = EYE_CONTOUR_POINTS * 3,
+      iside = IRIS_POINTS * 3;
     if (this.batch < 2) {
       await this.run(frame, right, false, contour.subarray(0, cside), iris.subarray(0, iside));
       await this.run(frame, left, true, contour.subarray(cside), iris.subarray(iside));
@@ -168,7 +181,8 @@ export class IrisModel extends CropModel {
 
   /** Raw eye-pair output (as `inferEyes` writes it) through the pair's affines into image-space points. */
   mapEyes(raw: Float32Array, toImage: readonly [Affine, Affine], contour: Float32Array, iris: Float32Array): void {
-    const cside = EYE_CONTOUR_POINTS * 3, iside = IRIS_POINTS * 3;
+    const cside = EYE_CONTOUR_POINTS * 3,
+      iside = IRIS_POINTS * 3;
     for (let k = 0; k < 2; k++) {
       const base = k * (EYE_CONTOUR_POINTS + IRIS_POINTS);
       mapThrough(toImage[k], this.size, raw, base, EYE_CONTOUR_POINTS, contour.subarray(k * cside, (k + 1) * cside), k === 1);
@@ -183,7 +197,8 @@ export class IrisModel extends CropModel {
       dst.set(all.subarray(0, EYE_VALUES * n));
       return;
     }
-    const c = this.pick(out, EYE_CONTOUR_POINTS * 3 * n), i = this.pick(out, IRIS_POINTS * 3 * n);
+    const c = this.pick(out, EYE_CONTOUR_POINTS * 3 * n),
+      i = this.pick(out, IRIS_POINTS * 3 * n);
     if (!c || !i) throw new LivecheckError('model-corrupt', `model ${this.file} has no 228-value (or 213 + 15) eye output`, { file: this.file });
     for (let item = 0; item < n; item++) {
       dst.set(c.subarray(item * EYE_CONTOUR_POINTS * 3, (item + 1) * EYE_CONTOUR_POINTS * 3), item * EYE_VALUES);
@@ -200,7 +215,8 @@ export class IrisModel extends CropModel {
       this.mapPoints(item, all, base + EYE_CONTOUR_POINTS, IRIS_POINTS, iris, 0, flipX);
       return;
     }
-    const c = this.pick(out, EYE_CONTOUR_POINTS * 3 * n), i = this.pick(out, IRIS_POINTS * 3 * n);
+    const c = this.pick(out, EYE_CONTOUR_POINTS * 3 * n),
+      i = this.pick(out, IRIS_POINTS * 3 * n);
     if (!c || !i) throw new LivecheckError('model-corrupt', `model ${this.file} has no 228-value (or 213 + 15) eye output`, { file: this.file });
     this.mapPoints(item, c, item * EYE_CONTOUR_POINTS, EYE_CONTOUR_POINTS, contour, 0, flipX);
     this.mapPoints(item, i, item * IRIS_POINTS, IRIS_POINTS, iris, 0, flipX);

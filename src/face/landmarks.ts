@@ -59,11 +59,40 @@ export const MOUTH_CENTRE: readonly number[] = [MOUTH.upperInner, MOUTH.lowerInn
 
 /** FaceMesh points that stay put under expressions: forehead, nose line and wings, eye corners, cheeks, face sides. */
 export const RIGID_LANDMARKS: readonly number[] = [
-  10, 151, 9, 109, 338, 67, 297, // forehead
-  168, 6, 197, 195, 5, 4, 1, 98, 327, // nose bridge to tip, alar wings
-  33, 133, 362, 263, // eye corners
-  234, 454, 127, 356, 93, 323, 132, 361, // face sides at ear and cheek level
-  50, 280, 116, 345, 123, 352, // cheeks, cheekbones
+  10,
+  151,
+  9,
+  109,
+  338,
+  67,
+  297, // forehead
+  168,
+  6,
+  197,
+  195,
+  5,
+  4,
+  1,
+  98,
+  327, // nose bridge to tip, alar wings
+  33,
+  133,
+  362,
+  263, // eye corners
+  234,
+  454,
+  127,
+  356,
+  93,
+  323,
+  132,
+  361, // face sides at ear and cheek level
+  50,
+  280,
+  116,
+  345,
+  123,
+  352, // cheeks, cheekbones
 ];
 
 /**
@@ -71,7 +100,23 @@ export const RIGID_LANDMARKS: readonly number[] = [
  * A full 468-point mirror map needs the measured canonical mesh; these pairs cover everything the geometry reads.
  */
 export const MIRROR_PAIRS: ReadonlyArray<readonly [number, number]> = [
-  [33, 263], [133, 362], [160, 387], [158, 385], [144, 373], [153, 380],
-  [468, 473], [469, 474], [470, 475], [471, 476], [472, 477],
-  [61, 291], [78, 308], [234, 454], [127, 356], [205, 425], [98, 327], [70, 300], [105, 334],
+  [33, 263],
+  [133, 362],
+  [160, 387],
+  [158, 385],
+  [144, 373],
+  [153, 380],
+  [468, 473],
+  [469, 474],
+  [470, 475],
+  [471, 476],
+  [472, 477],
+  [61, 291],
+  [78, 308],
+  [234, 454],
+  [127, 356],
+  [205, 425],
+  [98, 327],
+  [70, 300],
+  [105, 334],
 ];

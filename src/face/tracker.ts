@@ -168,12 +168,15 @@ export class FaceTracker {
     const kernels = options.landmarkKernels == null ? null : loadModelBytes(options.landmarkKernels, name(options.landmarkKernels, 'landmarkKernels'));
     const landmarks = (source: ModelSource, role: string) => (kernels ? createLandmarkSession(ort, source, so, name(source, role), kernels) : createSession(ort, source, so, name(source, role)));
     // first failure in argument order names the detector before the mesh; sessions already made are released
-    const [det, back, me, ir] = await allInOrder<[OrtSession, OrtSession | null, OrtSession, OrtSession | null]>([
-      createSession(ort, detector, so, name(detector, 'detector')),
-      detectorBack === undefined ? null : createSession(ort, detectorBack, so, name(detectorBack, 'detectorBack')),
-      landmarks(mesh, 'mesh'),
-      iris === undefined ? null : landmarks(iris, 'iris'),
-    ], (s) => (s as OrtSession).release());
+    const [det, back, me, ir] = await allInOrder<[OrtSession, OrtSession | null, OrtSession, OrtSession | null]>(
+      [
+        createSession(ort, detector, so, name(detector, 'detector')),
+        detectorBack === undefined ? null : createSession(ort, detectorBack, so, name(detectorBack, 'detectorBack')),
+        landmarks(mesh, 'mesh'),
+        iris === undefined ? null : landmarks(iris, 'iris'),
+      ],
+      (s) => (s as OrtSession).release(),
+    );
     return FaceTracker.fromSessions(ort, { detector: det, detectorBack: back, mesh: me, iris: ir }, options);
   }
 
@@ -211,8 +214,7 @@ export class FaceTracker {
       if (!(await this.landmarks(frame, t, true))) this.release(i);
     }
     this.framesSinceDetect++;
-    const due = (this.redetectEveryFrames > 0 && this.framesSinceDetect >= this.redetectEveryFrames) ||
-      (this.redetectEveryMs > 0 && timestampMs - this.lastDetectMs >= this.redetectEveryMs);
+    const due = (this.redetectEveryFrames > 0 && this.framesSinceDetect >= this.redetectEveryFrames) || (this.redetectEveryMs > 0 && timestampMs - this.lastDetectMs >= this.redetectEveryMs);
     const detectorRan = this.tracks.length === 0 || (this.tracks.length < this.maxFaces && due);
     if (detectorRan) {
       this.framesSinceDetect = 0;
@@ -318,7 +320,8 @@ export class FaceTracker {
         if (this.orientations === 'all') await this.orient(frame, t.crop);
         t.tracked = false;
         const ok = (await this.landmarks(frame, t, false)) && (!refine || (await this.refine(frame, t)));
-        if (ok && !this.duplicates(t)) this.tracks.push(t); else this.spare.push(t);
+        if (ok && !this.duplicates(t)) this.tracks.push(t);
+        else this.spare.push(t);
       }
       // other orientations only when this one found nothing: each pass is a chance for a false positive
       if (this.tracks.length > 0) return;

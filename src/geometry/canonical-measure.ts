@@ -43,10 +43,14 @@ export function measureCanonicalFace(meshes: ReadonlyArray<readonly Point3[]>, t
     pitchSum = 0;
     for (const mesh of meshes) {
       if (!fitter.fit(mesh, pose)) continue;
-      const r = pose.rotation, t = pose.translation, inv = 1 / pose.scale;
+      const r = pose.rotation,
+        t = pose.translation,
+        inv = 1 / pose.scale;
       for (let i = 0; i < idx.length; i++) {
         const p = mesh[idx[i]];
-        const x = p[0] - t[0], y = p[1] - t[1], z = p[2] - t[2];
+        const x = p[0] - t[0],
+          y = p[1] - t[1],
+          z = p[2] - t[2];
         acc[i][0] += (r[0] * x + r[3] * y + r[6] * z) * inv;
         acc[i][1] += (r[1] * x + r[4] * y + r[7] * z) * inv;
         acc[i][2] += (r[2] * x + r[5] * y + r[8] * z) * inv;
@@ -62,7 +66,8 @@ export function measureCanonicalFace(meshes: ReadonlyArray<readonly Point3[]>, t
       return [0.5 * (a[0] - b[0]), 0.5 * (a[1] + b[1]), 0.5 * (a[2] + b[2])];
     });
     // origin between the outer eye corners, span = eyeSpan
-    const r33 = pos.get(33), l263 = pos.get(263);
+    const r33 = pos.get(33),
+      l263 = pos.get(263);
     if (r33 === undefined || l263 === undefined) throw new LivecheckError('invalid-argument', 'the template must contain the outer eye corners 33 and 263');
     const o = [0, 0.5 * (sym[r33][1] + sym[l263][1]), 0.5 * (sym[r33][2] + sym[l263][2])];
     const k = eyeSpan / Math.abs(sym[l263][0] - sym[r33][0]);

@@ -96,12 +96,25 @@ export interface EyeContours {
 export type FaceWithContours = FaceDetection & { eyeContours?: EyeContours | null };
 
 // Upper-lid contour index 9 + j sits above lower-lid index 1 + j; the interior pairs j = 1..5 measure the gap.
-const CONTOUR_PAIRS: ReadonlyArray<readonly [number, number]> = [[10, 2], [11, 3], [12, 4], [13, 5], [14, 6]];
+const CONTOUR_PAIRS: ReadonlyArray<readonly [number, number]> = [
+  [10, 2],
+  [11, 3],
+  [12, 4],
+  [13, 5],
+  [14, 6],
+];
 const CONTOUR_POINTS_READ = 16;
 
 // Stable distance pairs for the shape signature, each divided by the inter-ocular width.
 const SIGNATURE_PAIRS: ReadonlyArray<readonly [number, number]> = [
-  [33, 133], [362, 263], [133, 362], [168, 1], [1, 98], [98, 327], [234, 454], [10, 168],
+  [33, 133],
+  [362, 263],
+  [133, 362],
+  [168, 1],
+  [1, 98],
+  [98, 327],
+  [234, 454],
+  [10, 168],
 ];
 
 function createEye(): EyeGeometry {
@@ -175,13 +188,19 @@ export class FaceGeometryEstimator {
     const cornerY = 0.5 * (l[MOUTH.rightCorner * 3 + 1] + l[MOUTH.leftCorner * 3 + 1]);
     out.mouthCornerLift = (lipCentreY - cornerY) / io;
 
-    const rc = out.rightEye.center, lc = out.leftEye.center;
+    const rc = out.rightEye.center,
+      lc = out.leftEye.center;
     out.interEyePx = Math.hypot(rc[0] - lc[0], rc[1] - lc[1]);
 
-    let minX = Infinity, minY = Infinity, maxX = -Infinity, maxY = -Infinity, inside = 0;
+    let minX = Infinity,
+      minY = Infinity,
+      maxX = -Infinity,
+      maxY = -Infinity,
+      inside = 0;
     for (let i = 0; i < MESH_POINTS; i++) {
       const p = lm[i];
-      const x = p[0], y = p[1];
+      const x = p[0],
+        y = p[1];
       if (x < minX) minX = x;
       if (x > maxX) maxX = x;
       if (y < minY) minY = y;
@@ -212,7 +231,8 @@ export class FaceGeometryEstimator {
       for (const k of eye.irisContour) r += Math.hypot(l[k * 3] - l[c * 3], l[k * 3 + 1] - l[c * 3 + 1]);
       const diameter = (2 * r) / eye.irisContour.length;
       out.irisOpenness = diameter > 0 ? (0.5 * (gapOuter + gapInner)) / diameter : NaN;
-      const ox = l[eye.outer * 3], ix = l[eye.inner * 3];
+      const ox = l[eye.outer * 3],
+        ix = l[eye.inner * 3];
       out.irisPosition = ix !== ox ? (l[c * 3] - ox) / (ix - ox) : NaN;
       out.center[0] = lm[c][0];
       out.center[1] = lm[c][1];
@@ -245,10 +265,14 @@ export class FaceGeometryEstimator {
 
 /** out = R^T (p - t) / s for the first n points: image px -> canonical units. */
 function toLocal(points: readonly Point3[], n: number, pose: HeadPose, out: Float64Array): void {
-  const r = pose.rotation, t = pose.translation, inv = 1 / pose.scale;
+  const r = pose.rotation,
+    t = pose.translation,
+    inv = 1 / pose.scale;
   for (let i = 0; i < n; i++) {
     const p = points[i];
-    const x = p[0] - t[0], y = p[1] - t[1], z = p[2] - t[2];
+    const x = p[0] - t[0],
+      y = p[1] - t[1],
+      z = p[2] - t[2];
     out[i * 3] = (r[0] * x + r[3] * y + r[6] * z) * inv;
     out[i * 3 + 1] = (r[1] * x + r[4] * y + r[7] * z) * inv;
     out[i * 3 + 2] = (r[2] * x + r[5] * y + r[8] * z) * inv;

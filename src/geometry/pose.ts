@@ -36,16 +36,31 @@ export function createHeadPose(): HeadPose {
 
 /** Rotation matrix (row-major) for the given angles, in the convention above. Used by tests and synthetic faces. */
 export function rotationFromEuler(yawDeg: number, pitchDeg: number, rollDeg: number, out: number[] = new Array(9)): number[] {
-  const cy = Math.cos(yawDeg * RAD), sy = Math.sin(yawDeg * RAD);
-  const cp = Math.cos(pitchDeg * RAD), sp = Math.sin(pitchDeg * RAD);
-  const cr = Math.cos(rollDeg * RAD), sr = Math.sin(rollDeg * RAD);
+  const cy = Math.cos(yawDeg * RAD),
+    sy = Math.sin(yawDeg * RAD);
+  const cp = Math.cos(pitchDeg * RAD),
+    sp = Math.sin(pitchDeg * RAD);
+  const cr = Math.cos(rollDeg * RAD),
+    sr = Math.sin(rollDeg * RAD);
   // Y*X, then Z*(Y*X)
-  const a00 = cy, a01 = sy * sp, a02 = -sy * cp;
-  const a10 = 0, a11 = cp, a12 = sp;
-  const a20 = sy, a21 = -cy * sp, a22 = cy * cp;
-  out[0] = cr * a00 - sr * a10; out[1] = cr * a01 - sr * a11; out[2] = cr * a02 - sr * a12;
-  out[3] = sr * a00 + cr * a10; out[4] = sr * a01 + cr * a11; out[5] = sr * a02 + cr * a12;
-  out[6] = a20; out[7] = a21; out[8] = a22;
+  const a00 = cy,
+    a01 = sy * sp,
+    a02 = -sy * cp;
+  const a10 = 0,
+    a11 = cp,
+    a12 = sp;
+  const a20 = sy,
+    a21 = -cy * sp,
+    a22 = cy * cp;
+  out[0] = cr * a00 - sr * a10;
+  out[1] = cr * a01 - sr * a11;
+  out[2] = cr * a02 - sr * a12;
+  out[3] = sr * a00 + cr * a10;
+  out[4] = sr * a01 + cr * a11;
+  out[5] = sr * a02 + cr * a12;
+  out[6] = a20;
+  out[7] = a21;
+  out[8] = a22;
   return out;
 }
 
@@ -76,51 +91,108 @@ export class PoseFitter {
   fit(landmarks: readonly Point3[], out: HeadPose): boolean {
     const cp = this.canonical;
     // weighted centroids
-    let wSum = 0, cx = 0, cy = 0, cz = 0, px = 0, py = 0, pz = 0;
+    let wSum = 0,
+      cx = 0,
+      cy = 0,
+      cz = 0,
+      px = 0,
+      py = 0,
+      pz = 0;
     for (let i = 0; i < cp.length; i++) {
       const c = cp[i];
       const p = landmarks[c.index];
       if (p === undefined) return false;
       const w = c.weight;
       wSum += w;
-      cx += w * c.point[0]; cy += w * c.point[1]; cz += w * c.point[2];
-      px += w * p[0]; py += w * p[1]; pz += w * p[2];
+      cx += w * c.point[0];
+      cy += w * c.point[1];
+      cz += w * c.point[2];
+      px += w * p[0];
+      py += w * p[1];
+      pz += w * p[2];
     }
     if (!(wSum > 0)) return false;
-    cx /= wSum; cy /= wSum; cz /= wSum; px /= wSum; py /= wSum; pz /= wSum;
-    this.canonicalCentroid[0] = cx; this.canonicalCentroid[1] = cy; this.canonicalCentroid[2] = cz;
+    cx /= wSum;
+    cy /= wSum;
+    cz /= wSum;
+    px /= wSum;
+    py /= wSum;
+    pz /= wSum;
+    this.canonicalCentroid[0] = cx;
+    this.canonicalCentroid[1] = cy;
+    this.canonicalCentroid[2] = cz;
 
     // cross-covariance S_ab = sum w * canonical_a * mesh_b (both centred)
-    let sxx = 0, sxy = 0, sxz = 0, syx = 0, syy = 0, syz = 0, szx = 0, szy = 0, szz = 0, cNorm = 0, pNorm = 0;
+    let sxx = 0,
+      sxy = 0,
+      sxz = 0,
+      syx = 0,
+      syy = 0,
+      syz = 0,
+      szx = 0,
+      szy = 0,
+      szz = 0,
+      cNorm = 0,
+      pNorm = 0;
     for (let i = 0; i < cp.length; i++) {
       const c = cp[i];
       const p = landmarks[c.index];
       const w = c.weight;
-      const ax = c.point[0] - cx, ay = c.point[1] - cy, az = c.point[2] - cz;
-      const bx = p[0] - px, by = p[1] - py, bz = p[2] - pz;
+      const ax = c.point[0] - cx,
+        ay = c.point[1] - cy,
+        az = c.point[2] - cz;
+      const bx = p[0] - px,
+        by = p[1] - py,
+        bz = p[2] - pz;
       if (!Number.isFinite(bx + by + bz)) return false;
-      sxx += w * ax * bx; sxy += w * ax * by; sxz += w * ax * bz;
-      syx += w * ay * bx; syy += w * ay * by; syz += w * ay * bz;
-      szx += w * az * bx; szy += w * az * by; szz += w * az * bz;
+      sxx += w * ax * bx;
+      sxy += w * ax * by;
+      sxz += w * ax * bz;
+      syx += w * ay * bx;
+      syy += w * ay * by;
+      syz += w * ay * bz;
+      szx += w * az * bx;
+      szy += w * az * by;
+      szz += w * az * bz;
       cNorm += w * (ax * ax + ay * ay + az * az);
       pNorm += w * (bx * bx + by * by + bz * bz);
     }
     if (!(cNorm > 0) || !(pNorm > 0)) return false;
 
     const n = this.n4;
-    n[0] = sxx + syy + szz; n[1] = syz - szy; n[2] = szx - sxz; n[3] = sxy - syx;
-    n[5] = sxx - syy - szz; n[6] = sxy + syx; n[7] = szx + sxz;
-    n[10] = -sxx + syy - szz; n[11] = syz + szy;
+    n[0] = sxx + syy + szz;
+    n[1] = syz - szy;
+    n[2] = szx - sxz;
+    n[3] = sxy - syx;
+    n[5] = sxx - syy - szz;
+    n[6] = sxy + syx;
+    n[7] = szx + sxz;
+    n[10] = -sxx + syy - szz;
+    n[11] = syz + szy;
     n[15] = -sxx - syy + szz;
-    n[4] = n[1]; n[8] = n[2]; n[12] = n[3]; n[9] = n[6]; n[13] = n[7]; n[14] = n[11];
+    n[4] = n[1];
+    n[8] = n[2];
+    n[12] = n[3];
+    n[9] = n[6];
+    n[13] = n[7];
+    n[14] = n[11];
     const k = jacobiLargestEigenvector(n, this.v4);
     const v = this.v4;
-    const q0 = v[k], qx = v[4 + k], qy = v[8 + k], qz = v[12 + k];
+    const q0 = v[k],
+      qx = v[4 + k],
+      qy = v[8 + k],
+      qz = v[12 + k];
 
     const r = out.rotation;
-    r[0] = q0 * q0 + qx * qx - qy * qy - qz * qz; r[1] = 2 * (qx * qy - q0 * qz); r[2] = 2 * (qx * qz + q0 * qy);
-    r[3] = 2 * (qy * qx + q0 * qz); r[4] = q0 * q0 - qx * qx + qy * qy - qz * qz; r[5] = 2 * (qy * qz - q0 * qx);
-    r[6] = 2 * (qz * qx - q0 * qy); r[7] = 2 * (qz * qy + q0 * qx); r[8] = q0 * q0 - qx * qx - qy * qy + qz * qz;
+    r[0] = q0 * q0 + qx * qx - qy * qy - qz * qz;
+    r[1] = 2 * (qx * qy - q0 * qz);
+    r[2] = 2 * (qx * qz + q0 * qy);
+    r[3] = 2 * (qy * qx + q0 * qz);
+    r[4] = q0 * q0 - qx * qx + qy * qy - qz * qz;
+    r[5] = 2 * (qy * qz - q0 * qx);
+    r[6] = 2 * (qz * qx - q0 * qy);
+    r[7] = 2 * (qz * qy + q0 * qx);
+    r[8] = q0 * q0 - qx * qx - qy * qy + qz * qz;
 
     // scale = sum w b.(R a) / sum w |a|^2 = trace(R^T-weighted covariance) / cNorm
     const dot = r[0] * sxx + r[1] * syx + r[2] * szx + r[3] * sxy + r[4] * syy + r[5] * szy + r[6] * sxz + r[7] * syz + r[8] * szz;
@@ -155,22 +227,27 @@ function jacobiLargestEigenvector(a: Float64Array, v: Float64Array): number {
       for (let q = p + 1; q < 4; q++) {
         const apq = a[p * 4 + q];
         if (apq === 0) continue;
-        const app = a[p * 4 + p], aqq = a[q * 4 + q];
+        const app = a[p * 4 + p],
+          aqq = a[q * 4 + q];
         const theta = (aqq - app) / (2 * apq);
         const t = Math.sign(theta || 1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
-        const c = 1 / Math.sqrt(t * t + 1), s = t * c;
+        const c = 1 / Math.sqrt(t * t + 1),
+          s = t * c;
         for (let k = 0; k < 4; k++) {
-          const akp = a[k * 4 + p], akq = a[k * 4 + q];
+          const akp = a[k * 4 + p],
+            akq = a[k * 4 + q];
           a[k * 4 + p] = c * akp - s * akq;
           a[k * 4 + q] = s * akp + c * akq;
         }
         for (let k = 0; k < 4; k++) {
-          const apk = a[p * 4 + k], aqk = a[q * 4 + k];
+          const apk = a[p * 4 + k],
+            aqk = a[q * 4 + k];
           a[p * 4 + k] = c * apk - s * aqk;
           a[q * 4 + k] = s * apk + c * aqk;
         }
         for (let k = 0; k < 4; k++) {
-          const vkp = v[k * 4 + p], vkq = v[k * 4 + q];
+          const vkp = v[k * 4 + p],
+            vkq = v[k * 4 + q];
           v[k * 4 + p] = c * vkp - s * vkq;
           v[k * 4 + q] = s * vkp + c * vkq;
         }

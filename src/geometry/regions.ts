@@ -50,7 +50,7 @@ export function faceRegionBoxes(landmarks: readonly Point3[], width: number, hei
   bounds(landmarks, RIGHT_EYE_POINTS, 0.25, width, height, out.rightEye);
   bounds(landmarks, LEFT_EYE_POINTS, 0.25, width, height, out.leftEye);
   bounds(landmarks, MOUTH_POINTS, 0.15, width, height, out.mouth);
-  const eyeWidth = 0.5 * (out.rightEye.width + out.leftEye.width) / 1.5;
+  const eyeWidth = (0.5 * (out.rightEye.width + out.leftEye.width)) / 1.5;
   square(landmarks[RIGHT_CHEEK], 0.3 * eyeWidth, width, height, out.rightCheek);
   square(landmarks[LEFT_CHEEK], 0.3 * eyeWidth, width, height, out.leftCheek);
   bounds(landmarks, CHIN_POINTS, 0, width, height, out.chin);
@@ -58,7 +58,10 @@ export function faceRegionBoxes(landmarks: readonly Point3[], width: number, hei
 }
 
 function bounds(lm: readonly Point3[], idx: readonly number[], pad: number, w: number, h: number, out: Box): void {
-  let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
+  let x0 = Infinity,
+    y0 = Infinity,
+    x1 = -Infinity,
+    y1 = -Infinity;
   for (let i = 0; i < idx.length; i++) {
     const p = lm[idx[i]];
     if (p[0] < x0) x0 = p[0];
@@ -75,8 +78,10 @@ function square(c: Point3, half: number, w: number, h: number, out: Box): void {
 }
 
 function clip(x0: number, y0: number, x1: number, y1: number, w: number, h: number, out: Box): void {
-  const ax = Math.max(0, Math.floor(x0)), ay = Math.max(0, Math.floor(y0));
-  const bx = Math.min(w, Math.ceil(x1)), by = Math.min(h, Math.ceil(y1));
+  const ax = Math.max(0, Math.floor(x0)),
+    ay = Math.max(0, Math.floor(y0));
+  const bx = Math.min(w, Math.ceil(x1)),
+    by = Math.min(h, Math.ceil(y1));
   out.x = ax;
   out.y = ay;
   out.width = Math.max(0, bx - ax);

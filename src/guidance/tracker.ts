@@ -181,7 +181,8 @@ export class GuidanceTracker {
   private evaluate(frame: FrameAnalysis, g: FaceGeometry | null, faceCount: number, hasFace: boolean): void {
     const cfg = this.config;
     const q = frame.quality;
-    const short = Math.min(frame.width, frame.height), long = Math.max(frame.width, frame.height);
+    const short = Math.min(frame.width, frame.height),
+      long = Math.max(frame.width, frame.height);
     if (short < cfg.minResolution.short) this.set('low-resolution', true, short, cfg.minResolution.short);
     else if (long < cfg.minResolution.long) this.set('low-resolution', true, long, cfg.minResolution.long);
     if (Number.isFinite(this.state.fps)) this.below('low-frame-rate', this.state.fps, cfg.minFps);
@@ -239,7 +240,8 @@ export class GuidanceTracker {
     const r = g.regions;
     if (r === undefined) return;
     const cheek = r.cheeks;
-    const re = r.rightEye, le = r.leftEye;
+    const re = r.rightEye,
+      le = r.leftEye;
     if (cheek?.lumaMean !== undefined && cheek.lumaMean > 0 && re?.lumaMean !== undefined && le?.lumaMean !== undefined) {
       const ratio = Math.max(re.lumaMean, le.lumaMean) / cheek.lumaMean;
       const flat = (re.lumaStd ?? Infinity) < cfg.maxLensStd && (le.lumaStd ?? Infinity) < cfg.maxLensStd;
@@ -301,7 +303,8 @@ export class GuidanceTracker {
     }
     if (k < 8) return;
     sortPrefix(this.scratch, k);
-    const p10 = this.scratch[Math.floor(0.1 * (k - 1))], p90 = this.scratch[Math.ceil(0.9 * (k - 1))];
+    const p10 = this.scratch[Math.floor(0.1 * (k - 1))],
+      p90 = this.scratch[Math.ceil(0.9 * (k - 1))];
     if (p10 > 0) this.above('focus-unstable', p90 / p10, this.config.maxFocusSpread);
   }
 
@@ -375,7 +378,8 @@ export class GuidanceTracker {
     const ring = this.recentMoving;
     ring[this.movingHead] = value;
     this.movingHead = (this.movingHead + 1) % ring.length;
-    let sum = 0, n = 0;
+    let sum = 0,
+      n = 0;
     for (let i = 0; i < ring.length; i++) {
       if (Number.isFinite(ring[i])) {
         sum += ring[i];
@@ -401,8 +405,10 @@ export class GuidanceTracker {
 export function colorCast(rgb: readonly [number, number, number], locus: GuidanceConfig['skinLocus']): number {
   const sum = rgb[0] + rgb[1] + rgb[2];
   if (!(sum > 0)) return NaN;
-  const rg = (rgb[0] - rgb[1]) / sum, gb = (rgb[1] - rgb[2]) / sum;
-  const [rgLo, rgHi] = locus.redMinusGreen, [gbLo, gbHi] = locus.greenMinusBlue;
+  const rg = (rgb[0] - rgb[1]) / sum,
+    gb = (rgb[1] - rgb[2]) / sum;
+  const [rgLo, rgHi] = locus.redMinusGreen,
+    [gbLo, gbHi] = locus.greenMinusBlue;
   return Math.max(0, rgLo - rg, rg - rgHi, gbLo - gb, gb - gbHi);
 }
 

@@ -398,7 +398,8 @@ export class Kernels {
     const m = out ?? emptyMetrics();
     const r = face ? this.#faceRegion : this.#regionOf(null, this.#region);
     const k32 = this.#u32;
-    const hist = this.#hist >> 2, faceHist = this.#faceHist >> 2;
+    const hist = this.#hist >> 2,
+      faceHist = this.#faceHist >> 2;
     if (face) for (let b = 0; b < 256; b++) k32[hist + b] += k32[faceHist + b];
     k.histogramStats(this.#hist, this.#opt.darkLevel, this.#opt.brightLevel, this.#stats);
     m.entropy = f[s + L.STATS_ENTROPY];
@@ -467,8 +468,10 @@ export class Kernels {
     k.faceCrop(l0.base, l0.stride, r.x, r.y, r.width, r.height, crop);
     k.cropSpectrum(crop, this.#fftWork, this.#power);
     k.spectrumBands(this.#power, SPECTRUM_BAND[0], SPECTRUM_BAND[1], this.#passiveOut);
-    const f = this.#f64, po = this.#passiveOut >> 3;
-    const power = f[po + L.BANDS_POWER], low = f[po + L.BANDS_LOW];
+    const f = this.#f64,
+      po = this.#passiveOut >> 3;
+    const power = f[po + L.BANDS_POWER],
+      low = f[po + L.BANDS_LOW];
     st.spectralPeakRatio = power > 0 ? f[po + L.BANDS_PEAK] / (power / f[po + L.BANDS_COUNT]) : NaN;
     st.highToLow = low > 0 ? power / low : NaN;
 
@@ -505,20 +508,29 @@ export class Kernels {
   // Edge profiles over the face box widened BORDER_REACH times on each axis (frame edges excluded): per side outside
   // the face, its strongest straight edge against the profile's median; the weakest of at least three sides.
   #borderScore(face: PixelRegion): number {
-    const W = this.#width, H = this.#height;
-    const cx = face.x + face.width / 2, cy = face.y + face.height / 2;
-    const x0 = Math.max(1, Math.floor(cx - BORDER_REACH[0] * face.width)), x1 = Math.min(W - 1, Math.ceil(cx + BORDER_REACH[0] * face.width));
-    const y0 = Math.max(1, Math.floor(cy - BORDER_REACH[1] * face.height)), y1 = Math.min(H - 1, Math.ceil(cy + BORDER_REACH[1] * face.height));
+    const W = this.#width,
+      H = this.#height;
+    const cx = face.x + face.width / 2,
+      cy = face.y + face.height / 2;
+    const x0 = Math.max(1, Math.floor(cx - BORDER_REACH[0] * face.width)),
+      x1 = Math.min(W - 1, Math.ceil(cx + BORDER_REACH[0] * face.width));
+    const y0 = Math.max(1, Math.floor(cy - BORDER_REACH[1] * face.height)),
+      y1 = Math.min(H - 1, Math.ceil(cy + BORDER_REACH[1] * face.height));
     const b = this.#borderRegion;
-    b.x = x0; b.y = y0; b.width = x1 - x0; b.height = y1 - y0;
+    b.x = x0;
+    b.y = y0;
+    b.width = x1 - x0;
+    b.height = y1 - y0;
     if (b.width < 8 || b.height < 8) return NaN;
     const l0 = this.#pyramids[this.#cur][0];
     this.#k.edgeProfiles(l0.base, l0.stride, b.x, b.y, b.width, b.height, this.#edgeCols, this.#edgeRows);
     const cols = this.#f32.subarray(this.#edgeCols >> 2, (this.#edgeCols >> 2) + b.width);
     const rows = this.#f32.subarray(this.#edgeRows >> 2, (this.#edgeRows >> 2) + b.height);
-    const gapX = Math.round(0.1 * face.width), gapY = Math.round(0.1 * face.height);
+    const gapX = Math.round(0.1 * face.width),
+      gapY = Math.round(0.1 * face.height);
     // a print or a screen is framed on every side, a room has a strong edge on one or two: the weakest side counts
-    let weakest = Infinity, n = 0;
+    let weakest = Infinity,
+      n = 0;
     const add = (v: number) => {
       if (Number.isFinite(v)) {
         weakest = Math.min(weakest, v);

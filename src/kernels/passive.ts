@@ -94,10 +94,16 @@ export function emptyPassiveFeatures(): PassiveImageFeatures {
 /** RMS of (cur - prev) after a least-squares line over the row index is removed, over `meanLuma`. */
 export function rowBandingOf(cur: ArrayLike<number>, prev: ArrayLike<number>, meanLuma: number): number {
   const n = cur.length;
-  let sx = 0, sy = 0, sxx = 0, sxy = 0;
+  let sx = 0,
+    sy = 0,
+    sxx = 0,
+    sxy = 0;
   for (let i = 0; i < n; i++) {
     const d = cur[i] - prev[i];
-    sx += i; sy += d; sxx += i * i; sxy += i * d;
+    sx += i;
+    sy += d;
+    sxx += i * i;
+    sxy += i * d;
   }
   const slope = (n * sxy - sx * sy) / (n * sxx - sx * sx);
   const icpt = (sy - slope * sx) / n;

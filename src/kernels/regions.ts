@@ -2,7 +2,6 @@
 import { LivecheckError } from '../errors.js';
 import type { Box } from '../types.js';
 
-
 /** An integer pixel rectangle inside the frame. */
 export interface PixelRegion {
   x: number;
@@ -57,7 +56,10 @@ export function backgroundPoints(width: number, height: number, face: Box | null
   const spanX = width - 1 - 2 * edge;
   const spanY = height - 1 - 2 * edge;
   if (spanX < 0 || spanY < 0 || target <= 0) return 0;
-  let mx0 = 0, my0 = 0, mx1 = -1, my1 = -1;
+  let mx0 = 0,
+    my0 = 0,
+    mx1 = -1,
+    my1 = -1;
   if (face) {
     mx0 = face.x - margin * face.width;
     mx1 = face.x + face.width * (1 + margin);

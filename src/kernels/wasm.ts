@@ -29,10 +29,7 @@ export interface KernelExports {
 }
 
 // The smallest module that uses a v128 instruction: (func (result v128) v128.const i32x4 0 0 0 0).
-const SIMD_PROBE = new Uint8Array([
-  0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 22, 1, 20, 0, 253, 12, 0, 0, 0, 0, 0, 0, 0, 0,
-  0, 0, 0, 0, 0, 0, 0, 0, 11,
-]);
+const SIMD_PROBE = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 22, 1, 20, 0, 253, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 11]);
 
 let simdCache: boolean | undefined;
 
@@ -59,10 +56,7 @@ export async function instantiateKernels(wasm: BufferSource | WebAssembly.Module
     },
   };
   try {
-    const instance =
-      wasm instanceof WebAssembly.Module
-        ? await WebAssembly.instantiate(wasm, imports)
-        : (await WebAssembly.instantiate(wasm, imports)).instance;
+    const instance = wasm instanceof WebAssembly.Module ? await WebAssembly.instantiate(wasm, imports) : (await WebAssembly.instantiate(wasm, imports)).instance;
     return instance.exports as unknown as KernelExports;
   } catch (cause) {
     throw new LivecheckError('wasm-unavailable', `the kernel module failed to instantiate: ${String(cause)}`, undefined, { cause });

@@ -59,17 +59,34 @@ export function chipTensor(rgba: ArrayLike<number>, out = new Float32Array(MATCH
  * margin for the iris-refined eye centres), clamped to the image; null when it lies outside. For saving only those
  * pixels before the frame's buffer is reused.
  */
-export function chipRegion(landmarks: readonly Point3[], width: number, height: number, margin = 0.15, scratch = new Float64Array(6), m = affine()): { x: number; y: number; width: number; height: number } | null {
+export function chipRegion(
+  landmarks: readonly Point3[],
+  width: number,
+  height: number,
+  margin = 0.15,
+  scratch = new Float64Array(6),
+  m = affine(),
+): { x: number; y: number; width: number; height: number } | null {
   alignToImage(alignmentPoints(landmarks, scratch), m);
-  let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
-  const lo = -margin * MATCH_SIZE, hi = (1 + margin) * MATCH_SIZE;
+  let x0 = Infinity,
+    y0 = Infinity,
+    x1 = -Infinity,
+    y1 = -Infinity;
+  const lo = -margin * MATCH_SIZE,
+    hi = (1 + margin) * MATCH_SIZE;
   for (const u of [lo, hi]) {
     for (const v of [lo, hi]) {
-      const x = m[0] * u + m[1] * v + m[2], y = m[3] * u + m[4] * v + m[5];
-      x0 = Math.min(x0, x); y0 = Math.min(y0, y); x1 = Math.max(x1, x); y1 = Math.max(y1, y);
+      const x = m[0] * u + m[1] * v + m[2],
+        y = m[3] * u + m[4] * v + m[5];
+      x0 = Math.min(x0, x);
+      y0 = Math.min(y0, y);
+      x1 = Math.max(x1, x);
+      y1 = Math.max(y1, y);
     }
   }
-  const rx = Math.max(0, Math.floor(x0)), ry = Math.max(0, Math.floor(y0));
-  const rw = Math.min(width, Math.ceil(x1)) - rx, rh = Math.min(height, Math.ceil(y1)) - ry;
+  const rx = Math.max(0, Math.floor(x0)),
+    ry = Math.max(0, Math.floor(y0));
+  const rw = Math.min(width, Math.ceil(x1)) - rx,
+    rh = Math.min(height, Math.ceil(y1)) - ry;
   return rw > 0 && rh > 0 ? { x: rx, y: ry, width: rw, height: rh } : null;
 }

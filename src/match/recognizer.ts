@@ -23,7 +23,10 @@ export class FaceRecognizer {
   private readonly toImage = affine();
   private closed = false;
 
-  private constructor(private readonly ort: OrtModule, private readonly session: OrtSession) {}
+  private constructor(
+    private readonly ort: OrtModule,
+    private readonly session: OrtSession,
+  ) {}
 
   static async create(options: FaceRecognizerOptions): Promise<FaceRecognizer> {
     const ort = options.ort ?? ((await import('onnxruntime-web')) as OrtModule);

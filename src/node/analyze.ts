@@ -60,7 +60,11 @@ export interface IdentityJson {
   reason?: string;
 }
 
-export interface SignalJson { score: number; verdict: SignalResult['verdict']; reasons: SignalResult['reasons'] }
+export interface SignalJson {
+  score: number;
+  verdict: SignalResult['verdict'];
+  reasons: SignalResult['reasons'];
+}
 
 export interface AnalyzeOptions {
   plan?: ChallengePlan;
@@ -88,7 +92,7 @@ export interface AnalyzeOptions {
 export interface CaptureOptions extends AnalyzeOptions {
   plan: ChallengePlan;
   /** The nonce the plan was derived from, and the ID document the capture is bound to. */
-  evidence: { nonce: string; document: DocumentBinding; /** Wall clock of the capture's start (default now). */ startedAt?: number };
+  evidence: { nonce: string; document: DocumentBinding /** Wall clock of the capture's start (default now). */; startedAt?: number };
 }
 
 const REPORTED = new Set<string>(['blink', 'turn-left', 'turn-right', 'mouth-open', 'nod', 'smile']);
@@ -118,11 +122,17 @@ async function runVideo(file: string, options: AnalyzeOptions, evidence: Capture
   let engine: Awaited<ReturnType<typeof createNodeEngine>>;
   try {
     engine = await createNodeEngine({
-      ...options.config, plan: options.plan, mirrored: options.mirrored, modelDir: options.modelDir,
+      ...options.config,
+      plan: options.plan,
+      mirrored: options.mirrored,
+      modelDir: options.modelDir,
       ...(describer && { identity, describe: describer.describe }),
       evidence: evidence && {
-        nonce: evidence.nonce, document: evidence.document, clock: () => startedAt + lastT,
-        encodeJpeg: await hooks.nodeJpegEncoder(), chipJpeg: await hooks.nodeChipJpegEncoder(),
+        nonce: evidence.nonce,
+        document: evidence.document,
+        clock: () => startedAt + lastT,
+        encodeJpeg: await hooks.nodeJpegEncoder(),
+        chipJpeg: await hooks.nodeChipJpegEncoder(),
       },
     });
   } catch (e) {
@@ -134,7 +144,7 @@ async function runVideo(file: string, options: AnalyzeOptions, evidence: Capture
   const addActions = (list: readonly DetectedAction[]) => {
     for (const a of list) if (REPORTED.has(a.type)) report.events.push({ type: a.type as AnalyzeEventType, start_ms: round(a.startMs), end_ms: round(a.endMs) });
   };
-  const total = options.maxFrames !== undefined ? Math.min(options.maxFrames, info.frames ?? Infinity) : info.frames ?? NaN;
+  const total = options.maxFrames !== undefined ? Math.min(options.maxFrames, info.frames ?? Infinity) : (info.frames ?? NaN);
   let outcome;
   let bundle: EvidenceBundle | null = null;
   try {
@@ -160,7 +170,11 @@ async function runVideo(file: string, options: AnalyzeOptions, evidence: Capture
     outcome = await engine.attempt.finish();
     bundle = evidence ? await engine.attempt.evidence() : null;
   } finally {
-    try { await engine.close(); } finally { await describer?.close(); }
+    try {
+      await engine.close();
+    } finally {
+      await describer?.close();
+    }
   }
   const lastMs = lastT;
   // codes still raised at the end run to the last frame
@@ -204,7 +218,11 @@ function identityJson(c: IdentityContinuity | null, threshold = DEFAULT_IDENTITY
   const r3 = (v: number | null) => (v === null ? null : Math.round(v * 1000) / 1000);
   if (!c) return { changed: false, maxDistance: null, peakDistance: null, threshold, readings: 0, changed_at_ms: null, reason: 'model-missing' };
   const out: IdentityJson = {
-    changed: c.verdict === 'changed', maxDistance: r3(c.distance), peakDistance: r3(c.peakDistance), threshold, readings: c.readings,
+    changed: c.verdict === 'changed',
+    maxDistance: r3(c.distance),
+    peakDistance: r3(c.peakDistance),
+    threshold,
+    readings: c.readings,
     changed_at_ms: c.changedAtMs === null ? null : round(c.changedAtMs),
   };
   if (c.verdict !== 'unchanged') out.reason = c.reasons[0].code;

@@ -30,7 +30,6 @@ export interface NodeEngineOptions extends EngineAttemptOptions {
   regionCues?: boolean | FaceRegionMeterOptions;
 }
 
-
 async function readModel(dir: string, name: string): Promise<Uint8Array> {
   const file = join(dir, name);
   try {

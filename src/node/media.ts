@@ -55,10 +55,7 @@ const { PNG } = require('pngjs') as {
   PNG: { sync: { read(data: Uint8Array): { width: number; height: number; data: Uint8Array } } };
 };
 const jpeg = require('jpeg-js') as {
-  decode(
-    data: Uint8Array,
-    opts: { useTArray: true; formatAsRGBA: true; maxMemoryUsageInMB: number; maxResolutionInMP: number },
-  ): { width: number; height: number; data: Uint8Array };
+  decode(data: Uint8Array, opts: { useTArray: true; formatAsRGBA: true; maxMemoryUsageInMB: number; maxResolutionInMP: number }): { width: number; height: number; data: Uint8Array };
 };
 
 // ---- still images ----------------------------------------------------------------------------------------------
@@ -118,14 +115,7 @@ function clamp8(v: number): number {
 }
 
 /** I420 planes -> RGBA8 (alpha 255). Chroma is nearest-neighbour upsampled. */
-export function i420ToRgba(
-  y: Uint8Array,
-  u: Uint8Array,
-  v: Uint8Array,
-  width: number,
-  height: number,
-  out: Uint8Array,
-): void {
+export function i420ToRgba(y: Uint8Array, u: Uint8Array, v: Uint8Array, width: number, height: number, out: Uint8Array): void {
   const cw = (width + 1) >> 1;
   let o = 0;
   for (let row = 0; row < height; row++) {
@@ -145,14 +135,7 @@ export function i420ToRgba(
 }
 
 /** RGBA8 -> I420 planes; chroma is the mean of each 2x2 block (edge blocks use the pixels they have). */
-export function rgbaToI420(
-  rgba: Uint8Array | Uint8ClampedArray,
-  width: number,
-  height: number,
-  y: Uint8Array,
-  u: Uint8Array,
-  v: Uint8Array,
-): void {
+export function rgbaToI420(rgba: Uint8Array | Uint8ClampedArray, width: number, height: number, y: Uint8Array, u: Uint8Array, v: Uint8Array): void {
   for (let i = 0, p = 0; i < width * height; i++, p += 4) {
     y[i] = ((66 * rgba[p] + 129 * rgba[p + 1] + 25 * rgba[p + 2] + 128) >> 8) + 16;
   }
@@ -300,11 +283,7 @@ async function* decodeY4m(path: string, opts: DecodeVideoOptions): AsyncGenerato
  * (non-integer rates are stored as a rational, e.g. 29.97 -> 30000:1001). All frames must share one size.
  * Returns the number of frames written.
  */
-export async function writeY4m(
-  path: string,
-  frames: Iterable<RgbaImage> | AsyncIterable<RgbaImage>,
-  fps: number,
-): Promise<number> {
+export async function writeY4m(path: string, frames: Iterable<RgbaImage> | AsyncIterable<RgbaImage>, fps: number): Promise<number> {
   if (!(fps > 0 && Number.isFinite(fps))) throw new LivecheckError('invalid-argument', `fps must be > 0, got ${fps}`, { fps });
   const [num, den] = toRational(fps);
   const file = await open(path, 'w');
@@ -334,14 +313,7 @@ export async function writeY4m(
       }
       const luma = width * height;
       const chroma = (out.length - 6 - luma) / 2;
-      rgbaToI420(
-        frame.data,
-        width,
-        height,
-        out.subarray(6, 6 + luma),
-        out.subarray(6 + luma, 6 + luma + chroma),
-        out.subarray(6 + luma + chroma),
-      );
+      rgbaToI420(frame.data, width, height, out.subarray(6, 6 + luma), out.subarray(6 + luma, 6 + luma + chroma), out.subarray(6 + luma + chroma));
       await file.write(out);
       count++;
     }
@@ -411,15 +383,9 @@ export async function probeVideo(path: string, opts: { ffmpegPath?: string } = {
   }
   const ffprobe = ffprobePathFor(ffmpegPathFor(opts));
   requireTool(ffprobe);
-  const r = spawnSync(
-    ffprobe,
-    [
-      '-v', 'error', '-select_streams', 'v:0',
-      '-show_entries', 'stream=width,height,r_frame_rate,avg_frame_rate,nb_frames,duration:format=duration',
-      '-of', 'json', path,
-    ],
-    { encoding: 'utf8' },
-  );
+  const r = spawnSync(ffprobe, ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream=width,height,r_frame_rate,avg_frame_rate,nb_frames,duration:format=duration', '-of', 'json', path], {
+    encoding: 'utf8',
+  });
   let info: { streams?: Array<Record<string, string | number>>; format?: { duration?: string } } = {};
   try {
     info = JSON.parse(r.stdout || '{}');

@@ -45,7 +45,6 @@ export interface NodeReanalyzer {
   close(): Promise<void>;
 }
 
-
 export async function createNodeReanalyzer(options: NodeReanalyzerOptions = {}): Promise<NodeReanalyzer> {
   const dir = options.modelDir ?? packageModelDir(import.meta.url, 'facerec.onnx');
   const ort = options.ort ?? ((await import('onnxruntime-web')) as OrtModule);
@@ -75,7 +74,8 @@ export async function createNodeReanalyzer(options: NodeReanalyzerOptions = {}):
   return {
     async describeIdentity(chip) {
       const image = decode(chip.jpeg, chip.index, 'identity chip');
-      if (image.width !== MATCH_SIZE || image.height !== MATCH_SIZE) throw new LivecheckError('invalid-frame-size', `identity chip ${chip.index} is ${image.width}x${image.height}, not ${MATCH_SIZE}x${MATCH_SIZE}`, { index: chip.index });
+      if (image.width !== MATCH_SIZE || image.height !== MATCH_SIZE)
+        throw new LivecheckError('invalid-frame-size', `identity chip ${chip.index} is ${image.width}x${image.height}, not ${MATCH_SIZE}x${MATCH_SIZE}`, { index: chip.index });
       return recognizer.descriptorOfChip(chipTensor(image.data, tensor));
     },
     async reanalyze(kf) {
@@ -98,7 +98,13 @@ export async function createNodeReanalyzer(options: NodeReanalyzerOptions = {}):
         if (d && (!best || d.score > best.score)) best = { ...d, index: i };
       }
       const doc = await describeImage(documentPhoto);
-      if (!best || !doc) return { verdict: 'review', distance: null, keyframe: best?.index ?? null, reasons: [{ code: 'not-compared', message: !best ? 'no face in any keyframe' : 'no face in the document photo' }] } as FaceMatchResult & { keyframe: number | null };
+      if (!best || !doc)
+        return {
+          verdict: 'review',
+          distance: null,
+          keyframe: best?.index ?? null,
+          reasons: [{ code: 'not-compared', message: !best ? 'no face in any keyframe' : 'no face in the document photo' }],
+        } as FaceMatchResult & { keyframe: number | null };
       return { ...matchDescriptors(best.descriptor, doc.descriptor, null, config), keyframe: best.index };
     },
     async close() {

@@ -58,9 +58,7 @@ export interface AttemptStatus {
   manualSupportSince?: number;
 }
 
-export type AttemptTicket =
-  | { allowed: true; attemptId: string; status: AttemptStatus }
-  | { allowed: false; status: AttemptStatus };
+export type AttemptTicket = { allowed: true; attemptId: string; status: AttemptStatus } | { allowed: false; status: AttemptStatus };
 
 export type AttemptOutcome = 'pass' | 'fail';
 
@@ -169,13 +167,17 @@ export class AttemptPolicy {
 
 /** The `attempts-locked` error for a denied ticket, for callers that throw rather than branch (detail: the status). */
 export function attemptsLockedError(status: AttemptStatus): LivecheckError {
-  const why = status.reason === 'attempt-in-progress'
-    ? 'another attempt is in progress'
-    : status.state === 'manual-support'
-      ? 'too many lockouts: contact support'
-      : `locked until ${new Date(status.lockedUntil ?? 0).toISOString()}`;
+  const why =
+    status.reason === 'attempt-in-progress'
+      ? 'another attempt is in progress'
+      : status.state === 'manual-support'
+        ? 'too many lockouts: contact support'
+        : `locked until ${new Date(status.lockedUntil ?? 0).toISOString()}`;
   return new LivecheckError('attempts-locked', `no attempt allowed for ${status.subject}: ${why}`, {
-    state: status.state, reason: status.reason, lockedUntil: status.lockedUntil, retryAfterMs: status.retryAfterMs,
+    state: status.state,
+    reason: status.reason,
+    lockedUntil: status.lockedUntil,
+    retryAfterMs: status.retryAfterMs,
   });
 }
 

@@ -100,7 +100,7 @@ export class WebStorageAttemptStore implements AttemptStore {
     this.storage = storage;
     this.prefix = options.prefix ?? 'livecheck:attempts:';
     const nav = (globalThis as { navigator?: { locks?: LockManagerLike } }).navigator;
-    this.locks = options.locks === undefined ? nav?.locks ?? null : options.locks;
+    this.locks = options.locks === undefined ? (nav?.locks ?? null) : options.locks;
     if (this.locks) {
       const locks = this.locks;
       this.exclusive = (subject, fn) => locks.request(`${this.prefix}${subject}`, fn);
@@ -148,8 +148,13 @@ function isStoredEntry(x: unknown): x is { v: number; r: AttemptRecord } {
   if (typeof x !== 'object' || x === null) return false;
   const { v, r } = x as { v?: unknown; r?: Partial<AttemptRecord> };
   return (
-    Number.isInteger(v) && (v as number) > 0 && typeof r === 'object' && r !== null &&
-    Array.isArray(r.failures) && Array.isArray(r.lockouts) && Array.isArray(r.pending) &&
+    Number.isInteger(v) &&
+    (v as number) > 0 &&
+    typeof r === 'object' &&
+    r !== null &&
+    Array.isArray(r.failures) &&
+    Array.isArray(r.lockouts) &&
+    Array.isArray(r.pending) &&
     (r.manualSupportSince === null || typeof r.manualSupportSince === 'number')
   );
 }

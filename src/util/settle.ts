@@ -5,10 +5,7 @@
  * Waits for every promise. When any failed, throws the failure that comes first in argument order, after handing
  * each value that did arrive to `release` (so a partial set of sessions is not leaked); otherwise returns the values.
  */
-export async function allInOrder<T extends readonly unknown[]>(
-  promises: readonly [...{ [K in keyof T]: T[K] | Promise<T[K]> }],
-  release?: (value: unknown) => unknown,
-): Promise<T> {
+export async function allInOrder<T extends readonly unknown[]>(promises: readonly [...{ [K in keyof T]: T[K] | Promise<T[K]> }], release?: (value: unknown) => unknown): Promise<T> {
   const settled = await Promise.allSettled(promises);
   const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
   if (failed) {

@@ -22,8 +22,20 @@ import type { LivenessDecision } from '../decision/consensus.js';
 import { quantize } from '../evidence/canonical.js';
 
 export const EVIDENCE_CHECKS = [
-  'format', 'version', 'chain', 'nonce', 'plan', 'document', 'timestamps', 'keyframes', 'reanalysis', 'face-consistency',
-  'challenge-replay', 'signals-replay', 'identity-replay', 'verdict-replay',
+  'format',
+  'version',
+  'chain',
+  'nonce',
+  'plan',
+  'document',
+  'timestamps',
+  'keyframes',
+  'reanalysis',
+  'face-consistency',
+  'challenge-replay',
+  'signals-replay',
+  'identity-replay',
+  'verdict-replay',
 ] as const;
 export type EvidenceCheckName = (typeof EVIDENCE_CHECKS)[number];
 
@@ -266,21 +278,27 @@ async function checkReplay(bundle: EvidenceBundle, options: VerifyEvidenceOption
   let mismatch: string | null = null;
   const n = Math.max(got.events.length, want.events.length);
   for (let i = 0; i < n && !mismatch; i++) {
-    const g = got.events[i], w = want.events[i];
+    const g = got.events[i],
+      w = want.events[i];
     if (!w) mismatch = `the frames show ${label(g)} at ${g.t.toFixed(1)} ms, which the bundle does not claim`;
     else if (!g) mismatch = `the bundle claims ${label(w)} at ${w.t.toFixed(1)} ms, which the frames do not show`;
     else if (label(g) !== label(w)) mismatch = `event ${i}: the bundle claims ${label(w)}, the frames show ${label(g)}`;
     else if (!(Math.abs(g.t - w.t) <= tol.eventTimeMs)) mismatch = `event ${i} (${label(w)}): claimed at ${w.t.toFixed(1)} ms, the frames show it at ${g.t.toFixed(1)} ms`;
   }
   if (!mismatch) {
-    const ge = got.ended, we = want.ended;
+    const ge = got.ended,
+      we = want.ended;
     const end = (e: typeof ge) => (e ? `${e.outcome}${e.reason ? ` (${e.reason})` : ''}` : 'not ended');
     if (end(ge) !== end(we)) mismatch = `the bundle claims the attempt ${end(we)}, the frames show it ${end(ge)}`;
     else if (ge && we && !(Math.abs(ge.t - we.t) <= tol.eventTimeMs)) mismatch = `the attempt end is claimed at ${we.t.toFixed(1)} ms, the frames show ${ge.t.toFixed(1)} ms`;
   }
   const events = got.events.map(label);
   if (mismatch) fail('challenge-replay', mismatch, { claimed: want.events.map(label), replayed: events, ended: got.ended });
-  else pass('challenge-replay', `${replay.frames} frames replayed: ${events.length ? events.join(', ') : 'no challenge event'}; ${got.ended ? `attempt ${got.ended.outcome}` : 'attempt not ended'}`, { replayed: events, ended: got.ended });
+  else
+    pass('challenge-replay', `${replay.frames} frames replayed: ${events.length ? events.join(', ') : 'no challenge event'}; ${got.ended ? `attempt ${got.ended.outcome}` : 'attempt not ended'}`, {
+      replayed: events,
+      ended: got.ended,
+    });
 
   // signals: each verdict equal, each score within tolerance
   const wrong: string[] = [];
@@ -313,7 +331,14 @@ async function checkReplay(bundle: EvidenceBundle, options: VerifyEvidenceOption
  * (`claimed`: the chips could not be described here, and the check is skipped), or null when the check is off.
  */
 async function checkIdentity(
-  bundle: EvidenceBundle, claim: ResultRecord, replay: ReplayResult, options: VerifyEvidenceOptions, tol: VerifyTolerances, pass: Mark, fail: Mark, skip: Skip,
+  bundle: EvidenceBundle,
+  claim: ResultRecord,
+  replay: ReplayResult,
+  options: VerifyEvidenceOptions,
+  tol: VerifyTolerances,
+  pass: Mark,
+  fail: Mark,
+  skip: Skip,
 ): Promise<{ continuity: IdentityContinuity; claimed: boolean } | null> {
   const NAME = 'identity-replay';
   const records = bundle.records.filter((r): r is IdentityRecord => r.type === 'identity');
@@ -324,14 +349,28 @@ async function checkIdentity(
     return null;
   }
   if (!claimed) {
-    fail(NAME, bundle.version < 3 ? 'version-2 bundle: identity readings were not recorded, and the server expects the identity check' : 'the bundle claims no identity continuity, and the server expects the identity check', { version: bundle.version });
+    fail(
+      NAME,
+      bundle.version < 3
+        ? 'version-2 bundle: identity readings were not recorded, and the server expects the identity check'
+        : 'the bundle claims no identity continuity, and the server expects the identity check',
+      { version: bundle.version },
+    );
     return null;
   }
   const settings = resolveIdentityOptions(options.replay!.identity || {});
   const fromClaim = (): { continuity: IdentityContinuity; claimed: boolean } => ({
     claimed: true,
     continuity: {
-      ...claimed, reasons: [reason(claimed.verdict === 'changed' ? 'identity-changed' : claimed.verdict === 'unchanged' ? 'identity-continuous' : 'identity-unknown', 'identity as the client claims it (not replayed)', claimed.distance ?? NaN, settings.config.maxDistance)],
+      ...claimed,
+      reasons: [
+        reason(
+          claimed.verdict === 'changed' ? 'identity-changed' : claimed.verdict === 'unchanged' ? 'identity-continuous' : 'identity-unknown',
+          'identity as the client claims it (not replayed)',
+          claimed.distance ?? NaN,
+          settings.config.maxDistance,
+        ),
+      ],
     },
   });
   // which frames: the rule on the server's own replayed poses must pick exactly the recorded readings
@@ -340,7 +379,11 @@ async function checkIdentity(
   if (expected.length !== got.length || expected.some((s, i) => s !== got[i])) {
     const i = expected.findIndex((s, k) => s !== got[k]);
     const at = i < 0 ? Math.min(expected.length, got.length) : i;
-    fail(NAME, `the identity readings are not the frames the sampling rule picks: reading ${at} is frame ${got[at] ?? 'missing'}, the replay picks frame ${expected[at] ?? 'none'} (${got.length} recorded, ${expected.length} picked)`, { expected, recorded: got });
+    fail(
+      NAME,
+      `the identity readings are not the frames the sampling rule picks: reading ${at} is frame ${got[at] ?? 'missing'}, the replay picks frame ${expected[at] ?? 'none'} (${got.length} recorded, ${expected.length} picked)`,
+      { expected, recorded: got },
+    );
     return fromClaim();
   }
   const errors: string[] = [];
@@ -383,18 +426,27 @@ async function checkIdentity(
   const continuity = identityContinuity(readings, settings.config);
   const r3 = (x: number | null) => (x === null ? 'none' : x.toFixed(3));
   const data = {
-    claimed: { ...claimed }, replayed: { verdict: continuity.verdict, distance: continuity.distance, peakDistance: continuity.peakDistance, changedAtMs: continuity.changedAtMs, readings: continuity.readings },
+    claimed: { ...claimed },
+    replayed: { verdict: continuity.verdict, distance: continuity.distance, peakDistance: continuity.peakDistance, changedAtMs: continuity.changedAtMs, readings: continuity.readings },
   };
   const off = (c: number | null, r: number | null) => (c === null || r === null ? (c === r ? 0 : Infinity) : Math.abs(c - r));
   if (claimed.verdict !== continuity.verdict) {
-    fail(NAME, `the bundle claims the identity ${claimed.verdict}, its chips show it ${continuity.verdict} (sustained distance ${r3(continuity.distance)}, limit ${settings.config.maxDistance})`, data);
+    fail(
+      NAME,
+      `the bundle claims the identity ${claimed.verdict}, its chips show it ${continuity.verdict} (sustained distance ${r3(continuity.distance)}, limit ${settings.config.maxDistance})`,
+      data,
+    );
   } else if (claimed.readings !== continuity.readings || !(off(claimed.distance, continuity.distance) <= tol.identityDistance)) {
     fail(NAME, `the bundle claims a sustained distance ${r3(claimed.distance)} over ${claimed.readings} readings, its chips give ${r3(continuity.distance)} over ${continuity.readings}`, data);
   } else if (!(off(claimed.peakDistance, continuity.peakDistance) <= tol.identityDistance)) {
     // one chip of someone else does not make a sustained change, but it shows here
     fail(NAME, `the bundle claims a peak distance ${r3(claimed.peakDistance)}, its chips give ${r3(continuity.peakDistance)}: a chip is not the face the client described`, data);
   } else {
-    pass(NAME, `${records.length} identity readings re-described: ${continuity.verdict}, sustained distance ${r3(continuity.distance)} (claimed ${r3(claimed.distance)}, limit ${settings.config.maxDistance})`, data);
+    pass(
+      NAME,
+      `${records.length} identity readings re-described: ${continuity.verdict}, sustained distance ${r3(continuity.distance)} (claimed ${r3(claimed.distance)}, limit ${settings.config.maxDistance})`,
+      data,
+    );
   }
   return { continuity, claimed: false };
 }
@@ -429,7 +481,8 @@ async function walkChain(bundle: EvidenceBundle, texts: string[] | null): Promis
   if (results.length !== 1 || results[0] !== records.length - 2) {
     return { error: results.length === 0 ? 'no result record: the claimed outcome is missing' : 'the result record must be the one record just before the end record', data: { results }, head: null };
   }
-  if (end.frames !== frames || end.keyframes !== keyframes) return { error: `end record counts ${end.frames} frames and ${end.keyframes} keyframes, the bundle has ${frames} and ${keyframes}`, head: null };
+  if (end.frames !== frames || end.keyframes !== keyframes)
+    return { error: `end record counts ${end.frames} frames and ${end.keyframes} keyframes, the bundle has ${frames} and ${keyframes}`, head: null };
   if (frames === 0) return { error: 'the bundle has no frames', head: null };
   if (bundle.head !== end.hash) return { error: 'head does not match the last record', head: null };
   return { head: hasher.headHex };
@@ -448,10 +501,15 @@ function checkTimestamps(bundle: EvidenceBundle, uploadedAt: number, now: number
     return fail('timestamps', `capture started ${minutes(uploadedAt - start)} before the document upload (allowance ${minutes(skew)})`, { side: 'before-upload', startedAt: start, uploadedAt });
   }
   if (finish > uploadedAt + tol.captureWindowMs + skew) {
-    return fail('timestamps', `capture ended ${minutes(finish - uploadedAt)} after the document upload (limit ${minutes(tol.captureWindowMs)} + ${minutes(skew)} skew)`, { side: 'after-window', finishedAt: finish, uploadedAt });
+    return fail('timestamps', `capture ended ${minutes(finish - uploadedAt)} after the document upload (limit ${minutes(tol.captureWindowMs)} + ${minutes(skew)} skew)`, {
+      side: 'after-window',
+      finishedAt: finish,
+      uploadedAt,
+    });
   }
   if (finish > now + skew) return fail('timestamps', `capture ends ${minutes(finish - now)} after the server's now: the client clock is ahead`, { side: 'future', finishedAt: finish, now });
-  if (tol.maxAgeMs !== null && now - finish > tol.maxAgeMs + skew) return fail('timestamps', `capture ended ${minutes(now - finish)} ago (limit ${minutes(tol.maxAgeMs)})`, { side: 'stale', finishedAt: finish, now });
+  if (tol.maxAgeMs !== null && now - finish > tol.maxAgeMs + skew)
+    return fail('timestamps', `capture ended ${minutes(now - finish)} ago (limit ${minutes(tol.maxAgeMs)})`, { side: 'stale', finishedAt: finish, now });
   for (let i = 1; i < frameTimes.length; i++) {
     if (!(frameTimes[i] > frameTimes[i - 1])) return fail('timestamps', `frame timestamps are not increasing at frame ${i}`, { side: 'frame-order', frame: i });
   }
@@ -542,7 +600,8 @@ async function reanalyse(
       }
     }
   }
-  if (!(worst <= tol.signatureDistance)) fail('face-consistency', `keyframes ${pair[0]} and ${pair[1]} show different faces (distance ${worst.toFixed(3)} > ${tol.signatureDistance})`, { distance: worst, pair });
+  if (!(worst <= tol.signatureDistance))
+    fail('face-consistency', `keyframes ${pair[0]} and ${pair[1]} show different faces (distance ${worst.toFixed(3)} > ${tol.signatureDistance})`, { distance: worst, pair });
   else pass('face-consistency', signatures.length > 1 ? `one face across ${signatures.length} keyframes (largest distance ${worst.toFixed(3)})` : 'one keyframe', { distance: worst });
 }
 

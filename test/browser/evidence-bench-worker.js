@@ -18,7 +18,9 @@ self.onmessage = async (e) => {
     const bundle = JSON.parse(bundleText);
     const frames = bundle.records.filter((r) => r.type === 'frame');
     const image = { width, height, data: new Uint8Array(pixels) };
-    const digestCall = [], digestDone = [], record = [];
+    const digestCall = [],
+      digestDone = [],
+      record = [];
     for (let rep = 0; rep < repeats; rep++) {
       const attempt = await lib.Attempt.start({
         plan: { nonceDigest: '', mode: 'script', steps: bundle.genesis.plan },
@@ -26,7 +28,10 @@ self.onmessage = async (e) => {
       });
       for (const r of frames) {
         const analysis = {
-          timestampMs: r.t, width: r.width, height: r.height, quality: r.quality,
+          timestampMs: r.t,
+          width: r.width,
+          height: r.height,
+          quality: r.quality,
           faces: r.face ? [{ box: r.face.box, score: r.face.score, landmarks: r.face.landmarks, rotation: 0, tracked: true, eyeContours: r.face.eyeContours }] : [],
         };
         const t0 = performance.now();
@@ -44,7 +49,7 @@ self.onmessage = async (e) => {
     }
     self.postMessage({ frames: frames.length, repeats, digestCallMs: quantiles(digestCall), digestMs: quantiles(digestDone), recordMs: quantiles(record) });
   } catch (err) {
-    self.postMessage({ error: String(err && err.stack || err) });
+    self.postMessage({ error: String((err && err.stack) || err) });
   }
 };
 

@@ -17,10 +17,12 @@ export async function runCapture({ urlBase, timestamps, width, height, challenge
   const mainMs = [];
   let result = null;
   let resultAt = NaN;
-  const gotResult = new Promise((resolve) => check.addEventListener('result', (e) => {
-    resultAt = performance.now();
-    resolve((result = e.detail));
-  }));
+  const gotResult = new Promise((resolve) =>
+    check.addEventListener('result', (e) => {
+      resultAt = performance.now();
+      resolve((result = e.detail));
+    }),
+  );
   check.addEventListener('error', (e) => errors.push(e.detail.code));
   let buffer = null;
   let analysed = 0;
@@ -40,7 +42,11 @@ export async function runCapture({ urlBase, timestamps, width, height, challenge
   return {
     analysed,
     errors,
-    decision: r && { verdict: r.verdict, signals: Object.fromEntries(Object.entries(r.signals).map(([k, s]) => [k, s && { verdict: s.verdict, score: s.score }])), reasons: r.reasons.map((x) => x.code) },
+    decision: r && {
+      verdict: r.verdict,
+      signals: Object.fromEntries(Object.entries(r.signals).map(([k, s]) => [k, s && { verdict: s.verdict, score: s.score }])),
+      reasons: r.reasons.map((x) => x.code),
+    },
     evidence: r?.evidence ? lib.serializeEvidence(r.evidence) : null,
     workerMsP50: median(workerMs),
     mainMsP50: median(mainMs),
@@ -75,14 +81,20 @@ export async function runCamera({ challenge, evidence, stopAfterMs }) {
   const errors = [];
   check.addEventListener('error', (e) => errors.push(e.detail.code));
   let stopped = false;
-  const timer = setTimeout(() => { stopped = true; void check.stop(); }, stopAfterMs);
+  const timer = setTimeout(() => {
+    stopped = true;
+    void check.stop();
+  }, stopAfterMs);
   const r = await check.start(video).catch((e) => ({ rejected: e.code }));
   clearTimeout(timer);
   const stats = check.stats();
   await check.close();
   for (const t of stream.getTracks()) t.stop();
   return {
-    stopped, errors, framesAnalyzed: stats.framesAnalyzed, info: stats.info,
+    stopped,
+    errors,
+    framesAnalyzed: stats.framesAnalyzed,
+    info: stats.info,
     rejected: r?.rejected ?? null,
     verdict: r?.verdict ?? null,
     evidence: r?.evidence ? lib.serializeEvidence(r.evidence) : null,

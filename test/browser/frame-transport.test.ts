@@ -14,7 +14,9 @@ import { data, repoRoot, requireData } from '../helpers/data.js';
 import { startServer } from '../../tools/serve.mjs';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const W = 640, H = 480, N = 12;
+const W = 640,
+  H = 480,
+  N = 12;
 
 interface PathRun {
   paths: string[];
@@ -124,7 +126,15 @@ describe('frame transport into the worker (Chromium, built bundle)', () => {
     const context = await chromium.launchPersistentContext(mkdtempSync(join(tmp, 'profile-')), {
       executablePath: CHROMIUM,
       headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--autoplay-policy=no-user-gesture-required', '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream', `--use-file-for-fake-video-capture=${clip}`],
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--no-first-run',
+        '--autoplay-policy=no-user-gesture-required',
+        '--use-fake-ui-for-media-stream',
+        '--use-fake-device-for-media-stream',
+        `--use-file-for-fake-video-capture=${clip}`,
+      ],
     });
     try {
       const page = await context.newPage();

@@ -6,11 +6,12 @@ import { servedFrame } from './served-frames.js';
 
 const median = (v) => (v.length ? [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)] : null);
 
-const decisionOf = (r) => r && {
-  verdict: r.verdict,
-  reasons: r.reasons.map((x) => ({ code: x.code, value: x.value ?? null, threshold: x.threshold ?? null })),
-  signals: Object.fromEntries(Object.entries(r.signals).map(([k, s]) => [k, s && { verdict: s.verdict, score: s.score }])),
-};
+const decisionOf = (r) =>
+  r && {
+    verdict: r.verdict,
+    reasons: r.reasons.map((x) => ({ code: x.code, value: x.value ?? null, threshold: x.threshold ?? null })),
+    signals: Object.fromEntries(Object.entries(r.signals).map(([k, s]) => [k, s && { verdict: s.verdict, score: s.score }])),
+  };
 
 /**
  * Exact frames (RGBA served at `${urlBase}${i}`) through analyzeFrame until the result event. Returns the decision
@@ -47,9 +48,17 @@ export async function runFrames({ urlBase, timestamps, width, height, challenge,
   await check.close();
   const cut = identityMs.filter((x) => x > 0);
   return {
-    analysed, errors, createMs, decision: decisionOf(r),
-    workerMsP50: median(workerMs), identityMsP50: median(identityMs), chipFrames: cut.length, chipMsP50: median(cut), chipMsMax: cut.length ? Math.max(...cut) : null,
-    endIdentityMs, endWorkerMs,
+    analysed,
+    errors,
+    createMs,
+    decision: decisionOf(r),
+    workerMsP50: median(workerMs),
+    identityMsP50: median(identityMs),
+    chipFrames: cut.length,
+    chipMsP50: median(cut),
+    chipMsMax: cut.length ? Math.max(...cut) : null,
+    endIdentityMs,
+    endWorkerMs,
   };
 }
 
@@ -65,10 +74,17 @@ export async function runCamera({ challenge, identity, stopAfterMs }) {
   check.addEventListener('error', (e) => errors.push(e.detail.code));
   const identityMs = [];
   const workerMs = [];
-  check.addEventListener('frame', (e) => { identityMs.push(e.detail.identityMs); workerMs.push(e.detail.workerMs); });
+  check.addEventListener('frame', (e) => {
+    identityMs.push(e.detail.identityMs);
+    workerMs.push(e.detail.workerMs);
+  });
   let stopped = false;
   let stopAt = NaN;
-  const timer = setTimeout(() => { stopped = true; stopAt = performance.now(); void check.stop(); }, stopAfterMs);
+  const timer = setTimeout(() => {
+    stopped = true;
+    stopAt = performance.now();
+    void check.stop();
+  }, stopAfterMs);
   const r = await check.start(video).catch((e) => ({ rejected: e.code }));
   // with a stop: the decision from what was seen, the chips described now
   const stopToResultMs = performance.now() - stopAt;
@@ -78,9 +94,17 @@ export async function runCamera({ challenge, identity, stopAfterMs }) {
   for (const t of stream.getTracks()) t.stop();
   const cut = identityMs.filter((x) => x > 0);
   return {
-    stopped, errors, rejected: r?.rejected ?? null, decision: r && !r.rejected ? decisionOf(r) : null,
-    framesAnalyzed: stats.framesAnalyzed, framesDropped: stats.framesDropped, fpsAnalyzed: stats.fpsAnalyzed,
-    workerMsP50: median(workerMs), chipFrames: cut.length, chipMsP50: median(cut), stopToResultMs,
+    stopped,
+    errors,
+    rejected: r?.rejected ?? null,
+    decision: r && !r.rejected ? decisionOf(r) : null,
+    framesAnalyzed: stats.framesAnalyzed,
+    framesDropped: stats.framesDropped,
+    fpsAnalyzed: stats.fpsAnalyzed,
+    workerMsP50: median(workerMs),
+    chipFrames: cut.length,
+    chipMsP50: median(cut),
+    stopToResultMs,
   };
 }
 

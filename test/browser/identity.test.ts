@@ -28,19 +28,51 @@ import { startServer } from '../../tools/serve.mjs';
 import { routeHarness } from './harness-route.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--autoplay-policy=no-user-gesture-required', '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream'];
+const ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--autoplay-policy=no-user-gesture-required',
+  '--use-fake-ui-for-media-stream',
+  '--use-fake-device-for-media-stream',
+];
 const NONCE = 'livecheck-browser-identity-0001';
 const SCRIPT = ['blink', 'turn-left'];
 const SWAP_AT_MS = 3000;
 
-interface Decision { verdict: string; reasons: Array<{ code: string; value: number | null; threshold: number | null }>; signals: Record<string, unknown> }
+interface Decision {
+  verdict: string;
+  reasons: Array<{ code: string; value: number | null; threshold: number | null }>;
+  signals: Record<string, unknown>;
+}
 interface FramesRun {
-  analysed: number; errors: string[]; createMs: number; decision: Decision | null; workerMsP50: number; identityMsP50: number;
-  chipFrames: number; chipMsP50: number | null; chipMsMax: number | null; endIdentityMs: number | null; endWorkerMs: number | null;
+  analysed: number;
+  errors: string[];
+  createMs: number;
+  decision: Decision | null;
+  workerMsP50: number;
+  identityMsP50: number;
+  chipFrames: number;
+  chipMsP50: number | null;
+  chipMsMax: number | null;
+  endIdentityMs: number | null;
+  endWorkerMs: number | null;
 }
 interface CameraRun {
-  stopped: boolean; errors: string[]; rejected: string | null; decision: Decision | null; framesAnalyzed: number; framesDropped: number;
-  fpsAnalyzed: number; workerMsP50: number; chipFrames: number; chipMsP50: number | null; stopToResultMs: number;
+  stopped: boolean;
+  errors: string[];
+  rejected: string | null;
+  decision: Decision | null;
+  framesAnalyzed: number;
+  framesDropped: number;
+  fpsAnalyzed: number;
+  workerMsP50: number;
+  chipFrames: number;
+  chipMsP50: number | null;
+  stopToResultMs: number;
 }
 
 let tmp: string;
@@ -79,7 +111,15 @@ async function openPage(name: 'swap' | 'live') {
 async function frames(name: 'swap' | 'live', identity: unknown, irisWorker: boolean): Promise<FramesRun> {
   const page = await openPage(name);
   const c = clips[name];
-  const arg = JSON.stringify({ urlBase: '/__harness/frame/', timestamps: c.frames.map((f) => f.t), width: c.width, height: c.height, challenge: { nonce: NONCE, script: SCRIPT }, identity, irisWorker });
+  const arg = JSON.stringify({
+    urlBase: '/__harness/frame/',
+    timestamps: c.frames.map((f) => f.t),
+    width: c.width,
+    height: c.height,
+    challenge: { nonce: NONCE, script: SCRIPT },
+    identity,
+    irisWorker,
+  });
   const r = (await page.evaluate(`import('/__harness/identity-harness.js').then((m) => m.runFrames(${arg}))`)) as FramesRun;
   await page.context().close();
   return r;
@@ -91,11 +131,15 @@ beforeAll(async () => {
   execFileSync(process.execPath, [join(repoRoot, 'node_modules', 'rollup', 'dist', 'bin', 'rollup'), '-c', '--silent'], { cwd: repoRoot, stdio: 'pipe' });
   tmp = mkdtempSync(join(tmpdir(), 'livecheck-identity-'));
   const [swap, live] = await ensureVariants(['face-swap', 'clean-cap13']);
-  for (const [name, v] of [['swap', swap], ['live', live]] as const) {
+  for (const [name, v] of [
+    ['swap', swap],
+    ['live', live],
+  ] as const) {
     const y4m = join(tmp, `${name}.y4m`);
     await promisify(execFile)(process.env.FFMPEG_PATH ?? 'ffmpeg', ['-nostdin', '-v', 'error', '-y', '-i', v.path, '-pix_fmt', 'yuv420p', '-f', 'yuv4mpegpipe', y4m]);
     const fr: Array<{ data: Buffer; t: number }> = [];
-    let width = 0, height = 0;
+    let width = 0,
+      height = 0;
     for await (const f of decodeVideo(y4m)) {
       fr.push({ data: Buffer.from(f.data), t: f.timestampMs });
       width = f.width;
@@ -122,7 +166,9 @@ describe('identity continuity in Chromium, exact frames', () => {
     const pipelined = (runs.swapPipelined = await frames('swap', undefined, true)) as FramesRun;
     const local = (runs.swapLocal = await frames('swap', undefined, false)) as FramesRun;
     const off = (runs.swapOff = await frames('swap', false, false)) as FramesRun;
-    console.log(`swap: pipelined ${JSON.stringify(pipelined.decision?.reasons.slice(0, 2))}, local ${JSON.stringify(local.decision?.reasons.slice(0, 2))}, off ${off.decision?.verdict} ${codes(off.decision).join(',')}`);
+    console.log(
+      `swap: pipelined ${JSON.stringify(pipelined.decision?.reasons.slice(0, 2))}, local ${JSON.stringify(local.decision?.reasons.slice(0, 2))}, off ${off.decision?.verdict} ${codes(off.decision).join(',')}`,
+    );
     for (const r of [pipelined, local]) {
       expect(r.errors).toEqual([]);
       expect(r.decision, JSON.stringify(r)).not.toBeNull();
@@ -155,11 +201,16 @@ describe('identity continuity in Chromium, exact frames', () => {
     expect(id.value!).toBeLessThan(id.threshold!);
   }, 300_000);
 
-  it('reports the cost: the chip per read frame, the description when the attempt ends, the check\'s start-up', () => {
-    const on = runs.swapLocal as FramesRun, off = runs.swapOff as FramesRun;
+  it("reports the cost: the chip per read frame, the description when the attempt ends, the check's start-up", () => {
+    const on = runs.swapLocal as FramesRun,
+      off = runs.swapOff as FramesRun;
     const cost = {
-      chipMsP50: on.chipMsP50, chipMsMax: on.chipMsMax, chipFrames: on.chipFrames, endIdentityMs: on.endIdentityMs,
-      workerMsP50: { identity: on.workerMsP50, without: off.workerMsP50 }, createMs: { identity: on.createMs, without: off.createMs },
+      chipMsP50: on.chipMsP50,
+      chipMsMax: on.chipMsMax,
+      chipFrames: on.chipFrames,
+      endIdentityMs: on.endIdentityMs,
+      workerMsP50: { identity: on.workerMsP50, without: off.workerMsP50 },
+      createMs: { identity: on.createMs, without: off.createMs },
       pipelined: { chipMsP50: (runs.swapPipelined as FramesRun).chipMsP50, endIdentityMs: (runs.swapPipelined as FramesRun).endIdentityMs },
     };
     runs.cost = cost as never;
@@ -173,7 +224,11 @@ describe('identity continuity in Chromium, exact frames', () => {
 describe('the identity model', () => {
   it('missing: a typed model-missing error naming facerec.onnx; with identity: false the same folder loads', async () => {
     const page = await openPage('live');
-    const on = (await page.evaluate(`import('/__harness/identity-harness.js').then((m) => m.tryCreate({ modelUrl: '/__harness/models/' }))`)) as { code: string; message: string; detail: { file?: string } } | null;
+    const on = (await page.evaluate(`import('/__harness/identity-harness.js').then((m) => m.tryCreate({ modelUrl: '/__harness/models/' }))`)) as {
+      code: string;
+      message: string;
+      detail: { file?: string };
+    } | null;
     const off = await page.evaluate(`import('/__harness/identity-harness.js').then((m) => m.tryCreate({ modelUrl: '/__harness/models/', identity: false }))`);
     await page.context().close();
     expect(on).toMatchObject({ code: 'model-missing', detail: { file: 'facerec.onnx' } });

@@ -19,12 +19,25 @@ import { startServer } from '../../tools/serve.mjs';
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const FRAMES = 40;
 const frames: Array<{ data: Buffer; t: number }> = [];
-let width = 0, height = 0;
+let width = 0,
+  height = 0;
 let server: Server, context: BrowserContext, page: Page, origin: string, tmp: string;
 const pageErrors: string[] = [];
 
-interface Rec { t: number; points: number[] | null; codes: string[]; iris: string | null; irisError: string | null; hasContourPoints: boolean }
-interface Run { frames: Rec[]; errors: string[]; depth: number; landmarkRuntime: string }
+interface Rec {
+  t: number;
+  points: number[] | null;
+  codes: string[];
+  iris: string | null;
+  irisError: string | null;
+  hasContourPoints: boolean;
+}
+interface Run {
+  frames: Rec[];
+  errors: string[];
+  depth: number;
+  landmarkRuntime: string;
+}
 
 /**
  * The frames through check.analyzeFrame, `pairs`: two at a time (both in flight). `crash`: after frame `at`, the
@@ -70,7 +83,11 @@ beforeAll(async () => {
   server = await startServer({ port: 0 });
   origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   tmp = mkdtempSync(join(tmpdir(), 'livecheck-iris-'));
-  context = await chromium.launchPersistentContext(tmp, { executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'] });
+  context = await chromium.launchPersistentContext(tmp, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+  });
   page = await context.newPage();
   page.on('pageerror', (e) => pageErrors.push(String(e)));
   await page.route(`${origin}/__iris/frame/*`, (route) => {
@@ -106,7 +123,7 @@ function expectSameFrames(got: Rec[], ref: Rec[]): void {
 describe('iris worker pipeline (Chromium)', () => {
   let inWorker: Run;
 
-  it('the iris worker, two frames in flight, gives the in-worker path\'s points and guidance, in frame order', async () => {
+  it("the iris worker, two frames in flight, gives the in-worker path's points and guidance, in frame order", async () => {
     inWorker = await runPage({ irisWorker: false, pairs: false });
     expect(inWorker.depth).toBe(1);
     expect(inWorker.landmarkRuntime).toBe('livecheck');
@@ -135,7 +152,10 @@ describe('iris worker pipeline (Chromium)', () => {
   it('an asset folder without nn.simd.wasm keeps onnxruntime: same points, no error', async () => {
     const missing = `${origin}/dist/nn.simd.wasm`;
     let refused = 0;
-    await page.route(missing, (route) => { refused++; return route.fulfill({ status: 404, body: 'not here' }); });
+    await page.route(missing, (route) => {
+      refused++;
+      return route.fulfill({ status: 404, body: 'not here' });
+    });
     try {
       const run = await runPage({ irisWorker: true, pairs: true });
       expect(refused).toBeGreaterThan(0); // the worker asked for it
@@ -148,7 +168,10 @@ describe('iris worker pipeline (Chromium)', () => {
     }
   }, 300_000);
 
-  for (const [mode, code] of [['throw', 'worker-crashed'], ['close', 'worker-timeout']] as const) {
+  for (const [mode, code] of [
+    ['throw', 'worker-crashed'],
+    ['close', 'worker-timeout'],
+  ] as const) {
     it(`an iris worker that dies (${mode}) is reported once as ${code}; the main worker runs Iris, no frame lost`, async () => {
       const at = 10;
       const t0 = Date.now();

@@ -95,10 +95,11 @@ test('quality pass in a module Worker equals Node, SIMD chosen by detection', as
   const page = await browser.newPage();
   await page.goto(base);
   await page.waitForFunction(() => (window as unknown as { ready?: boolean }).ready === true);
-  const got = (await page.evaluate(
-    (msg) => (window as unknown as { runKernels: (m: unknown) => Promise<unknown> }).runKernels(msg),
-    { count: frames.length, width: 400, height: 300, face },
-  )) as { simd?: boolean; results?: unknown[]; error?: string };
+  const got = (await page.evaluate((msg) => (window as unknown as { runKernels: (m: unknown) => Promise<unknown> }).runKernels(msg), { count: frames.length, width: 400, height: 300, face })) as {
+    simd?: boolean;
+    results?: unknown[];
+    error?: string;
+  };
   await page.close();
   expect(got.error).toBeUndefined();
   expect(got.simd).toBe(true);

@@ -76,9 +76,11 @@ beforeAll(async () => {
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(String(e)));
   await page.goto(base);
-  await page.waitForFunction(() => (window as unknown as { ready?: boolean }).ready === true, undefined, { timeout: 30_000 }).catch(() => {
-    throw new Error(`test page did not load onnxruntime-web: ${errors.join('; ')}`);
-  });
+  await page
+    .waitForFunction(() => (window as unknown as { ready?: boolean }).ready === true, undefined, { timeout: 30_000 })
+    .catch(() => {
+      throw new Error(`test page did not load onnxruntime-web: ${errors.join('; ')}`);
+    });
 }, 120_000);
 
 afterAll(async () => {
@@ -95,10 +97,11 @@ describe.each(MODELS.map((m) => [m.name, m] as const))('%s in Chromium', (name, 
     const shape = (meta.isTensor ? meta.shape : []).map((d) => (typeof d === 'number' ? d : 1));
     const n = shape.reduce((a, b) => a * b, 1);
     const cases = [{ label: 'seeded uniform', input: seededUniform(7 + n, n, spec.inputRange[0], spec.inputRange[1]) }, ...realCases.get(name)!];
-    const inBrowser = (await page.evaluate(
-      ({ model, inputs, dims }) => (window as unknown as { runModel: (m: string, x: number[][], s: number[]) => unknown }).runModel(model, inputs, dims),
-      { model: name, inputs: cases.map((c) => Array.from(c.input)), dims: shape },
-    )) as Record<string, number[]>[];
+    const inBrowser = (await page.evaluate(({ model, inputs, dims }) => (window as unknown as { runModel: (m: string, x: number[][], s: number[]) => unknown }).runModel(model, inputs, dims), {
+      model: name,
+      inputs: cases.map((c) => Array.from(c.input)),
+      dims: shape,
+    })) as Record<string, number[]>[];
     let worst = 0;
     for (let i = 0; i < cases.length; i++) {
       const inNode = await runOrt(node, cases[i].input, shape);

@@ -106,7 +106,13 @@ export async function runFrames({ urlBase, timestamps, width, height, challenge,
   const challengeEvents = [];
   const errors = [];
   let result = null;
-  check.addEventListener('challenge', (e) => challengeEvents.push(e.detail.type === 'attempt-ended' ? { type: e.detail.type, outcome: e.detail.outcome, reason: e.detail.reason ?? null, t: e.detail.timestampMs } : { type: e.detail.type, action: e.detail.action ?? null, t: e.detail.timestampMs }));
+  check.addEventListener('challenge', (e) =>
+    challengeEvents.push(
+      e.detail.type === 'attempt-ended'
+        ? { type: e.detail.type, outcome: e.detail.outcome, reason: e.detail.reason ?? null, t: e.detail.timestampMs }
+        : { type: e.detail.type, action: e.detail.action ?? null, t: e.detail.timestampMs },
+    ),
+  );
   check.addEventListener('result', (e) => (result = e.detail));
   check.addEventListener('error', (e) => errors.push(e.detail.code));
   // one buffer, transferred to the worker and handed back each frame
@@ -118,7 +124,11 @@ export async function runFrames({ urlBase, timestamps, width, height, challenge,
     frames.push(frameRecord(d));
   }
   await check.close();
-  const decision = result && { verdict: result.verdict, signals: Object.fromEntries(Object.entries(result.signals).map(([k, s]) => [k, s && { verdict: s.verdict, score: s.score }])), reasons: result.reasons.map((r) => r.code) };
+  const decision = result && {
+    verdict: result.verdict,
+    signals: Object.fromEntries(Object.entries(result.signals).map(([k, s]) => [k, s && { verdict: s.verdict, score: s.score }])),
+    reasons: result.reasons.map((r) => r.code),
+  };
   return { frames, challenge: challengeEvents, decision, errors };
 }
 
@@ -140,7 +150,10 @@ export async function runCrash({ mode, workerTimeoutMs }) {
   let frames = 0;
   check.addEventListener('error', (e) => errors.push({ code: e.detail.code, name: e.detail.name, isError: e.detail instanceof lib.LivecheckError }));
   check.addEventListener('frame', () => frames++);
-  const run = check.start(video).then((r) => ({ resolved: r === null ? null : r.verdict }), (e) => ({ rejected: e.code }));
+  const run = check.start(video).then(
+    (r) => ({ resolved: r === null ? null : r.verdict }),
+    (e) => ({ rejected: e.code }),
+  );
   for (let i = 0; i < 600 && frames < 5; i++) await sleep(50);
   const framesBefore = frames;
   const t0 = performance.now();
@@ -154,7 +167,10 @@ export async function runCrash({ mode, workerTimeoutMs }) {
   const c0 = performance.now();
   await check.close();
   const closeMs = performance.now() - c0;
-  const analyzeAfterClose = await check.analyzeFrame({ width: 2, height: 2, buffer: new ArrayBuffer(16) }, 1).then(() => 'resolved', (e) => e.code);
+  const analyzeAfterClose = await check.analyzeFrame({ width: 2, height: 2, buffer: new ArrayBuffer(16) }, 1).then(
+    () => 'resolved',
+    (e) => e.code,
+  );
   const policyAfterCrash = await policy.check(subject);
   // the integrator's choice for an attempt that died: it counts (a killed worker must not dodge a failure)
   const recorded = await policy.record(subject, 'fail', ticket.attemptId);
@@ -170,10 +186,20 @@ export async function runCrash({ mode, workerTimeoutMs }) {
   await check2.close();
   for (const t of stream.getTracks()) t.stop();
   return {
-    ticketAllowed: ticket.allowed, framesBefore, outcome, settledMs, framesAtSettle, framesLater, errors,
-    statsAfterCrash: { framesAnalyzed: stats.framesAnalyzed }, closeMs, analyzeAfterClose,
+    ticketAllowed: ticket.allowed,
+    framesBefore,
+    outcome,
+    settledMs,
+    framesAtSettle,
+    framesLater,
+    errors,
+    statsAfterCrash: { framesAnalyzed: stats.framesAnalyzed },
+    closeMs,
+    analyzeAfterClose,
     policyAfterCrash: { failures: policyAfterCrash.failuresInWindow.short, attemptsInProgress: policyAfterCrash.attemptsInProgress },
     policyRecorded: { failures: recorded.failuresInWindow.short, attemptsInProgress: recorded.attemptsInProgress },
-    secondAttemptAllowed: ticket2.allowed, frames2, errors2,
+    secondAttemptAllowed: ticket2.allowed,
+    frames2,
+    errors2,
   };
 }

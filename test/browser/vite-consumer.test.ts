@@ -72,10 +72,23 @@ for (const f of ${JSON.stringify(RUNTIME_ASSETS)}) cpSync(pkg + f, 'public/livec
 for (const f of ${JSON.stringify(BROWSER_MODELS)}) cpSync(pkg + f, 'public/livecheck/' + f);
 `;
 
-interface PackFile { path: string; size: number }
-interface Seen { state: string; frames: number; faceFrames: number; guidance: number; guidanceCodes: string[]; challenge: string[]; errors: string[]; info: { simd: boolean; threads: number; crossOriginIsolated: boolean } | null }
+interface PackFile {
+  path: string;
+  size: number;
+}
+interface Seen {
+  state: string;
+  frames: number;
+  faceFrames: number;
+  guidance: number;
+  guidanceCodes: string[];
+  challenge: string[];
+  errors: string[];
+  info: { simd: boolean; threads: number; crossOriginIsolated: boolean } | null;
+}
 
-const run = (cmd: string, args: string[], cwd: string) => execFileSync(cmd, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, npm_config_update_notifier: 'false' } });
+const run = (cmd: string, args: string[], cwd: string) =>
+  execFileSync(cmd, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, npm_config_update_notifier: 'false' } });
 
 let packFiles: PackFile[];
 let viteOutput: string;
@@ -98,11 +111,20 @@ beforeAll(async () => {
   packFiles = packed[0].files;
   renameSync(join(app, packed[0].filename), join(app, 'livecheck.tgz'));
 
-  writeFileSync(join(app, 'package.json'), JSON.stringify({
-    name: 'livecheck-vite-consumer', private: true, type: 'module',
-    scripts: { build: 'node copy-assets.mjs && vite build' },
-    dependencies: { livecheck: 'file:./livecheck.tgz', vite: rootPkg.devDependencies.vite },
-  }, null, 2));
+  writeFileSync(
+    join(app, 'package.json'),
+    JSON.stringify(
+      {
+        name: 'livecheck-vite-consumer',
+        private: true,
+        type: 'module',
+        scripts: { build: 'node copy-assets.mjs && vite build' },
+        dependencies: { livecheck: 'file:./livecheck.tgz', vite: rootPkg.devDependencies.vite },
+      },
+      null,
+      2,
+    ),
+  );
   writeFileSync(join(app, 'index.html'), APP_HTML);
   writeFileSync(join(app, 'main.js'), APP_MAIN);
   writeFileSync(join(app, 'copy-assets.mjs'), APP_COPY_ASSETS);
@@ -130,15 +152,36 @@ describe('npm pack', () => {
   it('ships exactly what a consumer needs, and each model once', () => {
     const paths = packFiles.map((f) => f.path);
     // what a consumer needs
-    for (const p of ['package.json', 'README.md', 'LICENSE', 'bin/livecheck.mjs', 'dist/index.js', 'dist/worker.js', 'dist/server.js',
-      'dist/node.js', 'dist/cli.js', 'dist/types/index.d.ts', 'dist/types/server/index.d.ts', ...RUNTIME_ASSETS, ...BROWSER_MODELS,
-      'models/blazeface-back.onnx', 'models/facerec.onnx', 'models/README.md']) {
+    for (const p of [
+      'package.json',
+      'README.md',
+      'LICENSE',
+      'bin/livecheck.mjs',
+      'dist/index.js',
+      'dist/worker.js',
+      'dist/server.js',
+      'dist/node.js',
+      'dist/cli.js',
+      'dist/types/index.d.ts',
+      'dist/types/server/index.d.ts',
+      ...RUNTIME_ASSETS,
+      ...BROWSER_MODELS,
+      'models/blazeface-back.onnx',
+      'models/facerec.onnx',
+      'models/README.md',
+    ]) {
       expect(paths, p).toContain(p);
     }
     // and nothing else: built JS, declarations, the runtime assets, the models and their provenance
-    const allowed = [/^(package\.json|README\.md|LICENSE|bin\/livecheck\.mjs)$/, /^dist\/[\w-]+\.js$/, /^dist\/chunks\/[\w-]+\.js$/, /^dist\/types\/.+\.d\.ts$/,
-      /^dist\/(kernels\.(simd|scalar)\.wasm|nn\.simd\.wasm|ort-wasm-simd-threaded\.(wasm|mjs))$/, /^models\/(blazeface|blazeface-back|facemesh|iris|facerec)\.onnx$/,
-      /^models\/(README\.md|manifest\.json)$/];
+    const allowed = [
+      /^(package\.json|README\.md|LICENSE|bin\/livecheck\.mjs)$/,
+      /^dist\/[\w-]+\.js$/,
+      /^dist\/chunks\/[\w-]+\.js$/,
+      /^dist\/types\/.+\.d\.ts$/,
+      /^dist\/(kernels\.(simd|scalar)\.wasm|nn\.simd\.wasm|ort-wasm-simd-threaded\.(wasm|mjs))$/,
+      /^models\/(blazeface|blazeface-back|facemesh|iris|facerec)\.onnx$/,
+      /^models\/(README\.md|manifest\.json)$/,
+    ];
     expect(paths.filter((p) => !allowed.some((r) => r.test(p)))).toEqual([]);
     // no source maps, no second copy of the models in dist/, no unused (licence-unverified) models
     const onnx = paths.filter((p) => p.endsWith('.onnx')).map((p) => p.split('/').pop());
@@ -157,7 +200,10 @@ describe('a Vite app that installs the packed tarball', () => {
   it('builds: Vite bundles the worker from dist/ and leaves the self-hosted assets to public/', () => {
     const built = readdirSync(join(app, 'dist', 'assets'));
     // the worker module was found through `new URL('./worker.js', import.meta.url)` and emitted as its own chunk
-    expect(built.some((f) => /^worker-[\w-]+\.js$/.test(f)), `${built.join(', ')}\n${viteOutput}`).toBe(true);
+    expect(
+      built.some((f) => /^worker-[\w-]+\.js$/.test(f)),
+      `${built.join(', ')}\n${viteOutput}`,
+    ).toBe(true);
     for (const f of [...RUNTIME_ASSETS, ...BROWSER_MODELS]) expect(existsSync(join(app, 'dist', 'livecheck', f.replace(/^dist\//, ''))), f).toBe(true);
     // Vite did not pull onnxruntime-web's default (WebGPU/JSEP, 28 MB) build into the app
     const big = built.filter((f) => f.endsWith('.wasm'));
@@ -170,13 +216,24 @@ describe('a Vite app that installs the packed tarball', () => {
     const context = await chromium.launchPersistentContext(mkdtempSync(join(tmp, 'profile-')), {
       executablePath: CHROMIUM,
       headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--autoplay-policy=no-user-gesture-required',
-        '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream', `--use-file-for-fake-video-capture=${clip}`],
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--no-first-run',
+        '--autoplay-policy=no-user-gesture-required',
+        '--use-fake-ui-for-media-stream',
+        '--use-fake-device-for-media-stream',
+        `--use-file-for-fake-video-capture=${clip}`,
+      ],
     });
     try {
       const page = await context.newPage();
       const problems: string[] = [];
-      page.on('console', (m) => { if (/Content Security Policy|Refused/i.test(m.text())) problems.push(m.text()); });
+      page.on('console', (m) => {
+        if (/Content Security Policy|Refused/i.test(m.text())) problems.push(m.text());
+      });
       page.on('pageerror', (e) => problems.push(String(e)));
       await page.goto(`${origin}/`);
       const read = () => page.evaluate(() => (window as unknown as { consumer?: Seen }).consumer ?? null);
@@ -198,8 +255,19 @@ describe('a Vite app that installs the packed tarball', () => {
       // every asset came from the app's own origin and folders; nothing was missing
       expect(requests.filter((r) => r.status >= 400)).toEqual([]);
       const paths = requests.map((r) => r.path);
-      expect(paths.some((p) => /^\/assets\/worker-[\w-]+\.js$/.test(p)), paths.join(', ')).toBe(true);
-      for (const f of ['/livecheck/models/facemesh.onnx', '/livecheck/models/iris.onnx', '/livecheck/kernels.simd.wasm', '/livecheck/nn.simd.wasm', '/livecheck/ort-wasm-simd-threaded.wasm', '/livecheck/iris-worker.js']) expect(paths).toContain(f);
+      expect(
+        paths.some((p) => /^\/assets\/worker-[\w-]+\.js$/.test(p)),
+        paths.join(', '),
+      ).toBe(true);
+      for (const f of [
+        '/livecheck/models/facemesh.onnx',
+        '/livecheck/models/iris.onnx',
+        '/livecheck/kernels.simd.wasm',
+        '/livecheck/nn.simd.wasm',
+        '/livecheck/ort-wasm-simd-threaded.wasm',
+        '/livecheck/iris-worker.js',
+      ])
+        expect(paths).toContain(f);
     } finally {
       await context.close();
     }

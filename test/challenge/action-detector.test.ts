@@ -80,7 +80,12 @@ describe('ActionDetector', () => {
 });
 
 /** Plain per-frame geometry: only what the detector reads. */
-interface Plain { yaw?: number; pitch?: number; open?: number; interEye?: number }
+interface Plain {
+  yaw?: number;
+  pitch?: number;
+  open?: number;
+  interEye?: number;
+}
 function runPlain(ms: number, at: (t: number) => Plain | null, fps = 25): DetectedAction[] {
   const det = new ActionDetector();
   const out: DetectedAction[] = [];
@@ -129,12 +134,27 @@ describe('ActionDetector on plain geometry', () => {
 
   it('a swing straight from a held turn to the other side is measured from the held pose', () => {
     // held at -16 for 600 ms, then to +12 (28 deg from the held pose, 12 past the rest) and held: turn-right, turn-left
-    const swing = (t: number) => ({ yaw: t < 2000 ? 0 : t < 2400 ? -16 * bump(t, 2000, 2800) : t < 3000 ? -16 : t < 3600 ? -16 + 28 * bump(t, 3000, 4200) : t < 4400 ? 12 : 12 - 12 * Math.min(1, (t - 4400) / 400) });
+    const swing = (t: number) => ({
+      yaw: t < 2000 ? 0 : t < 2400 ? -16 * bump(t, 2000, 2800) : t < 3000 ? -16 : t < 3600 ? -16 + 28 * bump(t, 3000, 4200) : t < 4400 ? 12 : 12 - 12 * Math.min(1, (t - 4400) / 400),
+    });
     const ev = runPlain(6000, swing);
     expect(ev.map((e) => e.type)).toEqual(['turn-right', 'turn-left']);
     expect(ev[1].peak).toBeGreaterThan(26);
     // the same swing from a turn that was not held still is measured from the rest pose: 12 deg, no turn
-    const unheld = (t: number) => ({ yaw: t < 2000 ? 0 : t < 2400 ? -16 * bump(t, 2000, 2800) : t < 2600 ? -16 + 10 * ((t - 2400) / 200) : t < 3200 ? -6 + 18 * bump(t, 2600, 3800) : t < 4400 ? 12 : 12 - 12 * Math.min(1, (t - 4400) / 400) });
+    const unheld = (t: number) => ({
+      yaw:
+        t < 2000
+          ? 0
+          : t < 2400
+            ? -16 * bump(t, 2000, 2800)
+            : t < 2600
+              ? -16 + 10 * ((t - 2400) / 200)
+              : t < 3200
+                ? -6 + 18 * bump(t, 2600, 3800)
+                : t < 4400
+                  ? 12
+                  : 12 - 12 * Math.min(1, (t - 4400) / 400),
+    });
     expect(runPlain(6000, unheld).map((e) => e.type)).toEqual(['turn-right']);
     // coming back from a held turn past the rest pose by less than the release is not a turn the other way
     const back = (t: number) => ({ yaw: t < 2000 ? 0 : t < 2500 ? 20 * bump(t, 2000, 3000) : t < 3500 ? 20 : t < 4000 ? 20 - 26 * Math.min(1, (t - 3500) / 500) : -6 });

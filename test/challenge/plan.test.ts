@@ -84,32 +84,39 @@ describe('planFromNonce', () => {
 const HOLD: Record<ChallengeAction, number> = { blink: 0, 'turn-left': 1800, 'turn-right': 1800, 'mouth-open': 300, nod: 0, smile: 500 };
 const GOLDEN: Array<{ nonce: string | Uint8Array; options: PlanOptions; digest: string; actions: ChallengeAction[]; holds?: Partial<Record<ChallengeAction, number>> }> = [
   {
-    nonce: 'server-nonce-0123456789abcdef', options: { actions: 'random', count: 4 },
+    nonce: 'server-nonce-0123456789abcdef',
+    options: { actions: 'random', count: 4 },
     digest: '6621669f67001a5b2a56c867d16f7e59bced53909e4abce15e95d8385e40970f',
     actions: ['nod', 'turn-right', 'smile', 'mouth-open'],
   },
   {
-    nonce: 'golden-nonce-000000000000001', options: { actions: 'random', count: 16 },
+    nonce: 'golden-nonce-000000000000001',
+    options: { actions: 'random', count: 16 },
     digest: '435334c16a41210f7992cfdd7ef6330cfd8bca3c9b0e9438c25671e83bc9428a',
     actions: ['turn-left', 'smile', 'mouth-open', 'turn-left', 'smile', 'turn-right', 'turn-left', 'turn-right', 'nod', 'mouth-open', 'turn-right', 'blink', 'nod', 'turn-left', 'nod', 'blink'],
   },
   {
-    nonce: 'golden-nonce-000000000000002', options: { actions: 'random', count: 3 },
+    nonce: 'golden-nonce-000000000000002',
+    options: { actions: 'random', count: 3 },
     digest: '517a99ba6d5347c35884854e05e6b08abb16fb005e370b3e197942b73c0ff64a',
     actions: ['smile', 'blink', 'nod'],
   },
   {
-    nonce: 'golden-nonce-000000000000003', options: { actions: 'random', count: 8, allowed: ['blink', 'turn-left', 'nod', 'smile'], exclude: ['smile'] },
+    nonce: 'golden-nonce-000000000000003',
+    options: { actions: 'random', count: 8, allowed: ['blink', 'turn-left', 'nod', 'smile'], exclude: ['smile'] },
     digest: 'c54d269bcaae49b59084092139be80c7566cbfaf93594d4577ff26a02081606a',
     actions: ['turn-left', 'blink', 'turn-left', 'blink', 'nod', 'turn-left', 'nod', 'turn-left'],
   },
   {
-    nonce: 'golden-nonce-000000000000004', options: { actions: 'random', count: 5, holdMs: { nod: 700 } },
+    nonce: 'golden-nonce-000000000000004',
+    options: { actions: 'random', count: 5, holdMs: { nod: 700 } },
     digest: 'f05769303e1f79ee2eded50b9f49d8b68907a3606dd0b0072f9cecb2328bfd5d',
-    actions: ['blink', 'turn-right', 'turn-left', 'mouth-open', 'nod'], holds: { nod: 700 },
+    actions: ['blink', 'turn-right', 'turn-left', 'mouth-open', 'nod'],
+    holds: { nod: 700 },
   },
   {
-    nonce: Uint8Array.from({ length: 32 }, (_, i) => (i * 37 + 11) & 0xff), options: { actions: 'random', count: 6 },
+    nonce: Uint8Array.from({ length: 32 }, (_, i) => (i * 37 + 11) & 0xff),
+    options: { actions: 'random', count: 6 },
     digest: '83b7a8ed859053c81d818870fab1f8b1ae44d06a98a9665d369a8fd7d2838ded',
     actions: ['blink', 'mouth-open', 'blink', 'mouth-open', 'nod', 'turn-right'],
   },

@@ -11,7 +11,9 @@ import { analysisOf, variantFrames, type FrameRecord, type Variant } from '../gu
 const CLIPS = ['clean-franck', 'clean-cap13', 'clean-cap12', 'face-swap', 'light-switch', 'flicker'] as const satisfies readonly Variant[];
 let frames: Map<Variant, FrameRecord[]>;
 const PLAN = await planFromNonce('real-session-nonce-0001', { script: ['turn-left'] });
-beforeAll(async () => { frames = await variantFrames(CLIPS); }, 900_000);
+beforeAll(async () => {
+  frames = await variantFrames(CLIPS);
+}, 900_000);
 
 /** Runs a session that waits for a turn nobody makes (long timeout), so only rejections can end it. */
 function run(name: Variant, config: ChallengeConfigInput = {}): { ended: Extract<ChallengeEvent, { type: 'attempt-ended' }> | undefined; t0: number } {
@@ -44,7 +46,8 @@ describe('challenge session on real clips', () => {
     const list = frames.get('face-swap')!;
     const base = new Float64Array(8);
     let n = 0;
-    const before: number[] = [], after: number[] = [];
+    const before: number[] = [],
+      after: number[] = [];
     list.forEach((f, i) => {
       const { face } = analysisOf(f);
       if (!face) return;
@@ -54,7 +57,10 @@ describe('challenge session on real clips', () => {
         n++;
         return;
       }
-      if (n) { for (let k = 0; k < 8; k++) base[k] /= n; n = 0; }
+      if (n) {
+        for (let k = 0; k < 8; k++) base[k] /= n;
+        n = 0;
+      }
       let sum = 0;
       for (let k = 0; k < 8; k++) sum += ((g.signature[k] - base[k]) / base[k]) ** 2;
       (f.t - list[0].t < 3000 ? before : after).push(Math.sqrt(sum / 8));

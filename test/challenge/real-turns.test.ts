@@ -19,7 +19,13 @@ import { clipFaces, faceOf, meshBox, type ClipFace } from '../helpers/clip-pipel
 import { dataDir } from '../helpers/data.js';
 import labels from './fixtures/video-labels.json';
 
-interface TurnLabel { type: string; start: number; end: number; direction?: string; handDeg?: number[] }
+interface TurnLabel {
+  type: string;
+  start: number;
+  end: number;
+  direction?: string;
+  handDeg?: number[];
+}
 
 const clip = labels.clips.cap13;
 const turns = (clip.labels as TurnLabel[]).filter((l) => l.type === 'turn');
@@ -64,7 +70,10 @@ beforeAll(async () => {
 
 /** Yaw change from the median of the 8 frames before `start - 2` to the extreme within the label, + = nose to image right. */
 function turnDeg(l: TurnLabel): number {
-  const ref = yaw.slice(l.start - 10, l.start - 2).filter((y): y is number => y !== null).sort((a, b) => a - b);
+  const ref = yaw
+    .slice(l.start - 10, l.start - 2)
+    .filter((y): y is number => y !== null)
+    .sort((a, b) => a - b);
   const r = ref[ref.length >> 1];
   let peak = -Infinity;
   for (let i = l.start; i <= l.end; i++) if (yaw[i] !== null) peak = Math.max(peak, yaw[i]! - r);
@@ -92,7 +101,10 @@ describe("cap13's moderate head turns", () => {
   it('both turns stay below the 15 deg target measured from the neutral pose before the prompt', () => {
     // the challenge measures from the neutral face it calibrated on (the frontal frames after the mouth opening);
     // the second turn starts from a head swung back the other way, so it is larger from its own start than from neutral
-    const calib = yaw.slice(FIRST, FIRST + 13).filter((y): y is number => y !== null).sort((a, b) => a - b);
+    const calib = yaw
+      .slice(FIRST, FIRST + 13)
+      .filter((y): y is number => y !== null)
+      .sort((a, b) => a - b);
     const neutral = calib[calib.length >> 1];
     for (const l of turns) {
       const peak = Math.max(...yaw.slice(l.start, l.end + 1).filter((y): y is number => y !== null)) - neutral;
@@ -113,7 +125,12 @@ describe("cap13's moderate head turns", () => {
     const progress = events.filter((e): e is Extract<ChallengeEvent, { type: 'progress' }> => e.type === 'progress');
     expect(Math.max(0, ...progress.map((e) => e.stepProgress))).toBeGreaterThan(0);
     const failed = events.filter((e): e is Extract<ChallengeEvent, { type: 'action-failed' }> => e.type === 'action-failed');
-    console.info(`cap13 turn-left step: ${events.map((e) => `${e.type}${'reason' in e && e.reason ? `:${e.reason}` : ''}@${Math.round(e.timestampMs)}`).filter((s) => !s.startsWith('progress')).join(' ')}`);
+    console.info(
+      `cap13 turn-left step: ${events
+        .map((e) => `${e.type}${'reason' in e && e.reason ? `:${e.reason}` : ''}@${Math.round(e.timestampMs)}`)
+        .filter((s) => !s.startsWith('progress'))
+        .join(' ')}`,
+    );
     expect(failed.length).toBeGreaterThan(0);
     expect(failed.map((e) => e.reason)).toEqual(['incomplete']);
     expect(failed[0].detail.amplitude).toBeGreaterThanOrEqual(DEFAULT_CHALLENGE_CONFIG.turn.onsetDeg);

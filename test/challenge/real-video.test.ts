@@ -15,12 +15,29 @@ import { dataDir } from '../helpers/data.js';
 import labels from './fixtures/video-labels.json';
 
 type ClipName = keyof typeof labels.clips;
-interface Label { type: string; start: number; end: number; direction?: string; size?: string; handDeg?: number[] }
+interface Label {
+  type: string;
+  start: number;
+  end: number;
+  direction?: string;
+  size?: string;
+  handDeg?: number[];
+}
 
-interface Detected extends DetectedAction { startFrame: number; endFrame: number }
+interface Detected extends DetectedAction {
+  startFrame: number;
+  endFrame: number;
+}
 /** Per-frame measures of one clip (null / 0 without a face). */
-interface Pose { yaw: number; pitch: number }
-interface Measures { poses: Array<Pose | null>; openness: number[]; interEye: number[] }
+interface Pose {
+  yaw: number;
+  pitch: number;
+}
+interface Measures {
+  poses: Array<Pose | null>;
+  openness: number[];
+  interEye: number[];
+}
 
 function detect(frames: readonly ClipFace[], fps: number, m: Measures): Detected[] {
   const est = new FaceGeometryEstimator();
@@ -84,7 +101,11 @@ const turnAction = (l: Label) => (l.direction === 'nose-image-right' ? 'turn-lef
  */
 function poseChange(name: ClipName, l: Label, axis: 'yaw' | 'pitch', sign: 1 | -1): number {
   const p = poses[name]!;
-  const ref = p.slice(Math.max(0, l.start - 10), l.start - 2).filter((x): x is Pose => x !== null).map((x) => x[axis]).sort((a, b) => a - b);
+  const ref = p
+    .slice(Math.max(0, l.start - 10), l.start - 2)
+    .filter((x): x is Pose => x !== null)
+    .map((x) => x[axis])
+    .sort((a, b) => a - b);
   const r = ref[ref.length >> 1];
   let peak = -Infinity;
   for (let i = l.start; i <= l.end; i++) if (p[i]) peak = Math.max(peak, sign * (p[i]![axis] - r));
@@ -106,7 +127,11 @@ describe('franck.mp4, first 140 s (talking head)', () => {
 
   it('finds every labelled mouth opening and reports none elsewhere (talking and the laugh are not openings)', () => {
     const open = labelsOf('franck').filter((l) => l.type === 'mouth-open');
-    for (const l of open) expect(detected.franck!.some((d) => d.type === 'mouth-open' && overlaps(l, d)), `${l.start}-${l.end}`).toBe(true);
+    for (const l of open)
+      expect(
+        detected.franck!.some((d) => d.type === 'mouth-open' && overlaps(l, d)),
+        `${l.start}-${l.end}`,
+      ).toBe(true);
     const extra = detected.franck!.filter((d) => d.type === 'mouth-open' && !open.some((l) => overlaps(l, d)));
     expect(extra).toEqual([]);
   });
@@ -121,7 +146,9 @@ describe('franck.mp4, first 140 s (talking head)', () => {
     // recall over every labelled turn and nod, small ones included (not a target: see the fixture's notes)
     const all = moves.filter((l) => l.type !== 'head-shift');
     const found = all.filter((l) => detected.franck!.some((d) => isHead(d) && overlaps(l, d)));
-    console.info(`franck head movements: ${found.length}/${all.length} labelled turns/nods detected; ` + all.map((l) => `${l.type} ${l.start}-${l.end} ${l.size}${found.includes(l) ? ' found' : ''}`).join(', '));
+    console.info(
+      `franck head movements: ${found.length}/${all.length} labelled turns/nods detected; ` + all.map((l) => `${l.type} ${l.start}-${l.end} ${l.size}${found.includes(l) ? ' found' : ''}`).join(', '),
+    );
   });
 
   // The one clear turn, 1072-1097, turns the pose 15.3 deg from the frames before it, for a frame or two. It was a
@@ -133,7 +160,10 @@ describe('franck.mp4, first 140 s (talking head)', () => {
     expect(clear.length).toBeGreaterThan(0);
     for (const l of clear) {
       const hits = detected.franck!.filter((d) => isHead(d) && overlaps(l, d));
-      expect(hits.map((d) => d.type), `${l.start}-${l.end}`).toContain(turnAction(l));
+      expect(
+        hits.map((d) => d.type),
+        `${l.start}-${l.end}`,
+      ).toContain(turnAction(l));
     }
   });
 
@@ -171,9 +201,13 @@ describe('kphotoalbum movie (160x120, glasses, dim light)', () => {
     const b = labelsOf('kphotoalbum').find((l) => l.type === 'blink')!;
     const c = DEFAULT_ACTION_DETECTOR_CONFIG.blink;
     const open = openness.kphotoalbum!;
-    const before = open.slice(b.start - 12, b.start).filter((x) => x > 0).sort((x, y) => x - y);
+    const before = open
+      .slice(b.start - 12, b.start)
+      .filter((x) => x > 0)
+      .sort((x, y) => x - y);
     const level = before[Math.floor(0.8 * (before.length - 1))];
-    let plain = 0, travel = 0;
+    let plain = 0,
+      travel = 0;
     for (let i = b.start; i <= b.end; i++) {
       const eyePx = c.eyeWidthPerInterEye * interEye.kphotoalbum![i];
       plain = Math.max(plain, 1 - open[i] / level);
@@ -205,7 +239,10 @@ describe('cap12 / cap13 (webcam)', () => {
   it('finds every labelled mouth opening', () => {
     for (const name of ['cap12', 'cap13'] as const) {
       for (const l of labelsOf(name).filter((x) => x.type === 'mouth-open')) {
-        expect(detected[name]!.some((d) => d.type === 'mouth-open' && overlaps(l, d)), `${name} ${l.start}-${l.end}`).toBe(true);
+        expect(
+          detected[name]!.some((d) => d.type === 'mouth-open' && overlaps(l, d)),
+          `${name} ${l.start}-${l.end}`,
+        ).toBe(true);
       }
     }
   });
@@ -238,7 +275,10 @@ describe('cap12 / cap13 (webcam)', () => {
 
   it("finds cap13's eye closure and blink", () => {
     for (const l of labelsOf('cap13').filter((x) => x.type === 'eye-closure' || x.type === 'blink')) {
-      expect(detected.cap13!.some((d) => (d.type === 'blink' || d.type === 'eyes-closed') && overlaps(l, d)), `${l.start}-${l.end}`).toBe(true);
+      expect(
+        detected.cap13!.some((d) => (d.type === 'blink' || d.type === 'eyes-closed') && overlaps(l, d)),
+        `${l.start}-${l.end}`,
+      ).toBe(true);
     }
   });
 });

@@ -11,7 +11,13 @@ const plan = (...actions: ChallengeAction[]): Promise<ChallengePlan> => planFrom
 
 function expectFailure(p: ChallengePlan, reason: ActionFailureReason, o: SimOptions, step = 0): ReturnType<typeof simulate> {
   const r = simulate(p, o);
-  expect(r.failed?.reason, `events: ${r.events.filter((e) => e.type !== 'progress').map((e) => JSON.stringify(e)).join('\n')}`).toBe(reason);
+  expect(
+    r.failed?.reason,
+    `events: ${r.events
+      .filter((e) => e.type !== 'progress')
+      .map((e) => JSON.stringify(e))
+      .join('\n')}`,
+  ).toBe(reason);
   expect(r.failed?.step).toBe(step);
   expect(r.ended?.outcome).toBe('failed');
   expect(r.ended?.reason).toBe(reason);
@@ -21,7 +27,13 @@ function expectFailure(p: ChallengePlan, reason: ActionFailureReason, o: SimOpti
 
 function expectRejection(p: ChallengePlan, reason: RejectionReason, o: SimOptions): void {
   const r = simulate(p, o);
-  expect(r.ended?.outcome, `events: ${r.events.filter((e) => e.type !== 'progress').map((e) => JSON.stringify(e)).join('\n')}`).toBe('rejected');
+  expect(
+    r.ended?.outcome,
+    `events: ${r.events
+      .filter((e) => e.type !== 'progress')
+      .map((e) => JSON.stringify(e))
+      .join('\n')}`,
+  ).toBe('rejected');
   expect(r.ended?.reason).toBe(reason);
   expect(r.failed).toBeUndefined();
 }
@@ -73,7 +85,7 @@ describe('a cooperative person', () => {
     expect(r.ended?.outcome).toBe('completed');
   });
 
-  it('turn-left on unmirrored frames moves the nose toward the side of the person\'s left eye', () => {
+  it("turn-left on unmirrored frames moves the nose toward the side of the person's left eye", () => {
     const face = new SyntheticFace();
     const front = face.landmarks(NEUTRAL);
     const turned = face.landmarks({ ...NEUTRAL, yawDeg: 20 }); // the harness's turn-left on unmirrored frames
@@ -87,7 +99,7 @@ describe('a cooperative person', () => {
     expectFailure(await plan('turn-left'), 'wrong-direction', { config: { mirrored: false }, motions: { 0: mirroredLeft } });
   });
 
-  it('measures against the person\'s own neutral pose (a slightly turned neutral head is not a turn)', async () => {
+  it("measures against the person's own neutral pose (a slightly turned neutral head is not a turn)", async () => {
     const r = simulate(await plan('turn-right', 'turn-left'), { neutral: { yawDeg: 4, pitchDeg: -3 } });
     expect(r.ended?.outcome).toBe('completed');
   });
@@ -281,4 +293,3 @@ describe('input checks', () => {
     expect(r.session.push(f, null, new GuidanceTracker().update(f, null))).toHaveLength(0);
   });
 });
-

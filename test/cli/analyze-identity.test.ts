@@ -15,7 +15,8 @@ import { ensureVariants, repoRoot } from '../helpers/data.js';
 const SWAP_AT_MS = 3000; // face-swap: franck 18-21 s, then cap13 0-3 s (tools/make-variants.mjs)
 
 async function analyzeJson(args: string[]): Promise<AnalyzeReport> {
-  const out: string[] = [], err: string[] = [];
+  const out: string[] = [],
+    err: string[] = [];
   const code = await runCli(['analyze', ...args, '--json'], { stdout: (t) => out.push(t), stderr: (t) => err.push(t) });
   expect(code, err.join('\n')).toBe(EXIT.ok);
   return JSON.parse(out.join('\n')) as AnalyzeReport;
@@ -29,14 +30,20 @@ function consensus(r: AnalyzeReport): string {
 }
 
 let tmp: string | null = null;
-afterAll(() => { if (tmp) rmSync(tmp, { recursive: true, force: true }); });
+afterAll(() => {
+  if (tmp) rmSync(tmp, { recursive: true, force: true });
+});
 
 describe('analyze: identity continuity', () => {
   it('face-swap with a plan: identity changed about 3 s in, verdict fail; the same run without the check does not say fail', async () => {
     requireModels();
     const [swap] = await ensureVariants(['face-swap']);
     const r = await analyzeJson([swap.path, '--plan', 'blink,turn-left']);
-    console.log(`face-swap: identity ${JSON.stringify(r.identity)}, verdict ${r.verdict}, signals ${Object.entries(r.signals!).map(([k, s]) => `${k} ${s.verdict} ${s.score}`).join(', ')}`);
+    console.log(
+      `face-swap: identity ${JSON.stringify(r.identity)}, verdict ${r.verdict}, signals ${Object.entries(r.signals!)
+        .map(([k, s]) => `${k} ${s.verdict} ${s.score}`)
+        .join(', ')}`,
+    );
     expect(Object.keys(r)).toEqual(['file', 'width', 'height', 'fps', 'frames', 'events', 'guidance', 'frames_skipped', 'signals', 'identity', 'verdict', 'reasons']);
     const id = r.identity!;
     expect(r.reasons!.map((x) => x.code)).toContain('identity-changed');

@@ -24,13 +24,18 @@ let mp4: string;
 
 async function cli(args: string[], env: Record<string, string | undefined> = {}) {
   const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
-  for (const [k, v] of Object.entries(env)) if (v === undefined) delete process.env[k]; else process.env[k] = v;
-  const out: string[] = [], err: string[] = [];
+  for (const [k, v] of Object.entries(env))
+    if (v === undefined) delete process.env[k];
+    else process.env[k] = v;
+  const out: string[] = [],
+    err: string[] = [];
   try {
     const code = await runCli(args, { stdout: (t) => out.push(t), stderr: (t) => err.push(t) });
     return { code, stdout: out.join('\n'), stderr: err.join('\n') };
   } finally {
-    for (const [k, v] of Object.entries(saved)) if (v === undefined) delete process.env[k]; else process.env[k] = v;
+    for (const [k, v] of Object.entries(saved))
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
   }
 }
 
@@ -55,12 +60,17 @@ beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'livecheck-analyze-'));
   y4m = join(dir, 'cap12-cut.y4m');
   mp4 = join(dir, 'cap12-cut.mp4');
-  for (const [out, extra] of [[y4m, ['-pix_fmt', 'yuv420p']], [mp4, ['-c:v', 'libx264', '-pix_fmt', 'yuv420p', '-t', '2']]] as const) {
+  for (const [out, extra] of [
+    [y4m, ['-pix_fmt', 'yuv420p']],
+    [mp4, ['-c:v', 'libx264', '-pix_fmt', 'yuv420p', '-t', '2']],
+  ] as const) {
     const r = spawnSync('ffmpeg', ['-v', 'error', '-y', '-ss', String(CUT_START_S), '-i', data.cap12Mp4, '-t', String(CUT_S), ...extra, out]);
     if (r.status !== 0) throw new Error(`ffmpeg failed: ${r.stderr}`);
   }
 });
-afterAll(() => { if (dir) rmSync(dir, { recursive: true, force: true }); });
+afterAll(() => {
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
 
 describe('livecheck analyze', () => {
   it('reads y4m natively (no ffmpeg on the PATH) and finds the labelled mouth openings', async () => {
@@ -75,7 +85,10 @@ describe('livecheck analyze', () => {
     const opened = report.events.filter((e) => e.type === 'mouth-open');
     for (const l of mouths) {
       const [s, e] = [((l.start - CUT_START_S * fps) * 1000) / fps, ((l.end - CUT_START_S * fps) * 1000) / fps];
-      expect(opened.some((o) => o.start_ms <= e + 120 && o.end_ms >= s - 120), `mouth-open at ${s}-${e} ms`).toBe(true);
+      expect(
+        opened.some((o) => o.start_ms <= e + 120 && o.end_ms >= s - 120),
+        `mouth-open at ${s}-${e} ms`,
+      ).toBe(true);
     }
     // no mouth opening outside the labelled ones
     expect(opened.length).toBe(mouths.length);

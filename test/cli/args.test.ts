@@ -73,7 +73,7 @@ describe('CLI argument parsing', () => {
     for (const v of ['big', '', '-1', '1.5']) expect(usageError(() => numberOption({ tile: v }, 'tile', 0)).detail).toEqual({ option: 'tile' });
   });
 
-  it('every option in each command\'s usage text is declared (strict parsing rejects undeclared ones)', async () => {
+  it("every option in each command's usage text is declared (strict parsing rejects undeclared ones)", async () => {
     for (const command of [analyzeCommand, detectCommand, verifyCommand]) {
       const documented = [...new Set(command.usage.match(/^ {2}--[a-z-]+/gm)!.map((s) => s.trim()))];
       expect(documented.length).toBeGreaterThan(3);

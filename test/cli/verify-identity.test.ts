@@ -30,7 +30,8 @@ const keyframeTimes = (b: EvidenceBundle) => b.records.filter((r): r is Keyframe
 const r3 = (v: number | null) => (v === null ? null : Math.round(v * 1000) / 1000);
 
 async function cli(args: string[]) {
-  const out: string[] = [], err: string[] = [];
+  const out: string[] = [],
+    err: string[] = [];
   const code = await runCli(args, { stdout: (t) => out.push(t), stderr: (t) => err.push(t) });
   return { code, stdout: out.join('\n'), stderr: err.join('\n') };
 }
@@ -63,7 +64,9 @@ beforeAll(async () => {
   meta = join(dir, 'document.json');
   writeFileSync(meta, JSON.stringify({ type: 'passport', country: 'FR', uploadedAt: Date.now() - 5 * 60_000 }));
 }, 600_000);
-afterAll(() => { if (dir) rmSync(dir, { recursive: true, force: true }); });
+afterAll(() => {
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
 
 describe('analyze --evidence with the identity check, then verify', () => {
   it('face-swap: the bundle claims identity changed and verdict fail, as --json prints; verify passes every check, identity-replay included', async () => {
@@ -72,7 +75,9 @@ describe('analyze --evidence with the identity check, then verify', () => {
     const tAnalyze = performance.now() - t0;
     const claim = resultOf(bundle);
     const chips = chipsOf(bundle);
-    console.log(`swap: --json identity ${JSON.stringify(report.identity)} verdict ${report.verdict}; claim ${JSON.stringify(claim.identity)} verdict ${claim.verdict}; ${chips.length} chips, bundle ${readFileSync(file).length} bytes, analyze ${(tAnalyze / 1000).toFixed(1)} s`);
+    console.log(
+      `swap: --json identity ${JSON.stringify(report.identity)} verdict ${report.verdict}; claim ${JSON.stringify(claim.identity)} verdict ${claim.verdict}; ${chips.length} chips, bundle ${readFileSync(file).length} bytes, analyze ${(tAnalyze / 1000).toFixed(1)} s`,
+    );
     expect(bundle.version).toBe(3);
     expect(claim.identity!.verdict).toBe('changed');
     expect(claim.identity!.changedAtMs!).toBeGreaterThanOrEqual(SWAP_AT_MS);

@@ -15,7 +15,8 @@ let bundle: string;
 let meta: string;
 
 async function cli(args: string[]) {
-  const out: string[] = [], err: string[] = [];
+  const out: string[] = [],
+    err: string[] = [];
   const code = await runCli(args, { stdout: (t) => out.push(t), stderr: (t) => err.push(t) });
   return { code, stdout: out.join('\n'), stderr: err.join('\n') };
 }
@@ -32,7 +33,9 @@ describe('livecheck verify', () => {
     const r = await cli(['analyze', data.franckMp4, '--max-frames', '96', '--nonce', NONCE, '--document', meta, '--evidence', bundle, '--json']);
     expect(r.code, r.stderr).toBe(EXIT.ok);
   }, 300_000);
-  afterAll(() => { if (dir) rmSync(dir, { recursive: true, force: true }); });
+  afterAll(() => {
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
 
   it('a genuine bundle from a real clip verifies (exit 0), keyframes re-analysed by the server', async () => {
     const b = JSON.parse(readFileSync(bundle, 'utf8')) as { records: Array<{ type: string }> };
@@ -60,8 +63,12 @@ describe('livecheck verify', () => {
 
   it('--photo adds the ID photo match: franck still matches, grace_hopper does not', async () => {
     requireData(data.franckStills, data.graceHopper);
-    const same = JSON.parse((await cli(['verify', bundle, '--nonce', NONCE, '--document', meta, '--photo', data.franckStills[0], '--json'])).stdout) as Report & { match: { verdict: string; distance: number } };
-    const other = JSON.parse((await cli(['verify', bundle, '--nonce', NONCE, '--document', meta, '--photo', data.graceHopper, '--json'])).stdout) as Report & { match: { verdict: string; distance: number } };
+    const same = JSON.parse((await cli(['verify', bundle, '--nonce', NONCE, '--document', meta, '--photo', data.franckStills[0], '--json'])).stdout) as Report & {
+      match: { verdict: string; distance: number };
+    };
+    const other = JSON.parse((await cli(['verify', bundle, '--nonce', NONCE, '--document', meta, '--photo', data.graceHopper, '--json'])).stdout) as Report & {
+      match: { verdict: string; distance: number };
+    };
     expect(same.ok && other.ok).toBe(true);
     expect(same.match.verdict).toBe('match');
     expect(other.match.verdict).not.toBe('match');

@@ -79,7 +79,9 @@ describe('data manifest', () => {
       expect(source.licence, source.id).toMatch(/\S/);
       for (const [rel, hash] of Object.entries(source.files)) {
         expect(hash, rel).toMatch(/^[0-9a-f]{64}$/);
-        const actual = createHash('sha256').update(readFileSync(join(dataDir, rel))).digest('hex');
+        const actual = createHash('sha256')
+          .update(readFileSync(join(dataDir, rel)))
+          .digest('hex');
         expect(actual, rel).toBe(hash);
         count++;
       }
@@ -88,9 +90,7 @@ describe('data manifest', () => {
   });
 
   it('the test helper fails (never skips) on missing data and says how to get it', () => {
-    expect(() => requireData(data.astronaut, join(dataDir, 'photos', 'no-such.png'))).toThrow(
-      /photos\/no-such\.png[\s\S]*npm run setup:data/,
-    );
+    expect(() => requireData(data.astronaut, join(dataDir, 'photos', 'no-such.png'))).toThrow(/photos\/no-such\.png[\s\S]*npm run setup:data/);
     expect(() => dataPath('photos/no-such.png')).toThrow(/npm run setup:data/);
     expect(dataPath('photos/astronaut.png')).toBe(data.astronaut);
   });
@@ -190,7 +190,13 @@ describe('BT.601 limited-range conversion', () => {
     const u = new Uint8Array(4);
     const v = new Uint8Array(4);
     const back = new Uint8Array(rgba.length);
-    for (const [r, g, b] of [[0, 0, 0], [255, 255, 255], [200, 40, 90], [30, 160, 220], [128, 128, 128]]) {
+    for (const [r, g, b] of [
+      [0, 0, 0],
+      [255, 255, 255],
+      [200, 40, 90],
+      [30, 160, 220],
+      [128, 128, 128],
+    ]) {
       for (let p = 0; p < 16; p++) rgba.set([r, g, b, 255], p * 4);
       rgbaToI420(rgba, 4, 4, y, u, v);
       i420ToRgba(y, u, v, 4, 4, back);

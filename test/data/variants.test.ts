@@ -173,9 +173,24 @@ describe('variant files', () => {
   it('the manifest lists every variant with a description and its sources', () => {
     expect([...variants.keys()]).toEqual(variantNames());
     for (const name of [
-      'clean-franck', 'clean-cap13', 'clean-cap12', 'dark', 'bright', 'backlit', 'defocus', 'motion-blur', 'flicker',
-      'light-switch', 'shake', 'background-motion', 'color-cast', 'uneven-light', 'print', 'screen-replay',
-      'static-photo', 'face-swap',
+      'clean-franck',
+      'clean-cap13',
+      'clean-cap12',
+      'dark',
+      'bright',
+      'backlit',
+      'defocus',
+      'motion-blur',
+      'flicker',
+      'light-switch',
+      'shake',
+      'background-motion',
+      'color-cast',
+      'uneven-light',
+      'print',
+      'screen-replay',
+      'static-photo',
+      'face-swap',
     ]) {
       const e = variants.get(name);
       expect(e, name).toBeDefined();
@@ -265,8 +280,7 @@ describe('degradations carry their condition', () => {
 
   it('backlit: face darker than a near-white surround (the clean backdrop is darker than the face)', async () => {
     const [backlit, clean] = [await framesOf('backlit', 31), await framesOf('clean-franck')];
-    const ratio = (f: Frame): number =>
-      regionMean(f.luma, FRANCK_FACE) / mean(FRANCK_BACKDROP.map((r) => regionMean(f.luma, r)));
+    const ratio = (f: Frame): number => regionMean(f.luma, FRANCK_FACE) / mean(FRANCK_BACKDROP.map((r) => regionMean(f.luma, r)));
     expect(ratio(clean[30])).toBeGreaterThan(1);
     expect(ratio(backlit[30])).toBeLessThan(0.6);
     expect(mean(FRANCK_BACKDROP.map((r) => regionMean(backlit[30].luma, r)))).toBeGreaterThan(220);
@@ -313,10 +327,11 @@ describe('degradations carry their condition', () => {
 
   it('shake: the whole frame moves by a few pixels between frames', async () => {
     const [shaky, clean] = [await framesOf('shake', 81), await framesOf('clean-cap13')];
-    const motion = (fs: Frame[]): number[] => fs.slice(1, 80).map((f, i) => {
-      const s = shift(fs[i].luma, f.luma);
-      return Math.hypot(s.dx, s.dy);
-    });
+    const motion = (fs: Frame[]): number[] =>
+      fs.slice(1, 80).map((f, i) => {
+        const s = shift(fs[i].luma, f.luma);
+        return Math.hypot(s.dx, s.dy);
+      });
     expect(mean(motion(shaky))).toBeGreaterThan(1);
     expect(Math.max(...motion(shaky))).toBeGreaterThanOrEqual(2);
     expect(mean(motion(clean))).toBeLessThan(0.3);
@@ -329,8 +344,7 @@ describe('degradations carry their condition', () => {
       { x: 0, y: 0, w: 170, h: 300 },
       { x: 480, y: 0, w: 160, h: 300 },
     ];
-    const bgChange = (fs: Frame[]): number =>
-      mean(fs.slice(lag).map((f, i) => mean(sides.map((r) => meanAbsDiff(f.luma, fs[i].luma, r)))));
+    const bgChange = (fs: Frame[]): number => mean(fs.slice(lag).map((f, i) => mean(sides.map((r) => meanAbsDiff(f.luma, fs[i].luma, r)))));
     const faceChange = (fs: Frame[]): number => mean(fs.slice(lag).map((f, i) => meanAbsDiff(f.luma, fs[i].luma, FRANCK_FACE)));
     expect(bgChange(moving)).toBeGreaterThan(3 * bgChange(clean));
     expect(faceChange(moving)).toBeLessThan(2 * faceChange(clean) + 1);

@@ -77,7 +77,14 @@ describe('active signal', () => {
 
 describe('binding to the challenge engine (src/challenge)', () => {
   it('maps a completed session to a live outcome, and a failed step to its reason', () => {
-    const plan = { nonceDigest: 'x', mode: 'script' as const, steps: [{ action: 'blink' as const, holdMs: 0 }, { action: 'turn-left' as const, holdMs: 1800 }] };
+    const plan = {
+      nonceDigest: 'x',
+      mode: 'script' as const,
+      steps: [
+        { action: 'blink' as const, holdMs: 0 },
+        { action: 'turn-left' as const, holdMs: 1800 },
+      ],
+    };
     const results = [
       { step: 0, action: 'blink' as const, latencyMs: 400, amplitude: 0.9, durationMs: 300, heldMs: 120, peakSpeed: 6, blink: { closingMs: 90, closedMs: 120, reopeningMs: 150 } },
       { step: 1, action: 'turn-left' as const, latencyMs: 550, amplitude: 18, durationMs: 700, heldMs: 1800, peakSpeed: 60 },

@@ -21,17 +21,19 @@ describe('consensus', () => {
   it('truth table: every combination of live / spoof / unsure over the three signals', () => {
     let rows = 0;
     const seen: Record<LivenessVerdict, number> = { pass: 0, fail: 0, review: 0 };
-    for (const a of VERDICTS) for (const p of VERDICTS) for (const m of VERDICTS) {
-      const d = decideLiveness({ active: signal(a), passive: signal(p), motion: signal(m) });
-      expect(d.verdict, `${a}/${p}/${m}`).toBe(expected([a, p, m]));
-      // each signal's score, verdict and reasons travel with the decision
-      expect(d.signals.active?.verdict).toBe(a);
-      expect(d.signals.passive?.reasons[0].code).toBe(`test-${p}`);
-      expect(d.signals.motion?.score).toBe(signal(m).score);
-      for (const name of SIGNAL_NAMES) expect(d.reasons.map((r) => r.code)).toContain(`${name}-${d.signals[name]!.verdict}`);
-      seen[d.verdict]++;
-      rows++;
-    }
+    for (const a of VERDICTS)
+      for (const p of VERDICTS)
+        for (const m of VERDICTS) {
+          const d = decideLiveness({ active: signal(a), passive: signal(p), motion: signal(m) });
+          expect(d.verdict, `${a}/${p}/${m}`).toBe(expected([a, p, m]));
+          // each signal's score, verdict and reasons travel with the decision
+          expect(d.signals.active?.verdict).toBe(a);
+          expect(d.signals.passive?.reasons[0].code).toBe(`test-${p}`);
+          expect(d.signals.motion?.score).toBe(signal(m).score);
+          for (const name of SIGNAL_NAMES) expect(d.reasons.map((r) => r.code)).toContain(`${name}-${d.signals[name]!.verdict}`);
+          seen[d.verdict]++;
+          rows++;
+        }
     expect(rows).toBe(27);
     expect(seen).toEqual({ pass: 1, fail: 1, review: 25 });
   });

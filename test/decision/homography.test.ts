@@ -8,9 +8,15 @@ function randomHomography(rand: () => number): Float64Array {
   const a = (rand() - 0.5) * 1.2;
   const s = 0.6 + rand();
   const h = new Float64Array([
-    s * Math.cos(a) + (rand() - 0.5) * 0.3, -s * Math.sin(a) + (rand() - 0.5) * 0.3, (rand() - 0.5) * 400,
-    s * Math.sin(a) + (rand() - 0.5) * 0.3, s * Math.cos(a) + (rand() - 0.5) * 0.3, (rand() - 0.5) * 400,
-    (rand() - 0.5) * 1e-3, (rand() - 0.5) * 1e-3, 1,
+    s * Math.cos(a) + (rand() - 0.5) * 0.3,
+    -s * Math.sin(a) + (rand() - 0.5) * 0.3,
+    (rand() - 0.5) * 400,
+    s * Math.sin(a) + (rand() - 0.5) * 0.3,
+    s * Math.cos(a) + (rand() - 0.5) * 0.3,
+    (rand() - 0.5) * 400,
+    (rand() - 0.5) * 1e-3,
+    (rand() - 0.5) * 1e-3,
+    1,
   ]);
   return h;
 }

@@ -10,7 +10,11 @@ import { mulberry32 } from '../helpers/random.js';
 const FRONTAL = { yawDeg: 3, pitchDeg: -2 };
 const TURNED = { yawDeg: 30, pitchDeg: 0 };
 
-interface F { face: boolean; pose: { yawDeg: number; pitchDeg: number } | null; eyes: number }
+interface F {
+  face: boolean;
+  pose: { yawDeg: number; pitchDeg: number } | null;
+  eyes: number;
+}
 const frontal: F = { face: true, pose: FRONTAL, eyes: 70 };
 
 function run(frames: F[], every = 5, maxReadings = 64): { picked: number[]; schedule: IdentitySchedule<number> } {
@@ -96,9 +100,17 @@ describe('IdentitySchedule', () => {
   });
 
   it('rejects settings it cannot follow, typed', () => {
-    for (const bad of [{ every: -1, maxReadings: 64 }, { every: 1.5, maxReadings: 64 }, { every: 5, maxReadings: 3 }]) {
+    for (const bad of [
+      { every: -1, maxReadings: 64 },
+      { every: 1.5, maxReadings: 64 },
+      { every: 5, maxReadings: 3 },
+    ]) {
       let e: unknown;
-      try { new IdentitySchedule(bad); } catch (x) { e = x; }
+      try {
+        new IdentitySchedule(bad);
+      } catch (x) {
+        e = x;
+      }
       expect(isLivecheckError(e, 'invalid-argument'), JSON.stringify(bad)).toBe(true);
     }
     expect(DEFAULT_IDENTITY_SAMPLING).toEqual({ every: 5, maxReadings: 64 });

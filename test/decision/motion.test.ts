@@ -36,7 +36,10 @@ const IMAGE = { ...DEFAULT_MOTION_CONFIG, poseSource: 'image' as const };
 
 describe('motion signal: planarity (parallax vs one homography)', () => {
   const jitters = [0.5, 1];
-  const cameras: [string, Camera][] = [['perspective', CAMERA], ['weak perspective', { ...CAMERA, weak: true }]];
+  const cameras: [string, Camera][] = [
+    ['perspective', CAMERA],
+    ['weak perspective', { ...CAMERA, weak: true }],
+  ];
   for (const [name, camera] of cameras) {
     for (const jitterPx of jitters) {
       it(`a 3D head turning 20 deg shows parallax, whichever pose source (${name}, ${jitterPx} px jitter)`, () => {
@@ -115,7 +118,12 @@ describe('motion signal: planarity (parallax vs one homography)', () => {
   });
 
   it('no face at all gives "unsure" with a reason', () => {
-    const r = motionSignal({ frames: [{ timestampMs: 0, landmarks: null }, { timestampMs: 33, landmarks: null }] });
+    const r = motionSignal({
+      frames: [
+        { timestampMs: 0, landmarks: null },
+        { timestampMs: 33, landmarks: null },
+      ],
+    });
     expect(r.verdict).toBe('unsure');
     expect(codes(r)).toEqual(['no-face-track']);
   });
@@ -270,9 +278,12 @@ describe('motion signal: non-rigid motion inside the rigid head', () => {
 
   it('how many frames a blink needs follows the frame rate: one frame at 12 fps, two at 30 fps', () => {
     const lm = projectHead({});
-    const oneFrameDip = (intervalMs: number) => Array.from({ length: 60 }, (_, i) => ({
-      timestampMs: i * intervalMs, landmarks: lm, eyeOpenness: (i === 30 ? 0.05 : 0.3) + 0.002 * Math.sin(i),
-    }));
+    const oneFrameDip = (intervalMs: number) =>
+      Array.from({ length: 60 }, (_, i) => ({
+        timestampMs: i * intervalMs,
+        landmarks: lm,
+        eyeOpenness: (i === 30 ? 0.05 : 0.3) + 0.002 * Math.sin(i),
+      }));
     const slow = motionSignal({ frames: oneFrameDip(83) });
     expect(codes(slow)).toContain('non-rigid-eyes');
     expect(slow.verdict).toBe('live');
@@ -293,7 +304,13 @@ describe('motion signal: non-rigid motion inside the rigid head', () => {
   });
 
   it('a still head opening its mouth is live', () => {
-    const r = motionSignal({ frames: stillHead(33, () => 1, (i) => (i > 30 && i < 45 ? 1 : 0)) });
+    const r = motionSignal({
+      frames: stillHead(
+        33,
+        () => 1,
+        (i) => (i > 30 && i < 45 ? 1 : 0),
+      ),
+    });
     expect(r.measurements.mouthApertureRange).toBeGreaterThan(DEFAULT_MOTION_CONFIG.minMouthApertureRange);
     expect(codes(r)).toContain('non-rigid-mouth');
     expect(r.verdict).toBe('live');

@@ -69,7 +69,10 @@ describe('passive signal', () => {
     // (0.8 - 0.5) / 0.5 = 0.6 of the flicker evidence gone, at weight 1 of 4
     expect(clean.measurements.fused - strong.measurements.fused).toBeCloseTo(0.6 / 4, 10);
     const noFloor = { ...DEFAULT_PASSIVE_CONFIG, features: { ...DEFAULT_PASSIVE_CONFIG.features, flicker: { kind: 'artefact' as const, weight: 1, floor: 0 } } };
-    expect(clean.measurements.fused - passiveSignal(frames({ antispoofReal: 0.8, livenessLive: 0.95, moire: 0, deviceBorder: 0, flicker: 0.45 }, 30, 0), noFloor).measurements.fused).toBeCloseTo(0.45 / 4, 10);
+    expect(clean.measurements.fused - passiveSignal(frames({ antispoofReal: 0.8, livenessLive: 0.95, moire: 0, deviceBorder: 0, flicker: 0.45 }, 30, 0), noFloor).measurements.fused).toBeCloseTo(
+      0.45 / 4,
+      10,
+    );
   });
 
   it('weights and thresholds come from the config', () => {

@@ -22,14 +22,42 @@ function surfaceZ(x: number, y: number): number {
 
 // [index, x, y, extra depth toward the camera (mm, nose) or away (positive, eye sockets)]
 const NAMED: ReadonlyArray<readonly [number, number, number, number]> = [
-  [10, 0, -95, 0], [151, 0, -75, 0], [9, 0, -55, 0], [109, -25, -90, 0], [338, 25, -90, 0], [67, -45, -80, 0], [297, 45, -80, 0],
-  [168, 0, -30, -5], [6, 0, -18, -10], [197, 0, -5, -15], [195, 0, 8, -20], [5, 0, 18, -25], [4, 0, 26, -29], [1, 0, 30, -30],
-  [98, -14, 32, -12], [327, 14, 32, -12],
-  [33, -45, -25, 8], [133, -15, -24, 8], [362, 15, -24, 8], [263, 45, -25, 8],
-  [234, -72, -10, 0], [454, 72, -10, 0], [127, -70, -35, 0], [356, 70, -35, 0], [93, -70, 15, 0], [323, 70, 15, 0],
-  [132, -66, 40, 0], [361, 66, 40, 0],
-  [50, -38, 20, 0], [280, 38, 20, 0], [116, -50, 0, 0], [345, 50, 0, 0], [123, -55, 10, 0], [352, 55, 10, 0],
-  [61, -25, 55, 0], [291, 25, 55, 0],
+  [10, 0, -95, 0],
+  [151, 0, -75, 0],
+  [9, 0, -55, 0],
+  [109, -25, -90, 0],
+  [338, 25, -90, 0],
+  [67, -45, -80, 0],
+  [297, 45, -80, 0],
+  [168, 0, -30, -5],
+  [6, 0, -18, -10],
+  [197, 0, -5, -15],
+  [195, 0, 8, -20],
+  [5, 0, 18, -25],
+  [4, 0, 26, -29],
+  [1, 0, 30, -30],
+  [98, -14, 32, -12],
+  [327, 14, 32, -12],
+  [33, -45, -25, 8],
+  [133, -15, -24, 8],
+  [362, 15, -24, 8],
+  [263, 45, -25, 8],
+  [234, -72, -10, 0],
+  [454, 72, -10, 0],
+  [127, -70, -35, 0],
+  [356, 70, -35, 0],
+  [93, -70, 15, 0],
+  [323, 70, 15, 0],
+  [132, -66, 40, 0],
+  [361, 66, 40, 0],
+  [50, -38, 20, 0],
+  [280, 38, 20, 0],
+  [116, -50, 0, 0],
+  [345, 50, 0, 0],
+  [123, -55, 10, 0],
+  [352, 55, 10, 0],
+  [61, -25, 55, 0],
+  [291, 25, 55, 0],
 ];
 
 export interface Expression {
@@ -92,7 +120,12 @@ function rotation(pose: Pose): number[] {
   const y = ((pose.yawDeg ?? 0) * Math.PI) / 180;
   const p = ((pose.pitchDeg ?? 0) * Math.PI) / 180;
   const r = ((pose.rollDeg ?? 0) * Math.PI) / 180;
-  const cy = Math.cos(y), sy = Math.sin(y), cp = Math.cos(p), sp = Math.sin(p), cr = Math.cos(r), sr = Math.sin(r);
+  const cy = Math.cos(y),
+    sy = Math.sin(y),
+    cp = Math.cos(p),
+    sp = Math.sin(p),
+    cr = Math.cos(r),
+    sr = Math.sin(r);
   // R = Rz(roll) * Rx(pitch) * Ry(yaw)
   const ry = [cy, 0, sy, 0, 1, 0, -sy, 0, cy];
   const rx = [1, 0, 0, 0, cp, -sp, 0, sp, cp];
@@ -112,7 +145,9 @@ function project(points: Float64Array, pose: Pose, camera: Camera, jitterPx: num
   const d = pose.distanceMm ?? 600;
   const out: Point3[] = [];
   for (let i = 0; i < points.length / 3; i++) {
-    const x = points[3 * i], y = points[3 * i + 1], z = points[3 * i + 2];
+    const x = points[3 * i],
+      y = points[3 * i + 1],
+      z = points[3 * i + 2];
     const X = r[0] * x + r[1] * y + r[2] * z + (pose.tx ?? 0);
     const Y = r[3] * x + r[4] * y + r[5] * z + (pose.ty ?? 0);
     const Z = r[6] * x + r[7] * y + r[8] * z + d;

@@ -13,7 +13,14 @@ import labels from '../challenge/fixtures/video-labels.json';
 const FRAMES = 300;
 const FPS = labels.clips.franck.fps;
 
-interface FrameRow { t: number; face: boolean; usable: boolean; codes: string[]; mouthTone: number | undefined; chinStd: number | undefined }
+interface FrameRow {
+  t: number;
+  face: boolean;
+  usable: boolean;
+  codes: string[];
+  mouthTone: number | undefined;
+  chinStd: number | undefined;
+}
 
 describe('LivenessEngine on franck.mp4', () => {
   const rows: FrameRow[] = [];
@@ -25,7 +32,14 @@ describe('LivenessEngine on franck.mp4', () => {
     try {
       for await (const f of decodeVideo(data.franckMp4, { maxFrames: FRAMES, reuse: true })) {
         const r = await engine.analyzeFrame(f, f.timestampMs);
-        rows.push({ t: f.timestampMs, face: r.face !== null && r.geometry !== null, usable: r.guidance.usable, codes: r.guidance.issues.map((i) => i.code), mouthTone: r.regions?.mouth?.skinToneDistance, chinStd: r.regions?.chin?.lumaStd });
+        rows.push({
+          t: f.timestampMs,
+          face: r.face !== null && r.geometry !== null,
+          usable: r.guidance.usable,
+          codes: r.guidance.issues.map((i) => i.code),
+          mouthTone: r.regions?.mouth?.skinToneDistance,
+          chinStd: r.regions?.chin?.lumaStd,
+        });
         actions.push(...r.actions);
       }
       actions.push(...engine.finish());
@@ -46,7 +60,11 @@ describe('LivenessEngine on franck.mp4', () => {
     const frameOf = (ms: number) => Math.round((ms * FPS) / 1000);
     const blinks = actions.filter((a) => a.type === 'blink');
     const near = (a: DetectedAction, l: { start: number; end: number }) => frameOf(a.startMs) <= l.end + 3 && frameOf(a.endMs) >= l.start - 3;
-    for (const l of inSpan.filter((l) => l.type === 'blink')) expect(blinks.some((b) => near(b, l)), `blink at frames ${l.start}-${l.end}`).toBe(true);
+    for (const l of inSpan.filter((l) => l.type === 'blink'))
+      expect(
+        blinks.some((b) => near(b, l)),
+        `blink at frames ${l.start}-${l.end}`,
+      ).toBe(true);
     const closure = inSpan.find((l) => l.type === 'eye-closure')!;
     expect(blinks.some((b) => near(b, closure))).toBe(false);
     expect(actions.some((a) => a.type === 'eyes-closed' && near(a, closure))).toBe(true);
@@ -71,13 +89,23 @@ describe('LivenessEngine on franck.mp4', () => {
 
 describe('LivenessEngine input errors', () => {
   let engine: LivenessEngine;
-  const W = 64, H = 48;
+  const W = 64,
+    H = 48;
   const frame = (w = W, h = H, fill = 120) => ({ width: w, height: h, data: new Uint8Array(w * h * 4).fill(fill) });
-  beforeAll(async () => { requireModels(); engine = await createNodeEngine(); }, 120_000);
-  afterAll(async () => { await engine?.close(); });
+  beforeAll(async () => {
+    requireModels();
+    engine = await createNodeEngine();
+  }, 120_000);
+  afterAll(async () => {
+    await engine?.close();
+  });
 
   const code = async (p: Promise<unknown>) => {
-    try { await p; } catch (e) { return isLivecheckError(e) ? e.code : `not a LivecheckError: ${String(e)}`; }
+    try {
+      await p;
+    } catch (e) {
+      return isLivecheckError(e) ? e.code : `not a LivecheckError: ${String(e)}`;
+    }
     return 'no error';
   };
 

@@ -18,17 +18,29 @@ beforeAll(async () => {
   requireModels();
   for await (const f of decodeVideo(data.franckMp4, { maxFrames: FRAMES })) frames.push({ ...f, data: f.data.slice() });
 }, 120_000);
-afterAll(async () => { await Promise.all(engines.map((e) => e.close())); frames = []; });
+afterAll(async () => {
+  await Promise.all(engines.map((e) => e.close()));
+  frames = [];
+});
 
 // what a frame's consumers read, as plain data (the result object is reused between frames)
-const snapshot = (r: EngineFrameResult) => structuredClone({
-  t: r.analysis.timestampMs, quality: r.analysis.quality, face: r.face, regions: r.regions, geometry: r.geometry,
-  guidance: r.guidance, challenge: r.challenge, actions: r.actions, detectorRan: r.detectorRan,
-});
+const snapshot = (r: EngineFrameResult) =>
+  structuredClone({
+    t: r.analysis.timestampMs,
+    quality: r.analysis.quality,
+    face: r.face,
+    regions: r.regions,
+    geometry: r.geometry,
+    guidance: r.guidance,
+    challenge: r.challenge,
+    actions: r.actions,
+    detectorRan: r.detectorRan,
+  });
 
 describe('LivenessEngine split path', () => {
   it('analyzeMesh + runIris + completeFrame, one frame of latency, equals analyzeFrame on every frame', async () => {
-    const whole = await createNodeEngine(), split = await createNodeEngine();
+    const whole = await createNodeEngine(),
+      split = await createNodeEngine();
     engines.push(whole, split);
     const expected = [];
     for (const f of frames) expected.push(snapshot(await whole.analyzeFrame(f, f.timestampMs)));
@@ -53,7 +65,8 @@ describe('LivenessEngine split path', () => {
   it('a stage completes once, and a timestamp not after the newest staged frame is refused', async () => {
     const e = await createNodeEngine();
     engines.push(e);
-    const stage = e.createMeshStage(), eyes = e.tracker.createEyeBatch()!;
+    const stage = e.createMeshStage(),
+      eyes = e.tracker.createEyeBatch()!;
     await e.analyzeMesh(frames[0], 100, eyes, stage);
     await expect(e.analyzeMesh(frames[1], 100, eyes, e.createMeshStage())).rejects.toMatchObject({ code: 'invalid-argument' });
     await e.tracker.runIris(eyes);

@@ -8,7 +8,8 @@ import { requireModels } from '../face/engine.js';
 import { data, requireData } from '../helpers/data.js';
 
 async function analyzeJson(args: string[]): Promise<AnalyzeReport> {
-  const out: string[] = [], err: string[] = [];
+  const out: string[] = [],
+    err: string[] = [];
   const code = await runCli(['analyze', ...args, '--json'], { stdout: (t) => out.push(t), stderr: (t) => err.push(t) });
   expect(code, err.join('\n')).toBe(0);
   return JSON.parse(out.join('\n')) as AnalyzeReport;

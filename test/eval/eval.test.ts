@@ -6,8 +6,17 @@ import { join } from 'node:path';
 import { dataDir, ensureVariants, repoRoot } from '../helpers/data.js';
 import { requireModels } from '../face/engine.js';
 import {
-  presentations, recordPresentation, judge, metricsReport, outcomeFromDetected, createRecognizer, kernelsOnly, MODEL_FEATURES, EVAL_VARIANTS,
-  type JudgedPresentation, type Presentation,
+  presentations,
+  recordPresentation,
+  judge,
+  metricsReport,
+  outcomeFromDetected,
+  createRecognizer,
+  kernelsOnly,
+  MODEL_FEATURES,
+  EVAL_VARIANTS,
+  type JudgedPresentation,
+  type Presentation,
 } from '../../tools/eval/eval.js';
 import { PassiveModels } from '../../tools/eval/passive-models.js';
 import { DEFAULT_IDENTITY_CONFIG } from '../../src/decision/identity.js';

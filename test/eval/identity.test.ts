@@ -17,7 +17,10 @@ function person(rand: () => number): Float64Array {
 function reading(of: Float64Array, noiseNorm: number, rand: () => number): Float64Array {
   const n = new Float64Array(DIM);
   let s = 0;
-  for (let i = 0; i < DIM; i++) { n[i] = rand() - 0.5; s += n[i] * n[i]; }
+  for (let i = 0; i < DIM; i++) {
+    n[i] = rand() - 0.5;
+    s += n[i] * n[i];
+  }
   const k = noiseNorm / Math.sqrt(s);
   return of.map((v, i) => v + n[i] * k);
 }
@@ -27,7 +30,8 @@ const live: SignalResult = { score: 0.9, verdict: 'live', reasons: [] };
 
 describe('identity continuity on descriptor series', () => {
   const rand = mulberry32(61);
-  const a = person(rand), b = person(rand);
+  const a = person(rand),
+    b = person(rand);
 
   it('the two test people are farther apart than the threshold, and one person stays within it', () => {
     expect(dist(a, b)).toBeGreaterThan(DEFAULT_IDENTITY_CONFIG.maxDistance + 0.2);
@@ -67,7 +71,10 @@ describe('identity continuity on descriptor series', () => {
 
   it('turned faces are left out: a change seen only at 40 deg yaw is not judged', () => {
     const rs: IdentityReading[] = Array.from({ length: 12 }, (_, i) => ({
-      timestampMs: i * 200, descriptor: reading(i >= 6 ? b : a, 0.2, rand), yawDeg: i >= 6 ? 40 : 3, pitchDeg: 0,
+      timestampMs: i * 200,
+      descriptor: reading(i >= 6 ? b : a, 0.2, rand),
+      yawDeg: i >= 6 ? 40 : 3,
+      pitchDeg: 0,
     }));
     const r = identityContinuity(rs);
     expect(r.readings).toBe(6);
@@ -79,7 +86,9 @@ describe('identity continuity on descriptor series', () => {
   it('faces too small to describe steadily are left out', () => {
     const min = DEFAULT_IDENTITY_CONFIG.minEyeDistancePx;
     const rs: IdentityReading[] = Array.from({ length: 12 }, (_, i) => ({
-      timestampMs: i * 200, descriptor: reading(i >= 6 ? b : a, 0.2, rand), eyeDistancePx: i >= 6 ? min - 1 : min + 30,
+      timestampMs: i * 200,
+      descriptor: reading(i >= 6 ? b : a, 0.2, rand),
+      eyeDistancePx: i >= 6 ? min - 1 : min + 30,
     }));
     expect(identityContinuity(rs)).toMatchObject({ verdict: 'unchanged', readings: 6 });
     for (const r of rs) r.eyeDistancePx = min;
@@ -88,7 +97,11 @@ describe('identity continuity on descriptor series', () => {
   });
 
   it('too few readings: unknown, and the decision is left as it was', () => {
-    const r = identityContinuity([{ timestampMs: 0, descriptor: a }, { timestampMs: 200, descriptor: b }, { timestampMs: 400, descriptor: b }]);
+    const r = identityContinuity([
+      { timestampMs: 0, descriptor: a },
+      { timestampMs: 200, descriptor: b },
+      { timestampMs: 400, descriptor: b },
+    ]);
     expect(r.verdict).toBe('unknown');
     expect(r.distance).toBeNull();
     const d = decideLiveness({ active: live, passive: live, motion: live });
@@ -102,7 +115,12 @@ describe('identity continuity on descriptor series', () => {
     expect(r.changedAtMs).toBe(500);
     expect(r.distance).toBeCloseTo(0.65, 10);
     expect(r.peakDistance).toBeCloseTo(0.7, 10);
-    expect(() => identityContinuity([{ timestampMs: 0, descriptor: a }, { timestampMs: 1, distance: 0.1 }])).toThrow(/mix/);
+    expect(() =>
+      identityContinuity([
+        { timestampMs: 0, descriptor: a },
+        { timestampMs: 1, distance: 0.1 },
+      ]),
+    ).toThrow(/mix/);
     expect(() => identityContinuity([], { ...DEFAULT_IDENTITY_CONFIG, readings: 0 })).toThrow(/identity config/);
   });
 });

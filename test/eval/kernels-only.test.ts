@@ -16,14 +16,26 @@ function record(): PresentationRecord {
     passiveFrames.push(f);
   }
   return {
-    frames: 30, framesWithFace: 30, actions: [{ type: 'blink', startMs: 200, endMs: 400, peak: 0.8 }] as never,
-    motionFrames: [], passiveFrames, identity: [],
+    frames: 30,
+    framesWithFace: 30,
+    actions: [{ type: 'blink', startMs: 200, endMs: 400, peak: 0.8 }] as never,
+    motionFrames: [],
+    passiveFrames,
+    identity: [],
   };
 }
 
 const presentation: Presentation = {
-  id: 'live-x', species: BONA_FIDE, split: 'tuning', path: '/x.mp4', startMs: 0, durationMs: 1200, width: 640, height: 480,
-  plan: ['blink'], note: 'plain data',
+  id: 'live-x',
+  species: BONA_FIDE,
+  split: 'tuning',
+  path: '/x.mp4',
+  startMs: 0,
+  durationMs: 1200,
+  width: 640,
+  height: 480,
+  plan: ['blink'],
+  note: 'plain data',
 };
 
 describe('kernels-only records', () => {
@@ -32,7 +44,7 @@ describe('kernels-only records', () => {
     expect([...MODEL_FEATURES].sort()).toEqual([...live].sort());
   });
 
-  it('drops the models\' outputs from every frame and keeps everything else', () => {
+  it("drops the models' outputs from every frame and keeps everything else", () => {
     const rec = record();
     const k = kernelsOnly(rec);
     expect(k.passiveFrames).toHaveLength(rec.passiveFrames.length);
@@ -58,8 +70,7 @@ describe('kernels-only records', () => {
       expect(kernels.measurements.features[m]).toBeNull();
       expect(kernels.measurements.frames[m]).toBe(0);
     }
-    const artefactWeight = PASSIVE_FEATURES.filter((n) => DEFAULT_PASSIVE_CONFIG.features[n].kind === 'artefact')
-      .reduce((s, n) => s + DEFAULT_PASSIVE_CONFIG.features[n].weight, 0);
+    const artefactWeight = PASSIVE_FEATURES.filter((n) => DEFAULT_PASSIVE_CONFIG.features[n].kind === 'artefact').reduce((s, n) => s + DEFAULT_PASSIVE_CONFIG.features[n].weight, 0);
     expect(kernels.measurements.evidenceWeight).toBeCloseTo(artefactWeight, 9);
     // the low model scores pull the with-models fusion down; without them the clean kernels decide
     expect(kernels.measurements.fused).toBeGreaterThan(withModels.measurements.fused);

@@ -77,7 +77,13 @@ describe('threshold tuning', () => {
   });
 
   it('metricsAt accepts score >= threshold', () => {
-    const m = metricsAt([{ species: BONA_FIDE, score: 0.5 }, { species: 'print', score: 0.5 }], 0.5);
+    const m = metricsAt(
+      [
+        { species: BONA_FIDE, score: 0.5 },
+        { species: 'print', score: 0.5 },
+      ],
+      0.5,
+    );
     expect(m.bpcer.rate).toBe(0);
     expect(m.apcer.print.rate).toBe(1);
   });

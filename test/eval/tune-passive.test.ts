@@ -15,7 +15,16 @@ const clean = (liveness: number): PassiveFrameFeatures => ({ antispoofReal: live
 
 function suite(entries: Array<[string, Species, Split, PassiveFrameFeatures]>) {
   const ps: Presentation[] = entries.map(([id, species, split]) => ({
-    id, species, split, path: '/x.mp4', startMs: 0, durationMs: 1000, width: 640, height: 480, plan: ['blink'], note: '',
+    id,
+    species,
+    split,
+    path: '/x.mp4',
+    startMs: 0,
+    durationMs: 1000,
+    width: 640,
+    height: 480,
+    plan: ['blink'],
+    note: '',
   }));
   const recs = new Map(entries.map(([id, , , f]) => [id, record(f)]));
   return { ps, recs, fused: (id: string) => passiveSignal(recs.get(id)!.passiveFrames).measurements.fused };
@@ -38,8 +47,7 @@ describe('tunePassive', () => {
     expect(t.liveMin).toBeCloseTo(expected, 10);
     expect(t.passive.liveMin).toBe(t.liveMin);
     // the held-out split moves nothing
-    const s2 = suite([...s.ps.map((p) => [p.id, p.species, p.split, s.recs.get(p.id)!.passiveFrames[0]] as [string, Species, Split, PassiveFrameFeatures])
-      .filter(([id]) => !id.endsWith('-held'))]);
+    const s2 = suite([...s.ps.map((p) => [p.id, p.species, p.split, s.recs.get(p.id)!.passiveFrames[0]] as [string, Species, Split, PassiveFrameFeatures]).filter(([id]) => !id.endsWith('-held'))]);
     expect(tunePassive(s2.ps, s2.recs).liveMin).toBeCloseTo(expected, 10);
   });
 

@@ -57,8 +57,12 @@ function recognitionNet() {
     const dir = join(repoRoot, 'node_modules', '@vladmandic', 'face-api', 'model');
     const manifest = JSON.parse(readFileSync(join(dir, 'face_recognition_model-weights_manifest.json'), 'utf8')) as Array<{ weights: tf.io.WeightsManifestEntry[] }>;
     const bin = readFileSync(join(dir, 'face_recognition_model.bin'));
-    const weights = tf.io.decodeWeights(new Uint8Array(bin).buffer, manifest.flatMap((g) => g.weights));
-    const net = (faceapi as unknown as { nets: { faceRecognitionNet: { loadFromWeightMap(w: tf.NamedTensorMap): void; computeFaceDescriptor(t: unknown): Promise<Float32Array> } } }).nets.faceRecognitionNet;
+    const weights = tf.io.decodeWeights(
+      new Uint8Array(bin).buffer,
+      manifest.flatMap((g) => g.weights),
+    );
+    const net = (faceapi as unknown as { nets: { faceRecognitionNet: { loadFromWeightMap(w: tf.NamedTensorMap): void; computeFaceDescriptor(t: unknown): Promise<Float32Array> } } }).nets
+      .faceRecognitionNet;
     net.loadFromWeightMap(weights);
     return net;
   })();
@@ -135,8 +139,19 @@ function quality(frame: RgbaImage): QualityMetrics {
   let entropy = 0;
   for (const c of hist) if (c > 0) entropy -= (c / n) * Math.log2(c / n);
   return {
-    entropy, faceEntropy: NaN, faceLuma: NaN, frameLuma: sum / n, faceLumaStd: NaN, darkClipped: hist[0] / n, brightClipped: hist[255] / n,
-    faceToSurround: NaN, leftRightBalance: NaN, meanRgb: [NaN, NaN, NaN], focus: NaN, focusNormalized: NaN, motion: null,
+    entropy,
+    faceEntropy: NaN,
+    faceLuma: NaN,
+    frameLuma: sum / n,
+    faceLumaStd: NaN,
+    darkClipped: hist[0] / n,
+    brightClipped: hist[255] / n,
+    faceToSurround: NaN,
+    leftRightBalance: NaN,
+    meanRgb: [NaN, NaN, NaN],
+    focus: NaN,
+    focusNormalized: NaN,
+    motion: null,
   };
 }
 
@@ -163,7 +178,10 @@ async function analysedFrames(startMs: number, fps: number, count: number) {
     for await (const f of decodeVideo(data.franckMp4, { fps, startMs, maxFrames: count })) {
       const { faces } = await tracker.detect(f, f.timestampMs);
       const analysis: FrameAnalysis = {
-        timestampMs: f.timestampMs, width: f.width, height: f.height, quality: quality(f),
+        timestampMs: f.timestampMs,
+        width: f.width,
+        height: f.height,
+        quality: quality(f),
         faces: faces.map(({ box, score, landmarks, rotation, tracked, eyeContours }) => ({ box, score, landmarks, rotation, tracked, eyeContours })),
       };
       out.push({ frame: { width: f.width, height: f.height, data: f.data }, analysis });
@@ -217,8 +235,16 @@ export interface EngineCapture {
  * with the same); `width`/`height` rescale the decoded frames.
  */
 export async function recordEngineCapture(o: {
-  file: string; nonce: string; script: ChallengeAction[]; document: DocumentBinding; startMs: number; frames: number;
-  width?: number; height?: number; startAt?: number; engine?: ReplayOptions;
+  file: string;
+  nonce: string;
+  script: ChallengeAction[];
+  document: DocumentBinding;
+  startMs: number;
+  frames: number;
+  width?: number;
+  height?: number;
+  startAt?: number;
+  engine?: ReplayOptions;
 }): Promise<EngineCapture> {
   const plan = await planFromNonce(o.nonce, { script: o.script });
   const startedAt = o.startAt ?? o.document.uploadedAt + 3 * MIN;
@@ -239,10 +265,12 @@ export async function recordEngineCapture(o: {
 }
 
 /** JPEG at a given quality (jpeg-js, 0-100): the identity chips are encoded at IDENTITY_JPEG_QUALITY. */
-export const jpegAt = (quality: number) => (image: RgbaImage): Uint8Array => {
-  const out = jpeg.encode({ width: image.width, height: image.height, data: Buffer.from(image.data.buffer, image.data.byteOffset, image.data.byteLength) }, quality);
-  return new Uint8Array(out.data.buffer, out.data.byteOffset, out.data.byteLength);
-};
+export const jpegAt =
+  (quality: number) =>
+  (image: RgbaImage): Uint8Array => {
+    const out = jpeg.encode({ width: image.width, height: image.height, data: Buffer.from(image.data.buffer, image.data.byteOffset, image.data.byteLength) }, quality);
+    return new Uint8Array(out.data.buffer, out.data.byteOffset, out.data.byteLength);
+  };
 
 export interface IdentityEngineCapture extends EngineCapture {
   /** The client's descriptor of each identity chip, in record order (what the claim was judged on). */
@@ -258,8 +286,14 @@ export interface IdentityEngineCapture extends EngineCapture {
  * and recorded as JPEG (quality 92, as the worker's IDENTITY_JPEG_QUALITY).
  */
 export async function recordIdentityCapture(o: {
-  file: string; nonce: string; script: ChallengeAction[]; document: DocumentBinding; startMs?: number; frames?: number;
-  startAt?: number; engine?: ReplayOptions;
+  file: string;
+  nonce: string;
+  script: ChallengeAction[];
+  document: DocumentBinding;
+  startMs?: number;
+  frames?: number;
+  startAt?: number;
+  engine?: ReplayOptions;
 }): Promise<IdentityEngineCapture> {
   const { FaceRecognizer } = await import('../../src/match/recognizer.js');
   const { chipTensor } = await import('../../src/match/chip.js');
@@ -270,7 +304,9 @@ export async function recordIdentityCapture(o: {
   const clock = o.startAt ?? o.document.uploadedAt + 3 * MIN;
   let t0 = 0;
   const engine = await createNodeEngine({
-    identity: {}, ...o.engine, plan,
+    identity: {},
+    ...o.engine,
+    plan,
     describe: async (rgba) => {
       const d = await recognizer.descriptorOfChip(chipTensor(rgba, tensor));
       clientDescriptors.push(d);

@@ -45,12 +45,14 @@ async function rechain(b: EvidenceBundle, version = b.version): Promise<Evidence
 /** Renumbers the records after removing some (seq and the frame references keep pointing at the same frames). */
 function renumber(b: EvidenceBundle): void {
   const old = new Map<number, number>();
-  b.records.forEach((r, i) => { old.set(r.seq, i); r.seq = i; });
+  b.records.forEach((r, i) => {
+    old.set(r.seq, i);
+    r.seq = i;
+  });
   for (const r of b.records) if (r.type === 'keyframe' || r.type === 'identity') r.frameSeq = old.get(r.frameSeq)!;
 }
 
-const verify = (b: EvidenceBundle | string, extra: Partial<VerifyEvidenceOptions> = {}) =>
-  verifyEvidence(typeof b === 'string' ? b : serializeEvidence(b), { ...options, ...extra });
+const verify = (b: EvidenceBundle | string, extra: Partial<VerifyEvidenceOptions> = {}) => verifyEvidence(typeof b === 'string' ? b : serializeEvidence(b), { ...options, ...extra });
 
 beforeAll(async () => {
   requireModels();
@@ -60,8 +62,13 @@ beforeAll(async () => {
   live = await recordIdentityCapture({ file: cleanClip.path, nonce: NONCE, script: [...SCRIPT], document });
   server = await createNodeReanalyzer();
   options = {
-    nonce: NONCE, document, now: NOW, planFromNonce: async () => (await planFromNonce(NONCE, { script: [...SCRIPT] })).steps,
-    reanalyze: reanalyzeKeyframe, describeIdentity: (c) => server.describeIdentity(c), replay: { identity: {} },
+    nonce: NONCE,
+    document,
+    now: NOW,
+    planFromNonce: async () => (await planFromNonce(NONCE, { script: [...SCRIPT] })).steps,
+    reanalyze: reanalyzeKeyframe,
+    describeIdentity: (c) => server.describeIdentity(c),
+    replay: { identity: {} },
   };
 }, 600_000);
 
@@ -73,7 +80,9 @@ describe('identity in the evidence bundle', () => {
   it('the swap capture claims the identity changed after the splice, and its verdict is fail with the identity reason first', () => {
     const claim = resultOf(swap.bundle);
     const id = claim.identity!;
-    console.log(`swap: claim ${JSON.stringify(id)}, verdict ${claim.verdict}, signals ${JSON.stringify(claim.signals)}, ${identityOf(swap.bundle).length} chips, describe ${swap.describeMs.toFixed(0)} ms, bundle ${serializeEvidence(swap.bundle).length} bytes`);
+    console.log(
+      `swap: claim ${JSON.stringify(id)}, verdict ${claim.verdict}, signals ${JSON.stringify(claim.signals)}, ${identityOf(swap.bundle).length} chips, describe ${swap.describeMs.toFixed(0)} ms, bundle ${serializeEvidence(swap.bundle).length} bytes`,
+    );
     expect(swap.bundle.version).toBe(3);
     expect(id.verdict).toBe('changed');
     expect(id.distance!).toBeGreaterThan(DEFAULT_IDENTITY_CONFIG.maxDistance);

@@ -12,8 +12,25 @@ import { ensureVariants } from '../helpers/data.js';
 import { MIN, UPLOADED_AT, documentFor } from './capture.js';
 
 const CLIPS = [
-  'clean-franck', 'clean-cap13', 'clean-cap12', 'dark', 'bright', 'backlit', 'defocus', 'motion-blur', 'flicker', 'light-switch', 'shake',
-  'background-motion', 'color-cast', 'color-cast-blue', 'uneven-light', 'face-swap', 'print', 'screen-replay', 'static-photo',
+  'clean-franck',
+  'clean-cap13',
+  'clean-cap12',
+  'dark',
+  'bright',
+  'backlit',
+  'defocus',
+  'motion-blur',
+  'flicker',
+  'light-switch',
+  'shake',
+  'background-motion',
+  'color-cast',
+  'color-cast-blue',
+  'uneven-light',
+  'face-swap',
+  'print',
+  'screen-replay',
+  'static-photo',
 ] as const;
 
 describe('replay agrees with the live engine', () => {

@@ -99,7 +99,7 @@ describe('replay of a genuine capture', () => {
     console.log(`genuine replay: ${check(report, 'challenge-replay').detail}; ${check(report, 'signals-replay').detail}; verdict ${claim.verdict}`);
   }, 120_000);
 
-  it('motion reads the blink from the geometry\'s eye openness, on the client and in the replay alike', async () => {
+  it("motion reads the blink from the geometry's eye openness, on the client and in the replay alike", async () => {
     // the server's geometry comes from the recorded landmarks and eye contours (the attempt's interpreter), nothing else
     const plan = await planFromNonce(NONCE, { script: ['blink'] });
     const attempt = await Attempt.start({ ...ENGINE, plan });
@@ -108,13 +108,20 @@ describe('replay of a genuine capture', () => {
       const { frame, face, regions, passive } = frameInputs(r);
       if ((await attempt.push({ analysis: frame, face, regions: regions ?? null, passive })).decision) break;
       const m = frame.quality.motion;
-      landmarksOnly.push({ timestampMs: frame.timestampMs, landmarks: face ? face.landmarks : null, global: m && Number.isFinite(m.globalDx) && Number.isFinite(m.globalDy) ? { dx: m.globalDx, dy: m.globalDy } : null });
+      landmarksOnly.push({
+        timestampMs: frame.timestampMs,
+        landmarks: face ? face.landmarks : null,
+        global: m && Number.isFinite(m.globalDx) && Number.isFinite(m.globalDy) ? { dx: m.globalDx, dy: m.globalDy } : null,
+      });
     }
     const eyelids = (s: SignalResult) => s.reasons.find((x) => x.code === 'non-rigid-eyes')?.value ?? 0;
-    const geometry = attempt.signals().signals.motion, mesh = motionSignal({ frames: landmarksOnly });
+    const geometry = attempt.signals().signals.motion,
+      mesh = motionSignal({ frames: landmarksOnly });
     const replayed = (await replayEvidence(genuine, ENGINE)).signals.motion;
     const frozen = (await replayEvidence(withoutBlink(clone(genuine)), ENGINE)).signals.motion;
-    console.log(`eyelid drop on the blink clip: geometry ${eyelids(geometry).toFixed(3)} (${geometry.verdict}), client ${eyelids(capture.decided.signals.motion).toFixed(3)}, mesh lids only ${eyelids(mesh).toFixed(3)} (${mesh.verdict}), contours frozen open ${eyelids(frozen).toFixed(3)} (${frozen.verdict})`);
+    console.log(
+      `eyelid drop on the blink clip: geometry ${eyelids(geometry).toFixed(3)} (${geometry.verdict}), client ${eyelids(capture.decided.signals.motion).toFixed(3)}, mesh lids only ${eyelids(mesh).toFixed(3)} (${mesh.verdict}), contours frozen open ${eyelids(frozen).toFixed(3)} (${frozen.verdict})`,
+    );
     expect(geometry.verdict).toBe('live');
     expect(eyelids(replayed)).toBe(eyelids(geometry));
     // the client's geometry is from the unquantised landmarks: the same drop to the recorded precision
@@ -137,13 +144,17 @@ describe('a page edited to claim more than its frames show (chain re-hashed)', (
   it('an edited verdict is rejected by verdict-replay alone', async () => {
     // the genuine capture passes: a page that turns it into a failure is caught as well
     expect(resultOf(genuine).verdict).toBe('pass');
-    const failing = await forge((b) => { resultOf(b).verdict = 'fail'; });
+    const failing = await forge((b) => {
+      resultOf(b).verdict = 'fail';
+    });
     expect(failed(failing)).toEqual(['verdict-replay']);
     expect(check(failing, 'verdict-replay').detail).toContain('claims fail, the recorded frames give pass');
     // a capture without the blink is review; the page claims pass
     const noBlink = await honestWithoutBlink();
     expect(resultOf(noBlink).verdict).toBe('review');
-    const r = await forgeFrom(noBlink, (b) => { resultOf(b).verdict = 'pass'; });
+    const r = await forgeFrom(noBlink, (b) => {
+      resultOf(b).verdict = 'pass';
+    });
     expect(failed(r)).toEqual(['verdict-replay']);
     expect(r.decision?.verdict).toBe('review');
   });
@@ -151,7 +162,11 @@ describe('a page edited to claim more than its frames show (chain re-hashed)', (
   it('edited signal verdicts are rejected by signals-replay, and the pass they imply by verdict-replay', async () => {
     const r = await forgeFrom(await honestWithoutBlink(), (b) => {
       const res = resultOf(b);
-      for (const s of [res.signals.active, res.signals.passive, res.signals.motion]) if (s) { s.verdict = 'live'; s.score = 0.9; }
+      for (const s of [res.signals.active, res.signals.passive, res.signals.motion])
+        if (s) {
+          s.verdict = 'live';
+          s.score = 0.9;
+        }
       res.verdict = 'pass';
     });
     expect(failed(r)).toEqual(['signals-replay', 'verdict-replay']);
@@ -160,9 +175,13 @@ describe('a page edited to claim more than its frames show (chain re-hashed)', (
 
   it('a score edited beyond the tolerance is rejected, within it accepted', async () => {
     const passive = resultOf(genuine).signals.passive!;
-    const far = await forge((b) => { resultOf(b).signals.passive!.score = passive.score - 0.05; });
+    const far = await forge((b) => {
+      resultOf(b).signals.passive!.score = passive.score - 0.05;
+    });
     expect(failed(far)).toEqual(['signals-replay']);
-    const near = await forge((b) => { resultOf(b).signals.passive!.score = passive.score - 0.005; });
+    const near = await forge((b) => {
+      resultOf(b).signals.passive!.score = passive.score - 0.005;
+    });
     expect(failed(near)).toEqual([]);
   });
 
@@ -204,7 +223,9 @@ describe('frames edited to contradict the claim (chain re-hashed)', () => {
 
     // the page claims what the genuine capture claimed: the blink, a completed attempt, live signals, pass
     const claimed = resultOf(genuine);
-    const r = await forgeFrom(b, (x) => { Object.assign(resultOf(x), { challenge: clone(claimed.challenge), signals: clone(claimed.signals), verdict: claimed.verdict }); });
+    const r = await forgeFrom(b, (x) => {
+      Object.assign(resultOf(x), { challenge: clone(claimed.challenge), signals: clone(claimed.signals), verdict: claimed.verdict });
+    });
     expect(failed(r)).toEqual(['challenge-replay', 'signals-replay', 'verdict-replay']);
     expect(check(r, 'signals-replay').detail).toMatch(/active: claimed live, replayed unsure/);
   });
@@ -236,7 +257,9 @@ describe('replay configuration', () => {
   });
 
   it('a plan step that is not an action cannot be replayed: every replay check fails, naming why', async () => {
-    const r = await forge((b) => { b.genesis.plan = [{ action: 'wink', holdMs: 0 }]; });
+    const r = await forge((b) => {
+      b.genesis.plan = [{ action: 'wink', holdMs: 0 }];
+    });
     expect(failed(r)).toEqual(expect.arrayContaining(['plan', 'keyframes', 'challenge-replay', 'signals-replay', 'verdict-replay']));
     expect(check(r, 'challenge-replay').detail).toMatch(/cannot be replayed: plan step 0/);
     expect(r.decision).toBeNull();
@@ -248,7 +271,13 @@ describe('livecheck analyze --evidence', () => {
     // analyze's report and its bundle's claim are one attempt's decision: they cannot drift apart
     const plan = await planFromNonce(NONCE, { script: ['blink'] });
     const { document } = options;
-    const { report, evidence: bundle } = await captureVideo(data.franckMp4, { plan, config: ENGINE, startMs: CLIP.startMs, maxFrames: CLIP.frames, evidence: { nonce: NONCE, document, startedAt: UPLOADED_AT + 3 * MIN } });
+    const { report, evidence: bundle } = await captureVideo(data.franckMp4, {
+      plan,
+      config: ENGINE,
+      startMs: CLIP.startMs,
+      maxFrames: CLIP.frames,
+      evidence: { nonce: NONCE, document, startedAt: UPLOADED_AT + 3 * MIN },
+    });
     const claim = resultOf(bundle);
     expect(report.signals?.motion.verdict).toBe('live');
     expect(claim.verdict).toBe(report.verdict);
@@ -267,7 +296,13 @@ describe('livecheck analyze --evidence', () => {
     const plan = await planFromNonce(NONCE, { script: ['blink'] });
     const { document } = options;
     const config = { ...ENGINE, decision: { passive: { minEvidenceWeight: 100 } } };
-    const { report, evidence: bundle } = await captureVideo(data.franckMp4, { plan, config, startMs: CLIP.startMs, maxFrames: CLIP.frames, evidence: { nonce: NONCE, document, startedAt: UPLOADED_AT + 3 * MIN } });
+    const { report, evidence: bundle } = await captureVideo(data.franckMp4, {
+      plan,
+      config,
+      startMs: CLIP.startMs,
+      maxFrames: CLIP.frames,
+      evidence: { nonce: NONCE, document, startedAt: UPLOADED_AT + 3 * MIN },
+    });
     expect(report.signals?.passive.verdict).toBe('unsure');
     expect(report.verdict).toBe('review');
     const same = await verifyEvidence(serializeEvidence(bundle), { ...options, replay: config });

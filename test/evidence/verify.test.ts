@@ -46,8 +46,20 @@ describe('a genuine bundle', () => {
     expect(report.ok).toBe(true);
     expect(report.head).toBe(genuine.head);
     expect(report.checks.map((c) => c.name)).toEqual([
-      'format', 'version', 'chain', 'nonce', 'plan', 'document', 'timestamps', 'keyframes', 'reanalysis', 'face-consistency',
-      'challenge-replay', 'signals-replay', 'identity-replay', 'verdict-replay',
+      'format',
+      'version',
+      'chain',
+      'nonce',
+      'plan',
+      'document',
+      'timestamps',
+      'keyframes',
+      'reanalysis',
+      'face-consistency',
+      'challenge-replay',
+      'signals-replay',
+      'identity-replay',
+      'verdict-replay',
     ]);
     expect(report.decision?.verdict).toBe((genuine.records[genuine.records.length - 2] as { verdict?: string }).verdict);
     const kf = genuine.records.filter((r): r is KeyframeRecord => r.type === 'keyframe');
@@ -149,7 +161,11 @@ function typedReplacement(text: string, pos: number, span: Span | undefined): st
     const digits = first && span.end - span.start > 1 && text[pos + 1] !== '.' ? '123456789' : '0123456789';
     return digits[(digits.indexOf(c) + 1 + (pos % (digits.length - 1))) % digits.length];
   }
-  const alphabet = /^[0-9a-f]+$/.test(text.slice(span.start, span.end)) ? HEXCHARS : /^[A-Za-z0-9+/]+=*$/.test(text.slice(span.start, span.end)) && span.end - span.start > 64 ? B64CHARS : 'abcdefghijklmnopqrstuvwxyz';
+  const alphabet = /^[0-9a-f]+$/.test(text.slice(span.start, span.end))
+    ? HEXCHARS
+    : /^[A-Za-z0-9+/]+=*$/.test(text.slice(span.start, span.end)) && span.end - span.start > 64
+      ? B64CHARS
+      : 'abcdefghijklmnopqrstuvwxyz';
   if (c === '=') return 'A';
   const k = alphabet.indexOf(c);
   return k < 0 ? (c === 'a' ? 'b' : 'a') : alphabet[(k + 1 + (pos % (alphabet.length - 1))) % alphabet.length];
@@ -216,7 +232,7 @@ describe('tampering', () => {
     }
     const positions: number[] = [];
     let seed = 12345;
-    const rand = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+    const rand = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
     for (let p = 0; p < text.length; p++) {
       const s = owner[p];
       if (s && s.kind === 'string' && s.path[2] === 'data') {
@@ -237,13 +253,14 @@ describe('tampering', () => {
       expect(mutated).not.toBe(text);
       const want = expectedChecks(span, text[p], replacement);
       const got = await outcome(mutated);
-      const ok = want[0] === 'format|chain'
-        ? got.thrown === 'format' || got.failed.includes('format') || got.failed.includes('chain')
-        : want[0].startsWith('throw:')
-        ? got.thrown === want[0].slice(6)
-        : want[0] === 'format'
-          ? got.thrown === 'format' || got.failed.includes('format')
-          : got.thrown === undefined && want.every((w) => got.failed.includes(w));
+      const ok =
+        want[0] === 'format|chain'
+          ? got.thrown === 'format' || got.failed.includes('format') || got.failed.includes('chain')
+          : want[0].startsWith('throw:')
+            ? got.thrown === want[0].slice(6)
+            : want[0] === 'format'
+              ? got.thrown === 'format' || got.failed.includes('format')
+              : got.thrown === undefined && want.every((w) => got.failed.includes(w));
       if (got.thrown === 'format') syntax++;
       if (!ok) misses.push(`@${p} ${JSON.stringify(span?.path)} ${JSON.stringify(text[p])}: want ${want.join('+')}, got ${got.thrown ? `throw:${got.thrown}` : got.failed.join('+') || 'ok'}`);
     }

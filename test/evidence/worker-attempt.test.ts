@@ -44,7 +44,12 @@ describe('an attempt recording evidence when the stream stops first', () => {
     expect(result && result.type === 'result' && result.challenge.ended).toBeNull();
     const report = await verifyEvidence(serializeEvidence(bundle), { nonce: NONCE, document, planFromNonce: () => plan.steps });
     // no reanalyze given: those two are skipped, every other check passes
-    expect(report.checks.filter((c) => !c.ok).map((c) => c.name).sort()).toEqual(['face-consistency', 'reanalysis']);
+    expect(
+      report.checks
+        .filter((c) => !c.ok)
+        .map((c) => c.name)
+        .sort(),
+    ).toEqual(['face-consistency', 'reanalysis']);
     expect(report.decision?.verdict).toBe(decided!.verdict);
     // the attempt did not end: nothing passes without the challenge done
     expect(decided!.verdict).not.toBe('pass');

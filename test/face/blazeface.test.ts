@@ -2,7 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { ANCHOR_COUNT, blazeFaceAnchors, decodeBlazeFace, iou, suppress, type Candidate } from '../../src/face/blazeface.js';
 
 const candidate = (score: number, cx: number, cy: number, w: number, h = w, kx = 0): Candidate => ({
-  score, cx, cy, w, h, keypoints: Float32Array.from({ length: 12 }, (_, k) => (k % 2 === 0 ? cx + kx : cy)),
+  score,
+  cx,
+  cy,
+  w,
+  h,
+  keypoints: Float32Array.from({ length: 12 }, (_, k) => (k % 2 === 0 ? cx + kx : cy)),
 });
 
 describe('BlazeFace anchors', () => {
@@ -30,7 +35,8 @@ describe('decodeBlazeFace', () => {
     const out = decodeBlazeFace(logits, reg, 128, 0.5);
     expect(out).toHaveLength(1);
     const [c] = out;
-    const ax = (6 + 0.5) / 8 * 128, ay = (1 + 0.5) / 8 * 128;
+    const ax = ((6 + 0.5) / 8) * 128,
+      ay = ((1 + 0.5) / 8) * 128;
     expect(c.score).toBeCloseTo(1 / (1 + Math.exp(-2)), 6);
     expect([c.cx, c.cy, c.w, c.h]).toEqual([ax + 3, ay - 2, 40, 50]);
     expect(Array.from(c.keypoints.subarray(0, 4))).toEqual([ax + 1, ay + 1, ax + 2, ay + 2]);
@@ -55,7 +61,10 @@ describe('non-max suppression', () => {
 
   it('plain mode keeps the best box of each cluster', () => {
     const kept = suppress([candidate(0.6, 10, 10, 20), candidate(0.9, 12, 10, 20), candidate(0.7, 100, 100, 20)], 0.3, 'plain');
-    expect(kept.map((k) => [k.score, k.cx])).toEqual([[0.9, 12], [0.7, 100]]);
+    expect(kept.map((k) => [k.score, k.cx])).toEqual([
+      [0.9, 12],
+      [0.7, 100],
+    ]);
   });
 
   it('weighted mode averages a cluster by score and keeps the top score', () => {

@@ -5,7 +5,8 @@ import { data } from '../helpers/data.js';
 import { requireModels } from './engine.js';
 
 function capture() {
-  const out: string[] = [], err: string[] = [];
+  const out: string[] = [],
+    err: string[] = [];
   return { io: { stdout: (t: string) => out.push(t), stderr: (t: string) => err.push(t) }, out, err };
 }
 

@@ -6,17 +6,17 @@ import { boxIou } from '../../src/face/crop.js';
 import { createTracker, data, loadImage } from './engine.js';
 
 let tracker: FaceTracker;
-beforeAll(async () => { tracker = await createTracker(); });
-afterAll(async () => { await tracker?.close(); });
+beforeAll(async () => {
+  tracker = await createTracker();
+});
+afterAll(async () => {
+  await tracker?.close();
+});
 
 const boxOf = (f: { box: { x: number; y: number; width: number; height: number } }) => [f.box.x, f.box.y, f.box.width, f.box.height];
 
 describe('single portraits: exactly one face', () => {
-  const portraits = [
-    ['astronaut', data.astronaut],
-    ['grace_hopper', data.graceHopper],
-    ...['jesper', 'jesper_2', 'anne_helene', 'new_wave_2', 'new_wave_1'].map((n) => [n, data.kphotoalbum(n)]),
-  ];
+  const portraits = [['astronaut', data.astronaut], ['grace_hopper', data.graceHopper], ...['jesper', 'jesper_2', 'anne_helene', 'new_wave_2', 'new_wave_1'].map((n) => [n, data.kphotoalbum(n)])];
   it.each(portraits)('%s', async (_name, path) => {
     const img = loadImage(path);
     const r = await tracker.detectImage(img);
@@ -64,7 +64,8 @@ describe('group photos: the right number of faces', () => {
     const truth: number[][] = [];
     for (let i = 0; i < lines.length; i += 5) {
       const pts = lines.slice(i + 1, i + 5).map((l) => l.trim().split(/\s+/).map(Number));
-      const rows = pts.map((p) => p[0]), cols = pts.map((p) => p[1]);
+      const rows = pts.map((p) => p[0]),
+        cols = pts.map((p) => p[1]);
       truth.push([Math.min(...cols), Math.min(...rows), Math.max(...cols) - Math.min(...cols), Math.max(...rows) - Math.min(...rows)]);
     }
     expect(truth).toHaveLength(30);
@@ -87,7 +88,9 @@ describe('no face', () => {
   it('a background crop of a portrait has no face', async () => {
     const img = loadImage(data.kphotoalbum('jesper_2'));
     // the right 220 px of jesper_2.jpg are a wall and door frame
-    const w = 220, x0 = img.width - w, crop = new Uint8Array(w * img.height * 4);
+    const w = 220,
+      x0 = img.width - w,
+      crop = new Uint8Array(w * img.height * 4);
     for (let y = 0; y < img.height; y++) crop.set(img.data.subarray((y * img.width + x0) * 4, (y * img.width + img.width) * 4), y * w * 4);
     const r = await tracker.detectImage({ width: w, height: img.height, data: crop });
     expect(r.faceCount).toBe(0);

@@ -28,7 +28,8 @@ describe('affine maps', () => {
     expect(applyX(m, 97, 96) - applyX(m, 96, 96)).toBeCloseTo(0);
     expect(applyY(m, 97, 96) - applyY(m, 96, 96)).toBeCloseTo(1);
     const inv = invertAffine(m, affine());
-    const x = applyX(m, 13, 170), y = applyY(m, 13, 170);
+    const x = applyX(m, 13, 170),
+      y = applyY(m, 13, 170);
     expect(applyX(inv, x, y)).toBeCloseTo(13);
     expect(applyY(inv, x, y)).toBeCloseTo(170);
   });
@@ -66,7 +67,8 @@ describe('warpToTensor', () => {
 
   it('flipX mirrors the output row', () => {
     const img = gradient();
-    const a = new Float32Array(4 * 3 * 3), b = new Float32Array(4 * 3 * 3);
+    const a = new Float32Array(4 * 3 * 3),
+      b = new Float32Array(4 * 3 * 3);
     warpToTensor(img, affine(), a, 4, 3, 1, 0);
     warpToTensor(img, affine(), b, 4, 3, 1, 0, true);
     expect(b[0]).toBe(a[3 * 3]);
@@ -76,43 +78,60 @@ describe('warpToTensor', () => {
   it('one-tap crops match a plain per-pixel bilinear sampler bit for bit, inside, across and outside the frame', () => {
     // the reference: the sampling rule written once per pixel, no fast paths (warpToTensor's interior rows skip the
     // bounds tests, so crops wholly inside, straddling an edge, rotated and mirrored must all agree with it exactly)
-    const W = 61, H = 47, data = new Uint8Array(W * H * 4);
+    const W = 61,
+      H = 47,
+      data = new Uint8Array(W * H * 4);
     const rnd = mulberry32(7);
     for (let i = 0; i < data.length; i++) data[i] = Math.floor(rnd() * 256);
     const img = { width: W, height: H, data };
     const reference = (m: Float64Array, out: Float32Array, size: number, scale: number, bias: number, flipX: boolean) => {
-      for (let v = 0; v < size; v++) for (let u = 0; u < size; u++) {
-        const sx = m[0] * (u + 0.5) + m[1] * (v + 0.5) + m[2] - 0.5, sy = m[3] * (u + 0.5) + m[4] * (v + 0.5) + m[5] - 0.5;
-        const x0 = Math.floor(sx), y0 = Math.floor(sy), fx = sx - x0, fy = sy - y0;
-        const rgb = [0, 0, 0];
-        const inside = x0 >= 0 && y0 >= 0 && x0 + 1 < W && y0 + 1 < H;
-        for (let ch = 0; ch < 3; ch++) {
-          if (inside) {
-            const p = (y0 * W + x0) * 4 + ch, q = p + W * 4;
-            rgb[ch] = data[p] * ((1 - fx) * (1 - fy)) + data[p + 4] * (fx * (1 - fy)) + data[q] * ((1 - fx) * fy) + data[q + 4] * (fx * fy);
-            continue;
+      for (let v = 0; v < size; v++)
+        for (let u = 0; u < size; u++) {
+          const sx = m[0] * (u + 0.5) + m[1] * (v + 0.5) + m[2] - 0.5,
+            sy = m[3] * (u + 0.5) + m[4] * (v + 0.5) + m[5] - 0.5;
+          const x0 = Math.floor(sx),
+            y0 = Math.floor(sy),
+            fx = sx - x0,
+            fy = sy - y0;
+          const rgb = [0, 0, 0];
+          const inside = x0 >= 0 && y0 >= 0 && x0 + 1 < W && y0 + 1 < H;
+          for (let ch = 0; ch < 3; ch++) {
+            if (inside) {
+              const p = (y0 * W + x0) * 4 + ch,
+                q = p + W * 4;
+              rgb[ch] = data[p] * ((1 - fx) * (1 - fy)) + data[p + 4] * (fx * (1 - fy)) + data[q] * ((1 - fx) * fy) + data[q + 4] * (fx * fy);
+              continue;
+            }
+            for (let k = 0; k < 4; k++) {
+              const xx = x0 + (k & 1),
+                yy = y0 + (k >> 1);
+              if (xx >= 0 && yy >= 0 && xx < W && yy < H) rgb[ch] += data[(yy * W + xx) * 4 + ch] * ((k & 1 ? fx : 1 - fx) * (k >> 1 ? fy : 1 - fy));
+            }
           }
-          for (let k = 0; k < 4; k++) {
-            const xx = x0 + (k & 1), yy = y0 + (k >> 1);
-            if (xx >= 0 && yy >= 0 && xx < W && yy < H) rgb[ch] += data[(yy * W + xx) * 4 + ch] * (((k & 1) ? fx : 1 - fx) * ((k >> 1) ? fy : 1 - fy));
-          }
+          const o = (v * size + (flipX ? size - 1 - u : u)) * 3;
+          for (let ch = 0; ch < 3; ch++) out[o + ch] = rgb[ch] * scale + bias;
         }
-        const o = (v * size + (flipX ? size - 1 - u : u)) * 3;
-        for (let ch = 0; ch < 3; ch++) out[o + ch] = rgb[ch] * scale + bias;
-      }
     };
     let interiorRows = 0;
     for (let t = 0; t < 40; t++) {
       const size = 8 + Math.floor(rnd() * 24);
       // from wholly inside to hanging off an edge; up to 1.4x the output size, so one tap per pixel
-      const side = size * (0.5 + 0.9 * rnd()), cx = -10 + rnd() * (W + 20), cy = -10 + rnd() * (H + 20);
+      const side = size * (0.5 + 0.9 * rnd()),
+        cx = -10 + rnd() * (W + 20),
+        cy = -10 + rnd() * (H + 20);
       const m = cropToImage(cx, cy, side, (rnd() - 0.5) * 7, size, affine());
       const flipX = t % 2 === 1;
-      const got = new Float32Array(size * size * 3), want = new Float32Array(size * size * 3);
+      const got = new Float32Array(size * size * 3),
+        want = new Float32Array(size * size * 3);
       warpToTensor(img, m, got, size, size, 1 / 255, t % 3 === 0 ? -0.5 : 0, flipX);
       reference(m, want, size, 1 / 255, t % 3 === 0 ? -0.5 : 0, flipX);
       expect(got).toEqual(want);
-      const corners = [[0, 0], [size, 0], [0, size], [size, size]].map(([u, v]) => [applyX(m, u, v), applyY(m, u, v)]);
+      const corners = [
+        [0, 0],
+        [size, 0],
+        [0, size],
+        [size, size],
+      ].map(([u, v]) => [applyX(m, u, v), applyY(m, u, v)]);
       if (corners.every(([x, y]) => x > 1 && y > 1 && x < W - 1 && y < H - 1)) interiorRows++;
     }
     // the draw covers both paths: some crops wholly inside the frame, some not
@@ -123,7 +142,8 @@ describe('warpToTensor', () => {
     for (const x of [-1.3, -0.6, 0, 0.2, W - size - 1.2, W - size - 0.7, W - size - 0.2, W - size + 0.4]) {
       for (const y of [0.25, H - size - 0.6, H - size + 0.3]) {
         const m = affine(1, 0, x + 0.5, 0, 1, y + 0.5);
-        const got = new Float32Array(size * size * 3), want = new Float32Array(size * size * 3);
+        const got = new Float32Array(size * size * 3),
+          want = new Float32Array(size * size * 3);
         warpToTensor(img, m, got, size, size, 1, 0);
         reference(m, want, size, 1, 0, false);
         expect(got).toEqual(want);
@@ -132,7 +152,8 @@ describe('warpToTensor', () => {
   });
 
   it('averages several taps when shrinking, so a 1-pixel line is not lost', () => {
-    const w = 40, data = new Uint8Array(w * w * 4);
+    const w = 40,
+      data = new Uint8Array(w * w * 4);
     for (let y = 0; y < w; y++) data.set([255, 255, 255, 255], (y * w + 17) * 4); // a vertical white line at x = 17
     const out = new Float32Array(4 * 4 * 3);
     warpToTensor({ width: w, height: w, data }, affine(10, 0, 0, 0, 10, 0), out, 4, 4, 1, 0);
@@ -172,7 +193,7 @@ describe('crops', () => {
       pts[i * 3] = 100 + u * Math.cos(a) - v * Math.sin(a);
       pts[i * 3 + 1] = 100 + u * Math.sin(a) + v * Math.cos(a);
     };
-    for (let i = 0; i < 468; i++) put(i, (i % 2 ? 10 : -10), ((i * 7) % 41) - 20);
+    for (let i = 0; i < 468; i++) put(i, i % 2 ? 10 : -10, ((i * 7) % 41) - 20);
     put(33, -10, -5); // right eye outer
     put(263, 10, -5); // left eye outer
     const c = cropFromLandmarks(pts, 468, 1.5, crop());

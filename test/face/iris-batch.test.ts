@@ -26,10 +26,13 @@ beforeAll(async () => {
   right = eyeCrop(pts, RIGHT_EYE.outer, RIGHT_EYE.inner, 2.3, face.rotation, { cx: 0, cy: 0, side: 0, angle: 0 });
   left = eyeCrop(pts, LEFT_EYE.inner, LEFT_EYE.outer, 2.3, face.rotation, { cx: 0, cy: 0, side: 0, angle: 0 });
 });
-afterAll(async () => { await Promise.all(sessions.map((s) => s.release())); });
+afterAll(async () => {
+  await Promise.all(sessions.map((s) => s.release()));
+});
 
 async function eyes(model: IrisModel, batched: boolean) {
-  const contour = new Float32Array(EYE_CONTOUR_POINTS * 6), iris = new Float32Array(IRIS_POINTS * 6);
+  const contour = new Float32Array(EYE_CONTOUR_POINTS * 6),
+    iris = new Float32Array(IRIS_POINTS * 6);
   const img = frame();
   if (batched) await model.runEyes(img, right, left, contour, iris);
   else {
@@ -47,12 +50,16 @@ describe('iris: both eyes per run', () => {
     sessions.push(session);
     const model = new IrisModel(ort, session);
     expect(model.batch).toBe(2);
-    const one = await eyes(model, false), both = await eyes(model, true);
+    const one = await eyes(model, false),
+      both = await eyes(model, true);
     // same graph, same inputs: only the batch differs (in pixels of a ~512 px photo)
     expect(maxDiff(both.contour, one.contour)).toBeLessThan(1e-3);
     expect(maxDiff(both.iris, one.iris)).toBeLessThan(1e-3);
     // and the points are the eyes': each iris centre lies inside its eye crop, the right eye left of the left one
-    for (const [k, crop] of [[0, right], [1, left]] as const) {
+    for (const [k, crop] of [
+      [0, right],
+      [1, left],
+    ] as const) {
       expect(Math.hypot(both.iris[k * 15] - crop.cx, both.iris[k * 15 + 1] - crop.cy)).toBeLessThan(crop.side / 2);
     }
     expect(both.iris[0]).toBeLessThan(both.iris[15]);
@@ -65,7 +72,8 @@ describe('iris: both eyes per run', () => {
     sessions.push(fixed, dynamic);
     const model = new IrisModel(ort, fixed);
     expect(model.batch).toBe(1);
-    const a = await eyes(model, true), b = await eyes(new IrisModel(ort, dynamic), true);
+    const a = await eyes(model, true),
+      b = await eyes(new IrisModel(ort, dynamic), true);
     expect(maxDiff(a.contour, b.contour)).toBeLessThan(1e-3);
     expect(maxDiff(a.iris, b.iris)).toBeLessThan(1e-3);
   });

@@ -16,7 +16,11 @@ import { createTracker, data, landmarkKernels, models } from './engine.js';
 let frames: RgbaVideoFrame[] = [];
 const trackers: FaceTracker[] = [];
 const sessions: OrtSession[] = [];
-const make = async () => { const t = await createTracker(); trackers.push(t); return t; };
+const make = async () => {
+  const t = await createTracker();
+  trackers.push(t);
+  return t;
+};
 
 beforeAll(async () => {
   requireData(data.cap12Mp4);
@@ -40,14 +44,16 @@ function expectSame(a: FaceResult, b: FaceResult): void {
 
 describe('FaceTracker split iris path', () => {
   it('detectMesh + Iris in a separate model instance + completeIris equals detect, one frame of latency', async () => {
-    const whole = await make(), split = await make();
+    const whole = await make(),
+      split = await make();
     // the "iris worker": its own session and model on the same runtime, fed only the transferred eye crops
     const session = await createLandmarkSession(ort as unknown as OrtModule, readFileSync(models.iris), {}, 'iris.onnx', readFileSync(landmarkKernels));
     sessions.push(session);
     const remote = new IrisModel(ort, session);
     const batches = [split.createEyeBatch()!, split.createEyeBatch()!];
     let pending: { result: FaceResult; expected: FaceResult; slot: number } | null = null;
-    let faces = 0, withContours = 0;
+    let faces = 0,
+      withContours = 0;
     for (let n = 0; n < frames.length; n++) {
       const f = frames[n];
       const expected = await whole.detect(f, f.timestampMs);
@@ -78,7 +84,8 @@ describe('FaceTracker split iris path', () => {
   });
 
   it('runIris (in process) gives the same points as detect', async () => {
-    const whole = await make(), split = await make();
+    const whole = await make(),
+      split = await make();
     const eyes = split.createEyeBatch()!;
     for (const f of frames.slice(0, 10)) {
       const expected = await whole.detect(f, f.timestampMs);

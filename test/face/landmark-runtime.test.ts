@@ -16,29 +16,42 @@ import { encodeModel } from '../../tools/convert/onnx.js';
 
 let frames: RgbaVideoFrame[] = [];
 const trackers: FaceTracker[] = [];
-const make = async (o: Parameters<typeof createTracker>[0] = {}) => { const t = await createTracker(o); trackers.push(t); return t; };
+const make = async (o: Parameters<typeof createTracker>[0] = {}) => {
+  const t = await createTracker(o);
+  trackers.push(t);
+  return t;
+};
 
 beforeAll(async () => {
   requireData(data.franckMp4);
   // 3 s from 20 s: the talking face turns, blinks and speaks
   for await (const f of decodeVideo(data.franckMp4, { startMs: 20_000, maxFrames: 75 })) frames.push(f);
 });
-afterAll(async () => { await Promise.all(trackers.map((t) => t.close())); frames = []; });
+afterAll(async () => {
+  await Promise.all(trackers.map((t) => t.close()));
+  frames = [];
+});
 
 describe('landmark runtimes', () => {
   it('livecheck kernels and onnxruntime track franck.mp4 to the same mesh, eye contours and irises', async () => {
-    const ours = await make(), theirs = await make({ landmarkKernels: null });
+    const ours = await make(),
+      theirs = await make({ landmarkKernels: null });
     expect(ours.landmarkRuntime).toBe('livecheck');
     expect(theirs.landmarkRuntime).toBe('onnxruntime');
-    let worst = 0, worstEye = 0, worstScore = 0;
+    let worst = 0,
+      worstEye = 0,
+      worstScore = 0;
     for (const f of frames) {
-      const a = await ours.detect(f, f.timestampMs), b = await theirs.detect(f, f.timestampMs);
+      const a = await ours.detect(f, f.timestampMs),
+        b = await theirs.detect(f, f.timestampMs);
       expect(a.faceCount).toBe(1);
       expect(b.faceCount).toBe(1);
-      const fa = a.faces[0], fb = b.faces[0];
+      const fa = a.faces[0],
+        fb = b.faces[0];
       for (let i = 0; i < fa.landmarks.length; i++) worst = Math.max(worst, Math.hypot(fa.landmarks[i][0] - fb.landmarks[i][0], fa.landmarks[i][1] - fb.landmarks[i][1]));
       for (const side of ['right', 'left'] as const) {
-        const ca = fa.eyeContours![side], cb = fb.eyeContours![side];
+        const ca = fa.eyeContours![side],
+          cb = fb.eyeContours![side];
         for (let i = 0; i < ca.length; i++) worstEye = Math.max(worstEye, Math.hypot(ca[i][0] - cb[i][0], ca[i][1] - cb[i][1]));
       }
       worstScore = Math.max(worstScore, Math.abs(fa.score - fb.score));
@@ -59,7 +72,10 @@ describe('landmark runtimes', () => {
   });
 
   it('a kernel file that is not there is an error naming it, not a silent fallback', async () => {
-    const e = await createTracker({ landmarkKernels: '/nonexistent/nn.simd.wasm' }).then(() => null, (x: unknown) => x);
+    const e = await createTracker({ landmarkKernels: '/nonexistent/nn.simd.wasm' }).then(
+      () => null,
+      (x: unknown) => x,
+    );
     expect(e).toBeInstanceOf(LivecheckError);
     expect((e as LivecheckError).code).toBe('model-missing');
     expect((e as LivecheckError).message).toContain('/nonexistent/nn.simd.wasm');
@@ -67,10 +83,19 @@ describe('landmark runtimes', () => {
 
   it('a valid graph the planner does not cover (a Softmax) runs on onnxruntime; the mapped one on the kernels', async () => {
     const x = { name: 'x', type: DataType.FLOAT, shape: [1, 2, 2, 4] } as const;
-    const graph = (op: string) => encodeModel({
-      graphName: 'g', opset: 13, producer: 'test', producerVersion: '1', docString: '', metadata: {}, initializers: [],
-      nodes: [{ op, name: op, inputs: ['x'], outputs: ['y'] }], inputs: [x], outputs: [{ ...x, name: 'y' }],
-    });
+    const graph = (op: string) =>
+      encodeModel({
+        graphName: 'g',
+        opset: 13,
+        producer: 'test',
+        producerVersion: '1',
+        docString: '',
+        metadata: {},
+        initializers: [],
+        nodes: [{ op, name: op, inputs: ['x'], outputs: ['y'] }],
+        inputs: [x],
+        outputs: [{ ...x, name: 'y' }],
+      });
     const kernels = new Uint8Array(readFileSync(landmarkKernels));
     const softmax = await createLandmarkSession(ort as unknown as OrtModule, graph('Softmax'), {}, 'softmax.onnx', kernels);
     expect(softmax).not.toBeInstanceOf(NnSession);

@@ -8,16 +8,32 @@ import { createTracker, dataDir, loadImage } from './engine.js';
 
 /** FaceMesh indices of the labelled points ("right" = the subject's right). */
 const MESH_INDEX: Record<string, number> = {
-  rightEyeOuter: 33, rightEyeInner: 133, leftEyeInner: 362, leftEyeOuter: 263, noseTip: 1, mouthRight: 61, mouthLeft: 291,
+  rightEyeOuter: 33,
+  rightEyeInner: 133,
+  leftEyeInner: 362,
+  leftEyeOuter: 263,
+  noseTip: 1,
+  mouthRight: 61,
+  mouthLeft: 291,
 };
 
-interface Fixture { image: string; face: string | null; points: Record<string, [number, number]> }
+interface Fixture {
+  image: string;
+  face: string | null;
+  points: Record<string, [number, number]>;
+}
 const dir = join(repoRoot, 'test', 'fixtures', 'landmarks');
-const fixtures = readdirSync(dir).filter((f) => f.endsWith('.json')).map((f) => [f, JSON.parse(readFileSync(join(dir, f), 'utf8')) as Fixture] as const);
+const fixtures = readdirSync(dir)
+  .filter((f) => f.endsWith('.json'))
+  .map((f) => [f, JSON.parse(readFileSync(join(dir, f), 'utf8')) as Fixture] as const);
 
 let tracker: FaceTracker;
-beforeAll(async () => { tracker = await createTracker(); });
-afterAll(async () => { await tracker?.close(); });
+beforeAll(async () => {
+  tracker = await createTracker();
+});
+afterAll(async () => {
+  await tracker?.close();
+});
 
 /** The face whose landmark box contains the labelled nose tip (group photos hold several). */
 function faceAt(faces: TrackedFace[], [x, y]: [number, number]): TrackedFace | undefined {
@@ -37,7 +53,8 @@ describe('landmark accuracy on hand-labelled real faces', () => {
     const r = await tracker.detectImage(img, { tileSize: img.width > 1000 ? 960 : 0 });
     const face = faceAt(r.faces, fx.points.noseTip);
     expect(face, 'a face over the labelled nose tip').toBeDefined();
-    const [ox, oy] = fx.points.rightEyeOuter, [px, py] = fx.points.leftEyeOuter;
+    const [ox, oy] = fx.points.rightEyeOuter,
+      [px, py] = fx.points.leftEyeOuter;
     const interocular = Math.hypot(px - ox, py - oy);
     let sum = 0;
     for (const [name, index] of Object.entries(MESH_INDEX)) {

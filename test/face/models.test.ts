@@ -12,7 +12,11 @@ import { loadImage, data, models, requireModels } from './engine.js';
 const tmp = mkdtempSync(join(tmpdir(), 'livecheck-models-'));
 
 async function caught(p: Promise<unknown>): Promise<unknown> {
-  try { await p; } catch (e) { return e; }
+  try {
+    await p;
+  } catch (e) {
+    return e;
+  }
   throw new Error('expected a rejection');
 }
 

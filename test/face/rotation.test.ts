@@ -13,32 +13,54 @@ beforeAll(async () => {
   expect(r.faceCount).toBe(1);
   upright = r.faces[0];
 });
-afterAll(async () => { await tracker?.close(); });
+afterAll(async () => {
+  await tracker?.close();
+});
 
 /** Rotates a square RGBA image by `deg` clockwise (on screen) about its centre; bilinear, black outside. Written
  *  here, independently of src/face's warp, so the pipeline is not checked against itself. */
 function rotate(src: { width: number; height: number; data: Uint8Array }, deg: number) {
-  const { width: w, height: h } = src, out = new Uint8Array(w * h * 4);
-  const a = (deg * Math.PI) / 180, c = Math.cos(a), s = Math.sin(a), cx = w / 2, cy = h / 2;
-  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) {
-    // inverse map: output pixel centre -> source position
-    const dx = x + 0.5 - cx, dy = y + 0.5 - cy;
-    const sx = c * dx + s * dy + cx - 0.5, sy = -s * dx + c * dy + cy - 0.5;
-    const x0 = Math.floor(sx), y0 = Math.floor(sy), fx = sx - x0, fy = sy - y0;
-    for (let ch = 0; ch < 4; ch++) {
-      let v = 0;
-      for (const [xx, yy, wgt] of [[x0, y0, (1 - fx) * (1 - fy)], [x0 + 1, y0, fx * (1 - fy)], [x0, y0 + 1, (1 - fx) * fy], [x0 + 1, y0 + 1, fx * fy]]) {
-        if (xx >= 0 && yy >= 0 && xx < w && yy < h) v += src.data[(yy * w + xx) * 4 + ch] * wgt;
+  const { width: w, height: h } = src,
+    out = new Uint8Array(w * h * 4);
+  const a = (deg * Math.PI) / 180,
+    c = Math.cos(a),
+    s = Math.sin(a),
+    cx = w / 2,
+    cy = h / 2;
+  for (let y = 0; y < h; y++)
+    for (let x = 0; x < w; x++) {
+      // inverse map: output pixel centre -> source position
+      const dx = x + 0.5 - cx,
+        dy = y + 0.5 - cy;
+      const sx = c * dx + s * dy + cx - 0.5,
+        sy = -s * dx + c * dy + cy - 0.5;
+      const x0 = Math.floor(sx),
+        y0 = Math.floor(sy),
+        fx = sx - x0,
+        fy = sy - y0;
+      for (let ch = 0; ch < 4; ch++) {
+        let v = 0;
+        for (const [xx, yy, wgt] of [
+          [x0, y0, (1 - fx) * (1 - fy)],
+          [x0 + 1, y0, fx * (1 - fy)],
+          [x0, y0 + 1, (1 - fx) * fy],
+          [x0 + 1, y0 + 1, fx * fy],
+        ]) {
+          if (xx >= 0 && yy >= 0 && xx < w && yy < h) v += src.data[(yy * w + xx) * 4 + ch] * wgt;
+        }
+        out[(y * w + x) * 4 + ch] = ch === 3 ? 255 : Math.round(v);
       }
-      out[(y * w + x) * 4 + ch] = ch === 3 ? 255 : Math.round(v);
     }
-  }
   return { width: w, height: h, data: out };
 }
 
 /** Where an upright point lands after `rotate(..., deg)`. */
 function rotatePoint([x, y]: readonly number[], deg: number, size = 512): [number, number] {
-  const a = (deg * Math.PI) / 180, c = Math.cos(a), s = Math.sin(a), dx = x - size / 2, dy = y - size / 2;
+  const a = (deg * Math.PI) / 180,
+    c = Math.cos(a),
+    s = Math.sin(a),
+    dx = x - size / 2,
+    dy = y - size / 2;
   return [c * dx - s * dy + size / 2, s * dx + c * dy + size / 2];
 }
 

@@ -7,13 +7,20 @@ import { createTracker, data, loadImage } from './engine.js';
 
 let frames: RgbaVideoFrame[] = [];
 const trackers: FaceTracker[] = [];
-const make = async (o: Parameters<typeof createTracker>[0] = {}) => { const t = await createTracker(o); trackers.push(t); return t; };
+const make = async (o: Parameters<typeof createTracker>[0] = {}) => {
+  const t = await createTracker(o);
+  trackers.push(t);
+  return t;
+};
 
 beforeAll(async () => {
   requireData(data.franckMp4);
   for await (const f of decodeVideo(data.franckMp4, { maxFrames: 40 })) frames.push(f);
 });
-afterAll(async () => { await Promise.all(trackers.map((t) => t.close())); frames = []; });
+afterAll(async () => {
+  await Promise.all(trackers.map((t) => t.close()));
+  frames = [];
+});
 
 const meanError = (a: number[][], b: number[][], n = 468) => {
   let s = 0;
@@ -24,7 +31,8 @@ const meanError = (a: number[][], b: number[][], n = 468) => {
 describe('FaceTracker.detect on video', () => {
   it('runs the detector on the first frame only, then tracks from the previous landmarks', async () => {
     const tracker = await make();
-    const ran: boolean[] = [], tracked: boolean[] = [];
+    const ran: boolean[] = [],
+      tracked: boolean[] = [];
     let last;
     for (const f of frames) {
       last = await tracker.detect(f, f.timestampMs);
@@ -38,7 +46,8 @@ describe('FaceTracker.detect on video', () => {
     expect(tracked.slice(1).every((t) => t)).toBe(true);
     // the tracked landmarks on the last frame agree with a fresh detection on that frame
     const fresh = await (await make()).detectImage(frames[frames.length - 1]);
-    const a = last!.faces[0].landmarks, b = fresh.faces[0].landmarks;
+    const a = last!.faces[0].landmarks,
+      b = fresh.faces[0].landmarks;
     const interocular = Math.hypot(b[263][0] - b[33][0], b[263][1] - b[33][1]);
     expect(meanError(a, b) / interocular).toBeLessThan(0.03);
     expect(a).toHaveLength(478);

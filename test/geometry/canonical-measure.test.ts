@@ -14,9 +14,16 @@ describe('measureCanonicalFace', () => {
 
   it('learns the shape: lower residual and absolute angles within 1.5 deg on new views of that face', () => {
     const measured = measureCanonicalFace(meshes, ANALYTIC_CANONICAL_FACE);
-    const before = new PoseFitter(ANALYTIC_CANONICAL_FACE), after = new PoseFitter(measured);
-    const p = createHeadPose(), q = createHeadPose();
-    for (const [yaw, pitch, roll] of [[25, 0, 0], [-20, 15, 5], [0, -18, -10], [10, 10, 10]]) {
+    const before = new PoseFitter(ANALYTIC_CANONICAL_FACE),
+      after = new PoseFitter(measured);
+    const p = createHeadPose(),
+      q = createHeadPose();
+    for (const [yaw, pitch, roll] of [
+      [25, 0, 0],
+      [-20, 15, 5],
+      [0, -18, -10],
+      [10, 10, 10],
+    ]) {
       const lm = face.landmarks({ ...NEUTRAL, yawDeg: yaw, pitchDeg: pitch, rollDeg: roll, noisePx: 0.4 }, 999);
       before.fit(lm, p);
       after.fit(lm, q);
@@ -40,6 +47,11 @@ describe('measureCanonicalFace', () => {
 
   it('needs at least 3 meshes and complete mirror pairs', () => {
     expect(() => measureCanonicalFace(meshes.slice(0, 2), ANALYTIC_CANONICAL_FACE)).toThrow(expect.objectContaining({ code: 'invalid-argument' }));
-    expect(() => measureCanonicalFace(meshes, ANALYTIC_CANONICAL_FACE.filter((c) => c.index !== 263))).toThrow(expect.objectContaining({ code: 'invalid-argument' }));
+    expect(() =>
+      measureCanonicalFace(
+        meshes,
+        ANALYTIC_CANONICAL_FACE.filter((c) => c.index !== 263),
+      ),
+    ).toThrow(expect.objectContaining({ code: 'invalid-argument' }));
   });
 });

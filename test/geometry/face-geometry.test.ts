@@ -5,7 +5,8 @@ import type { FaceDetection } from '../../src/types.js';
 
 const face = new SyntheticFace();
 const est = new FaceGeometryEstimator();
-const W = 640, H = 480;
+const W = 640,
+  H = 480;
 
 function measure(p: Partial<FacePose>, seed = 1): FaceGeometry {
   const g = est.measure(face.detection({ ...NEUTRAL, ...p }, seed), W, H);
@@ -39,7 +40,13 @@ describe('eye openness', () => {
 
   it('does not read a head turn as a closing eye (pose-corrected)', () => {
     const frontal = measure({}).rightEye.openness;
-    for (const [yaw, pitch] of [[30, 0], [-30, 0], [0, 20], [0, -20], [25, 15]]) {
+    for (const [yaw, pitch] of [
+      [30, 0],
+      [-30, 0],
+      [0, 20],
+      [0, -20],
+      [25, 15],
+    ]) {
       const g = measure({ yawDeg: yaw, pitchDeg: pitch, noisePx: 0.3 });
       expect(Math.abs(g.rightEye.openness - frontal) / frontal).toBeLessThan(0.1);
       expect(Math.abs(g.leftEye.openness - frontal) / frontal).toBeLessThan(0.1);
@@ -90,7 +97,10 @@ describe('mirroring and robustness', () => {
   it('mirroring swaps the eyes and negates yaw and roll', () => {
     const det = face.detection({ ...NEUTRAL, yawDeg: 20, rollDeg: 6, rightEyeOpen: 0.3 });
     const a = est.measure(det, W, H)!;
-    const aYaw = a.pose.yawDeg, aRoll = a.pose.rollDeg, aRight = a.rightEye.openness, aLeft = a.leftEye.openness;
+    const aYaw = a.pose.yawDeg,
+      aRoll = a.pose.rollDeg,
+      aRight = a.rightEye.openness,
+      aLeft = a.leftEye.openness;
     const mirrored: FaceDetection = { ...det, landmarks: mirrorLandmarks(det.landmarks, W) };
     const b = est.measure(mirrored, W, H)!;
     expect(b.pose.yawDeg).toBeCloseTo(-aYaw, 6);

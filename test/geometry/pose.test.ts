@@ -17,16 +17,22 @@ function multiply(a: number[], b: number[]): number[] {
 
 describe('euler <-> rotation', () => {
   it('round-trips angles and produces orthonormal matrices', () => {
-    for (const [y, p, r] of [[0, 0, 0], [30, -20, 10], [-45, 25, -30], [10, 5, 170]]) {
+    for (const [y, p, r] of [
+      [0, 0, 0],
+      [30, -20, 10],
+      [-45, 25, -30],
+      [10, 5, 170],
+    ]) {
       const m = rotationFromEuler(y, p, r);
       const back = eulerFromRotation(m);
       expect(back.yawDeg).toBeCloseTo(y, 9);
       expect(back.pitchDeg).toBeCloseTo(p, 9);
       expect(back.rollDeg).toBeCloseTo(r, 9);
-      for (let i = 0; i < 3; i++) for (let j = 0; j < 3; j++) {
-        const dot = m[i * 3] * m[j * 3] + m[i * 3 + 1] * m[j * 3 + 1] + m[i * 3 + 2] * m[j * 3 + 2];
-        expect(dot).toBeCloseTo(i === j ? 1 : 0, 12);
-      }
+      for (let i = 0; i < 3; i++)
+        for (let j = 0; j < 3; j++) {
+          const dot = m[i * 3] * m[j * 3] + m[i * 3 + 1] * m[j * 3 + 1] + m[i * 3 + 2] * m[j * 3 + 2];
+          expect(dot).toBeCloseTo(i === j ? 1 : 0, 12);
+        }
     }
   });
 
@@ -95,7 +101,11 @@ describe('PoseFitter', () => {
   it('mirroring the image negates yaw and roll and keeps pitch', () => {
     const a = createHeadPose();
     const b = createHeadPose();
-    for (const [yaw, pitch, roll] of [[25, 10, 8], [-18, -12, -5], [5, 18, 14]]) {
+    for (const [yaw, pitch, roll] of [
+      [25, 10, 8],
+      [-18, -12, -5],
+      [5, 18, 14],
+    ]) {
       const lm = identities[0].landmarks({ ...NEUTRAL, yawDeg: yaw, pitchDeg: pitch, rollDeg: roll, noisePx: 0.4 }, 5);
       fitter.fit(lm, a);
       fitter.fit(mirrorLandmarks(lm, 640), b);

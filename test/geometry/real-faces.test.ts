@@ -17,7 +17,26 @@ const photos = [
   data.graceHopper,
   ...['jesper', 'jesper_2', 'anne_helene', 'new_wave_2'].map((n) => data.kphotoalbum(n)),
   ...data.franckStills,
-  ...['audrey.jpg', 'SeanConnery.jpg', 'cage.jpg', 'average.png', 'Justin-Bieber2_crop.jpg', 'bill-murray-snl_crop.jpg', 'chuck_crop.jpg', 'kim1_crop.jpg', 'obama4_crop.jpg', 'queen20_crop.jpg', 'ri_1_crop.jpg', 'walter2_crop.jpg', 'terminator_crop.jpg', 'fragrance-George-Clooney-main_crop.jpg', 'average2_crop.jpg', 'cage2_crop.jpg', 'sean_guru2_crop.jpg', 'audrey_crop.jpg'].map((n) => media + n),
+  ...[
+    'audrey.jpg',
+    'SeanConnery.jpg',
+    'cage.jpg',
+    'average.png',
+    'Justin-Bieber2_crop.jpg',
+    'bill-murray-snl_crop.jpg',
+    'chuck_crop.jpg',
+    'kim1_crop.jpg',
+    'obama4_crop.jpg',
+    'queen20_crop.jpg',
+    'ri_1_crop.jpg',
+    'walter2_crop.jpg',
+    'terminator_crop.jpg',
+    'fragrance-George-Clooney-main_crop.jpg',
+    'average2_crop.jpg',
+    'cage2_crop.jpg',
+    'sean_guru2_crop.jpg',
+    'audrey_crop.jpg',
+  ].map((n) => media + n),
 ];
 
 interface RealMesh {
@@ -36,7 +55,8 @@ beforeAll(async () => {
     const flipped = { width: img.width, height: img.height, data: new Uint8Array(img.data.length) };
     for (let y = 0; y < img.height; y++) {
       for (let x = 0; x < img.width; x++) {
-        const from = (y * img.width + x) * 4, to = (y * img.width + img.width - 1 - x) * 4;
+        const from = (y * img.width + x) * 4,
+          to = (y * img.width + img.width - 1 - x) * 4;
         flipped.data.set(img.data.subarray(from, from + 4), to);
       }
     }
@@ -46,7 +66,9 @@ beforeAll(async () => {
     meshes.push({ name: path.split('/').pop()!, mesh: a.faces[0].landmarks, flipped: b.faces[0].landmarks });
   }
 }, 300_000);
-afterAll(async () => { await tracker?.close(); });
+afterAll(async () => {
+  await tracker?.close();
+});
 
 function poseOf(fitter: PoseFitter, mesh: readonly Point3[]): HeadPose {
   const p = createHeadPose();
@@ -59,10 +81,12 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 describe('the measured canonical face', () => {
   it('is reproduced from the real meshes (frontal ones and their flips)', () => {
     const analytic = new PoseFitter(ANALYTIC_CANONICAL_FACE);
-    const frontal = meshes.flatMap((m) => [m.mesh, m.flipped]).filter((mesh) => {
-      const p = poseOf(analytic, mesh);
-      return Math.abs(p.yawDeg) < 15 && Math.abs(p.pitchDeg) < 15 && Math.abs(p.rollDeg) < 30;
-    });
+    const frontal = meshes
+      .flatMap((m) => [m.mesh, m.flipped])
+      .filter((mesh) => {
+        const p = poseOf(analytic, mesh);
+        return Math.abs(p.yawDeg) < 15 && Math.abs(p.pitchDeg) < 15 && Math.abs(p.rollDeg) < 30;
+      });
     expect(frontal.length).toBeGreaterThanOrEqual(50);
     const measured = measureCanonicalFace(frontal, ANALYTIC_CANONICAL_FACE);
     const table = measured.map((c) => `  { index: ${c.index}, point: [${c.point.map((v) => v.toFixed(1)).join(', ')}], weight: ${c.weight} },`).join('\n');
@@ -75,7 +99,8 @@ describe('the measured canonical face', () => {
   });
 
   it('fits real meshes far better than the analytic shape', () => {
-    const measured = new PoseFitter(CANONICAL_FACE), analytic = new PoseFitter(ANALYTIC_CANONICAL_FACE);
+    const measured = new PoseFitter(CANONICAL_FACE),
+      analytic = new PoseFitter(ANALYTIC_CANONICAL_FACE);
     const rm = meshes.map((m) => poseOf(measured, m.mesh).residual);
     const ra = meshes.map((m) => poseOf(analytic, m.mesh).residual);
     expect(median(rm)).toBeLessThan(2.5);
@@ -86,9 +111,12 @@ describe('the measured canonical face', () => {
 describe('head pose on real meshes', () => {
   it('a flipped image gives -yaw and -roll and the same pitch', () => {
     const fitter = new PoseFitter(CANONICAL_FACE);
-    const dy: number[] = [], dr: number[] = [], dp: number[] = [];
+    const dy: number[] = [],
+      dr: number[] = [],
+      dp: number[] = [];
     for (const m of meshes) {
-      const a = poseOf(fitter, m.mesh), b = poseOf(fitter, m.flipped);
+      const a = poseOf(fitter, m.mesh),
+        b = poseOf(fitter, m.flipped);
       dy.push(Math.abs(a.yawDeg + b.yawDeg));
       dr.push(Math.abs(a.rollDeg + b.rollDeg));
       dp.push(Math.abs(a.pitchDeg - b.pitchDeg));
@@ -116,7 +144,9 @@ describe('head pose on real meshes', () => {
           const r = rotationFromEuler(yaw, pitch, 0);
           // rotate about the mesh centre (orthographic: x, y stay image px), then add 1% of the eye span as noise
           const rotated = m.mesh.map((p): Point3 => {
-            const x = p[0] - c[0], y = p[1] - c[1], z = p[2] - c[2];
+            const x = p[0] - c[0],
+              y = p[1] - c[1],
+              z = p[2] - c[2];
             return [
               c[0] + r[0] * x + r[1] * y + r[2] * z + 0.01 * iod * gauss(),
               c[1] + r[3] * x + r[4] * y + r[5] * z + 0.01 * iod * gauss(),

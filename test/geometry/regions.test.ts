@@ -27,8 +27,19 @@ describe('faceRegionBoxes', () => {
     // the synthetic template places only the indices the geometry reads: put the chin points where FaceMesh put them
     // on cap12 frame 0 (400x300), shifted by the template's mouth position
     const lm = face.landmarks(NEUTRAL).map((p) => [p[0], p[1], p[2]] as Point3);
-    const dx = lm[17][0] - 211, dy = lm[17][1] - 209;
-    const real: Record<number, [number, number]> = { 17: [211, 209], 200: [211, 220], 199: [210, 227], 175: [210, 232], 152: [210, 237], 148: [200, 236], 176: [192, 234], 377: [219, 236], 400: [227, 234] };
+    const dx = lm[17][0] - 211,
+      dy = lm[17][1] - 209;
+    const real: Record<number, [number, number]> = {
+      17: [211, 209],
+      200: [211, 220],
+      199: [210, 227],
+      175: [210, 232],
+      152: [210, 237],
+      148: [200, 236],
+      176: [192, 234],
+      377: [219, 236],
+      400: [227, 234],
+    };
     for (const [i, [x, y]] of Object.entries(real)) lm[Number(i)] = [x + dx, y + dy, 0];
     const r = faceRegionBoxes(lm, 640, 480);
     expect(r.chin).toEqual({ x: Math.floor(192 + dx), y: Math.floor(209 + dy), width: Math.ceil(227 + dx) - Math.floor(192 + dx), height: Math.ceil(237 + dy) - Math.floor(209 + dy) });

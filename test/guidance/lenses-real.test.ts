@@ -19,7 +19,12 @@ const FRAMES = 60;
 /** Frames left for the hysteresis (and the engine's first detections) to settle before shares are counted. */
 const SETTLE = 15;
 
-interface Frame { width: number; height: number; t: number; data: Uint8Array }
+interface Frame {
+  width: number;
+  height: number;
+  t: number;
+  data: Uint8Array;
+}
 
 interface PassRecord {
   /** Landmarks of the main face (null without one). */
@@ -38,26 +43,36 @@ const EYES = [
 
 /** Centre and width of an eye's lid points (image px). */
 function eyeGeometry(lm: readonly Point3[], idx: readonly number[]): { cx: number; cy: number; w: number; x0: number; x1: number; y0: number; y1: number } {
-  let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
+  let x0 = Infinity,
+    y0 = Infinity,
+    x1 = -Infinity,
+    y1 = -Infinity;
   for (const i of idx) {
     const p = lm[i];
-    x0 = Math.min(x0, p[0]); x1 = Math.max(x1, p[0]);
-    y0 = Math.min(y0, p[1]); y1 = Math.max(y1, p[1]);
+    x0 = Math.min(x0, p[0]);
+    x1 = Math.max(x1, p[0]);
+    y0 = Math.min(y0, p[1]);
+    y1 = Math.max(y1, p[1]);
   }
   return { cx: (x0 + x1) / 2, cy: (y0 + y1) / 2, w: x1 - x0, x0, x1, y0, y1 };
 }
 
 /** Paints every pixel inside the ellipse (semi-axes a, b around cx, cy) with `colour(x, y)`. */
 function fillEllipse(f: Frame, cx: number, cy: number, a: number, b: number, colour: (x: number, y: number) => [number, number, number]): void {
-  const xs = Math.max(0, Math.floor(cx - a)), xe = Math.min(f.width - 1, Math.ceil(cx + a));
-  const ys = Math.max(0, Math.floor(cy - b)), ye = Math.min(f.height - 1, Math.ceil(cy + b));
+  const xs = Math.max(0, Math.floor(cx - a)),
+    xe = Math.min(f.width - 1, Math.ceil(cx + a));
+  const ys = Math.max(0, Math.floor(cy - b)),
+    ye = Math.min(f.height - 1, Math.ceil(cy + b));
   for (let y = ys; y <= ye; y++) {
     for (let x = xs; x <= xe; x++) {
-      const dx = (x + 0.5 - cx) / a, dy = (y + 0.5 - cy) / b;
+      const dx = (x + 0.5 - cx) / a,
+        dy = (y + 0.5 - cy) / b;
       if (dx * dx + dy * dy > 1) continue;
       const [r, g, bl] = colour(x, y);
       const o = (y * f.width + x) * 4;
-      f.data[o] = r; f.data[o + 1] = g; f.data[o + 2] = bl;
+      f.data[o] = r;
+      f.data[o + 1] = g;
+      f.data[o + 2] = bl;
     }
   }
 }
@@ -80,10 +95,15 @@ function sunglasses(f: Frame, lm: readonly Point3[], rand: () => number, width: 
 function glare(f: Frame, lm: readonly Point3[], frame: number): void {
   for (const idx of EYES) {
     const e = eyeGeometry(lm, idx);
-    const spots: Array<[number, number]> = [[0.3, 0.3], [0.55, 0.6], [0.75, 0.35]];
+    const spots: Array<[number, number]> = [
+      [0.3, 0.3],
+      [0.55, 0.6],
+      [0.75, 0.35],
+    ];
     spots.forEach(([u, v], k) => {
       const drift = 1.5 * Math.sin(0.4 * frame + k);
-      const x = e.x0 + u * (e.x1 - e.x0) + drift, y = e.y0 + v * (e.y1 - e.y0) + 0.5 * drift;
+      const x = e.x0 + u * (e.x1 - e.x0) + drift,
+        y = e.y0 + v * (e.y1 - e.y0) + 0.5 * drift;
       fillEllipse(f, x, y, 2.5, 2.5, () => [255, 255, 255]);
     });
   }
@@ -96,7 +116,9 @@ async function run(frames: readonly Frame[]): Promise<PassRecord[]> {
     for (const f of frames) {
       const r = await engine.analyzeFrame(f, f.t);
       const reg = r.regions;
-      const re = reg?.rightEye, le = reg?.leftEye, ch = reg?.cheeks;
+      const re = reg?.rightEye,
+        le = reg?.leftEye,
+        ch = reg?.cheeks;
       const ratio = re?.lumaMean !== undefined && le?.lumaMean !== undefined && ch?.lumaMean ? Math.max(re.lumaMean, le.lumaMean) / ch.lumaMean : NaN;
       out.push({
         lm: r.face ? r.face.landmarks.map((p) => [p[0], p[1], p[2]] as Point3) : null,
@@ -113,13 +135,22 @@ async function run(frames: readonly Frame[]): Promise<PassRecord[]> {
 }
 
 const share = (rs: readonly PassRecord[], code: GuidanceCode) => rs.slice(SETTLE).filter((r) => r.codes.includes(code)).length / (rs.length - SETTLE);
-const median = (v: number[]) => { const s = v.filter(Number.isFinite).sort((a, b) => a - b); return s.length ? +s[Math.floor(s.length / 2)].toFixed(4) : NaN; };
+const median = (v: number[]) => {
+  const s = v.filter(Number.isFinite).sort((a, b) => a - b);
+  return s.length ? +s[Math.floor(s.length / 2)].toFixed(4) : NaN;
+};
 const cues = (rs: readonly PassRecord[]) => ({
-  lensRatio: median(rs.map((r) => r.lensRatio)), lensStd: median(rs.map((r) => r.lensStd)), specular: median(rs.map((r) => r.specular)),
-  sunglasses: +share(rs, 'sunglasses').toFixed(3), glare: +share(rs, 'glasses-glare').toFixed(3),
+  lensRatio: median(rs.map((r) => r.lensRatio)),
+  lensStd: median(rs.map((r) => r.lensStd)),
+  specular: median(rs.map((r) => r.specular)),
+  sunglasses: +share(rs, 'sunglasses').toFixed(3),
+  glare: +share(rs, 'glasses-glare').toFixed(3),
 });
 
-let clean: PassRecord[] = [], smallLenses: PassRecord[] = [], dark: PassRecord[] = [], glary: PassRecord[] = [];
+let clean: PassRecord[] = [],
+  smallLenses: PassRecord[] = [],
+  dark: PassRecord[] = [],
+  glary: PassRecord[] = [];
 
 beforeAll(async () => {
   requireModels();
@@ -130,23 +161,36 @@ beforeAll(async () => {
     frames.push({ width: f.width, height: f.height, t: f.timestampMs, data: new Uint8Array(f.data) });
   }
   clean = await run(frames);
-  const painted = (paint: (f: Frame, lm: readonly Point3[], i: number) => void) => frames.map((f, i) => {
-    const copy = { ...f, data: new Uint8Array(f.data) };
-    const lm = clean[i].lm;
-    if (lm) paint(copy, lm, i);
-    return copy;
-  });
-  const small = mulberry32(4), full = mulberry32(5);
+  const painted = (paint: (f: Frame, lm: readonly Point3[], i: number) => void) =>
+    frames.map((f, i) => {
+      const copy = { ...f, data: new Uint8Array(f.data) };
+      const lm = clean[i].lm;
+      if (lm) paint(copy, lm, i);
+      return copy;
+    });
+  const small = mulberry32(4),
+    full = mulberry32(5);
   smallLenses = await run(painted((f, lm) => sunglasses(f, lm, small, 1.6, 1.4)));
   dark = await run(painted((f, lm) => sunglasses(f, lm, full, 1.8, 1.6)));
   glary = await run(painted((f, lm, i) => glare(f, lm, i)));
-  console.log('lens cues (medians; shares of frames after the first', SETTLE, ')', JSON.stringify({ clean: cues(clean), 'sunglasses-1.6x1.4': cues(smallLenses), 'sunglasses-1.8x1.6': cues(dark), glare: cues(glary) }),
-    'limits', JSON.stringify({ sunglassesLumaRatio: DEFAULT_GUIDANCE_CONFIG.sunglassesLumaRatio, maxLensStd: DEFAULT_GUIDANCE_CONFIG.maxLensStd, maxEyeSpecular: DEFAULT_GUIDANCE_CONFIG.maxEyeSpecular }));
+  console.log(
+    'lens cues (medians; shares of frames after the first',
+    SETTLE,
+    ')',
+    JSON.stringify({ clean: cues(clean), 'sunglasses-1.6x1.4': cues(smallLenses), 'sunglasses-1.8x1.6': cues(dark), glare: cues(glary) }),
+    'limits',
+    JSON.stringify({ sunglassesLumaRatio: DEFAULT_GUIDANCE_CONFIG.sunglassesLumaRatio, maxLensStd: DEFAULT_GUIDANCE_CONFIG.maxLensStd, maxEyeSpecular: DEFAULT_GUIDANCE_CONFIG.maxEyeSpecular }),
+  );
 }, 600_000);
 
 describe('sunglasses and glasses glare on a real clip (cap13, painted lenses)', () => {
   it('finds the face on nearly every frame of every version', () => {
-    for (const [name, rs] of [['clean', clean], ['small lenses', smallLenses], ['sunglasses', dark], ['glare', glary]] as const) {
+    for (const [name, rs] of [
+      ['clean', clean],
+      ['small lenses', smallLenses],
+      ['sunglasses', dark],
+      ['glare', glary],
+    ] as const) {
       expect(rs.length, name).toBe(FRAMES);
       expect(rs.filter((r) => r.lm).length, name).toBeGreaterThanOrEqual(0.9 * FRAMES);
     }

@@ -153,7 +153,10 @@ describe('face-occluded on real clips', () => {
     for (const [name, r] of [...Object.entries(runs), ...variantRuns.entries()] as Array<[string, Run]>) {
       const tones = r.tone.filter(Number.isFinite);
       // overexposed: the clipped channels make the colour unmeasurable, so it is not measured (too-bright says why)
-      if (name === 'bright') { expect(tones, name).toEqual([]); continue; }
+      if (name === 'bright') {
+        expect(tones, name).toEqual([]);
+        continue;
+      }
       expect(tones.length, name).toBeGreaterThan(0.9 * r.tone.length);
       expect(Math.max(...tones), name).toBeLessThan(0.75 * exit);
     }

@@ -122,7 +122,7 @@ describe('eye cues and closed lids', () => {
 describe('hand on the chin (chin texture against the session baseline)', () => {
   const chin = (lumaStd: number): Scene => ({ regions: { ...goodRegions, chin: { lumaMean: 95, lumaStd } } });
 
-  it('measures against the person\'s own chin: a textured chin from the start raises nothing, a hand on it does', () => {
+  it("measures against the person's own chin: a textured chin from the start raises nothing, a hand on it does", () => {
     const tr = new GuidanceTracker();
     // a bearded chin: twice the std of the default scene, from the first frame
     let { t, state } = run(tr, 0, 60, chin(26));

@@ -25,8 +25,21 @@ export interface FrameRecord {
 }
 
 export const VARIANTS = [
-  'clean-franck', 'clean-cap13', 'clean-cap12', 'dark', 'bright', 'backlit', 'defocus', 'motion-blur', 'flicker',
-  'light-switch', 'shake', 'background-motion', 'color-cast', 'color-cast-blue', 'uneven-light',
+  'clean-franck',
+  'clean-cap13',
+  'clean-cap12',
+  'dark',
+  'bright',
+  'backlit',
+  'defocus',
+  'motion-blur',
+  'flicker',
+  'light-switch',
+  'shake',
+  'background-motion',
+  'color-cast',
+  'color-cast-blue',
+  'uneven-light',
 ] as const;
 export type Variant = (typeof VARIANTS)[number] | 'face-swap';
 
@@ -74,7 +87,10 @@ async function withCurrentKernels(recs: FrameRecord[], path: string, file: strin
   type Cached = { quality: QualityMetrics; regions: FaceRegionStats | null };
   if (existsSync(qfile)) {
     const qs = JSON.parse(readFileSync(qfile, 'utf8')) as Cached[];
-    recs.forEach((r, i) => { r.quality = qs[i].quality; r.regions = qs[i].regions; });
+    recs.forEach((r, i) => {
+      r.quality = qs[i].quality;
+      r.regions = qs[i].regions;
+    });
     return recs;
   }
   const kernels = await createNodeKernels();
@@ -93,11 +109,12 @@ async function withCurrentKernels(recs: FrameRecord[], path: string, file: strin
 }
 
 function clampBox(b: Box, w: number, h: number): Box | null {
-  const x0 = Math.max(0, Math.floor(b.x)), y0 = Math.max(0, Math.floor(b.y));
-  const x1 = Math.min(w, Math.ceil(b.x + b.width)), y1 = Math.min(h, Math.ceil(b.y + b.height));
+  const x0 = Math.max(0, Math.floor(b.x)),
+    y0 = Math.max(0, Math.floor(b.y));
+  const x1 = Math.min(w, Math.ceil(b.x + b.width)),
+    y1 = Math.min(h, Math.ceil(b.y + b.height));
   return x1 - x0 >= 8 && y1 - y0 >= 8 ? { x: x0, y: y0, width: x1 - x0, height: y1 - y0 } : null;
 }
-
 
 /** Frame records of the named variants (built with ffmpeg and run through the pipeline on first use). */
 export async function variantFrames(names: readonly Variant[]): Promise<Map<Variant, FrameRecord[]>> {

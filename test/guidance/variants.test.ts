@@ -24,23 +24,40 @@ function summarize(frames: FrameRecord[]): Summary {
   const t0 = frames[0].t;
   let counted = 0;
   const samples: Record<string, number[]> = {};
-  const sample = (k: string, v: number) => { if (Number.isFinite(v)) (samples[k] ??= []).push(v); };
+  const sample = (k: string, v: number) => {
+    if (Number.isFinite(v)) (samples[k] ??= []).push(v);
+  };
   for (const f of frames) {
     const { frame, face, regions } = analysisOf(f);
     const g = face ? est.measure(face, f.width, f.height, regions) : null;
     const s = tracker.update(frame, g);
     const q = f.quality;
-    sample('faceLuma', q.faceLuma); sample('faceToSurround', q.faceToSurround); sample('focusNormalized', q.focusNormalized);
-    sample('balance', Math.abs(q.leftRightBalance)); sample('entropy', q.entropy);
+    sample('faceLuma', q.faceLuma);
+    sample('faceToSurround', q.faceToSurround);
+    sample('focusNormalized', q.focusNormalized);
+    sample('balance', Math.abs(q.leftRightBalance));
+    sample('entropy', q.entropy);
     const sum = q.meanRgb[0] + q.meanRgb[1] + q.meanRgb[2];
     sample('cast', Math.hypot(q.meanRgb[0] / sum - 0.44, q.meanRgb[1] / sum - 0.32, q.meanRgb[2] / sum - 0.24));
-    sample('brightClipped', q.brightClipped); sample('darkClipped', q.darkClipped); sample('r', q.meanRgb[0] / sum); sample('g', q.meanRgb[1] / sum); sample('b', q.meanRgb[2] / sum);
+    sample('brightClipped', q.brightClipped);
+    sample('darkClipped', q.darkClipped);
+    sample('r', q.meanRgb[0] / sum);
+    sample('g', q.meanRgb[1] / sum);
+    sample('b', q.meanRgb[2] / sum);
     if (g) sample('scaledFocus', q.focusNormalized * (g.interEyePx / 70) ** 2);
     if (q.motion) sample('resP90hi', q.motion.residualP90);
     if (q.motion) sample('shakeFrac', Math.hypot(q.motion.globalDx, q.motion.globalDy) > 2 ? 1 : 0);
     if (q.motion) sample('globalP90', Math.hypot(q.motion.globalDx, q.motion.globalDy));
-    if (q.motion) { sample('global', Math.hypot(q.motion.globalDx, q.motion.globalDy)); sample('residualP90', q.motion.residualP90); sample('tracked', q.motion.trackedFraction); }
-    if (g) { sample('interEyePx', g.interEyePx); sample('yaw', Math.abs(g.pose.yawDeg)); sample('pitch', Math.abs(g.pose.pitchDeg)); }
+    if (q.motion) {
+      sample('global', Math.hypot(q.motion.globalDx, q.motion.globalDy));
+      sample('residualP90', q.motion.residualP90);
+      sample('tracked', q.motion.trackedFraction);
+    }
+    if (g) {
+      sample('interEyePx', g.interEyePx);
+      sample('yaw', Math.abs(g.pose.yawDeg));
+      sample('pitch', Math.abs(g.pose.pitchDeg));
+    }
     if (s.skipReason) skipped[s.skipReason] = (skipped[s.skipReason] ?? 0) + 1;
     if (f.t - t0 < 1000) continue;
     counted++;
@@ -48,7 +65,9 @@ function summarize(frames: FrameRecord[]): Summary {
   }
   for (const k of Object.keys(raised) as GuidanceCode[]) raised[k] = raised[k]! / counted;
   const medians: Record<string, number> = {};
-  for (const [k, v] of Object.entries(samples)) medians[k] = k === 'shakeFrac' ? +(v.reduce((a, b) => a + b, 0) / v.length).toFixed(3) : +[...v].sort((a, b) => a - b)[Math.floor((k === 'resP90hi' || k === 'globalP90' ? 0.9 : 0.5) * v.length)].toFixed(3);
+  for (const [k, v] of Object.entries(samples))
+    medians[k] =
+      k === 'shakeFrac' ? +(v.reduce((a, b) => a + b, 0) / v.length).toFixed(3) : +[...v].sort((a, b) => a - b)[Math.floor((k === 'resP90hi' || k === 'globalP90' ? 0.9 : 0.5) * v.length)].toFixed(3);
   return { raised, skipped, frames: frames.length, medians };
 }
 

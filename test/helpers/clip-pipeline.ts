@@ -56,12 +56,19 @@ export function faceOf(f: ClipFace): FaceWithContours | null {
 
 /** Integer bounding box of the mesh clamped to the frame (null when under 8 px): the face box for the quality pass. */
 export function meshBox(lm: readonly Point3[], w: number, h: number): Box | null {
-  let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
+  let x0 = Infinity,
+    y0 = Infinity,
+    x1 = -Infinity,
+    y1 = -Infinity;
   for (const p of lm) {
-    x0 = Math.min(x0, p[0]); x1 = Math.max(x1, p[0]);
-    y0 = Math.min(y0, p[1]); y1 = Math.max(y1, p[1]);
+    x0 = Math.min(x0, p[0]);
+    x1 = Math.max(x1, p[0]);
+    y0 = Math.min(y0, p[1]);
+    y1 = Math.max(y1, p[1]);
   }
-  const ax = Math.max(0, Math.floor(x0)), ay = Math.max(0, Math.floor(y0));
-  const bx = Math.min(w, Math.ceil(x1)), by = Math.min(h, Math.ceil(y1));
+  const ax = Math.max(0, Math.floor(x0)),
+    ay = Math.max(0, Math.floor(y0));
+  const bx = Math.min(w, Math.ceil(x1)),
+    by = Math.min(h, Math.ceil(y1));
   return bx - ax >= 8 && by - ay >= 8 ? { x: ax, y: ay, width: bx - ax, height: by - ay } : null;
 }

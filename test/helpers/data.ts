@@ -53,8 +53,7 @@ export function requireData(...paths: Array<string | readonly string[]>): void {
   const missing = paths.flat().filter((p) => !existsSync(p));
   if (missing.length > 0) {
     throw new Error(
-      `test data missing: ${missing.map((p) => p.replace(`${repoRoot}/`, '')).join(', ')}\n` +
-        'Run `npm run setup:data` (node tools/fetch-data.mjs) to fetch and verify it into .cache/data/.',
+      `test data missing: ${missing.map((p) => p.replace(`${repoRoot}/`, '')).join(', ')}\n` + 'Run `npm run setup:data` (node tools/fetch-data.mjs) to fetch and verify it into .cache/data/.',
     );
   }
 }

@@ -51,22 +51,42 @@ export interface FacePose {
 }
 
 export const NEUTRAL: FacePose = {
-  yawDeg: 0, pitchDeg: 0, rollDeg: 0, centerX: 320, centerY: 220, pxPerMm: 1.2,
-  rightEyeOpen: 1, leftEyeOpen: 1, mouthOpenMm: 0, smile: 0, iris: true, noisePx: 0,
+  yawDeg: 0,
+  pitchDeg: 0,
+  rollDeg: 0,
+  centerX: 320,
+  centerY: 220,
+  pxPerMm: 1.2,
+  rightEyeOpen: 1,
+  leftEyeOpen: 1,
+  mouthOpenMm: 0,
+  smile: 0,
+  iris: true,
+  noisePx: 0,
 };
 
-
 /** Neutral template for one side's eye (sign -1 = right eye at image left). */
-function eyePoints(sign: number, open: number, set: (i: number, x: number, y: number, z: number) => void, idx: {
-  upperOuter: number; upperInner: number; lowerOuter: number; lowerInner: number; iris: number;
-}): void {
-  const lower = 4, upper = lower - 10 * Math.max(0, Math.min(1, open));
+function eyePoints(
+  sign: number,
+  open: number,
+  set: (i: number, x: number, y: number, z: number) => void,
+  idx: {
+    upperOuter: number;
+    upperInner: number;
+    lowerOuter: number;
+    lowerInner: number;
+    iris: number;
+  },
+): void {
+  const lower = 4,
+    upper = lower - 10 * Math.max(0, Math.min(1, open));
   set(idx.upperOuter, sign * 37, upper, 3);
   set(idx.upperInner, sign * 23, upper, 3);
   set(idx.lowerOuter, sign * 37, lower, 3);
   set(idx.lowerInner, sign * 23, lower, 3);
   // iris: centre + 4 contour points (order: +x, -y, -x, +y in the subject frame)
-  const cy = -1, r = 5.8;
+  const cy = -1,
+    r = 5.8;
   set(idx.iris, sign * 30, cy, 0);
   set(idx.iris + 1, sign * 30 + r, cy, 0);
   set(idx.iris + 2, sign * 30, cy - r, 0);
@@ -83,14 +103,17 @@ export class SyntheticFace {
     const rand = mulberry32(identity.seed);
     // filler: a face-shaped surface, deterministic per identity
     for (let i = 0; i < 478; i++) {
-      const u = (rand() - 0.5) * 2, v = (rand() - 0.5) * 2;
+      const u = (rand() - 0.5) * 2,
+        v = (rand() - 0.5) * 2;
       this.base[i * 3] = 65 * u;
       this.base[i * 3 + 1] = 10 + 85 * v;
       this.base[i * 3 + 2] = 45 * u * u + 10 * v * v;
     }
     for (const c of CANONICAL_FACE) this.setBase(c.index, c.point[0], c.point[1], c.point[2]);
-    this.setBase(70, -40, -18, 0); this.setBase(300, 40, -18, 0);
-    this.setBase(105, -22, -22, -4); this.setBase(334, 22, -22, -4);
+    this.setBase(70, -40, -18, 0);
+    this.setBase(300, 40, -18, 0);
+    this.setBase(105, -22, -22, -4);
+    this.setBase(334, 22, -22, -4);
     // identity: proportions + symmetric jitter on every point
     const jitter = new Map<number, [number, number, number]>();
     const j = () => [gaussian(rand) * identity.jitterMm, gaussian(rand) * identity.jitterMm, gaussian(rand) * identity.jitterMm] as [number, number, number];
@@ -125,7 +148,9 @@ export class SyntheticFace {
     };
     eyePoints(-1, p.rightEyeOpen, set, { upperOuter: 160, upperInner: 158, lowerOuter: 144, lowerInner: 153, iris: 468 });
     eyePoints(1, p.leftEyeOpen, set, { upperOuter: 387, upperInner: 385, lowerOuter: 373, lowerInner: 380, iris: 473 });
-    const g = p.mouthOpenMm, s = p.smile, w = s + (p.lipPress ?? 0);
+    const g = p.mouthOpenMm,
+      s = p.smile,
+      w = s + (p.lipPress ?? 0);
     set(61, -(25 + 5 * w), 65 - 4 * s, -5);
     set(291, 25 + 5 * w, 65 - 4 * s, -5);
     set(78, -(21 + 4 * w), 65 - 3 * s, -7);
@@ -140,7 +165,9 @@ export class SyntheticFace {
     const n = p.iris ? 478 : 468;
     const out: Point3[] = new Array(n);
     for (let i = 0; i < n; i++) {
-      const x = local[i * 3], y = local[i * 3 + 1], z = local[i * 3 + 2];
+      const x = local[i * 3],
+        y = local[i * 3 + 1],
+        z = local[i * 3 + 2];
       const rx = r[0] * x + r[1] * y + r[2] * z;
       const ry = r[3] * x + r[4] * y + r[5] * z;
       const rz = r[6] * x + r[7] * y + r[8] * z;
@@ -159,11 +186,16 @@ export class SyntheticFace {
 }
 
 export function boxOf(landmarks: readonly Point3[]): FaceDetection['box'] {
-  let minX = Infinity, minY = Infinity, maxX = -Infinity, maxY = -Infinity;
+  let minX = Infinity,
+    minY = Infinity,
+    maxX = -Infinity,
+    maxY = -Infinity;
   for (let i = 0; i < Math.min(468, landmarks.length); i++) {
     const [x, y] = landmarks[i];
-    minX = Math.min(minX, x); maxX = Math.max(maxX, x);
-    minY = Math.min(minY, y); maxY = Math.max(maxY, y);
+    minX = Math.min(minX, x);
+    maxX = Math.max(maxX, x);
+    minY = Math.min(minY, y);
+    maxY = Math.max(maxY, y);
   }
   return { x: minX, y: minY, width: maxX - minX, height: maxY - minY };
 }

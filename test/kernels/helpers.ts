@@ -41,12 +41,13 @@ export function smoothTexture(width: number, height: number, seed: number): Floa
 export function sample(src: ArrayLike<number>, width: number, height: number, x: number, y: number): number {
   const cx = Math.min(width - 1, Math.max(0, x));
   const cy = Math.min(height - 1, Math.max(0, y));
-  const x0 = Math.floor(cx), y0 = Math.floor(cy);
-  const x1 = Math.min(width - 1, x0 + 1), y1 = Math.min(height - 1, y0 + 1);
-  const ax = cx - x0, ay = cy - y0;
-  return (
-    (1 - ax) * (1 - ay) * src[y0 * width + x0] + ax * (1 - ay) * src[y0 * width + x1] + (1 - ax) * ay * src[y1 * width + x0] + ax * ay * src[y1 * width + x1]
-  );
+  const x0 = Math.floor(cx),
+    y0 = Math.floor(cy);
+  const x1 = Math.min(width - 1, x0 + 1),
+    y1 = Math.min(height - 1, y0 + 1);
+  const ax = cx - x0,
+    ay = cy - y0;
+  return (1 - ax) * (1 - ay) * src[y0 * width + x0] + ax * (1 - ay) * src[y0 * width + x1] + (1 - ax) * ay * src[y1 * width + x0] + ax * ay * src[y1 * width + x1];
 }
 
 /** RGBA frame whose pixel (x, y) is `src` sampled at map(x, y) (bilinear, per channel). */

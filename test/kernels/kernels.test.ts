@@ -22,7 +22,15 @@ beforeAll(async () => {
   builds = await bothBuilds();
 });
 
-const SIZES: Array<[number, number]> = [[1, 1], [3, 5], [17, 9], [2, 64], [64, 48], [97, 33], [641, 479]];
+const SIZES: Array<[number, number]> = [
+  [1, 1],
+  [3, 5],
+  [17, 9],
+  [2, 64],
+  [64, 48],
+  [97, 33],
+  [641, 479],
+];
 
 /** Regions that touch every border, a single pixel, the full frame and an interior block. */
 function regionsFor(w: number, h: number): PixelRegion[] {
@@ -57,7 +65,8 @@ describe.each(['simd', 'scalar'] as const)('%s build vs reference', (which) => {
       expect(got.darkClipped).toBe(want.darkClipped);
       expect(got.brightClipped).toBe(want.brightClipped);
       expect(got.entropy).toBeCloseTo(want.entropy, 10);
-      const cols = Math.min(4, r.width), rows = Math.min(3, r.height);
+      const cols = Math.min(4, r.width),
+        rows = Math.min(3, r.height);
       const grid = k.uniformityGrid(r, cols, rows);
       const gridWant = gridMeansRef(luma, w, r, cols, rows);
       for (let i = 0; i < grid.length; i++) expect(grid[i]).toBeCloseTo(gridWant[i], 10);
@@ -74,7 +83,8 @@ describe.each(['simd', 'scalar'] as const)('%s build vs reference', (which) => {
   test('constant frames: zero entropy, zero spread, zero focus, everything clipped at the extremes', () => {
     const k = builds[which];
     for (const v of [0, 37, 255]) {
-      const w = 33, h = 17;
+      const w = 33,
+        h = 17;
       const rgba = new Uint8Array(w * h * 4).fill(v);
       const q = k.qualityPass(rgba, w, h, { x: 5, y: 3, width: 10, height: 9 });
       expect(q.entropy).toBe(0);
@@ -94,14 +104,16 @@ describe.each(['simd', 'scalar'] as const)('%s build vs reference', (which) => {
 
   test('Lucas-Kanade flows match the reference and the true sub-pixel shift', () => {
     const k = builds[which];
-    const w = 160, h = 120;
+    const w = 160,
+      h = 120;
     const tex = smoothTexture(w + 40, h + 40, 7);
     const frame = (dx: number, dy: number) => {
       const g = new Float64Array(w * h);
       for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) g[y * w + x] = sample(tex, w + 40, h + 40, x + 20 - dx, y + 20 - dy);
       return Uint8Array.from(g, (v) => Math.max(0, Math.min(255, Math.round(v))));
     };
-    const a = frame(0, 0), b = frame(2.3, -1.7);
+    const a = frame(0, 0),
+      b = frame(2.3, -1.7);
     // the same grid backgroundMotion lays out by default
     const points = new Float32Array(2 * 4096);
     const n = backgroundPoints(w, h, null, points);
@@ -133,7 +145,8 @@ describe.each(['simd', 'scalar'] as const)('%s build vs reference', (which) => {
 
   test('motion summary: a rotating camera stays camera motion, a moving patch is residual', () => {
     const k = builds[which];
-    const w = 200, h = 150;
+    const w = 200,
+      h = 150;
     const tex = smoothTexture(w, h, 11);
     const base = Uint8Array.from(tex, (v) => Math.round(v));
     // camera: rotation by 0.6 degrees about the centre plus a shift
@@ -141,12 +154,17 @@ describe.each(['simd', 'scalar'] as const)('%s build vs reference', (which) => {
     const rot = new Float64Array(w * h);
     for (let y = 0; y < h; y++) {
       for (let x = 0; x < w; x++) {
-        const cx = x - w / 2 - 0.8, cy = y - h / 2 + 0.4;
+        const cx = x - w / 2 - 0.8,
+          cy = y - h / 2 + 0.4;
         rot[y * w + x] = sample(tex, w, h, Math.cos(t) * cx + Math.sin(t) * cy + w / 2, -Math.sin(t) * cx + Math.cos(t) * cy + h / 2);
       }
     }
     k.setLuma(base, w, h);
-    k.setLuma(Uint8Array.from(rot, (v) => Math.round(v)), w, h);
+    k.setLuma(
+      Uint8Array.from(rot, (v) => Math.round(v)),
+      w,
+      h,
+    );
     const cam = k.backgroundMotion(null)!;
     expect(cam.trackedFraction).toBeGreaterThan(0.8);
     expect(cam.residualP90).toBeLessThan(0.15);
@@ -156,7 +174,11 @@ describe.each(['simd', 'scalar'] as const)('%s build vs reference', (which) => {
     for (let y = 10; y < 70; y++) for (let x = 10; x < 90; x++) moved[y * w + x] = sample(tex, w, h, x - 4, y);
     k.reset();
     k.setLuma(base, w, h);
-    k.setLuma(Uint8Array.from(moved, (v) => Math.round(v)), w, h);
+    k.setLuma(
+      Uint8Array.from(moved, (v) => Math.round(v)),
+      w,
+      h,
+    );
     const walk = k.backgroundMotion(null)!;
     expect(Math.abs(walk.globalDx)).toBeLessThan(0.1);
     expect(walk.residualP90).toBeGreaterThan(2);
@@ -167,7 +189,10 @@ describe.each(['simd', 'scalar'] as const)('%s build vs reference', (which) => {
 });
 
 describe('the whole quality pass vs the plain-TS pass', () => {
-  test.each([[320, 240], [97, 61]])('a moving, textured sequence at %ix%i', (w, h) => {
+  test.each([
+    [320, 240],
+    [97, 61],
+  ])('a moving, textured sequence at %ix%i', (w, h) => {
     const tex = smoothTexture(w + 16, h + 16, 3 * w);
     const ref = new ReferenceQuality();
     const k = builds.simd;
@@ -205,7 +230,11 @@ describe('the whole quality pass vs the plain-TS pass', () => {
 });
 
 describe('scalar and SIMD builds agree bit for bit', () => {
-  test.each([[641, 479], [17, 9], [320, 240]])('quality pass sequence at %ix%i', (w, h) => {
+  test.each([
+    [641, 479],
+    [17, 9],
+    [320, 240],
+  ])('quality pass sequence at %ix%i', (w, h) => {
     const tex = smoothTexture(w + 8, h + 8, w);
     const frames = [0, 1, 2].map((i) => {
       const g = new Float64Array(w * h);

@@ -10,8 +10,33 @@ import { variantFrames, type Variant } from '../guidance/variant-frames.js';
 
 const LIVE = ['clean-franck', 'clean-cap13', 'clean-cap12', 'background-motion'] as const;
 const ATTACKS = ['screen-replay', 'print', 'static-photo'] as const;
-type Key = 'moire' | 'flicker' | 'deviceBorder' | 'specular' | 'spectralPeakRatio' | 'highToLow' | 'rowBanding' | 'borderPeakRatio' | 'whiteFraction' | 'chromaMean' | 'chromaStd' | 'saturatedFraction';
-const KEYS: Key[] = ['moire', 'flicker', 'deviceBorder', 'specular', 'spectralPeakRatio', 'highToLow', 'rowBanding', 'borderPeakRatio', 'whiteFraction', 'chromaMean', 'chromaStd', 'saturatedFraction'];
+type Key =
+  | 'moire'
+  | 'flicker'
+  | 'deviceBorder'
+  | 'specular'
+  | 'spectralPeakRatio'
+  | 'highToLow'
+  | 'rowBanding'
+  | 'borderPeakRatio'
+  | 'whiteFraction'
+  | 'chromaMean'
+  | 'chromaStd'
+  | 'saturatedFraction';
+const KEYS: Key[] = [
+  'moire',
+  'flicker',
+  'deviceBorder',
+  'specular',
+  'spectralPeakRatio',
+  'highToLow',
+  'rowBanding',
+  'borderPeakRatio',
+  'whiteFraction',
+  'chromaMean',
+  'chromaStd',
+  'saturatedFraction',
+];
 
 /** Median per feature over the frames with a face. */
 const medians: Partial<Record<string, Record<Key, number>>> = {};

@@ -11,7 +11,8 @@ beforeAll(async () => {
   builds = await bothBuilds();
 });
 
-const W = 320, H = 240;
+const W = 320,
+  H = 240;
 const FACE: Box = { x: 130.4, y: 80.2, width: 61.3, height: 75.9 };
 
 function scene(seed: number, draw?: (x: number, y: number, v: number) => number): Uint8Array {
@@ -46,7 +47,8 @@ describe.each(['simd', 'scalar'] as const)('passive kernels (%s build)', (which)
       const got = k.passiveFeatures(FACE);
       const want = passiveStatsRef(lumaRef(rgba, W, H), rgba, W, H, FACE, prev);
       prev = want.rows;
-      const s = got.stats, r = want.stats;
+      const s = got.stats,
+        r = want.stats;
       expect(s.highToLow).toBeCloseTo(r.highToLow, 4);
       expect(s.spectralPeakRatio / r.spectralPeakRatio).toBeCloseTo(1, 4);
       if (seed === 5) expect(s.rowBanding).toBeNaN();
@@ -64,7 +66,11 @@ describe.each(['simd', 'scalar'] as const)('passive kernels (%s build)', (which)
     k.reset();
     k.setFrame(scene(3), W, H);
     const plain = structuredClone(k.passiveFeatures(FACE));
-    k.setFrame(scene(3, (x, y, v) => v * (1 + 0.25 * Math.sin(0.93 * x + 0.61 * y))), W, H);
+    k.setFrame(
+      scene(3, (x, y, v) => v * (1 + 0.25 * Math.sin(0.93 * x + 0.61 * y))),
+      W,
+      H,
+    );
     const grating = k.passiveFeatures(FACE);
     expect(grating.stats.highToLow).toBeGreaterThan(3 * plain.stats.highToLow);
     expect(grating.moire, JSON.stringify([plain.stats.highToLow, grating.stats.highToLow])).toBeGreaterThan(plain.moire as number);

@@ -58,7 +58,10 @@ beforeAll(async () => {
 });
 
 describe.each(['simd', 'scalar'] as const)('%s build on real frames', (which) => {
-  test.each([['cap13', CAP13_FACE], ['franck', FRANCK_FACE]] as const)('%s: a defocused copy has clearly lower focus', (clip, face) => {
+  test.each([
+    ['cap13', CAP13_FACE],
+    ['franck', FRANCK_FACE],
+  ] as const)('%s: a defocused copy has clearly lower focus', (clip, face) => {
     const k = builds[which];
     const img = clip === 'cap13' ? cap13 : franck;
     k.reset();
@@ -69,7 +72,10 @@ describe.each(['simd', 'scalar'] as const)('%s build on real frames', (which) =>
     expect(soft.focusNormalized).toBeLessThan(0.3 * sharp.focusNormalized);
   });
 
-  test.each([['cap13', CAP13_FACE], ['franck', FRANCK_FACE]] as const)('%s: a darkened copy is flagged by luminance, focusNormalized barely moves', (clip, face) => {
+  test.each([
+    ['cap13', CAP13_FACE],
+    ['franck', FRANCK_FACE],
+  ] as const)('%s: a darkened copy is flagged by luminance, focusNormalized barely moves', (clip, face) => {
     const k = builds[which];
     const img = clip === 'cap13' ? cap13 : franck;
     const dark = img.data.map((v, i) => (i % 4 === 3 ? v : Math.round(0.2 * v)));
@@ -96,7 +102,12 @@ describe.each(['simd', 'scalar'] as const)('%s build on real frames', (which) =>
     const { width: w, height: h, data: src } = cap13;
     k.reset();
     k.qualityPass(src, w, h, CAP13_FACE);
-    const moved = k.qualityPass(warpRgba(src, w, h, (x, y) => [x - dx, y - dy]), w, h, { ...CAP13_FACE, x: CAP13_FACE.x + dx, y: CAP13_FACE.y + dy });
+    const moved = k.qualityPass(
+      warpRgba(src, w, h, (x, y) => [x - dx, y - dy]),
+      w,
+      h,
+      { ...CAP13_FACE, x: CAP13_FACE.x + dx, y: CAP13_FACE.y + dy },
+    );
     const m = moved.motion!;
     // the plain wall is too flat to track: only the textured part of the background counts
     expect(m.trackedFraction).toBeGreaterThan(0.15);
@@ -109,13 +120,19 @@ describe.each(['simd', 'scalar'] as const)('%s build on real frames', (which) =>
     const k = builds[which];
     const { width: w, height: h } = cap13;
     const still = composite(null);
-    const cx = w / 2, cy = h / 2;
+    const cx = w / 2,
+      cy = h / 2;
     let shakeP90 = 0;
     let shakeMoving = 0;
-    for (const [dx, dy, deg] of [[1.7, -2.3, 0.4], [-3.1, 0.9, -0.6], [0.4, 1.2, 0.2]]) {
+    for (const [dx, dy, deg] of [
+      [1.7, -2.3, 0.4],
+      [-3.1, 0.9, -0.6],
+      [0.4, 1.2, 0.2],
+    ]) {
       const t = (deg * Math.PI) / 180;
       const shaken = warpRgba(still, w, h, (x, y) => {
-        const u = x - cx - dx, v = y - cy - dy;
+        const u = x - cx - dx,
+          v = y - cy - dy;
         return [Math.cos(t) * u + Math.sin(t) * v + cx, -Math.sin(t) * u + Math.cos(t) * v + cy];
       });
       k.reset();
@@ -156,7 +173,10 @@ function composite(walkerX: number | null): Uint8Array {
   const { width: w, height: h, data: subject } = cap13;
   const out = Uint8Array.from(street.data);
   if (walkerX !== null) {
-    const sx0 = 95, sy0 = 30, cw = 130, ch = 220; // franck's head and shoulders
+    const sx0 = 95,
+      sy0 = 30,
+      cw = 130,
+      ch = 220; // franck's head and shoulders
     for (let y = 0; y < ch && 40 + y < h; y++) {
       for (let x = 0; x < cw; x++) {
         const dx = 5 + walkerX + x;
@@ -166,7 +186,9 @@ function composite(walkerX: number | null): Uint8Array {
     }
   }
   const f = CAP13_FACE;
-  const x0 = Math.floor(f.x - 0.3 * f.width), x1 = Math.ceil(f.x + 1.3 * f.width), y0 = Math.floor(f.y - 0.3 * f.height);
+  const x0 = Math.floor(f.x - 0.3 * f.width),
+    x1 = Math.ceil(f.x + 1.3 * f.width),
+    y0 = Math.floor(f.y - 0.3 * f.height);
   for (let y = y0; y < h; y++) out.set(subject.subarray(4 * (y * w + x0), 4 * (y * w + x1)), 4 * (y * w + x0));
   return out;
 }

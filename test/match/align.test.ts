@@ -6,7 +6,10 @@ import type { Point3 } from '../../src/types.js';
 
 describe('alignToImage', () => {
   it('recovers a rotation + scale + shift from the template points exactly', () => {
-    const angle = 0.3, scale = 2.5, tx = 100, ty = 40;
+    const angle = 0.3,
+      scale = 2.5,
+      tx = 100,
+      ty = 40;
     const pts = new Float64Array(6);
     MATCH_TEMPLATE.forEach(([u, v], i) => {
       pts[2 * i] = scale * (Math.cos(angle) * u - Math.sin(angle) * v) + tx;
@@ -35,8 +38,10 @@ describe('alignToImage', () => {
 
 describe('descriptor distance and decision', () => {
   it('is Euclidean and feeds decideFaceMatch', () => {
-    const a = new Float32Array(128), b = new Float32Array(128);
-    b[0] = 0.3; b[1] = 0.4;
+    const a = new Float32Array(128),
+      b = new Float32Array(128);
+    b[0] = 0.3;
+    b[1] = 0.4;
     expect(descriptorDistance(a, b)).toBeCloseTo(0.5, 6);
     expect(matchDescriptors(a, a, null, CALIBRATED_FACE_MATCH).verdict).toBe('match');
     expect(matchDescriptors(a, b, null, CALIBRATED_FACE_MATCH).verdict).toBe('review'); // 0.5: between match and large difference

@@ -20,14 +20,21 @@ describe('ID photo match (server side, Node)', () => {
     bundle = await recordCapture({ nonce: 'match-test-nonce-0001', document });
     // the capture itself is genuine, with the real reanalyzer (our recognition net as the signature)
     const report = await verifyEvidence(bundle, { nonce: 'match-test-nonce-0001', document, plan: PLAN, now: UPLOADED_AT + 10 * MIN, reanalyze: server.reanalyze });
-    expect(report.checks.filter((c) => !c.ok), JSON.stringify(report.checks)).toEqual([]);
+    expect(
+      report.checks.filter((c) => !c.ok),
+      JSON.stringify(report.checks),
+    ).toEqual([]);
   }, 300_000);
-  afterAll(async () => { await server?.close(); });
+  afterAll(async () => {
+    await server?.close();
+  });
 
   it('the same person on the document photo matches; other people do not', async () => {
     const same = await server.matchDocument(bundle, decodeImage(data.franckStills[3]));
     const others = [await server.matchDocument(bundle, decodeImage(data.graceHopper)), await server.matchDocument(bundle, decodeImage(data.astronaut))];
-    console.log(`franck ${same.distance?.toFixed(3)} ${same.verdict}; grace_hopper ${others[0].distance?.toFixed(3)} ${others[0].verdict}; astronaut ${others[1].distance?.toFixed(3)} ${others[1].verdict}`);
+    console.log(
+      `franck ${same.distance?.toFixed(3)} ${same.verdict}; grace_hopper ${others[0].distance?.toFixed(3)} ${others[0].verdict}; astronaut ${others[1].distance?.toFixed(3)} ${others[1].verdict}`,
+    );
     expect(same.verdict).toBe('match');
     expect(same.keyframe).not.toBeNull();
     for (const o of others) {

@@ -21,8 +21,12 @@ async function faceApiNet() {
   const dir = join(repoRoot, 'node_modules', '@vladmandic', 'face-api', 'model');
   const m = JSON.parse(readFileSync(manifest, 'utf8')) as Array<{ weights: tf.io.WeightsManifestEntry[] }>;
   const bin = readFileSync(join(dir, 'face_recognition_model.bin'));
-  const weights = tf.io.decodeWeights(new Uint8Array(bin).buffer, m.flatMap((g) => g.weights));
-  const net = (faceapi as unknown as { nets: { faceRecognitionNet: { loadFromWeightMap(w: tf.NamedTensorMap): void; computeFaceDescriptor(t: unknown): Promise<Float32Array> } } }).nets.faceRecognitionNet;
+  const weights = tf.io.decodeWeights(
+    new Uint8Array(bin).buffer,
+    m.flatMap((g) => g.weights),
+  );
+  const net = (faceapi as unknown as { nets: { faceRecognitionNet: { loadFromWeightMap(w: tf.NamedTensorMap): void; computeFaceDescriptor(t: unknown): Promise<Float32Array> } } }).nets
+    .faceRecognitionNet;
   net.loadFromWeightMap(weights);
   return net;
 }
@@ -37,7 +41,10 @@ describe('FaceRecognitionNet ONNX vs face-api (tfjs CPU)', () => {
     for (const w of ['float32', 'float16'] as const) nets[w] = await FaceRecognizer.create({ ort, model: buildFaceRecOnnx(manifest, { weights: w }).bytes, numThreads: 1 });
     reference = await faceApiNet();
   }, 120_000);
-  afterAll(async () => { await tracker?.close(); for (const n of Object.values(nets)) await n.close(); });
+  afterAll(async () => {
+    await tracker?.close();
+    for (const n of Object.values(nets)) await n.close();
+  });
 
   it('matches the reference descriptor on aligned real faces (float32 and float16 weights)', async () => {
     const files = [data.franckStills[0], data.franckStills[5], data.graceHopper, data.astronaut];

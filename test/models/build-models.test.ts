@@ -15,7 +15,7 @@ const build = () => execFileSync(process.execPath, [join(repoRoot, 'tools', 'bui
 test('builds all models reproducibly, then skips them when up to date', () => {
   requireData(data.blazefaceFront128);
   const first = build();
-  for (const m of MODELS) expect(first).toMatch(new RegExp(`^${m.name}: (converted|copied|built from)`, 'm'));  // facerec is built from a weights manifest
+  for (const m of MODELS) expect(first).toMatch(new RegExp(`^${m.name}: (converted|copied|built from)`, 'm')); // facerec is built from a weights manifest
   const built = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8'));
   const committed = JSON.parse(readFileSync(join(repoRoot, 'models', 'manifest.json'), 'utf8'));
   for (const m of MODELS) {

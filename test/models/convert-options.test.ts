@@ -16,7 +16,9 @@ describe('converter options for speed (FaceMesh)', () => {
     const { model } = convertTfGraph(facemesh(), { weights: 'float16' });
     // mesh (1404), face flag (1) and lip contours (266): each a 3x3 conv over a 3x3 map
     expect(model.nodes.filter((n) => n.op === 'Gemm')).toHaveLength(3);
-    const whole = model.nodes.filter((n) => n.op === 'Conv' && n.attrs?.kernel_shape?.kind === 'ints' && n.attrs.kernel_shape.value.join() === '3,3' && n.attrs.strides?.kind === 'ints' && n.attrs.strides.value.join() === '3,3');
+    const whole = model.nodes.filter(
+      (n) => n.op === 'Conv' && n.attrs?.kernel_shape?.kind === 'ints' && n.attrs.kernel_shape.value.join() === '3,3' && n.attrs.strides?.kind === 'ints' && n.attrs.strides.value.join() === '3,3',
+    );
     expect(whole).toHaveLength(0);
   });
 
@@ -48,13 +50,15 @@ describe('converter options for speed (FaceMesh)', () => {
     expect(r.inputs[0].shape).toEqual([-1, 192, 192, 3]);
     expect(r.outputs[0].shape).toEqual([-1, 1404]);
     const session = await ortSession(r.bytes);
-    const x1 = seededUniform(11, N, 0, 1), x2 = seededUniform(12, N, 0, 1);
+    const x1 = seededUniform(11, N, 0, 1),
+      x2 = seededUniform(12, N, 0, 1);
     const pair = new Float32Array(2 * N);
     pair.set(x1);
     pair.set(x2, N);
     const both = (await runOrt(session, pair, [2, 192, 192, 3])).output_mesh;
     expect(both).toHaveLength(2 * 1404);
-    const one = (await runOrt(session, x1, [1, 192, 192, 3])).output_mesh, two = (await runOrt(session, x2, [1, 192, 192, 3])).output_mesh;
+    const one = (await runOrt(session, x1, [1, 192, 192, 3])).output_mesh,
+      two = (await runOrt(session, x2, [1, 192, 192, 3])).output_mesh;
     expect(maxAbsDiff(both.subarray(0, 1404), one)).toBeLessThan(1e-3);
     expect(maxAbsDiff(both.subarray(1404), two)).toBeLessThan(1e-3);
     // the two inputs differ, so a mix-up between batch items would show

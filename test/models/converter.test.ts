@@ -53,7 +53,14 @@ function packWeights(weights: Weight[]) {
 }
 
 function rand(seed: number, shape: number[], lo = -1, hi = 1): number[] {
-  return Array.from(seededUniform(seed, shape.reduce((a, b) => a * b, 1), lo, hi));
+  return Array.from(
+    seededUniform(
+      seed,
+      shape.reduce((a, b) => a * b, 1),
+      lo,
+      hi,
+    ),
+  );
 }
 
 const INPUT: [number, number, number, number] = [1, 15, 13, 3];
@@ -84,7 +91,11 @@ function syntheticModel() {
     node('image', 'Placeholder', [], { dtype: { type: 'DT_FLOAT' }, shape: { shape: { dim: [{ size: '-1' }, { size: '15' }, { size: '13' }, { size: '3' }] } } }),
     ...weights.map((w) => node(w.name, 'Const', [], { dtype: { type: w.encoding === 'int32' ? 'DT_INT32' : 'DT_FLOAT' }, value: { tensor: {} } })),
     node('c1', '_FusedConv2D', ['image', 'w1', 'b1'], {
-      ...conv, strides: ints(1, 2, 2, 1), padding: str('SAME'), num_args: { i: '1' }, fused_ops: { list: { s: [b64('BiasAdd'), b64('Relu6')] } },
+      ...conv,
+      strides: ints(1, 2, 2, 1),
+      padding: str('SAME'),
+      num_args: { i: '1' },
+      fused_ops: { list: { s: [b64('BiasAdd'), b64('Relu6')] } },
     }),
     node('d1', 'DepthwiseConv2dNative', ['c1', 'dw'], { ...conv, strides: ints(1, 2, 2, 1), padding: str('SAME') }),
     node('p1', 'Prelu', ['d1', 'alpha']),
@@ -99,13 +110,21 @@ function syntheticModel() {
     node('th', 'Tanh', ['cat']),
     node('sh', 'Shape', ['th'], { out_type: { type: 'DT_INT32' } }),
     node('batch', 'StridedSlice', ['sh', 'begin', 'end', 'stride'], {
-      begin_mask: { i: '0' }, end_mask: { i: '0' }, ellipsis_mask: { i: '0' }, new_axis_mask: { i: '0' }, shrink_axis_mask: { i: '1' },
-      Index: { type: 'DT_INT32' }, T: { type: 'DT_INT32' },
+      begin_mask: { i: '0' },
+      end_mask: { i: '0' },
+      ellipsis_mask: { i: '0' },
+      new_axis_mask: { i: '0' },
+      shrink_axis_mask: { i: '1' },
+      Index: { type: 'DT_INT32' },
+      T: { type: 'DT_INT32' },
     }),
     node('newshape', 'Pack', ['batch', 'minus1'], { N: { i: '2' }, axis: { i: '0' }, T: { type: 'DT_INT32' } }),
     node('flat', 'Reshape', ['th', 'newshape'], { T: { type: 'DT_FLOAT' }, Tshape: { type: 'DT_INT32' } }),
     node('fc', '_FusedMatMul', ['flat', 'wf', 'bf'], {
-      transpose_a: { b: false }, transpose_b: { b: false }, num_args: { i: '1' }, fused_ops: { list: { s: [b64('BiasAdd')] } },
+      transpose_a: { b: false },
+      transpose_b: { b: false },
+      num_args: { i: '1' },
+      fused_ops: { list: { s: [b64('BiasAdd')] } },
     }),
     node('sm', 'Softmax', ['fc']),
     node('sum3', 'AddN', ['c2', 'p1', 'a1'], { N: { i: '3' }, T: { type: 'DT_FLOAT' } }),
@@ -154,7 +173,12 @@ describe('synthetic graph vs tfjs', () => {
         signature: json.signature,
       }),
     });
-    const input = seededUniform(42, INPUT.reduce((a, b) => a * b, 1), 0, 1);
+    const input = seededUniform(
+      42,
+      INPUT.reduce((a, b) => a * b, 1),
+      0,
+      1,
+    );
     const ref = runTfjs(model, graph, input, INPUT);
     expect(Object.keys(ref).sort()).toEqual(['chanmean', 'feature', 'gap', 'pooled', 'probs']);
 
@@ -175,7 +199,9 @@ describe('synthetic graph vs tfjs', () => {
     expect(u8.model.nodes.filter((n) => n.op === 'DequantizeLinear').length).toBeGreaterThan(4);
     const got8 = await runOrt(await ortSession(u8.bytes), input, INPUT);
     for (const k of Object.keys(ref)) {
-      console.log(`synthetic ${k}: float32 ${maxAbsDiff(ref[k], got32[k]).toExponential(2)}, float16 ${maxAbsDiff(ref[k], got16[k]).toExponential(2)}, uint8 ${maxAbsDiff(ref[k], got8[k]).toExponential(2)}, max ${maxAbs(ref[k]).toFixed(3)}`);
+      console.log(
+        `synthetic ${k}: float32 ${maxAbsDiff(ref[k], got32[k]).toExponential(2)}, float16 ${maxAbsDiff(ref[k], got16[k]).toExponential(2)}, uint8 ${maxAbsDiff(ref[k], got8[k]).toExponential(2)}, max ${maxAbs(ref[k]).toFixed(3)}`,
+      );
       // uint8: half a quantisation step per weight (range/510), accumulated over ~100-term sums: about 1% of scale.
       expect(maxAbsDiff(ref[k], got8[k]), `${k} uint8`).toBeLessThanOrEqual(0.02 * Math.max(1, maxAbs(ref[k])));
       expect(maxAbsDiff(ref[k], got32[k]), `${k} float32`).toBeLessThanOrEqual(1e-5 + 2e-6 * maxAbs(ref[k]));

@@ -29,9 +29,10 @@ const boundF32 = (refMax: number) => 2.5e-4 + 2e-6 * refMax;
 const boundShipped = (refMax: number) => 2.5e-4 + 5e-4 * refMax;
 
 const modelsDir = join(repoRoot, 'models');
-const manifest = () => JSON.parse(readFileSync(join(modelsDir, 'manifest.json'), 'utf8')) as {
-  models: Record<string, { sha256: string; bytes: number; inputs: { name: string; shape: number[] }[] }>;
-};
+const manifest = () =>
+  JSON.parse(readFileSync(join(modelsDir, 'manifest.json'), 'utf8')) as {
+    models: Record<string, { sha256: string; bytes: number; inputs: { name: string; shape: number[] }[] }>;
+  };
 const shipped = shippedModel;
 
 const report: Record<string, unknown> = {};
@@ -60,13 +61,10 @@ describe('shipped files', () => {
     expect(core).toBeLessThanOrEqual(4 * 1024 * 1024);
   });
 
-  test.each(MODELS.filter((m) => m.kind === 'convert').map((m) => [m.name, m] as const))(
-    '%s: the build is deterministic (file = fresh conversion of the package files)',
-    (_, spec) => {
-      const fresh = convertTfGraph(readTfGraph(join(repoRoot, spec.sources[0])), convertOptions(spec));
-      expect(Buffer.compare(Buffer.from(fresh.bytes), shipped(spec.name))).toBe(0);
-    },
-  );
+  test.each(MODELS.filter((m) => m.kind === 'convert').map((m) => [m.name, m] as const))('%s: the build is deterministic (file = fresh conversion of the package files)', (_, spec) => {
+    const fresh = convertTfGraph(readTfGraph(join(repoRoot, spec.sources[0])), convertOptions(spec));
+    expect(Buffer.compare(Buffer.from(fresh.bytes), shipped(spec.name))).toBe(0);
+  });
 });
 
 async function compare(spec: ModelSpec, graph: TfGraph, session: ort.InferenceSession, cases: Case[], shape: number[]) {
@@ -135,7 +133,7 @@ describe('real crops are what they claim to be (so the fidelity above covers rea
     await session.release();
   });
 
-  test('our blazeface-back agrees with keijiro\'s independent ONNX conversion on real photos', async () => {
+  test("our blazeface-back agrees with keijiro's independent ONNX conversion on real photos", async () => {
     requireData(data.blazefaceBack256);
     const ours = await ortSession(shipped('blazeface-back'));
     const theirs = await ortSession(readFileSync(data.blazefaceBack256));

@@ -54,7 +54,10 @@ export async function loadTfjs(jsonPath: string): Promise<tf.GraphModel> {
 /** Runs the TF graph on one NHWC float input; returns each signature output by its key. */
 export function runTfjs(model: tf.GraphModel, graph: TfGraph, input: Float32Array, shape: number[]): Record<string, Float32Array> {
   const x = tf.tensor(input, shape, 'float32');
-  const raw = model.execute({ [graph.inputs[0].tensor]: x }, graph.outputs.map((o) => o.tensor));
+  const raw = model.execute(
+    { [graph.inputs[0].tensor]: x },
+    graph.outputs.map((o) => o.tensor),
+  );
   const outs = Array.isArray(raw) ? raw : [raw];
   const result: Record<string, Float32Array> = {};
   graph.outputs.forEach((o, i) => {
@@ -114,8 +117,7 @@ export function cropToTensor(img: RgbaImage, sq: Square, size: number, range: [n
   const x0 = sq.cx - sq.side / 2;
   const y0 = sq.cy - sq.side / 2;
   const [lo, hi] = range;
-  const px = (x: number, y: number, c: number) =>
-    x < 0 || y < 0 || x >= img.width || y >= img.height ? 0 : img.data[(y * img.width + x) * 4 + c];
+  const px = (x: number, y: number, c: number) => (x < 0 || y < 0 || x >= img.width || y >= img.height ? 0 : img.data[(y * img.width + x) * 4 + c]);
   for (let j = 0; j < size; j++) {
     const sy = y0 + (j + 0.5) * scale - 0.5;
     const yi = Math.floor(sy);
@@ -125,8 +127,7 @@ export function cropToTensor(img: RgbaImage, sq: Square, size: number, range: [n
       const xi = Math.floor(sx);
       const fx = sx - xi;
       for (let c = 0; c < 3; c++) {
-        const v =
-          (px(xi, yi, c) * (1 - fx) + px(xi + 1, yi, c) * fx) * (1 - fy) + (px(xi, yi + 1, c) * (1 - fx) + px(xi + 1, yi + 1, c) * fx) * fy;
+        const v = (px(xi, yi, c) * (1 - fx) + px(xi + 1, yi, c) * fx) * (1 - fy) + (px(xi, yi + 1, c) * (1 - fx) + px(xi + 1, yi + 1, c) * fx) * fy;
         out[(j * size + i) * 3 + c] = lo + (v / 255) * (hi - lo);
       }
     }
@@ -135,11 +136,7 @@ export function cropToTensor(img: RgbaImage, sq: Square, size: number, range: [n
 }
 
 /** Best-scoring BlazeFace detection (back 256 layout: 16x16x2 then 8x8x6 anchors): box and eye keypoints in image pixels. */
-export function bestFace(
-  out: Record<string, Float32Array>,
-  frame: Square,
-  inputSize: number,
-): { score: number; box: Square; rightEye: [number, number]; leftEye: [number, number] } {
+export function bestFace(out: Record<string, Float32Array>, frame: Square, inputSize: number): { score: number; box: Square; rightEye: [number, number]; leftEye: [number, number] } {
   const grids: Array<[scores: string, boxes: string, cells: number, perCell: number]> = [
     ['Identity:0', 'Identity_2:0', 16, 2],
     ['Identity_1:0', 'Identity_3:0', 8, 6],
@@ -154,10 +151,7 @@ export function bestFace(
     }
   }
   const k = frame.side / inputSize; // input pixels -> image pixels
-  const toImage = (dx: number, dy: number): [number, number] => [
-    frame.cx - frame.side / 2 + (best.ax * inputSize + dx) * k,
-    frame.cy - frame.side / 2 + (best.ay * inputSize + dy) * k,
-  ];
+  const toImage = (dx: number, dy: number): [number, number] => [frame.cx - frame.side / 2 + (best.ax * inputSize + dx) * k, frame.cy - frame.side / 2 + (best.ay * inputSize + dy) * k];
   const [cx, cy] = toImage(best.reg[0], best.reg[1]);
   return {
     score: 1 / (1 + Math.exp(-best.logit)),

@@ -18,7 +18,10 @@ import { repoRoot } from '../helpers/data.js';
 const WASM = join(repoRoot, 'build', 'nn.simd.wasm');
 const GUARD = 16;
 
-interface Exports extends NnKernels { memory: WebAssembly.Memory; heapBase(): number }
+interface Exports extends NnKernels {
+  memory: WebAssembly.Memory;
+  heapBase(): number;
+}
 
 let wasm: Exports;
 let ref: ReferenceKernels;
@@ -41,7 +44,9 @@ function alloc(floats: number): number {
   if (need > 0) wasm.memory.grow(Math.ceil(need / 65536));
   return ptr;
 }
-function reset(): void { top = wasm.heapBase(); }
+function reset(): void {
+  top = wasm.heapBase();
+}
 
 function random(ptr: number, count: number, rnd: () => number, lo = -1, hi = 1): void {
   const m = f32();
@@ -63,7 +68,8 @@ function output(count: number): number {
 function expectClose(label: string, got: number, want: number, scale: number, count: number, rel: number): void {
   const m = f32();
   for (let i = 0; i < count; i++) {
-    const g = m[(got >> 2) + i], w = m[(want >> 2) + i];
+    const g = m[(got >> 2) + i],
+      w = m[(want >> 2) + i];
     const tol = rel * (scale ? m[(scale >> 2) + i] : Math.max(1, Math.abs(w)));
     const err = Math.abs(g - w);
     if (!(err <= tol)) throw new Error(`${label}: [${i}] wasm ${g} vs reference ${w} (tolerance ${tol})`);
@@ -73,8 +79,21 @@ function expectClose(label: string, got: number, want: number, scale: number, co
   }
 }
 
-interface ConvCase { n: number; h: number; w: number; cin: number; cout: number; k: number | [number, number]; stride: number;
-  padT: number; padL: number; oh?: number; ow?: number; resC?: number; slope?: boolean }
+interface ConvCase {
+  n: number;
+  h: number;
+  w: number;
+  cin: number;
+  cout: number;
+  k: number | [number, number];
+  stride: number;
+  padT: number;
+  padL: number;
+  oh?: number;
+  ow?: number;
+  resC?: number;
+  slope?: boolean;
+}
 
 /** SAME-style output size unless given: ceil((h + padT - kh) / stride) + 1 with the bottom padding implied. */
 const outSize = (h: number, k: number, s: number, pad: number): number => Math.floor((h + 2 * pad - k) / s) + 1;
@@ -83,15 +102,23 @@ function runConv(c: ConvCase, seed: number, depthwise: boolean): void {
   reset();
   const rnd = mulberry32(seed);
   const [kh, kw] = typeof c.k === 'number' ? [c.k, c.k] : c.k;
-  const oh = c.oh ?? outSize(c.h, kh, c.stride, c.padT), ow = c.ow ?? outSize(c.w, kw, c.stride, c.padL);
+  const oh = c.oh ?? outSize(c.h, kh, c.stride, c.padT),
+    ow = c.ow ?? outSize(c.w, kw, c.stride, c.padL);
   const cout = depthwise ? c.cin : c.cout;
   const resC = c.resC ?? 0;
   const xN = c.n * c.h * c.w * c.cin;
-  const wN = depthwise ? kh * kw * c.cin : roundUp8(c.cout) / PANEL * kh * kw * c.cin * PANEL;
-  const yN = c.n * oh * ow * cout, rN = c.n * oh * ow * resC;
-  const x = alloc(xN), wp = alloc(wN), bias = alloc(roundUp8(cout)), slope = alloc(roundUp8(cout));
+  const wN = depthwise ? kh * kw * c.cin : (roundUp8(c.cout) / PANEL) * kh * kw * c.cin * PANEL;
+  const yN = c.n * oh * ow * cout,
+    rN = c.n * oh * ow * resC;
+  const x = alloc(xN),
+    wp = alloc(wN),
+    bias = alloc(roundUp8(cout)),
+    slope = alloc(roundUp8(cout));
   const res = resC ? alloc(rN) : 0;
-  random(x, xN, rnd); random(wp, wN, rnd); random(bias, roundUp8(cout), rnd); random(slope, roundUp8(cout), rnd, 0, 0.5);
+  random(x, xN, rnd);
+  random(wp, wN, rnd);
+  random(bias, roundUp8(cout), rnd);
+  random(slope, roundUp8(cout), rnd, 0, 0.5);
   if (!depthwise) {
     // The padded lanes of the last panel are zero by contract.
     const m = f32();
@@ -102,13 +129,18 @@ function runConv(c: ConvCase, seed: number, depthwise: boolean): void {
   }
   if (res) random(res, rN, rnd);
   const sl = c.slope ? slope : 0;
-  const yW = output(yN), yR = output(yN), scale = output(yN);
-  const ax = absCopy(x, xN), aw = absCopy(wp, wN), ab = absCopy(bias, roundUp8(cout)), ar = res ? absCopy(res, rN) : 0;
-  const args = (xx: number, ww: number, bb: number, yy: number, rr: number, ss: number) => depthwise
-    ? [xx, c.n, c.h, c.w, c.cin, kh, kw, c.stride, c.padT, c.padL, oh, ow, ww, bb, yy, rr, resC, ss] as const
-    : [xx, c.n, c.h, c.w, c.cin, kh, kw, c.stride, c.padT, c.padL, oh, ow, ww, bb, cout, yy, rr, resC, ss] as const;
-  const call = (k: NnKernels, a: readonly number[]) => depthwise
-    ? (k.depthwise as (...v: number[]) => void)(...a) : (k.conv as (...v: number[]) => void)(...a);
+  const yW = output(yN),
+    yR = output(yN),
+    scale = output(yN);
+  const ax = absCopy(x, xN),
+    aw = absCopy(wp, wN),
+    ab = absCopy(bias, roundUp8(cout)),
+    ar = res ? absCopy(res, rN) : 0;
+  const args = (xx: number, ww: number, bb: number, yy: number, rr: number, ss: number) =>
+    depthwise
+      ? ([xx, c.n, c.h, c.w, c.cin, kh, kw, c.stride, c.padT, c.padL, oh, ow, ww, bb, yy, rr, resC, ss] as const)
+      : ([xx, c.n, c.h, c.w, c.cin, kh, kw, c.stride, c.padT, c.padL, oh, ow, ww, bb, cout, yy, rr, resC, ss] as const);
+  const call = (k: NnKernels, a: readonly number[]) => (depthwise ? (k.depthwise as (...v: number[]) => void)(...a) : (k.conv as (...v: number[]) => void)(...a));
   call(wasm, args(x, wp, bias, yW, res, sl));
   call(ref, args(x, wp, bias, yR, res, sl));
   call(ref, args(ax, aw, ab, scale, ar, 0));
@@ -142,9 +174,11 @@ describe('conv', () => {
     { n: 1, h: 8, w: 8, cin: 16, cout: 20, k: 3, stride: 3, padT: 1, padL: 2, slope: true },
     { n: 1, h: 10, w: 10, cin: 128, cout: 8, k: 3, stride: 1, padT: 1, padL: 1 },
   ];
-  cases.forEach((c, i) => test(`${c.n}x${c.h}x${c.w}x${c.cin} -> ${c.cout}, ${JSON.stringify(c.k)} /${c.stride} pad ${c.padT},${c.padL}${c.resC ? ` res ${c.resC}` : ''}${c.slope ? ' prelu' : ''}`, () => {
-    runConv(c, 1000 + i, false);
-  }));
+  cases.forEach((c, i) =>
+    test(`${c.n}x${c.h}x${c.w}x${c.cin} -> ${c.cout}, ${JSON.stringify(c.k)} /${c.stride} pad ${c.padT},${c.padL}${c.resC ? ` res ${c.resC}` : ''}${c.slope ? ' prelu' : ''}`, () => {
+      runConv(c, 1000 + i, false);
+    }),
+  );
 });
 
 describe('depthwise', () => {
@@ -161,22 +195,32 @@ describe('depthwise', () => {
     { n: 1, h: 11, w: 6, cin: 16, cout: 0, k: 5, stride: 1, padT: 2, padL: 2, slope: true },
     { n: 1, h: 12, w: 12, cin: 128, cout: 0, k: 3, stride: 1, padT: 0, padL: 0 },
   ];
-  cases.forEach((c, i) => test(`${c.n}x${c.h}x${c.w}x${c.cin}, ${c.k}x${c.k} /${c.stride} pad ${c.padT},${c.padL}${c.resC ? ` res ${c.resC}` : ''}${c.slope ? ' prelu' : ''}`, () => {
-    runConv(c, 2000 + i, true);
-  }));
+  cases.forEach((c, i) =>
+    test(`${c.n}x${c.h}x${c.w}x${c.cin}, ${c.k}x${c.k} /${c.stride} pad ${c.padT},${c.padL}${c.resC ? ` res ${c.resC}` : ''}${c.slope ? ' prelu' : ''}`, () => {
+      runConv(c, 2000 + i, true);
+    }),
+  );
 });
 
 describe('elementwise', () => {
   test('maxpool: 2x2 stride 2, odd sizes (window past the edge), padding, batch 2', () => {
-    const cases = [[1, 48, 48, 32, 2, 2, 0, 0], [2, 5, 7, 8, 2, 2, 0, 0], [1, 6, 6, 4, 3, 2, 1, 1], [1, 1, 1, 4, 2, 2, 0, 0]];
+    const cases = [
+      [1, 48, 48, 32, 2, 2, 0, 0],
+      [2, 5, 7, 8, 2, 2, 0, 0],
+      [1, 6, 6, 4, 3, 2, 1, 1],
+      [1, 1, 1, 4, 2, 2, 0, 0],
+    ];
     for (const [n, h, w, c, k, s, pt, pl] of cases) {
       reset();
       const rnd = mulberry32(h * 31 + c);
       // Bottom/right padding implied: the last window may hang past the edge.
-      const oh = Math.ceil((h + pt - k) / s) + 1, ow = Math.ceil((w + pl - k) / s) + 1;
-      const x = alloc(n * h * w * c); random(x, n * h * w * c, rnd);
+      const oh = Math.ceil((h + pt - k) / s) + 1,
+        ow = Math.ceil((w + pl - k) / s) + 1;
+      const x = alloc(n * h * w * c);
+      random(x, n * h * w * c, rnd);
       const count = n * oh * ow * c;
-      const yW = output(count), yR = output(count);
+      const yW = output(count),
+        yR = output(count);
       wasm.maxpool(x, n, h, w, c, k, s, pt, pl, oh, ow, yW);
       ref.maxpool(x, n, h, w, c, k, s, pt, pl, oh, ow, yR);
       expectClose(`maxpool ${[n, h, w, c, k, s, pt, pl]}`, yW, yR, 0, count, 0);
@@ -186,15 +230,22 @@ describe('elementwise', () => {
   test('add, prelu (in place too), padChannels (in place too)', () => {
     reset();
     const rnd = mulberry32(7);
-    const a = alloc(1024), b = alloc(1024);
-    random(a, 1024, rnd); random(b, 1024, rnd);
-    let yW = output(1024), yR = output(1024);
-    wasm.add(a, b, yW, 1024); ref.add(a, b, yR, 1024);
+    const a = alloc(1024),
+      b = alloc(1024);
+    random(a, 1024, rnd);
+    random(b, 1024, rnd);
+    let yW = output(1024),
+      yR = output(1024);
+    wasm.add(a, b, yW, 1024);
+    ref.add(a, b, yR, 1024);
     expectClose('add', yW, yR, 0, 1024, 0);
 
-    const slope = alloc(16); random(slope, 16, rnd, 0, 0.5);
-    yW = output(1024); yR = output(1024);
-    wasm.prelu(a, slope, 64, 16, yW); ref.prelu(a, slope, 64, 16, yR);
+    const slope = alloc(16);
+    random(slope, 16, rnd, 0, 0.5);
+    yW = output(1024);
+    yR = output(1024);
+    wasm.prelu(a, slope, 64, 16, yW);
+    ref.prelu(a, slope, 64, 16, yR);
     expectClose('prelu', yW, yR, 0, 1024, 0);
     const inPlace = alloc(1024);
     f32().copyWithin(inPlace >> 2, a >> 2, (a >> 2) + 1024);
@@ -202,11 +253,19 @@ describe('elementwise', () => {
     wasm.prelu(inPlace, slope, 64, 16, inPlace);
     expectClose('prelu in place', inPlace, yR, 0, 1024, 0);
 
-    for (const [pixels, cin, cout] of [[37, 3, 4], [16, 16, 32], [5, 12, 16], [9, 8, 8]]) {
+    for (const [pixels, cin, cout] of [
+      [37, 3, 4],
+      [16, 16, 32],
+      [5, 12, 16],
+      [9, 8, 8],
+    ]) {
       reset();
-      const x = alloc(pixels * cout); random(x, pixels * cin, rnd);
-      const pW = output(pixels * cout), pR = output(pixels * cout);
-      wasm.padChannels(x, pixels, cin, cout, pW); ref.padChannels(x, pixels, cin, cout, pR);
+      const x = alloc(pixels * cout);
+      random(x, pixels * cin, rnd);
+      const pW = output(pixels * cout),
+        pR = output(pixels * cout);
+      wasm.padChannels(x, pixels, cin, cout, pW);
+      ref.padChannels(x, pixels, cin, cout, pR);
       expectClose(`padChannels ${pixels}x${cin}->${cout}`, pW, pR, 0, pixels * cout, 0);
       // In place: y starts where x starts.
       const inPlace = alloc(pixels * cout);
@@ -218,13 +277,26 @@ describe('elementwise', () => {
   });
 
   test('gemm: the landmark heads (1404, 213, 15 columns), batch 2, k not a multiple of 4', () => {
-    for (const [rows, k, cols] of [[1, 288, 1404], [2, 512, 213], [1, 1152, 15], [2, 7, 3], [1, 4, 1]]) {
+    for (const [rows, k, cols] of [
+      [1, 288, 1404],
+      [2, 512, 213],
+      [1, 1152, 15],
+      [2, 7, 3],
+      [1, 4, 1],
+    ]) {
       reset();
       const rnd = mulberry32(rows * 1000 + cols);
-      const x = alloc(rows * k), wt = alloc(cols * k), bias = alloc(roundUp8(cols));
-      random(x, rows * k, rnd); random(wt, cols * k, rnd); random(bias, roundUp8(cols), rnd);
-      const yW = output(rows * cols), yR = output(rows * cols), scale = output(rows * cols);
-      wasm.gemm(x, rows, k, wt, bias, cols, yW); ref.gemm(x, rows, k, wt, bias, cols, yR);
+      const x = alloc(rows * k),
+        wt = alloc(cols * k),
+        bias = alloc(roundUp8(cols));
+      random(x, rows * k, rnd);
+      random(wt, cols * k, rnd);
+      random(bias, roundUp8(cols), rnd);
+      const yW = output(rows * cols),
+        yR = output(rows * cols),
+        scale = output(rows * cols);
+      wasm.gemm(x, rows, k, wt, bias, cols, yW);
+      ref.gemm(x, rows, k, wt, bias, cols, yR);
       ref.gemm(absCopy(x, rows * k), rows, k, absCopy(wt, cols * k), absCopy(bias, roundUp8(cols)), cols, scale);
       expectClose(`gemm ${rows}x${k} -> ${cols}`, yW, yR, scale, rows * cols, 1e-5);
     }
@@ -232,9 +304,12 @@ describe('elementwise', () => {
 
   test('sigmoid', () => {
     reset();
-    const x = alloc(37); random(x, 37, mulberry32(3), -12, 12);
-    const yW = output(37), yR = output(37);
-    wasm.sigmoid(x, 37, yW); ref.sigmoid(x, 37, yR);
+    const x = alloc(37);
+    random(x, 37, mulberry32(3), -12, 12);
+    const yW = output(37),
+      yR = output(37);
+    wasm.sigmoid(x, 37, yW);
+    ref.sigmoid(x, 37, yR);
     expectClose('sigmoid', yW, yR, 0, 37, 1e-6);
   });
 });

@@ -42,9 +42,17 @@ function commented(name: string): Map<string, string> {
 }
 
 const MESSAGES: Array<[keyof typeof schema, string]> = [
-  ['ModelProto', 'ModelProto'], ['OperatorSetIdProto', 'OperatorSetIdProto'], ['StringStringEntryProto', 'StringStringEntryProto'],
-  ['GraphProto', 'GraphProto'], ['NodeProto', 'NodeProto'], ['AttributeProto', 'AttributeProto'], ['TensorProto', 'TensorProto'],
-  ['ValueInfoProto', 'ValueInfoProto'], ['TypeProto', 'TypeProto'], ['TypeProtoTensor', 'Tensor'], ['TensorShapeProto', 'TensorShapeProto'],
+  ['ModelProto', 'ModelProto'],
+  ['OperatorSetIdProto', 'OperatorSetIdProto'],
+  ['StringStringEntryProto', 'StringStringEntryProto'],
+  ['GraphProto', 'GraphProto'],
+  ['NodeProto', 'NodeProto'],
+  ['AttributeProto', 'AttributeProto'],
+  ['TensorProto', 'TensorProto'],
+  ['ValueInfoProto', 'ValueInfoProto'],
+  ['TypeProto', 'TypeProto'],
+  ['TypeProtoTensor', 'Tensor'],
+  ['TensorShapeProto', 'TensorShapeProto'],
   ['Dimension', 'Dimension'],
 ];
 
@@ -64,7 +72,11 @@ describe('onnx-schema', () => {
   }
 
   it('DataType, AttributeType and DataLocation values as onnx.proto', () => {
-    for (const [name, values] of [['DataType', schema.DataType], ['AttributeType', schema.AttributeType], ['DataLocation', schema.DataLocation]] as const) {
+    for (const [name, values] of [
+      ['DataType', schema.DataType],
+      ['AttributeType', schema.AttributeType],
+      ['DataLocation', schema.DataLocation],
+    ] as const) {
       const ref = referenceEnum(name);
       for (const [k, v] of Object.entries(values)) expect(ref.get(k), `${name}.${k}`).toBe(v);
     }

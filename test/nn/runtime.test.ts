@@ -25,7 +25,12 @@ const WASM = join(repoRoot, 'build', 'nn.simd.wasm');
 const photos = { graceHopper: data.graceHopper, astronaut: data.astronaut };
 const blank = (): Crop => ({ cx: 0, cy: 0, side: 0, angle: 0 });
 
-interface Face { frame: ReturnType<typeof loadImage>; crop: Crop; right: Crop; left: Crop }
+interface Face {
+  frame: ReturnType<typeof loadImage>;
+  crop: Crop;
+  right: Crop;
+  left: Crop;
+}
 const faces: Record<string, Face> = {};
 const orts: OrtSession[] = [];
 let ortMesh: OrtSession, ortIris: OrtSession;
@@ -49,7 +54,9 @@ beforeAll(async () => {
   ortIris = await createSession(ort, readFileSync(models.iris), {}, 'iris.onnx');
   orts.push(ortMesh, ortIris);
 });
-afterAll(async () => { await Promise.all(orts.map((s) => s.release())); });
+afterAll(async () => {
+  await Promise.all(orts.map((s) => s.release()));
+});
 
 const maxDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => {
   expect(a.length).toBe(b.length);
@@ -63,7 +70,8 @@ const maxAbs = (a: Float32Array) => a.reduce((m, v) => Math.max(m, Math.abs(v)),
 async function rawDiff(nn: NnSession, session: OrtSession, input: Float32Array, dims: number[]): Promise<{ diff: number; scale: number }> {
   const want = await session.run({ [session.inputNames[0]]: new ort.Tensor('float32', input, dims) });
   const got = await nn.run({ [nn.inputNames[0]]: { data: input, dims } });
-  let diff = 0, scale = 0;
+  let diff = 0,
+    scale = 0;
   for (const name of session.outputNames) {
     expect(got[name].dims).toEqual(want[name].dims);
     diff = Math.max(diff, maxDiff(got[name].data, want[name].data as Float32Array));
@@ -80,11 +88,14 @@ for (const kernels of ['reference', 'wasm'] as const) {
       const nn = await load(models.mesh);
       expect(nn.inputNames).toEqual(ortMesh.inputNames);
       expect(nn.outputNames).toEqual(ortMesh.outputNames);
-      const ours = new FaceMeshModel(ort, as(nn)), theirs = new FaceMeshModel(ort, ortMesh);
+      const ours = new FaceMeshModel(ort, as(nn)),
+        theirs = new FaceMeshModel(ort, ortMesh);
       expect([ours.size, ours.batch]).toEqual([theirs.size, theirs.batch]);
       for (const [name, f] of Object.entries(faces)) {
-        const a = new Float32Array(MESH_POINTS * 3), b = new Float32Array(MESH_POINTS * 3);
-        const pa = await ours.run(f.frame, f.crop, a), pb = await theirs.run(f.frame, f.crop, b);
+        const a = new Float32Array(MESH_POINTS * 3),
+          b = new Float32Array(MESH_POINTS * 3);
+        const pa = await ours.run(f.frame, f.crop, a),
+          pb = await theirs.run(f.frame, f.crop, b);
         const px = maxDiff(a, b);
         console.log(`[${kernels}] facemesh ${name}: points max |diff| ${px.toExponential(2)} px, flag ${pa.toFixed(5)} vs ${pb.toFixed(5)}`);
         expect(pb).toBeGreaterThan(0.5); // a face: the comparison is on meaningful points
@@ -100,11 +111,14 @@ for (const kernels of ['reference', 'wasm'] as const) {
     it('iris: one batch-2 run of both eyes through IrisModel matches ORT, and so does batch 1', async () => {
       const nn = await load(models.iris);
       expect(nn.inputMetadata[0].shape[0]).toBe('batch');
-      const ours = new IrisModel(ort, as(nn)), theirs = new IrisModel(ort, ortIris);
+      const ours = new IrisModel(ort, as(nn)),
+        theirs = new IrisModel(ort, ortIris);
       expect(ours.batch).toBe(2);
       for (const [name, f] of Object.entries(faces)) {
-        const ca = new Float32Array(EYE_CONTOUR_POINTS * 6), ia = new Float32Array(IRIS_POINTS * 6);
-        const cb = new Float32Array(EYE_CONTOUR_POINTS * 6), ib = new Float32Array(IRIS_POINTS * 6);
+        const ca = new Float32Array(EYE_CONTOUR_POINTS * 6),
+          ia = new Float32Array(IRIS_POINTS * 6);
+        const cb = new Float32Array(EYE_CONTOUR_POINTS * 6),
+          ib = new Float32Array(IRIS_POINTS * 6);
         await ours.runEyes(f.frame, f.right, f.left, ca, ia);
         await theirs.runEyes(f.frame, f.right, f.left, cb, ib);
         const px = Math.max(maxDiff(ca, cb), maxDiff(ia, ib));

@@ -30,7 +30,10 @@ class FakeStorage implements StorageLike {
 /** Wraps a store so every call yields to the event loop for a random while: interleaves concurrent tabs. */
 class JitteryStore implements AttemptStore {
   conflicts = 0;
-  constructor(private readonly inner: AttemptStore, private readonly rand: () => number) {}
+  constructor(
+    private readonly inner: AttemptStore,
+    private readonly rand: () => number,
+  ) {}
   private pause(): Promise<void> {
     return new Promise((r) => setTimeout(r, Math.floor(this.rand() * 3)));
   }
@@ -367,7 +370,10 @@ describe('AttemptPolicy storage', () => {
         requests++;
         const prev = queues.get(name) ?? Promise.resolve();
         const next = prev.then(cb, cb);
-        queues.set(name, next.catch(() => undefined));
+        queues.set(
+          name,
+          next.catch(() => undefined),
+        );
         return next;
       },
     };
@@ -397,7 +403,12 @@ describe('AttemptPolicy storage', () => {
     const policy = new AttemptPolicy({ store: new WebStorageAttemptStore(storage, { locks: null }) });
     const err = await policy.check('u').catch((e: unknown) => e);
     expect(isLivecheckError(err, 'storage-failed')).toBe(true);
-    const full: StorageLike = { getItem: () => null, setItem: () => { throw new Error('QuotaExceededError'); } };
+    const full: StorageLike = {
+      getItem: () => null,
+      setItem: () => {
+        throw new Error('QuotaExceededError');
+      },
+    };
     const err2 = await new AttemptPolicy({ store: new WebStorageAttemptStore(full, { locks: null }) }).record('u', 'fail').catch((e: unknown) => e);
     expect(isLivecheckError(err2, 'storage-failed')).toBe(true);
   });

@@ -21,6 +21,10 @@ describe('allInOrder', () => {
   });
 
   it('a failing release does not hide the load failure', async () => {
-    await expect(allInOrder([later(0, 'a'), failLater(0, 'load')], () => { throw new Error('release'); })).rejects.toThrow('load');
+    await expect(
+      allInOrder([later(0, 'a'), failLater(0, 'load')], () => {
+        throw new Error('release');
+      }),
+    ).rejects.toThrow('load');
   });
 });

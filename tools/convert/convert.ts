@@ -61,11 +61,53 @@ export interface ConvertResult {
 
 /** Ops the converter implements (Const and Placeholder included). */
 export const SUPPORTED_OPS = [
-  'Add', 'AddN', 'AddV2', 'AvgPool', 'BiasAdd', 'Cast', 'ConcatV2', 'Const', 'Conv2D', 'DepthwiseConv2dNative', 'Elu', 'Exp',
-  'ExpandDims', 'FusedDepthwiseConv2dNative', 'Identity', 'LeakyRelu', 'MatMul', 'Max', 'MaxPool', 'Maximum', 'Mean', 'Min',
-  'Minimum', 'Mul', 'Neg', 'Pack',
-  'Pad', 'PadV2', 'Placeholder', 'Prelu', 'RealDiv', 'Relu', 'Relu6', 'Reshape', 'Rsqrt', 'Shape', 'Sigmoid', 'Softmax',
-  'Sqrt', 'Square', 'Squeeze', 'StridedSlice', 'Sub', 'Sum', 'Tanh', '_FusedConv2D', '_FusedMatMul',
+  'Add',
+  'AddN',
+  'AddV2',
+  'AvgPool',
+  'BiasAdd',
+  'Cast',
+  'ConcatV2',
+  'Const',
+  'Conv2D',
+  'DepthwiseConv2dNative',
+  'Elu',
+  'Exp',
+  'ExpandDims',
+  'FusedDepthwiseConv2dNative',
+  'Identity',
+  'LeakyRelu',
+  'MatMul',
+  'Max',
+  'MaxPool',
+  'Maximum',
+  'Mean',
+  'Min',
+  'Minimum',
+  'Mul',
+  'Neg',
+  'Pack',
+  'Pad',
+  'PadV2',
+  'Placeholder',
+  'Prelu',
+  'RealDiv',
+  'Relu',
+  'Relu6',
+  'Reshape',
+  'Rsqrt',
+  'Shape',
+  'Sigmoid',
+  'Softmax',
+  'Sqrt',
+  'Square',
+  'Squeeze',
+  'StridedSlice',
+  'Sub',
+  'Sum',
+  'Tanh',
+  '_FusedConv2D',
+  '_FusedMatMul',
 ] as const;
 
 type Layout = 'nhwc' | 'nchw';
@@ -90,9 +132,7 @@ const int = (value: number): OnnxAttr => ({ kind: 'int', value });
 const float = (value: number): OnnxAttr => ({ kind: 'float', value });
 
 function unsupported(node: TfNode, why?: string): LivecheckError {
-  const msg = why
-    ? `unsupported ${node.op} at node "${node.name}": ${why}`
-    : `unsupported op "${node.op}" at node "${node.name}"`;
+  const msg = why ? `unsupported ${node.op} at node "${node.name}": ${why}` : `unsupported op "${node.op}" at node "${node.name}"`;
   return new LivecheckError('unsupported-op', msg, { op: node.op, node: node.name });
 }
 
@@ -201,7 +241,10 @@ class Converter {
   private readonly dynamicBatch: boolean;
   private readonly keepOutputs: readonly string[] | undefined;
 
-  constructor(private readonly g: TfGraph, opts: ConvertOptions) {
+  constructor(
+    private readonly g: TfGraph,
+    opts: ConvertOptions,
+  ) {
     this.keepOutputs = opts.outputs;
     this.weights = opts.weights ?? 'float32';
     this.compactMin = opts.compactMinElements ?? 1024;
@@ -271,10 +314,7 @@ class Converter {
       data = transposeData(data, padded, TO_NCHW);
       dims = TO_NCHW.map((p) => padded[p]);
     }
-    const name =
-      c.dtype === 'float32'
-        ? this.floatInit(tfName, data as Float32Array, dims)
-        : this.int64Init(tfName, data, dims);
+    const name = c.dtype === 'float32' ? this.floatInit(tfName, data as Float32Array, dims) : this.int64Init(tfName, data, dims);
     this.constViews.set(key, name);
     return name;
   }
@@ -502,9 +542,7 @@ class Converter {
 
     // HWIO -> OIHW; depthwise HWCM -> (C*M)1HW with group = C.
     const outC = depthwise ? ci * co : co;
-    const weight = depthwise
-      ? transposeData(filter.data as Float32Array, [kh, kw, ci * co], [2, 0, 1])
-      : transposeData(filter.data as Float32Array, filter.shape, [3, 2, 0, 1]);
+    const weight = depthwise ? transposeData(filter.data as Float32Array, [kh, kw, ci * co], [2, 0, 1]) : transposeData(filter.data as Float32Array, filter.shape, [3, 2, 0, 1]);
     const wDims = depthwise ? [outC, 1, kh, kw] : [co, ci, kh, kw];
     const fused = attrStrings(node, 'fused_ops');
     // PReLU's slope is laid out for a rank-4 value: such a head stays a Conv
@@ -706,10 +744,7 @@ class Converter {
       return;
     }
     // Reshape follows TF's row-major NHWC order, so it needs the logical layout.
-    const out = this.emit('Reshape', node.name, [
-      this.view(node.inputs[0], xv, 'nhwc'),
-      this.int64Init(`${node.name}/shape`, this.reshapeTarget(node, xv.shape, shape), [shape.length]),
-    ]);
+    const out = this.emit('Reshape', node.name, [this.view(node.inputs[0], xv, 'nhwc'), this.int64Init(`${node.name}/shape`, this.reshapeTarget(node, xv.shape, shape), [shape.length])]);
     this.setValue(node.name, out, shape, 'nhwc', xv.dtype);
   }
 
@@ -733,7 +768,11 @@ class Converter {
       throw unsupported(node, 'only AddN of computed tensors of one shape');
     }
     const layout = vals.every((v) => this.layoutOf(v) === 'nchw') ? 'nchw' : 'nhwc';
-    const out = this.emit('Sum', node.name, node.inputs.map((x, i) => this.view(x, vals[i], layout)));
+    const out = this.emit(
+      'Sum',
+      node.name,
+      node.inputs.map((x, i) => this.view(x, vals[i], layout)),
+    );
     this.setValue(node.name, out, vals[0].shape.slice(), layout, vals[0].dtype);
   }
 

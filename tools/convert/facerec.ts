@@ -19,7 +19,12 @@ export const FACEREC_SIZE = 150;
 /** face-api's channel means (RGB), subtracted before dividing by 255. */
 export const FACEREC_MEAN = [122.782, 117.001, 104.298] as const;
 
-interface ManifestWeight { name: string; shape: number[]; dtype: string; quantization?: { dtype: string; scale: number; min: number } }
+interface ManifestWeight {
+  name: string;
+  shape: number[];
+  dtype: string;
+  quantization?: { dtype: string; scale: number; min: number };
+}
 
 /** Reads the weights manifest and its shards into float32 tensors by name (dequantising uint8 as q * scale + min). */
 export function readFaceRecWeights(manifestPath: string): Map<string, { shape: number[]; data: Float32Array }> {
@@ -55,8 +60,7 @@ export interface FaceRecBuildOptions {
 }
 
 const ints = (value: readonly number[]): OnnxAttr => ({ kind: 'ints', value });
-const f32Tensor = (name: string, dims: number[], data: Float32Array): OnnxTensor =>
-  ({ name, type: DataType.FLOAT, dims, raw: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) });
+const f32Tensor = (name: string, dims: number[], data: Float32Array): OnnxTensor => ({ name, type: DataType.FLOAT, dims, raw: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) });
 
 /** Builds the ONNX bytes. Returns the model and a node count for the manifest. */
 export function buildFaceRecOnnx(manifestPath: string, opts: FaceRecBuildOptions = {}): { bytes: Uint8Array; nodes: number } {
@@ -76,7 +80,10 @@ export function buildFaceRecOnnx(manifestPath: string, opts: FaceRecBuildOptions
     return out;
   };
   const weight = (name: string, dims: number[], data: Float32Array): string => {
-    if (!half) { inits.push(f32Tensor(name, dims, data)); return name; }
+    if (!half) {
+      inits.push(f32Tensor(name, dims, data));
+      return name;
+    }
     inits.push({ name: `${name}_f16`, type: DataType.FLOAT16, dims, raw: encodeHalf(data) });
     nodes.push({ op: 'Cast', name, inputs: [`${name}_f16`], outputs: [name], attrs: { to: { kind: 'int', value: DataType.FLOAT } } });
     return name;
@@ -101,11 +108,16 @@ export function buildFaceRecOnnx(manifestPath: string, opts: FaceRecBuildOptions
     const first = path === 'conv32_down';
     for (let o = 0; o < cout; o++) {
       let shift = 0;
-      for (let i = 0; i < cin; i++) for (let y = 0; y < kh; y++) for (let xk = 0; xk < kw; xk++) {
-        let v = f.data[((y * kw + xk) * cin + i) * cout + o] * s[o];
-        if (first) { shift += v * FACEREC_MEAN[i] / 255; v /= 255; }
-        w[((o * cin + i) * kh + y) * kw + xk] = v;
-      }
+      for (let i = 0; i < cin; i++)
+        for (let y = 0; y < kh; y++)
+          for (let xk = 0; xk < kw; xk++) {
+            let v = f.data[((y * kw + xk) * cin + i) * cout + o] * s[o];
+            if (first) {
+              shift += (v * FACEREC_MEAN[i]) / 255;
+              v /= 255;
+            }
+            w[((o * cin + i) * kh + y) * kw + xk] = v;
+          }
       bias[o] = b[o] * s[o] + t[o] - shift;
     }
     const wName = weight(`${path}/W`, [cout, cin, kh, kw], w);
@@ -139,7 +151,22 @@ export function buildFaceRecOnnx(manifestPath: string, opts: FaceRecBuildOptions
   x = emit('MaxPool', [c0.y], { kernel_shape: ints([3, 3]), strides: ints([2, 2]) });
   let size = Math.floor((c0.size - 3) / 2) + 1;
   let channels = 32;
-  for (const step of ['conv32_1', 'conv32_2', 'conv32_3', 'conv64_down', 'conv64_1', 'conv64_2', 'conv64_3', 'conv128_down', 'conv128_1', 'conv128_2', 'conv256_down', 'conv256_1', 'conv256_2', 'conv256_down_out']) {
+  for (const step of [
+    'conv32_1',
+    'conv32_2',
+    'conv32_3',
+    'conv64_down',
+    'conv64_1',
+    'conv64_2',
+    'conv64_3',
+    'conv128_down',
+    'conv128_1',
+    'conv128_2',
+    'conv256_down',
+    'conv256_1',
+    'conv256_2',
+    'conv256_down_out',
+  ]) {
     if (step.includes('_down')) ({ y: x, size, channels } = residualDown(x, size, channels, step));
     else ({ y: x, size } = residual(x, size, step));
   }

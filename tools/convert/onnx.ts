@@ -4,8 +4,20 @@
  * parts a converted inference graph needs.
  */
 import {
-  AttributeProto, AttributeType, Dimension, GraphProto, ModelProto, NodeProto, OperatorSetIdProto, StringStringEntryProto, TensorProto,
-  TensorShapeProto, TypeProto, TypeProtoTensor, ValueInfoProto, type DataTypeCode,
+  AttributeProto,
+  AttributeType,
+  Dimension,
+  GraphProto,
+  ModelProto,
+  NodeProto,
+  OperatorSetIdProto,
+  StringStringEntryProto,
+  TensorProto,
+  TensorShapeProto,
+  TypeProto,
+  TypeProtoTensor,
+  ValueInfoProto,
+  type DataTypeCode,
 } from '../../src/face/nn/onnx-schema.js';
 import { ProtoWriter } from './protobuf.js';
 

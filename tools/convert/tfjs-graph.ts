@@ -130,9 +130,7 @@ export function parseTfGraph(jsonValue: unknown, shards: readonly Uint8Array[], 
   }
   if (outputs.length === 0) {
     const consumed = new Set([...nodes.values()].flatMap((n) => n.inputs));
-    outputs = [...nodes.values()]
-      .filter((n) => !consumed.has(n.name) && n.op !== 'Const')
-      .map((n) => ({ key: n.name, tensor: n.name, shape: [] }));
+    outputs = [...nodes.values()].filter((n) => !consumed.has(n.name) && n.op !== 'Const').map((n) => ({ key: n.name, tensor: n.name, shape: [] }));
   }
   for (const e of [...inputs, ...outputs]) {
     if (!nodes.has(e.tensor)) throw corrupt(source, `signature names tensor "${e.tensor}" that is not in the graph`);
@@ -173,11 +171,20 @@ function decodeWeights(manifest: NonNullable<ModelJson['weightsManifest']>, shar
       const at = pos + i * width;
       let v: number;
       switch (storage) {
-        case 'float32': v = view.getFloat32(at, true); break;
-        case 'int32': v = view.getInt32(at, true); break;
-        case 'float16': v = halfToFloat(view.getUint16(at, true)); break;
-        case 'uint16': v = view.getUint16(at, true) * (q?.scale ?? 1) + (q?.min ?? 0); break;
-        default: v = all[at] * (q?.scale ?? 1) + (q?.min ?? 0); // uint8 affine, or bool bytes
+        case 'float32':
+          v = view.getFloat32(at, true);
+          break;
+        case 'int32':
+          v = view.getInt32(at, true);
+          break;
+        case 'float16':
+          v = halfToFloat(view.getUint16(at, true));
+          break;
+        case 'uint16':
+          v = view.getUint16(at, true) * (q?.scale ?? 1) + (q?.min ?? 0);
+          break;
+        default:
+          v = all[at] * (q?.scale ?? 1) + (q?.min ?? 0); // uint8 affine, or bool bytes
       }
       data[i] = dtype === 'int32' ? Math.round(v) : v;
     }
@@ -226,4 +233,3 @@ export function attrShape(n: TfNode, key: string): number[] | undefined {
   const a = n.attr[key] as { shape?: { dim?: { size: string }[] } } | undefined;
   return a?.shape ? (a.shape.dim ?? []).map((d) => Number(d.size)) : undefined;
 }
-

@@ -27,11 +27,30 @@ export async function main(root: string): Promise<void> {
   try {
     console.log(`threshold ${DEFAULT_IDENTITY_CONFIG.maxDistance}, ${DEFAULT_IDENTITY_CONFIG.readings} consecutive readings`);
     const sessions: Presentation[] = SESSIONS.map(([name, file, width, height, startMs]) => ({
-      id: `drift-${name}`, species: BONA_FIDE, split: 'tuning', path: join(media, file), startMs, durationMs: SESSION_MS,
-      width, height, plan: [], note: `${name} ${startMs / 1000}-${(startMs + SESSION_MS) / 1000} s`,
+      id: `drift-${name}`,
+      species: BONA_FIDE,
+      split: 'tuning',
+      path: join(media, file),
+      startMs,
+      durationMs: SESSION_MS,
+      width,
+      height,
+      plan: [],
+      note: `${name} ${startMs / 1000}-${(startMs + SESSION_MS) / 1000} s`,
     }));
     for (const v of variants) {
-      sessions.push({ id: `drift-${v.name}`, species: BONA_FIDE, split: 'tuning', path: v.path, startMs: 0, durationMs: v.durationMs, width: v.width, height: v.height, plan: [], note: `variant ${v.name}` });
+      sessions.push({
+        id: `drift-${v.name}`,
+        species: BONA_FIDE,
+        split: 'tuning',
+        path: v.path,
+        startMs: 0,
+        durationMs: v.durationMs,
+        width: v.width,
+        height: v.height,
+        plan: [],
+        note: `variant ${v.name}`,
+      });
     }
     for (const p of sessions) {
       const rec = await recordPresentation(p, { modelDir, kernelDir: join(root, 'build'), modelEvery: 0 }, undefined, recognizer);

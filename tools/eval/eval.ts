@@ -17,13 +17,20 @@ import { planFromNonce } from '../../src/challenge/plan.js';
 import type { DetectedAction } from '../../src/challenge/action-detector.js';
 import { FaceRecognizer } from '../../src/match/recognizer.js';
 import { IdentitySampler } from './identity-sampler.js';
+import { identityContinuity, withIdentity, DEFAULT_IDENTITY_CONFIG, type IdentityReading, type IdentityVerdict } from '../../src/decision/identity.js';
 import {
-  identityContinuity, withIdentity, DEFAULT_IDENTITY_CONFIG, type IdentityReading, type IdentityVerdict,
-} from '../../src/decision/identity.js';
-import {
-  activeSignal, passiveSignal, motionSignal, decideLiveness, DEFAULT_DECISION_CONFIG,
-  type ActionOutcome, type ChallengeOutcome, type MotionFrame, type PassiveFrameFeatures, type LivenessVerdict,
-  type PassiveConfig, type SignalResult,
+  activeSignal,
+  passiveSignal,
+  motionSignal,
+  decideLiveness,
+  DEFAULT_DECISION_CONFIG,
+  type ActionOutcome,
+  type ChallengeOutcome,
+  type MotionFrame,
+  type PassiveFrameFeatures,
+  type LivenessVerdict,
+  type PassiveConfig,
+  type SignalResult,
 } from '../../src/decision/index.js';
 import { padMetrics, tuneThreshold, BONA_FIDE, type PadMetrics, type ScoredPresentation, type Split } from './metrics.js';
 
@@ -76,11 +83,21 @@ export interface JudgedPresentation {
   identity: { verdict: IdentityVerdict; distance: number | null; peakDistance: number | null; changedAtMs: number | null; readings: number };
 }
 
-interface SignalSummary { score: number; verdict: string; reasons: string[] }
+interface SignalSummary {
+  score: number;
+  verdict: string;
+  reasons: string[];
+}
 
 const CHALLENGE_ACTIONS = new Set(['blink', 'turn-left', 'turn-right', 'mouth-open', 'nod', 'smile']);
 
-interface ClipLabel { type: string; start: number; end: number; direction?: string; size?: string }
+interface ClipLabel {
+  type: string;
+  start: number;
+  end: number;
+  direction?: string;
+  size?: string;
+}
 
 /** The challenge a live window answers: its hand-labelled, challenge-size actions in order, each kind once. */
 function planOf(labels: readonly ClipLabel[], first: number, last: number): string[] {
@@ -116,12 +133,21 @@ export async function presentations(dataDir: string, variants: Record<string, st
   };
   // [source, first frame, split]: windows chosen to hold at least one labelled action
   const liveWindows: Array<[keyof typeof sources, number, Split]> = [
-    ['franck', 20, 'tuning'], ['franck', 120, 'tuning'], ['franck', 560, 'tuning'], ['franck', 700, 'tuning'],
-    ['franck', 860, 'held-out'], ['franck', 1040, 'held-out'], ['franck', 1150, 'held-out'], ['franck', 1340, 'held-out'],
-    ['cap13', 330, 'tuning'], ['cap12', 260, 'tuning'], ['cap12', 480, 'tuning'],
+    ['franck', 20, 'tuning'],
+    ['franck', 120, 'tuning'],
+    ['franck', 560, 'tuning'],
+    ['franck', 700, 'tuning'],
+    ['franck', 860, 'held-out'],
+    ['franck', 1040, 'held-out'],
+    ['franck', 1150, 'held-out'],
+    ['franck', 1340, 'held-out'],
+    ['cap13', 330, 'tuning'],
+    ['cap12', 260, 'tuning'],
+    ['cap12', 480, 'tuning'],
     // cap13's only later actions are two `moderate` turns (below a challenge turn): its held-out window holds its second
     // mouth opening instead, and the tuning window moved earlier so that the two do not overlap
-    ['cap13', 430, 'held-out'], ['cap12', 960, 'held-out'],
+    ['cap13', 430, 'held-out'],
+    ['cap12', 960, 'held-out'],
   ];
   const LIVE_MS = 4000;
   // franck 60-140 s, labelled later and blind (before any detector ran on it): every consecutive 4 s tile that holds
@@ -140,13 +166,33 @@ export async function presentations(dataDir: string, variants: Record<string, st
     const id = `live-${name}-${first}`;
     const s = sources[name];
     const startMs = (first * 1000) / clip.fps;
-    out.push({ id, species: BONA_FIDE, split, path: s.path, startMs, durationMs: LIVE_MS, width: s.width, height: s.height, plan,
-      note: `${name} frames ${first}-${last}; plan = the labelled actions in the window, in order` });
+    out.push({
+      id,
+      species: BONA_FIDE,
+      split,
+      path: s.path,
+      startMs,
+      durationMs: LIVE_MS,
+      width: s.width,
+      height: s.height,
+      plan,
+      note: `${name} frames ${first}-${last}; plan = the labelled actions in the window, in order`,
+    });
     // the same recording replayed against a nonce that asks for another order (or for an action it never shows)
     const replayPlan = plan.length >= 2 ? [...plan].reverse() : [plan[0] === 'turn-left' ? 'turn-right' : 'turn-left', plan[0]];
-    out.push({ id: `replay-${name}-${first}`, species: 'video-replay', split, path: s.path, startMs, durationMs: LIVE_MS,
-      width: s.width, height: s.height, plan: replayPlan, sameFramesAs: id,
-      note: `the recording of ${id} replayed against a plan in a different order` });
+    out.push({
+      id: `replay-${name}-${first}`,
+      species: 'video-replay',
+      split,
+      path: s.path,
+      startMs,
+      durationMs: LIVE_MS,
+      width: s.width,
+      height: s.height,
+      plan: replayPlan,
+      sameFramesAs: id,
+      note: `the recording of ${id} replayed against a plan in a different order`,
+    });
   }
   // mild degradations a live person may bring: the same windows through a shaking hand-held camera
   for (const id of ['live-cap12-480', 'live-franck-1150']) {
@@ -165,11 +211,17 @@ export async function presentations(dataDir: string, variants: Record<string, st
       out.push({ id, species, split, path, startMs, durationMs, width: 640, height: 480, plan, note: `${variant} ${startMs}-${startMs + durationMs} ms: ${note}` });
     }
   };
-  const halves: Array<[number, number, Split]> = [[0, 3000, 'tuning'], [3000, 3000, 'held-out']];
+  const halves: Array<[number, number, Split]> = [
+    [0, 3000, 'tuning'],
+    [3000, 3000, 'held-out'],
+  ];
   for (const [variant, note] of ATTACK_VARIANTS.print) await attack('print', variant, halves, note);
   for (const [variant, note] of ATTACK_VARIANTS['screen-replay']) await attack('screen-replay', variant, halves, note);
   for (const [variant, note] of ATTACK_VARIANTS['static-photo']) await attack('static-photo', variant, halves, note);
-  const swapWindows: Array<[number, number, Split]> = [[500, 4000, 'tuning'], [1500, 4000, 'held-out']];
+  const swapWindows: Array<[number, number, Split]> = [
+    [500, 4000, 'tuning'],
+    [1500, 4000, 'held-out'],
+  ];
   for (const [variant, note] of ATTACK_VARIANTS['identity-swap']) await attack('identity-swap', variant, swapWindows, `${note} from 3 s (windows overlap)`);
   return out;
 }
@@ -259,8 +311,14 @@ export async function recordPresentation(p: Presentation, options: RecordOptions
       if (p.degrade === 'shake') {
         shaken ??= new Uint8Array(f.data.length);
         const s = (f.timestampMs - t0) / 1000;
-        shift(f.data, shaken, f.width, f.height, Math.round(4 * Math.sin(2 * Math.PI * 1.3 * s) + 2 * Math.sin(2 * Math.PI * 3.1 * s + 1)),
-          Math.round(3 * Math.sin(2 * Math.PI * 1.3 * s + 2) + 2 * Math.sin(2 * Math.PI * 3.1 * s)));
+        shift(
+          f.data,
+          shaken,
+          f.width,
+          f.height,
+          Math.round(4 * Math.sin(2 * Math.PI * 1.3 * s) + 2 * Math.sin(2 * Math.PI * 3.1 * s + 1)),
+          Math.round(3 * Math.sin(2 * Math.PI * 1.3 * s + 2) + 2 * Math.sin(2 * Math.PI * 3.1 * s)),
+        );
       }
       const frame = shaken ? { width: f.width, height: f.height, data: shaken } : f;
       const r = await engine.analyzeFrame(frame, f.timestampMs);
@@ -279,7 +337,10 @@ export async function recordPresentation(p: Presentation, options: RecordOptions
       if (face) {
         rec.framesWithFace++;
         const img = r.passive!; // the engine measures them on every frame with a face
-        pf.moire = img.moire; pf.flicker = img.flicker; pf.deviceBorder = img.deviceBorder; pf.specular = img.specular;
+        pf.moire = img.moire;
+        pf.flicker = img.flicker;
+        pf.deviceBorder = img.deviceBorder;
+        pf.specular = img.specular;
         if (models && every > 0 && rec.frames % every === 1 % every) Object.assign(pf, await models.run(frame, face.box));
         await identity?.frame(frame, f.timestampMs, face.landmarks, r.geometry?.pose ?? null);
       }
@@ -300,7 +361,8 @@ function shift(src: Uint8Array, dst: Uint8Array, w: number, h: number, dx: numbe
   const row = w * 4;
   for (let y = 0; y < h; y++) {
     const sy = Math.min(h - 1, Math.max(0, y - dy));
-    const from = sy * row, to = y * row;
+    const from = sy * row,
+      to = y * row;
     if (dx >= 0) {
       dst.set(src.subarray(from, from + row - dx * 4), to + dx * 4);
       for (let x = 0; x < dx; x++) dst.set(src.subarray(from, from + 4), to + x * 4);
@@ -338,10 +400,20 @@ export function judge(p: Presentation, rec: PresentationRecord, passive: Passive
   const motion = motionSignal({ frames: rec.motionFrames });
   const identity = identityContinuity(rec.identity);
   const decision = withIdentity(decideLiveness({ active, passive: pas, motion }), identity);
-  const sum = (s: SignalResult): SignalSummary => ({ score: Math.round(s.score * 1000) / 1000, verdict: s.verdict, reasons: s.reasons.map((r) => r.value !== undefined ? `${r.code}=${r.value}` : r.code) });
+  const sum = (s: SignalResult): SignalSummary => ({
+    score: Math.round(s.score * 1000) / 1000,
+    verdict: s.verdict,
+    reasons: s.reasons.map((r) => (r.value !== undefined ? `${r.code}=${r.value}` : r.code)),
+  });
   return {
-    id: p.id, species: p.species, split: p.split, plan: p.plan, detected: rec.actions.map((a) => a.type),
-    frames: rec.frames, framesWithFace: rec.framesWithFace, verdict: decision.verdict,
+    id: p.id,
+    species: p.species,
+    split: p.split,
+    plan: p.plan,
+    detected: rec.actions.map((a) => a.type),
+    frames: rec.frames,
+    framesWithFace: rec.framesWithFace,
+    verdict: decision.verdict,
     reasons: decision.reasons.map((r) => r.code),
     signals: { active: sum(active), passive: sum(pas), motion: sum(motion) },
     identity: { verdict: identity.verdict, distance: round3(identity.distance), peakDistance: round3(identity.peakDistance), changedAtMs: identity.changedAtMs, readings: identity.readings },
@@ -358,8 +430,11 @@ export function identityMargins(judged: readonly JudgedPresentation[], threshold
   const one = (list: readonly JudgedPresentation[]) => {
     const d = list.map((j) => j.identity.distance).filter((x): x is number => x !== null);
     return {
-      presentations: list.length, judged: d.length, changed: list.filter((j) => j.identity.verdict === 'changed').length,
-      minDistance: d.length ? Math.min(...d) : null, maxDistance: d.length ? Math.max(...d) : null,
+      presentations: list.length,
+      judged: d.length,
+      changed: list.filter((j) => j.identity.verdict === 'changed').length,
+      minDistance: d.length ? Math.min(...d) : null,
+      maxDistance: d.length ? Math.max(...d) : null,
     };
   };
   const same = one(judged.filter((j) => j.species !== 'identity-swap'));

@@ -8,8 +8,13 @@ import type { Point3 } from '../../src/types.js';
 import { FaceRecognizer } from '../../src/match/recognizer.js';
 import { eyeDistancePx } from '../../src/match/chip.js';
 import {
-  DEFAULT_IDENTITY_CONFIG, DEFAULT_IDENTITY_SAMPLING, IdentitySchedule, identityContinuity,
-  type IdentityConfig, type IdentityContinuity, type IdentityReading,
+  DEFAULT_IDENTITY_CONFIG,
+  DEFAULT_IDENTITY_SAMPLING,
+  IdentitySchedule,
+  identityContinuity,
+  type IdentityConfig,
+  type IdentityContinuity,
+  type IdentityReading,
 } from '../../src/decision/identity.js';
 import { packageModelDir } from '../../src/node/model-dir.js';
 
@@ -27,7 +32,10 @@ export class IdentitySampler {
   private readonly schedule: IdentitySchedule;
   private readonly eyes = new Float64Array(6);
 
-  constructor(private readonly recognizer: FaceRecognizer, options: IdentitySamplerOptions = {}) {
+  constructor(
+    private readonly recognizer: FaceRecognizer,
+    options: IdentitySamplerOptions = {},
+  ) {
     this.config = options.config ?? DEFAULT_IDENTITY_CONFIG;
     this.schedule = new IdentitySchedule({ every: options.every ?? DEFAULT_IDENTITY_SAMPLING.every, maxReadings: options.maxReadings ?? DEFAULT_IDENTITY_SAMPLING.maxReadings }, this.config);
   }
@@ -68,4 +76,3 @@ export class IdentitySampler {
     return this.recognizer.close();
   }
 }
-

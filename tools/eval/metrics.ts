@@ -32,7 +32,9 @@ export interface PadMetrics {
 }
 
 export function padMetrics(outcomes: ReadonlyArray<PresentationOutcome>): PadMetrics {
-  let bona = 0, rejected = 0, bonaReview = 0;
+  let bona = 0,
+    rejected = 0,
+    bonaReview = 0;
   const apcer: PadMetrics['apcer'] = {};
   for (const o of outcomes) {
     if (o.verdict !== 'pass' && o.verdict !== 'fail' && o.verdict !== 'review') {

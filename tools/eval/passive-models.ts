@@ -17,7 +17,11 @@ export class PassiveModels {
   // reused input tensors: one crop per sampled frame, no per-frame allocation
   private readonly a = new Float32Array(128 * 128 * 3);
   private readonly l = new Float32Array(32 * 32 * 3);
-  private constructor(private readonly ort: OrtModule, private readonly antispoof: OrtSession, private readonly liveness: OrtSession) {}
+  private constructor(
+    private readonly ort: OrtModule,
+    private readonly antispoof: OrtSession,
+    private readonly liveness: OrtSession,
+  ) {}
 
   /** Opens models/antispoof.onnx and models/liveness.onnx from `modelDir` on onnxruntime-web's wasm backend. */
   static async create(modelDir: string): Promise<PassiveModels> {
@@ -29,7 +33,8 @@ export class PassiveModels {
   /** Both models on the square crop around the face box (its longer side). */
   async run(frame: { width: number; height: number; data: Uint8Array }, box: { x: number; y: number; width: number; height: number }): Promise<PassiveModelOutputs> {
     const side = Math.max(box.width, box.height);
-    const cx = box.x + box.width / 2, cy = box.y + box.height / 2;
+    const cx = box.x + box.width / 2,
+      cy = box.y + box.height / 2;
     cropToImage(cx, cy, side, 0, 128, this.toImage);
     warpToTensor(frame, this.toImage, this.a, 128, 128, 1 / 255, 0);
     cropToImage(cx, cy, side, 0, 32, this.toImage);

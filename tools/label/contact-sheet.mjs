@@ -39,7 +39,8 @@ if (!existsSync(video)) {
   console.error(`no such file: ${video}`);
   process.exit(1);
 }
-const start = Number(startArg), end = Number(endArg);
+const start = Number(startArg),
+  end = Number(endArg);
 if (!(Number.isInteger(start) && Number.isInteger(end) && end >= start && step >= 1)) {
   console.error('start/end must be integers with end >= start, step >= 1');
   process.exit(2);

@@ -21,7 +21,22 @@ it('writes per-frame signals', async () => {
       const face = faceOf(f);
       const g = face ? est.measure(face, 1, 1) : null;
       const n = (x: number) => x.toFixed(3);
-      rows.push(g ? [i, f.t.toFixed(1), n(g.pose.yawDeg), n(g.pose.pitchDeg), n(g.pose.rollDeg), n(0.5 * (g.rightEye.openness + g.leftEye.openness)), n(g.mouthOpening), n(g.mouthWidth), n(0.5 * (g.rightEye.meshOpenness + g.leftEye.meshOpenness)), n(0.5 * (g.rightEye.irisOpenness + g.leftEye.irisOpenness))].join(',') : `${i},${f.t.toFixed(1)},,,,,,,,`);
+      rows.push(
+        g
+          ? [
+              i,
+              f.t.toFixed(1),
+              n(g.pose.yawDeg),
+              n(g.pose.pitchDeg),
+              n(g.pose.rollDeg),
+              n(0.5 * (g.rightEye.openness + g.leftEye.openness)),
+              n(g.mouthOpening),
+              n(g.mouthWidth),
+              n(0.5 * (g.rightEye.meshOpenness + g.leftEye.meshOpenness)),
+              n(0.5 * (g.rightEye.irisOpenness + g.leftEye.irisOpenness)),
+            ].join(',')
+          : `${i},${f.t.toFixed(1)},,,,,,,,`,
+      );
     });
     writeFileSync(join(dir, `${name}-signals.csv`), rows.join('\n') + '\n');
     console.log(name, frames.length, 'frames');

@@ -17,15 +17,52 @@ export interface NnKernels {
    * zero-padded. `slope` 0 (no activation) or per-channel PReLU slopes: v < 0 ? v * slope[c] : v.
    * 1x1 stride-1 convolutions are a GEMM over n*h*w pixels and must be fast; any kh, kw, stride must be correct.
    */
-  conv(x: number, n: number, h: number, w: number, cin: number, kh: number, kw: number, stride: number, padT: number, padL: number,
-    oh: number, ow: number, wp: number, bias: number, cout: number, y: number, res: number, resC: number, slope: number): void;
+  conv(
+    x: number,
+    n: number,
+    h: number,
+    w: number,
+    cin: number,
+    kh: number,
+    kw: number,
+    stride: number,
+    padT: number,
+    padL: number,
+    oh: number,
+    ow: number,
+    wp: number,
+    bias: number,
+    cout: number,
+    y: number,
+    res: number,
+    resC: number,
+    slope: number,
+  ): void;
 
   /**
    * Depthwise convolution (one filter per channel, multiplier 1), same padding and epilogue rules as conv.
    * weights: [kh][kw][c]; bias, slope: c floats (rounded up to 8). c % 4 == 0.
    */
-  depthwise(x: number, n: number, h: number, w: number, c: number, kh: number, kw: number, stride: number, padT: number, padL: number,
-    oh: number, ow: number, weights: number, bias: number, y: number, res: number, resC: number, slope: number): void;
+  depthwise(
+    x: number,
+    n: number,
+    h: number,
+    w: number,
+    c: number,
+    kh: number,
+    kw: number,
+    stride: number,
+    padT: number,
+    padL: number,
+    oh: number,
+    ow: number,
+    weights: number,
+    bias: number,
+    y: number,
+    res: number,
+    resC: number,
+    slope: number,
+  ): void;
 
   /** Max pooling k x k, stride `stride`, padding ignored (padded cells never win). c % 4 == 0. */
   maxpool(x: number, n: number, h: number, w: number, c: number, k: number, stride: number, padT: number, padL: number, oh: number, ow: number, y: number): void;

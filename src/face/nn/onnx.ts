@@ -5,8 +5,21 @@
 import { LivecheckError } from '../../errors.js';
 import { halfToFloat } from '../../util/half.js';
 import {
-  AttributeProto, AttributeType, DataLocation, DataType, Dimension, GraphProto, ModelProto, NodeProto, OperatorSetIdProto, TensorProto,
-  TensorShapeProto, TypeProto, TypeProtoTensor, ValueInfoProto, WireType,
+  AttributeProto,
+  AttributeType,
+  DataLocation,
+  DataType,
+  Dimension,
+  GraphProto,
+  ModelProto,
+  NodeProto,
+  OperatorSetIdProto,
+  TensorProto,
+  TensorShapeProto,
+  TypeProto,
+  TypeProtoTensor,
+  ValueInfoProto,
+  WireType,
 } from './onnx-schema.js';
 
 export interface OnnxTensor {
@@ -58,7 +71,12 @@ class Reader {
   field = 0;
   wire = 0;
 
-  constructor(readonly buf: Uint8Array, readonly file: string, readonly start = 0, readonly end = buf.length) {
+  constructor(
+    readonly buf: Uint8Array,
+    readonly file: string,
+    readonly start = 0,
+    readonly end = buf.length,
+  ) {
     this.pos = start;
   }
 
@@ -77,13 +95,18 @@ class Reader {
 
   /** An unsigned varint up to 2^53; int64 negatives (10 bytes, two's complement) come back negative. */
   varint(): number {
-    let lo = 0, hi = 0, shift = 0, b: number;
+    let lo = 0,
+      hi = 0,
+      shift = 0,
+      b: number;
     do {
       if (this.pos >= this.end) this.fail('truncated varint');
       b = this.buf[this.pos++];
       if (shift < 28) lo |= (b & 0x7f) << shift;
-      else if (shift === 28) { lo |= (b & 0x0f) << 28; hi |= (b & 0x7f) >> 4; }
-      else if (shift < 64) hi |= (b & 0x7f) << (shift - 32);
+      else if (shift === 28) {
+        lo |= (b & 0x0f) << 28;
+        hi |= (b & 0x7f) >> 4;
+      } else if (shift < 64) hi |= (b & 0x7f) << (shift - 32);
       shift += 7;
       if (shift > 70) this.fail('varint too long');
     } while (b & 0x80);
@@ -94,7 +117,8 @@ class Reader {
   /** Bytes of a length-delimited field. */
   span(): [number, number] {
     if (this.wire !== WireType.LEN) this.fail(`field ${this.field} has wire type ${this.wire}, expected bytes`);
-    const n = this.varint(), s = this.pos;
+    const n = this.varint(),
+      s = this.pos;
     if (s + n > this.end) this.fail(`field ${this.field} runs past its message`);
     this.pos += n;
     return [s, s + n];
@@ -120,7 +144,10 @@ class Reader {
 
   /** Repeated varints, packed or not. */
   ints(into: number[]): void {
-    if (this.wire === WireType.VARINT) { into.push(this.varint()); return; }
+    if (this.wire === WireType.VARINT) {
+      into.push(this.varint());
+      return;
+    }
     const [s, e] = this.span();
     const r = new Reader(this.buf, this.file, s, e);
     while (r.pos < e) into.push(r.varint());
@@ -128,7 +155,10 @@ class Reader {
 
   /** Repeated fixed32 floats, packed or not. */
   floats(into: number[]): void {
-    if (this.wire === WireType.I32) { into.push(this.float()); return; }
+    if (this.wire === WireType.I32) {
+      into.push(this.float());
+      return;
+    }
     const [s, e] = this.span();
     if ((e - s) % 4) this.fail(`packed floats of ${e - s} bytes`);
     const dv = new DataView(this.buf.buffer, this.buf.byteOffset + s, e - s);
@@ -137,36 +167,70 @@ class Reader {
 
   skip(): void {
     switch (this.wire) {
-      case WireType.VARINT: this.varint(); break;
-      case WireType.I64: this.pos += 8; break;
-      case WireType.LEN: this.span(); break;
-      case WireType.I32: this.pos += 4; break;
-      default: this.fail(`wire type ${this.wire} (groups) in field ${this.field}`);
+      case WireType.VARINT:
+        this.varint();
+        break;
+      case WireType.I64:
+        this.pos += 8;
+        break;
+      case WireType.LEN:
+        this.span();
+        break;
+      case WireType.I32:
+        this.pos += 4;
+        break;
+      default:
+        this.fail(`wire type ${this.wire} (groups) in field ${this.field}`);
     }
     if (this.pos > this.end) this.fail('truncated field');
   }
 }
 
 function readTensor(r: Reader): OnnxTensor {
-  const dims: number[] = [], floatData: number[] = [], intData: number[] = [];
-  let name = '', dataType = 0, raw: Uint8Array | undefined, external = false;
+  const dims: number[] = [],
+    floatData: number[] = [],
+    intData: number[] = [];
+  let name = '',
+    dataType = 0,
+    raw: Uint8Array | undefined,
+    external = false;
   while (r.next()) {
     switch (r.field) {
-      case TensorProto.dims: r.ints(dims); break;
-      case TensorProto.dataType: dataType = r.varint(); break;
-      case TensorProto.floatData: r.floats(floatData); break;
-      case TensorProto.int32Data: case TensorProto.int64Data: r.ints(intData); break; // int32_data (also fp16/uint8 bits), int64_data
-      case TensorProto.name: name = r.string(); break;
-      case TensorProto.rawData: { const [s, e] = r.span(); raw = r.buf.subarray(s, e); break; }
-      case TensorProto.dataLocation: external = r.varint() === DataLocation.EXTERNAL; break;
-      default: r.skip();
+      case TensorProto.dims:
+        r.ints(dims);
+        break;
+      case TensorProto.dataType:
+        dataType = r.varint();
+        break;
+      case TensorProto.floatData:
+        r.floats(floatData);
+        break;
+      case TensorProto.int32Data:
+      case TensorProto.int64Data:
+        r.ints(intData);
+        break; // int32_data (also fp16/uint8 bits), int64_data
+      case TensorProto.name:
+        name = r.string();
+        break;
+      case TensorProto.rawData: {
+        const [s, e] = r.span();
+        raw = r.buf.subarray(s, e);
+        break;
+      }
+      case TensorProto.dataLocation:
+        external = r.varint() === DataLocation.EXTERNAL;
+        break;
+      default:
+        r.skip();
     }
   }
   if (external) r.fail(`tensor ${name} stores its data outside the file`);
   const count = dims.reduce((a, b) => a * b, 1);
   let values: Float32Array | number[];
   const dv = raw ? new DataView(raw.buffer, raw.byteOffset, raw.byteLength) : undefined;
-  const need = (bytes: number) => { if (raw && raw.byteLength !== count * bytes) r.fail(`tensor ${name} has ${raw.byteLength} bytes for ${count} elements`); };
+  const need = (bytes: number) => {
+    if (raw && raw.byteLength !== count * bytes) r.fail(`tensor ${name} has ${raw.byteLength} bytes for ${count} elements`);
+  };
   switch (dataType) {
     case DataType.FLOAT:
       need(4);
@@ -194,7 +258,9 @@ function readTensor(r: Reader): OnnxTensor {
       values = [];
       for (let i = 0; i < count; i++) values.push(dv ? dv.getInt32(i * 4, true) : intData[i]);
       break;
-    case DataType.UINT8: case DataType.INT8: case DataType.BOOL:
+    case DataType.UINT8:
+    case DataType.INT8:
+    case DataType.BOOL:
       need(1);
       values = [];
       for (let i = 0; i < count; i++) values.push(dv ? (dataType === DataType.INT8 ? dv.getInt8(i) : dv.getUint8(i)) : intData[i]);
@@ -207,28 +273,58 @@ function readTensor(r: Reader): OnnxTensor {
 }
 
 function readAttribute(r: Reader): [string, OnnxAttribute] {
-  let name = '', type = 0, f = 0, i = 0, s = '', t: OnnxTensor | undefined;
-  const floats: number[] = [], ints: number[] = [];
+  let name = '',
+    type = 0,
+    f = 0,
+    i = 0,
+    s = '',
+    t: OnnxTensor | undefined;
+  const floats: number[] = [],
+    ints: number[] = [];
   while (r.next()) {
     switch (r.field) {
-      case AttributeProto.name: name = r.string(); break;
-      case AttributeProto.f: f = r.float(); break;
-      case AttributeProto.i: i = r.varint(); break;
-      case AttributeProto.s: s = r.string(); break;
-      case AttributeProto.t: t = readTensor(r.sub()); break;
-      case AttributeProto.floats: r.floats(floats); break;
-      case AttributeProto.ints: r.ints(ints); break;
-      case AttributeProto.type: type = r.varint(); break;
-      default: r.skip();
+      case AttributeProto.name:
+        name = r.string();
+        break;
+      case AttributeProto.f:
+        f = r.float();
+        break;
+      case AttributeProto.i:
+        i = r.varint();
+        break;
+      case AttributeProto.s:
+        s = r.string();
+        break;
+      case AttributeProto.t:
+        t = readTensor(r.sub());
+        break;
+      case AttributeProto.floats:
+        r.floats(floats);
+        break;
+      case AttributeProto.ints:
+        r.ints(ints);
+        break;
+      case AttributeProto.type:
+        type = r.varint();
+        break;
+      default:
+        r.skip();
     }
   }
   switch (type) {
-    case AttributeType.FLOAT: return [name, { kind: 'float', value: f }];
-    case AttributeType.INT: return [name, { kind: 'int', value: i }];
-    case AttributeType.STRING: return [name, { kind: 'string', value: s }];
-    case AttributeType.TENSOR: if (t) return [name, { kind: 'tensor', value: t }]; break;
-    case AttributeType.FLOATS: return [name, { kind: 'floats', value: floats }];
-    case AttributeType.INTS: return [name, { kind: 'ints', value: ints }];
+    case AttributeType.FLOAT:
+      return [name, { kind: 'float', value: f }];
+    case AttributeType.INT:
+      return [name, { kind: 'int', value: i }];
+    case AttributeType.STRING:
+      return [name, { kind: 'string', value: s }];
+    case AttributeType.TENSOR:
+      if (t) return [name, { kind: 'tensor', value: t }];
+      break;
+    case AttributeType.FLOATS:
+      return [name, { kind: 'floats', value: floats }];
+    case AttributeType.INTS:
+      return [name, { kind: 'ints', value: ints }];
   }
   return r.fail(`attribute ${name} has type ${type}`);
 }
@@ -237,13 +333,28 @@ function readNode(r: Reader): OnnxNode {
   const node: OnnxNode = { opType: '', domain: '', name: '', inputs: [], outputs: [], attributes: new Map() };
   while (r.next()) {
     switch (r.field) {
-      case NodeProto.input: node.inputs.push(r.string()); break;
-      case NodeProto.output: node.outputs.push(r.string()); break;
-      case NodeProto.name: node.name = r.string(); break;
-      case NodeProto.opType: node.opType = r.string(); break;
-      case NodeProto.attribute: { const [k, a] = readAttribute(r.sub()); node.attributes.set(k, a); break; }
-      case NodeProto.domain: node.domain = r.string(); break;
-      default: r.skip();
+      case NodeProto.input:
+        node.inputs.push(r.string());
+        break;
+      case NodeProto.output:
+        node.outputs.push(r.string());
+        break;
+      case NodeProto.name:
+        node.name = r.string();
+        break;
+      case NodeProto.opType:
+        node.opType = r.string();
+        break;
+      case NodeProto.attribute: {
+        const [k, a] = readAttribute(r.sub());
+        node.attributes.set(k, a);
+        break;
+      }
+      case NodeProto.domain:
+        node.domain = r.string();
+        break;
+      default:
+        r.skip();
     }
   }
   return node;
@@ -256,14 +367,20 @@ function readValueInfo(r: Reader): OnnxValueInfo {
     else if (r.field === ValueInfoProto.type) {
       const type = r.sub();
       while (type.next()) {
-        if (type.field !== TypeProto.tensorType) { type.skip(); continue; } // tensor_type only
+        if (type.field !== TypeProto.tensorType) {
+          type.skip();
+          continue;
+        } // tensor_type only
         const tt = type.sub();
         while (tt.next()) {
           if (tt.field === TypeProtoTensor.elemType) v.elemType = tt.varint();
           else if (tt.field === TypeProtoTensor.shape) {
             const shape = tt.sub();
             while (shape.next()) {
-              if (shape.field !== TensorShapeProto.dim) { shape.skip(); continue; }
+              if (shape.field !== TensorShapeProto.dim) {
+                shape.skip();
+                continue;
+              }
               const dim = shape.sub();
               let d: number | string = '?';
               while (dim.next()) {
@@ -289,7 +406,8 @@ export function readOnnx(bytes: Uint8Array, file: string): OnnxGraph {
   while (r.next()) {
     if (r.field === ModelProto.opsetImport) {
       const op = r.sub();
-      let domain = '', version = 0;
+      let domain = '',
+        version = 0;
       while (op.next()) {
         if (op.field === OperatorSetIdProto.domain) domain = op.string();
         else if (op.field === OperatorSetIdProto.version) version = op.varint();
@@ -301,12 +419,24 @@ export function readOnnx(bytes: Uint8Array, file: string): OnnxGraph {
       const g = r.sub();
       while (g.next()) {
         switch (g.field) {
-          case GraphProto.node: graph.nodes.push(readNode(g.sub())); break;
-          case GraphProto.initializer: { const t = readTensor(g.sub()); graph.initializers.set(t.name, t); break; }
-          case GraphProto.input: graph.inputs.push(readValueInfo(g.sub())); break;
-          case GraphProto.output: graph.outputs.push(readValueInfo(g.sub())); break;
-          case GraphProto.sparseInitializer: g.fail('sparse initializers');
-          default: g.skip();
+          case GraphProto.node:
+            graph.nodes.push(readNode(g.sub()));
+            break;
+          case GraphProto.initializer: {
+            const t = readTensor(g.sub());
+            graph.initializers.set(t.name, t);
+            break;
+          }
+          case GraphProto.input:
+            graph.inputs.push(readValueInfo(g.sub()));
+            break;
+          case GraphProto.output:
+            graph.outputs.push(readValueInfo(g.sub()));
+            break;
+          case GraphProto.sparseInitializer:
+            g.fail('sparse initializers');
+          default:
+            g.skip();
         }
       }
     } else r.skip();

@@ -14,8 +14,47 @@ import { DataType } from './onnx-schema.js';
 export type Ref = { tensor: number } | { constant: number } | null;
 
 export type Step =
-  | { op: 'conv'; x: Ref; h: number; w: number; cin: number; kh: number; kw: number; stride: number; padT: number; padL: number; oh: number; ow: number; weights: Ref; bias: Ref; cout: number; y: Ref; res: Ref; resC: number; slope: Ref }
-  | { op: 'depthwise'; x: Ref; h: number; w: number; c: number; kh: number; kw: number; stride: number; padT: number; padL: number; oh: number; ow: number; weights: Ref; bias: Ref; y: Ref; res: Ref; resC: number; slope: Ref }
+  | {
+      op: 'conv';
+      x: Ref;
+      h: number;
+      w: number;
+      cin: number;
+      kh: number;
+      kw: number;
+      stride: number;
+      padT: number;
+      padL: number;
+      oh: number;
+      ow: number;
+      weights: Ref;
+      bias: Ref;
+      cout: number;
+      y: Ref;
+      res: Ref;
+      resC: number;
+      slope: Ref;
+    }
+  | {
+      op: 'depthwise';
+      x: Ref;
+      h: number;
+      w: number;
+      c: number;
+      kh: number;
+      kw: number;
+      stride: number;
+      padT: number;
+      padL: number;
+      oh: number;
+      ow: number;
+      weights: Ref;
+      bias: Ref;
+      y: Ref;
+      res: Ref;
+      resC: number;
+      slope: Ref;
+    }
   | { op: 'maxpool'; x: Ref; h: number; w: number; c: number; k: number; stride: number; padT: number; padL: number; oh: number; ow: number; y: Ref }
   /** `floats` per image (the count over a batch is floats x n, rounded up to 4). */
   | { op: 'add'; a: Ref; b: Ref; y: Ref; floats: number }
@@ -63,10 +102,20 @@ type Layout =
   /** ONNX [n, c*h*w] flattened from NCHW, stored in NHWC (h, w, c) order: only a Gemm may read it. */
   | { kind: 'chwFlat'; c: number; h: number; w: number };
 
-interface Value { tensor: number; layout: Layout }
+interface Value {
+  tensor: number;
+  layout: Layout;
+}
 
 /** Conv -> [Add (the residual `resInput`, possibly through a channel Pad adding `padC` channels)] -> [PRelu]. */
-interface ConvChain { conv: OnnxNode; add?: OnnxNode; resInput?: string; pad?: OnnxNode; padC?: number; prelu?: OnnxNode }
+interface ConvChain {
+  conv: OnnxNode;
+  add?: OnnxNode;
+  resInput?: string;
+  pad?: OnnxNode;
+  padC?: number;
+  prelu?: OnnxNode;
+}
 
 const perImage = (l: Layout): number => (l.kind === 'plain' ? l.dims.slice(1).reduce((a, b) => a * b, 1) : l.c * l.h * l.w);
 const roundUp4 = (v: number): number => (v + 3) & ~3;
@@ -226,15 +275,18 @@ class Planner {
     const mode = auto?.kind === 'string' ? auto.value : 'NOTSET';
     let [pt, pl, pb, pr] = this.ints(node, 'pads') ?? [0, 0, 0, 0];
     if (mode === 'SAME_UPPER' || mode === 'SAME_LOWER') {
-      const oh = Math.ceil(h / s), ow = Math.ceil(w / s);
-      const th = Math.max(0, (oh - 1) * s + kh - h), tw = Math.max(0, (ow - 1) * s + kw - w);
+      const oh = Math.ceil(h / s),
+        ow = Math.ceil(w / s);
+      const th = Math.max(0, (oh - 1) * s + kh - h),
+        tw = Math.max(0, (ow - 1) * s + kw - w);
       pt = mode === 'SAME_UPPER' ? th >> 1 : th - (th >> 1);
       pl = mode === 'SAME_UPPER' ? tw >> 1 : tw - (tw >> 1);
       pb = th - pt;
       pr = tw - pl;
     } else if (mode === 'VALID') pt = pl = pb = pr = 0;
     else if (mode !== 'NOTSET') this.fail(node, `auto_pad ${mode}`);
-    const oh = Math.floor((h + pt + pb - kh) / s) + 1, ow = Math.floor((w + pl + pr - kw) / s) + 1;
+    const oh = Math.floor((h + pt + pb - kh) / s) + 1,
+      ow = Math.floor((w + pl + pr - kw) / s) + 1;
     if (oh <= 0 || ow <= 0) this.fail(node, `output ${oh}x${ow}`);
     return { stride: s, padT: pt, padL: pl, oh, ow };
   }
@@ -255,7 +307,9 @@ class Planner {
     if (!depthwise && cpg !== cin) this.fail(node, `weights for ${cpg} input channels, input has ${cin}`);
     if (cout % 4) this.fail(node, `${cout} output channels (the kernels need a multiple of 4)`);
     const bias = this.channelVector(node, node.inputs[2] || undefined, cout);
-    let res: Ref = null, resC = 0, slope: Ref = null;
+    let res: Ref = null,
+      resC = 0,
+      slope: Ref = null;
     if (chain.add) {
       const r = this.value(chain.add, chain.resInput!);
       if (r.layout.kind !== 'nhwc' || r.layout.h !== geo.oh || r.layout.w !== geo.ow) this.fail(chain.add, 'residual shape does not match the convolution');
@@ -277,10 +331,13 @@ class Planner {
       const panels = Math.ceil(cout / PANEL);
       const packed = new Float32Array(panels * kh * kw * cin * PANEL);
       for (let co = 0; co < cout; co++) {
-        const p = Math.floor(co / PANEL), j = co % PANEL;
-        for (let ci = 0; ci < cin; ci++) for (let ky = 0; ky < kh; ky++) for (let kx = 0; kx < kw; kx++) {
-          packed[(((p * kh + ky) * kw + kx) * cin + ci) * PANEL + j] = wv[((co * cin + ci) * kh + ky) * kw + kx];
-        }
+        const p = Math.floor(co / PANEL),
+          j = co % PANEL;
+        for (let ci = 0; ci < cin; ci++)
+          for (let ky = 0; ky < kh; ky++)
+            for (let kx = 0; kx < kw; kx++) {
+              packed[(((p * kh + ky) * kw + kx) * cin + ci) * PANEL + j] = wv[((co * cin + ci) * kh + ky) * kw + kx];
+            }
       }
       this.steps.push({ op: 'conv', x: { tensor: x.tensor }, h, w, cin, kh, kw, ...geo, weights: this.constant(packed), bias, cout, y: { tensor: y }, res, resC, slope });
     }
@@ -305,7 +362,10 @@ class Planner {
         return;
       }
       case 'Identity': {
-        if (this.consts.has(node.inputs[0])) { this.consts.set(out, this.consts.get(node.inputs[0])!); return; }
+        if (this.consts.has(node.inputs[0])) {
+          this.consts.set(out, this.consts.get(node.inputs[0])!);
+          return;
+        }
         const v = this.value(node, node.inputs[0]);
         alias(v, v.layout);
         return;
@@ -388,11 +448,13 @@ class Planner {
         else this.fail(node, `shape [${target}] reorders an image tensor`);
         return;
       }
-      case 'Gemm': return this.emitGemm(node);
+      case 'Gemm':
+        return this.emitGemm(node);
       case 'Concat': {
         const vs = node.inputs.map((i) => this.value(node, i));
         let axis = this.int(node, 'axis', 0);
-        const rows: number[] = [], widths: number[] = [];
+        const rows: number[] = [],
+          widths: number[] = [];
         let outLayout: Layout | undefined;
         for (const v of vs) {
           const l = v.layout;
@@ -428,22 +490,26 @@ class Planner {
     const v = this.value(node, node.inputs[0]);
     if (this.int(node, 'transA', 0) !== 0) this.fail(node, 'transA');
     const transB = this.int(node, 'transB', 0);
-    const alpha = node.attributes.get('alpha')?.value as number | undefined ?? 1, beta = node.attributes.get('beta')?.value as number | undefined ?? 1;
-    const b = this.const(node, node.inputs[1]), bv = this.floats(node, node.inputs[1]);
+    const alpha = (node.attributes.get('alpha')?.value as number | undefined) ?? 1,
+      beta = (node.attributes.get('beta')?.value as number | undefined) ?? 1;
+    const b = this.const(node, node.inputs[1]),
+      bv = this.floats(node, node.inputs[1]);
     if (b.dims.length !== 2) this.fail(node, 'weights not 2-D');
     const [k, cols] = transB ? [b.dims[1], b.dims[0]] : b.dims;
     const l = v.layout;
     if (perImage(l) !== k || (l.kind === 'plain' && l.dims.length !== 2)) this.fail(node, `input of ${perImage(l)} values per row for ${k}`);
     // wt [cols][k] in memory order of x: a CHW flatten stored HWC reads column (y*w + x)*c + ci from ONNX's ci*h*w + y*w + x
     const wt = new Float32Array(cols * k);
-    for (let j = 0; j < cols; j++) for (let m = 0; m < k; m++) {
-      let src = m;
-      if (l.kind === 'chwFlat' || l.kind === 'nhwc') {
-        const ci = m % l.c, p = (m - ci) / l.c;
-        src = ci * l.h * l.w + p;
+    for (let j = 0; j < cols; j++)
+      for (let m = 0; m < k; m++) {
+        let src = m;
+        if (l.kind === 'chwFlat' || l.kind === 'nhwc') {
+          const ci = m % l.c,
+            p = (m - ci) / l.c;
+          src = ci * l.h * l.w + p;
+        }
+        wt[j * k + m] = alpha * (transB ? bv[j * k + src] : bv[src * cols + j]);
       }
-      wt[j * k + m] = alpha * (transB ? bv[j * k + src] : bv[src * cols + j]);
-    }
     const bias = new Float32Array(cols);
     if (node.inputs[2]) {
       const c = this.floats(node, node.inputs[2]);
@@ -481,9 +547,18 @@ class Planner {
       if (!dynamicBatch) shape[0] = 1;
       return { name: o.name, tensor: v.tensor, shape, floats };
     });
-    const { offsets, arenaFloats } = this.allocate(inTensor, outputs.map((o) => o.tensor));
+    const { offsets, arenaFloats } = this.allocate(
+      inTensor,
+      outputs.map((o) => o.tensor),
+    );
     return {
-      file: g.file, dynamicBatch, steps: this.steps, constants: this.constants, offsets, sizes: this.sizes, arenaFloats,
+      file: g.file,
+      dynamicBatch,
+      steps: this.steps,
+      constants: this.constants,
+      offsets,
+      sizes: this.sizes,
+      arenaFloats,
       inputs: [{ name: input.name, tensor: inTensor, shape: dynamicBatch ? [-1, ...dims.slice(1)] : dims, floats: dims[1] * dims[2] * dims[3] }],
       outputs,
     };
@@ -492,14 +567,36 @@ class Planner {
   /** Lifetime-based arena: a tensor lives from the step that writes it to the last step that reads it (the input
    *  from before the first step, outputs to the end); tensors whose lifetimes overlap never share bytes. */
   private allocate(input: number, outputs: number[]): { offsets: number[]; arenaFloats: number } {
-    const T = this.sizes.length, first = new Array<number>(T).fill(Infinity), last = new Array<number>(T).fill(-1);
+    const T = this.sizes.length,
+      first = new Array<number>(T).fill(Infinity),
+      last = new Array<number>(T).fill(-1);
     first[input] = -1;
     const refs = (s: Step): Array<[Ref, boolean]> => {
       switch (s.op) {
-        case 'conv': case 'depthwise': return [[s.x, false], [s.res, false], [s.y, true]];
-        case 'maxpool': case 'sigmoid': case 'padChannels': case 'prelu': case 'gemm': return [[s.x, false], [s.y, true]];
-        case 'add': return [[s.a, false], [s.b, false], [s.y, true]];
-        case 'concat': return [...s.xs.map((x): [Ref, boolean] => [x, false]), [s.y, true]];
+        case 'conv':
+        case 'depthwise':
+          return [
+            [s.x, false],
+            [s.res, false],
+            [s.y, true],
+          ];
+        case 'maxpool':
+        case 'sigmoid':
+        case 'padChannels':
+        case 'prelu':
+        case 'gemm':
+          return [
+            [s.x, false],
+            [s.y, true],
+          ];
+        case 'add':
+          return [
+            [s.a, false],
+            [s.b, false],
+            [s.y, true],
+          ];
+        case 'concat':
+          return [...s.xs.map((x): [Ref, boolean] => [x, false]), [s.y, true]];
       }
     };
     this.steps.forEach((s, i) => {

@@ -27,16 +27,39 @@ export class ReferenceKernels implements NnKernels {
     m[yi] = v;
   }
 
-  conv(x: number, n: number, h: number, w: number, cin: number, kh: number, kw: number, stride: number, padT: number, padL: number,
-    oh: number, ow: number, wp: number, bias: number, cout: number, y: number, res: number, resC: number, slope: number): void {
+  conv(
+    x: number,
+    n: number,
+    h: number,
+    w: number,
+    cin: number,
+    kh: number,
+    kw: number,
+    stride: number,
+    padT: number,
+    padL: number,
+    oh: number,
+    ow: number,
+    wp: number,
+    bias: number,
+    cout: number,
+    y: number,
+    res: number,
+    resC: number,
+    slope: number,
+  ): void {
     const m = this.f32();
-    const xb = x >> 2, wb = wp >> 2, bb = bias >> 2, yb = y >> 2;
+    const xb = x >> 2,
+      wb = wp >> 2,
+      bb = bias >> 2,
+      yb = y >> 2;
     for (let b = 0; b < n; b++) {
       for (let oy = 0; oy < oh; oy++) {
         for (let ox = 0; ox < ow; ox++) {
           const pix = (b * oh + oy) * ow + ox;
           for (let co = 0; co < cout; co++) {
-            const panel = co >> 3, lane = co & 7;
+            const panel = co >> 3,
+              lane = co & 7;
             let acc = m[bb + co];
             for (let ky = 0; ky < kh; ky++) {
               const iy = oy * stride - padT + ky;
@@ -45,7 +68,7 @@ export class ReferenceKernels implements NnKernels {
                 const ix = ox * stride - padL + kx;
                 if (ix < 0 || ix >= w) continue;
                 const xi = xb + ((b * h + iy) * w + ix) * cin;
-                const wi = wb + (((panel * kh + ky) * kw + kx) * cin) * PANEL + lane;
+                const wi = wb + ((panel * kh + ky) * kw + kx) * cin * PANEL + lane;
                 for (let ci = 0; ci < cin; ci++) acc += m[xi + ci] * m[wi + ci * PANEL];
               }
             }
@@ -56,10 +79,31 @@ export class ReferenceKernels implements NnKernels {
     }
   }
 
-  depthwise(x: number, n: number, h: number, w: number, c: number, kh: number, kw: number, stride: number, padT: number, padL: number,
-    oh: number, ow: number, weights: number, bias: number, y: number, res: number, resC: number, slope: number): void {
+  depthwise(
+    x: number,
+    n: number,
+    h: number,
+    w: number,
+    c: number,
+    kh: number,
+    kw: number,
+    stride: number,
+    padT: number,
+    padL: number,
+    oh: number,
+    ow: number,
+    weights: number,
+    bias: number,
+    y: number,
+    res: number,
+    resC: number,
+    slope: number,
+  ): void {
     const m = this.f32();
-    const xb = x >> 2, wb = weights >> 2, bb = bias >> 2, yb = y >> 2;
+    const xb = x >> 2,
+      wb = weights >> 2,
+      bb = bias >> 2,
+      yb = y >> 2;
     for (let b = 0; b < n; b++) {
       for (let oy = 0; oy < oh; oy++) {
         for (let ox = 0; ox < ow; ox++) {
@@ -84,7 +128,8 @@ export class ReferenceKernels implements NnKernels {
 
   maxpool(x: number, n: number, h: number, w: number, c: number, k: number, stride: number, padT: number, padL: number, oh: number, ow: number, y: number): void {
     const m = this.f32();
-    const xb = x >> 2, yb = y >> 2;
+    const xb = x >> 2,
+      yb = y >> 2;
     for (let b = 0; b < n; b++) {
       for (let oy = 0; oy < oh; oy++) {
         for (let ox = 0; ox < ow; ox++) {
@@ -108,13 +153,17 @@ export class ReferenceKernels implements NnKernels {
 
   add(a: number, b: number, y: number, count: number): void {
     const m = this.f32();
-    const ab = a >> 2, bb = b >> 2, yb = y >> 2;
+    const ab = a >> 2,
+      bb = b >> 2,
+      yb = y >> 2;
     for (let i = 0; i < count; i++) m[yb + i] = m[ab + i] + m[bb + i];
   }
 
   prelu(x: number, slope: number, pixels: number, c: number, y: number): void {
     const m = this.f32();
-    const xb = x >> 2, sb = slope >> 2, yb = y >> 2;
+    const xb = x >> 2,
+      sb = slope >> 2,
+      yb = y >> 2;
     for (let p = 0; p < pixels; p++) {
       for (let ch = 0; ch < c; ch++) {
         const v = m[xb + p * c + ch];
@@ -125,7 +174,8 @@ export class ReferenceKernels implements NnKernels {
 
   padChannels(x: number, pixels: number, cin: number, cout: number, y: number): void {
     const m = this.f32();
-    const xb = x >> 2, yb = y >> 2;
+    const xb = x >> 2,
+      yb = y >> 2;
     // Backwards, so that y may overlap x at the same start (in-place widening).
     for (let p = pixels - 1; p >= 0; p--) {
       for (let ch = cout - 1; ch >= 0; ch--) m[yb + p * cout + ch] = ch < cin ? m[xb + p * cin + ch] : 0;
@@ -134,7 +184,10 @@ export class ReferenceKernels implements NnKernels {
 
   gemm(x: number, rows: number, k: number, wt: number, bias: number, cols: number, y: number): void {
     const m = this.f32();
-    const xb = x >> 2, wb = wt >> 2, bb = bias >> 2, yb = y >> 2;
+    const xb = x >> 2,
+      wb = wt >> 2,
+      bb = bias >> 2,
+      yb = y >> 2;
     for (let r = 0; r < rows; r++) {
       for (let j = 0; j < cols; j++) {
         let acc = m[bb + j];
@@ -146,7 +199,8 @@ export class ReferenceKernels implements NnKernels {
 
   sigmoid(x: number, count: number, y: number): void {
     const m = this.f32();
-    const xb = x >> 2, yb = y >> 2;
+    const xb = x >> 2,
+      yb = y >> 2;
     for (let i = 0; i < count; i++) m[yb + i] = 1 / (1 + Math.exp(-m[xb + i]));
   }
 }

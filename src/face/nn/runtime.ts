@@ -28,7 +28,9 @@ export function referenceHost(): KernelHost {
 /** Instantiates the kernel build (build/nn.simd.wasm bytes): it exports the ABI calls, `heapBase()` and `memory`. */
 export async function wasmHost(wasm: Uint8Array | ArrayBuffer): Promise<KernelHost> {
   try {
-    const abort = () => { throw new LivecheckError('wasm-unavailable', 'landmark kernels aborted'); };
+    const abort = () => {
+      throw new LivecheckError('wasm-unavailable', 'landmark kernels aborted');
+    };
     const { instance } = await WebAssembly.instantiate(wasm as BufferSource, { env: { abort } });
     const e = instance.exports as unknown as NnKernels & { heapBase(): number; memory: WebAssembly.Memory };
     for (const k of ['conv', 'depthwise', 'maxpool', 'add', 'prelu', 'padChannels', 'gemm', 'sigmoid'] as const) {
@@ -55,7 +57,10 @@ export class NnModel {
   private readonly bound: Bound[] = [];
   private heap: Float32Array;
 
-  constructor(readonly plan: Plan, private readonly host: KernelHost) {
+  constructor(
+    readonly plan: Plan,
+    private readonly host: KernelHost,
+  ) {
     let at = align16(host.heapBase);
     for (const c of plan.constants) {
       this.constPtrs.push(at);
@@ -77,49 +82,76 @@ export class NnModel {
   private bind(batch: number): Bound {
     const existing = this.bound[batch];
     if (existing) return existing;
-    const { plan, arenaBase } = this, k = this.host.kernels;
+    const { plan, arenaBase } = this,
+      k = this.host.kernels;
     this.ensure(arenaBase + plan.arenaFloats * batch * 4);
     const p = (r: Ref): number => (!r ? 0 : 'tensor' in r ? arenaBase + plan.offsets[r.tensor] * batch * 4 : this.constPtrs[r.constant]);
     const n = batch;
     const calls: Array<() => void> = plan.steps.map((s) => {
       switch (s.op) {
         case 'conv': {
-          const x = p(s.x), wt = p(s.weights), bias = p(s.bias), y = p(s.y), res = p(s.res), slope = p(s.slope);
+          const x = p(s.x),
+            wt = p(s.weights),
+            bias = p(s.bias),
+            y = p(s.y),
+            res = p(s.res),
+            slope = p(s.slope);
           const { h, w, cin, kh, kw, stride, padT, padL, oh, ow, cout, resC } = s;
           return () => k.conv(x, n, h, w, cin, kh, kw, stride, padT, padL, oh, ow, wt, bias, cout, y, res, resC, slope);
         }
         case 'depthwise': {
-          const x = p(s.x), wt = p(s.weights), bias = p(s.bias), y = p(s.y), res = p(s.res), slope = p(s.slope);
+          const x = p(s.x),
+            wt = p(s.weights),
+            bias = p(s.bias),
+            y = p(s.y),
+            res = p(s.res),
+            slope = p(s.slope);
           const { h, w, c, kh, kw, stride, padT, padL, oh, ow, resC } = s;
           return () => k.depthwise(x, n, h, w, c, kh, kw, stride, padT, padL, oh, ow, wt, bias, y, res, resC, slope);
         }
         case 'maxpool': {
-          const x = p(s.x), y = p(s.y);
+          const x = p(s.x),
+            y = p(s.y);
           const { h, w, c, k: size, stride, padT, padL, oh, ow } = s;
           return () => k.maxpool(x, n, h, w, c, size, stride, padT, padL, oh, ow, y);
         }
         case 'add': {
-          const a = p(s.a), b = p(s.b), y = p(s.y), count = (s.floats * n + 3) & ~3;
+          const a = p(s.a),
+            b = p(s.b),
+            y = p(s.y),
+            count = (s.floats * n + 3) & ~3;
           return () => k.add(a, b, y, count);
         }
         case 'prelu': {
-          const x = p(s.x), slope = p(s.slope), y = p(s.y), pixels = s.pixels * n;
+          const x = p(s.x),
+            slope = p(s.slope),
+            y = p(s.y),
+            pixels = s.pixels * n;
           return () => k.prelu(x, slope, pixels, s.c, y);
         }
         case 'padChannels': {
-          const x = p(s.x), y = p(s.y), pixels = s.pixels * n;
+          const x = p(s.x),
+            y = p(s.y),
+            pixels = s.pixels * n;
           return () => k.padChannels(x, pixels, s.cin, s.cout, y);
         }
         case 'gemm': {
-          const x = p(s.x), wt = p(s.weights), bias = p(s.bias), y = p(s.y);
+          const x = p(s.x),
+            wt = p(s.weights),
+            bias = p(s.bias),
+            y = p(s.y);
           return () => k.gemm(x, n, s.k, wt, bias, s.cols, y);
         }
         case 'sigmoid': {
-          const x = p(s.x), y = p(s.y), count = s.floats * n;
+          const x = p(s.x),
+            y = p(s.y),
+            count = s.floats * n;
           return () => k.sigmoid(x, count, y);
         }
         case 'concat': {
-          const xs = s.xs.map((r) => p(r) >> 2), y = p(s.y) >> 2, rows = s.rows * n;
+          const xs = s.xs.map((r) => p(r) >> 2),
+            y = p(s.y) >> 2,
+            rows = s.rows * n;
           return () => {
             const m = this.heap;
             for (let i = 0; i < xs.length; i++) {
@@ -152,15 +184,25 @@ export class NnModel {
     for (let i = 0; i < b.calls.length; i++) b.calls[i]();
     if (m.buffer !== this.host.memory.buffer) throw new LivecheckError('model-corrupt', `memory grew during a run of ${this.plan.file}`);
     for (let o = 0; o < b.outputs.length; o++) {
-      const dst = b.outputs[o], from = b.outputPtrs[o] >> 2;
+      const dst = b.outputs[o],
+        from = b.outputPtrs[o] >> 2;
       for (let i = 0; i < dst.length; i++) dst[i] = m[from + i];
     }
     return b.outputs;
   }
 }
 
-interface TensorMeta { name: string; isTensor: true; type: 'float32'; shape: Array<number | string> }
-interface OutTensor { data: Float32Array; dims: number[]; type: 'float32' }
+interface TensorMeta {
+  name: string;
+  isTensor: true;
+  type: 'float32';
+  shape: Array<number | string>;
+}
+interface OutTensor {
+  data: Float32Array;
+  dims: number[];
+  type: 'float32';
+}
 type Feeds = Record<string, { data: unknown; dims: readonly number[] }>;
 
 /**
@@ -194,11 +236,13 @@ export class NnSession {
   }
 
   runSync(feeds: Feeds): Record<string, OutTensor> {
-    const { plan } = this.model, file = plan.file;
+    const { plan } = this.model,
+      file = plan.file;
     if (this.released) throw new LivecheckError('closed', `session of ${file} was released`);
     const feed = feeds[this.inputNames[0]];
     if (!feed || !(feed.data instanceof Float32Array)) throw new LivecheckError('invalid-argument', `model ${file} needs a float32 input ${this.inputNames[0]}`, { file });
-    const shape = plan.inputs[0].shape, dims = feed.dims;
+    const shape = plan.inputs[0].shape,
+      dims = feed.dims;
     const batch = dims[0];
     if (dims.length !== 4 || !(batch >= 1) || dims.some((d, i) => i > 0 && d !== shape[i]) || (!plan.dynamicBatch && batch !== 1)) {
       throw new LivecheckError('invalid-argument', `model ${file} takes [${shape}], got [${dims}]`, { file });
@@ -207,7 +251,9 @@ export class NnSession {
     let result = this.results[batch];
     if (!result) {
       result = {};
-      plan.outputs.forEach((o, i) => { result![o.name] = { data: outs[i], dims: o.shape.map((d, j) => (j === 0 ? batch : d)), type: 'float32' }; });
+      plan.outputs.forEach((o, i) => {
+        result![o.name] = { data: outs[i], dims: o.shape.map((d, j) => (j === 0 ? batch : d)), type: 'float32' };
+      });
       this.results[batch] = result;
     }
     return result;

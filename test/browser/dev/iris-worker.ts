@@ -7,6 +7,9 @@ if (exposeIrisWorker(irisWorkerApi())) {
     const m = e.data as CrashTestMessage | null;
     if (!m || m.type !== CRASH_TEST_MESSAGE) return;
     if (m.mode === 'close') self.close();
-    else setTimeout(() => { throw new Error('livecheck iris worker crash (test hook)'); });
+    else
+      setTimeout(() => {
+        throw new Error('livecheck iris worker crash (test hook)');
+      });
   });
 }

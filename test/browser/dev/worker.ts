@@ -42,19 +42,28 @@ function instrument(s: WorkerSession): void {
   };
 }
 
-const api = workerApi({
-  irisWorkerUrl: new URL('./iris-worker.js', import.meta.url),
-  beforeFrame() {
-    faceMs = kernelMs = 0;
-    for (const k in ortTimes) delete ortTimes[k];
+const api = workerApi(
+  {
+    irisWorkerUrl: new URL('./iris-worker.js', import.meta.url),
+    beforeFrame() {
+      faceMs = kernelMs = 0;
+      for (const k in ortTimes) delete ortTimes[k];
+    },
+    afterFrame(out, timing) {
+      out.profile = {
+        pixels: timing.pixels,
+        path: timing.path,
+        face: faceMs,
+        ort: { ...ortTimes },
+        kernels: kernelMs,
+        interpret: Math.max(0, timing.engine - faceMs - kernelMs),
+        iris: timing.iris,
+        irisWait: timing.irisWait,
+      };
+    },
   },
-  afterFrame(out, timing) {
-    out.profile = {
-      pixels: timing.pixels, path: timing.path, face: faceMs, ort: { ...ortTimes }, kernels: kernelMs,
-      interpret: Math.max(0, timing.engine - faceMs - kernelMs), iris: timing.iris, irisWait: timing.irisWait,
-    };
-  },
-}, instrument);
+  instrument,
+);
 
 if (exposeWorker(api)) {
   self.addEventListener('message', (e: MessageEvent) => {
@@ -65,6 +74,9 @@ if (exposeWorker(api)) {
       return;
     }
     if (m.mode === 'close') self.close();
-    else setTimeout(() => { throw new Error('livecheck worker crash (test hook)'); });
+    else
+      setTimeout(() => {
+        throw new Error('livecheck worker crash (test hook)');
+      });
   });
 }
