@@ -22,7 +22,7 @@ const readModel = (side) => ({
 const WORKER_ASSETS = {
   'kernels.simd.wasm': 'build/kernels.simd.wasm',
   'kernels.scalar.wasm': 'build/kernels.scalar.wasm',
-  // FaceMesh and Iris on livecheck's own kernels (src/face/nn/)
+  // FaceMesh and Iris on livecheck's own kernels (src/nn/)
   'nn.simd.wasm': 'build/nn.simd.wasm',
   'ort-wasm-simd-threaded.wasm': 'node_modules/onnxruntime-web/dist/ort-wasm-simd-threaded.wasm',
   // ORT's wasm loader: imported at run time from the asset folder, and the script its pthread workers start from

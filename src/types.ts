@@ -25,7 +25,7 @@ export interface FaceDetection {
   tracked: boolean;
 }
 
-/** Per-frame image quality from the kernels (src/kernels). NaN where a value could not be computed. */
+/** Per-frame image quality from the kernels (src/quality). NaN where a value could not be computed. */
 export interface QualityMetrics {
   /** Shannon entropy (bits) of the whole-frame luma histogram, 0..8. */
   entropy: number;

@@ -80,7 +80,7 @@ function kernelsSection() {
   const out = [
     '## Quality kernels: `npm run bench:kernels`',
     '',
-    'The per-frame image kernels (`src/kernels/`, AssemblyScript compiled to wasm SIMD and to scalar wasm) against a',
+    'The per-frame image kernels (`src/quality/`, AssemblyScript compiled to wasm SIMD and to scalar wasm) against a',
     'plain-JavaScript version of the same algorithms and against OpenCV.js 4.12. benchmark.js, one thread; figures are the',
     "p50 of benchmark.js's per-cycle samples in ms, with the relative margin of error (rme). The run fails if the",
     "contenders' results disagree (the agreement checks below).",
@@ -236,7 +236,7 @@ function nnSection() {
     '## Landmark kernels: `npm run bench:nn`',
     '',
     "The layers FaceMesh and Iris are made of, on livecheck's NHWC float32 wasm SIMD kernels (`nn.simd.wasm`), on",
-    "onnxruntime-web's wasm build and in plain JavaScript (`src/face/nn/reference.ts`, the tests' oracle). p50 ms and",
+    "onnxruntime-web's wasm build and in plain JavaScript (`src/nn/reference.ts`, the tests' oracle). p50 ms and",
     "GMAC/s (billions of multiply-adds per second) of benchmark.js's samples, with rme. The run fails if the three disagree.",
     "Bias, residual and PReLU are fused into livecheck's convolutions; onnxruntime runs them as separate nodes, which",
     'this table does not count. `--quick` is a smoke run.',

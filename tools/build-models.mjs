@@ -25,7 +25,7 @@ const converterSources = [
     .map((f) => join(convertDir, f)),
   join(root, 'src', 'errors.ts'),
   join(root, 'src', 'util', 'half.ts'),
-  join(root, 'src', 'face', 'nn', 'onnx-schema.ts'),
+  join(root, 'src', 'nn', 'onnx-schema.ts'),
 ];
 const converterTime = Math.max(...converterSources.map(mtime));
 if (force || mtime(bundle) < converterTime) {

@@ -1,5 +1,5 @@
 // Convolution over NHWC float32 with weights packed in panels of 8 out channels ([panel][kh][kw][cin][8], see
-// src/face/nn/abi.ts). One micro-kernel does all shapes: a tile of 4 output pixels x 8 channels kept in 8 f32x4
+// src/nn/abi.ts). One micro-kernel does all shapes: a tile of 4 output pixels x 8 channels kept in 8 f32x4
 // accumulators; per input value one splat of x and two panel loads feed 8 multiply-adds. For one filter row the
 // taps (kw columns x cin) are contiguous in both x and the panel, so the inner loop is one flat run of kw*cin.
 // 1x1 stride-1 convolutions run the tiles over the flat pixel list (a GEMM); other shapes tile along output rows

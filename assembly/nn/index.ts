@@ -1,4 +1,4 @@
-// livecheck landmark runtime kernels (wasm SIMD only): NHWC float32, the calls of src/face/nn/abi.ts. Every kernel
+// livecheck landmark runtime kernels (wasm SIMD only): NHWC float32, the calls of src/nn/abi.ts. Every kernel
 // works on caller-owned linear memory (byte offsets); nothing here allocates. The host grows `memory` as it needs.
 export { conv } from './conv';
 export { depthwise, maxpool } from './depthwise';

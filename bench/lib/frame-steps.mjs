@@ -120,7 +120,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     'frame-steps-entry',
     [
       "export { FaceTracker, createSession } from './src/face/index.ts';",
-      "export { createNnSession, asOrtSession } from './src/face/nn/runtime.ts';",
+      "export { createNnSession, asOrtSession } from './src/nn/runtime.ts';",
       ...STEP_EXPORTS,
       "export { decodeVideo } from './src/node/media.ts';",
       "export { data } from './test/helpers/data.ts';",

@@ -26,7 +26,7 @@ const lc = await bundleSources(
   'models-cpu-entry',
   [
     "export { FaceTracker } from './src/face/index.ts';",
-    "export { createNnSession, asOrtSession } from './src/face/nn/runtime.ts';",
+    "export { createNnSession, asOrtSession } from './src/nn/runtime.ts';",
     "export { decodeVideo } from './src/node/media.ts';",
     "export { data } from './test/helpers/data.ts';",
   ],

@@ -6,13 +6,13 @@
 import { LivecheckError } from '../errors.js';
 import { FaceTracker, type EyeBatch, type FaceResult, type FaceTrackerOptions, type TrackedFace } from '../face/tracker.js';
 import type { FaceWithContours } from '../geometry/face-geometry.js';
-import { createKernels, type Kernels, type KernelsOptions } from '../kernels/index.js';
+import { createKernels, type Kernels, type KernelsOptions } from '../quality/index.js';
 import { checkImage, type RgbaImage } from '../image.js';
 import type { Box, FrameAnalysis, QualityMetrics } from '../types.js';
-import type { PassiveImageFeatures } from '../kernels/passive.js';
+import type { PassiveImageFeatures } from '../quality/passive.js';
 import { Attempt, type AttemptOptions, type AttemptPixels, type AttemptStep } from '../attempt/attempt.js';
 import { checkTimestamp } from '../attempt/interpreter.js';
-import { FaceRegionMeter, type FaceRegionMeterOptions } from './regions.js';
+import { FaceRegionMeter, type FaceRegionMeterOptions } from './region-meter.js';
 import type { FaceRegionStats } from '../geometry/face-geometry.js';
 import { sha256 } from '../evidence/encoding.js';
 import { toHex } from '../util/hex.js';

@@ -1,8 +1,8 @@
-// FaceMesh / Iris sessions on livecheck's own kernels (src/face/nn/), falling back to onnxruntime: one rule for the
+// FaceMesh / Iris sessions on livecheck's own kernels (src/nn/), falling back to onnxruntime: one rule for the
 // tracker and the iris worker.
 import { LivecheckError } from '../errors.js';
 import { createSession, loadModelBytes, type ModelSource, type OrtModule, type OrtSession } from './models.js';
-import { asOrtSession, createNnSession } from './nn/runtime.js';
+import { asOrtSession, createNnSession } from '../nn/runtime.js';
 import { allInOrder } from '../util/settle.js';
 
 /**

@@ -11,7 +11,7 @@ import { affine, type Affine } from './affine.js';
 import { EYE_PAIR_OUTPUT, FaceMeshModel, IrisModel, type Crop } from './landmarker.js';
 import { EYE_CONTOUR_POINTS, IRIS_POINTS, MESH_POINTS } from './landmarks.js';
 import { createSession, loadModelBytes, type ModelSource, type OrtModule, type OrtSession } from './models.js';
-import { NnSession } from './nn/runtime.js';
+import { NnSession } from '../nn/runtime.js';
 import { createLandmarkSession } from './landmark-session.js';
 import { allInOrder } from '../util/settle.js';
 

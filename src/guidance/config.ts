@@ -95,7 +95,7 @@ export interface GuidanceConfig {
   /** Eye-region luma std / cheek luma std below `enter`: the eye has lost its contrast (covered). */
   minEyeContrastRatio: Band;
   /**
-   * Mouth region skin-tone distance (engine/regions.ts skinToneDistance: the mouth-minus-cheeks colour over the
+   * Mouth region skin-tone distance (engine/region-meter.ts skinToneDistance: the mouth-minus-cheeks colour over the
    * cheeks' own colour) above `enter`: something not skin-coloured covers the mouth (mask). Bare lips stay well below
    * it in good and bad light; a grey, white or black cover reads about 1.0, a coloured one more.
    */

@@ -6,10 +6,10 @@ import { LivecheckError } from '../errors.js';
 import type { FaceTrackerOptions } from '../face/tracker.js';
 import type { OrtModule } from '../face/models.js';
 import { kernelBuildDir, readKernelWasm, readLandmarkKernelWasm } from './kernels.js';
-import type { QualityOptions } from '../kernels/index.js';
+import type { QualityOptions } from '../quality/index.js';
 import { LivenessEngine } from '../engine/engine.js';
 import type { EngineAttemptOptions } from '../engine/engine.js';
-import type { FaceRegionMeterOptions } from '../engine/regions.js';
+import type { FaceRegionMeterOptions } from '../engine/region-meter.js';
 import { packageModelDir } from './model-dir.js';
 import { allInOrder } from '../util/settle.js';
 

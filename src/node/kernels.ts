@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LivecheckError } from '../errors.js';
-import { createKernels, type Kernels, type QualityOptions } from '../kernels/index.js';
+import { createKernels, type Kernels, type QualityOptions } from '../quality/index.js';
 import { allInOrder } from '../util/settle.js';
 
 /**

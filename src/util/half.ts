@@ -1,4 +1,4 @@
-// IEEE 754 binary16 -> binary32: the ONNX reader's fp16 weights (src/face/nn/onnx.ts) and the converter's
+// IEEE 754 binary16 -> binary32: the ONNX reader's fp16 weights (src/nn/onnx.ts) and the converter's
 // (tools/convert/half.ts, which adds the other direction).
 
 /** The float a binary16 bit pattern stands for, exactly (subnormals, infinities and NaN included). */

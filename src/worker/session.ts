@@ -10,7 +10,7 @@ import { IDENTITY_JPEG_QUALITY, resolveIdentityOptions, type ChipDescriber } fro
 import type { EvidenceBundle } from '../evidence/bundle.js';
 import type { LivenessDecision } from '../decision/consensus.js';
 import { loadModelBytes, type OrtModule } from '../face/models.js';
-import { simdSupported } from '../kernels/wasm.js';
+import { simdSupported } from '../quality/wasm.js';
 import { MATCH_SIZE } from '../match/align.js';
 import { chipRegion, chipTensor } from '../match/chip.js';
 import { FaceRecognizer } from '../match/recognizer.js';

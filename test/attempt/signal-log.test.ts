@@ -3,7 +3,7 @@
 // apertures, active from the challenge's results; the thresholds are the decision config's.
 import { describe, expect, it } from 'vitest';
 import { passiveSignal } from '../../src/decision/passive.js';
-import type { PassiveImageFeatures } from '../../src/kernels/passive.js';
+import type { PassiveImageFeatures } from '../../src/quality/passive.js';
 import type { ChallengeEvent } from '../../src/challenge/session.js';
 import type { ChallengePlan } from '../../src/challenge/plan.js';
 import { FaceGeometryEstimator, type FaceGeometry } from '../../src/geometry/face-geometry.js';

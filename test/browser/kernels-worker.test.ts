@@ -9,7 +9,7 @@ import { afterAll, beforeAll, expect, test } from 'vitest';
 import { decodeVideo } from '../../src/node/media.js';
 import { kernelBuildDir } from '../../src/node/kernels.js';
 import { data, repoRoot, requireData } from '../helpers/data.js';
-import { bothBuilds } from '../kernels/helpers.js';
+import { bothBuilds } from '../quality/helpers.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 

@@ -10,7 +10,7 @@ import { DEFAULT_CHALLENGE_CONFIG } from '../../src/challenge/config.js';
 import { planFromNonce } from '../../src/challenge/plan.js';
 import type { ChallengeEvent } from '../../src/challenge/session.js';
 import { FrameInterpreter } from '../../src/attempt/interpreter.js';
-import { FaceRegionMeter } from '../../src/engine/regions.js';
+import { FaceRegionMeter } from '../../src/engine/region-meter.js';
 import { FaceGeometryEstimator } from '../../src/geometry/face-geometry.js';
 import { createNodeKernels } from '../../src/node/kernels.js';
 import { decodeVideo } from '../../src/node/media.js';

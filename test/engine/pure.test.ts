@@ -1,7 +1,7 @@
 // The pure parts of the engine with plain data: the region meter against a fake kernel, chroma distance, and the
 // interpreter's timestamp checks.
 import { describe, expect, it } from 'vitest';
-import { CLIPPED_CHANNEL_MEAN, FaceRegionMeter, chromaDistance, skinToneDistance, type RegionMeter } from '../../src/engine/regions.js';
+import { CLIPPED_CHANNEL_MEAN, FaceRegionMeter, chromaDistance, skinToneDistance, type RegionMeter } from '../../src/engine/region-meter.js';
 import { DEFAULT_GUIDANCE_CONFIG } from '../../src/guidance/config.js';
 import { FrameInterpreter } from '../../src/attempt/interpreter.js';
 import { faceRegionBoxes } from '../../src/geometry/regions.js';

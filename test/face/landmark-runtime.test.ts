@@ -9,9 +9,9 @@ import { requireData } from '../helpers/data.js';
 import { createTracker, data, landmarkKernels } from './engine.js';
 import * as ort from 'onnxruntime-web';
 import { createLandmarkSession } from '../../src/face/landmark-session.js';
-import { NnSession } from '../../src/face/nn/runtime.js';
+import { NnSession } from '../../src/nn/runtime.js';
 import type { OrtModule } from '../../src/face/models.js';
-import { DataType } from '../../src/face/nn/onnx-schema.js';
+import { DataType } from '../../src/nn/onnx-schema.js';
 import { encodeModel } from '../../tools/convert/onnx.js';
 
 let frames: RgbaVideoFrame[] = [];

@@ -5,12 +5,12 @@
 // through the real kernels, the engine's FaceRegionMeter and the FrameInterpreter (geometry + guidance).
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { FaceRegionMeter } from '../../src/engine/regions.js';
+import { FaceRegionMeter } from '../../src/engine/region-meter.js';
 import { FrameInterpreter } from '../../src/attempt/interpreter.js';
 import type { FaceWithContours } from '../../src/geometry/face-geometry.js';
 import type { GuidanceCode } from '../../src/guidance/codes.js';
 import { DEFAULT_GUIDANCE_CONFIG } from '../../src/guidance/config.js';
-import type { Kernels } from '../../src/kernels/index.js';
+import type { Kernels } from '../../src/quality/index.js';
 import { createNodeKernels } from '../../src/node/kernels.js';
 import { decodeVideo } from '../../src/node/media.js';
 import type { FaceDetection } from '../../src/types.js';

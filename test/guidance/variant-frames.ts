@@ -9,7 +9,7 @@ import { createNodeKernels } from '../../src/node/kernels.js';
 import { decodeVideo } from '../../src/node/media.js';
 import type { Box, FaceDetection, FrameAnalysis, Point3, QualityMetrics } from '../../src/types.js';
 import type { FaceRegionStats, FaceWithContours } from '../../src/geometry/face-geometry.js';
-import { FaceRegionMeter } from '../../src/engine/regions.js';
+import { FaceRegionMeter } from '../../src/engine/region-meter.js';
 import { requireModels } from '../face/engine.js';
 import { createNodeEngine } from '../../src/node/engine.js';
 import { ensureVariants, repoRoot } from '../helpers/data.js';
@@ -81,7 +81,7 @@ async function records(name: Variant, path: string, specHash: string): Promise<F
 async function withCurrentKernels(recs: FrameRecord[], path: string, file: string): Promise<FrameRecord[]> {
   const build = createHash('sha256');
   for (const w of ['kernels.simd.wasm', 'kernels.scalar.wasm']) build.update(readFileSync(join(repoRoot, 'build', w)));
-  build.update(readFileSync(new URL('../../src/engine/regions.ts', import.meta.url)));
+  build.update(readFileSync(new URL('../../src/engine/region-meter.ts', import.meta.url)));
   build.update(readFileSync(new URL('../../src/geometry/regions.ts', import.meta.url)));
   const qfile = file.replace(/\.json$/, `.qr-${build.digest('hex').slice(0, 12)}.json`);
   type Cached = { quality: QualityMetrics; regions: FaceRegionStats | null };

@@ -1,5 +1,5 @@
 // The wasm SIMD landmark kernels (build/nn.simd.wasm, assembly/nn/) against the plain-JS reference
-// (src/face/nn/reference.ts) on seeded random tensors, both running over the same wasm memory.
+// (src/nn/reference.ts) on seeded random tensors, both running over the same wasm memory.
 //
 // Tolerance for the sums (conv, depthwise, gemm): |wasm - reference| <= 1e-5 * S, where S is the same kernel run on
 // absolute values (sum of |x*w| + |bias| + |res|). The wasm kernels accumulate in float32 in another order than the
@@ -10,8 +10,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, test } from 'vitest';
-import { ReferenceKernels } from '../../src/face/nn/reference.js';
-import { PANEL, roundUp8, type NnKernels } from '../../src/face/nn/abi.js';
+import { ReferenceKernels } from '../../src/nn/reference.js';
+import { PANEL, roundUp8, type NnKernels } from '../../src/nn/abi.js';
 import { mulberry32 } from '../helpers/random.js';
 import { repoRoot } from '../helpers/data.js';
 

@@ -1,10 +1,10 @@
-// src/face/nn/onnx-schema.ts against the ONNX schema onnxruntime-web generates from onnx.proto (protobufjs static
+// src/nn/onnx-schema.ts against the ONNX schema onnxruntime-web generates from onnx.proto (protobufjs static
 // code, read here as text): every field number, the wire type its proto type (the doc comment on each field) implies,
 // and the enum values.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import * as schema from '../../src/face/nn/onnx-schema.js';
+import * as schema from '../../src/nn/onnx-schema.js';
 import { repoRoot } from '../helpers/data.js';
 
 const generated = readFileSync(join(repoRoot, 'node_modules', 'onnxruntime-web', 'lib', 'onnxjs', 'ort-schema', 'protobuf', 'onnx.js'), 'utf8');

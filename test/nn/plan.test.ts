@@ -1,4 +1,4 @@
-// The NHWC planner (src/face/nn/plan.ts) on tiny hand-built ONNX graphs (encoded with the converter's encoder),
+// The NHWC planner (src/nn/plan.ts) on tiny hand-built ONNX graphs (encoded with the converter's encoder),
 // each run through our runtime (reference and wasm kernels) and through onnxruntime-web on the same bytes. Also:
 // what fuses into what, the arena never lets two live tensors share bytes, and ops it cannot map are named.
 //
@@ -9,10 +9,10 @@ import { join } from 'node:path';
 import * as ort from 'onnxruntime-web';
 import { describe, expect, it } from 'vitest';
 import { isLivecheckError } from '../../src/errors.js';
-import { DataType } from '../../src/face/nn/onnx-schema.js';
-import { readOnnx } from '../../src/face/nn/onnx.js';
-import { planModel, type Plan, type Ref, type Step } from '../../src/face/nn/plan.js';
-import { createNnSession } from '../../src/face/nn/runtime.js';
+import { DataType } from '../../src/nn/onnx-schema.js';
+import { readOnnx } from '../../src/nn/onnx.js';
+import { planModel, type Plan, type Ref, type Step } from '../../src/nn/plan.js';
+import { createNnSession } from '../../src/nn/runtime.js';
 import { encodeHalf } from '../../tools/convert/half.js';
 import { encodeModel, type OnnxAttr, type OnnxNode, type OnnxTensor, type OnnxValueInfo } from '../../tools/convert/onnx.js';
 import { repoRoot } from '../helpers/data.js';

@@ -1,4 +1,4 @@
-// The landmark runtime (src/face/nn/) on the shipped facemesh.onnx and iris.onnx, against onnxruntime-web on the
+// The landmark runtime (src/nn/) on the shipped facemesh.onnx and iris.onnx, against onnxruntime-web on the
 // same bytes, on real face crops (grace_hopper, astronaut), with the plain-JS reference kernels and the wasm SIMD
 // build. FaceMeshModel / IrisModel (src/face/landmarker.ts) run unchanged on the NnSession adapter.
 //
@@ -17,7 +17,7 @@ import { LEFT_EYE, RIGHT_EYE } from '../../src/face/landmarks.js';
 import { FaceMeshModel, IrisModel, type Crop } from '../../src/face/landmarker.js';
 import { EYE_CONTOUR_POINTS, IRIS_POINTS, MESH_POINTS } from '../../src/face/landmarks.js';
 import { createSession, type OrtSession } from '../../src/face/models.js';
-import { asOrtSession as as, createNnSession, type NnSession } from '../../src/face/nn/runtime.js';
+import { asOrtSession as as, createNnSession, type NnSession } from '../../src/nn/runtime.js';
 import { repoRoot } from '../helpers/data.js';
 import { createTracker, data, loadImage, models } from '../face/engine.js';
 

@@ -6,7 +6,7 @@
  * SAME padding is written out explicitly and Shape/StridedSlice/Pack over constants fold away.
  */
 import { LivecheckError } from '../../src/errors.js';
-import { DataType, type DataTypeCode } from '../../src/face/nn/onnx-schema.js';
+import { DataType, type DataTypeCode } from '../../src/nn/onnx-schema.js';
 import { encodeHalf } from './half.js';
 import { encodeModel } from './onnx.js';
 import type { OnnxAttr, OnnxModel, OnnxNode, OnnxTensor, OnnxValueInfo } from './onnx.js';

@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { LivecheckError } from '../../src/errors.js';
 import { encodeHalf } from './half.js';
-import { DataType } from '../../src/face/nn/onnx-schema.js';
+import { DataType } from '../../src/nn/onnx-schema.js';
 import { encodeModel } from './onnx.js';
 import type { OnnxAttr, OnnxNode, OnnxTensor } from './onnx.js';
 

@@ -1,6 +1,6 @@
 /**
  * ONNX model description as plain data, and its encoder to ModelProto bytes (IR version 7, default domain). Field
- * numbers and data types come from src/face/nn/onnx-schema.ts, the table the runtime's reader uses too. Only the
+ * numbers and data types come from src/nn/onnx-schema.ts, the table the runtime's reader uses too. Only the
  * parts a converted inference graph needs.
  */
 import {
@@ -18,7 +18,7 @@ import {
   TypeProtoTensor,
   ValueInfoProto,
   type DataTypeCode,
-} from '../../src/face/nn/onnx-schema.js';
+} from '../../src/nn/onnx-schema.js';
 import { ProtoWriter } from './protobuf.js';
 
 export interface OnnxTensor {

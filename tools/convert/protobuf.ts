@@ -4,7 +4,7 @@
  * and then written as a length-delimited field of its parent.
  */
 
-import { WireType } from '../../src/face/nn/onnx-schema.js';
+import { WireType } from '../../src/nn/onnx-schema.js';
 
 const utf8 = new TextEncoder();
 

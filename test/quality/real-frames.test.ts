@@ -2,7 +2,7 @@
 // `npm run setup:data`), with synthetic defocus, darkening, sub-pixel shifts, camera shake and background motion.
 import { beforeAll, describe, expect, test } from 'vitest';
 import type { Box } from '../../src/types.js';
-import type { Kernels } from '../../src/kernels/index.js';
+import type { Kernels } from '../../src/quality/index.js';
 import { decodeVideo, type DecodedImage as RgbaImage } from '../../src/node/media.js';
 import { data, requireData } from '../helpers/data.js';
 import { bothBuilds, warpRgba } from './helpers.js';

@@ -1,7 +1,7 @@
 // 3x3 Laplacian [0 1 0; 1 -4 1; 0 1 0] (OpenCV's ksize=1) over a region, reflect-101 at the frame border.
-// Writes the sum and the sum of squares of the response (LAPLACIAN_SUM, LAPLACIAN_SUM_SQ of src/kernels/layout.ts),
+// Writes the sum and the sum of squares of the response (LAPLACIAN_SUM, LAPLACIAN_SUM_SQ of src/quality/layout.ts),
 // from which the caller takes the variance.
-import { LAPLACIAN_SUM, LAPLACIAN_SUM_SQ } from '../src/kernels/layout';
+import { LAPLACIAN_SUM, LAPLACIAN_SUM_SQ } from '../../src/quality/layout';
 
 // @ts-ignore: decorator
 @inline function reflect101(i: i32, n: i32): i32 {

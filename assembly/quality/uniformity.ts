@@ -1,5 +1,5 @@
 // Luminance layout of a region (grid of cell sums) and the mean colour of a region.
-import { SUMS_B, SUMS_G, SUMS_R } from '../src/kernels/layout';
+import { SUMS_B, SUMS_G, SUMS_R } from '../../src/quality/layout';
 
 /** Sum of `n` consecutive bytes. */
 export function rowSum(p: usize, n: i32): u32 {

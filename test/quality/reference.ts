@@ -2,7 +2,7 @@
 // the expected results in the tests and are the "plain JS" contender in the benchmark. Same algorithms and
 // conventions as assembly/, in f64 where the kernels use f32.
 import type { Box, QualityMetrics } from '../../src/types.js';
-import { backgroundPoints, pixelRegion, type BackgroundGridOptions, type PixelRegion } from '../../src/kernels/regions.js';
+import { backgroundPoints, pixelRegion, type BackgroundGridOptions, type PixelRegion } from '../../src/quality/pixel-region.js';
 import type { PixelData } from '../../src/image.js';
 
 export function lumaRef(rgba: PixelData, width: number, height: number, out: Uint8Array = new Uint8Array(width * height)): Uint8Array {
@@ -413,7 +413,7 @@ export function passiveStatsRef(
   height: number,
   face: Box,
   prevRows: Float64Array | null,
-): { stats: import('../../src/kernels/passive.js').PassiveImageStats; rows: Float64Array } {
+): { stats: import('../../src/quality/passive.js').PassiveImageStats; rows: Float64Array } {
   const C = 64;
   const r = pixelRegion(face, width, height);
   const crop = new Float64Array(C * C);

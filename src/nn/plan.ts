@@ -5,7 +5,7 @@
 // channel Pad is added to the first channels only (res/resC). Anything else throws, so a caller can fall back to
 // onnxruntime. Every size in the plan is per image: all ops here are batch-linear, so a batch of b scales tensor
 // sizes and arena offsets by b.
-import { LivecheckError } from '../../errors.js';
+import { LivecheckError } from '../errors.js';
 import { PANEL, roundUp8 } from './abi.js';
 import type { OnnxGraph, OnnxNode, OnnxTensor } from './onnx.js';
 import { DataType } from './onnx-schema.js';

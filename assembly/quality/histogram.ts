@@ -1,5 +1,5 @@
 // 256-bin luma histogram of a region, and the statistics that follow from it (mean, std, clipping, entropy).
-import { STATS_BRIGHT, STATS_COUNT, STATS_DARK, STATS_ENTROPY, STATS_MEAN, STATS_STD } from '../src/kernels/layout';
+import { STATS_BRIGHT, STATS_COUNT, STATS_DARK, STATS_ENTROPY, STATS_MEAN, STATS_STD } from '../../src/quality/layout';
 
 // Eight interleaved sub-histograms, one per byte of a 64-bit word: neighbouring pixels of equal value (flat walls,
 // the common case) would otherwise serialise on one counter through store-to-load forwarding. Two such sets, so one
@@ -71,7 +71,7 @@ export function histogram(src: usize, stride: i32, x: i32, y: i32, w: i32, h: i3
 }
 
 /**
- * Statistics of a histogram into `out` (f64 slots of src/kernels/layout.ts): count, mean, standard deviation, fraction at or below `darkLevel`,
+ * Statistics of a histogram into `out` (f64 slots of src/quality/layout.ts): count, mean, standard deviation, fraction at or below `darkLevel`,
  * fraction at or above `brightLevel`, Shannon entropy in bits. Mean and std are NaN for an empty histogram.
  */
 export function histogramStats(hist: usize, darkLevel: i32, brightLevel: i32, out: usize): void {

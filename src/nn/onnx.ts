@@ -2,8 +2,8 @@
 // the fields an inference graph of ours uses. Field numbers come from ./onnx-schema.ts (onnx/onnx.proto), shared with the
 // converter's writer. Anything it cannot read throws
 // `model-corrupt` naming the file, so the caller can fall back to onnxruntime.
-import { LivecheckError } from '../../errors.js';
-import { halfToFloat } from '../../util/half.js';
+import { LivecheckError } from '../errors.js';
+import { halfToFloat } from '../util/half.js';
 import {
   AttributeProto,
   AttributeType,

@@ -2,7 +2,7 @@
 // kernels' own data, then the arena of intermediate tensors, sized per batch size and grown at most once for each.
 // `NnSession` wraps a model in the subset of onnxruntime's InferenceSession that the landmark runners use, so
 // FaceMeshModel and IrisModel run on it unchanged.
-import { LivecheckError } from '../../errors.js';
+import { LivecheckError } from '../errors.js';
 import type { InferenceSession as OrtSession } from 'onnxruntime-web';
 import type { NnKernels } from './abi.js';
 import { readOnnx } from './onnx.js';

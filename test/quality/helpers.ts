@@ -1,6 +1,6 @@
 // Shared helpers for the kernel tests: both builds, seeded random frames, sub-pixel resampling.
 import { createNodeKernels } from '../../src/node/kernels.js';
-import type { Kernels } from '../../src/kernels/index.js';
+import type { Kernels } from '../../src/quality/index.js';
 
 export async function bothBuilds(): Promise<{ simd: Kernels; scalar: Kernels }> {
   const [simd, scalar] = await Promise.all([createNodeKernels({ simd: true }), createNodeKernels({ simd: false })]);

@@ -4,14 +4,14 @@
 import { LivecheckError } from '../errors.js';
 import type { Box, QualityMetrics } from '../types.js';
 import * as L from './layout.js';
-import { backgroundPoints, pixelRegion, type BackgroundGridOptions, type PixelRegion } from './regions.js';
+import { backgroundPoints, pixelRegion, type BackgroundGridOptions, type PixelRegion } from './pixel-region.js';
 import { checkPixels, MAX_PIXELS, type PixelData } from '../image.js';
 import { instantiateKernels, simdSupported, type KernelExports } from './wasm.js';
 import { emptyPassiveFeatures, passiveScores, rowBandingOf, sidePeakRatio, type PassiveImageFeatures, type PassiveScoreConfig, DEFAULT_PASSIVE_SCORES } from './passive.js';
 
 export { simdSupported } from './wasm.js';
 export { passiveScores, rowBandingOf, sidePeakRatio, DEFAULT_PASSIVE_SCORES, type PassiveImageFeatures, type PassiveImageStats, type PassiveScoreConfig } from './passive.js';
-export { backgroundPoints, pixelRegion, type BackgroundGridOptions, type PixelRegion } from './regions.js';
+export { backgroundPoints, pixelRegion, type BackgroundGridOptions, type PixelRegion } from './pixel-region.js';
 
 export interface KernelsOptions {
   /**

@@ -1,6 +1,6 @@
 // Where the quality kernels leave their results: the f64 slot of each value in the output buffer a kernel is given.
-// One contract for both sides, like src/face/nn/abi.ts for the landmark kernels: assembly/*.ts write at these slots
-// (byte offset = slot * 8) and src/kernels/index.ts reads them. Plain `export const NAME = <integer>;` only, no
+// One contract for both sides, like src/nn/abi.ts for the landmark kernels: assembly/*.ts write at these slots
+// (byte offset = slot * 8) and src/quality/index.ts reads them. Plain `export const NAME = <integer>;` only, no
 // TypeScript-only syntax: AssemblyScript compiles this same file (assembly/ imports it by a relative path) and folds
 // the constants, so the wasm builds are the same bytes as with literal offsets.
 

@@ -1,6 +1,6 @@
 // The ONNX protobuf schema as far as livecheck reads and writes it: field numbers of onnx/onnx.proto (IR version 7
 // and later keep them), protobuf wire types and the TensorProto data types. One table for both sides: the runtime's
-// reader (src/face/nn/onnx.ts) and the converter's writer (tools/convert/onnx.ts). Names are the proto field names in
+// reader (src/nn/onnx.ts) and the converter's writer (tools/convert/onnx.ts). Names are the proto field names in
 // camelCase, as protobuf code generators spell them; a unit test checks every number against the schema
 // onnxruntime-web generates from onnx.proto. The comment on each field is its proto type (which fixes its wire
 // type: varint for integers and enums, fixed32 for float, length-delimited for strings, bytes, messages and packed

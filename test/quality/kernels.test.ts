@@ -1,6 +1,6 @@
-// Every kernel against the plain-TypeScript reference (src/kernels/reference.ts), on both builds.
+// Every kernel against the plain-TypeScript reference (src/quality/reference.ts), on both builds.
 import { beforeAll, describe, expect, test } from 'vitest';
-import type { Kernels } from '../../src/kernels/index.js';
+import type { Kernels } from '../../src/quality/index.js';
 import {
   gridMeansRef,
   histogramRef,
@@ -14,7 +14,7 @@ import {
   summarizeMotionRef,
   trackPointsRef,
 } from './reference.js';
-import { backgroundPoints, type PixelRegion } from '../../src/kernels/regions.js';
+import { backgroundPoints, type PixelRegion } from '../../src/quality/pixel-region.js';
 import { bothBuilds, greyToRgba, randomRgba, sample, smoothTexture } from './helpers.js';
 
 let builds: { simd: Kernels; scalar: Kernels };

@@ -3,7 +3,7 @@
 // face pipeline (test/guidance/variant-frames.ts, cached); every frame is decoded and measured here.
 import { beforeAll, describe, expect, test } from 'vitest';
 import { createNodeKernels } from '../../src/node/kernels.js';
-import type { PassiveImageFeatures } from '../../src/kernels/index.js';
+import type { PassiveImageFeatures } from '../../src/quality/index.js';
 import { decodeVideo } from '../../src/node/media.js';
 import { ensureVariants } from '../helpers/data.js';
 import { variantFrames, type Variant } from '../guidance/variant-frames.js';

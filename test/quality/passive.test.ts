@@ -1,7 +1,7 @@
 // Passive kernels against the plain-TS reference (naive DFT, straightforward loops) on both builds, and known answers:
 // a grating raises the high-band share, a frame drawn around the face raises the border score, glare the highlights.
 import { beforeAll, describe, expect, test } from 'vitest';
-import type { Kernels } from '../../src/kernels/index.js';
+import type { Kernels } from '../../src/quality/index.js';
 import { lumaRef, passiveStatsRef } from './reference.js';
 import type { Box } from '../../src/types.js';
 import { bothBuilds, randomRgba, smoothTexture } from './helpers.js';

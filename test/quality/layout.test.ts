@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import * as L from '../../src/kernels/layout.js';
+import * as L from '../../src/quality/layout.js';
 
 // Each kernel's result slots: distinct, and inside the buffer the wrapper reserves for it.
 const GROUPS: Array<[string, number, string[]]> = [

@@ -3,7 +3,7 @@
 import {
   MOTION_GLOBAL_DX, MOTION_GLOBAL_DY, MOTION_MODEL_A, MOTION_MODEL_B, MOTION_MODEL_TX, MOTION_MODEL_TY, MOTION_MOVING_FRACTION,
   MOTION_MOVING_POINTS, MOTION_RESIDUAL_MEDIAN, MOTION_RESIDUAL_P90, MOTION_TRACKED_FRACTION,
-} from '../src/kernels/layout';
+} from '../../src/quality/layout';
 
 export const MAX_POINTS: i32 = 4096;
 const VALUES: usize = memory.data(MAX_POINTS * 8, 16); // f64 scratch for order statistics
@@ -104,7 +104,7 @@ function residuals(points: usize, flows: usize, m: i32): f64 {
 }
 
 /**
- * Summarises `n` point flows (see trackPoints) into `out` (f64 slots MOTION_* of src/kernels/layout.ts): globalDx, globalDy (median flow), residualMedian,
+ * Summarises `n` point flows (see trackPoints) into `out` (f64 slots MOTION_* of src/quality/layout.ts): globalDx, globalDy (median flow), residualMedian,
  * residualP90 (after the similarity camera model), trackedFraction, then the model a, b, tx, ty, then movingFraction
  * (tracked points whose residual exceeds `movingPx`, over the tracked points) and that count of moving points.
  * `inlierFloor` (px) is the smallest residual ever treated as an outlier when fitting the camera model.

@@ -1,7 +1,7 @@
 // Invalid input throws LivecheckError with a stable code, and never corrupts the kernels' state.
 import { beforeAll, describe, expect, test } from 'vitest';
 import { isLivecheckError, type LivecheckErrorCode } from '../../src/errors.js';
-import { createKernels, simdSupported, type Kernels } from '../../src/kernels/index.js';
+import { createKernels, simdSupported, type Kernels } from '../../src/quality/index.js';
 import { readKernelWasm } from '../../src/node/kernels.js';
 import { bothBuilds, randomRgba } from './helpers.js';
 

@@ -1,5 +1,5 @@
-// The contract between the landmark runtime (src/face/nn/) and its kernels: the AssemblyScript build
-// (assembly/nn/, build/nn.simd.wasm) and the plain-JS reference (src/face/nn/reference.ts) implement the same calls
+// The contract between the landmark runtime (src/nn/) and its kernels: the AssemblyScript build
+// (assembly/nn/, build/nn.simd.wasm) and the plain-JS reference (src/nn/reference.ts) implement the same calls
 // over one linear memory. Pointers are byte offsets into that memory, 16-byte aligned; tensors are float32 NHWC
 // (batch, rows, columns, channels), channels innermost and contiguous.
 

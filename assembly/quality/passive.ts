@@ -5,7 +5,7 @@
 import {
   BANDS_COUNT, BANDS_LOW, BANDS_PEAK, BANDS_POWER, COLOUR_CHROMA_SUM, COLOUR_CHROMA_SUM_SQ, COLOUR_CLIPPED, COLOUR_PIXELS, COLOUR_SATURATED,
   COLOUR_WHITE,
-} from '../src/kernels/layout';
+} from '../../src/quality/layout';
 
 export const CROP: i32 = 64;
 const LOG2_CROP: i32 = 6;
