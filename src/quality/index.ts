@@ -122,61 +122,61 @@ export async function createKernels(options: KernelsOptions): Promise<Kernels> {
 export class Kernels {
   /** Whether the SIMD build is running. */
   readonly simd: boolean;
-  readonly #k: KernelExports;
-  readonly #pad: number;
-  readonly #maxPoints: number;
-  #opt: Required<Omit<QualityOptions, 'grid'>> & { grid: BackgroundGridOptions };
+  private readonly k: KernelExports;
+  private readonly pad: number;
+  private readonly maxPoints: number;
+  private opt: Required<Omit<QualityOptions, 'grid'>> & { grid: BackgroundGridOptions };
 
   // layout for the current frame size
-  #width = 0;
-  #height = 0;
-  #levels = 0;
-  #rgba = 0;
-  #pyramids: [Plane[], Plane[]] = [[], []];
-  #desc: [number, number] = [0, 0];
-  #cur = 0; // index of the current pyramid; the other holds the previous frame
-  #hasPrev = false;
-  #hasFrame = false;
-  #hasRgba = false;
-  #hist = 0;
-  #faceHist = 0;
-  #stats = 0;
-  #grid = 0;
-  #sums = 0;
-  #points = 0;
-  #flows = 0;
-  #status = 0;
-  #motionOut = 0;
+  private frameWidth = 0;
+  private frameHeight = 0;
+  private levels = 0;
+  private rgba = 0;
+  private pyramids: [Plane[], Plane[]] = [[], []];
+  private desc: [number, number] = [0, 0];
+  private cur = 0; // index of the current pyramid; the other holds the previous frame
+  private hasPrev = false;
+  private hasFrame = false;
+  private hasRgba = false;
+  private hist = 0;
+  private faceHist = 0;
+  private stats = 0;
+  private grid = 0;
+  private sums = 0;
+  private points = 0;
+  private flows = 0;
+  private status = 0;
+  private motionOut = 0;
   // passive: two face crops (this call's and the previous one's), FFT work, spectrum, row profiles, edge profiles
-  #crops: [number, number] = [0, 0];
-  #cropRows: [number, number] = [0, 0];
-  #cropCur = 0;
-  #cropSerial = -2; // frame serial of the previous passiveFeatures call
-  #serial = 0;
-  #fftWork = 0;
-  #power = 0;
-  #edgeCols = 0;
-  #edgeRows = 0;
-  #passiveOut = 0;
-  #edgeScratch = new Float32Array(0);
-  readonly #passiveScores: PassiveScoreConfig;
-  readonly #borderRegion: PixelRegion = { x: 0, y: 0, width: 0, height: 0 };
+  private crops: [number, number] = [0, 0];
+  private cropRows: [number, number] = [0, 0];
+  private cropCur = 0;
+  private cropSerial = -2; // frame serial of the previous passiveFeatures call
+  private serial = 0;
+  private fftWork = 0;
+  private power = 0;
+  private edgeCols = 0;
+  private edgeRows = 0;
+  private passiveOut = 0;
+  private edgeScratch = new Float32Array(0);
+  private readonly passiveScores: PassiveScoreConfig;
+  private readonly borderRegion: PixelRegion = { x: 0, y: 0, width: 0, height: 0 };
   // views, rebuilt when memory grows
-  #u8!: Uint8Array;
-  #u32!: Uint32Array;
-  #f32!: Float32Array;
-  #f64!: Float64Array;
-  #pointView!: Float32Array;
-  readonly #region: PixelRegion = { x: 0, y: 0, width: 0, height: 0 };
-  readonly #faceRegion: PixelRegion = { x: 0, y: 0, width: 0, height: 0 };
+  private u8!: Uint8Array;
+  private u32!: Uint32Array;
+  private f32!: Float32Array;
+  private f64!: Float64Array;
+  private pointView!: Float32Array;
+  private readonly region: PixelRegion = { x: 0, y: 0, width: 0, height: 0 };
+  private readonly faceRegion: PixelRegion = { x: 0, y: 0, width: 0, height: 0 };
 
   constructor(exports: KernelExports, quality: QualityOptions = {}, passive: Partial<PassiveScoreConfig> = {}) {
-    this.#k = exports;
-    this.#passiveScores = { ...DEFAULT_PASSIVE_SCORES, ...passive };
+    this.k = exports;
+    this.passiveScores = { ...DEFAULT_PASSIVE_SCORES, ...passive };
     this.simd = exports.simd() !== 0;
-    this.#pad = exports.PAD.value as number;
-    this.#maxPoints = exports.MAX_POINTS.value as number;
-    this.#opt = {
+    this.pad = exports.PAD.value as number;
+    this.maxPoints = exports.MAX_POINTS.value as number;
+    this.opt = {
       darkLevel: 10,
       brightLevel: 245,
       levels: LEVELS_MAX,
@@ -188,54 +188,54 @@ export class Kernels {
       grid: {},
       ...quality,
     };
-    checkOptions(this.#opt);
-    this.#views();
+    checkOptions(this.opt);
+    this.views();
   }
 
   /** Width and height of the frame loaded last (0 before the first). */
   get width(): number {
-    return this.#width;
+    return this.frameWidth;
   }
   get height(): number {
-    return this.#height;
+    return this.frameHeight;
   }
 
   /** Forgets the previous frame (the next frame reports no motion). */
   reset(): void {
-    this.#hasPrev = false;
+    this.hasPrev = false;
   }
 
   /** Loads an RGBA frame: luma and its pyramid are computed; the frame before it is kept for motion. */
   setFrame(rgba: PixelData, width: number, height: number): void {
-    this.#load(rgba, width, height, null);
+    this.load(rgba, width, height, null);
   }
 
   // Copies the frame in (unless it is already the input buffer) and converts it; with `counted`, also counts the
   // histograms of that region (#faceHist) and of the rest of the frame (#hist) during the conversion.
-  #load(rgba: PixelData, width: number, height: number, counted: Readonly<PixelRegion> | null): void {
+  private load(rgba: PixelData, width: number, height: number, counted: Readonly<PixelRegion> | null): void {
     checkPixels(rgba, width, height, 4);
-    const inPlace = rgba.buffer === this.#k.memory.buffer && rgba.byteOffset === this.#rgba && width === this.#width && height === this.#height;
-    this.#begin(width, height);
-    if (!inPlace) this.#u8.set(rgba instanceof Uint8Array ? rgba : new Uint8Array(rgba.buffer, rgba.byteOffset, rgba.length), this.#rgba);
-    const l0 = this.#pyramids[this.#cur][0];
+    const inPlace = rgba.buffer === this.k.memory.buffer && rgba.byteOffset === this.rgba && width === this.frameWidth && height === this.frameHeight;
+    this.begin(width, height);
+    if (!inPlace) this.u8.set(rgba instanceof Uint8Array ? rgba : new Uint8Array(rgba.buffer, rgba.byteOffset, rgba.length), this.rgba);
+    const l0 = this.pyramids[this.cur][0];
     if (counted) {
       const r = counted;
-      this.#k.lumaHistograms(this.#rgba, width, height, l0.base, l0.stride, r.x, r.y, r.width, r.height, this.#faceHist, this.#hist);
+      this.k.lumaHistograms(this.rgba, width, height, l0.base, l0.stride, r.x, r.y, r.width, r.height, this.faceHist, this.hist);
     } else {
-      this.#k.rgbaToLuma(this.#rgba, width, height, l0.base, l0.stride);
+      this.k.rgbaToLuma(this.rgba, width, height, l0.base, l0.stride);
     }
-    this.#hasRgba = true;
-    this.#finishPyramid();
+    this.hasRgba = true;
+    this.finishPyramid();
   }
 
   /** Loads a luma (greyscale) frame; colour measures are unavailable until the next `setFrame`. */
   setLuma(luma: PixelData, width: number, height: number): void {
     checkPixels(luma, width, height, 1);
-    this.#begin(width, height);
-    const l0 = this.#pyramids[this.#cur][0];
-    for (let y = 0; y < height; y++) this.#u8.set(luma.subarray(y * width, (y + 1) * width), l0.base + y * l0.stride);
-    this.#hasRgba = false;
-    this.#finishPyramid();
+    this.begin(width, height);
+    const l0 = this.pyramids[this.cur][0];
+    for (let y = 0; y < height; y++) this.u8.set(luma.subarray(y * width, (y + 1) * width), l0.base + y * l0.stride);
+    this.hasRgba = false;
+    this.finishPyramid();
   }
 
   /**
@@ -247,11 +247,11 @@ export class Kernels {
     if (!Number.isInteger(width) || !Number.isInteger(height) || width <= 0 || height <= 0 || width * height > MAX_PIXELS) {
       throw new LivecheckError('invalid-frame-size', `invalid frame size ${width}x${height}`, { width, height });
     }
-    if (width !== this.#width || height !== this.#height) {
-      this.#layout(width, height);
-      this.#hasPrev = false;
+    if (width !== this.frameWidth || height !== this.frameHeight) {
+      this.layout(width, height);
+      this.hasPrev = false;
     }
-    return new Uint8Array(this.#k.memory.buffer, this.#rgba, width * height * 4);
+    return new Uint8Array(this.k.memory.buffer, this.rgba, width * height * 4);
   }
 
   /** Luma of the current frame (BT.601 fixed point, as OpenCV's cvtColor), `width * height` bytes. */
@@ -261,24 +261,24 @@ export class Kernels {
 
   /** Pyramid level `level` (0 = luma, 1 = half size, ...) of the current frame: (width >> level) x (height >> level). */
   pyramidLevel(level: number, out?: Uint8Array): Uint8Array {
-    this.#requireFrame();
-    if (!Number.isInteger(level) || level < 0 || level >= this.#levels) {
-      throw new LivecheckError('invalid-argument', `pyramid level ${level} does not exist (this frame has ${this.#levels})`);
+    this.requireFrame();
+    if (!Number.isInteger(level) || level < 0 || level >= this.levels) {
+      throw new LivecheckError('invalid-argument', `pyramid level ${level} does not exist (this frame has ${this.levels})`);
     }
-    const p = this.#pyramids[this.#cur][level];
+    const p = this.pyramids[this.cur][level];
     const dst = out ?? new Uint8Array(p.width * p.height);
     if (dst.length !== p.width * p.height) throw new LivecheckError('invalid-argument', 'out has the wrong length', { expected: p.width * p.height });
-    for (let y = 0; y < p.height; y++) dst.set(this.#u8.subarray(p.base + y * p.stride, p.base + y * p.stride + p.width), y * p.width);
+    for (let y = 0; y < p.height; y++) dst.set(this.u8.subarray(p.base + y * p.stride, p.base + y * p.stride + p.width), y * p.width);
     return dst;
   }
 
   /** 256-bin luma histogram of a region (whole frame when omitted). */
   histogram(region?: Box | null, out?: Uint32Array): Uint32Array {
-    const r = this.#regionOf(region, this.#region);
-    this.#histogramOf(r);
+    const r = this.regionOf(region, this.region);
+    this.histogramOf(r);
     const dst = out ?? new Uint32Array(256);
     if (dst.length !== 256) throw new LivecheckError('invalid-argument', 'out must hold 256 bins');
-    dst.set(this.#u32.subarray(this.#hist >> 2, (this.#hist >> 2) + 256));
+    dst.set(this.u32.subarray(this.hist >> 2, (this.hist >> 2) + 256));
     return dst;
   }
 
@@ -289,10 +289,10 @@ export class Kernels {
 
   /** Luma statistics of a region (whole frame when omitted), from its histogram. */
   luminance(region?: Box | null, out?: LuminanceStats): LuminanceStats {
-    const r = this.#regionOf(region, this.#region);
-    this.#histogramOf(r);
-    const s = this.#stats >> 3;
-    const f = this.#f64;
+    const r = this.regionOf(region, this.region);
+    this.histogramOf(r);
+    const s = this.stats >> 3;
+    const f = this.f64;
     const o = out ?? { count: 0, mean: 0, std: 0, darkClipped: 0, brightClipped: 0, entropy: 0 };
     o.count = f[s + L.STATS_COUNT];
     o.mean = f[s + L.STATS_MEAN];
@@ -305,20 +305,20 @@ export class Kernels {
 
   /** Mean luma of each cell of a `cols x rows` grid over a region, row-major (cell edges at floor(k * size / n)). */
   uniformityGrid(region?: Box | null, cols = 4, rows = 4, out?: Float64Array): Float64Array {
-    const r = this.#regionOf(region, this.#region);
+    const r = this.regionOf(region, this.region);
     if (!Number.isInteger(cols) || !Number.isInteger(rows) || cols < 1 || rows < 1 || cols > r.width || rows > r.height || cols * rows > 256) {
       throw new LivecheckError('invalid-argument', `a ${cols}x${rows} grid does not fit a ${r.width}x${r.height} region (at most 256 cells, one pixel each)`);
     }
-    const l0 = this.#pyramids[this.#cur][0];
-    this.#k.gridSums(l0.base, l0.stride, r.x, r.y, r.width, r.height, cols, rows, this.#grid);
+    const l0 = this.pyramids[this.cur][0];
+    this.k.gridSums(l0.base, l0.stride, r.x, r.y, r.width, r.height, cols, rows, this.grid);
     const dst = out ?? new Float64Array(cols * rows);
     if (dst.length !== cols * rows) throw new LivecheckError('invalid-argument', 'out must hold cols * rows cells');
-    const g = this.#grid >> 3;
+    const g = this.grid >> 3;
     for (let gy = 0; gy < rows; gy++) {
       const h = Math.floor(((gy + 1) * r.height) / rows) - Math.floor((gy * r.height) / rows);
       for (let gx = 0; gx < cols; gx++) {
         const w = Math.floor(((gx + 1) * r.width) / cols) - Math.floor((gx * r.width) / cols);
-        dst[gy * cols + gx] = this.#f64[g + gy * cols + gx] / (w * h);
+        dst[gy * cols + gx] = this.f64[g + gy * cols + gx] / (w * h);
       }
     }
     return dst;
@@ -326,24 +326,24 @@ export class Kernels {
 
   /** Mean R, G, B of a region (whole frame when omitted) of the last `setFrame`. */
   meanRgb(region?: Box | null, out: [number, number, number] = [0, 0, 0]): [number, number, number] {
-    const r = this.#regionOf(region, this.#region);
-    if (!this.#hasRgba) throw new LivecheckError('invalid-argument', 'the current frame was loaded as luma: no colour');
-    this.#k.rgbSums(this.#rgba, this.#width, r.x, r.y, r.width, r.height, this.#sums);
-    const s = this.#sums >> 3;
+    const r = this.regionOf(region, this.region);
+    if (!this.hasRgba) throw new LivecheckError('invalid-argument', 'the current frame was loaded as luma: no colour');
+    this.k.rgbSums(this.rgba, this.frameWidth, r.x, r.y, r.width, r.height, this.sums);
+    const s = this.sums >> 3;
     const n = r.width * r.height;
-    out[0] = this.#f64[s + L.SUMS_R] / n;
-    out[1] = this.#f64[s + L.SUMS_G] / n;
-    out[2] = this.#f64[s + L.SUMS_B] / n;
+    out[0] = this.f64[s + L.SUMS_R] / n;
+    out[1] = this.f64[s + L.SUMS_G] / n;
+    out[2] = this.f64[s + L.SUMS_B] / n;
     return out;
   }
 
   /** Laplacian focus variance of a region (whole frame when omitted); neighbours outside the frame reflect (101). */
   focus(region?: Box | null, out?: FocusStats): FocusStats {
-    const r = this.#regionOf(region, this.#region);
+    const r = this.regionOf(region, this.region);
     const o = out ?? { variance: 0, normalized: 0 };
-    o.variance = this.#laplacianVariance(r);
-    this.#histogramOf(r);
-    const std = this.#f64[(this.#stats >> 3) + L.STATS_STD];
+    o.variance = this.laplacianVariance(r);
+    this.histogramOf(r);
+    const std = this.f64[(this.stats >> 3) + L.STATS_STD];
     o.normalized = std > 0 ? o.variance / (std * std) : 0;
     return o;
   }
@@ -353,19 +353,19 @@ export class Kernels {
    * MAX_POINTS). Throws `invalid-argument` when there is no previous frame of the same size.
    */
   trackPoints(points: Float32Array, out?: PointTracks): PointTracks {
-    this.#requirePrevious();
+    this.requirePrevious();
     const n = points.length >> 1;
-    if (points.length % 2 !== 0 || n > this.#maxPoints) {
-      throw new LivecheckError('invalid-argument', `points must be x, y pairs, at most ${this.#maxPoints}`);
+    if (points.length % 2 !== 0 || n > this.maxPoints) {
+      throw new LivecheckError('invalid-argument', `points must be x, y pairs, at most ${this.maxPoints}`);
     }
     for (let i = 0; i < points.length; i++) {
       if (!Number.isFinite(points[i])) throw new LivecheckError('invalid-argument', 'points must be finite', { index: i >> 1 });
     }
-    this.#pointView.set(points);
-    const tracked = this.#track(n);
+    this.pointView.set(points);
+    const tracked = this.track(n);
     const o = out ?? { flows: new Float32Array(2 * n), status: new Uint8Array(n), tracked: 0 };
-    o.flows.set(this.#f32.subarray(this.#flows >> 2, (this.#flows >> 2) + 2 * n));
-    o.status.set(this.#u8.subarray(this.#status, this.#status + n));
+    o.flows.set(this.f32.subarray(this.flows >> 2, (this.flows >> 2) + 2 * n));
+    o.status.set(this.u8.subarray(this.status, this.status + n));
     o.tracked = tracked;
     return o;
   }
@@ -375,11 +375,11 @@ export class Kernels {
    * box; null when there is no previous frame of the same size.
    */
   backgroundMotion(face: Box | null, out?: BackgroundMotion): BackgroundMotion | null {
-    this.#requireFrame();
-    if (!this.#hasPrev) return null;
-    if (face) pixelRegion(face, this.#width, this.#height, this.#faceRegion); // validates: throws when outside
-    const n = backgroundPoints(this.#width, this.#height, face, this.#pointView, this.#opt.grid);
-    return this.#motion(n, out);
+    this.requireFrame();
+    if (!this.hasPrev) return null;
+    if (face) pixelRegion(face, this.frameWidth, this.frameHeight, this.faceRegion); // validates: throws when outside
+    const n = backgroundPoints(this.frameWidth, this.frameHeight, face, this.pointView, this.opt.grid);
+    return this.motion(n, out);
   }
 
   /**
@@ -388,26 +388,26 @@ export class Kernels {
    * Pass `out` to reuse a result object (and its nested arrays) from frame to frame.
    */
   qualityPass(rgba: PixelData, width: number, height: number, face: Box | null, out?: QualityMetrics): QualityMetrics {
-    if (face) pixelRegion(face, width, height, this.#faceRegion); // validate before changing any state
+    if (face) pixelRegion(face, width, height, this.faceRegion); // validate before changing any state
     // One pass converts to luma and counts the face's histogram and the surround's; the frame's is their sum.
     // Without a face everything counts as surround (a zero-size region).
-    this.#load(rgba, width, height, face ? this.#faceRegion : NO_REGION);
-    const k = this.#k;
-    const f = this.#f64; // views are taken after #load: a new frame size may have grown the memory
-    const s = this.#stats >> 3;
+    this.load(rgba, width, height, face ? this.faceRegion : NO_REGION);
+    const k = this.k;
+    const f = this.f64; // views are taken after #load: a new frame size may have grown the memory
+    const s = this.stats >> 3;
     const m = out ?? emptyMetrics();
-    const r = face ? this.#faceRegion : this.#regionOf(null, this.#region);
-    const k32 = this.#u32;
-    const hist = this.#hist >> 2,
-      faceHist = this.#faceHist >> 2;
+    const r = face ? this.faceRegion : this.regionOf(null, this.region);
+    const k32 = this.u32;
+    const hist = this.hist >> 2,
+      faceHist = this.faceHist >> 2;
     if (face) for (let b = 0; b < 256; b++) k32[hist + b] += k32[faceHist + b];
-    k.histogramStats(this.#hist, this.#opt.darkLevel, this.#opt.brightLevel, this.#stats);
+    k.histogramStats(this.hist, this.opt.darkLevel, this.opt.brightLevel, this.stats);
     m.entropy = f[s + L.STATS_ENTROPY];
     m.frameLuma = f[s + L.STATS_MEAN];
     const frameCount = f[s + L.STATS_COUNT];
     const frameSum = f[s + L.STATS_COUNT] * f[s + L.STATS_MEAN];
 
-    if (face) k.histogramStats(this.#faceHist, this.#opt.darkLevel, this.#opt.brightLevel, this.#stats);
+    if (face) k.histogramStats(this.faceHist, this.opt.darkLevel, this.opt.brightLevel, this.stats);
     const count = f[s + L.STATS_COUNT];
     const mean = f[s + L.STATS_MEAN];
     const std = f[s + L.STATS_STD];
@@ -420,30 +420,30 @@ export class Kernels {
     m.faceToSurround = face && surroundCount > 0 ? mean / ((frameSum - count * mean) / surroundCount) : NaN;
 
     // left/right halves: a 2x1 grid splits at floor(width / 2), like uniformityGrid
-    const l0 = this.#pyramids[this.#cur][0];
+    const l0 = this.pyramids[this.cur][0];
     if (r.width >= 2) {
-      k.gridSums(l0.base, l0.stride, r.x, r.y, r.width, r.height, 2, 1, this.#grid);
+      k.gridSums(l0.base, l0.stride, r.x, r.y, r.width, r.height, 2, 1, this.grid);
       const half = r.width >> 1;
-      const left = f[this.#grid >> 3] / (half * r.height);
-      const right = f[(this.#grid >> 3) + 1] / ((r.width - half) * r.height);
+      const left = f[this.grid >> 3] / (half * r.height);
+      const right = f[(this.grid >> 3) + 1] / ((r.width - half) * r.height);
       m.leftRightBalance = left + right > 0 ? (left - right) / (left + right) : 0;
     } else {
       m.leftRightBalance = 0;
     }
 
-    k.rgbSums(this.#rgba, width, r.x, r.y, r.width, r.height, this.#sums);
-    const sums = this.#sums >> 3;
+    k.rgbSums(this.rgba, width, r.x, r.y, r.width, r.height, this.sums);
+    const sums = this.sums >> 3;
     const n = r.width * r.height;
     m.meanRgb[0] = f[sums + L.SUMS_R] / n;
     m.meanRgb[1] = f[sums + L.SUMS_G] / n;
     m.meanRgb[2] = f[sums + L.SUMS_B] / n;
 
-    m.focus = this.#laplacianVariance(r);
+    m.focus = this.laplacianVariance(r);
     m.focusNormalized = std > 0 ? m.focus / (std * std) : 0;
 
-    if (this.#hasPrev) {
-      const points = backgroundPoints(width, height, face, this.#pointView, this.#opt.grid);
-      m.motion = this.#motion(points, m.motion ?? undefined);
+    if (this.hasPrev) {
+      const points = backgroundPoints(width, height, face, this.pointView, this.opt.grid);
+      m.motion = this.motion(points, m.motion ?? undefined);
     } else {
       m.motion = null;
     }
@@ -458,41 +458,41 @@ export class Kernels {
    * frames you want scored (every frame for flicker).
    */
   passiveFeatures(face: Box, out?: PassiveImageFeatures): PassiveImageFeatures {
-    this.#requireFrame();
-    const r = pixelRegion(face, this.#width, this.#height, this.#faceRegion);
-    const k = this.#k;
+    this.requireFrame();
+    const r = pixelRegion(face, this.frameWidth, this.frameHeight, this.faceRegion);
+    const k = this.k;
     const o = out ?? emptyPassiveFeatures();
     const st = o.stats;
-    const l0 = this.#pyramids[this.#cur][0];
-    const crop = this.#crops[this.#cropCur];
+    const l0 = this.pyramids[this.cur][0];
+    const crop = this.crops[this.cropCur];
     k.faceCrop(l0.base, l0.stride, r.x, r.y, r.width, r.height, crop);
-    k.cropSpectrum(crop, this.#fftWork, this.#power);
-    k.spectrumBands(this.#power, SPECTRUM_BAND[0], SPECTRUM_BAND[1], this.#passiveOut);
-    const f = this.#f64,
-      po = this.#passiveOut >> 3;
+    k.cropSpectrum(crop, this.fftWork, this.power);
+    k.spectrumBands(this.power, SPECTRUM_BAND[0], SPECTRUM_BAND[1], this.passiveOut);
+    const f = this.f64,
+      po = this.passiveOut >> 3;
     const power = f[po + L.BANDS_POWER],
       low = f[po + L.BANDS_LOW];
     st.spectralPeakRatio = power > 0 ? f[po + L.BANDS_PEAK] / (power / f[po + L.BANDS_COUNT]) : NaN;
     st.highToLow = low > 0 ? power / low : NaN;
 
-    const c = this.#k.CROP.value as number;
-    k.cropRows(crop, this.#cropRows[this.#cropCur]);
-    const rows = this.#f32.subarray(this.#cropRows[this.#cropCur] >> 2, (this.#cropRows[this.#cropCur] >> 2) + c);
-    if (this.#cropSerial === this.#serial - 1) {
-      const prev = this.#f32.subarray(this.#cropRows[this.#cropCur ^ 1] >> 2, (this.#cropRows[this.#cropCur ^ 1] >> 2) + c);
+    const c = this.k.CROP.value as number;
+    k.cropRows(crop, this.cropRows[this.cropCur]);
+    const rows = this.f32.subarray(this.cropRows[this.cropCur] >> 2, (this.cropRows[this.cropCur] >> 2) + c);
+    if (this.cropSerial === this.serial - 1) {
+      const prev = this.f32.subarray(this.cropRows[this.cropCur ^ 1] >> 2, (this.cropRows[this.cropCur ^ 1] >> 2) + c);
       let mean = 0;
       for (let i = 0; i < c; i++) mean += rows[i];
       st.rowBanding = rowBandingOf(rows, prev, mean / c);
     } else {
       st.rowBanding = NaN;
     }
-    this.#cropSerial = this.#serial;
-    this.#cropCur ^= 1;
+    this.cropSerial = this.serial;
+    this.cropCur ^= 1;
 
-    st.borderPeakRatio = this.#borderScore(r);
+    st.borderPeakRatio = this.borderScore(r);
 
-    if (this.#hasRgba) {
-      k.colourStats(this.#rgba, this.#width, r.x, r.y, r.width, r.height, WHITE_LEVEL, this.#passiveOut);
+    if (this.hasRgba) {
+      k.colourStats(this.rgba, this.frameWidth, r.x, r.y, r.width, r.height, WHITE_LEVEL, this.passiveOut);
       const n = f[po + L.COLOUR_PIXELS];
       st.whiteFraction = f[po + L.COLOUR_WHITE] / n;
       st.clippedFraction = f[po + L.COLOUR_CLIPPED] / n;
@@ -502,30 +502,30 @@ export class Kernels {
     } else {
       st.whiteFraction = st.clippedFraction = st.chromaMean = st.chromaStd = st.saturatedFraction = NaN;
     }
-    return passiveScores(st, o, this.#passiveScores);
+    return passiveScores(st, o, this.passiveScores);
   }
 
   // Edge profiles over the face box widened BORDER_REACH times on each axis (frame edges excluded): per side outside
   // the face, its strongest straight edge against the profile's median; the weakest of at least three sides.
-  #borderScore(face: PixelRegion): number {
-    const W = this.#width,
-      H = this.#height;
+  private borderScore(face: PixelRegion): number {
+    const W = this.frameWidth,
+      H = this.frameHeight;
     const cx = face.x + face.width / 2,
       cy = face.y + face.height / 2;
     const x0 = Math.max(1, Math.floor(cx - BORDER_REACH[0] * face.width)),
       x1 = Math.min(W - 1, Math.ceil(cx + BORDER_REACH[0] * face.width));
     const y0 = Math.max(1, Math.floor(cy - BORDER_REACH[1] * face.height)),
       y1 = Math.min(H - 1, Math.ceil(cy + BORDER_REACH[1] * face.height));
-    const b = this.#borderRegion;
+    const b = this.borderRegion;
     b.x = x0;
     b.y = y0;
     b.width = x1 - x0;
     b.height = y1 - y0;
     if (b.width < 8 || b.height < 8) return NaN;
-    const l0 = this.#pyramids[this.#cur][0];
-    this.#k.edgeProfiles(l0.base, l0.stride, b.x, b.y, b.width, b.height, this.#edgeCols, this.#edgeRows);
-    const cols = this.#f32.subarray(this.#edgeCols >> 2, (this.#edgeCols >> 2) + b.width);
-    const rows = this.#f32.subarray(this.#edgeRows >> 2, (this.#edgeRows >> 2) + b.height);
+    const l0 = this.pyramids[this.cur][0];
+    this.k.edgeProfiles(l0.base, l0.stride, b.x, b.y, b.width, b.height, this.edgeCols, this.edgeRows);
+    const cols = this.f32.subarray(this.edgeCols >> 2, (this.edgeCols >> 2) + b.width);
+    const rows = this.f32.subarray(this.edgeRows >> 2, (this.edgeRows >> 2) + b.height);
     const gapX = Math.round(0.1 * face.width),
       gapY = Math.round(0.1 * face.height);
     // a print or a screen is framed on every side, a room has a strong edge on one or two: the weakest side counts
@@ -537,52 +537,52 @@ export class Kernels {
         n++;
       }
     };
-    add(sidePeakRatio(cols, b.width, 0, face.x - gapX - b.x, this.#edgeScratch));
-    add(sidePeakRatio(cols, b.width, face.x + face.width + gapX - b.x, b.width, this.#edgeScratch));
-    add(sidePeakRatio(rows, b.height, 0, face.y - gapY - b.y, this.#edgeScratch));
-    add(sidePeakRatio(rows, b.height, face.y + face.height + gapY - b.y, b.height, this.#edgeScratch));
+    add(sidePeakRatio(cols, b.width, 0, face.x - gapX - b.x, this.edgeScratch));
+    add(sidePeakRatio(cols, b.width, face.x + face.width + gapX - b.x, b.width, this.edgeScratch));
+    add(sidePeakRatio(rows, b.height, 0, face.y - gapY - b.y, this.edgeScratch));
+    add(sidePeakRatio(rows, b.height, face.y + face.height + gapY - b.y, b.height, this.edgeScratch));
     return n >= 3 ? weakest : NaN;
   }
 
   // --- internals -------------------------------------------------------------------------------------------------
 
-  #begin(width: number, height: number): void {
-    if (width !== this.#width || height !== this.#height) {
-      this.#layout(width, height);
-      this.#hasPrev = false;
-    } else if (this.#hasFrame) {
-      this.#cur ^= 1;
-      this.#hasPrev = true;
+  private begin(width: number, height: number): void {
+    if (width !== this.frameWidth || height !== this.frameHeight) {
+      this.layout(width, height);
+      this.hasPrev = false;
+    } else if (this.hasFrame) {
+      this.cur ^= 1;
+      this.hasPrev = true;
     }
-    this.#hasFrame = true;
-    this.#serial++;
+    this.hasFrame = true;
+    this.serial++;
   }
 
-  #finishPyramid(): void {
-    const pyr = this.#pyramids[this.#cur];
-    const k = this.#k;
-    for (let l = 0; l < this.#levels; l++) {
+  private finishPyramid(): void {
+    const pyr = this.pyramids[this.cur];
+    const k = this.k;
+    for (let l = 0; l < this.levels; l++) {
       const p = pyr[l];
       if (l > 0) {
         const up = pyr[l - 1];
         k.pyrDown(up.base, up.stride, up.width, up.height, p.base, p.stride);
       }
-      k.padEdges(p.base, p.stride, p.width, p.height, this.#pad);
+      k.padEdges(p.base, p.stride, p.width, p.height, this.pad);
     }
   }
 
   // Lays out every buffer for this frame size from the module's heap base, growing memory once.
-  #layout(width: number, height: number): void {
-    const pad = this.#pad;
+  private layout(width: number, height: number): void {
+    const pad = this.pad;
     let levels = 1;
-    while (levels < this.#opt.levels && width >> levels >= 24 && height >> levels >= 24) levels++;
-    let at = align(this.#k.heapBase());
+    while (levels < this.opt.levels && width >> levels >= 24 && height >> levels >= 24) levels++;
+    let at = align(this.k.heapBase());
     const take = (bytes: number) => {
       const p = at;
       at = align(at + bytes);
       return p;
     };
-    this.#rgba = take(width * height * 4);
+    this.rgba = take(width * height * 4);
     for (let i = 0; i < 2; i++) {
       const planes: Plane[] = [];
       for (let l = 0; l < levels; l++) {
@@ -592,109 +592,109 @@ export class Kernels {
         const buf = take((h + 2 * pad) * stride + 16);
         planes.push({ base: buf + pad * stride + pad, width: w, height: h, stride });
       }
-      this.#pyramids[i] = planes;
-      this.#desc[i] = take(16 * LEVELS_MAX);
+      this.pyramids[i] = planes;
+      this.desc[i] = take(16 * LEVELS_MAX);
     }
-    this.#hist = take(256 * 4);
-    this.#faceHist = take(256 * 4);
-    this.#stats = take(L.STATS_SLOTS * 8);
-    this.#grid = take(256 * 8);
-    this.#sums = take(L.SUMS_SLOTS * 8);
-    this.#points = take(this.#maxPoints * 8);
-    this.#flows = take(this.#maxPoints * 8);
-    this.#status = take(this.#maxPoints);
-    this.#motionOut = take(L.MOTION_SLOTS * 8);
-    const crop = this.#k.CROP.value as number;
-    this.#crops = [take(crop * crop * 4), take(crop * crop * 4)];
-    this.#cropRows = [take(crop * 4), take(crop * 4)];
-    this.#fftWork = take(crop * crop * 8);
-    this.#power = take(crop * crop * 4);
-    this.#edgeCols = take(width * 4);
-    this.#edgeRows = take(height * 4);
-    this.#passiveOut = take(L.PASSIVE_SLOTS * 8);
-    this.#edgeScratch = new Float32Array(Math.max(width, height));
-    this.#cropSerial = -2;
-    const need = Math.ceil(at / 65536) - this.#k.memory.buffer.byteLength / 65536;
+    this.hist = take(256 * 4);
+    this.faceHist = take(256 * 4);
+    this.stats = take(L.STATS_SLOTS * 8);
+    this.grid = take(256 * 8);
+    this.sums = take(L.SUMS_SLOTS * 8);
+    this.points = take(this.maxPoints * 8);
+    this.flows = take(this.maxPoints * 8);
+    this.status = take(this.maxPoints);
+    this.motionOut = take(L.MOTION_SLOTS * 8);
+    const crop = this.k.CROP.value as number;
+    this.crops = [take(crop * crop * 4), take(crop * crop * 4)];
+    this.cropRows = [take(crop * 4), take(crop * 4)];
+    this.fftWork = take(crop * crop * 8);
+    this.power = take(crop * crop * 4);
+    this.edgeCols = take(width * 4);
+    this.edgeRows = take(height * 4);
+    this.passiveOut = take(L.PASSIVE_SLOTS * 8);
+    this.edgeScratch = new Float32Array(Math.max(width, height));
+    this.cropSerial = -2;
+    const need = Math.ceil(at / 65536) - this.k.memory.buffer.byteLength / 65536;
     if (need > 0) {
       try {
-        this.#k.memory.grow(need);
+        this.k.memory.grow(need);
       } catch (cause) {
         throw new LivecheckError('wasm-unavailable', `could not grow kernel memory for a ${width}x${height} frame`, { bytes: at }, { cause });
       }
     }
-    this.#views();
+    this.views();
     for (let i = 0; i < 2; i++) {
-      const d = this.#desc[i] >> 2;
-      const i32 = new Int32Array(this.#k.memory.buffer);
-      this.#pyramids[i].forEach((p, l) => i32.set([p.base, p.width, p.height, p.stride], d + 4 * l));
+      const d = this.desc[i] >> 2;
+      const i32 = new Int32Array(this.k.memory.buffer);
+      this.pyramids[i].forEach((p, l) => i32.set([p.base, p.width, p.height, p.stride], d + 4 * l));
     }
-    this.#width = width;
-    this.#height = height;
-    this.#levels = levels;
-    this.#cur = 0;
-    this.#hasFrame = false;
+    this.frameWidth = width;
+    this.frameHeight = height;
+    this.levels = levels;
+    this.cur = 0;
+    this.hasFrame = false;
   }
 
-  #views(): void {
-    const buf = this.#k.memory.buffer;
-    this.#u8 = new Uint8Array(buf);
-    this.#u32 = new Uint32Array(buf);
-    this.#f32 = new Float32Array(buf);
-    this.#f64 = new Float64Array(buf);
-    this.#pointView = new Float32Array(buf, this.#points, this.#maxPoints * 2);
+  private views(): void {
+    const buf = this.k.memory.buffer;
+    this.u8 = new Uint8Array(buf);
+    this.u32 = new Uint32Array(buf);
+    this.f32 = new Float32Array(buf);
+    this.f64 = new Float64Array(buf);
+    this.pointView = new Float32Array(buf, this.points, this.maxPoints * 2);
   }
 
-  #requireFrame(): void {
-    if (!this.#hasFrame) throw new LivecheckError('invalid-argument', 'no frame loaded: call setFrame or qualityPass first');
+  private requireFrame(): void {
+    if (!this.hasFrame) throw new LivecheckError('invalid-argument', 'no frame loaded: call setFrame or qualityPass first');
   }
 
-  #requirePrevious(): void {
-    this.#requireFrame();
-    if (!this.#hasPrev) throw new LivecheckError('invalid-argument', 'no previous frame of the same size to track from');
+  private requirePrevious(): void {
+    this.requireFrame();
+    if (!this.hasPrev) throw new LivecheckError('invalid-argument', 'no previous frame of the same size to track from');
   }
 
-  #regionOf(region: Box | null | undefined, out: PixelRegion): PixelRegion {
-    this.#requireFrame();
+  private regionOf(region: Box | null | undefined, out: PixelRegion): PixelRegion {
+    this.requireFrame();
     if (region == null) {
       out.x = 0;
       out.y = 0;
-      out.width = this.#width;
-      out.height = this.#height;
+      out.width = this.frameWidth;
+      out.height = this.frameHeight;
       return out;
     }
-    return pixelRegion(region, this.#width, this.#height, out);
+    return pixelRegion(region, this.frameWidth, this.frameHeight, out);
   }
 
-  #histogramOf(r: PixelRegion): void {
-    const l0 = this.#pyramids[this.#cur][0];
-    this.#k.histogram(l0.base, l0.stride, r.x, r.y, r.width, r.height, this.#hist, 0);
-    this.#k.histogramStats(this.#hist, this.#opt.darkLevel, this.#opt.brightLevel, this.#stats);
+  private histogramOf(r: PixelRegion): void {
+    const l0 = this.pyramids[this.cur][0];
+    this.k.histogram(l0.base, l0.stride, r.x, r.y, r.width, r.height, this.hist, 0);
+    this.k.histogramStats(this.hist, this.opt.darkLevel, this.opt.brightLevel, this.stats);
   }
 
-  #laplacianVariance(r: PixelRegion): number {
-    const l0 = this.#pyramids[this.#cur][0];
-    this.#k.laplacianSums(l0.base, l0.stride, this.#width, this.#height, r.x, r.y, r.width, r.height, this.#sums);
+  private laplacianVariance(r: PixelRegion): number {
+    const l0 = this.pyramids[this.cur][0];
+    this.k.laplacianSums(l0.base, l0.stride, this.frameWidth, this.frameHeight, r.x, r.y, r.width, r.height, this.sums);
     const n = r.width * r.height;
-    const mean = this.#f64[(this.#sums >> 3) + L.LAPLACIAN_SUM] / n;
-    return Math.max(0, this.#f64[(this.#sums >> 3) + L.LAPLACIAN_SUM_SQ] / n - mean * mean);
+    const mean = this.f64[(this.sums >> 3) + L.LAPLACIAN_SUM] / n;
+    return Math.max(0, this.f64[(this.sums >> 3) + L.LAPLACIAN_SUM_SQ] / n - mean * mean);
   }
 
-  #track(n: number): number {
-    const o = this.#opt;
-    return this.#k.trackPoints(this.#desc[this.#cur ^ 1], this.#desc[this.#cur], this.#levels, this.#points, n, this.#flows, this.#status, o.maxIterations, o.epsilon, o.minEigen);
+  private track(n: number): number {
+    const o = this.opt;
+    return this.k.trackPoints(this.desc[this.cur ^ 1], this.desc[this.cur], this.levels, this.points, n, this.flows, this.status, o.maxIterations, o.epsilon, o.minEigen);
   }
 
-  #motion(n: number, out?: BackgroundMotion): BackgroundMotion {
+  private motion(n: number, out?: BackgroundMotion): BackgroundMotion {
     const o = out ?? { globalDx: NaN, globalDy: NaN, residualMedian: NaN, residualP90: NaN, trackedFraction: 0, movingFraction: NaN, movingPoints: 0 };
     if (n === 0) {
       o.globalDx = o.globalDy = o.residualMedian = o.residualP90 = o.movingFraction = NaN;
       o.trackedFraction = o.movingPoints = 0;
       return o;
     }
-    this.#track(n);
-    this.#k.summarizeMotion(this.#points, this.#flows, this.#status, n, this.#opt.inlierFloor, this.#opt.movingPx, this.#motionOut);
-    const m = this.#motionOut >> 3;
-    const f = this.#f64;
+    this.track(n);
+    this.k.summarizeMotion(this.points, this.flows, this.status, n, this.opt.inlierFloor, this.opt.movingPx, this.motionOut);
+    const m = this.motionOut >> 3;
+    const f = this.f64;
     o.globalDx = f[m + L.MOTION_GLOBAL_DX];
     o.globalDy = f[m + L.MOTION_GLOBAL_DY];
     o.residualMedian = f[m + L.MOTION_RESIDUAL_MEDIAN];
