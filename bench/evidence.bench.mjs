@@ -24,7 +24,7 @@ function loadSources() {
       "export { attemptConfigHash } from './src/attempt/config.ts';",
       "export { replayEvidence } from './src/attempt/replay.ts';",
       "export { planFromNonce } from './src/challenge/plan.ts';",
-      "export { verifyEvidence } from './src/server/verify.ts';",
+      "export { verifyEvidence } from './src/verify/evidence.ts';",
       "export { createNodeReanalyzer } from './src/node/reanalyzer.ts';",
       "export { nodeJpegEncoder } from './src/node/attempt.ts';",
       "export { decodeVideo } from './src/node/media.ts';",

@@ -48,7 +48,7 @@ async function loadSources() {
     stdin: {
       contents: [
         "export * from './src/quality/index.ts';",
-        "export { createNodeKernels } from './src/quality/node.ts';",
+        "export { createNodeKernels } from './src/node/kernels.ts';",
         "export * as ref from './test/quality/reference.ts';",
         "export { decodeVideo } from './src/node/media.ts';",
         "export { data } from './test/helpers/data.ts';",
