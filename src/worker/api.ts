@@ -1,9 +1,8 @@
 // The worker's Comlink surface: one WorkerSession per check. onnxruntime-web's pthread workers start from the same
 // script as the worker and must not speak Comlink.
-import { expose } from 'comlink';
 import { LivecheckError } from '../errors.js';
 import { discardFrame } from './pixels.js';
-import { installErrorTransfer, type FrameOutput, type RgbaBuffer, type WorkerApi, type WorkerInfo, type WorkerSetup } from '../protocol/worker.js';
+import { type FrameOutput, type RgbaBuffer, type WorkerApi, type WorkerInfo, type WorkerSetup } from '../protocol/worker.js';
 import { WorkerSession, type SessionHooks } from './session.js';
 
 /** The worker's Comlink surface over one session; `hooks` for a profiling entry. */
@@ -45,12 +44,4 @@ export function workerApi(hooks: SessionHooks = {}, onSession?: (s: WorkerSessio
       await s?.close();
     },
   };
-}
-
-/** Exposes the API unless this is one of onnxruntime's pthread workers. */
-export function exposeWorker(api: WorkerApi): boolean {
-  if ((self as unknown as { name?: string }).name?.startsWith('em-pthread')) return false;
-  installErrorTransfer();
-  expose(api);
-  return true;
 }

@@ -1,13 +1,12 @@
 // The iris worker's surface: onnxruntime-web (its own instance, 1 thread) running only the iris model, so a frame's
 // Iris runs on the second core while the main worker tracks the next frame's mesh. The main worker starts it and
 // falls back to its own Iris when it cannot.
-import { expose, transfer } from 'comlink';
+import { transfer } from 'comlink';
 import * as ort from 'onnxruntime-web/wasm';
 import { LivecheckError } from '../errors.js';
 import { EYE_PAIR_OUTPUT, IrisModel } from '../face/landmarker.js';
 import { createSession, type OrtModule, type OrtSession } from '../face/models.js';
 import { createLandmarkSession } from '../face/landmark-session.js';
-import { installErrorTransfer } from '../protocol/worker.js';
 import type { IrisBuffers, IrisWorkerApi, IrisWorkerSetup } from '../protocol/iris.js';
 
 /** The iris worker's API over its own model. */
@@ -40,12 +39,4 @@ export function irisWorkerApi(): IrisWorkerApi {
       await s?.release();
     },
   };
-}
-
-/** Exposes the iris API unless this is one of onnxruntime's pthread workers. */
-export function exposeIrisWorker(api: IrisWorkerApi): boolean {
-  if ((self as unknown as { name?: string }).name?.startsWith('em-pthread')) return false;
-  installErrorTransfer();
-  expose(api);
-  return true;
 }

@@ -1,4 +1,5 @@
 // The iris worker entry (dist/iris-worker.js), started by the main worker from the asset folder.
-import { exposeIrisWorker, irisWorkerApi } from './iris-api.js';
+import { exposeApi } from './expose.js';
+import { irisWorkerApi } from './iris-api.js';
 
-exposeIrisWorker(irisWorkerApi());
+exposeApi(irisWorkerApi());

@@ -1,4 +1,5 @@
 // The module worker entry (dist/worker.js), with onnxruntime-web's wasm build bundled inside.
-import { exposeWorker, workerApi } from './api.js';
+import { workerApi } from './api.js';
+import { exposeApi } from './expose.js';
 
-exposeWorker(workerApi());
+exposeApi(workerApi());

@@ -2,7 +2,8 @@
 // packed): the packaged worker's session plus a profiler (each frame's time by stage in FrameOutput.profile) and a
 // crash hook that makes the worker, or its iris worker, die the way a real fault would.
 import * as ort from 'onnxruntime-web/wasm';
-import { exposeWorker, workerApi } from '../../../src/worker/api.js';
+import { workerApi } from '../../../src/worker/api.js';
+import { exposeApi } from '../../../src/worker/expose.js';
 import type { WorkerSession } from '../../../src/worker/session.js';
 import { CRASH_TEST_MESSAGE, type CrashTestMessage } from './crash.js';
 
@@ -65,7 +66,7 @@ const api = workerApi(
   instrument,
 );
 
-if (exposeWorker(api)) {
+if (exposeApi(api)) {
   self.addEventListener('message', (e: MessageEvent) => {
     const m = e.data as CrashTestMessage | null;
     if (!m || m.type !== CRASH_TEST_MESSAGE) return;
