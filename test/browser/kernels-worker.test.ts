@@ -49,7 +49,7 @@ let framesBin: Uint8Array = new Uint8Array(0);
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`);
   const out = await build({
-    entryPoints: [join(repoRoot, 'src', 'kernels', 'index.ts')],
+    entryPoints: [join(repoRoot, 'src', 'quality', 'index.ts')],
     bundle: true,
     platform: 'browser',
     format: 'esm',

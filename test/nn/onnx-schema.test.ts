@@ -8,7 +8,7 @@ import * as schema from '../../src/nn/onnx-schema.js';
 import { repoRoot } from '../helpers/data.js';
 
 const generated = readFileSync(join(repoRoot, 'node_modules', 'onnxruntime-web', 'lib', 'onnxjs', 'ort-schema', 'protobuf', 'onnx.js'), 'utf8');
-const source = readFileSync(join(repoRoot, 'src', 'face', 'nn', 'onnx-schema.ts'), 'utf8');
+const source = readFileSync(join(repoRoot, 'src', 'nn', 'onnx-schema.ts'), 'utf8');
 
 /** Field name -> [number, wire type] of one generated message (its `encode` function). */
 function reference(message: string): Map<string, [number, number]> {
