@@ -100,7 +100,7 @@ export class Attempt {
   private readonly recorder: EvidenceRecorder | null;
   private readonly evidenceOptions: AttemptEvidence | null;
   private readonly log: SignalLog;
-  private keyed: boolean[];
+  private readonly keyed: boolean[];
   private index = 0;
   /** Set once the attempt is decided: later frames are not the attempt's. */
   private sealing: Promise<AttemptOutcome> | null = null;

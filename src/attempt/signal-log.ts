@@ -32,6 +32,22 @@ export interface SignalFrame {
   geometry: Pick<FaceGeometry, 'leftEye' | 'rightEye' | 'mouthOpening'> | null;
 }
 
+/**
+ * What the motion signal reads from one frame: a copy of the landmarks (the engine reuses its own), the camera's
+ * global motion, and the geometry's eye openness and mouth opening (the iris-model lid contour sees blinks that the
+ * mesh lids barely show: motion's non-rigid test).
+ */
+export function motionFrame(frame: SignalFrame): MotionFrame {
+  const m = frame.motion;
+  const g = frame.landmarks ? frame.geometry : null;
+  return {
+    timestampMs: frame.timestampMs,
+    landmarks: frame.landmarks ? frame.landmarks.map((q) => [q[0], q[1], q[2]] as Point3) : null,
+    global: m && Number.isFinite(m.globalDx) && Number.isFinite(m.globalDy) ? { dx: m.globalDx, dy: m.globalDy } : null,
+    ...(g ? { eyeOpenness: (g.rightEye.openness + g.leftEye.openness) / 2, mouthOpening: g.mouthOpening } : {}),
+  };
+}
+
 export class SignalLog {
   private readonly motionFrames: MotionFrame[] = [];
   private readonly passiveFrames: PassiveFrameFeatures[] = [];
@@ -45,15 +61,7 @@ export class SignalLog {
 
   /** One frame: its face and motion, its passive features (null: not measured), its challenge events. */
   push(frame: SignalFrame, passive: PassiveFrameFeatures | null, challenge: readonly ChallengeEvent[]): void {
-    const m = frame.motion;
-    const g = frame.landmarks ? frame.geometry : null;
-    this.motionFrames.push({
-      timestampMs: frame.timestampMs,
-      landmarks: frame.landmarks ? frame.landmarks.map((q) => [q[0], q[1], q[2]] as Point3) : null,
-      global: m && Number.isFinite(m.globalDx) && Number.isFinite(m.globalDy) ? { dx: m.globalDx, dy: m.globalDy } : null,
-      // the iris-model lid contour sees blinks that the mesh lids barely show (motion's non-rigid test)
-      ...(g ? { eyeOpenness: (g.rightEye.openness + g.leftEye.openness) / 2, mouthOpening: g.mouthOpening } : {}),
-    });
+    this.motionFrames.push(motionFrame(frame));
     if (passive) this.passiveFrames.push({ ...passive, timestampMs: frame.timestampMs });
     for (const e of challenge) {
       if (e.type === 'prompt') this.claimed.push({ type: 'prompt', step: e.step, action: e.action, t: e.timestampMs, reason: null });

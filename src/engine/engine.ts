@@ -126,8 +126,7 @@ export class LivenessEngine {
       const q = this.kernels.qualityPass(frame.data, frame.width, frame.height, box, this.result.analysis.quality);
       const regions = main && box && this.regionMeter ? this.regionMeter.measure(this.kernels, main.landmarks, frame.width, frame.height) : null;
       const passive = main ? (this.passiveOut = this.kernels.passiveFeatures(main.box, this.passiveOut)) : null;
-      const image = { width: frame.width, height: frame.height, data: frame.data };
-      return await this.interpret(timestampMs, frame.width, frame.height, q, faces, regions, passive, { image, digest: digest ? { sha256: toHex(await digest) } : undefined, total });
+      return await this.interpret(timestampMs, frame.width, frame.height, q, faces, regions, passive, { image: frame, digest: digest ? { sha256: toHex(await digest) } : undefined, total });
     } finally {
       this.busy = false;
     }

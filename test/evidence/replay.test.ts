@@ -10,6 +10,7 @@ import { frameInputs, replayEvidence } from '../../src/attempt/replay.js';
 import { Attempt } from '../../src/attempt/attempt.js';
 import type { SignalResult } from '../../src/decision/signal.js';
 import { motionSignal, type MotionFrame } from '../../src/decision/motion.js';
+import { motionFrame } from '../../src/attempt/signal-log.js';
 import { verifyEvidence } from '../../src/server/index.js';
 import type { EvidenceCheckName, EvidenceReport, VerifyEvidenceOptions } from '../../src/server/index.js';
 import { planFromNonce } from '../../src/challenge/index.js';
@@ -107,12 +108,7 @@ describe('replay of a genuine capture', () => {
     for (const r of framesOf(genuine)) {
       const { frame, face, regions, passive } = frameInputs(r);
       if ((await attempt.push({ analysis: frame, face, regions: regions ?? null, passive })).decision) break;
-      const m = frame.quality.motion;
-      landmarksOnly.push({
-        timestampMs: frame.timestampMs,
-        landmarks: face ? face.landmarks : null,
-        global: m && Number.isFinite(m.globalDx) && Number.isFinite(m.globalDy) ? { dx: m.globalDx, dy: m.globalDy } : null,
-      });
+      landmarksOnly.push(motionFrame({ timestampMs: frame.timestampMs, landmarks: face ? face.landmarks : null, motion: frame.quality.motion, geometry: null }));
     }
     const eyelids = (s: SignalResult) => s.reasons.find((x) => x.code === 'non-rigid-eyes')?.value ?? 0;
     const geometry = attempt.signals().signals.motion,

@@ -9,10 +9,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LivecheckError } from '../../src/errors.js';
-import type { Point3 } from '../../src/types.js';
 import { createNodeEngine } from '../../src/node/engine.js';
 import { decodeVideo } from '../../src/node/media.js';
 import { PassiveModels } from './passive-models.js';
+import { motionFrame } from '../../src/attempt/signal-log.js';
 import { planFromNonce } from '../../src/challenge/plan.js';
 import type { DetectedAction } from '../../src/challenge/action-detector.js';
 import { FaceRecognizer } from '../../src/match/recognizer.js';
@@ -324,15 +324,8 @@ export async function recordPresentation(p: Presentation, options: RecordOptions
       const r = await engine.analyzeFrame(frame, f.timestampMs);
       rec.frames++;
       const face = r.analysis.faces[0] ?? null;
-      const motion = r.analysis.quality.motion;
-      rec.motionFrames.push({
-        timestampMs: f.timestampMs,
-        landmarks: face ? face.landmarks.map((q) => [q[0], q[1], q[2]] as Point3) : null,
-        surround: null,
-        global: motion && Number.isFinite(motion.globalDx) && Number.isFinite(motion.globalDy) ? { dx: motion.globalDx, dy: motion.globalDy } : null,
-        // the geometry's eye openness (iris-model lid contour) sees blinks that the mesh lids barely show
-        ...(face && r.geometry ? { eyeOpenness: (r.geometry.rightEye.openness + r.geometry.leftEye.openness) / 2, mouthOpening: r.geometry.mouthOpening } : {}),
-      });
+      // what the attempt's motion signal reads from the frame, built by the same code
+      rec.motionFrames.push(motionFrame({ timestampMs: f.timestampMs, landmarks: face ? face.landmarks : null, motion: r.analysis.quality.motion, geometry: r.geometry }));
       const pf: PassiveFrameFeatures = { timestampMs: f.timestampMs };
       if (face) {
         rec.framesWithFace++;
