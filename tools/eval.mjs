@@ -1,8 +1,7 @@
 #!/usr/bin/env node
 // `npm run eval`: the attack suite. The runner is TypeScript (tools/eval/), bundled here with esbuild into
 // .cache/eval/ (packages stay external) and run.   node tools/eval.mjs [id-substring ...]  runs a subset.
-// It writes bench/results/eval.json (with the antispoof/liveness models, eval only) and eval-kernels-only.json (the
-// same records without the models' outputs: what the product runs); --kernels-only skips the models, second file only.
+// It writes bench/results/eval.json: every presentation through the product's attempt pipeline.
 // node tools/eval.mjs --drift  measures the identity distance of one live person over 15 s sessions instead.
 import { build } from 'esbuild';
 import { dirname, join, resolve } from 'node:path';

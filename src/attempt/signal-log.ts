@@ -9,7 +9,7 @@ import { activeSignal, challengeOutcomeFromSession } from '../decision/active.js
 import type { DecisionConfig } from '../decision/config.js';
 import { decideLiveness, type LivenessDecision } from '../decision/consensus.js';
 import { motionSignal, type MotionFrame } from '../decision/motion.js';
-import { passiveSignal, type PassiveFrameFeatures } from '../decision/passive.js';
+import { passiveSignal, type PassiveFrameFeatures, type PassiveSignalResult } from '../decision/passive.js';
 import { reason, type SignalResult } from '../decision/signal.js';
 import type { AttemptClaim, AttemptEvent } from '../evidence/bundle.js';
 import type { FaceGeometry } from '../geometry/face-geometry.js';
@@ -17,7 +17,8 @@ import type { Point3, QualityMetrics } from '../types.js';
 
 export interface AttemptSignals {
   active: SignalResult | null;
-  passive: SignalResult;
+  /** With its measurements: the fused score is what passive.liveMin is compared with. */
+  passive: PassiveSignalResult;
   motion: SignalResult;
 }
 

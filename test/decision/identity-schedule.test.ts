@@ -1,7 +1,7 @@
 // The identity sampling rule (src/decision/identity.ts IdentitySchedule) on plain data: which frames are read, how a
 // turned, small or missing face defers a reading, that `candidate` never misses a frame that turns out due (the
-// pipelined worker saves pixels by it), and how a full store is thinned. The same rule runs in `livecheck analyze`
-// (IdentitySampler), the browser worker and the server's replay.
+// pipelined worker saves pixels by it), and how a full store is thinned. The same rule runs in the attempt (src/evidence/identity.ts
+// IdentityCapture) for `livecheck analyze`, `npm run eval`, the browser worker and the server's replay.
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_IDENTITY_CONFIG, DEFAULT_IDENTITY_SAMPLING, IdentitySchedule, identityContinuity } from '../../src/decision/identity.js';
 import { isLivecheckError } from '../../src/errors.js';

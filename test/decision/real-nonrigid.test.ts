@@ -1,17 +1,37 @@
-// The motion signal's non-rigid test on real frames through the engine, fed as `npm run eval` feeds it (landmarks plus
-// the geometry's eye openness and mouth opening): a live face that only blinks, or only opens its mouth, without
+// The motion signal's non-rigid test on real frames through the engine, each window played straight through and fed
+// as the attempt feeds it (motionFrame: landmarks plus the geometry's eye openness and mouth opening): a live face that only blinks, or only opens its mouth, without
 // turning its head, is recognised as live; the still pictures of the attack suite (which the passive signal alone
 // calls live when they carry no print or screen artefact) are not.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { dataDir, ensureVariants, repoRoot } from '../helpers/data.js';
 import { requireModels } from '../face/engine.js';
-import { presentations, recordPresentation, type PresentationRecord } from '../../tools/eval/eval.js';
+import { presentations, playedFrames, type Presentation } from '../../tools/eval/eval.js';
+import { createNodeEngine } from '../../src/node/engine.js';
+import { motionFrame } from '../../src/attempt/signal-log.js';
+import type { MotionFrame } from '../../src/decision/index.js';
 import { motionSignal } from '../../src/decision/motion.js';
 import { DEFAULT_MOTION_CONFIG } from '../../src/decision/config.js';
 
 const IDS = ['live-franck-560', 'live-cap12-260', 'print-0', 'static-photo-0', 'static-photo-jesper-0'];
-const recs = new Map<string, PresentationRecord>();
+const recs = new Map<string, { framesWithFace: number; motionFrames: MotionFrame[] }>();
+
+/** The window through a fresh engine (no plan): what the motion signal reads from each frame. */
+async function record(p: Presentation) {
+  const engine = await createNodeEngine({ modelDir: join(repoRoot, 'models'), kernelDir: join(repoRoot, 'build') });
+  const rec = { framesWithFace: 0, motionFrames: [] as MotionFrame[] };
+  try {
+    for await (const f of playedFrames(p)) {
+      const r = await engine.analyzeFrame(f, f.timestampMs);
+      const face = r.analysis.faces[0] ?? null;
+      if (face) rec.framesWithFace++;
+      rec.motionFrames.push(motionFrame({ timestampMs: f.timestampMs, landmarks: face ? face.landmarks : null, motion: r.analysis.quality.motion, geometry: r.geometry }));
+    }
+  } finally {
+    await engine.close();
+  }
+  return rec;
+}
 
 beforeAll(async () => {
   requireModels();
@@ -23,7 +43,7 @@ beforeAll(async () => {
   for (const id of IDS) {
     const p = ps.find((q) => q.id === id);
     if (!p) throw new Error(`no presentation ${id}`);
-    recs.set(id, await recordPresentation(p, { modelDir: join(repoRoot, 'models'), kernelDir: join(repoRoot, 'build'), modelEvery: 0, identityEvery: 0 }));
+    recs.set(id, await record(p));
   }
 }, 600_000);
 
