@@ -12,7 +12,7 @@ const BROWSER = ['test/browser/**/*.test.ts'];
 const DATA = [
   'test/challenge/real-*.test.ts',
   'test/cli/{analyze,analyze-identity,verify,verify-identity}.test.ts', // not args.test.ts: plain data
-  'test/data/*.test.ts',
+  'test/data/*.test.ts', // media.test.ts, untrusted-video.test.ts: ffmpeg
   'test/decision/real-*.test.ts',
   'test/engine/engine.test.ts',
   'test/engine/split.test.ts',

@@ -4,7 +4,7 @@ export type { NodeEngineOptions } from './engine.js';
 export { analyzeVideo, captureVideo, readAttemptConfig } from './analyze.js';
 export type { AnalyzeOptions, AnalyzeReport, CaptureOptions } from './analyze.js';
 export { decodeImage, decodeVideo, probeVideo } from './media.js';
-export type { RgbaVideoFrame, DecodeVideoOptions, VideoInfo } from './media.js';
+export type { RgbaVideoFrame, DecodeVideoOptions, VideoInfo, VideoLimits } from './media.js';
 // server-side re-analysis of evidence keyframes and the ID-photo match (FaceTracker + FaceRecognitionNet from models/)
 export { createNodeReanalyzer } from './reanalyzer.js';
 export type { NodeReanalyzerOptions, NodeReanalyzer } from './reanalyzer.js';

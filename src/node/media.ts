@@ -38,6 +38,23 @@ export interface DecodeVideoOptions {
   reuse?: boolean;
   /** ffmpeg executable. Default: `$FFMPEG_PATH` or `ffmpeg` on the PATH (ffprobe is looked up next to it). */
   ffmpegPath?: string;
+  /**
+   * Limits for a file that is not trusted (a capture uploaded to a server): checked before decoding where the file
+   * states it, enforced while decoding where it does not. Each breach is `decode-failed` with `details.reason`.
+   */
+  limits?: VideoLimits;
+}
+
+/** Bounds on decoding an untrusted video. Every field is optional; absent: not bounded. */
+export interface VideoLimits {
+  /** Largest file, bytes (checked before anything reads it). reason: `file-too-large`. */
+  maxFileBytes?: number;
+  /** Largest frame, width x height, of the file and of the output (read from the header). reason: `frame-too-large`. */
+  maxPixels?: number;
+  /** More frames than this is an error (not a cut: `maxFrames` cuts). reason: `too-many-frames`. */
+  maxFrames?: number;
+  /** Wall time for probing and decoding together, ms: ffprobe / ffmpeg are killed. reason: `timeout`. */
+  timeoutMs?: number;
 }
 
 export interface VideoInfo {
@@ -367,8 +384,46 @@ function parseRate(rate: string | undefined): number {
 }
 
 /** Size, frame rate and (when known) frame count and duration of a video file. y4m is read directly. */
-export async function probeVideo(path: string, opts: { ffmpegPath?: string } = {}): Promise<VideoInfo> {
+export async function probeVideo(path: string, opts: { ffmpegPath?: string; limits?: VideoLimits } = {}): Promise<VideoInfo> {
   if (!existsSync(path)) throw new LivecheckError('decode-failed', `no such file: ${path}`, { path, reason: 'missing' });
+  const limits = checkLimits(opts.limits);
+  const bytes = statSync(path).size;
+  if (limits.maxFileBytes !== undefined && bytes > limits.maxFileBytes) {
+    throw new LivecheckError('decode-failed', `${path} is ${bytes} bytes, over the ${limits.maxFileBytes} allowed`, { path, reason: 'file-too-large', bytes, limit: limits.maxFileBytes });
+  }
+  const info = await probeFile(path, opts.ffmpegPath, limits.timeoutMs);
+  checkFrameSize(path, info.width, info.height, limits);
+  if (limits.maxFrames !== undefined && info.frames !== undefined && info.frames > limits.maxFrames) {
+    throw new LivecheckError('decode-failed', `${path} states ${info.frames} frames, over the ${limits.maxFrames} allowed`, {
+      path,
+      reason: 'too-many-frames',
+      frames: info.frames,
+      limit: limits.maxFrames,
+    });
+  }
+  return info;
+}
+
+function checkLimits(limits: VideoLimits = {}): VideoLimits {
+  for (const [key, v] of Object.entries(limits)) {
+    if (v !== undefined && !(Number.isInteger(v) && v > 0)) throw new LivecheckError('invalid-argument', `limits.${key} must be a positive integer, got ${v}`, { [key]: v });
+  }
+  return limits;
+}
+
+function checkFrameSize(path: string, width: number, height: number, limits: VideoLimits): void {
+  if (limits.maxPixels !== undefined && width * height > limits.maxPixels) {
+    throw new LivecheckError('decode-failed', `${path} has ${width}x${height} frames, over the ${limits.maxPixels} pixels allowed`, {
+      path,
+      reason: 'frame-too-large',
+      width,
+      height,
+      limit: limits.maxPixels,
+    });
+  }
+}
+
+async function probeFile(path: string, ffmpegPath: string | undefined, timeoutMs: number | undefined): Promise<VideoInfo> {
   if (isY4m(path)) {
     const file = await open(path, 'r');
     try {
@@ -381,11 +436,17 @@ export async function probeVideo(path: string, opts: { ffmpegPath?: string } = {
       await file.close();
     }
   }
-  const ffprobe = ffprobePathFor(ffmpegPathFor(opts));
+  const ffprobe = ffprobePathFor(ffmpegPathFor({ ffmpegPath }));
   requireTool(ffprobe);
   const r = spawnSync(ffprobe, ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream=width,height,r_frame_rate,avg_frame_rate,nb_frames,duration:format=duration', '-of', 'json', path], {
     encoding: 'utf8',
+    timeout: timeoutMs,
+    killSignal: 'SIGKILL',
+    maxBuffer: 1 << 20,
   });
+  if (r.error && (r.error as NodeJS.ErrnoException).code === 'ETIMEDOUT') {
+    throw new LivecheckError('decode-failed', `ffprobe took longer than ${timeoutMs} ms on ${path}`, { path, reason: 'timeout', limit: timeoutMs });
+  }
   let info: { streams?: Array<Record<string, string | number>>; format?: { duration?: string } } = {};
   try {
     info = JSON.parse(r.stdout || '{}');
@@ -420,8 +481,11 @@ function outputSize(info: VideoInfo, opts: DecodeVideoOptions): [number, number]
 async function* decodeWithFfmpeg(path: string, opts: DecodeVideoOptions): AsyncGenerator<RgbaVideoFrame> {
   const ffmpeg = ffmpegPathFor(opts);
   requireTool(ffmpeg);
+  const began = Date.now();
+  const limits = opts.limits ?? {};
   const info = await probeVideo(path, opts);
   const [width, height] = outputSize(info, opts);
+  checkFrameSize(path, width, height, limits);
   const fps = opts.fps ?? info.fps;
   const startMs = opts.startMs ?? 0;
   const args = ['-nostdin', '-v', 'error', '-xerror'];
@@ -434,6 +498,18 @@ async function* decodeWithFfmpeg(path: string, opts: DecodeVideoOptions): AsyncG
   args.push('-f', 'rawvideo', '-pix_fmt', 'rgba', 'pipe:1');
 
   const child = spawn(ffmpeg, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  // what is left of the time limit after probing: ffmpeg is killed when it runs out
+  let timedOut = false;
+  const timer =
+    limits.timeoutMs === undefined
+      ? null
+      : setTimeout(
+          () => {
+            timedOut = true;
+            child.kill('SIGKILL');
+          },
+          Math.max(0, limits.timeoutMs - (Date.now() - began)),
+        );
   let stderr = '';
   child.stderr.setEncoding('utf8');
   child.stderr.on('data', (s: string) => {
@@ -463,6 +539,9 @@ async function* decodeWithFfmpeg(path: string, opts: DecodeVideoOptions): AsyncG
         filled += n;
         offset += n;
         if (filled === frameBytes) {
+          if (limits.maxFrames !== undefined && produced >= limits.maxFrames) {
+            throw new LivecheckError('decode-failed', `${path} has more than the ${limits.maxFrames} frames allowed`, { path, reason: 'too-many-frames', limit: limits.maxFrames });
+          }
           frame.index = produced;
           frame.timestampMs = startMs + (produced * 1000) / fps;
           produced++;
@@ -474,6 +553,14 @@ async function* decodeWithFfmpeg(path: string, opts: DecodeVideoOptions): AsyncG
     }
     const code = await exited;
     finished = true;
+    if (timedOut) {
+      throw new LivecheckError('decode-failed', `decoding ${path} took longer than ${limits.timeoutMs} ms (${produced} frames)`, {
+        path,
+        reason: 'timeout',
+        frames: produced,
+        limit: limits.timeoutMs,
+      });
+    }
     if (spawnError) {
       throw new LivecheckError('ffmpeg-missing', `cannot run ${ffmpeg}: ${spawnError.message}`, { tool: ffmpeg }, { cause: spawnError });
     }
@@ -486,6 +573,7 @@ async function* decodeWithFfmpeg(path: string, opts: DecodeVideoOptions): AsyncG
       });
     }
   } finally {
+    if (timer) clearTimeout(timer);
     // The consumer stopped early (break/throw): stop decoding.
     if (!finished) {
       child.kill('SIGKILL');
@@ -518,9 +606,13 @@ async function* openVideo(path: string, opts: DecodeVideoOptions): AsyncGenerato
   if (opts.startMs !== undefined && !(opts.startMs >= 0 && Number.isFinite(opts.startMs))) {
     throw new LivecheckError('invalid-argument', `startMs must be >= 0, got ${opts.startMs}`, { startMs: opts.startMs });
   }
+  checkLimits(opts.limits);
   if (!existsSync(path)) throw new LivecheckError('decode-failed', `no such file: ${path}`, { path, reason: 'missing' });
-  if (isY4m(path) && (await y4mNative(path, opts))) yield* decodeY4m(path, opts);
-  else yield* decodeWithFfmpeg(path, opts);
+  if (isY4m(path) && (await y4mNative(path, opts))) {
+    // the header states size and (from the file size) the frame count: the limits are checked before decoding
+    if (opts.limits) await probeVideo(path, opts);
+    yield* decodeY4m(path, opts);
+  } else yield* decodeWithFfmpeg(path, opts);
 }
 
 async function y4mNative(path: string, opts: DecodeVideoOptions): Promise<boolean> {
