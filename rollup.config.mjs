@@ -75,6 +75,24 @@ const pruneStale = (owns, extraDirs = []) => ({
   },
 });
 
+// mediabunny's compiled ESM (the capture video's muxer) has import cycles and top-level `this` in TypeScript helpers:
+// both harmless, reported for every build; anything else still warns
+const quietMediabunny = (warning, warn) => {
+  const inMediabunny = (id) => typeof id === 'string' && id.includes('node_modules/mediabunny/');
+  if (warning.code === 'CIRCULAR_DEPENDENCY' && (warning.ids ?? []).every(inMediabunny)) return;
+  if (warning.code === 'THIS_IS_UNDEFINED' && inMediabunny(warning.id)) return;
+  warn(warning);
+};
+// Its Node file source imports node:fs/promises. Its package.json `browser` field maps that away, but the resolver
+// follows `exports` and ignores the field: in the workers the import becomes an empty module (never used there).
+const fromMediabunny = (importer) => (importer ?? '').includes('node_modules/mediabunny/');
+const nodeExternal = (id, importer) => /^node:/.test(id) && !fromMediabunny(importer);
+const mediabunnyWithoutNode = () => ({
+  name: 'livecheck-mediabunny-without-node',
+  resolveId: (id, importer) => (id.startsWith('node:') && fromMediabunny(importer) ? '\0mediabunny-no-node' : null),
+  load: (id) => (id === '\0mediabunny-no-node' ? 'export {};' : null),
+});
+
 export default [
   {
     input: { index: 'src/index.ts', server: 'src/server/index.ts' },
@@ -86,14 +104,16 @@ export default [
   // createLivenessCheck with `new URL('./worker.js', import.meta.url)`
   {
     input: { worker: 'src/worker/worker.ts' },
+    onwarn: quietMediabunny,
     output: { dir: 'dist', format: 'es', sourcemap: true, entryFileNames: '[name].js', inlineDynamicImports: true },
     // models.ts reads files in Node only (guarded at run time); browsers never load it
-    external: [/^node:/],
+    external: nodeExternal,
     // ORT's extern-wasm build: its loader stays a separate file, so pthreads never re-run this worker bundle
     plugins: [
       readModel('browser'),
       ortWasmOnly(),
       opaqueNodeImports(),
+      mediabunnyWithoutNode(),
       nodeResolve({ browser: true, preferBuiltins: false, exportConditions: ['onnxruntime-web-use-extern-wasm'] }),
       esbuild({ target: 'es2022', tsconfig: 'tsconfig.json' }),
       workerAssets(),
@@ -110,6 +130,7 @@ export default [
       readModel('browser'),
       ortWasmOnly(),
       opaqueNodeImports(),
+      mediabunnyWithoutNode(),
       nodeResolve({ browser: true, preferBuiltins: false, exportConditions: ['onnxruntime-web-use-extern-wasm'] }),
       esbuild({ target: 'es2022', tsconfig: 'tsconfig.json' }),
     ],
@@ -118,12 +139,14 @@ export default [
   // with its crash hook, and the attempt pipeline as a browser module
   {
     input: { worker: 'test/browser/dev/worker.ts', 'iris-worker': 'test/browser/dev/iris-worker.ts', attempt: 'test/browser/dev/attempt.ts' },
+    onwarn: quietMediabunny,
     output: { dir: 'dist/dev', format: 'es', sourcemap: true, entryFileNames: '[name].js', chunkFileNames: '[name]-[hash].js' },
-    external: [/^node:/],
+    external: nodeExternal,
     plugins: [
       readModel('browser'),
       ortWasmOnly(),
       opaqueNodeImports(),
+      mediabunnyWithoutNode(),
       nodeResolve({ browser: true, preferBuiltins: false, exportConditions: ['onnxruntime-web-use-extern-wasm'] }),
       esbuild({ target: 'es2022', tsconfig: 'tsconfig.json' }),
     ],

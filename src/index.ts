@@ -23,5 +23,6 @@ export type { DecisionConfigInput } from './decision/config.js';
 // the evidence bundle the result carries, as the text to send to your server
 export { serializeEvidence } from './evidence/bundle.js';
 export type { DocumentBinding, EvidenceBundle } from './evidence/bundle.js';
+export type { CaptureVideo, CaptureChunk, CaptureVideoOptions } from './evidence/video.js';
 // the browser's copy of the attempt policy: a UX hint (the server's count is the one that holds)
 export { AttemptPolicy, WebStorageAttemptStore } from './policy/index.js';

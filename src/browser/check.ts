@@ -10,6 +10,7 @@ import type { LivenessDecision } from '../decision/consensus.js';
 import { LivecheckError } from '../errors.js';
 import type { GuidanceIssue, GuidanceState, GuidanceTrackerOptions } from '../guidance/tracker.js';
 import type { DocumentBinding, EvidenceBundle } from '../evidence/bundle.js';
+import type { CaptureVideo, CaptureVideoOptions } from '../evidence/video.js';
 import { resolveDecisionConfig, type DecisionConfigInput } from '../decision/config.js';
 import { fromWireError, installErrorTransfer, type FrameOutput, type RgbaBuffer, type WorkerApi, type WorkerInfo } from '../protocol/worker.js';
 import { resolveIdentityOptions, type IdentityOptions } from '../evidence/identity.js';
@@ -76,8 +77,12 @@ export interface LivenessCheckOptions {
    * challenge step; the `result` event then carries `evidence`. With evidence the verdict is the one the server's
    * replay computes from those records (its motion signal reads the landmarks only), and Iris runs in the main
    * worker (no iris pipeline: a keyframe is cropped from its own frame). Default: no evidence.
+   *
+   * `video` also encodes the attempt's analysed frames as one video (WebCodecs VP8, else VP9 or H.264; muxed with
+   * mediabunny, nothing re-encoded) with each encoded chunk's SHA-256: the `result` event then carries `video`
+   * (absent where the browser has no VideoEncoder). `true` or `{ bitrate }` (default 400 kbit/s). Default off.
    */
-  evidence?: { document: DocumentBinding; jpegQuality?: number } | null;
+  evidence?: { document: DocumentBinding; jpegQuality?: number; video?: boolean | CaptureVideoOptions } | null;
   /**
    * Identity continuity: is the person at the end the one who started (another person stepping in must fail)?
    * Every `every`-th frame (default 5) with a frontal, large enough face is cut as a small aligned face chip; when
@@ -96,6 +101,8 @@ export interface LivenessResult extends LivenessDecision {
   framesDropped: number;
   /** The evidence bundle (with the `evidence` option): send `serializeEvidence(evidence)` to your server. */
   evidence?: EvidenceBundle;
+  /** The attempt's frames as video (with `evidence.video`, where the browser can encode). */
+  video?: CaptureVideo;
 }
 
 export interface FrameEventDetail extends FrameOutput {
@@ -180,6 +187,7 @@ export class LivenessCheck extends EventTarget {
     plan: ChallengePlan | null,
     private readonly workerTimeoutMs = 10_000,
     private readonly withEvidence = false,
+    private readonly withVideo = false,
   ) {
     super();
     this.worker = worker;
@@ -300,6 +308,10 @@ export class LivenessCheck extends EventTarget {
         const bundle = await this.call(this.remote.evidence(), this.workerTimeoutMs);
         if (!bundle) throw new LivecheckError('evidence-invalid', 'the worker sealed no evidence bundle');
         result.evidence = bundle;
+        if (this.withVideo) {
+          const video = await this.call(this.remote.video(), this.workerTimeoutMs);
+          if (video) result.video = video;
+        }
       } catch (e) {
         const err = e instanceof LivecheckError ? e : fromWireError(e);
         if (err !== this.crashed) this.emit('error', err);
@@ -553,6 +565,10 @@ export async function createLivenessCheck(options: LivenessCheckOptions = {}): P
   }
   const ev = options.evidence ?? null;
   if (ev && (!c || typeof c.nonce !== 'string')) throw new LivecheckError('invalid-argument', 'evidence needs a challenge with a string nonce (the bundle is bound to it)');
+  const video = !ev?.video ? null : ev.video === true ? {} : ev.video;
+  if (video?.bitrate !== undefined && !(Number.isInteger(video.bitrate) && video.bitrate >= 50_000 && video.bitrate <= 10_000_000)) {
+    throw new LivecheckError('invalid-argument', `evidence.video.bitrate must be an integer from 50000 to 10000000, got ${String(video.bitrate)}`);
+  }
   const identity = options.identity === false ? null : options.identity === true || options.identity === undefined ? {} : options.identity;
   if (identity) resolveIdentityOptions(identity); // a bad setting throws here, typed, before the worker starts
   if (options.decision) resolveDecisionConfig(options.decision); // likewise for the decision's thresholds
@@ -564,7 +580,7 @@ export async function createLivenessCheck(options: LivenessCheckOptions = {}): P
   const worker = options.assets?.workerUrl
     ? new Worker(new URL(String(options.assets.workerUrl), here), { type: 'module', name: 'livecheck' })
     : new Worker(new URL('./worker.js', import.meta.url), { type: 'module', name: 'livecheck' });
-  const check = new LivenessCheck(worker, plan, timeoutMs, ev !== null);
+  const check = new LivenessCheck(worker, plan, timeoutMs, ev !== null, video !== null);
   try {
     await check.init({
       assetUrl: baseUrl.endsWith('/') ? baseUrl : baseUrl + '/',
@@ -579,7 +595,14 @@ export async function createLivenessCheck(options: LivenessCheckOptions = {}): P
       decision: options.decision,
       mirrored: options.mirrored ?? false,
       identity: identity && { ...identity, ...(identity.config && { config: { ...identity.config } }) },
-      ...(ev && { evidence: { nonce: c!.nonce as string, document: { metadataHash: ev.document.metadataHash, uploadedAt: ev.document.uploadedAt }, jpegQuality: ev.jpegQuality } }),
+      ...(ev && {
+        evidence: {
+          nonce: c!.nonce as string,
+          document: { metadataHash: ev.document.metadataHash, uploadedAt: ev.document.uploadedAt },
+          jpegQuality: ev.jpegQuality,
+          video: video && { ...video },
+        },
+      }),
     });
   } catch (e) {
     worker.terminate();

@@ -27,6 +27,12 @@ export interface DecodeVideoOptions {
   height?: number;
   /** Output frame rate (frames are dropped or repeated, like ffmpeg's fps filter). Default: the file's. */
   fps?: number;
+  /**
+   * `constant` (default): frames at a constant rate (`fps`, else the file's), timestamps index / fps. `source`: every
+   * frame the file holds, once, in order, each with its own presentation time (a variable-rate capture, frame for
+   * frame); `fps` and `startMs` do not apply.
+   */
+  timing?: 'constant' | 'source';
   /** Skip to this time before the first frame. Default 0. */
   startMs?: number;
   /** Stop after this many frames. Default: all. */
@@ -423,6 +429,36 @@ function checkFrameSize(path: string, width: number, height: number, limits: Vid
   }
 }
 
+/** The video packets' presentation times, ms, ascending (ffprobe, no decoding), bounded like the decode. */
+function packetTimes(path: string, ffmpeg: string, limits: VideoLimits): number[] {
+  const ffprobe = ffprobePathFor(ffmpeg);
+  const r = spawnSync(ffprobe, ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'packet=pts_time', '-of', 'csv=p=0', path], {
+    encoding: 'utf8',
+    timeout: limits.timeoutMs,
+    killSignal: 'SIGKILL',
+    // ~12 bytes a line: room for the frame limit, or for 1M frames
+    maxBuffer: 16 * (limits.maxFrames ?? 1 << 20) + 4096,
+  });
+  if (r.error || r.status !== 0) {
+    const timeout = (r.error as NodeJS.ErrnoException | undefined)?.code === 'ETIMEDOUT';
+    throw new LivecheckError('decode-failed', `ffprobe cannot list the packets of ${path}`, { path, reason: timeout ? 'timeout' : 'ffmpeg-error' });
+  }
+  const times = r.stdout
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => Math.round(Number(l.split(',')[0]) * 1e6) / 1e3); // seconds with 6 decimals -> ms, no float residue
+  if (times.some((t) => !Number.isFinite(t))) throw new LivecheckError('decode-failed', `${path}: a packet without a presentation time`, { path, reason: 'timestamps' });
+  if (limits.maxFrames !== undefined && times.length > limits.maxFrames) {
+    throw new LivecheckError('decode-failed', `${path} has ${times.length} frames, over the ${limits.maxFrames} allowed`, {
+      path,
+      reason: 'too-many-frames',
+      frames: times.length,
+      limit: limits.maxFrames,
+    });
+  }
+  return times.sort((a, b) => a - b);
+}
+
 async function probeFile(path: string, ffmpegPath: string | undefined, timeoutMs: number | undefined): Promise<VideoInfo> {
   if (isY4m(path)) {
     const file = await open(path, 'r');
@@ -488,12 +524,18 @@ async function* decodeWithFfmpeg(path: string, opts: DecodeVideoOptions): AsyncG
   checkFrameSize(path, width, height, limits);
   const fps = opts.fps ?? info.fps;
   const startMs = opts.startMs ?? 0;
+  const source = opts.timing === 'source';
+  // each frame's own presentation time, from the container (no decoding): in presentation order
+  const times = source ? packetTimes(path, ffmpeg, limits) : null;
   const args = ['-nostdin', '-v', 'error', '-xerror'];
   if (startMs > 0) args.push('-ss', (startMs / 1000).toFixed(3));
-  // The fps filter makes the output constant-rate, so index / fps is each frame's true timestamp.
-  const filters = [`fps=${fps}`];
+  // The fps filter makes the output constant-rate, so index / fps is each frame's true timestamp; `source` passes
+  // every decoded frame through once
+  const filters = source ? [] : [`fps=${fps}`];
   if (width !== info.width || height !== info.height) filters.push(`scale=${width}:${height}:flags=bicubic`);
-  args.push('-i', path, '-an', '-sn', '-vf', filters.join(','));
+  args.push('-i', path, '-an', '-sn');
+  if (filters.length) args.push('-vf', filters.join(','));
+  if (source) args.push('-fps_mode', 'passthrough');
   if (opts.maxFrames !== undefined) args.push('-frames:v', String(opts.maxFrames));
   args.push('-f', 'rawvideo', '-pix_fmt', 'rgba', 'pipe:1');
 
@@ -543,7 +585,10 @@ async function* decodeWithFfmpeg(path: string, opts: DecodeVideoOptions): AsyncG
             throw new LivecheckError('decode-failed', `${path} has more than the ${limits.maxFrames} frames allowed`, { path, reason: 'too-many-frames', limit: limits.maxFrames });
           }
           frame.index = produced;
-          frame.timestampMs = startMs + (produced * 1000) / fps;
+          if (times && produced >= times.length) {
+            throw new LivecheckError('decode-failed', `${path}: more frames decoded than the container has packets`, { path, reason: 'timestamps', frames: produced });
+          }
+          frame.timestampMs = times ? times[produced] : startMs + (produced * 1000) / fps;
           produced++;
           filled = 0;
           yield frame;
@@ -607,8 +652,11 @@ async function* openVideo(path: string, opts: DecodeVideoOptions): AsyncGenerato
     throw new LivecheckError('invalid-argument', `startMs must be >= 0, got ${opts.startMs}`, { startMs: opts.startMs });
   }
   checkLimits(opts.limits);
+  if (opts.timing !== undefined && opts.timing !== 'constant' && opts.timing !== 'source')
+    throw new LivecheckError('invalid-argument', `timing must be constant or source, got ${String(opts.timing)}`);
+  if (opts.timing === 'source' && (opts.fps !== undefined || opts.startMs)) throw new LivecheckError('invalid-argument', "timing source keeps the file's own frames: fps and startMs do not apply");
   if (!existsSync(path)) throw new LivecheckError('decode-failed', `no such file: ${path}`, { path, reason: 'missing' });
-  if (isY4m(path) && (await y4mNative(path, opts))) {
+  if (isY4m(path) && opts.timing !== 'source' && (await y4mNative(path, opts))) {
     // the header states size and (from the file size) the frame count: the limits are checked before decoding
     if (opts.limits) await probeVideo(path, opts);
     yield* decodeY4m(path, opts);

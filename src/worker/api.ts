@@ -1,5 +1,6 @@
 // The worker's Comlink surface: one WorkerSession per check. onnxruntime-web's pthread workers start from the same
 // script as the worker and must not speak Comlink.
+import { transfer } from 'comlink';
 import { LivecheckError } from '../errors.js';
 import { discardFrame } from './pixels.js';
 import { type FrameOutput, type RgbaBuffer, type WorkerApi, type WorkerInfo, type WorkerSetup } from '../protocol/worker.js';
@@ -34,6 +35,12 @@ export function workerApi(hooks: SessionHooks = {}, onSession?: (s: WorkerSessio
     },
     async evidence() {
       return session ? session.evidence() : null;
+    },
+    async video() {
+      const v = session ? await session.video() : null;
+      if (!v) return null;
+      const data = v.data.slice(); // a copy crosses: the session keeps its own for a second call
+      return transfer({ ...v, data }, [data.buffer]);
     },
     async depth() {
       return session ? session.depth : 1;

@@ -17,6 +17,8 @@ import { FaceRecognizer } from '../match/recognizer.js';
 import { allInOrder } from '../util/settle.js';
 import { IrisPipeline, SLOTS, StageLock, saveFace, type Slot } from './iris-pipeline.js';
 import { offscreenJpegEncoder } from './jpeg.js';
+import { CaptureVideoEncoder } from './capture-video.js';
+import type { CaptureVideo, CaptureVideoOptions } from '../evidence/video.js';
 import { FrameIntake, discardFrame, type PixelPath } from './pixels.js';
 import type { FrameOutput, RgbaBuffer, WorkerInfo, WorkerSetup } from '../protocol/worker.js';
 
@@ -74,7 +76,13 @@ export class WorkerSession {
   /** Tail of the completions: frames complete in the order they came. */
   private completeTail: Promise<void> = Promise.resolve();
 
-  private constructor(engine: LivenessEngine, info: WorkerInfo, lock: StageLock, iris: IrisPipeline | null, recognizer: FaceRecognizer | null, hooks: SessionHooks) {
+  /** The capture video's settings (null: no video); the encoder opens at the first frame, when its size is known. */
+  private readonly videoOptions: CaptureVideoOptions | null;
+  private videoEncoder: Promise<CaptureVideoEncoder | null> | null = null;
+  private videoResult: Promise<CaptureVideo | null> | null = null;
+
+  private constructor(engine: LivenessEngine, info: WorkerInfo, lock: StageLock, iris: IrisPipeline | null, recognizer: FaceRecognizer | null, hooks: SessionHooks, video: CaptureVideoOptions | null) {
+    this.videoOptions = video;
     this.engine = engine;
     this.info = info;
     this.lock = lock;
@@ -151,7 +159,7 @@ export class WorkerSession {
         )
       : null;
     const info: WorkerInfo = { simd: engine.kernels.simd, threads, crossOriginIsolated: isolated, landmarkRuntime: engine.tracker.landmarkRuntime };
-    return new WorkerSession(engine, info, lock, pipeline, recognizer, hooks);
+    return new WorkerSession(engine, info, lock, pipeline, recognizer, hooks, setup.evidence?.video ?? null);
   }
 
   /** The iris pipeline, when Iris runs in its own worker. */
@@ -195,6 +203,11 @@ export class WorkerSession {
     const e = this.engine;
     const t0 = performance.now();
     const pixels = await this.intake.read(frame, (w, h) => e.kernels.inputBuffer(w, h));
+    // the attempt's frames only: the video ends with the frame that ends the attempt
+    if (this.videoOptions && !e.attempt.ended) {
+      this.videoEncoder ??= CaptureVideoEncoder.open(pixels.width, pixels.height, this.videoOptions);
+      (await this.videoEncoder)?.encode(pixels, timestampMs);
+    }
     const t1 = performance.now();
     const identity0 = e.attempt.identityMs;
     this.hooks.beforeFrame?.();
@@ -297,7 +310,16 @@ export class WorkerSession {
     return (await this.engine.attempt.evidence()) ?? null;
   }
 
+  /** The capture video of the attempt's frames (null: not asked for, no frame yet, or no encoder in this browser). */
+  async video(): Promise<CaptureVideo | null> {
+    await this.completeTail;
+    if (!this.videoEncoder) return null;
+    this.videoResult ??= this.videoEncoder.then((v) => (v ? v.finish() : null));
+    return this.videoResult;
+  }
+
   async close(): Promise<void> {
+    void this.videoEncoder?.then((v) => v?.close());
     // frames still in the pipeline finish first (the page may close right after stop(), with frames in flight)
     await Promise.race([this.completeTail, new Promise((r) => setTimeout(r, 4000))]);
     this.irisPipeline?.stop(null);

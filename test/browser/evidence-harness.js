@@ -4,6 +4,13 @@ import * as lib from '/dist/index.js';
 import { cameraVideo } from './fake-camera.js';
 import { servedFrame } from './served-frames.js';
 
+/** Bytes as base64 (page.evaluate returns JSON). */
+function base64(bytes) {
+  let s = '';
+  for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(s);
+}
+
 const median = (v) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)] ?? null;
 
 /**
@@ -48,6 +55,7 @@ export async function runCapture({ urlBase, timestamps, width, height, challenge
       reasons: r.reasons.map((x) => x.code),
     },
     evidence: r?.evidence ? lib.serializeEvidence(r.evidence) : null,
+    video: r?.video ? { mime: r.video.mime, codec: r.video.codec, width: r.video.width, height: r.video.height, chunks: r.video.chunks, data: base64(r.video.data) } : null,
     workerMsP50: median(workerMs),
     mainMsP50: median(mainMs),
     // from the ending frame's answer to the result event: with evidence, fetching the sealed bundle from the worker

@@ -13,6 +13,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { createHash } from 'node:crypto';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { planFromNonce } from '../../src/challenge/plan.js';
@@ -46,6 +47,7 @@ const SCRIPT = [{ action: 'turn-left', holdMs: 0 }] as const;
 const NONCE = 'livecheck-browser-evidence-0001';
 
 interface CaptureRun {
+  video?: { mime: string; codec: string; width: number; height: number; data: string; chunks: Array<{ t: number; key: boolean; bytes: number; sha256: string }> } | null;
   analysed: number;
   errors: string[];
   decision: { verdict: string; signals: Record<string, { verdict: string; score: number } | null>; reasons: string[] } | null;
@@ -76,6 +78,8 @@ let reanalyzer: NodeReanalyzer;
 const pageErrors: string[] = [];
 let withEvidence: CaptureRun;
 let without: CaptureRun;
+let withVideo: CaptureRun;
+let frames: Array<{ data: Buffer; t: number; width: number; height: number }> = [];
 let document: { metadataHash: string; uploadedAt: number };
 const steps = (await planFromNonce(NONCE, { script: SCRIPT.map((s) => ({ ...s })) })).steps;
 const measured: Record<string, unknown> = {};
@@ -119,7 +123,6 @@ beforeAll(async () => {
     'yuv4mpegpipe',
     clip,
   ]);
-  const frames: Array<{ data: Buffer; t: number; width: number; height: number }> = [];
   for await (const f of decodeVideo(clip)) frames.push({ data: Buffer.from(f.data), t: f.timestampMs, width: f.width, height: f.height });
   // the server's record of the ID document: uploaded 3 minutes before this capture
   const uploadedAt = Date.now() - 3 * 60_000;
@@ -150,6 +153,7 @@ beforeAll(async () => {
   const run = (evidence: unknown) => page.evaluate(`import('/__harness/evidence-harness.js').then((m) => m.runCapture(${arg(evidence)}))`) as Promise<CaptureRun>;
   without = await run(null);
   withEvidence = await run({ document });
+  withVideo = await run({ document, video: true });
   reanalyzer = await createNodeReanalyzer();
 }, 600_000);
 
@@ -273,4 +277,59 @@ describe('evidence recorded in Chromium, verified in Node', () => {
     // numbers are reported, not asserted (shared machine); that they are numbers is
     for (const t of [bench.digestCallMs, bench.digestMs, bench.recordMs]) expect(Number.isFinite(t.p50) && t.max >= t.p50).toBe(true);
   }, 120_000);
+});
+
+describe('the capture as video (evidence.video), encoded in the worker', () => {
+  it('every analysed frame is one chunk of a WebM the server demuxes: same count, same bytes (SHA-256), same times', async () => {
+    expect(withVideo.errors).toEqual([]);
+    const v = withVideo.video!;
+    expect(v, 'no video in the result').toBeTruthy();
+    expect(v.mime).toBe('video/webm');
+    expect([v.width, v.height]).toEqual([frames[0].width, frames[0].height]);
+    // the same frames, the same attempt: it ends on the same frame with or without the video
+    expect(withVideo.analysed).toBe(withEvidence.analysed);
+    expect(withVideo.decision?.verdict).toBe(withEvidence.decision?.verdict);
+    expect(v.chunks.length).toBe(withVideo.analysed);
+    expect(v.chunks.map((c) => c.t)).toEqual(frames.slice(0, withVideo.analysed).map((f) => Math.round(f.t * 1000) / 1000));
+    expect(v.chunks[0].key).toBe(true);
+    const bytes = Buffer.from(v.data, 'base64');
+    const { Input, BufferSource, ALL_FORMATS, EncodedPacketSink } = await import('mediabunny');
+    const input = new Input({ source: new BufferSource(bytes), formats: ALL_FORMATS });
+    const track = (await input.getPrimaryVideoTrack())!;
+    expect([track.codedWidth, track.codedHeight]).toEqual([v.width, v.height]);
+    const packets: string[] = [];
+    for await (const p of new EncodedPacketSink(track).packets()) packets.push(createHash('sha256').update(p.data).digest('hex'));
+    expect(packets).toEqual(v.chunks.map((c) => c.sha256));
+    measured.video = { codec: v.codec, frames: v.chunks.length, bytes: bytes.length, bytesPerSecond: Math.round(bytes.length / ((v.chunks.at(-1)!.t - v.chunks[0].t) / 1000 + 0.04)) };
+  });
+
+  it('ffmpeg decodes it to the analysed frames: the same count, each close to the pixels the worker analysed', async () => {
+    const file = join(tmp, 'capture.webm');
+    writeFileSync(file, Buffer.from(withVideo.video!.data, 'base64'));
+    const psnrOf = (a: Uint8Array, b: Uint8Array) => {
+      let se = 0;
+      for (let p = 0; p < a.length; p += 4) for (let c = 0; c < 3; c++) se += (a[p + c] - b[p + c]) ** 2;
+      return 10 * Math.log10((255 * 255) / (se / ((a.length / 4) * 3)));
+    };
+    const same: number[] = [];
+    const next: number[] = [];
+    let i = 0;
+    const times: number[] = [];
+    for await (const f of decodeVideo(file, { timing: 'source', limits: { maxPixels: 1280 * 720, maxFrames: 1000, timeoutMs: 60_000 } })) {
+      times.push(f.timestampMs);
+      same.push(psnrOf(frames[i].data, f.data));
+      if (i + 1 < withVideo.analysed) next.push(psnrOf(frames[i + 1].data, f.data));
+      i++;
+    }
+    expect(i).toBe(withVideo.analysed);
+    // each frame with its own time, the analysed frame's (the container keeps milliseconds)
+    expect(times).toEqual(withVideo.video!.chunks.map((c) => Math.round(c.t)));
+    const median = (v: number[]) => [...v].sort((x, y) => x - y)[v.length >> 1];
+    // lossy but the same pictures, in order: a decoded frame is closer to its own analysed frame than to the next one
+    // (the head barely moves between two frames, so not by much, and not on every frame)
+    const closer = next.filter((p, k) => same[k] > p).length / next.length;
+    expect(Math.min(...same)).toBeGreaterThan(28);
+    expect(closer).toBeGreaterThan(0.8);
+    measured.videoPsnr = { min: Math.min(...same), median: median(same), nextFrameMedian: median(next), closerThanNext: closer };
+  });
 });

@@ -98,6 +98,21 @@ describe('decoding an untrusted video', () => {
     expect(slow.ms).toBeLessThan(3000);
   });
 
+  it("timing 'source': every frame the file holds, once, with its own time (no rate conversion)", async () => {
+    const times: number[] = [];
+    for await (const f of decodeVideo(file('ok.webm'), { timing: 'source', limits: SERVER, reuse: true })) times.push(f.timestampMs);
+    expect(times).toEqual(Array.from({ length: 50 }, (_, i) => i * 40));
+    // the constant-rate default resamples: asked for 10 fps it yields a fifth of them
+    let n = 0;
+    for await (const _ of decodeVideo(file('ok.webm'), { fps: 10, reuse: true })) n++;
+    expect(n).toBe(20);
+    const e = await decodeVideo(file('ok.webm'), { timing: 'source', fps: 10 })
+      [Symbol.asyncIterator]()
+      .next()
+      .catch((x: unknown) => x);
+    expect(isLivecheckError(e, 'invalid-argument')).toBe(true);
+  });
+
   it('bad limits are invalid-argument', async () => {
     for (const limits of [{ maxPixels: 0 }, { maxFrames: 1.5 }, { timeoutMs: -1 }, { maxFileBytes: Number.NaN }]) {
       expect(await outcome(file('ok.webm'), limits as VideoLimits), JSON.stringify(limits)).toMatchObject({ code: 'invalid-argument' });
