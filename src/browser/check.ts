@@ -309,7 +309,8 @@ export class LivenessCheck extends EventTarget {
         if (!bundle) throw new LivecheckError('evidence-invalid', 'the worker sealed no evidence bundle');
         result.evidence = bundle;
         if (this.withVideo) {
-          const video = await this.call(this.remote.video(), this.workerTimeoutMs);
+          // a video that failed to encode leaves the result without one, as a browser without VideoEncoder does
+          const video = await this.call(this.remote.video(), this.workerTimeoutMs).catch(() => null);
           if (video) result.video = video;
         }
       } catch (e) {

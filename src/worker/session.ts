@@ -205,7 +205,8 @@ export class WorkerSession {
     const pixels = await this.intake.read(frame, (w, h) => e.kernels.inputBuffer(w, h));
     // the attempt's frames only: the video ends with the frame that ends the attempt
     if (this.videoOptions && !e.attempt.ended) {
-      this.videoEncoder ??= CaptureVideoEncoder.open(pixels.width, pixels.height, this.videoOptions);
+      // an encoder that cannot start is no encoder: the capture goes on without video
+      this.videoEncoder ??= CaptureVideoEncoder.open(pixels.width, pixels.height, this.videoOptions).catch(() => null);
       (await this.videoEncoder)?.encode(pixels, timestampMs);
     }
     const t1 = performance.now();
