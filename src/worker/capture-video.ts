@@ -7,8 +7,6 @@ import { LivecheckError } from '../errors.js';
 import { toHex } from '../util/hex.js';
 import type { CaptureChunk, CaptureVideo, CaptureVideoOptions } from '../evidence/video.js';
 
-export type { CaptureChunk, CaptureVideo, CaptureVideoOptions } from '../evidence/video.js';
-
 /** Codecs in order of preference, each with its mediabunny codec and container. */
 const CODECS = [
   { codec: 'vp8', track: 'vp8', mime: 'video/webm' },
@@ -67,11 +65,6 @@ export class CaptureVideoEncoder {
       return self;
     }
     return null;
-  }
-
-  /** Frames handed to the encoder. */
-  get encoded(): number {
-    return this.frames;
   }
 
   /**

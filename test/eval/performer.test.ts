@@ -27,7 +27,7 @@ describe('performer', () => {
   const blink: PerformedStep = { action: 'blink', start: 50, end: 55, holdMs: 0 };
 
   it('waits before the action until a reaction time after the prompt, then plays it in order', () => {
-    const p = new Performer(100, [blink], { periodMs: PERIOD, reactionMs: 400 });
+    const p = new Performer(100, [blink], { reactionMs: 400 });
     const promptFrame = 20;
     let doneAt = -1;
     const shown = drive(p, 60, (i, t, index) => {
@@ -47,9 +47,9 @@ describe('performer', () => {
   });
 
   it('never starts without a prompt, and waits after the action until it is confirmed', () => {
-    const p = new Performer(100, [blink], { periodMs: PERIOD, reactionMs: 400 });
+    const p = new Performer(100, [blink], { reactionMs: 400 });
     expect(drive(p, 200, () => []).every((f) => f < 50)).toBe(true);
-    const q = new Performer(100, [blink], { periodMs: PERIOD, reactionMs: 400 });
+    const q = new Performer(100, [blink], { reactionMs: 400 });
     const shown = drive(q, 80, (i, t) => (i === 5 ? [prompt(0, t)] : []));
     const after = shown.slice(shown.indexOf(55) + 1);
     expect(after.length).toBeGreaterThan(20);
@@ -60,7 +60,7 @@ describe('performer', () => {
 
   it('holds the end position while the session reports the hold, then finishes the movement', () => {
     const turn: PerformedStep = { action: 'turn-left', start: 50, end: 70, holdMs: 1800 };
-    const p = new Performer(100, [turn], { periodMs: PERIOD, reactionMs: 400 });
+    const p = new Performer(100, [turn], { reactionMs: 400 });
     let targetAt = -1;
     let confirmAt = -1;
     const shown = drive(p, 150, (i, t, index) => {
@@ -82,7 +82,7 @@ describe('performer', () => {
   });
 
   it('jumps over labelled movement between the wait and the action (a cut, counted)', () => {
-    const p = new Performer(100, [{ ...blink, idleEnd: 40 }], { periodMs: PERIOD, reactionMs: 400 });
+    const p = new Performer(100, [{ ...blink, idleEnd: 40 }], { reactionMs: 400 });
     const shown = drive(p, 40, (i, t) => (i === 3 ? [prompt(0, t)] : []));
     const firstAction = shown.findIndex((f) => f > 40);
     expect(shown.slice(0, firstAction).every((f) => f >= 29 && f <= 40)).toBe(true);

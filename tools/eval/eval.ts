@@ -406,44 +406,31 @@ async function* presentationFrames(p: Presentation): AsyncGenerator<FedFrame> {
     for (let i = 1; i < footage.length; i++) if (Math.abs(footage[i].timestampMs - t) < Math.abs(footage[best].timestampMs - t)) best = i;
     return best;
   };
-  // the last clip frame before an action that is at least 2 frames clear of every labelled movement
-  const idleEnd = (start: number) => {
-    let f = start - 1;
+  // the nearest clip frame from `from` (going back, dir -1, or forward, +1) at least 2 frames clear of every labelled
+  // movement: where the person waits before an action, and rests after it
+  const clear = (from: number, dir: -1 | 1) => {
+    let f = from;
     for (let moved = true; moved && f > 0; ) {
       moved = false;
       for (const [a, b] of p.busy ?? []) {
         if (f >= a - 2 && f <= b + 2) {
-          f = a - 3;
+          f = dir < 0 ? a - 3 : b + 3;
           moved = true;
         }
       }
     }
     return Math.max(0, f);
   };
-  // the first clip frame after an action that is at least 2 frames clear of every labelled movement
-  const restStart = (end: number) => {
-    let f = end + 3;
-    for (let moved = true; moved; ) {
-      moved = false;
-      for (const [a, b] of p.busy ?? []) {
-        if (f >= a - 2 && f <= b + 2) {
-          f = b + 3;
-          moved = true;
-        }
-      }
-    }
-    return f;
-  };
   const steps: PerformedStep[] = p.performed.map((s) => ({
     action: s.action,
     start: at(s.start),
     end: at(s.end),
     holdMs: DEFAULT_HOLD_MS[s.action as ChallengeAction],
-    idleEnd: at(idleEnd(s.start)),
-    restStart: at(restStart(s.end)),
+    idleEnd: at(clear(s.start - 1, -1)),
+    restStart: at(clear(s.end + 3, 1)),
   }));
   const periodMs = 1000 / fps;
-  const performer = new Performer(footage.length, steps, { periodMs, reactionMs: reactionMs(p.id) });
+  const performer = new Performer(footage.length, steps, { reactionMs: reactionMs(p.id) });
   let events: readonly ChallengeEvent[] = [];
   const feed = (e: readonly ChallengeEvent[]) => {
     events = e;

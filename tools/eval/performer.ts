@@ -28,8 +28,6 @@ export interface PerformedStep {
 }
 
 export interface PerformerOptions {
-  /** Frame period of the footage, ms. */
-  periodMs: number;
   /** Prompt to the start of the movement, ms (a person reading a prompt: 350-800). */
   reactionMs: number;
   /** Frames before an action's start played back and forth while waiting for its prompt. Default 12. */
