@@ -97,7 +97,8 @@ export default [
   {
     input: { index: 'src/index.ts', server: 'src/server/index.ts' },
     output: { dir: 'dist', format: 'es', sourcemap: true, entryFileNames: '[name].js', chunkFileNames: 'chunks/[name]-[hash].js' },
-    external: [/^onnxruntime-web/],
+    // the server's demuxer stays a dependency import (the worker bundles its own copy for the browser)
+    external: [/^onnxruntime-web/, /^mediabunny/],
     plugins: [readModel('browser'), ...plugins(), opaqueNodeImports(), pruneStale((f) => !f.startsWith('cli-'))],
   },
   // the browser worker: one self-contained module (comlink + onnxruntime-web's wasm build inside), loaded by
@@ -136,9 +137,9 @@ export default [
     ],
   },
   // the test and bench builds (dist/dev/, never packed): the worker with its profiler and crash hook, the iris worker
-  // with its crash hook, and the attempt pipeline as a browser module
+  // with its crash hook
   {
-    input: { worker: 'test/browser/dev/worker.ts', 'iris-worker': 'test/browser/dev/iris-worker.ts', attempt: 'test/browser/dev/attempt.ts' },
+    input: { worker: 'test/browser/dev/worker.ts', 'iris-worker': 'test/browser/dev/iris-worker.ts' },
     onwarn: quietMediabunny,
     output: { dir: 'dist/dev', format: 'es', sourcemap: true, entryFileNames: '[name].js', chunkFileNames: '[name]-[hash].js' },
     external: nodeExternal,
@@ -155,7 +156,7 @@ export default [
   {
     input: { cli: 'src/cli/index.ts', node: 'src/node/index.ts' },
     output: { dir: 'dist', format: 'es', sourcemap: true, entryFileNames: '[name].js', chunkFileNames: 'chunks/cli-[name]-[hash].js' },
-    external: [/^onnxruntime-web/, /^node:/, 'jpeg-js', 'pngjs'],
+    external: [/^onnxruntime-web/, /^node:/, 'jpeg-js', 'pngjs', 'mediabunny'],
     plugins: [readModel('node'), esbuild({ target: 'es2022', tsconfig: 'tsconfig.json' }), pruneStale((f) => f.startsWith('cli-'))],
   },
 ];

@@ -13,14 +13,14 @@ const DATA = [
   'test/challenge/real-*.test.ts',
   'test/cli/{analyze,analyze-identity,verify,verify-identity}.test.ts', // not args.test.ts: plain data
   'test/data/*.test.ts', // media.test.ts, untrusted-video.test.ts: ffmpeg
+  'test/decision/injection.test.ts', // ffmpeg-encoded real clips and stills
   'test/decision/real-*.test.ts',
   'test/engine/engine.test.ts',
   'test/engine/split.test.ts',
   'test/eval/analyze-signals.test.ts',
   'test/eval/eval.test.ts',
-  'test/evidence/identity.test.ts',
-  'test/evidence/replay.test.ts',
-  'test/evidence/replay-clips.test.ts',
+  'test/evidence/server-clips.test.ts',
+  'test/evidence/server-verdict.test.ts',
   'test/evidence/verify.test.ts',
   'test/evidence/worker-attempt.test.ts',
   'test/face/{cli,faces,iris-batch,iris-split,landmark-runtime,landmarks,models,rotation,tracking}.test.ts',
@@ -36,6 +36,7 @@ const DATA = [
   'test/models/*.test.ts', // the converter and the built models (converter.test.ts: tfjs + onnxruntime, ~8 s)
   'test/nn/plan.test.ts',
   'test/nn/runtime.test.ts',
+  'test/node/capture-video.test.ts', // ffmpeg
   'test/node/entry.test.ts',
 ];
 

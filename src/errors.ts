@@ -15,6 +15,7 @@ export type LivecheckErrorCode =
   | 'model-corrupt' // a model file exists but cannot be parsed or run
   | 'unsupported-op' // the model converter, or the landmark runtime's planner, met an op it does not implement
   | 'decode-failed' // an image or video file could not be decoded
+  | 'encode-failed' // the capture video could not be encoded (ffmpeg failed in Node)
   | 'ffmpeg-missing' // a non-y4m video was given and ffmpeg is not on the PATH
   // browser
   | 'camera-denied'
@@ -26,7 +27,8 @@ export type LivecheckErrorCode =
   // policy and evidence
   | 'attempts-locked'
   | 'storage-failed'
-  | 'evidence-invalid';
+  | 'evidence-invalid'
+  | 'evidence-version'; // an evidence bundle of a format version this library does not read (detail.supported)
 
 export class LivecheckError extends Error {
   override readonly name = 'LivecheckError';

@@ -11,11 +11,11 @@ import type { PassiveFrameFeatures } from '../decision/passive.js';
 import type { SignalResult } from '../decision/signal.js';
 import type { AttemptClaim, DocumentBinding, EvidenceBundle } from '../evidence/bundle.js';
 import { IdentityCapture, identityClaim, resolveIdentityOptions, type ChipDescriber } from '../evidence/identity.js';
-import { EvidenceRecorder, type FramePixels, type JpegEncoder } from '../evidence/recorder.js';
+import { EvidenceRecorder, type JpegEncoder } from '../evidence/recorder.js';
+import type { CaptureVideo } from '../evidence/video.js';
 import type { RgbaImage } from '../image.js';
 import { LivecheckError } from '../errors.js';
 import type { FaceRegionStats, FaceWithContours } from '../geometry/face-geometry.js';
-import { MATCH_SIZE } from '../match/align.js';
 import type { FrameAnalysis } from '../types.js';
 import { attemptConfigHash, type AttemptConfig } from './config.js';
 import { FrameInterpreter, type FrameInterpretation } from './interpreter.js';
@@ -30,8 +30,11 @@ export interface AttemptEvidence {
   document: DocumentBinding;
   /** Keyframe encoder (OffscreenCanvas in a worker, jpeg-js in Node). */
   encodeJpeg: JpegEncoder;
-  /** Identity chip encoder (default `encodeJpeg`): high quality, so the server's descriptors stay close. */
-  chipJpeg?: JpegEncoder;
+  /**
+   * The capture video of the frames pushed so far (every frame the attempt recorded, in order), or why there is
+   * none: called once, when the attempt is sealed. Default: no video (the server then cannot judge the pixels).
+   */
+  video?: () => Promise<CaptureVideo | { missing: string }>;
   /** Wall clock, epoch ms (genesis startedAt, end finishedAt). Default Date.now. */
   clock?: () => number;
   /** With no known capture length, step k's keyframe falls due at frame (k + 1) * this. Default 25. */
@@ -69,8 +72,6 @@ export interface AttemptInput {
 export interface AttemptPixels {
   /** The whole frame, as analysed: keyframes and identity chips are cut from it. Must stay unchanged until push resolves. */
   image: RgbaImage | null;
-  /** The frame's bytes or their digest, for the evidence record (default `image.data`). */
-  digest?: FramePixels;
   /** A saved crop of the face instead of the whole frame, with its origin in the frame (a pipelined host). */
   face?: { image: RgbaImage; x: number; y: number } | null;
   /** The capture's frame count when known (a file): keyframes then fall at evenly spaced shares of it. */
@@ -204,20 +205,20 @@ export class Attempt {
     const passive: PassiveFrameFeatures | null =
       input.passive && face ? { timestampMs: t, moire: input.passive.moire, flicker: input.passive.flicker, deviceBorder: input.passive.deviceBorder, specular: input.passive.specular } : null;
     const recorder = this.recorder;
-    const appended = recorder ? recorder.appendFrame(analysis, pixels?.digest ?? pixels?.image?.data ?? new Uint8Array(0), { regions: input.regions, passive }) : null;
+    const appended = recorder ? recorder.appendFrame(analysis) : null;
     this.log.push({ timestampMs: t, landmarks: face ? face.landmarks : null, motion: analysis.quality.motion, geometry: i.geometry }, passive, i.challenge);
     // no plan: the attempt never ends; trimmed in batches, the cost of dropping frames is paid once per window
     if (!this.plan && this.log.frames >= 2 * this.window) this.log.keepLast(this.window);
     // the chip is cut now (the pixels are this frame's), described when the attempt is judged
-    let chip = null;
     if (this.identity) {
       const pose = face && i.geometry ? i.geometry.pose : null;
       const saved = pixels?.face ?? null;
-      chip = saved ? this.identity.frame(saved.image, t, face ? face.landmarks : null, pose, saved.x, saved.y) : this.identity.frame(pixels?.image ?? null, t, face ? face.landmarks : null, pose);
+      const landmarks = face ? face.landmarks : null;
+      if (saved) this.identity.frame(saved.image, t, landmarks, pose, saved.x, saved.y);
+      else this.identity.frame(pixels?.image ?? null, t, landmarks, pose);
     }
     if (!recorder || !appended) return;
-    const record = await appended;
-    if (chip) chip.frameSeq = record.seq;
+    await appended;
     const index = this.index++;
     if (analysis.faces.length === 0 || !pixels?.image) return;
     const steps = this.plan!.steps;
@@ -267,15 +268,15 @@ export class Attempt {
   }
 
   private async finishEvidence(outcome: AttemptOutcome): Promise<EvidenceBundle> {
-    const recorder = this.recorder!;
-    if (this.identity) {
-      const encode = this.evidenceOptions!.chipJpeg ?? this.evidenceOptions!.encodeJpeg;
-      for (const chip of this.identity.chips) {
-        const jpeg = await encode({ width: MATCH_SIZE, height: MATCH_SIZE, data: chip.rgba });
-        await recorder.addIdentity(chip, jpeg, MATCH_SIZE, MATCH_SIZE);
-      }
+    const source = this.evidenceOptions!.video;
+    let video: CaptureVideo | { missing: string };
+    try {
+      video = source ? await source() : { missing: 'no video encoder in this host' };
+    } catch (e) {
+      // a video that failed is no video: the capture goes to the server, which cannot judge it from pixels
+      video = { missing: `the video encoder failed: ${e instanceof Error ? e.message : String(e)}` };
     }
-    return recorder.finish(this.claim(outcome));
+    return this.recorder!.finish(this.claim(outcome), video);
   }
 
   /** The claim for the evidence bundle's result record: the challenge's events, the signals and the verdict. */

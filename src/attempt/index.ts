@@ -1,4 +1,4 @@
-// One attempt from first frame to decision, the same in every host; its settings; its replay from evidence.
+// One attempt from first frame to decision, the same in every host, and its settings.
 export { Attempt } from './attempt.js';
 export { SignalLog } from './signal-log.js';
 export type { SignalFrame } from './signal-log.js';
@@ -7,5 +7,3 @@ export { attemptConfigHash, resolveAttemptConfig } from './config.js';
 export type { AttemptConfig } from './config.js';
 export { FrameInterpreter, checkTimestamp } from './interpreter.js';
 export type { FrameInterpretation, FrameInterpreterOptions } from './interpreter.js';
-export { replayEvidence, frameInputs } from './replay.js';
-export type { ReplayOptions, ReplayResult } from './replay.js';

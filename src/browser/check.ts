@@ -10,7 +10,7 @@ import type { LivenessDecision } from '../decision/consensus.js';
 import { LivecheckError } from '../errors.js';
 import type { GuidanceIssue, GuidanceState, GuidanceTrackerOptions } from '../guidance/tracker.js';
 import type { DocumentBinding, EvidenceBundle } from '../evidence/bundle.js';
-import type { CaptureVideo, CaptureVideoOptions } from '../evidence/video.js';
+import type { CaptureVideoOptions } from '../evidence/video.js';
 import { resolveDecisionConfig, type DecisionConfigInput } from '../decision/config.js';
 import { fromWireError, installErrorTransfer, type FrameOutput, type RgbaBuffer, type WorkerApi, type WorkerInfo } from '../protocol/worker.js';
 import { resolveIdentityOptions, type IdentityOptions } from '../evidence/identity.js';
@@ -72,15 +72,14 @@ export interface LivenessCheckOptions {
    * Record a tamper-evident evidence bundle for the server (`verifyEvidence` in livecheck/server). Needs `challenge`
    * with a string `nonce`: the bundle is bound to that nonce, the plan derived from it, the engine configuration,
    * and `document` (the ID document: `metadataHash`, hex SHA-256 of its metadata, and `uploadedAt`, epoch ms, as your
-   * server recorded them). The worker chains every analysed frame (timestamp, quality, landmarks, region cues,
-   * passive scores, a SHA-256 of its RGBA pixels) and keeps one JPEG face crop (`jpegQuality`, default 0.85) per
-   * challenge step; the `result` event then carries `evidence`. With evidence the verdict is the one the server's
-   * replay computes from those records (its motion signal reads the landmarks only), and Iris runs in the main
-   * worker (no iris pipeline: a keyframe is cropped from its own frame). Default: no evidence.
-   *
-   * `video` also encodes the attempt's analysed frames as one video (WebCodecs VP8, else VP9 or H.264; muxed with
-   * mediabunny, nothing re-encoded) with each encoded chunk's SHA-256: the `result` event then carries `video`
-   * (absent where the browser has no VideoEncoder). `true` or `{ bitrate }` (default 400 kbit/s). Default off.
+   * server recorded them). The worker encodes the attempt's analysed frames as one video (WebCodecs VP8, else VP9
+   * or H.264; muxed with mediabunny, nothing re-encoded), chains a record per frame (its time and the face as the
+   * client saw it) and each frame's encoded chunk (size, SHA-256), and keeps one JPEG face crop (`jpegQuality`,
+   * default 0.85) per challenge step; the `result` event then carries `evidence`, the video inside it. The server
+   * decodes the video and re-runs the engine on it: its verdict is the one that counts. Iris runs in the main worker
+   * (no iris pipeline: a keyframe is cropped from its own frame). `video`: `{ bitrate, keyEvery }` (default 300
+   * kbit/s, a key frame every 75 frames), or `false` for a bundle without video, which the server cannot judge from
+   * pixels (`review` at best; likewise in a browser without VideoEncoder). Default: no evidence.
    */
   evidence?: { document: DocumentBinding; jpegQuality?: number; video?: boolean | CaptureVideoOptions } | null;
   /**
@@ -90,8 +89,8 @@ export interface LivenessCheckOptions {
    * fetched only with this on) and judged like `livecheck analyze` does: a changed identity makes the verdict `fail`
    * with the reason `identity-changed` first. `false` turns it off; an object sets `every`, `maxReadings` and the
    * thresholds (`config`: maxDistance, readings, referenceReadings, maxPoseDeg, minEyeDistancePx). Default on. With
-   * `evidence`, the chips and the claimed continuity go into the bundle: the server verifies with
-   * `replay: { identity: <the same settings, {} for the defaults> }` and `describeIdentity`.
+   * `evidence`, the claimed continuity goes into the bundle; the server runs the identity check on the video itself
+   * (`replay: { identity: <the same settings, {} for the defaults> }`).
    */
   identity?: boolean | IdentityOptions;
 }
@@ -99,10 +98,8 @@ export interface LivenessCheckOptions {
 export interface LivenessResult extends LivenessDecision {
   framesAnalyzed: number;
   framesDropped: number;
-  /** The evidence bundle (with the `evidence` option): send `serializeEvidence(evidence)` to your server. */
+  /** The evidence bundle (with the `evidence` option), the capture video inside: send `serializeEvidence(evidence)` to your server. */
   evidence?: EvidenceBundle;
-  /** The attempt's frames as video (with `evidence.video`, where the browser can encode). */
-  video?: CaptureVideo;
 }
 
 export interface FrameEventDetail extends FrameOutput {
@@ -187,7 +184,6 @@ export class LivenessCheck extends EventTarget {
     plan: ChallengePlan | null,
     private readonly workerTimeoutMs = 10_000,
     private readonly withEvidence = false,
-    private readonly withVideo = false,
   ) {
     super();
     this.worker = worker;
@@ -308,11 +304,6 @@ export class LivenessCheck extends EventTarget {
         const bundle = await this.call(this.remote.evidence(), this.workerTimeoutMs);
         if (!bundle) throw new LivecheckError('evidence-invalid', 'the worker sealed no evidence bundle');
         result.evidence = bundle;
-        if (this.withVideo) {
-          // a video that failed to encode leaves the result without one, as a browser without VideoEncoder does
-          const video = await this.call(this.remote.video(), this.workerTimeoutMs).catch(() => null);
-          if (video) result.video = video;
-        }
       } catch (e) {
         const err = e instanceof LivecheckError ? e : fromWireError(e);
         if (err !== this.crashed) this.emit('error', err);
@@ -566,9 +557,12 @@ export async function createLivenessCheck(options: LivenessCheckOptions = {}): P
   }
   const ev = options.evidence ?? null;
   if (ev && (!c || typeof c.nonce !== 'string')) throw new LivecheckError('invalid-argument', 'evidence needs a challenge with a string nonce (the bundle is bound to it)');
-  const video = !ev?.video ? null : ev.video === true ? {} : ev.video;
+  const video = !ev || ev.video === false ? null : ev.video === true || ev.video === undefined ? {} : ev.video;
   if (video?.bitrate !== undefined && !(Number.isInteger(video.bitrate) && video.bitrate >= 50_000 && video.bitrate <= 10_000_000)) {
     throw new LivecheckError('invalid-argument', `evidence.video.bitrate must be an integer from 50000 to 10000000, got ${String(video.bitrate)}`);
+  }
+  if (video?.keyEvery !== undefined && !(Number.isInteger(video.keyEvery) && video.keyEvery >= 1 && video.keyEvery <= 600)) {
+    throw new LivecheckError('invalid-argument', `evidence.video.keyEvery must be an integer from 1 to 600, got ${String(video.keyEvery)}`);
   }
   const identity = options.identity === false ? null : options.identity === true || options.identity === undefined ? {} : options.identity;
   if (identity) resolveIdentityOptions(identity); // a bad setting throws here, typed, before the worker starts
@@ -581,7 +575,7 @@ export async function createLivenessCheck(options: LivenessCheckOptions = {}): P
   const worker = options.assets?.workerUrl
     ? new Worker(new URL(String(options.assets.workerUrl), here), { type: 'module', name: 'livecheck' })
     : new Worker(new URL('./worker.js', import.meta.url), { type: 'module', name: 'livecheck' });
-  const check = new LivenessCheck(worker, plan, timeoutMs, ev !== null, video !== null);
+  const check = new LivenessCheck(worker, plan, timeoutMs, ev !== null);
   try {
     await check.init({
       assetUrl: baseUrl.endsWith('/') ? baseUrl : baseUrl + '/',

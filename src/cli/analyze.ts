@@ -53,9 +53,10 @@ Options:
   --max-frames <n>     stop after n frames
   --models <dir>       folder with the models (default: the package's)
   --progress           progress bar on stderr even when stderr is not a terminal
-  --evidence <file>    write this capture's evidence bundle (needs --nonce and --document; \`livecheck verify\` checks it).
-                       With the identity check it records the checked faces (150x150 JPEG chips) and the claimed
-                       continuity, and claims the verdict printed here; verify it with the same --no-identity
+  --evidence <file>    write this capture's evidence bundle, the capture video inside (encoded with ffmpeg, VP8, even
+                       for y4m input; needs --nonce and --document; \`livecheck verify\` decides from it).
+                       With the identity check it claims the continuity and the verdict printed here (the server
+                       runs the check on the video itself); verify it with the same --no-identity
   --document <file>    the ID document metadata (JSON with uploadedAt) the bundle is bound to
   --config <file>      thresholds as JSON: { "decision", "guidance", "challenge", "actions" } (each a partial of
                        its defaults, as createLivenessCheck takes them); bound into the evidence's configHash`,

@@ -27,28 +27,29 @@ export function nonceBytes(hex: string): Uint8Array {
 }
 
 export const verifyCommand: CliCommand = {
-  summary: 're-verify an evidence bundle: chain, nonce, plan, document, timestamps, keyframes, face re-analysis, replay',
+  summary: 'verify an evidence bundle as the server: its bindings, then the engine re-run on the capture video',
   usage: `livecheck verify <bundle.json> --nonce <hex> --document <meta.json> [options]
 
 Checks the bundle as the server would: the hash chain, that it is bound to this nonce and document, the challenge
-plan derived from the nonce, the capture time window, the keyframes, re-runs the face pipeline and the face
-recognition net on every keyframe, describes the recorded identity chips again (unless --no-identity), and replays the recorded frames through the challenge and the signals: the
-claimed events, signal verdicts and verdict must follow from them. Exits 0 when every check passes, 1 when any fails.
+plan derived from the nonce, the capture time window, that the capture video's packets are the recorded chunks and
+the keyframes are intact; then decodes the video and runs the whole engine on it (quality, face tracking, the
+challenge with the plan from the nonce, the three signals, the identity check unless --no-identity), measures the
+camera-injection cues and compares each keyframe with its decoded frame. The verdict is the server's own; the
+client's records and claim are compared with it ("client-agreement"). Exits 0 when the verdict is pass and every
+check passed, 1 otherwise.
 
-With --json prints { "ok", "checks": [ { "name", "ok", "detail" } ], "verdict" } (verdict: the server's replayed
-pass / fail / review, null when the replay could not run).
+With --json prints { "ok", "verdict", "reasons": [ { "code", "message" } ], "checks": [ { "name", "ok", "detail" } ] }.
 
 Options:
   --nonce <hex>        the nonce the capture was issued (required)
   --document <file>    the ID document metadata, JSON with uploadedAt (required)
   --plan <a,b,...>     the fixed challenge script, when analyze was given one
   --now <ms|iso>       server time to check against (default: now)
-  --mirrored           the capture was analysed mirrored (as analyze --mirrored): the replay must be too
+  --mirrored           the capture was analysed mirrored (as analyze --mirrored): the server's run is too
   --no-identity        the capture ran without the identity check (as analyze --no-identity). By default the
-                       server expects it, as analyze and the browser run it: the recorded face chips are described
-                       again (models/facerec.onnx) and must show the claimed continuity ("identity-replay"). A
-                       bundle captured the other way fails "version" (its configHash is not the replayed one)
-  --config <file>      the thresholds the capture ran with (as analyze --config): the replay applies them and
+                       server runs it on the video (models/facerec.onnx), as analyze and the browser do. A bundle
+                       captured the other way fails "version" (its configHash is not the server's)
+  --config <file>      the thresholds the capture ran with (as analyze --config): the server applies them and
                        their hash must be the bundle's configHash
   --photo <image>      also compare the best keyframe with this ID document photo (JPEG/PNG): adds
                        "match": { "verdict": "match"|"no-match"|"review", "distance" } (the exit code stays the checks')
@@ -106,19 +107,18 @@ Options:
     let report;
     let match: { verdict: string; distance: number | null } | null = null;
     try {
-      // the replay's options are analyze's (mirrored, identity with its defaults): their hash is the configHash
+      // the server runs with analyze's options (mirrored, identity with its defaults): their hash is the configHash
       const identity = !values['no-identity'];
       report = await verifyEvidence(text, {
         nonce,
         document,
         now,
         planFromNonce: () => steps,
-        reanalyze: (kf) => reanalyzer.reanalyze(kf),
+        reanalyzeVideo: (capture) => reanalyzer.reanalyzeVideo(capture),
         replay: { ...config, mirrored: values.mirrored === true, ...(identity && { identity: {} }) },
-        describeIdentity: identity ? (chip) => reanalyzer.describeIdentity(chip) : undefined,
       });
       const photo = values.photo;
-      if (photo !== undefined && report.ok) {
+      if (photo !== undefined && report.decision) {
         const { decodeImage } = await import('../node/media.js');
         const m = await reanalyzer.matchDocument(text, decodeImage(photo));
         match = { verdict: m.verdict, distance: m.distance === null ? null : Math.round(m.distance * 1000) / 1000 };
@@ -127,16 +127,24 @@ Options:
       await reanalyzer.close();
     }
     if (values.json) {
-      io.stdout(JSON.stringify({ ok: report.ok, checks: report.checks.map(({ name, ok, detail }) => ({ name, ok, detail })), verdict: report.decision?.verdict ?? null, ...(match && { match }) }));
+      io.stdout(
+        JSON.stringify({
+          ok: report.ok,
+          verdict: report.verdict,
+          reasons: report.reasons.map(({ code, message }) => ({ code, message })),
+          checks: report.checks.map(({ name, ok, detail }) => ({ name, ok, detail })),
+          ...(match && { match }),
+        }),
+      );
     } else {
       io.stdout(
         [
-          `${positionals[0]}: ${report.ok ? 'verified' : 'REJECTED'}${report.decision ? ` (replayed verdict: ${report.decision.verdict})` : ''}`,
+          `${positionals[0]}: server verdict ${report.verdict}${report.ok ? '' : ' (not every check passed)'}`,
           ...report.checks.map((c) => `  ${c.ok ? 'ok  ' : 'FAIL'} ${c.name.padEnd(16)} ${c.detail}`),
           ...(match ? [`  ID photo match: ${match.verdict} (distance ${match.distance ?? 'n/a'})`] : []),
         ].join('\n'),
       );
     }
-    return report.ok ? EXIT.ok : EXIT.failed;
+    return report.ok && report.verdict === 'pass' ? EXIT.ok : EXIT.failed;
   },
 };

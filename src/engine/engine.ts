@@ -14,8 +14,6 @@ import { Attempt, type AttemptOptions, type AttemptPixels, type AttemptStep } fr
 import { checkTimestamp } from '../attempt/interpreter.js';
 import { FaceRegionMeter, type FaceRegionMeterOptions } from './region-meter.js';
 import type { FaceRegionStats } from '../geometry/face-geometry.js';
-import { sha256 } from '../evidence/encoding.js';
-import { toHex } from '../util/hex.js';
 
 /** The attempt the engine runs: its plan (none: guidance and free-running actions only), settings and hooks. */
 export type EngineAttemptOptions = Omit<AttemptOptions, 'plan'> & { plan?: AttemptOptions['plan'] };
@@ -116,8 +114,6 @@ export class LivenessEngine {
     if (this.busy) throw new LivecheckError('invalid-argument', 'analyzeFrame called while the previous frame is still being analysed');
     this.busy = true;
     try {
-      // the evidence's digest of the pixels as they arrive (WebCrypto copies them at the call)
-      const digest = this.attempt.recordsEvidence ? sha256(frame.data instanceof Uint8Array ? frame.data : new Uint8Array(frame.data.buffer, frame.data.byteOffset, frame.data.byteLength)) : null;
       // Face first: the kernels then measure this frame's face box (no one-frame lag on a moving head) and the
       // region cues need this frame's landmarks anyway.
       const faces = await this.tracker.detect(frame, timestampMs);
@@ -126,7 +122,7 @@ export class LivenessEngine {
       const q = this.kernels.qualityPass(frame.data, frame.width, frame.height, box, this.result.analysis.quality);
       const regions = main && box && this.regionMeter ? this.regionMeter.measure(this.kernels, main.landmarks, frame.width, frame.height) : null;
       const passive = main ? (this.passiveOut = this.kernels.passiveFeatures(main.box, this.passiveOut)) : null;
-      return await this.interpret(timestampMs, frame.width, frame.height, q, faces, regions, passive, { image: frame, digest: digest ? { sha256: toHex(await digest) } : undefined, total });
+      return await this.interpret(timestampMs, frame.width, frame.height, q, faces, regions, passive, { image: frame, total });
     } finally {
       this.busy = false;
     }

@@ -1,32 +1,26 @@
-// The evidence bundle, format version 3: plain JSON data, serialised with canonicalJson.
+// The evidence bundle, format version 4: plain JSON data, serialised with canonicalJson.
 //
 //   genesisHash = SHA-256( "livecheck-evidence/<version>\n" + canonical(genesis) )
 //   h[i]        = SHA-256( h[i-1] (32 raw bytes, h[-1] = genesisHash) + canonical(records[i] without `hash`, `data`) )
 //   records[i].hash = hex(h[i]);  head = hex(h[last]);  the last record is the `end` record.
 //
-// A keyframe's JPEG bytes enter the chain through their SHA-256 (`sha256`); the base64 `data` itself is checked
-// against that digest. Version 2 (over 1): frame records carry everything the challenge and the signals read (the
-// other faces' boxes, the iris model's eye contours, the region pixel cues, the passive artefact scores), and a
-// `result` record just before `end` holds what the client claims (challenge events, signal verdicts, verdict), so the
-// server can re-derive the claim from the recorded data (`replayEvidence`, src/attempt/replay.ts). Version 3 (over
-// 2): `identity` records, one per identity reading (the face aligned onto the recognition net's 150x150 template,
-// JPEG, with the reading's pose and size), just before the result record, and the result record's `identity` (the
-// claimed continuity, null when the capture ran without the identity check); its `verdict` is then the verdict with
-// the identity applied (a change is `fail`). Version-2 bundles are still read: they have neither. Numbers that the
-// challenge and the guidance compare with thresholds (timestamps, quality metrics, region cues, passive scores, face
-// boxes and scores) are kept exactly; landmarks and eye contours, the bulk, stay on the 1e-4 px grid. The chain has
-// no secret: it proves the bundle is one consistent capture bound to the server's nonce, plan and document, and lets
-// the server pin down what was changed; authenticity of the pixels comes from the server re-analysing the keyframes.
-import type { Box, Point3 } from '../types.js';
+// Records, in order: one `frame` per analysed frame (its time, size and the primary face as the client saw it),
+// `keyframe`s (face crops, JPEG) among them, then one `video` record (the capture as video: the container's SHA-256
+// and, per frame in order, its encoded chunk's size, kind and SHA-256; the container's bytes as base64 `data`), the
+// `result` record (what the client claims: challenge events, signal verdicts, identity, verdict) and `end`. Binary
+// payloads (`data`) enter the chain through their SHA-256. The chain has no secret: it binds the video, the crops and
+// the claim to each other, to the nonce, the plan and the document. What the capture shows comes from the server
+// decoding the video and re-running the engine on it; the frame records and the claim are the client's view, which
+// the server compares with its own and never decides from.
+import type { Box } from '../types.js';
 import { LivecheckError } from '../errors.js';
 import { canonicalJson } from './canonical.js';
 import { isHex } from '../util/hex.js';
-import { PASSIVE_FEATURES, type PassiveFeature } from '../decision/config.js';
 
 export const EVIDENCE_FORMAT = 'livecheck-evidence';
-export const EVIDENCE_VERSION = 3;
-/** Versions this library reads: 2 (no identity records) and 3. */
-export const EVIDENCE_VERSIONS_READ: readonly number[] = [2, 3];
+export const EVIDENCE_VERSION = 4;
+/** Versions this library reads. Older bundles carry no video: the server cannot judge them from pixels. */
+export const EVIDENCE_VERSIONS_READ: readonly number[] = [4];
 
 /**
  * One step of the challenge plan as stored in the genesis: the action and its flat parameters, exactly as the
@@ -51,21 +45,14 @@ export interface EvidenceGenesis {
   startedAt: number;
 }
 
-/** Numbers as recorded (exact, or on the 1e-4 grid for the bulk), NaN stored as null. */
-export type Quantized<T> = T extends number ? number | null : T extends readonly unknown[] ? { [K in keyof T]: Quantized<T[K]> } : T extends object ? { [K in keyof T]: Quantized<T[K]> } : T;
+/** A point in frame pixels, on the 0.1 px grid. */
+export type EvidencePoint = [number, number];
 
+/** The primary face as the client saw it: box, score and the EVIDENCE_POINTS landmarks (src/face/landmarks.ts). */
 export interface EvidenceFace {
   box: Box;
   score: number;
-  landmarks: Point3[];
-  /** The iris model's eye contours, the first LID_CONTOUR_POINTS of each (all the geometry reads), or null. */
-  eyeContours: { right: Point3[]; left: Point3[] } | null;
-}
-
-/** A face other than the primary one: only what the guidance reads (size and score, for `multiple-faces`). */
-export interface EvidenceOtherFace {
-  box: Box;
-  score: number;
+  points: EvidencePoint[];
 }
 
 /** Signal verdicts and the consensus, as the bundle claims them. */
@@ -107,8 +94,8 @@ export interface AttemptClaim {
   };
   /** The verdict (with the identity check on: after it). */
   verdict: 'pass' | 'fail' | 'review';
-  /** The identity continuity claimed; absent or null: identity check off. */
-  identity?: ClaimedIdentity | null;
+  /** The identity continuity claimed; null: identity check off. */
+  identity: ClaimedIdentity | null;
 }
 
 export interface ResultRecord {
@@ -122,12 +109,12 @@ export interface ResultRecord {
   signals: { active: ClaimedSignal | null; passive: ClaimedSignal | null; motion: ClaimedSignal | null };
   /** The verdict; with the identity check on, after it (a changed identity is `fail`). */
   verdict: 'pass' | 'fail' | 'review';
-  /** Version 3: the claimed identity continuity over the `identity` records, or null (identity check off). Absent in version 2. */
-  identity?: ClaimedIdentity | null;
+  /** The claimed identity continuity, or null (identity check off). */
+  identity: ClaimedIdentity | null;
   hash: string;
 }
 
-/** The identity continuity as claimed (src/decision/identity.ts identityContinuity over the identity records). */
+/** The identity continuity as claimed (src/decision/identity.ts identityContinuity). */
 export interface ClaimedIdentity {
   verdict: 'unchanged' | 'changed' | 'unknown';
   distance: number | null;
@@ -136,46 +123,16 @@ export interface ClaimedIdentity {
   readings: number;
 }
 
-/**
- * Version 3: one identity reading: the face of frame `frameSeq` aligned onto the recognition net's template
- * (src/match/align.ts, width x height = 150 x 150), JPEG, with the pose and face size the sampling rule read.
- */
-export interface IdentityRecord {
-  type: 'identity';
-  seq: number;
-  frameSeq: number;
-  /** The frame's timestamp (ms). */
-  t: number;
-  yawDeg: number;
-  pitchDeg: number;
-  eyeDistancePx: number;
-  width: number;
-  height: number;
-  mime: 'image/jpeg';
-  sha256: string;
-  data: string;
-  hash: string;
-}
-
 export interface FrameRecord {
   type: 'frame';
   seq: number;
-  /** The caller's monotonic frame timestamp (ms). */
+  /** The analysed frame's timestamp (ms): also its video chunk's time. */
   t: number;
   width: number;
   height: number;
-  /** Hex SHA-256 of the frame's pixel bytes as analysed (RGBA). */
-  pixels: string;
-  quality: Quantized<Record<string, unknown>>;
   faceCount: number;
-  /** The primary face (the first of FrameAnalysis.faces), or null. */
+  /** The primary face as the client saw it (a hint the server compares with its own analysis), or null. */
   face: EvidenceFace | null;
-  /** The other faces (FrameAnalysis.faces after the first): faceCount = (face ? 1 : 0) + others.length. */
-  others: EvidenceOtherFace[];
-  /** The primary face's region pixel cues (FaceRegionStats, quantised), or null when not measured. */
-  regions: Quantized<Record<string, unknown>> | null;
-  /** The passive image features measured on this frame (PassiveFrameFeatures fields), or null. */
-  passive: Partial<Record<PassiveFeature, number | null>> | null;
   hash: string;
 }
 
@@ -198,6 +155,38 @@ export interface KeyframeRecord {
   hash: string;
 }
 
+/** One encoded frame of the capture video, in frame order: the container's packet for that frame. */
+export interface VideoChunkRecord {
+  /** The frame's timestamp (ms), as the container carries it. */
+  t: number;
+  key: boolean;
+  bytes: number;
+  /** Hex SHA-256 of the packet's bytes. */
+  sha256: string;
+}
+
+/**
+ * The capture as video, just before the result record. Recorded: `missing` is null, `chunks` holds one entry per
+ * frame record in order, `sha256` is the container's digest and `data` its bytes (base64, not hashed into the chain
+ * directly). Not recorded (a browser without VideoEncoder, an encoder that failed, video turned off): `missing` says
+ * why, the rest is empty, and the server cannot judge the capture from pixels (`review` at best).
+ */
+export interface VideoRecord {
+  type: 'video';
+  seq: number;
+  missing: string | null;
+  mime: 'video/webm' | 'video/x-matroska' | null;
+  /** The WebCodecs codec string the encoder ran with, or null. */
+  codec: string | null;
+  width: number;
+  height: number;
+  bytes: number;
+  sha256: string | null;
+  chunks: VideoChunkRecord[];
+  data: string;
+  hash: string;
+}
+
 export interface EndRecord {
   type: 'end';
   seq: number;
@@ -208,11 +197,11 @@ export interface EndRecord {
   hash: string;
 }
 
-export type EvidenceRecord = FrameRecord | KeyframeRecord | IdentityRecord | ResultRecord | EndRecord;
+export type EvidenceRecord = FrameRecord | KeyframeRecord | VideoRecord | ResultRecord | EndRecord;
 
 export interface EvidenceBundle {
   format: typeof EVIDENCE_FORMAT;
-  /** 3 when recorded by this library; 2 for older bundles (read, verified without identity). */
+  /** EVIDENCE_VERSION. */
   version: number;
   genesis: EvidenceGenesis;
   records: EvidenceRecord[];
@@ -226,7 +215,8 @@ export function serializeEvidence(bundle: EvidenceBundle): string {
 
 /**
  * Parse a bundle (text or already-parsed JSON) far enough to know it is a livecheck bundle of a version this library
- * reads. Throws `evidence-invalid` (detail.check `format` or `version`) for unusable input; everything else about the
+ * reads. Throws `evidence-invalid` (detail.check `format`) for unusable input and `evidence-version` (detail.version,
+ * detail.supported) for a version this library does not read; everything else about the
  * bundle is judged by `verifyEvidence` and reported, not thrown.
  */
 export function parseEvidence(input: string | unknown): { bundle: unknown; text: string | null } {
@@ -244,9 +234,9 @@ export function parseEvidence(input: string | unknown): { bundle: unknown; text:
   const { format, version } = bundle as { format?: unknown; version?: unknown };
   if (format !== EVIDENCE_FORMAT) throw new LivecheckError('evidence-invalid', `not a livecheck evidence bundle (format ${JSON.stringify(format)})`, { check: 'format', format });
   if (typeof version !== 'number' || !EVIDENCE_VERSIONS_READ.includes(version)) {
-    throw new LivecheckError('evidence-invalid', `unsupported evidence version ${JSON.stringify(version)}; this library reads versions ${EVIDENCE_VERSIONS_READ.join(', ')}`, {
-      check: 'version',
+    throw new LivecheckError('evidence-version', `unsupported evidence version ${JSON.stringify(version)}; this library reads version ${EVIDENCE_VERSIONS_READ.join(', ')}`, {
       version,
+      supported: [...EVIDENCE_VERSIONS_READ],
     });
   }
   return { bundle, text };
@@ -284,24 +274,17 @@ function checkBox(b: unknown, path: string, problems: Problems, integers: boolea
 }
 
 const isObject = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
-const isPoints = (x: unknown): boolean => Array.isArray(x) && x.every((p: unknown) => Array.isArray(p) && p.length === 3 && p.every(isNum));
+const isPoints2 = (x: unknown): boolean => Array.isArray(x) && x.every((p: unknown) => Array.isArray(p) && p.length === 2 && p.every(isNum));
 
-function numericTree(x: unknown, depth = 0): boolean {
-  if (x === null || isNum(x)) return true;
-  if (depth > 4 || typeof x !== 'object') return false;
-  return Object.values(x as object).every((v) => numericTree(v, depth + 1));
-}
-
-/** Structural problems of a parsed bundle (empty when the shape is valid for its version). Content is not judged here. */
+/** Structural problems of a parsed bundle (empty when the shape is valid). Content is not judged here. */
 export function evidenceShapeProblems(b: unknown): string[] {
   const problems: Problems = [];
   if (!exactKeys(b, ['format', 'version', 'genesis', 'records', 'head'], 'bundle', problems)) return problems;
-  const version = b.version === 2 ? 2 : 3;
   need(isHex(b.head, 32), 'head is not a SHA-256 hex digest', problems);
   const g = b.genesis;
   if (exactKeys(g, ['nonce', 'plan', 'document', 'library', 'configHash', 'startedAt'], 'genesis', problems)) {
-    need(typeof g.nonce === 'string' && g.nonce.length > 0, 'genesis.nonce is not a non-empty string', problems);
-    if (Array.isArray(g.plan)) {
+    need(typeof g.nonce === 'string' && g.nonce.length > 0 && g.nonce.length <= 1024, 'genesis.nonce is not a non-empty string', problems);
+    if (Array.isArray(g.plan) && g.plan.length <= 64) {
       g.plan.forEach((step: unknown, i: number) => {
         const ok =
           typeof step === 'object' &&
@@ -312,7 +295,7 @@ export function evidenceShapeProblems(b: unknown): string[] {
           Object.values(step).every((v) => isNum(v) || typeof v === 'string' || typeof v === 'boolean');
         need(ok, `genesis.plan[${i}] is not an action with flat parameters`, problems);
       });
-    } else problems.push('genesis.plan is not an array');
+    } else problems.push('genesis.plan is not an array of at most 64 steps');
     if (exactKeys(g.document, ['metadataHash', 'uploadedAt'], 'genesis.document', problems)) {
       need(isHex(g.document.metadataHash, 32), 'genesis.document.metadataHash is not a SHA-256 hex digest', problems);
       need(isNum(g.document.uploadedAt), 'genesis.document.uploadedAt is not a number', problems);
@@ -327,61 +310,53 @@ export function evidenceShapeProblems(b: unknown): string[] {
     problems.push('records is not an array');
     return problems;
   }
-  b.records.forEach((r: unknown, i: number) => recordProblems(r, `records[${i}]`, problems, version));
+  for (let i = 0; i < b.records.length && problems.length < 20; i++) recordProblems(b.records[i], `records[${i}]`, problems);
   return problems;
 }
 
-function recordProblems(r: unknown, path: string, problems: Problems, version: 2 | 3): void {
+function recordProblems(r: unknown, path: string, problems: Problems): void {
   const type = typeof r === 'object' && r !== null ? (r as { type?: unknown }).type : undefined;
   if (type === 'frame') {
-    if (!exactKeys(r, ['type', 'seq', 't', 'width', 'height', 'pixels', 'quality', 'faceCount', 'face', 'others', 'regions', 'passive', 'hash'], path, problems)) return;
+    if (!exactKeys(r, ['type', 'seq', 't', 'width', 'height', 'faceCount', 'face', 'hash'], path, problems)) return;
     need(isInt(r.seq) && isNum(r.t) && isInt(r.width) && isInt(r.height) && isInt(r.faceCount) && (r.faceCount as number) >= 0, `${path} has a bad seq, t, size or faceCount`, problems);
-    need(isHex(r.pixels, 32), `${path}.pixels is not a SHA-256 hex digest`, problems);
-    need(isObject(r.quality) && numericTree(r.quality), `${path}.quality is not an object of numbers`, problems);
-    if (r.face !== null && exactKeys(r.face, ['box', 'score', 'landmarks', 'eyeContours'], `${path}.face`, problems)) {
+    if (r.face !== null && exactKeys(r.face, ['box', 'score', 'points'], `${path}.face`, problems)) {
       checkBox(r.face.box, `${path}.face.box`, problems, false);
       need(isNum(r.face.score), `${path}.face.score is not a number`, problems);
-      need(isPoints(r.face.landmarks), `${path}.face.landmarks is not a list of [x,y,z]`, problems);
-      const ec = r.face.eyeContours;
-      if (ec !== null && exactKeys(ec, ['right', 'left'], `${path}.face.eyeContours`, problems)) {
-        need(isPoints(ec.right) && isPoints(ec.left), `${path}.face.eyeContours is not two lists of [x,y,z]`, problems);
-      }
+      need(isPoints2(r.face.points) && (r.face.points as unknown[]).length <= 64, `${path}.face.points is not a list of [x,y]`, problems);
     }
-    if (Array.isArray(r.others)) {
-      r.others.forEach((o: unknown, k: number) => {
-        if (!exactKeys(o, ['box', 'score'], `${path}.others[${k}]`, problems)) return;
-        checkBox(o.box, `${path}.others[${k}].box`, problems, false);
-        need(isNum(o.score), `${path}.others[${k}].score is not a number`, problems);
-      });
-      need(r.faceCount === (r.face === null ? 0 : 1) + r.others.length, `${path}.faceCount does not count the face and the others`, problems);
-    } else problems.push(`${path}.others is not an array`);
-    need(r.regions === null || (isObject(r.regions) && numericTree(r.regions)), `${path}.regions is not null or an object of numbers`, problems);
-    if (r.passive !== null) {
-      need(
-        isObject(r.passive) && Object.entries(r.passive).every(([k, v]) => (PASSIVE_FEATURES as readonly string[]).includes(k) && (v === null || isNum(v))),
-        `${path}.passive is not null or passive features`,
-        problems,
-      );
-    }
+    need((r.face === null) === (r.faceCount === 0), `${path}.face and faceCount disagree`, problems);
   } else if (type === 'keyframe') {
     if (!exactKeys(r, ['type', 'seq', 'frameSeq', 'moment', 'box', 'width', 'height', 'mime', 'sha256', 'data', 'hash'], path, problems)) return;
     need(isInt(r.seq) && isInt(r.frameSeq) && isInt(r.width) && isInt(r.height) && (r.width as number) > 0 && (r.height as number) > 0, `${path} has a bad seq, frameSeq or size`, problems);
-    need(typeof r.moment === 'string' && r.moment.length > 0, `${path}.moment is not a string`, problems);
+    need(typeof r.moment === 'string' && r.moment.length > 0 && r.moment.length <= 64, `${path}.moment is not a short string`, problems);
     checkBox(r.box, `${path}.box`, problems, true);
     need(r.mime === 'image/jpeg', `${path}.mime is not image/jpeg`, problems);
     need(isHex(r.sha256, 32), `${path}.sha256 is not a SHA-256 hex digest`, problems);
     need(typeof r.data === 'string', `${path}.data is not a string`, problems);
-  } else if (type === 'identity' && version >= 3) {
-    if (!exactKeys(r, ['type', 'seq', 'frameSeq', 't', 'yawDeg', 'pitchDeg', 'eyeDistancePx', 'width', 'height', 'mime', 'sha256', 'data', 'hash'], path, problems)) return;
-    need(isInt(r.seq) && isInt(r.frameSeq) && isNum(r.t) && isNum(r.yawDeg) && isNum(r.pitchDeg) && isNum(r.eyeDistancePx), `${path} has a bad seq, frameSeq, t or pose`, problems);
-    need(isInt(r.width) && isInt(r.height) && (r.width as number) > 0 && (r.height as number) > 0, `${path} has a bad size`, problems);
-    need(r.mime === 'image/jpeg', `${path}.mime is not image/jpeg`, problems);
-    need(isHex(r.sha256, 32), `${path}.sha256 is not a SHA-256 hex digest`, problems);
+  } else if (type === 'video') {
+    if (!exactKeys(r, ['type', 'seq', 'missing', 'mime', 'codec', 'width', 'height', 'bytes', 'sha256', 'chunks', 'data', 'hash'], path, problems)) return;
+    need(isInt(r.seq) && isInt(r.width) && isInt(r.height) && isInt(r.bytes) && (r.bytes as number) >= 0, `${path} has a bad seq, size or byte count`, problems);
     need(typeof r.data === 'string', `${path}.data is not a string`, problems);
+    if (r.missing === null) {
+      need(r.mime === 'video/webm' || r.mime === 'video/x-matroska', `${path}.mime is not video/webm or video/x-matroska`, problems);
+      need(typeof r.codec === 'string' && r.codec.length > 0 && r.codec.length <= 64, `${path}.codec is not a codec string`, problems);
+      need(isHex(r.sha256, 32), `${path}.sha256 is not a SHA-256 hex digest`, problems);
+      need((r.width as number) > 0 && (r.height as number) > 0, `${path} has no size`, problems);
+      if (Array.isArray(r.chunks)) {
+        const bad = r.chunks.findIndex((c: unknown) => !(isObject(c) && Object.keys(c).length === 4 && isNum(c.t) && typeof c.key === 'boolean' && isInt(c.bytes) && isHex(c.sha256, 32)));
+        need(bad < 0, `${path}.chunks[${bad}] is not { t, key, bytes, sha256 }`, problems);
+      } else problems.push(`${path}.chunks is not an array`);
+    } else {
+      need(typeof r.missing === 'string' && r.missing.length > 0 && r.missing.length <= 200, `${path}.missing is not a short reason`, problems);
+      need(
+        r.mime === null && r.codec === null && r.sha256 === null && r.width === 0 && r.height === 0 && r.bytes === 0 && Array.isArray(r.chunks) && r.chunks.length === 0 && r.data === '',
+        `${path}: a missing video carries no video fields`,
+        problems,
+      );
+    }
   } else if (type === 'result') {
-    const keys = ['type', 'seq', 'challenge', 'signals', 'verdict', 'hash', ...(version >= 3 ? ['identity'] : [])];
-    if (!exactKeys(r, keys, path, problems)) return;
-    if (version >= 3 && r.identity !== null && exactKeys(r.identity, ['verdict', 'distance', 'peakDistance', 'changedAtMs', 'readings'], `${path}.identity`, problems)) {
+    if (!exactKeys(r, ['type', 'seq', 'challenge', 'signals', 'verdict', 'identity', 'hash'], path, problems)) return;
+    if (r.identity !== null && exactKeys(r.identity, ['verdict', 'distance', 'peakDistance', 'changedAtMs', 'readings'], `${path}.identity`, problems)) {
       const id = r.identity;
       const numOrNull = (x: unknown) => x === null || isNum(x);
       need(
@@ -400,7 +375,7 @@ function recordProblems(r: unknown, path: string, problems: Problems, version: 2
     }
     if (exactKeys(r.challenge, ['events', 'ended'], `${path}.challenge`, problems)) {
       const c = r.challenge;
-      if (Array.isArray(c.events)) {
+      if (Array.isArray(c.events) && c.events.length <= 256) {
         c.events.forEach((e: unknown, k: number) => {
           const at = `${path}.challenge.events[${k}]`;
           if (!exactKeys(e, ['type', 'step', 'action', 't', 'reason'], at, problems)) return;
@@ -414,7 +389,7 @@ function recordProblems(r: unknown, path: string, problems: Problems, version: 2
             problems,
           );
         });
-      } else problems.push(`${path}.challenge.events is not an array`);
+      } else problems.push(`${path}.challenge.events is not an array of at most 256 events`);
       if (c.ended !== null && exactKeys(c.ended, ['outcome', 'reason', 't'], `${path}.challenge.ended`, problems)) {
         const e = c.ended;
         need(

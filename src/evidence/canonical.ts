@@ -5,12 +5,12 @@
 //  - numbers as their shortest round-trip decimal (JSON.stringify), -0 written as 0; NaN and infinities are not
 //    JSON and are rejected;
 //  - only null, booleans, finite numbers, strings, arrays and plain objects.
-// Rounding is not part of serialisation (a verifier must see every digit): the recorder quantises the bulk
-// (landmarks) with `quantize` before it enters a record and keeps other measurements exactly, so every number in a
-// record round-trips through its text unchanged.
+// Rounding is not part of serialisation (a verifier must see every digit): the recorder puts numbers on their grids
+// (face points on 0.1 px, times on the microsecond, scores with `quantize`) before they enter a record, so every
+// number in a record round-trips through its text unchanged.
 import { LivecheckError } from '../errors.js';
 
-/** Landmarks and eye contours are stored on a 1e-4 px grid (the other measurements exactly). */
+/** The evidence grid for scores: 1e-4. */
 export const QUANTUM = 1e-4;
 const SCALE = 1e4;
 // Above this magnitude x * 1e4 loses integer precision; such values (epoch milliseconds) are rounded to integers.

@@ -12,7 +12,7 @@ export async function genesisHash(genesis: EvidenceGenesis, version: number = EV
   return sha256(encoder.encode(`${EVIDENCE_FORMAT}/${version}\n${canonicalJson(genesis)}`));
 }
 
-/** The part of a record that is hashed: everything but its own `hash` and a keyframe's base64 `data`. */
+/** The part of a record that is hashed: everything but its own `hash` and the base64 `data` (keyframes, video). */
 export function hashedText(record: object): string {
   const { hash: _hash, data: _data, ...rest } = record as { hash?: unknown; data?: unknown };
   return canonicalJson(rest);

@@ -47,8 +47,6 @@ export function resolveIdentityOptions(o: IdentityOptions = {}): ResolvedIdentit
 export interface IdentityChip {
   reading: IdentityReading;
   rgba: Uint8ClampedArray;
-  /** The evidence frame record it was cut from (set by the evidence session), else -1. */
-  frameSeq: number;
 }
 
 /** The continuity as the bundle's result record claims it (numbers unrounded here; the recorder keeps them exactly). */
@@ -106,7 +104,7 @@ export class IdentityCapture {
     if (!reading) return null;
     if (!image) return null; // a caller that saved no pixels for a due frame (see candidate): the reading is lost
     const t0 = now();
-    const chip: IdentityChip = { reading, rgba: this.cutter.cut(image, landmarks, originX, originY), frameSeq: -1 };
+    const chip: IdentityChip = { reading, rgba: this.cutter.cut(image, landmarks, originX, originY) };
     this.cutMs += now() - t0;
     this.schedule.keep(chip);
     return chip;

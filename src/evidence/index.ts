@@ -1,5 +1,5 @@
 export { EvidenceRecorder } from './recorder.js';
-export type { EvidenceRecorderOptions, FrameExtras, FramePixels, JpegEncoder, RgbaImage } from './recorder.js';
+export type { EvidenceRecorderOptions, JpegEncoder, RgbaImage } from './recorder.js';
 export { EVIDENCE_FORMAT, EVIDENCE_VERSION, EVIDENCE_VERSIONS_READ, serializeEvidence, parseEvidence, evidenceShapeProblems } from './bundle.js';
 export type {
   ChallengeStep,
@@ -11,14 +11,14 @@ export type {
   KeyframeRecord,
   EndRecord,
   EvidenceFace,
-  Quantized,
   ResultRecord,
   AttemptClaim,
   AttemptEvent,
   ClaimedEvent,
   ClaimedSignal,
-  EvidenceOtherFace,
-  IdentityRecord,
+  EvidencePoint,
+  VideoRecord,
+  VideoChunkRecord,
   ClaimedIdentity,
 } from './bundle.js';
 export { IdentityCapture, identityClaim, resolveIdentityOptions, IDENTITY_JPEG_QUALITY } from './identity.js';

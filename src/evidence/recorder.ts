@@ -1,5 +1,5 @@
 // Builds the evidence bundle while a capture runs: one chained record per analysed frame, keyframes (face crops,
-// JPEG) at the challenge moments, and an end record whose hash is the head.
+// JPEG) at the challenge moments, the capture video's record, the claim, and an end record whose hash is the head.
 import type { Box, FaceDetection, FrameAnalysis } from '../types.js';
 import { LivecheckError } from '../errors.js';
 import { canonicalJson, quantize } from './canonical.js';
@@ -7,7 +7,7 @@ import { sha256, toBase64 } from './encoding.js';
 import { toHex } from '../util/hex.js';
 import { ChainHasher, genesisHash } from './chain.js';
 import { EVIDENCE_FORMAT, EVIDENCE_VERSION } from './bundle.js';
-import { LID_CONTOUR_POINTS } from '../face/landmarks.js';
+import { EVIDENCE_POINTS, MESH_POINTS } from '../face/landmarks.js';
 import type {
   AttemptClaim,
   ChallengeStep,
@@ -18,15 +18,11 @@ import type {
   EvidenceGenesis,
   EvidenceRecord,
   FrameRecord,
-  IdentityRecord,
   KeyframeRecord,
   ResultRecord,
+  VideoRecord,
 } from './bundle.js';
-import type { IdentityChip } from './identity.js';
-import type { FaceRegionStats, FaceWithContours } from '../geometry/face-geometry.js';
-import type { PassiveFrameFeatures } from '../decision/passive.js';
-import { PASSIVE_FEATURES } from '../decision/config.js';
-import type { Point3 } from '../types.js';
+import type { CaptureVideo } from './video.js';
 import { LIBRARY_NAME, LIBRARY_VERSION } from './version.js';
 
 /** An RGBA image (4 bytes per pixel, row-major). */
@@ -57,21 +53,6 @@ export interface EvidenceRecorderOptions {
   maxKeyframes?: number;
   /** Default crop around the face box: this many box sides, squared. Default 1.5. */
   keyframeMargin?: number;
-}
-
-/** Pixels to digest, or a digest already computed (hex SHA-256), e.g. by the worker as the frame arrives (WebCrypto). */
-export type FramePixels = Uint8Array | Uint8ClampedArray | { sha256: string };
-
-/**
- * What else the engine measured on a frame, beyond its FrameAnalysis: the inputs of the challenge and the signals
- * that the server needs to re-derive them. The primary face's eye contours are read from `analysis.faces[0]` (the
- * engine's TrackedFace carries them).
- */
-export interface FrameExtras {
-  /** The primary face's region pixel cues (EngineFrameResult.regions). */
-  regions?: FaceRegionStats | null;
-  /** The passive image features measured on this frame (kernels.passiveFeatures, models), when measured. */
-  passive?: PassiveFrameFeatures | null;
 }
 
 export class EvidenceRecorder {
@@ -122,22 +103,18 @@ export class EvidenceRecorder {
   }
 
   /**
-   * Append one analysed frame with what else the engine measured on it (see FrameExtras). Calls are chained in call
-   * order even when not awaited. The values are copied (quantised) before this returns, so the engine may reuse them.
+   * Append one analysed frame: its time, size and the primary face as the client saw it. Calls are chained in call
+   * order even when not awaited. The values are copied before this returns, so the engine may reuse them.
    */
-  appendFrame(analysis: FrameAnalysis, pixels: FramePixels, extras: FrameExtras = {}): Promise<FrameRecord> {
+  appendFrame(analysis: FrameAnalysis): Promise<FrameRecord> {
     this.assertOpen();
-    // copy now: the engine reuses its result objects for the next frame while the digest is computed
+    // copy now: the engine reuses its result objects for the next frame
     const primary = analysis.faces[0];
     const face = primary ? evidenceFace(primary) : null;
-    const others = analysis.faces.slice(1).map((f) => ({ box: exactBox(f.box), score: exact(f.score) ?? 0 }));
-    const quality = exactTree(analysis.quality) as FrameRecord['quality'];
-    const regions = extras.regions ? (exactTree(extras.regions) as FrameRecord['regions']) : null;
-    const passive = extras.passive ? passiveOf(extras.passive) : null;
     const { timestampMs, width, height, faces } = analysis;
     return this.enqueue(async () => {
-      const digest = 'sha256' in pixels ? checkDigest(pixels.sha256) : toHex(await sha256(pixels instanceof Uint8Array ? pixels : new Uint8Array(pixels.buffer, pixels.byteOffset, pixels.byteLength)));
-      const t = exact(timestampMs);
+      // on the microsecond grid, as the video encoder keys its chunks: a frame and its chunk carry the same time
+      const t = Number.isFinite(timestampMs) ? Math.round(timestampMs * 1000) / 1000 + 0 : null;
       if (t === null || !Number.isInteger(width) || !Number.isInteger(height)) {
         throw new LivecheckError('invalid-argument', 'frame analysis needs a finite timestampMs and an integer size', { timestampMs });
       }
@@ -147,13 +124,8 @@ export class EvidenceRecorder {
         t,
         width,
         height,
-        pixels: digest,
-        quality,
         faceCount: faces.length,
         face,
-        others,
-        regions,
-        passive,
         hash: undefined as unknown as string, // absent while hashing (canonicalJson skips undefined)
       } satisfies FrameRecord;
       record.hash = await this.chain.push(canonicalJson(record));
@@ -194,43 +166,11 @@ export class EvidenceRecorder {
   }
 
   /**
-   * Add an identity reading: `chip` (cut from frame `chip.frameSeq`, an earlier appended frame) as `jpeg` (the chip
-   * encoded by the caller, 150x150). Identity records come after the frames and keyframes, before `finish`.
+   * Close the chain: the `video` record (the capture video of the appended frames, or why there is none), the
+   * `result` record with what the client decided (`Attempt.claim()`: challenge events, signal verdicts, verdict),
+   * then the end record. Returns the bundle.
    */
-  addIdentity(chip: IdentityChip, jpeg: Uint8Array, width: number, height: number): Promise<IdentityRecord> {
-    this.assertOpen();
-    return this.enqueue(async () => {
-      const frame = this.records[chip.frameSeq];
-      if (!frame || frame.type !== 'frame') throw new LivecheckError('invalid-argument', `an identity reading must refer to an appended frame, got record ${chip.frameSeq}`);
-      if (jpeg.length < 4 || jpeg[0] !== 0xff || jpeg[1] !== 0xd8) throw new LivecheckError('invalid-argument', 'identity chip bytes are not a JPEG (no SOI marker)');
-      const r = chip.reading;
-      const record = {
-        type: 'identity',
-        seq: this.records.length,
-        frameSeq: chip.frameSeq,
-        t: frame.t,
-        yawDeg: exact(r.yawDeg ?? NaN) ?? 0,
-        pitchDeg: exact(r.pitchDeg ?? NaN) ?? 0,
-        eyeDistancePx: exact(r.eyeDistancePx ?? NaN) ?? 0,
-        width,
-        height,
-        mime: 'image/jpeg',
-        sha256: toHex(await sha256(jpeg)),
-        data: undefined as unknown as string,
-        hash: undefined as unknown as string,
-      } satisfies IdentityRecord;
-      record.hash = await this.chain.push(canonicalJson(record));
-      record.data = toBase64(jpeg);
-      this.records.push(record);
-      return record;
-    });
-  }
-
-  /**
-   * Close the chain: the `result` record with what the client decided (`Attempt.claim()`: challenge events, signal
-   * verdicts, verdict), then the end record. Returns the bundle.
-   */
-  finish(claim: AttemptClaim): Promise<EvidenceBundle> {
+  finish(claim: AttemptClaim, video: CaptureVideo | { missing: string }): Promise<EvidenceBundle> {
     this.assertOpen();
     if (!claim || typeof claim !== 'object' || !claim.challenge || !claim.signals || typeof claim.verdict !== 'string') {
       throw new LivecheckError('invalid-argument', 'finish needs the attempt claim (Attempt.claim())');
@@ -238,6 +178,7 @@ export class EvidenceRecorder {
     this.finished = true;
     const claimed = claimOf(claim);
     return this.enqueue(async () => {
+      await this.pushVideo(video);
       const result = {
         type: 'result',
         seq: this.records.length,
@@ -258,6 +199,37 @@ export class EvidenceRecorder {
       this.records.push(end);
       return { format: EVIDENCE_FORMAT, version: EVIDENCE_VERSION, genesis: this.genesis, records: this.records, head: end.hash };
     });
+  }
+
+  private async pushVideo(video: CaptureVideo | { missing: string }): Promise<void> {
+    let record: VideoRecord;
+    const seq = this.records.length;
+    if ('missing' in video) {
+      const missing = typeof video.missing === 'string' && video.missing.length > 0 ? video.missing.slice(0, 200) : 'not recorded';
+      record = { type: 'video', seq, missing, mime: null, codec: null, width: 0, height: 0, bytes: 0, sha256: null, chunks: [], data: '', hash: '' };
+    } else {
+      if (video.chunks.length !== this.frames) {
+        throw new LivecheckError('invalid-argument', `the capture video has ${video.chunks.length} chunks for ${this.frames} frames`, { chunks: video.chunks.length, frames: this.frames });
+      }
+      record = {
+        type: 'video',
+        seq,
+        missing: null,
+        mime: video.mime,
+        codec: video.codec,
+        width: video.width,
+        height: video.height,
+        bytes: video.data.length,
+        sha256: toHex(await sha256(video.data)),
+        chunks: video.chunks.map((c) => ({ t: Math.round(c.t * 1000) / 1000 + 0, key: c.key, bytes: c.bytes, sha256: c.sha256 })),
+        data: '',
+        hash: '',
+      };
+    }
+    const { data: _d, hash: _h, ...hashed } = record;
+    record.hash = await this.chain.push(canonicalJson(hashed));
+    if (!('missing' in video)) record.data = toBase64(video.data);
+    this.records.push(record);
   }
 
   private async pushKeyframe(moment: string, box: Box, width: number, height: number, jpeg: Uint8Array): Promise<KeyframeRecord> {
@@ -304,60 +276,21 @@ function planStep(step: { readonly action: string }): ChallengeStep {
   return out;
 }
 
-function checkDigest(hex: string): string {
-  if (typeof hex !== 'string' || !/^[0-9a-f]{64}$/.test(hex)) throw new LivecheckError('invalid-argument', 'a precomputed pixel digest must be a lower-case hex SHA-256', { sha256: hex });
-  return hex;
-}
-
-/**
- * A measurement kept exactly (its shortest round-trip decimal), NaN and infinities as null. Everything the challenge
- * and the guidance compare with a threshold is kept exactly, so the server's replay takes the same branches as the
- * client; only the bulk (landmarks, eye contours) is quantised.
- */
+/** A measurement kept exactly (its shortest round-trip decimal), NaN and infinities as null. */
 function exact(x: number): number | null {
   return Number.isFinite(x) ? x + 0 : null; // + 0 turns -0 into 0
 }
 
-function exactTree(x: unknown): unknown {
-  if (typeof x === 'number') return exact(x);
-  if (x === null || typeof x !== 'object') return x;
-  if (Array.isArray(x)) return x.map(exactTree);
-  const out: Record<string, unknown> = {};
-  for (const k of Object.keys(x)) out[k] = exactTree((x as Record<string, unknown>)[k]);
-  return out;
-}
-
-function quantizePoints(points: readonly Point3[], n = points.length): Point3[] {
-  const out = new Array<Point3>(Math.min(n, points.length));
-  for (let i = 0; i < out.length; i++) {
-    const p = points[i];
-    out[i] = [quantize(p[0]) ?? 0, quantize(p[1]) ?? 0, quantize(p[2]) ?? 0];
-  }
-  return out;
-}
-
-function exactBox(b: Box): Box {
-  return { x: exact(b.x) ?? 0, y: exact(b.y) ?? 0, width: exact(b.width) ?? 0, height: exact(b.height) ?? 0 };
-}
+/** On the 0.1 px grid: the face is a hint compared with the server's own analysis, not replayed. */
+const tenth = (x: number) => (Number.isFinite(x) ? Math.round(x * 10) / 10 + 0 : 0);
 
 function evidenceFace(f: FaceDetection): EvidenceFace {
-  const ec = (f as FaceWithContours).eyeContours;
+  const lm = f.landmarks;
   return {
-    box: exactBox(f.box),
-    score: exact(f.score) ?? 0,
-    landmarks: quantizePoints(f.landmarks),
-    eyeContours: ec ? { right: quantizePoints(ec.right, LID_CONTOUR_POINTS), left: quantizePoints(ec.left, LID_CONTOUR_POINTS) } : null,
+    box: { x: tenth(f.box.x), y: tenth(f.box.y), width: tenth(f.box.width), height: tenth(f.box.height) },
+    score: quantize(f.score) ?? 0,
+    points: lm.length >= MESH_POINTS ? EVIDENCE_POINTS.map((k) => [tenth(lm[k][0]), tenth(lm[k][1])]) : [],
   };
-}
-
-function passiveOf(p: PassiveFrameFeatures): FrameRecord['passive'] {
-  const out: NonNullable<FrameRecord['passive']> = {};
-  for (const k of PASSIVE_FEATURES) {
-    const v = p[k];
-    if (typeof v === 'number') out[k] = exact(v);
-    else if (v === null) out[k] = null;
-  }
-  return out;
 }
 
 function claimOf(c: AttemptClaim): Pick<ResultRecord, 'challenge' | 'signals' | 'verdict' | 'identity'> {

@@ -52,6 +52,30 @@ export const FACE = {
   leftContour: 454,
 } as const;
 
+/**
+ * The mesh points an evidence frame record keeps of the client's face (eye corners and lids, mouth corners and lips,
+ * nose tip, chin, forehead, face sides): enough for the server to compare the client's view with its own.
+ */
+export const EVIDENCE_POINTS: readonly number[] = [
+  RIGHT_EYE.outer,
+  RIGHT_EYE.inner,
+  RIGHT_EYE.upperOuter,
+  RIGHT_EYE.lowerOuter,
+  LEFT_EYE.outer,
+  LEFT_EYE.inner,
+  LEFT_EYE.upperOuter,
+  LEFT_EYE.lowerOuter,
+  MOUTH.rightCorner,
+  MOUTH.leftCorner,
+  MOUTH.upperInner,
+  MOUTH.lowerInner,
+  FACE.noseTip,
+  FACE.chin,
+  FACE.foreheadTop,
+  FACE.rightContour,
+  FACE.leftContour,
+];
+
 export type EyeIndices = typeof RIGHT_EYE | typeof LEFT_EYE;
 
 /** Inner-lip mid points and mouth corners: the mouth centre of the face-match alignment. */

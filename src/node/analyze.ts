@@ -119,6 +119,9 @@ async function runVideo(file: string, options: AnalyzeOptions, evidence: Capture
   }
   const startedAt = evidence?.startedAt ?? Date.now(); // wall clock of the capture start; frame times advance it
   let lastT = 0;
+  // the capture video, as the browser worker encodes it: the attempt's frames, opened at the first frame
+  const { NodeCaptureVideoEncoder } = await import('./capture-video.js');
+  let encoder: ReturnType<typeof NodeCaptureVideoEncoder.open> | null = null;
   let engine: Awaited<ReturnType<typeof createNodeEngine>>;
   try {
     engine = await createNodeEngine({
@@ -132,7 +135,7 @@ async function runVideo(file: string, options: AnalyzeOptions, evidence: Capture
         document: evidence.document,
         clock: () => startedAt + lastT,
         encodeJpeg: await hooks.nodeJpegEncoder(),
-        chipJpeg: await hooks.nodeChipJpegEncoder(),
+        video: async () => (encoder ? (await encoder).finish() : { missing: 'no frame was encoded' }),
       },
     });
   } catch (e) {
@@ -150,6 +153,10 @@ async function runVideo(file: string, options: AnalyzeOptions, evidence: Capture
   try {
     for await (const f of decodeVideo(file, { reuse: true, maxFrames: options.maxFrames, startMs: options.startMs })) {
       lastT = f.timestampMs;
+      if (evidence && !engine.attempt.ended) {
+        encoder ??= NodeCaptureVideoEncoder.open(f.width, f.height);
+        (await encoder).encode(f, f.timestampMs);
+      }
       const r = await engine.analyzeFrame(f, f.timestampMs, Number.isFinite(total) ? total : undefined);
       report.frames++;
       if (!r.guidance.usable) report.frames_skipped++;
@@ -170,6 +177,7 @@ async function runVideo(file: string, options: AnalyzeOptions, evidence: Capture
     outcome = await engine.attempt.finish();
     bundle = evidence ? await engine.attempt.evidence() : null;
   } finally {
+    if (encoder) void encoder.then((e) => e.close()).catch(() => undefined);
     try {
       await engine.close();
     } finally {

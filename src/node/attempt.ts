@@ -1,8 +1,8 @@
 // What an attempt needs from Node: the face describer for the identity check (FaceRecognitionNet from facerec.onnx)
-// and the JPEG encoders of the evidence (jpeg-js), injected into the one attempt pipeline (src/attempt).
+// and the JPEG encoder of the evidence keyframes (jpeg-js), injected into the one attempt pipeline (src/attempt).
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { IDENTITY_JPEG_QUALITY, type ChipDescriber } from '../evidence/identity.js';
+import type { ChipDescriber } from '../evidence/identity.js';
 import type { JpegEncoder } from '../evidence/recorder.js';
 import type { RgbaImage } from '../image.js';
 import { MATCH_SIZE } from '../match/align.js';
@@ -17,11 +17,6 @@ export async function nodeJpegEncoder(quality = 85): Promise<JpegEncoder> {
     const out = jpeg.encode({ width: image.width, height: image.height, data: Buffer.from(image.data.buffer, image.data.byteOffset, image.data.byteLength) }, quality);
     return new Uint8Array(out.data.buffer, out.data.byteOffset, out.data.byteLength);
   };
-}
-
-/** The identity chips' encoder, at the browser worker's quality. */
-export function nodeChipJpegEncoder(): Promise<JpegEncoder> {
-  return nodeJpegEncoder(Math.round(IDENTITY_JPEG_QUALITY * 100));
 }
 
 export interface NodeChipDescriber {

@@ -1,21 +1,28 @@
-// Node-only: the server's real reanalyzer for verifyEvidence. Each keyframe JPEG is decoded (jpeg-js), the face
-// pipeline runs on it as a still (FaceTracker: BlazeFace -> FaceMesh -> Iris), and the face's identity signature is
-// the FaceRecognitionNet descriptor of the landmark-aligned chip (src/match). Kept out of ./index.ts so the server
-// entry stays free of Node built-ins.
+// Node-only: the server's real re-analysis for verifyEvidence. The capture video is decoded with ffmpeg (bounded in
+// bytes, pixels, frames and time) and every frame goes through the same engine and attempt pipeline the browser
+// worker runs (quality kernels, FaceTracker: BlazeFace -> FaceMesh -> Iris, the challenge session with the plan
+// from the nonce, the three signals, the identity check with FaceRecognitionNet); the camera-injection cues are
+// measured on the decoded frames and each keyframe crop is compared with its decoded frame. Kept out of ./index.ts so
+// the server entry stays free of Node built-ins.
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { DecodedIdentityChip, DecodedKeyframe, KeyframeReanalysis } from '../verify/evidence.js';
+import type { CaptureToReanalyse, VideoReanalysis } from '../verify/evidence.js';
 import { chipTensor } from '../match/chip.js';
 import { MATCH_SIZE } from '../match/align.js';
 import type { OrtModule } from '../face/models.js';
 import { FaceTracker } from '../face/tracker.js';
+import { EVIDENCE_POINTS } from '../face/landmarks.js';
 import { FaceRecognizer } from '../match/recognizer.js';
 import { CALIBRATED_FACE_MATCH, matchDescriptors } from '../decision/face-match.js';
+import { InjectionMeter } from '../decision/injection.js';
 import type { FaceMatchConfig } from '../decision/config.js';
 import type { FaceMatchResult } from '../decision/consensus.js';
 import type { RgbaImage } from '../image.js';
+import type { Box } from '../types.js';
 import { fromBase64 } from '../evidence/encoding.js';
 import { evidenceShapeProblems, parseEvidence } from '../evidence/bundle.js';
-import type { EvidenceBundle, KeyframeRecord } from '../evidence/bundle.js';
+import type { EvidenceBundle, EvidencePoint, KeyframeRecord } from '../evidence/bundle.js';
 import { LivecheckError } from '../errors.js';
 import { packageModelDir } from './model-dir.js';
 import { findLandmarkKernelWasm } from './kernels.js';
@@ -28,12 +35,13 @@ export interface NodeReanalyzerOptions {
   /** Where FaceMesh and Iris run: `livecheck` (default: our own kernels, as the browser worker does, when this
    *  install has nn.simd.wasm) or `onnxruntime`. */
   landmarkRuntime?: 'livecheck' | 'onnxruntime';
+  /** Longest a video decode may take, ms. Default 60 000. */
+  decodeTimeoutMs?: number;
 }
 
 export interface NodeReanalyzer {
-  reanalyze(keyframe: DecodedKeyframe): Promise<KeyframeReanalysis | null>;
-  /** verifyEvidence's `describeIdentity`: the FaceRecognitionNet descriptor of an identity chip (already aligned). */
-  describeIdentity(chip: DecodedIdentityChip): Promise<Float32Array>;
+  /** verifyEvidence's `reanalyzeVideo`: decodes the capture video and runs the engine on it. */
+  reanalyzeVideo(capture: CaptureToReanalyse): Promise<VideoReanalysis>;
   /** The most confident face of an image and its descriptor (null: no face). */
   describeImage(image: RgbaImage): Promise<{ descriptor: Float32Array; score: number } | null>;
   /**
@@ -72,17 +80,8 @@ export async function createNodeReanalyzer(options: NodeReanalyzerOptions = {}):
   };
   const tensor = new Float32Array(MATCH_SIZE * MATCH_SIZE * 3);
   return {
-    async describeIdentity(chip) {
-      const image = decode(chip.jpeg, chip.index, 'identity chip');
-      if (image.width !== MATCH_SIZE || image.height !== MATCH_SIZE)
-        throw new LivecheckError('invalid-frame-size', `identity chip ${chip.index} is ${image.width}x${image.height}, not ${MATCH_SIZE}x${MATCH_SIZE}`, { index: chip.index });
-      return recognizer.descriptorOfChip(chipTensor(image.data, tensor));
-    },
-    async reanalyze(kf) {
-      const image = decode(kf.jpeg, kf.index);
-      const [face] = (await tracker.detectImage(image, { maxFaces: 1 })).faces;
-      if (!face) return null;
-      return { landmarks: face.landmarks, signature: await recognizer.describe(image, face.landmarks) };
+    async reanalyzeVideo(capture) {
+      return reanalyzeVideo(capture, { modelDir: dir, landmarkRuntime: options.landmarkRuntime, timeoutMs: options.decodeTimeoutMs ?? 60_000, recognizer, tensor, decode });
     },
     describeImage,
     async matchDocument(input, documentPhoto, config = CALIBRATED_FACE_MATCH) {
@@ -112,4 +111,87 @@ export async function createNodeReanalyzer(options: NodeReanalyzerOptions = {}):
       await recognizer.close();
     },
   };
+}
+
+interface VideoRun {
+  modelDir: string;
+  landmarkRuntime?: 'livecheck' | 'onnxruntime';
+  timeoutMs: number;
+  recognizer: FaceRecognizer;
+  tensor: Float32Array<ArrayBuffer>;
+  decode: (bytes: Uint8Array, index: number) => { width: number; height: number; data: Uint8Array };
+}
+
+async function reanalyzeVideo(capture: CaptureToReanalyse, run: VideoRun): Promise<VideoReanalysis> {
+  const [{ decodeVideo }, { createNodeEngine }] = await Promise.all([import('./media.js'), import('./engine.js')]);
+  const { times, width, height } = capture;
+  const identity = capture.config.identity || null;
+  const engine = await createNodeEngine({
+    ...capture.config,
+    plan: capture.plan,
+    modelDir: run.modelDir,
+    landmarkRuntime: run.landmarkRuntime,
+    ...(identity && { identity, describe: (rgba: Uint8ClampedArray) => run.recognizer.descriptorOfChip(chipTensor(rgba, run.tensor)) }),
+  });
+  const dir = await mkdtemp(join(tmpdir(), 'livecheck-verify-'));
+  const file = join(dir, capture.mime === 'video/webm' ? 'capture.webm' : 'capture.mkv');
+  const injection = new InjectionMeter();
+  const faces: VideoReanalysis['faces'] = [];
+  const decodedTimes: number[] = [];
+  const keyframes: VideoReanalysis['keyframes'] = [];
+  const byFrame = new Map<number, CaptureToReanalyse['keyframes']>();
+  for (const k of capture.keyframes) byFrame.set(k.frameIndex, [...(byFrame.get(k.frameIndex) ?? []), k]);
+  let first = NaN;
+  let analysed = 0;
+  try {
+    await writeFile(file, capture.data);
+    const limits = { maxFileBytes: capture.data.length, maxPixels: width * height, maxFrames: times.length, timeoutMs: run.timeoutMs };
+    for await (const f of decodeVideo(file, { timing: 'source', reuse: true, limits })) {
+      const i = decodedTimes.length;
+      if (i >= times.length) throw new LivecheckError('decode-failed', `the video holds more than its ${times.length} frames`, { reason: 'too-many-frames' });
+      if (f.width !== width || f.height !== height) throw new LivecheckError('decode-failed', `decoded frame ${i} is ${f.width}x${f.height}, not ${width}x${height}`, { reason: 'frame-size' });
+      if (i === 0) first = f.timestampMs;
+      decodedTimes.push(f.timestampMs - first);
+      injection.push(f, f.timestampMs);
+      for (const k of byFrame.get(i) ?? []) keyframes.push({ index: k.index, psnr: cropPsnr(f, k.box, run.decode(k.jpeg, k.index)) });
+      if (engine.attempt.ended) {
+        faces.push(null);
+        continue;
+      }
+      // the frame's own time: the challenge's timing is the capture's, which the packets carry
+      const r = await engine.analyzeFrame(f, times[i], times.length);
+      analysed++;
+      faces.push(r.face ? { box: { ...r.face.box }, points: pointsOf(r.face.landmarks) } : null);
+    }
+    const outcome = await engine.attempt.finish();
+    return { frames: decodedTimes.length, analysed, decodedTimes, decision: outcome.decision, claim: engine.attempt.claim(outcome), faces, injection: injection.result(), keyframes };
+  } finally {
+    await engine.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+function pointsOf(landmarks: ReadonlyArray<readonly number[]>): EvidencePoint[] {
+  return EVIDENCE_POINTS.map((k) => [Math.round(landmarks[k][0] * 10) / 10, Math.round(landmarks[k][1] * 10) / 10]);
+}
+
+/** PSNR (dB, RGB) of a keyframe JPEG against the same box of a decoded frame, sampled at the JPEG's size. */
+function cropPsnr(frame: RgbaImage, box: Box, jpeg: { width: number; height: number; data: Uint8Array }): number {
+  const sx = box.width / jpeg.width;
+  const sy = box.height / jpeg.height;
+  let sum = 0;
+  for (let y = 0; y < jpeg.height; y++) {
+    const fy = Math.min(frame.height - 1, Math.floor(box.y + (y + 0.5) * sy));
+    for (let x = 0; x < jpeg.width; x++) {
+      const fx = Math.min(frame.width - 1, Math.floor(box.x + (x + 0.5) * sx));
+      const a = (fy * frame.width + fx) * 4;
+      const b = (y * jpeg.width + x) * 4;
+      for (let c = 0; c < 3; c++) {
+        const d = frame.data[a + c] - jpeg.data[b + c];
+        sum += d * d;
+      }
+    }
+  }
+  const mse = sum / (jpeg.width * jpeg.height * 3);
+  return mse === 0 ? 99 : 10 * Math.log10((255 * 255) / mse);
 }

@@ -10,7 +10,7 @@ import type { FaceGeometry } from '../geometry/face-geometry.js';
 import type { GuidanceState, GuidanceTrackerOptions } from '../guidance/tracker.js';
 import type { Box, QualityMetrics } from '../types.js';
 import type { DocumentBinding, EvidenceBundle } from '../evidence/bundle.js';
-import type { CaptureVideo, CaptureVideoOptions } from '../evidence/video.js';
+import type { CaptureVideoOptions } from '../evidence/video.js';
 import type { IdentityOptions } from '../evidence/identity.js';
 import type { ActionDetectorConfig } from '../challenge/action-detector.js';
 import type { DecisionConfigInput } from '../decision/config.js';
@@ -23,7 +23,7 @@ export interface WorkerEvidenceSetup {
   document: DocumentBinding;
   /** JPEG quality of the keyframes, 0..1. Default 0.85. */
   jpegQuality?: number;
-  /** Also encode the analysed frames as video (null or absent: no video). */
+  /** Encode the analysed frames as video into the bundle (null or absent: a bundle without video). */
   video?: CaptureVideoOptions | null;
 }
 
@@ -152,8 +152,6 @@ export interface WorkerApi {
   finish(): Promise<LivenessDecision | null>;
   /** The evidence bundle, once the attempt ended or `finish` closed it (null: no evidence asked, or not yet). */
   evidence(): Promise<EvidenceBundle | null>;
-  /** The capture video of the attempt's frames, once the attempt ended (null: not asked for, or not recordable here). */
-  video(): Promise<CaptureVideo | null>;
   close(): Promise<void>;
   /** Frames the page may have in flight at once: 2 while Iris runs in the iris worker (pipelined), else 1. */
   depth(): Promise<number>;

@@ -1,10 +1,22 @@
 // livecheck/server: verification of evidence bundles, the challenge plan from the server's nonce, and the attempt
 // policy (the same code also runs in a browser or a worker).
-export { verifyEvidence, EVIDENCE_CHECKS, defaultVerifyTolerances } from '../verify/evidence.js';
-export type { EvidenceCheck, EvidenceCheckName, EvidenceReport, DecodedKeyframe, DecodedIdentityChip, KeyframeReanalysis, VerifyEvidenceOptions, VerifyTolerances } from '../verify/evidence.js';
+export { verifyEvidence, EVIDENCE_CHECKS, defaultVerifyTolerances, defaultVerifyLimits } from '../verify/evidence.js';
+export type {
+  EvidenceCheck,
+  EvidenceCheckName,
+  EvidenceReason,
+  EvidenceReport,
+  DecodedKeyframe,
+  CaptureToReanalyse,
+  VideoReanalysis,
+  VerifyEvidenceOptions,
+  VerifyTolerances,
+  VerifyLimits,
+} from '../verify/evidence.js';
 export { serializeEvidence, parseEvidence } from '../evidence/bundle.js';
 export type { EvidenceBundle, ChallengeStep, DocumentBinding } from '../evidence/bundle.js';
-export type { ReplayOptions } from '../attempt/replay.js';
+export type { AttemptConfig } from '../attempt/config.js';
+export type { InjectionResult } from '../decision/injection.js';
 export { planFromNonce } from '../challenge/plan.js';
 export type { ChallengePlan, PlanOptions } from '../challenge/plan.js';
 export { AttemptPolicy, MemoryAttemptStore } from '../policy/index.js';

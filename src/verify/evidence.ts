@@ -1,43 +1,28 @@
-// Server-side re-verification of an evidence bundle. Never trust the browser's verdict: this re-derives everything
-// it can from the bundle and the server's own records (nonce, document, clock), and re-runs the face analysis on the
-// keyframes through an injected `reanalyze`. Every check is reported by a stable name; nothing normal is thrown.
-import type { Box, Point3 } from '../types.js';
+// Server-side verification of an evidence bundle. The browser is assumed hostile: the verdict is the server's own,
+// from re-running the engine on the capture video the bundle carries (through an injected `reanalyzeVideo`; in Node
+// createNodeReanalyzer). The bundle's frame records and claim are the client's view: compared with the server's and
+// reported (`client-agreement`), never decided from. Cheap checks (shape, version, chain, nonce, plan, document,
+// clock, the video's binding to the records) run first and stop the expensive one. Every check is reported by a
+// stable name; nothing a client sends makes this throw, apart from input that is not a bundle at all.
+import type { Box } from '../types.js';
 import { canonicalJson } from '../evidence/canonical.js';
 import { fromBase64, sha256 } from '../evidence/encoding.js';
 import { toHex } from '../util/hex.js';
 import { ChainHasher, genesisHash, hashedText, recordTexts } from '../evidence/chain.js';
 import { evidenceShapeProblems, parseEvidence } from '../evidence/bundle.js';
-import type { ChallengeStep, DocumentBinding, EndRecord, EvidenceBundle, FrameRecord, IdentityRecord, KeyframeRecord } from '../evidence/bundle.js';
-import { identityContinuity, withIdentity, type IdentityContinuity, type IdentityReading } from '../decision/identity.js';
-import { reason } from '../decision/signal.js';
-import { resolveIdentityOptions } from '../evidence/identity.js';
-import { MATCH_SIZE } from '../match/align.js';
+import type { AttemptClaim, ChallengeStep, DocumentBinding, EndRecord, EvidenceBundle, EvidencePoint, FrameRecord, KeyframeRecord, ResultRecord, VideoRecord } from '../evidence/bundle.js';
+import { readCaptureVideo } from '../evidence/video-read.js';
 import { LIBRARY_NAME, LIBRARY_VERSION } from '../evidence/version.js';
-import { planFromNonce as challengePlan } from '../challenge/plan.js';
-import type { PlanOptions } from '../challenge/plan.js';
-import { replayEvidence, type ReplayOptions, type ReplayResult } from '../attempt/replay.js';
-import { attemptConfigHash } from '../attempt/config.js';
-import type { ResultRecord } from '../evidence/bundle.js';
-import type { LivenessDecision } from '../decision/consensus.js';
-import { quantize } from '../evidence/canonical.js';
+import { planFromNonce as challengePlan, planFromSteps, type ChallengePlan, type PlanOptions } from '../challenge/plan.js';
+import { attemptConfigHash, type AttemptConfig } from '../attempt/config.js';
+import type { LivenessDecision, LivenessVerdict } from '../decision/consensus.js';
+import type { InjectionResult } from '../decision/injection.js';
 
-export const EVIDENCE_CHECKS = [
-  'format',
-  'version',
-  'chain',
-  'nonce',
-  'plan',
-  'document',
-  'timestamps',
-  'keyframes',
-  'reanalysis',
-  'face-consistency',
-  'challenge-replay',
-  'signals-replay',
-  'identity-replay',
-  'verdict-replay',
-] as const;
+export const EVIDENCE_CHECKS = ['format', 'version', 'chain', 'nonce', 'plan', 'document', 'timestamps', 'video', 'keyframes', 'video-reanalysis', 'injection', 'client-agreement'] as const;
 export type EvidenceCheckName = (typeof EVIDENCE_CHECKS)[number];
+
+/** Checks that bind the bundle to this session and its parts to each other: one failed makes the verdict `fail`. */
+const BINDING_CHECKS: readonly EvidenceCheckName[] = ['format', 'version', 'chain', 'nonce', 'plan', 'document', 'timestamps', 'video', 'keyframes'];
 
 export interface EvidenceCheck {
   name: EvidenceCheckName;
@@ -50,22 +35,42 @@ export interface EvidenceCheck {
   data?: Record<string, unknown>;
 }
 
+export interface EvidenceReason {
+  /** A failed check's name, or the server decision's reason code. */
+  code: string;
+  message: string;
+  value?: number;
+  threshold?: number;
+}
+
 export interface EvidenceReport {
+  /** Every check passed (the client's view agreeing with the server's included). */
   ok: boolean;
+  /**
+   * The server's verdict: `fail` when the bundle is not bound to this session or its parts to each other (a
+   * binding check failed) or the video shows an injected camera; `review` when the server could not judge the
+   * pixels (no video, re-analysis not possible) or the injection cues are suspect; else the verdict of the server's
+   * own decision on the decoded video. Never the client's.
+   */
+  verdict: LivenessVerdict;
+  /** Why: the failed checks first (code = check name), then the server decision's reasons. */
+  reasons: EvidenceReason[];
   /** The bundle's head hash as recomputed (null when the chain could not be walked). */
   head: string | null;
   checks: EvidenceCheck[];
   /**
-   * The server's own decision, re-derived from the recorded frames (null when the replay could not run). Use this,
-   * never the bundle's claim; with `ok` true the two agree.
+   * The server's own decision from the decoded video; null unless every check but `client-agreement` passed (a
+   * client that disagrees does not change what the server saw, and is reported).
    */
   decision: LivenessDecision | null;
 }
 
-/** A keyframe handed to `reanalyze`: the JPEG bytes and where the crop came from. */
+/** A keyframe handed to `reanalyzeVideo`: the JPEG bytes, where the crop came from and which frame. */
 export interface DecodedKeyframe {
   /** Position among the bundle's keyframes (0-based). */
   index: number;
+  /** Position of its frame among the bundle's frames (0-based): the decoded video frame it must show. */
+  frameIndex: number;
   moment: string;
   /** Crop region in frame pixels; the JPEG is this region at width x height. */
   box: Box;
@@ -74,24 +79,39 @@ export interface DecodedKeyframe {
   jpeg: Uint8Array;
 }
 
-/** An identity chip handed to `describeIdentity`: the face aligned onto the 150x150 template, JPEG. */
-export interface DecodedIdentityChip {
-  /** Position among the bundle's identity records (0-based). */
-  index: number;
-  /** The frame record it was cut from, and that frame's time (ms). */
-  frameSeq: number;
-  t: number;
+/** What `reanalyzeVideo` gets: the video (its bytes already matched chunk by chunk to the records) and what to run. */
+export interface CaptureToReanalyse {
+  data: Uint8Array;
+  mime: 'video/webm' | 'video/x-matroska';
+  codec: string;
   width: number;
   height: number;
-  jpeg: Uint8Array;
+  /** The frames' times (ms), in order: the video holds exactly these frames. Run the engine at these times. */
+  times: number[];
+  /** The challenge plan, from the nonce. */
+  plan: ChallengePlan;
+  /** The engine settings the server runs with (VerifyEvidenceOptions.replay). */
+  config: AttemptConfig;
+  keyframes: DecodedKeyframe[];
 }
 
-/** What the server's own engine found in a keyframe. */
-export interface KeyframeReanalysis {
-  /** Landmarks in the keyframe image's pixels (same index order as the recorded ones). */
-  landmarks?: Point3[] | null;
-  /** An identity embedding (e.g. a 128-d face descriptor) for the face-consistency check. */
-  signature?: ArrayLike<number> | null;
+/** What the server's engine made of the decoded video. */
+export interface VideoReanalysis {
+  /** Frames decoded. */
+  frames: number;
+  /** Frames the server's attempt took (it ends on the frame that decides it: later ones are not analysed). */
+  analysed: number;
+  /** The decoded frames' times relative to the first (ms), as the container gives them. */
+  decodedTimes: number[];
+  /** The attempt over the decoded frames: its decision and the same summary the client claims. */
+  decision: LivenessDecision;
+  claim: AttemptClaim;
+  /** Per decoded frame, the primary face's EVIDENCE_POINTS and box (null: no face). */
+  faces: Array<{ box: Box; points: EvidencePoint[] } | null>;
+  /** Camera-injection cues measured on the decoded frames. */
+  injection: InjectionResult;
+  /** Per keyframe, its PSNR (dB) against the same region of its decoded frame, resized alike. */
+  keyframes: Array<{ index: number; psnr: number }>;
 }
 
 export interface VerifyTolerances {
@@ -101,19 +121,30 @@ export interface VerifyTolerances {
   clockSkewMs: number;
   /** When set, the capture must have ended at most this long before `now`. Default: not checked. */
   maxAgeMs: number | null;
-  /** Recorded vs re-analysed landmarks: mean point distance / recorded face box size. Default 0.05. */
-  landmarkNme: number;
-  /** Largest signature distance between two keyframes of one person. Default 0.6 (Euclidean, dlib/face-api scale). */
-  signatureDistance: number;
-  /** Claimed vs replayed signal score (the motion score moves a little with the 1e-4 px landmark grid). Default 0.01. */
-  signalScore: number;
-  /** Claimed vs replayed challenge event time, ms (events happen on frames, so both are a frame's time). Default 1. */
-  eventTimeMs: number;
+  /** A chunk's time against its container packet's (relative to the first), ms: WebM keeps milliseconds. Default 1.5. */
+  packetTimeMs: number;
   /**
-   * Claimed vs recomputed sustained and peak identity distance. The client describes the chip's pixels, the server
-   * the JPEG of them (quality 0.92): default 0.05, above what the JPEG compression alone moves the distance.
+   * A keyframe crop against the decoded video frame it claims, PSNR (dB): a crop of the same frame stays above it
+   * after the video codec; another frame or another picture falls below. Default 22.
    */
-  identityDistance: number;
+  keyframePsnr: number;
+  /** client-agreement: the client's face points against the server's, mean distance / face size. Default 0.08. */
+  landmarkNme: number;
+  /** client-agreement: a claimed challenge event's time against the server's, ms. Default 500. */
+  eventTimeMs: number;
+}
+
+export interface VerifyLimits {
+  /** Largest capture video accepted, bytes. Default 6 MB. */
+  maxVideoBytes: number;
+  /** Most frames. Default 1800 (a minute at 30 fps). */
+  maxFrames: number;
+  /** Most keyframes. Default 16. */
+  maxKeyframes: number;
+  /** Largest frame, pixels (width x height). Default 1920 x 1080. */
+  maxPixels: number;
+  /** Largest keyframe JPEG, bytes. Default 1 MB. */
+  maxKeyframeBytes: number;
 }
 
 export interface VerifyEvidenceOptions {
@@ -125,62 +156,70 @@ export interface VerifyEvidenceOptions {
   now?: number;
   /** The plan options the server issued the challenge with: the plan is recomputed from the nonce with src/challenge. */
   plan?: PlanOptions;
-  /** Or recompute the plan yourself. Without `plan` or this, the `plan` check is skipped (not ok). */
+  /** Or recompute the plan yourself. Without `plan` or this, the `plan` check fails (skipped) and nothing is re-analysed. */
   planFromNonce?: (nonce: string) => ReadonlyArray<{ readonly action: string }> | Promise<ReadonlyArray<{ readonly action: string }>>;
-  /** Re-run the face pipeline on a keyframe. Without it `reanalysis` and `face-consistency` are skipped (not ok). */
-  reanalyze?: (keyframe: DecodedKeyframe) => Promise<KeyframeReanalysis | null>;
   /**
-   * Describe an identity chip (version 3 bundles captured with the identity check): the FaceRecognitionNet
-   * descriptor of the decoded JPEG, already aligned (createNodeReanalyzer's `describeIdentity`). Without it
-   * `identity-replay` is skipped (not ok) for such bundles.
+   * Decode the capture video and run the engine on it (createNodeReanalyzer's `reanalyzeVideo`). Without it the
+   * server cannot judge the pixels: `video-reanalysis` is skipped and the verdict is `review`.
    */
-  describeIdentity?: (chip: DecodedIdentityChip) => Promise<ArrayLike<number> | null>;
-  /** Distance between two signatures. Default Euclidean. */
-  signatureDistance?: (a: ArrayLike<number>, b: ArrayLike<number>) => number;
+  reanalyzeVideo?: (capture: CaptureToReanalyse) => Promise<VideoReanalysis>;
   /** Which client library versions this server accepts. Default: same major (same minor while 0.x) as this one. */
   acceptLibraryVersion?: (version: string) => boolean;
-  /** The bundle's configHash must equal this. Default: attemptConfigHash(replay), the hash of the options replayed with. */
+  /** The bundle's configHash must equal this. Default: attemptConfigHash(replay). */
   configHash?: string;
   /**
-   * The engine options the capture ran with, for the replay (guidance, challenge, actions, mirrored, identity).
-   * Default: the defaults, without the identity check. The bundle's configHash must be their hash (else `version`
-   * fails, naming the configuration): a server that expects the identity check (the browser's default) sets
-   * `identity: {}` (or the client's identity settings), and a capture that turned it off then fails `version`.
+   * The engine settings the server runs the capture with (guidance, challenge, actions, decision, mirrored,
+   * identity). Default: the defaults without the identity check. The bundle's configHash must be their hash (else
+   * `version` fails): a server that expects the identity check (the browser's default) sets `identity: {}` (or the
+   * client's identity settings).
    */
-  replay?: ReplayOptions;
+  replay?: AttemptConfig;
   tolerances?: Partial<VerifyTolerances>;
+  limits?: Partial<VerifyLimits>;
 }
 
 export const defaultVerifyTolerances: Readonly<VerifyTolerances> = Object.freeze({
   captureWindowMs: 15 * 60_000,
   clockSkewMs: 2 * 60_000,
   maxAgeMs: null,
-  landmarkNme: 0.05,
-  signatureDistance: 0.6,
-  signalScore: 0.01,
-  eventTimeMs: 1,
-  identityDistance: 0.05,
+  packetTimeMs: 1.5,
+  keyframePsnr: 22,
+  landmarkNme: 0.08,
+  eventTimeMs: 500,
 });
 
+export const defaultVerifyLimits: Readonly<VerifyLimits> = Object.freeze({
+  maxVideoBytes: 6_000_000,
+  maxFrames: 1800,
+  maxKeyframes: 16,
+  maxPixels: 1920 * 1080,
+  maxKeyframeBytes: 1_000_000,
+});
+
+type Mark = (name: EvidenceCheckName, detail: string, data?: Record<string, unknown>) => void;
+type Skip = (name: EvidenceCheckName, detail: string) => void;
+
 /**
- * Verify an evidence bundle (its canonical text, or the parsed object). Throws `evidence-invalid` only when the input
- * is unusable (not JSON, not a livecheck bundle, an unknown format version); every other problem is a failed check.
+ * Verify an evidence bundle (its canonical text, or the parsed object). Throws only when the input is not a bundle
+ * at all (`evidence-invalid`: not JSON, not a livecheck bundle) or of a version this library does not read
+ * (`evidence-version`); every other problem is a failed check and a verdict.
  */
 export async function verifyEvidence(input: string | EvidenceBundle | unknown, options: VerifyEvidenceOptions): Promise<EvidenceReport> {
   const { bundle: parsed, text } = parseEvidence(input);
   const tol: VerifyTolerances = { ...defaultVerifyTolerances, ...options.tolerances };
+  const limits: VerifyLimits = { ...defaultVerifyLimits, ...options.limits };
   const now = options.now ?? Date.now();
   const checks = new Map<EvidenceCheckName, EvidenceCheck>();
-  const pass = (name: EvidenceCheckName, detail: string, data?: Record<string, unknown>) => checks.set(name, { name, ok: true, detail, ...(data && { data }) });
-  const fail = (name: EvidenceCheckName, detail: string, data?: Record<string, unknown>) => checks.set(name, { name, ok: false, detail, ...(data && { data }) });
-  const skip = (name: EvidenceCheckName, detail: string) => checks.set(name, { name, ok: false, skipped: true, detail });
-  let decision: LivenessDecision | null = null;
+  const pass: Mark = (name, detail, data) => checks.set(name, { name, ok: true, detail, ...(data && { data }) });
+  const fail: Mark = (name, detail, data) => checks.set(name, { name, ok: false, detail, ...(data && { data }) });
+  const skip: Skip = (name, detail) => checks.set(name, { name, ok: false, skipped: true, detail });
+  let server: VideoReanalysis | null = null;
   const report = (head: string | null): EvidenceReport => {
     const list = EVIDENCE_CHECKS.map((name) => checks.get(name) ?? { name, ok: false, skipped: true, detail: 'not checked' });
-    return { ok: list.every((c) => c.ok), head, checks: list, decision };
+    return verdictOf(list, head, server);
   };
 
-  // format: the version-1 shape, and (for text) the exact canonical serialisation, so no byte is unaccounted for.
+  // format: the shape, and (for text) the exact canonical serialisation, so no byte is unaccounted for.
   const problems = evidenceShapeProblems(parsed);
   let hashed: string[] | null = null;
   if (problems.length === 0 && text !== null) {
@@ -196,9 +235,16 @@ export async function verifyEvidence(input: string | EvidenceBundle | unknown, o
     for (const name of EVIDENCE_CHECKS) if (name !== 'format') skip(name, 'not checked: the bundle is malformed');
     return report(null);
   }
-  pass('format', `well-formed version-${(parsed as EvidenceBundle).version} bundle`);
   const bundle = parsed as EvidenceBundle;
   const { genesis, records } = bundle;
+  const frames = records.filter((r): r is FrameRecord => r.type === 'frame');
+  const keyframes = records.filter((r): r is KeyframeRecord => r.type === 'keyframe');
+  if (frames.length > limits.maxFrames || keyframes.length > limits.maxKeyframes) {
+    fail('format', `${frames.length} frames and ${keyframes.length} keyframes: at most ${limits.maxFrames} and ${limits.maxKeyframes}`, { frames: frames.length, keyframes: keyframes.length });
+    for (const name of EVIDENCE_CHECKS) if (name !== 'format') skip(name, 'not checked: the bundle is too large');
+    return report(null);
+  }
+  pass('format', `well-formed version-${bundle.version} bundle`);
 
   // version: which library and configuration produced it.
   const accept = options.acceptLibraryVersion ?? sameCompatibleVersion;
@@ -206,10 +252,10 @@ export async function verifyEvidence(input: string | EvidenceBundle | unknown, o
   if (genesis.library.name !== LIBRARY_NAME || !accept(genesis.library.version)) {
     fail('version', `made by ${genesis.library.name} ${genesis.library.version}, not accepted by this server (${LIBRARY_NAME} ${LIBRARY_VERSION})`, { library: genesis.library });
   } else if (genesis.configHash !== (expectedConfig = options.configHash ?? (await attemptConfigHash(options.replay)))) {
-    fail('version', 'captured with a different engine configuration than the server replays with', { configHash: genesis.configHash, expected: expectedConfig });
+    fail('version', 'captured with a different engine configuration than the server runs', { configHash: genesis.configHash, expected: expectedConfig });
   } else pass('version', `${genesis.library.name} ${genesis.library.version}`);
 
-  // chain: recompute every hash from the genesis; sequence numbers, references and the end record.
+  // chain: recompute every hash from the genesis; sequence numbers, references, the record order.
   const chain = await walkChain(bundle, hashed);
   if (chain.error) fail('chain', chain.error, chain.data);
   else pass('chain', `${records.length} records chained from the genesis to the head`);
@@ -232,227 +278,361 @@ export async function verifyEvidence(input: string | EvidenceBundle | unknown, o
 
   checkTimestamps(bundle, options.document.uploadedAt, now, tol, pass, fail);
 
-  const keyframes = records.filter((r): r is KeyframeRecord => r.type === 'keyframe');
-  const frames = new Map<number, FrameRecord>();
-  for (const r of records) if (r.type === 'frame') frames.set(r.seq, r);
-  const decoded = await checkKeyframes(keyframes, frames, genesis.plan, pass, fail);
+  const video = chain.error ? null : (records[records.length - 3] as VideoRecord);
+  const videoBytes = video ? await checkVideo(video, frames, limits, tol, pass, fail) : null;
+  if (!video) skip('video', 'not checked: the chain is broken');
+  const decoded = await checkKeyframes(keyframes, records, frames, genesis.plan, limits, pass, fail);
 
-  if (!options.reanalyze) {
-    skip('reanalysis', 'not checked: no reanalyze given');
-    skip('face-consistency', 'not checked: no reanalyze given');
-  } else if (decoded.length === 0) {
-    fail('reanalysis', 'no usable keyframe to re-analyse');
-    skip('face-consistency', 'not checked: no usable keyframe');
-  } else {
-    await reanalyse(decoded, keyframes, frames, options, tol, pass, fail);
-  }
-
-  // replay: the claimed challenge, signals and verdict must follow from the recorded frames
-  if (chain.error) {
-    for (const name of REPLAY_CHECKS) skip(name, 'not checked: the chain is broken');
-  } else {
-    decision = await checkReplay(bundle, options, tol, pass, fail, skip);
+  // the expensive part runs only on a bundle bound to this session, whose parts are bound to each other
+  const unbound = BINDING_CHECKS.filter((name) => !checks.get(name)?.ok && !(name === 'video' && video?.missing !== null));
+  const stop = (why: string) => {
+    for (const name of ['video-reanalysis', 'injection', 'client-agreement'] as const) skip(name, why);
+  };
+  if (unbound.length > 0) stop(`not checked: ${unbound.join(', ')} failed`);
+  else if (!videoBytes || !video || video.missing !== null) stop('not checked: the bundle carries no video');
+  else if (!options.reanalyzeVideo) stop('not checked: no reanalyzeVideo given (the server cannot judge the pixels)');
+  else {
+    server = await reanalyse(bundle, video, videoBytes, frames, decoded, options, tol, pass, fail);
+    if (server) compareClient(bundle, frames, server, tol, pass, fail);
   }
   return report(chain.error ? null : chain.head);
 }
 
-const REPLAY_CHECKS = ['challenge-replay', 'signals-replay', 'identity-replay', 'verdict-replay'] as const;
-
-async function checkReplay(bundle: EvidenceBundle, options: VerifyEvidenceOptions, tol: VerifyTolerances, pass: Mark, fail: Mark, skip: Skip): Promise<LivenessDecision | null> {
-  const replayOptions = options.replay;
-  const claim = bundle.records[bundle.records.length - 2] as ResultRecord; // the format check placed it there
-  let replay: ReplayResult;
-  try {
-    replay = await replayEvidence(bundle, replayOptions);
-  } catch (e) {
-    const why = e instanceof Error ? e.message : String(e);
-    for (const name of REPLAY_CHECKS) fail(name, `the recorded frames cannot be replayed: ${why}`);
-    return null;
+/** The report from the checks: the verdict rule in one place. */
+function verdictOf(list: EvidenceCheck[], head: string | null, server: VideoReanalysis | null): EvidenceReport {
+  const failed = list.filter((c) => !c.ok);
+  const reasons: EvidenceReason[] = failed.map((c) => ({ code: c.name, message: c.detail }));
+  const ok = failed.length === 0;
+  const byName = new Map(list.map((c) => [c.name, c]));
+  // a check the server could not run (a plan source not configured) is no proof of forgery: review, not fail
+  const bindingFailed = BINDING_CHECKS.some((n) => {
+    const c = byName.get(n)!;
+    return !c.ok && !c.skipped && !(n === 'video' && c.data?.missing !== undefined);
+  });
+  const injection = byName.get('injection')!;
+  let verdict: LivenessVerdict;
+  if (bindingFailed || injection.data?.verdict === 'injected') verdict = 'fail';
+  else if (!server || !byName.get('video-reanalysis')!.ok) verdict = 'review';
+  else {
+    verdict = server.decision.verdict;
+    if (!injection.ok && verdict === 'pass') verdict = 'review';
   }
-  const q = (x: number) => quantize(x) ?? NaN;
+  const trusted = server !== null && list.every((c) => c.ok || c.name === 'client-agreement');
+  if (server) reasons.push(...server.decision.reasons.map((r) => ({ ...r })));
+  return { ok, verdict, reasons, head, checks: list, decision: trusted ? server!.decision : null };
+}
 
-  // challenge: the same prompts, confirmations and failure, on the same frames, and the same end
-  const got = replay.claim.challenge;
-  const want = claim.challenge;
-  const label = (e: { type: string; step: number; action: string; reason: string | null }) => `${e.type} ${e.step}:${e.action}${e.reason ? ` (${e.reason})` : ''}`;
-  let mismatch: string | null = null;
-  const n = Math.max(got.events.length, want.events.length);
-  for (let i = 0; i < n && !mismatch; i++) {
-    const g = got.events[i],
-      w = want.events[i];
-    if (!w) mismatch = `the frames show ${label(g)} at ${g.t.toFixed(1)} ms, which the bundle does not claim`;
-    else if (!g) mismatch = `the bundle claims ${label(w)} at ${w.t.toFixed(1)} ms, which the frames do not show`;
-    else if (label(g) !== label(w)) mismatch = `event ${i}: the bundle claims ${label(w)}, the frames show ${label(g)}`;
-    else if (!(Math.abs(g.t - w.t) <= tol.eventTimeMs)) mismatch = `event ${i} (${label(w)}): claimed at ${w.t.toFixed(1)} ms, the frames show it at ${g.t.toFixed(1)} ms`;
-  }
-  if (!mismatch) {
-    const ge = got.ended,
-      we = want.ended;
-    const end = (e: typeof ge) => (e ? `${e.outcome}${e.reason ? ` (${e.reason})` : ''}` : 'not ended');
-    if (end(ge) !== end(we)) mismatch = `the bundle claims the attempt ${end(we)}, the frames show it ${end(ge)}`;
-    else if (ge && we && !(Math.abs(ge.t - we.t) <= tol.eventTimeMs)) mismatch = `the attempt end is claimed at ${we.t.toFixed(1)} ms, the frames show ${ge.t.toFixed(1)} ms`;
-  }
-  const events = got.events.map(label);
-  if (mismatch) fail('challenge-replay', mismatch, { claimed: want.events.map(label), replayed: events, ended: got.ended });
-  else
-    pass('challenge-replay', `${replay.frames} frames replayed: ${events.length ? events.join(', ') : 'no challenge event'}; ${got.ended ? `attempt ${got.ended.outcome}` : 'attempt not ended'}`, {
-      replayed: events,
-      ended: got.ended,
-    });
-
-  // signals: each verdict equal, each score within tolerance
-  const wrong: string[] = [];
-  const signals: Record<string, unknown> = {};
-  for (const name of ['active', 'passive', 'motion'] as const) {
-    const r = replay.signals[name];
-    const c = claim.signals[name];
-    signals[name] = r ? { verdict: r.verdict, score: q(r.score), reasons: r.reasons.map((x) => x.code) } : null;
-    if (!r || !c) {
-      if (r || c) wrong.push(`${name}: claimed ${c ? c.verdict : 'missing'}, replayed ${r ? r.verdict : 'missing'}`);
-    } else if (r.verdict !== c.verdict) wrong.push(`${name}: claimed ${c.verdict}, replayed ${r.verdict}`);
-    else if (!(Math.abs(r.score - c.score) <= tol.signalScore)) wrong.push(`${name}: claimed score ${c.score}, replayed ${q(r.score)}`);
-  }
-  if (wrong.length > 0) fail('signals-replay', wrong.join('; '), { signals });
-  else pass('signals-replay', (['active', 'passive', 'motion'] as const).map((k) => `${k} ${replay.signals[k]?.verdict ?? 'missing'}`).join(', '), { signals });
-
-  // identity: the readings are the frames the rule picks, and the server's descriptors of the chips give the claim
-  const identity = await checkIdentity(bundle, claim, replay, options, tol, pass, fail, skip);
-  const decision = identity ? withIdentity(replay.decision, identity.continuity) : replay.decision;
-  const verdict = decision.verdict;
-  const why = decision.reasons.map((x) => x.code);
-  const note = identity?.claimed ? ' (identity as claimed: not replayed)' : '';
-  if (claim.verdict !== verdict) fail('verdict-replay', `the bundle claims ${claim.verdict}, the recorded frames give ${verdict}${note}`, { claimed: claim.verdict, replayed: verdict, reasons: why });
-  else pass('verdict-replay', `${verdict}, as claimed${note}`, { verdict, reasons: why });
-  return decision;
+/** Codec families: the record's WebCodecs string against the container's codec. */
+function codecFamily(codec: string): string | null {
+  if (codec === 'vp8') return 'vp8';
+  if (codec.startsWith('vp09.') || codec === 'vp9') return 'vp9';
+  if (codec.startsWith('avc1.') || codec === 'avc') return 'avc';
+  return null;
 }
 
 /**
- * The identity-replay check. Returns the continuity the decision is to apply: the server's own, or the claimed one
- * (`claimed`: the chips could not be described here, and the check is skipped), or null when the check is off.
+ * The video check: the container is the one the chain names (SHA-256), within the limits, and its packets are the
+ * records' chunks one by one (bytes, kind, digest, time), one per frame record. Returns the container's bytes, or
+ * null when the check failed or there is no video.
  */
-async function checkIdentity(
+async function checkVideo(video: VideoRecord, frames: FrameRecord[], limits: VerifyLimits, tol: VerifyTolerances, pass: Mark, fail: Mark): Promise<Uint8Array | null> {
+  const NAME = 'video';
+  if (video.missing !== null) {
+    fail(NAME, `the capture carries no video (${video.missing}): the server cannot judge its pixels`, { missing: video.missing });
+    return null;
+  }
+  if (video.bytes > limits.maxVideoBytes || video.data.length > Math.ceil(limits.maxVideoBytes / 3) * 4) {
+    fail(NAME, `the video is ${video.bytes} bytes, above the limit of ${limits.maxVideoBytes}`, { bytes: video.bytes, limit: limits.maxVideoBytes });
+    return null;
+  }
+  if (video.width * video.height > limits.maxPixels) {
+    fail(NAME, `the video is ${video.width}x${video.height}, above the limit of ${limits.maxPixels} pixels`, { width: video.width, height: video.height });
+    return null;
+  }
+  const sized = frames.findIndex((f) => f.width !== video.width || f.height !== video.height);
+  if (sized >= 0) {
+    fail(NAME, `frame ${sized} is ${frames[sized].width}x${frames[sized].height}, the video ${video.width}x${video.height}`, { frame: sized });
+    return null;
+  }
+  if (video.chunks.length !== frames.length) {
+    fail(NAME, `the video record lists ${video.chunks.length} chunks for ${frames.length} frames`, { chunks: video.chunks.length, frames: frames.length });
+    return null;
+  }
+  const timed = video.chunks.findIndex((c, i) => c.t !== frames[i].t);
+  if (timed >= 0) {
+    fail(NAME, `chunk ${timed} is timed ${video.chunks[timed].t} ms, its frame ${frames[timed].t} ms`, { chunk: timed });
+    return null;
+  }
+  const bytes = fromBase64(video.data);
+  if (!bytes || bytes.length !== video.bytes) {
+    fail(NAME, bytes ? `the video data is ${bytes.length} bytes, the record says ${video.bytes}` : 'the video data is not canonical base64');
+    return null;
+  }
+  if (toHex(await sha256(bytes)) !== video.sha256) {
+    fail(NAME, 'the video bytes do not match their recorded SHA-256');
+    return null;
+  }
+  const family = codecFamily(video.codec ?? '');
+  let packets: Awaited<ReturnType<typeof readCaptureVideo>>;
+  try {
+    packets = await readCaptureVideo(bytes, { maxPackets: limits.maxFrames });
+  } catch (e) {
+    fail(NAME, `the video cannot be read: ${e instanceof Error ? e.message : String(e)}`, { reason: (e as { detail?: { reason?: unknown } }).detail?.reason ?? null });
+    return null;
+  }
+  if (family === null || packets.codec !== family || packets.mime !== video.mime) {
+    fail(NAME, `the container holds ${packets.codec} in ${packets.mime}, the record says ${video.codec} in ${video.mime}`, { codec: packets.codec });
+    return null;
+  }
+  if (packets.width !== video.width || packets.height !== video.height) {
+    fail(NAME, `the container's frames are ${packets.width}x${packets.height}, the record says ${video.width}x${video.height}`);
+    return null;
+  }
+  if (packets.packets.length !== frames.length) {
+    fail(NAME, `the container holds ${packets.packets.length} packets for ${frames.length} frames`, { packets: packets.packets.length, frames: frames.length });
+    return null;
+  }
+  const p0 = packets.packets[0].t;
+  const c0 = video.chunks[0].t;
+  for (let i = 0; i < frames.length; i++) {
+    const p = packets.packets[i];
+    const c = video.chunks[i];
+    if (p.sha256 !== c.sha256 || p.bytes !== c.bytes || p.key !== c.key) {
+      fail(NAME, `packet ${i} of the container is not chunk ${i} of the records (frame ${frames[i].seq})`, { packet: i, frameSeq: frames[i].seq });
+      return null;
+    }
+    const off = Math.abs(p.t - p0 - (c.t - c0));
+    if (!(off <= tol.packetTimeMs)) {
+      fail(NAME, `packet ${i} is timed ${(p.t - p0).toFixed(1)} ms into the video, its frame ${(c.t - c0).toFixed(1)} ms into the capture`, { packet: i, offMs: off });
+      return null;
+    }
+  }
+  if (!packets.packets[0].key) {
+    fail(NAME, 'the video does not start with a key frame');
+    return null;
+  }
+  pass(NAME, `${packets.codec} ${packets.width}x${packets.height}, ${frames.length} packets bound to the frame records (${video.bytes} bytes)`, { codec: packets.codec, bytes: video.bytes });
+  return bytes;
+}
+
+/** JPEG frame size from its SOF marker, without decoding (null: no SOF found). */
+function jpegSize(jpeg: Uint8Array): { width: number; height: number } | null {
+  let i = 2;
+  while (i + 9 < jpeg.length) {
+    if (jpeg[i] !== 0xff) return null;
+    const marker = jpeg[i + 1];
+    if (marker === 0xff) {
+      i++;
+      continue;
+    }
+    const length = (jpeg[i + 2] << 8) | jpeg[i + 3];
+    // SOF0..SOF15 except DHT (c4), JPG (c8) and DAC (cc)
+    if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) {
+      return { height: (jpeg[i + 5] << 8) | jpeg[i + 6], width: (jpeg[i + 7] << 8) | jpeg[i + 8] };
+    }
+    if (length < 2) return null;
+    i += 2 + length;
+  }
+  return null;
+}
+
+async function checkKeyframes(
+  keyframes: KeyframeRecord[],
+  records: EvidenceBundle['records'],
+  frames: FrameRecord[],
+  plan: ChallengeStep[],
+  limits: VerifyLimits,
+  pass: Mark,
+  fail: Mark,
+): Promise<DecodedKeyframe[]> {
+  const decoded: DecodedKeyframe[] = [];
+  const errors: string[] = [];
+  const frameIndex = new Map<number, number>();
+  frames.forEach((f, i) => frameIndex.set(f.seq, i));
+  for (let i = 0; i < keyframes.length; i++) {
+    const k = keyframes[i];
+    if (k.data.length > Math.ceil(limits.maxKeyframeBytes / 3) * 4) {
+      errors.push(`keyframe ${i}: larger than ${limits.maxKeyframeBytes} bytes`);
+      continue;
+    }
+    const jpeg = fromBase64(k.data);
+    if (!jpeg) {
+      errors.push(`keyframe ${i}: data is not canonical base64`);
+      continue;
+    }
+    if (toHex(await sha256(jpeg)) !== k.sha256) {
+      errors.push(`keyframe ${i}: image bytes do not match their recorded SHA-256`);
+      continue;
+    }
+    if (jpeg.length < 4 || jpeg[0] !== 0xff || jpeg[1] !== 0xd8 || jpeg[jpeg.length - 2] !== 0xff || jpeg[jpeg.length - 1] !== 0xd9) {
+      errors.push(`keyframe ${i}: not a complete JPEG`);
+      continue;
+    }
+    const size = jpegSize(jpeg);
+    if (!size || size.width !== k.width || size.height !== k.height) {
+      errors.push(`keyframe ${i}: the JPEG is ${size ? `${size.width}x${size.height}` : 'of unknown size'}, the record says ${k.width}x${k.height}`);
+      continue;
+    }
+    const f = records[k.frameSeq];
+    const index = frameIndex.get(k.frameSeq);
+    if (!f || f.type !== 'frame' || index === undefined || k.box.x < 0 || k.box.y < 0 || k.box.x + k.box.width > f.width || k.box.y + k.box.height > f.height) {
+      errors.push(`keyframe ${i}: crop box lies outside its frame`);
+      continue;
+    }
+    if (k.width * k.height > k.box.width * k.box.height * 4) {
+      errors.push(`keyframe ${i}: ${k.width}x${k.height} is more than twice its crop's size`);
+      continue;
+    }
+    decoded.push({ index: i, frameIndex: index, moment: k.moment, box: { ...k.box }, width: k.width, height: k.height, jpeg });
+  }
+  const moments = new Set(keyframes.map((k) => k.moment));
+  const missing = plan.map((s) => s.action).filter((a) => !moments.has(a));
+  if (keyframes.length === 0) errors.push('the bundle has no keyframes');
+  if (missing.length > 0) errors.push(`no keyframe for challenge step(s) ${[...new Set(missing)].join(', ')}`);
+  if (errors.length > 0) fail('keyframes', errors.slice(0, 3).join('; '), { errors });
+  else pass('keyframes', `${keyframes.length} keyframes intact, every challenge step has one`);
+  return decoded;
+}
+
+/** Runs the server's engine on the video; the video-reanalysis and injection checks. Never throws. */
+async function reanalyse(
   bundle: EvidenceBundle,
-  claim: ResultRecord,
-  replay: ReplayResult,
+  video: VideoRecord,
+  data: Uint8Array,
+  frames: FrameRecord[],
+  keyframes: DecodedKeyframe[],
   options: VerifyEvidenceOptions,
   tol: VerifyTolerances,
   pass: Mark,
   fail: Mark,
-  skip: Skip,
-): Promise<{ continuity: IdentityContinuity; claimed: boolean } | null> {
-  const NAME = 'identity-replay';
-  const records = bundle.records.filter((r): r is IdentityRecord => r.type === 'identity');
-  const claimed = claim.identity ?? null;
-  if (!replay.identity) {
-    if (records.length > 0 || claimed) fail(NAME, 'the bundle records identity readings, but the server replays without the identity check (replay.identity)', { records: records.length });
-    else pass(NAME, bundle.version < 3 ? 'version-2 bundle: no identity readings, and the server replays without the identity check' : 'identity check off in this configuration (replay.identity)');
+): Promise<VideoReanalysis | null> {
+  const NAME = 'video-reanalysis';
+  let server: VideoReanalysis;
+  try {
+    server = await options.reanalyzeVideo!({
+      data,
+      mime: video.mime!,
+      codec: video.codec!,
+      width: video.width,
+      height: video.height,
+      times: frames.map((f) => f.t),
+      plan: planFromSteps(bundle.genesis.plan),
+      config: options.replay ?? {},
+      keyframes,
+    });
+  } catch (e) {
+    fail(NAME, `the server could not re-analyse the video: ${e instanceof Error ? e.message : String(e)}`, { code: (e as { code?: unknown }).code ?? null });
+    fail('injection', 'not measured: the video could not be re-analysed');
     return null;
   }
-  if (!claimed) {
-    fail(
-      NAME,
-      bundle.version < 3
-        ? 'version-2 bundle: identity readings were not recorded, and the server expects the identity check'
-        : 'the bundle claims no identity continuity, and the server expects the identity check',
-      { version: bundle.version },
-    );
+  const t0 = frames[0].t;
+  const wrongTime = server.decodedTimes.findIndex((t, i) => !(Math.abs(t - (frames[i]?.t ?? NaN) + t0) <= tol.packetTimeMs));
+  if (server.frames !== frames.length || wrongTime >= 0) {
+    fail(NAME, server.frames !== frames.length ? `${server.frames} frames decoded, the capture has ${frames.length}` : `decoded frame ${wrongTime} is not at its frame's time`, {
+      frames: server.frames,
+    });
+    fail('injection', 'not measured: the decoded video is not the capture');
     return null;
   }
-  const settings = resolveIdentityOptions(options.replay!.identity || {});
-  const fromClaim = (): { continuity: IdentityContinuity; claimed: boolean } => ({
-    claimed: true,
-    continuity: {
-      ...claimed,
-      reasons: [
-        reason(
-          claimed.verdict === 'changed' ? 'identity-changed' : claimed.verdict === 'unchanged' ? 'identity-continuous' : 'identity-unknown',
-          'identity as the client claims it (not replayed)',
-          claimed.distance ?? NaN,
-          settings.config.maxDistance,
-        ),
-      ],
-    },
-  });
-  // which frames: the rule on the server's own replayed poses must pick exactly the recorded readings
-  const expected = replay.identity.map((x) => x.frameSeq);
-  const got = records.map((r) => r.frameSeq);
-  if (expected.length !== got.length || expected.some((s, i) => s !== got[i])) {
-    const i = expected.findIndex((s, k) => s !== got[k]);
-    const at = i < 0 ? Math.min(expected.length, got.length) : i;
-    fail(
-      NAME,
-      `the identity readings are not the frames the sampling rule picks: reading ${at} is frame ${got[at] ?? 'missing'}, the replay picks frame ${expected[at] ?? 'none'} (${got.length} recorded, ${expected.length} picked)`,
-      { expected, recorded: got },
-    );
-    return fromClaim();
-  }
-  const errors: string[] = [];
-  const chips: DecodedIdentityChip[] = [];
-  for (let i = 0; i < records.length; i++) {
-    const r = records[i];
-    const jpeg = fromBase64(r.data);
-    if (!jpeg) errors.push(`identity ${i}: data is not canonical base64`);
-    else if (toHex(await sha256(jpeg)) !== r.sha256) errors.push(`identity ${i}: image bytes do not match their recorded SHA-256`);
-    else if (jpeg.length < 4 || jpeg[0] !== 0xff || jpeg[1] !== 0xd8 || jpeg[jpeg.length - 2] !== 0xff || jpeg[jpeg.length - 1] !== 0xd9) errors.push(`identity ${i}: not a complete JPEG`);
-    else if (r.width !== MATCH_SIZE || r.height !== MATCH_SIZE) errors.push(`identity ${i}: a chip is ${MATCH_SIZE}x${MATCH_SIZE}, not ${r.width}x${r.height}`);
-    else if (r.t !== replay.identity[i].reading.timestampMs) errors.push(`identity ${i}: time ${r.t} is not its frame's`);
-    else chips.push({ index: i, frameSeq: r.frameSeq, t: r.t, width: r.width, height: r.height, jpeg });
-  }
-  if (errors.length > 0) {
-    fail(NAME, errors.slice(0, 3).join('; '), { errors });
-    return fromClaim();
-  }
-  if (!options.describeIdentity) {
-    skip(NAME, `not checked: no describeIdentity given (${records.length} identity readings, claimed ${claimed.verdict})`);
-    return fromClaim();
-  }
-  const readings: IdentityReading[] = [];
-  for (const chip of chips) {
-    let d: ArrayLike<number> | null;
-    try {
-      d = await options.describeIdentity(chip);
-    } catch (e) {
-      // a chip that passes the byte checks but does not decode is the bundle's problem: reported, not thrown
-      fail(NAME, `identity ${chip.index}: ${e instanceof Error ? e.message : String(e)}`);
-      return fromClaim();
-    }
-    if (!d || d.length === 0) {
-      fail(NAME, `identity ${chip.index}: the server could not describe the chip`);
-      return fromClaim();
-    }
-    // the pose and size are the server's own (replayed), the descriptor its own
-    readings.push({ ...replay.identity[chip.index].reading, descriptor: d });
-  }
-  const continuity = identityContinuity(readings, settings.config);
-  const r3 = (x: number | null) => (x === null ? 'none' : x.toFixed(3));
-  const data = {
-    claimed: { ...claimed },
-    replayed: { verdict: continuity.verdict, distance: continuity.distance, peakDistance: continuity.peakDistance, changedAtMs: continuity.changedAtMs, readings: continuity.readings },
+  const crops = server.keyframes.filter((k) => !(k.psnr >= tol.keyframePsnr));
+  const d = server.decision;
+  const summary = `${server.frames} frames re-analysed: ${d.verdict} (${d.reasons
+    .slice(0, 3)
+    .map((r) => r.code)
+    .join(', ')})`;
+  const found: Record<string, unknown> = {
+    verdict: d.verdict,
+    signals: Object.fromEntries(Object.entries(d.signals).map(([k, s]) => [k, s ? { verdict: s.verdict, score: s.score } : null])),
+    events: server.claim.challenge.events.map((e) => `${e.type} ${e.step}:${e.action}@${Math.round(e.t)}`),
+    ended: server.claim.challenge.ended,
+    identity: server.claim.identity,
+    keyframePsnr: server.keyframes.map((k) => Math.round(k.psnr * 10) / 10),
   };
-  const off = (c: number | null, r: number | null) => (c === null || r === null ? (c === r ? 0 : Infinity) : Math.abs(c - r));
-  if (claimed.verdict !== continuity.verdict) {
-    fail(
-      NAME,
-      `the bundle claims the identity ${claimed.verdict}, its chips show it ${continuity.verdict} (sustained distance ${r3(continuity.distance)}, limit ${settings.config.maxDistance})`,
-      data,
-    );
-  } else if (claimed.readings !== continuity.readings || !(off(claimed.distance, continuity.distance) <= tol.identityDistance)) {
-    fail(NAME, `the bundle claims a sustained distance ${r3(claimed.distance)} over ${claimed.readings} readings, its chips give ${r3(continuity.distance)} over ${continuity.readings}`, data);
-  } else if (!(off(claimed.peakDistance, continuity.peakDistance) <= tol.identityDistance)) {
-    // one chip of someone else does not make a sustained change, but it shows here
-    fail(NAME, `the bundle claims a peak distance ${r3(claimed.peakDistance)}, its chips give ${r3(continuity.peakDistance)}: a chip is not the face the client described`, data);
-  } else {
-    pass(
-      NAME,
-      `${records.length} identity readings re-described: ${continuity.verdict}, sustained distance ${r3(continuity.distance)} (claimed ${r3(claimed.distance)}, limit ${settings.config.maxDistance})`,
-      data,
-    );
+  if (crops.length > 0) {
+    // a crop that is not its frame: the high-quality pixels would not be the video's
+    fail('keyframes', `keyframe ${crops[0].index} does not show its frame of the video (PSNR ${crops[0].psnr.toFixed(1)} dB < ${tol.keyframePsnr})`, {
+      crops: crops.map((k) => k.index),
+      psnr: found.keyframePsnr,
+    });
   }
-  return { continuity, claimed: false };
+  pass(NAME, summary, found);
+  markInjection(server.injection, pass, fail);
+  return server;
 }
 
-type Mark = (name: EvidenceCheckName, detail: string, data?: Record<string, unknown>) => void;
-type Skip = (name: EvidenceCheckName, detail: string) => void;
+function markInjection(injection: InjectionResult, pass: Mark, fail: Mark): void {
+  const data = { verdict: injection.verdict, reasons: injection.reasons, measured: injection.measured };
+  const deciding = injection.reasons.filter((r) => r.code !== 'regular-timestamps');
+  if (injection.verdict === 'clear' || deciding.length === 0) {
+    // regular frame times alone are reported, not decided on: a file or a virtual camera is that regular, and so can
+    // be a steady camera, whose timing we cannot measure here
+    const note = injection.reasons.length > 0 ? ` (reported: ${injection.reasons.map((r) => r.message).join('; ')})` : '';
+    pass('injection', `no frozen or repeated picture${note}`, data);
+  } else fail('injection', `${injection.verdict === 'injected' ? 'an injected camera' : 'possibly an injected camera'}: ${deciding.map((r) => r.message).join('; ')}`, data);
+}
+
+/** Mean distance between two point lists over the face size (box diagonal scale). */
+function pointError(a: EvidencePoint[], b: EvidencePoint[], box: Box): number {
+  const n = Math.min(a.length, b.length);
+  if (n === 0 || a.length !== b.length) return Infinity;
+  let sum = 0;
+  for (let i = 0; i < n; i++) sum += Math.hypot(a[i][0] - b[i][0], a[i][1] - b[i][1]);
+  return sum / n / Math.sqrt(Math.max(1e-9, box.width * box.height));
+}
+
+/** client-agreement: the client's records and claim against what the server saw. Reported, never decided from. */
+function compareClient(bundle: EvidenceBundle, frames: FrameRecord[], server: VideoReanalysis, tol: VerifyTolerances, pass: Mark, fail: Mark): void {
+  const claim = bundle.records[bundle.records.length - 2] as ResultRecord;
+  const problems: string[] = [];
+  if (claim.verdict !== server.decision.verdict) problems.push(`the client claims ${claim.verdict}, the server sees ${server.decision.verdict}`);
+  // challenge events, matched by kind, step and action
+  const label = (e: { type: string; step: number; action: string }) => `${e.type} ${e.step}:${e.action}`;
+  const serverEvents = new Map(server.claim.challenge.events.map((e) => [label(e), e.t]));
+  const events: Array<{ event: string; client: number; server: number | null }> = [];
+  for (const e of claim.challenge.events) {
+    const at = serverEvents.get(label(e)) ?? null;
+    events.push({ event: label(e), client: e.t, server: at });
+    if (at === null) problems.push(`the client claims ${label(e)} at ${Math.round(e.t)} ms, the server does not see it`);
+    else if (!(Math.abs(at - e.t) <= tol.eventTimeMs)) problems.push(`${label(e)}: claimed at ${Math.round(e.t)} ms, the server sees it at ${Math.round(at)} ms`);
+  }
+  const claimed = new Set(claim.challenge.events.map(label));
+  for (const e of server.claim.challenge.events) if (!claimed.has(label(e))) problems.push(`the server sees ${label(e)} at ${Math.round(e.t)} ms, which the client does not claim`);
+  // per frame: the face the client recorded against the server's, on the frames both attempts took
+  const far: Array<{ seq: number; nme: number | null }> = [];
+  const errors: number[] = [];
+  const both = Math.min(frames.length, server.analysed);
+  for (let i = 0; i < both; i++) {
+    const c = frames[i].face;
+    const s = server.faces[i] ?? null;
+    if (!c && !s) continue;
+    if (!c || !s) {
+      far.push({ seq: frames[i].seq, nme: null });
+      continue;
+    }
+    const e = pointError(c.points, s.points, s.box);
+    errors.push(e);
+    if (!(e <= tol.landmarkNme)) far.push({ seq: frames[i].seq, nme: Math.round(e * 1000) / 1000 });
+  }
+  // a few frames where tracking differs (a face found a frame later) are the codec's and the tracker's, not a forgery
+  const allowed = Math.max(2, Math.round(both * 0.05));
+  if (far.length > allowed) problems.push(`${far.length} of ${both} frames show a face other than the client recorded (first: frame ${far[0].seq})`);
+  if (server.analysed < frames.length) problems.push(`the server's attempt ended at frame ${server.analysed} of the ${frames.length} the client recorded`);
+  const sorted = [...errors].sort((a, b) => a - b);
+  const data = {
+    verdict: { client: claim.verdict, server: server.decision.verdict },
+    events,
+    frames: {
+      compared: errors.length,
+      analysed: server.analysed,
+      far: far.slice(0, 50),
+      farCount: far.length,
+      medianNme: sorted.length ? sorted[sorted.length >> 1] : null,
+      worstNme: sorted.length ? sorted[sorted.length - 1] : null,
+    },
+  };
+  if (problems.length > 0) fail('client-agreement', problems.slice(0, 3).join('; '), data);
+  else pass('client-agreement', `the client's records and claim agree with the server's analysis (median face-point error ${data.frames.medianNme?.toFixed(3) ?? 'n/a'})`, data);
+}
 
 async function walkChain(bundle: EvidenceBundle, texts: string[] | null): Promise<{ error?: string; data?: Record<string, unknown>; head: string | null }> {
   const { records } = bundle;
@@ -460,6 +640,7 @@ async function walkChain(bundle: EvidenceBundle, texts: string[] | null): Promis
   let frames = 0;
   let keyframes = 0;
   const results: number[] = [];
+  const videos: number[] = [];
   for (let i = 0; i < records.length; i++) {
     const r = records[i];
     if (r.seq !== i) return { error: `record ${i} carries sequence number ${r.seq}`, data: { index: i }, head: null };
@@ -470,16 +651,17 @@ async function walkChain(bundle: EvidenceBundle, texts: string[] | null): Promis
       keyframes++;
       const ref = records[r.frameSeq];
       if (!(r.frameSeq < i && ref && ref.type === 'frame')) return { error: `keyframe ${i} refers to record ${r.frameSeq}, which is not an earlier frame`, data: { index: i }, head: null };
-    } else if (r.type === 'identity') {
-      const ref = records[r.frameSeq];
-      if (!(r.frameSeq < i && ref && ref.type === 'frame')) return { error: `identity reading ${i} refers to record ${r.frameSeq}, which is not an earlier frame`, data: { index: i }, head: null };
-    } else if (r.type === 'result') results.push(i);
+    } else if (r.type === 'video') videos.push(i);
+    else if (r.type === 'result') results.push(i);
     else if (i !== records.length - 1) return { error: `end record at ${i} is not the last record`, data: { index: i }, head: null };
   }
   const end = records[records.length - 1];
   if (!end || end.type !== 'end') return { error: 'no end record: the bundle is truncated', data: { records: records.length }, head: null };
   if (results.length !== 1 || results[0] !== records.length - 2) {
     return { error: results.length === 0 ? 'no result record: the claimed outcome is missing' : 'the result record must be the one record just before the end record', data: { results }, head: null };
+  }
+  if (videos.length !== 1 || videos[0] !== records.length - 3) {
+    return { error: videos.length === 0 ? 'no video record' : 'the video record must be the one record just before the result record', data: { videos }, head: null };
   }
   if (end.frames !== frames || end.keyframes !== keyframes)
     return { error: `end record counts ${end.frames} frames and ${end.keyframes} keyframes, the bundle has ${frames} and ${keyframes}`, head: null };
@@ -516,115 +698,6 @@ function checkTimestamps(bundle: EvidenceBundle, uploadedAt: number, now: number
   const span = frameTimes.length > 1 ? frameTimes[frameTimes.length - 1] - frameTimes[0] : 0;
   if (span > finish - start + skew) return fail('timestamps', `frames span ${span} ms but the capture lasted ${finish - start} ms`, { side: 'duration', span, duration: finish - start });
   pass('timestamps', `captured ${minutes(start - uploadedAt)} to ${minutes(finish - uploadedAt)} after the document upload`, { startedAt: start, finishedAt: finish, uploadedAt });
-}
-
-async function checkKeyframes(keyframes: KeyframeRecord[], frames: Map<number, FrameRecord>, plan: ChallengeStep[], pass: Mark, fail: Mark): Promise<DecodedKeyframe[]> {
-  const decoded: DecodedKeyframe[] = [];
-  const errors: string[] = [];
-  for (let i = 0; i < keyframes.length; i++) {
-    const k = keyframes[i];
-    const jpeg = fromBase64(k.data);
-    if (!jpeg) {
-      errors.push(`keyframe ${i}: data is not canonical base64`);
-      continue;
-    }
-    if (toHex(await sha256(jpeg)) !== k.sha256) {
-      errors.push(`keyframe ${i}: image bytes do not match their recorded SHA-256`);
-      continue;
-    }
-    if (jpeg.length < 4 || jpeg[0] !== 0xff || jpeg[1] !== 0xd8 || jpeg[jpeg.length - 2] !== 0xff || jpeg[jpeg.length - 1] !== 0xd9) {
-      errors.push(`keyframe ${i}: not a complete JPEG`);
-      continue;
-    }
-    const f = frames.get(k.frameSeq);
-    if (!f || k.box.x < 0 || k.box.y < 0 || k.box.x + k.box.width > f.width || k.box.y + k.box.height > f.height) {
-      errors.push(`keyframe ${i}: crop box lies outside its frame`);
-      continue;
-    }
-    decoded.push({ index: i, moment: k.moment, box: { ...k.box }, width: k.width, height: k.height, jpeg });
-  }
-  const moments = new Set(keyframes.map((k) => k.moment));
-  const missing = plan.map((s) => s.action).filter((a) => !moments.has(a));
-  if (keyframes.length === 0) errors.push('the bundle has no keyframes');
-  if (missing.length > 0) errors.push(`no keyframe for challenge step(s) ${[...new Set(missing)].join(', ')}`);
-  if (errors.length > 0) fail('keyframes', errors.slice(0, 3).join('; '), { errors });
-  else pass('keyframes', `${keyframes.length} keyframes intact, every challenge step has one`);
-  return decoded;
-}
-
-async function reanalyse(
-  decoded: DecodedKeyframe[],
-  keyframes: KeyframeRecord[],
-  frames: Map<number, FrameRecord>,
-  options: VerifyEvidenceOptions,
-  tol: VerifyTolerances,
-  pass: Mark,
-  fail: Mark,
-): Promise<void> {
-  const reanalyze = options.reanalyze as NonNullable<VerifyEvidenceOptions['reanalyze']>;
-  const errors: string[] = [];
-  const nmes: number[] = [];
-  const signatures: Array<{ index: number; signature: ArrayLike<number> }> = [];
-  for (const kf of decoded) {
-    const result = await reanalyze(kf);
-    const recorded = frames.get(keyframes[kf.index].frameSeq)?.face ?? null;
-    if (!result || !result.landmarks || result.landmarks.length === 0) {
-      errors.push(`keyframe ${kf.index}: the server found no face`);
-      continue;
-    }
-    if (result.signature) signatures.push({ index: kf.index, signature: result.signature });
-    if (!recorded) {
-      errors.push(`keyframe ${kf.index}: the client recorded no face for this frame`);
-      continue;
-    }
-    const nme = landmarkError(result.landmarks, kf, recorded.landmarks, recorded.box);
-    nmes.push(nme);
-    if (!(nme <= tol.landmarkNme)) errors.push(`keyframe ${kf.index}: landmarks differ from the recorded ones (error ${nme.toFixed(3)} > ${tol.landmarkNme})`);
-  }
-  if (errors.length > 0) fail('reanalysis', errors.slice(0, 3).join('; '), { errors, nme: nmes });
-  else pass('reanalysis', `${decoded.length} keyframes re-analysed; worst landmark error ${Math.max(...nmes).toFixed(3)}`, { nme: nmes });
-
-  const distance = options.signatureDistance ?? euclidean;
-  if (signatures.length < decoded.length) {
-    fail('face-consistency', `${decoded.length - signatures.length} keyframe(s) gave no face signature`);
-    return;
-  }
-  let worst = 0;
-  let pair: [number, number] = [0, 0];
-  for (let a = 0; a < signatures.length; a++) {
-    for (let b = a + 1; b < signatures.length; b++) {
-      const d = distance(signatures[a].signature, signatures[b].signature);
-      if (!(d <= worst)) {
-        worst = d;
-        pair = [signatures[a].index, signatures[b].index];
-      }
-    }
-  }
-  if (!(worst <= tol.signatureDistance))
-    fail('face-consistency', `keyframes ${pair[0]} and ${pair[1]} show different faces (distance ${worst.toFixed(3)} > ${tol.signatureDistance})`, { distance: worst, pair });
-  else pass('face-consistency', signatures.length > 1 ? `one face across ${signatures.length} keyframes (largest distance ${worst.toFixed(3)})` : 'one keyframe', { distance: worst });
-}
-
-/** Mean 2D distance between re-analysed (keyframe pixels, mapped back to the frame) and recorded landmarks, over the face size. */
-function landmarkError(found: Point3[], kf: DecodedKeyframe, recorded: Point3[], box: Box): number {
-  const n = Math.min(found.length, recorded.length);
-  if (n === 0) return Infinity;
-  const sx = kf.box.width / kf.width;
-  const sy = kf.box.height / kf.height;
-  let sum = 0;
-  for (let i = 0; i < n; i++) {
-    const dx = kf.box.x + found[i][0] * sx - recorded[i][0];
-    const dy = kf.box.y + found[i][1] * sy - recorded[i][1];
-    sum += Math.hypot(dx, dy);
-  }
-  return sum / n / Math.sqrt(Math.max(1e-9, box.width * box.height));
-}
-
-function euclidean(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  if (a.length !== b.length) return Infinity;
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += (a[i] - b[i]) ** 2;
-  return Math.sqrt(s);
 }
 
 function sameCompatibleVersion(version: string): boolean {

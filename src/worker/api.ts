@@ -36,12 +36,6 @@ export function workerApi(hooks: SessionHooks = {}, onSession?: (s: WorkerSessio
     async evidence() {
       return session ? session.evidence() : null;
     },
-    async video() {
-      const v = session ? await session.video() : null;
-      if (!v) return null;
-      const data = v.data.slice(); // a copy crosses: the session keeps its own for a second call
-      return transfer({ ...v, data }, [data.buffer]);
-    },
     async depth() {
       return session ? session.depth : 1;
     },

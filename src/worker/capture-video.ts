@@ -5,7 +5,7 @@
 import { BufferTarget, EncodedPacket, EncodedVideoPacketSource, MkvOutputFormat, Output, WebMOutputFormat } from 'mediabunny';
 import { LivecheckError } from '../errors.js';
 import { toHex } from '../util/hex.js';
-import type { CaptureChunk, CaptureVideo, CaptureVideoOptions } from '../evidence/video.js';
+import { CAPTURE_VIDEO_DEFAULTS, type CaptureChunk, type CaptureVideo, type CaptureVideoOptions } from '../evidence/video.js';
 
 /** Codecs in order of preference, each with its mediabunny codec and container. */
 const CODECS = [
@@ -38,7 +38,7 @@ export class CaptureVideoEncoder {
    */
   static async open(width: number, height: number, options: CaptureVideoOptions = {}): Promise<CaptureVideoEncoder | null> {
     if (typeof VideoEncoder !== 'function') return null;
-    const bitrate = options.bitrate ?? 400_000;
+    const bitrate = options.bitrate ?? CAPTURE_VIDEO_DEFAULTS.bitrate;
     const framerate = 30;
     for (const choice of CODECS) {
       // 'quality' never drops a frame: every analysed frame must become a chunk
@@ -61,7 +61,7 @@ export class CaptureVideoEncoder {
         error: (e) => self?.fail(e),
       });
       encoder.configure(config);
-      self = new CaptureVideoEncoder(encoder, output, source, choice, width, height, options.keyEvery ?? 75);
+      self = new CaptureVideoEncoder(encoder, output, source, choice, width, height, options.keyEvery ?? CAPTURE_VIDEO_DEFAULTS.keyEvery);
       return self;
     }
     return null;

@@ -6,7 +6,7 @@ import { transfer } from 'comlink';
 import * as ort from 'onnxruntime-web/wasm';
 import { LivenessEngine, type EngineFrameResult } from '../engine/engine.js';
 import { LivecheckError } from '../errors.js';
-import { IDENTITY_JPEG_QUALITY, resolveIdentityOptions, type ChipDescriber } from '../evidence/identity.js';
+import { resolveIdentityOptions, type ChipDescriber } from '../evidence/identity.js';
 import type { EvidenceBundle } from '../evidence/bundle.js';
 import type { LivenessDecision } from '../decision/consensus.js';
 import { loadModelBytes, type OrtModule } from '../face/models.js';
@@ -79,7 +79,7 @@ export class WorkerSession {
   /** The capture video's settings (null: no video); the encoder opens at the first frame, when its size is known. */
   private readonly videoOptions: CaptureVideoOptions | null;
   private videoEncoder: Promise<CaptureVideoEncoder | null> | null = null;
-  private videoResult: Promise<CaptureVideo | null> | null = null;
+  private videoResult: Promise<CaptureVideo | { missing: string }> | null = null;
 
   private constructor(engine: LivenessEngine, info: WorkerInfo, lock: StageLock, iris: IrisPipeline | null, recognizer: FaceRecognizer | null, hooks: SessionHooks, video: CaptureVideoOptions | null) {
     this.videoOptions = video;
@@ -129,6 +129,9 @@ export class WorkerSession {
       };
     }
     let engine: LivenessEngine;
+    // the attempt asks for the video when it is sealed: by then the session below exists
+    let session: WorkerSession | null = null;
+    const video = async (): Promise<CaptureVideo | { missing: string }> => (session ? session.video() : { missing: 'the capture ended before it started' });
     try {
       const ev = setup.evidence;
       engine = await LivenessEngine.create({
@@ -141,7 +144,7 @@ export class WorkerSession {
         ...(identity && describe && { identity: setup.identity!, describe }),
         // without a plan the attempt never ends: a long preview keeps a bounded window
         window: 240,
-        evidence: ev ? { nonce: ev.nonce, document: ev.document, encodeJpeg: offscreenJpegEncoder(ev.jpegQuality), chipJpeg: offscreenJpegEncoder(IDENTITY_JPEG_QUALITY) } : null,
+        evidence: ev ? { nonce: ev.nonce, document: ev.document, encodeJpeg: offscreenJpegEncoder(ev.jpegQuality), video: () => video() } : null,
         kernels: { wasm: simd ? { simd: kernelWasm } : { scalar: kernelWasm }, simd },
         face: { ort: ort as unknown as OrtModule, models: { detector, mesh, iris }, numThreads: threads, orientations: 'upright', landmarkKernels },
       });
@@ -159,7 +162,8 @@ export class WorkerSession {
         )
       : null;
     const info: WorkerInfo = { simd: engine.kernels.simd, threads, crossOriginIsolated: isolated, landmarkRuntime: engine.tracker.landmarkRuntime };
-    return new WorkerSession(engine, info, lock, pipeline, recognizer, hooks, setup.evidence?.video ?? null);
+    session = new WorkerSession(engine, info, lock, pipeline, recognizer, hooks, setup.evidence?.video ?? null);
+    return session;
   }
 
   /** The iris pipeline, when Iris runs in its own worker. */
@@ -311,11 +315,16 @@ export class WorkerSession {
     return (await this.engine.attempt.evidence()) ?? null;
   }
 
-  /** The capture video of the attempt's frames (null: not asked for, no frame yet, or no encoder in this browser). */
-  async video(): Promise<CaptureVideo | null> {
-    await this.completeTail;
-    if (!this.videoEncoder) return null;
-    this.videoResult ??= this.videoEncoder.then((v) => (v ? v.finish() : null));
+  /**
+   * The capture video of the attempt's frames, or why there is none. Called by the attempt as it is sealed (on the
+   * frame that ends it, after that frame was encoded), so it does not wait for frames in flight.
+   */
+  private video(): Promise<CaptureVideo | { missing: string }> {
+    if (!this.videoOptions) return Promise.resolve({ missing: 'video turned off (evidence.video: false)' });
+    if (!this.videoEncoder) return Promise.resolve({ missing: 'no frame was encoded' });
+    this.videoResult ??= this.videoEncoder.then(
+      (v): Promise<CaptureVideo | { missing: string }> => (v ? v.finish() : Promise.resolve({ missing: 'this browser has no VideoEncoder for VP8, VP9 or H.264' })),
+    );
     return this.videoResult;
   }
 

@@ -4,13 +4,6 @@ import * as lib from '/dist/index.js';
 import { cameraVideo } from './fake-camera.js';
 import { servedFrame } from './served-frames.js';
 
-/** Bytes as base64 (page.evaluate returns JSON). */
-function base64(bytes) {
-  let s = '';
-  for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  return btoa(s);
-}
-
 const median = (v) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)] ?? null;
 
 /**
@@ -55,27 +48,11 @@ export async function runCapture({ urlBase, timestamps, width, height, challenge
       reasons: r.reasons.map((x) => x.code),
     },
     evidence: r?.evidence ? lib.serializeEvidence(r.evidence) : null,
-    video: r?.video ? { mime: r.video.mime, codec: r.video.codec, width: r.video.width, height: r.video.height, chunks: r.video.chunks, data: base64(r.video.data) } : null,
     workerMsP50: median(workerMs),
     mainMsP50: median(mainMs),
     // from the ending frame's answer to the result event: with evidence, fetching the sealed bundle from the worker
     resultDelayMs: resultAt - lastFrameAt,
   };
-}
-
-/** Times the recording alone in a module worker (evidence-bench-worker.js) on a real capture's records. */
-export async function benchRecording({ bundleText, frameUrl, width, height, repeats }) {
-  const pixels = await (await fetch(frameUrl)).arrayBuffer();
-  const worker = new Worker('/__harness/evidence-bench-worker.js', { type: 'module' });
-  try {
-    return await new Promise((resolve, reject) => {
-      worker.onmessage = (e) => resolve(e.data);
-      worker.onerror = (e) => reject(new Error(e.message));
-      worker.postMessage({ bundleText, pixels, width, height, repeats }, [pixels]);
-    });
-  } finally {
-    worker.terminate();
-  }
 }
 
 /**

@@ -1,11 +1,12 @@
-// The browser records the evidence bundle, the server verifies it. One Chromium launch: exact frames of a real clip
-// (franck.mp4 from 43 s, his head turn to his left after the prompt; the clip clips.test.ts passes) go through
-// createLivenessCheck({ challenge, evidence }).analyzeFrame; the worker chains every frame with WebCrypto, crops and
-// JPEG-encodes the keyframes with OffscreenCanvas.convertToBlob, and decides with AttemptLog. In Node, verifyEvidence
-// with the real reanalyzer (face pipeline + FaceRecognitionNet on every keyframe) and the replay of the records
-// through the engine's pure code: every check ok, and the browser's verdict is the server's. Then tampered copies:
-// one byte of one frame's pixel digest (chain), and a re-chained verdict flip (verdict-replay). The same frames are
-// also run without evidence, for the per-frame cost evidence adds (worker and main thread, p50).
+// The browser records the evidence bundle, the server decides from its video. One Chromium launch: exact frames of a
+// real clip (franck.mp4 from 43 s, his head turn to his left after the prompt; the clip clips.test.ts passes) go
+// through createLivenessCheck({ challenge, evidence }).analyzeFrame; the worker encodes every analysed frame with
+// WebCodecs (muxed by mediabunny), chains each frame's record and chunk with WebCrypto, and crops and JPEG-encodes the
+// keyframes with OffscreenCanvas.convertToBlob. In Node, verifyEvidence with the real reanalyzer decodes the video
+// with ffmpeg and runs the whole engine on it: every check ok, and the server's verdict is the browser's. Then
+// tampered copies: one byte of one frame record (chain), a re-chained verdict flip (the server's verdict stands,
+// client-agreement names it). The same frames are also run without evidence, for the per-frame cost evidence and
+// the encoder add (worker and main thread, p50).
 import { execFile, execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
@@ -19,7 +20,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { planFromNonce } from '../../src/challenge/plan.js';
 import { decodeVideo } from '../../src/node/media.js';
 import { ChainHasher, genesisHash, hashedText } from '../../src/evidence/chain.js';
-import { serializeEvidence, type EvidenceBundle, type ResultRecord } from '../../src/evidence/index.js';
+import { serializeEvidence, type EvidenceBundle, type ResultRecord, type VideoRecord } from '../../src/evidence/index.js';
 import { sha256 } from '../../src/evidence/encoding.js';
 import { toHex } from '../../src/util/hex.js';
 import { verifyEvidence, type EvidenceReport } from '../../src/server/index.js';
@@ -47,7 +48,6 @@ const SCRIPT = [{ action: 'turn-left', holdMs: 0 }] as const;
 const NONCE = 'livecheck-browser-evidence-0001';
 
 interface CaptureRun {
-  video?: { mime: string; codec: string; width: number; height: number; data: string; chunks: Array<{ t: number; key: boolean; bytes: number; sha256: string }> } | null;
   analysed: number;
   errors: string[];
   decision: { verdict: string; signals: Record<string, { verdict: string; score: number } | null>; reasons: string[] } | null;
@@ -55,19 +55,6 @@ interface CaptureRun {
   workerMsP50: number;
   mainMsP50: number;
   resultDelayMs: number;
-}
-
-interface Timing {
-  p50: number;
-  max: number;
-}
-interface RecordingBench {
-  error?: string;
-  frames: number;
-  repeats: number;
-  digestCallMs: Timing;
-  digestMs: Timing;
-  recordMs: Timing;
 }
 
 let tmp: string;
@@ -78,25 +65,18 @@ let reanalyzer: NodeReanalyzer;
 const pageErrors: string[] = [];
 let withEvidence: CaptureRun;
 let without: CaptureRun;
-let withVideo: CaptureRun;
+let noVideo: CaptureRun;
 let frames: Array<{ data: Buffer; t: number; width: number; height: number }> = [];
 let document: { metadataHash: string; uploadedAt: number };
 const steps = (await planFromNonce(NONCE, { script: SCRIPT.map((s) => ({ ...s })) })).steps;
 const measured: Record<string, unknown> = {};
 
-// the check runs with identity on (the default): the server replays with the identity settings (the defaults: {})
-// and describes the recorded identity chips itself
+// the check runs with identity on (the default): the server runs the identity check on the video with the same
+// settings (the defaults: {})
 const verify = (text: string, now = Date.now()): Promise<EvidenceReport> =>
-  verifyEvidence(text, {
-    nonce: NONCE,
-    document,
-    now,
-    planFromNonce: () => steps,
-    reanalyze: (kf) => reanalyzer.reanalyze(kf),
-    replay: { identity: {} },
-    describeIdentity: (c) => reanalyzer.describeIdentity(c),
-  });
+  verifyEvidence(text, { nonce: NONCE, document, now, planFromNonce: () => steps, reanalyzeVideo: (c) => reanalyzer.reanalyzeVideo(c), replay: { identity: {} } });
 const failed = (r: EvidenceReport) => r.checks.filter((c) => !c.ok).map((c) => c.name);
+const videoOf = (b: EvidenceBundle) => b.records.find((r): r is VideoRecord => r.type === 'video')!;
 
 beforeAll(async () => {
   requireModels();
@@ -135,7 +115,7 @@ beforeAll(async () => {
   context = await chromium.launchPersistentContext(join(tmp, 'profile'), { executablePath: CHROMIUM, headless: true, args: [...ARGS, `--use-file-for-fake-video-capture=${clip}`] });
   page = await context.newPage();
   page.on('pageerror', (e) => pageErrors.push(String(e)));
-  await routeHarness(context, origin, ['evidence-harness.js', 'evidence-bench-worker.js', 'fake-camera.js', 'served-frames.js']);
+  await routeHarness(context, origin, ['evidence-harness.js', 'fake-camera.js', 'served-frames.js']);
   await context.route(`${origin}/__harness/frame/*`, (route) => {
     const i = Number(new URL(route.request().url()).pathname.split('/').pop());
     return route.fulfill({ status: 200, contentType: 'application/octet-stream', body: frames[i].data });
@@ -153,7 +133,7 @@ beforeAll(async () => {
   const run = (evidence: unknown) => page.evaluate(`import('/__harness/evidence-harness.js').then((m) => m.runCapture(${arg(evidence)}))`) as Promise<CaptureRun>;
   without = await run(null);
   withEvidence = await run({ document });
-  withVideo = await run({ document, video: true });
+  noVideo = await run({ document, video: false });
   reanalyzer = await createNodeReanalyzer();
 }, 600_000);
 
@@ -168,63 +148,87 @@ afterAll(async () => {
   if (tmp) rmSync(tmp, { recursive: true, force: true });
 });
 
-describe('evidence recorded in Chromium, verified in Node', () => {
-  it('the result event carries a bundle of every analysed frame, with JPEG keyframes made in the browser', () => {
+describe('evidence recorded in Chromium, decided in Node from its video', () => {
+  it('the result event carries a bundle of every analysed frame: records, video chunks, JPEG keyframes made in the browser', () => {
     expect(withEvidence.errors).toEqual([]);
     expect(pageErrors).toEqual([]);
     expect(withEvidence.decision, JSON.stringify(withEvidence)).not.toBeNull();
     expect(withEvidence.evidence).not.toBeNull();
     const b = JSON.parse(withEvidence.evidence!) as EvidenceBundle;
+    expect(b.version).toBe(4);
     expect(b.genesis.nonce).toBe(NONCE);
     expect(b.genesis.plan).toEqual(steps.map((s) => ({ ...s })));
     expect(b.genesis.document).toEqual(document);
-    // identity on by default: version 3, the chips (150x150 JPEG made in the browser) and one person claimed
-    expect(b.version).toBe(3);
-    const chips = b.records.filter((r) => r.type === 'identity');
-    expect(chips.length).toBeGreaterThan(2);
-    for (const c of chips) expect(Buffer.from(c.data, 'base64').subarray(0, 2)).toEqual(Buffer.from([0xff, 0xd8]));
+    // identity on by default: one person claimed
     expect(b.records.find((r): r is ResultRecord => r.type === 'result')!.identity?.verdict).toBe('unchanged');
     expect(b.records.filter((r) => r.type === 'frame').length).toBe(withEvidence.analysed);
+    expect(videoOf(b).chunks.length).toBe(withEvidence.analysed);
     const keyframes = b.records.filter((r) => r.type === 'keyframe');
     expect(keyframes.map((k) => k.moment)).toEqual(steps.map((s) => s.action));
     for (const k of keyframes) expect(Buffer.from(k.data, 'base64').subarray(0, 2)).toEqual(Buffer.from([0xff, 0xd8]));
-    // the same frames without evidence end the attempt on the same frame
+    // the same frames without evidence end the attempt on the same frame, with the same verdict
     expect(without.analysed).toBe(withEvidence.analysed);
-    measured.capture = { frames: withEvidence.analysed, bytes: withEvidence.evidence!.length, keyframeBytes: keyframes.map((k) => Buffer.from(k.data, 'base64').length) };
+    expect(without.decision?.verdict).toBe(withEvidence.decision?.verdict);
+    const seconds = (withEvidence.analysed - 1) / 30;
+    measured.capture = {
+      frames: withEvidence.analysed,
+      bytes: withEvidence.evidence!.length,
+      videoBytes: videoOf(b).bytes,
+      bytesPer10s: Math.round((withEvidence.evidence!.length / seconds) * 10),
+      keyframeBytes: keyframes.map((k) => Buffer.from(k.data, 'base64').length),
+    };
   });
 
-  it('verifyEvidence accepts it: every check ok, and the server replays the verdict the browser showed', async () => {
+  it("the server decodes the video and runs the engine on it: every check ok, the server's verdict is the browser's", async () => {
+    const t0 = performance.now();
     const report = await verify(withEvidence.evidence!);
+    const ms = performance.now() - t0;
     const text = JSON.stringify(report.checks.map(({ name, ok, detail }) => ({ name, ok, detail })));
     expect(failed(report), text).toEqual([]);
     expect(report.ok).toBe(true);
-    expect(report.decision?.verdict).toBe(withEvidence.decision!.verdict);
-    // the clip is a genuine pass: the turn is done, the signals are live
+    // the clip is a genuine pass: the turn is done, the signals are live, at the browser and at the server
     expect(withEvidence.decision!.verdict, JSON.stringify(withEvidence.decision)).toBe('pass');
-    measured.verify = { ok: report.ok, verdict: report.decision?.verdict, browser: withEvidence.decision };
+    expect(report.verdict).toBe(withEvidence.decision!.verdict);
+    expect(report.decision?.verdict).toBe('pass');
+    const agreement = report.checks.find((c) => c.name === 'client-agreement')!.data as { frames: { medianNme: number; worstNme: number } };
+    measured.verify = { verdict: report.verdict, browser: withEvidence.decision, ms: Math.round(ms), faces: agreement.frames };
+    if (process.env.LIVECHECK_PRINT_BROWSER) console.log(JSON.stringify(measured.verify));
   }, 300_000);
 
-  it('a tampered copy is rejected: one pixel-digest byte (chain), a re-chained verdict flip (verdict-replay)', async () => {
+  it('a tampered copy: one byte of a frame record breaks the chain; a re-chained verdict flip leaves the verdict the server saw', async () => {
     const b = JSON.parse(withEvidence.evidence!) as EvidenceBundle;
-    const frame = b.records.find((r) => r.type === 'frame')!;
+    const frame = b.records.find((r) => r.type === 'frame' && r.face)!;
     if (frame.type !== 'frame') throw new Error('unreachable');
-    frame.pixels = (frame.pixels[0] === '0' ? '1' : '0') + frame.pixels.slice(1);
+    frame.face!.points[0][0] += 0.1;
     const edited = await verify(serializeEvidence(b));
-    expect(edited.ok).toBe(false);
     expect(failed(edited)).toContain('chain');
+    expect(edited.verdict).toBe('fail');
 
-    // an attacker with the library re-chains after flipping the verdict: the chain holds, the replay does not
+    // an attacker with the library re-chains after flipping the claimed verdict: the server's own stands
     const flipped = JSON.parse(withEvidence.evidence!) as EvidenceBundle;
     const result = flipped.records.find((r): r is ResultRecord => r.type === 'result')!;
-    result.verdict = result.verdict === 'pass' ? 'fail' : 'pass';
+    result.verdict = 'fail';
     const hasher = new ChainHasher(await genesisHash(flipped.genesis));
     for (const r of flipped.records) r.hash = await hasher.push(hashedText(r));
     flipped.head = flipped.records[flipped.records.length - 1].hash;
     const replayed = await verify(serializeEvidence(flipped));
-    expect(failed(replayed)).toEqual(['verdict-replay']);
+    expect(failed(replayed)).toEqual(['client-agreement']);
+    expect(replayed.verdict).toBe('pass');
+    expect(replayed.checks.find((c) => c.name === 'client-agreement')!.detail).toMatch(/the client claims fail, the server sees pass/);
   }, 300_000);
 
-  it('through the fake camera (VideoFrames, RGBA copied in the worker): the bundle replays to the verdict the page got', async () => {
+  it('evidence.video false: a bundle without video, which the server cannot judge (review)', async () => {
+    expect(noVideo.errors).toEqual([]);
+    expect(noVideo.decision?.verdict).toBe(withEvidence.decision?.verdict);
+    const b = JSON.parse(noVideo.evidence!) as EvidenceBundle;
+    expect(videoOf(b).missing).toMatch(/turned off/);
+    const report = await verify(noVideo.evidence!);
+    expect(failed(report)).toEqual(['video', 'video-reanalysis', 'injection', 'client-agreement']);
+    expect(report.verdict).toBe('review');
+    expect(report.decision).toBeNull();
+  }, 120_000);
+
+  it('through the fake camera (VideoFrames, RGBA copied in the worker): the bundle binds, and the server judges its video', async () => {
     const r = (await page.evaluate(
       `import('/__harness/evidence-harness.js').then((m) => m.runCamera(${JSON.stringify({
         challenge: { nonce: NONCE, script: SCRIPT.map((s) => ({ ...s })) },
@@ -238,59 +242,38 @@ describe('evidence recorded in Chromium, verified in Node', () => {
     const report = await verify(r.evidence!);
     const checks = Object.fromEntries(report.checks.map((c) => [c.name, c.ok ? 'ok' : c.detail]));
     const claim = (JSON.parse(r.evidence!) as EvidenceBundle).records.find((x): x is ResultRecord => x.type === 'result')!;
-    measured.camera = { stopped: r.stopped, framesAnalyzed: r.framesAnalyzed, verdict: r.verdict, ended: claim.challenge.ended, events: claim.challenge.events, checks };
+    measured.camera = { stopped: r.stopped, framesAnalyzed: r.framesAnalyzed, verdict: r.verdict, server: report.verdict, ended: claim.challenge.ended, events: claim.challenge.events, checks };
     if (process.env.LIVECHECK_PRINT_BROWSER) console.log(JSON.stringify(measured.camera));
-    // whatever the camera delivered on this machine, the record is whole and replays to what the page was told
-    for (const name of ['format', 'version', 'chain', 'nonce', 'plan', 'document', 'timestamps', 'challenge-replay', 'signals-replay', 'identity-replay', 'verdict-replay'] as const) {
+    // whatever the camera delivered on this machine, the record is whole, bound to its video, and re-analysed
+    for (const name of ['format', 'version', 'chain', 'nonce', 'plan', 'document', 'timestamps', 'video', 'video-reanalysis'] as const) {
       expect(checks[name], `${name}: ${JSON.stringify(checks)}`).toBe('ok');
     }
-    expect(report.decision?.verdict).toBe(r.verdict);
-    // an attempt that ended (pass or fail) shows every step in a keyframe, and the keyframes are this face
-    if (!r.stopped) expect(report.ok, JSON.stringify(checks)).toBe(true);
     const b = JSON.parse(r.evidence!) as EvidenceBundle;
     // every analysed frame is in, but on a stop the frame the worker took after the bundle was sealed is not evidence
     const recorded = b.records.filter((x) => x.type === 'frame').length;
     expect(recorded).toBeLessThanOrEqual(r.framesAnalyzed);
     expect(recorded).toBeGreaterThanOrEqual(r.framesAnalyzed - (r.stopped ? 1 : 0));
-  }, 120_000);
+    expect(videoOf(b).chunks.length).toBe(recorded);
+  }, 180_000);
 
-  it('per-frame cost of recording in a Chromium worker: the recording alone, and the whole frame with and without', async () => {
-    const frame = withEvidence.analysed >> 1;
-    const bench = (await page.evaluate(
-      `import('/__harness/evidence-harness.js').then((m) => m.benchRecording(${JSON.stringify({
-        bundleText: withEvidence.evidence,
-        frameUrl: `/__harness/frame/${frame}`,
-        width: 640,
-        height: 480,
-        repeats: 3,
-      })}))`,
-    )) as RecordingBench;
-    expect(bench.error).toBeUndefined();
-    expect(bench.frames).toBe(withEvidence.analysed);
+  it('per-frame cost of evidence and video in the worker and on the main thread (p50, reported)', () => {
     measured.cost = {
-      recording: bench,
-      workerMsP50: { without: without.workerMsP50, withEvidence: withEvidence.workerMsP50 },
+      workerMsP50: { without: without.workerMsP50, withEvidence: withEvidence.workerMsP50, noVideo: noVideo.workerMsP50 },
       mainMsP50: { without: without.mainMsP50, withEvidence: withEvidence.mainMsP50 },
       resultDelayMs: { without: without.resultDelayMs, withEvidence: withEvidence.resultDelayMs },
     };
-    if (process.env.LIVECHECK_PRINT_BROWSER) console.log(JSON.stringify(measured));
+    if (process.env.LIVECHECK_PRINT_BROWSER) console.log(JSON.stringify(measured.cost));
     // numbers are reported, not asserted (shared machine); that they are numbers is
-    for (const t of [bench.digestCallMs, bench.digestMs, bench.recordMs]) expect(Number.isFinite(t.p50) && t.max >= t.p50).toBe(true);
-  }, 120_000);
+    for (const v of [without.workerMsP50, withEvidence.workerMsP50, withEvidence.mainMsP50]) expect(Number.isFinite(v)).toBe(true);
+  });
 });
 
-describe('the capture as video (evidence.video), encoded in the worker', () => {
+describe('the capture video in the bundle, encoded in the worker', () => {
   it('every analysed frame is one chunk of a WebM the server demuxes: same count, same bytes (SHA-256), same times', async () => {
-    expect(withVideo.errors).toEqual([]);
-    const v = withVideo.video!;
-    expect(v, 'no video in the result').toBeTruthy();
+    const v = videoOf(JSON.parse(withEvidence.evidence!) as EvidenceBundle);
     expect(v.mime).toBe('video/webm');
     expect([v.width, v.height]).toEqual([frames[0].width, frames[0].height]);
-    // the same frames, the same attempt: it ends on the same frame with or without the video
-    expect(withVideo.analysed).toBe(withEvidence.analysed);
-    expect(withVideo.decision?.verdict).toBe(withEvidence.decision?.verdict);
-    expect(v.chunks.length).toBe(withVideo.analysed);
-    expect(v.chunks.map((c) => c.t)).toEqual(frames.slice(0, withVideo.analysed).map((f) => Math.round(f.t * 1000) / 1000));
+    expect(v.chunks.map((c) => c.t)).toEqual(frames.slice(0, withEvidence.analysed).map((f) => Math.round(f.t * 1000) / 1000));
     expect(v.chunks[0].key).toBe(true);
     const bytes = Buffer.from(v.data, 'base64');
     const { Input, BufferSource, ALL_FORMATS, EncodedPacketSink } = await import('mediabunny');
@@ -304,8 +287,9 @@ describe('the capture as video (evidence.video), encoded in the worker', () => {
   });
 
   it('ffmpeg decodes it to the analysed frames: the same count, each close to the pixels the worker analysed', async () => {
+    const v = videoOf(JSON.parse(withEvidence.evidence!) as EvidenceBundle);
     const file = join(tmp, 'capture.webm');
-    writeFileSync(file, Buffer.from(withVideo.video!.data, 'base64'));
+    writeFileSync(file, Buffer.from(v.data, 'base64'));
     const psnrOf = (a: Uint8Array, b: Uint8Array) => {
       let se = 0;
       for (let p = 0; p < a.length; p += 4) for (let c = 0; c < 3; c++) se += (a[p + c] - b[p + c]) ** 2;
@@ -318,13 +302,13 @@ describe('the capture as video (evidence.video), encoded in the worker', () => {
     for await (const f of decodeVideo(file, { timing: 'source', limits: { maxPixels: 1280 * 720, maxFrames: 1000, timeoutMs: 60_000 } })) {
       times.push(f.timestampMs);
       same.push(psnrOf(frames[i].data, f.data));
-      if (i + 1 < withVideo.analysed) next.push(psnrOf(frames[i + 1].data, f.data));
+      if (i + 1 < withEvidence.analysed) next.push(psnrOf(frames[i + 1].data, f.data));
       i++;
     }
-    expect(i).toBe(withVideo.analysed);
+    expect(i).toBe(withEvidence.analysed);
     // each frame with its own time, the analysed frame's (the container keeps milliseconds)
-    expect(times).toEqual(withVideo.video!.chunks.map((c) => Math.round(c.t)));
-    const median = (v: number[]) => [...v].sort((x, y) => x - y)[v.length >> 1];
+    expect(times).toEqual(v.chunks.map((c) => Math.round(c.t)));
+    const median = (x: number[]) => [...x].sort((a, b) => a - b)[x.length >> 1];
     // lossy but the same pictures, in order: a decoded frame is closer to its own analysed frame than to the next one
     // (the head barely moves between two frames, so not by much, and not on every frame)
     const closer = next.filter((p, k) => same[k] > p).length / next.length;

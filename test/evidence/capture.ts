@@ -1,12 +1,9 @@
-// Test fixture: a real capture of the franck clip recorded into an evidence bundle, and a real server-side
-// reanalyzer. Faces come from our face pipeline (src/face FaceTracker: BlazeFace -> FaceMesh -> Iris, 478 landmarks;
-// tracking on the client's video, a fresh still-image run on the server's keyframe), identity signatures from
-// @vladmandic/face-api's FaceRecognitionNet on the tfjs CPU backend, keyframes are JPEG crops made by jpeg-js.
-import { existsSync, readFileSync } from 'node:fs';
+// Test fixture: real captures of real clips recorded into evidence bundles as the clients record them (frame
+// records, keyframe JPEG crops by jpeg-js, the capture video encoded by the Node host: ffmpeg VP8, muxed with
+// mediabunny), and the real server-side reanalyzer (createNodeReanalyzer: ffmpeg decode, the whole engine).
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-web';
-import * as tf from '@tensorflow/tfjs';
-import * as faceapi from '@vladmandic/face-api/dist/face-api.esm-nobundle.js';
 import jpeg from 'jpeg-js';
 import { createSession } from '../../src/face/models.js';
 import { FaceDetector } from '../../src/face/detector.js';
@@ -20,10 +17,12 @@ import type { DocumentBinding, EvidenceBundle, RgbaImage } from '../../src/evide
 import { planFromNonce } from '../../src/challenge/index.js';
 import type { ChallengeAction, PlanOptions } from '../../src/challenge/index.js';
 import { createNodeEngine } from '../../src/node/engine.js';
-import type { ReplayOptions } from '../../src/attempt/replay.js';
+import type { AttemptConfig } from '../../src/attempt/config.js';
 import { sha256 } from '../../src/evidence/encoding.js';
 import { toHex } from '../../src/util/hex.js';
-import type { DecodedKeyframe, KeyframeReanalysis } from '../../src/server/index.js';
+import type { CaptureVideo } from '../../src/evidence/video.js';
+import { NodeCaptureVideoEncoder } from '../../src/node/capture-video.js';
+import { createNodeReanalyzer, type NodeReanalyzer } from '../../src/node/reanalyzer.js';
 import type { FrameAnalysis, QualityMetrics } from '../../src/types.js';
 import { data, repoRoot, requireData } from '../helpers/data.js';
 
@@ -48,46 +47,6 @@ export async function faceTracker(): Promise<FaceTracker> {
   if (missing.length > 0) throw new Error(`models missing: ${missing.join(', ')}. Run \`npm run build:models\` (after \`npm run setup:data\`).`);
   return FaceTracker.create({ ort, models, numThreads: 1 });
 }
-let serverTracker: Promise<FaceTracker> | null = null;
-
-let recognition: Promise<{ computeFaceDescriptor(t: unknown): Promise<Float32Array> }> | null = null;
-function recognitionNet() {
-  recognition ??= (async () => {
-    await tf.setBackend('cpu');
-    const dir = join(repoRoot, 'node_modules', '@vladmandic', 'face-api', 'model');
-    const manifest = JSON.parse(readFileSync(join(dir, 'face_recognition_model-weights_manifest.json'), 'utf8')) as Array<{ weights: tf.io.WeightsManifestEntry[] }>;
-    const bin = readFileSync(join(dir, 'face_recognition_model.bin'));
-    const weights = tf.io.decodeWeights(
-      new Uint8Array(bin).buffer,
-      manifest.flatMap((g) => g.weights),
-    );
-    const net = (faceapi as unknown as { nets: { faceRecognitionNet: { loadFromWeightMap(w: tf.NamedTensorMap): void; computeFaceDescriptor(t: unknown): Promise<Float32Array> } } }).nets
-      .faceRecognitionNet;
-    net.loadFromWeightMap(weights);
-    return net;
-  })();
-  return recognition;
-}
-
-/** 128-d face-api descriptor of the square region around a detected face. */
-async function descriptor(img: RgbaImage, cx: number, cy: number, side: number): Promise<Float32Array> {
-  const net = await recognitionNet();
-  const x = Math.max(0, Math.round(cx - side / 2));
-  const y = Math.max(0, Math.round(cy - side / 2));
-  const w = Math.min(img.width - x, Math.round(side));
-  const h = Math.min(img.height - y, Math.round(side));
-  const input = tf.tidy(() => {
-    const rgba = tf.tensor3d(img.data as Uint8Array, [img.height, img.width, 4], 'int32');
-    const rgb = rgba.slice([y, x, 0], [h, w, 3]).toFloat() as tf.Tensor3D;
-    return tf.image.resizeBilinear(rgb, [150, 150]).expandDims(0);
-  });
-  try {
-    return await net.computeFaceDescriptor(input);
-  } finally {
-    input.dispose();
-  }
-}
-
 export const encodeJpeg = (image: RgbaImage): Uint8Array => {
   const out = jpeg.encode({ width: image.width, height: image.height, data: Buffer.from(image.data.buffer, image.data.byteOffset, image.data.byteLength) }, 85);
   return new Uint8Array(out.data.buffer, out.data.byteOffset, out.data.byteLength);
@@ -98,24 +57,18 @@ export function decodeJpeg(bytes: Uint8Array): RgbaImage {
   return { width: img.width, height: img.height, data: img.data };
 }
 
-/**
- * The server's reanalysis: decode the keyframe, detect the face, map its keypoints, compute its descriptor.
- * Memoised on the JPEG digest (same bytes, same answer), so tamper tests can call it thousands of times.
- */
-const reanalysisCache = new Map<string, KeyframeReanalysis | null>();
-export async function reanalyzeKeyframe(kf: DecodedKeyframe): Promise<KeyframeReanalysis | null> {
-  const key = toHex(await sha256(kf.jpeg));
-  if (reanalysisCache.has(key)) return reanalysisCache.get(key) ?? null;
-  const image = decodeJpeg(kf.jpeg);
-  serverTracker ??= faceTracker();
-  const [face] = (await (await serverTracker).detectImage(image, { maxFaces: 1 })).faces;
-  let result: KeyframeReanalysis | null = null;
-  if (face) {
-    const { x, y, width, height } = face.box;
-    result = { landmarks: face.landmarks, signature: await descriptor(image, x + width / 2, y + height / 2, Math.max(width, height)) };
-  }
-  reanalysisCache.set(key, result);
-  return result;
+let reanalyzer: Promise<NodeReanalyzer> | null = null;
+/** The server's reanalyzer over the built models (one per test file). */
+export function serverReanalyzer(): Promise<NodeReanalyzer> {
+  reanalyzer ??= createNodeReanalyzer({ modelDir: join(repoRoot, 'models') });
+  return reanalyzer;
+}
+
+/** The capture video of these frames at these times, as the Node host encodes it. */
+export async function encodeCapture(frames: ReadonlyArray<{ frame: RgbaImage; t: number }>): Promise<CaptureVideo> {
+  const encoder = await NodeCaptureVideoEncoder.open(frames[0].frame.width, frames[0].frame.height);
+  for (const { frame, t } of frames) encoder.encode(frame, t);
+  return encoder.finish();
 }
 
 /** The plan options the server issues challenges with in these tests (src/challenge derives the steps from the nonce). */
@@ -213,119 +166,23 @@ export async function recordCapture(o: CaptureOptions): Promise<EvidenceBundle> 
     const { analysis } = frames[i];
     const face = (analysis.faces[0] ?? null) as FaceWithContours | null;
     await attempt.push({ analysis, face, regions: null, passive: null });
-    await recorder.appendFrame(analysis, frames[i].frame.data);
+    await recorder.appendFrame(analysis);
     const moment = momentAt.get(i);
     if (moment) await recorder.addKeyframe(moment, frames[i].frame);
   }
-  return recorder.finish(attempt.claim(await attempt.finish()));
+  const video = await encodeCapture(frames.map((f) => ({ frame: f.frame, t: f.analysis.timestampMs })));
+  return recorder.finish(attempt.claim(await attempt.finish()), video);
 }
 
-export interface EngineCapture {
-  bundle: EvidenceBundle;
-  /** The challenge events the engine emitted live (type step:action), progress left out. */
-  events: string[];
-  /** The client's signals and verdict, as it decided them live. */
-  decided: AttemptOutcome;
+/** The franck frames recordCapture records (decoded, with the client's analysis), for forgeries built on them. */
+export function captureFrames(o: { fps?: number; frames?: number; startMs?: number } = {}) {
+  return analysedFrames(o.startMs ?? 2000, o.fps ?? 6, o.frames ?? 8);
 }
 
-/**
- * The real client path (as `livecheck analyze --evidence` runs it): the whole engine (face tracker, quality kernels,
- * region cues, geometry, guidance, challenge) over a real clip, each frame recorded with its passive features, and
- * the claim from what the engine emitted. `engine`: the engine options the client runs with (the server must replay
- * with the same); `width`/`height` rescale the decoded frames.
- */
-export async function recordEngineCapture(o: {
-  file: string;
-  nonce: string;
-  script: ChallengeAction[];
-  document: DocumentBinding;
-  startMs: number;
-  frames: number;
-  width?: number;
-  height?: number;
-  startAt?: number;
-  engine?: ReplayOptions;
-}): Promise<EngineCapture> {
-  const plan = await planFromNonce(o.nonce, { script: o.script });
-  const startedAt = o.startAt ?? o.document.uploadedAt + 3 * MIN;
-  let lastT = 0;
-  const engine = await createNodeEngine({ ...o.engine, plan, evidence: { nonce: o.nonce, document: o.document, encodeJpeg: jpegAt(85), clock: () => startedAt + lastT } });
-  const events: string[] = [];
-  try {
-    for await (const f of decodeVideo(o.file, { startMs: o.startMs, maxFrames: o.frames, width: o.width, height: o.height })) {
-      lastT = f.timestampMs;
-      const r = await engine.analyzeFrame(f, f.timestampMs, o.frames);
-      for (const e of r.challenge) if (e.type !== 'progress') events.push(e.type === 'attempt-ended' ? `${e.type} ${e.outcome}` : `${e.type} ${e.step}:${e.action}`);
-    }
-    const decided = await engine.attempt.finish();
-    return { bundle: (await engine.attempt.evidence())!, events, decided };
-  } finally {
-    await engine.close();
-  }
-}
-
-/** JPEG at a given quality (jpeg-js, 0-100): the identity chips are encoded at IDENTITY_JPEG_QUALITY. */
+/** JPEG at a given quality (jpeg-js, 0-100). */
 export const jpegAt =
   (quality: number) =>
   (image: RgbaImage): Uint8Array => {
     const out = jpeg.encode({ width: image.width, height: image.height, data: Buffer.from(image.data.buffer, image.data.byteOffset, image.data.byteLength) }, quality);
     return new Uint8Array(out.data.buffer, out.data.byteOffset, out.data.byteLength);
   };
-
-export interface IdentityEngineCapture extends EngineCapture {
-  /** The client's descriptor of each identity chip, in record order (what the claim was judged on). */
-  clientDescriptors: Float32Array[];
-  /** Time the client spent describing the chips at the end (FaceRecognitionNet in Node, 1 thread), ms. */
-  describeMs: number;
-}
-
-/**
- * The client path with the identity check on, as the browser worker runs it (the attempt with `identity` and
- * evidence): the whole engine over a real clip, every frame recorded, the sampling
- * rule's faces cut as chips, described with FaceRecognitionNet (models/facerec.onnx) when the session is judged,
- * and recorded as JPEG (quality 92, as the worker's IDENTITY_JPEG_QUALITY).
- */
-export async function recordIdentityCapture(o: {
-  file: string;
-  nonce: string;
-  script: ChallengeAction[];
-  document: DocumentBinding;
-  startMs?: number;
-  frames?: number;
-  startAt?: number;
-  engine?: ReplayOptions;
-}): Promise<IdentityEngineCapture> {
-  const { FaceRecognizer } = await import('../../src/match/recognizer.js');
-  const { chipTensor } = await import('../../src/match/chip.js');
-  const plan = await planFromNonce(o.nonce, { script: o.script });
-  const recognizer = await FaceRecognizer.create({ ort, model: join(repoRoot, 'models', 'facerec.onnx'), numThreads: 1 });
-  const clientDescriptors: Float32Array[] = [];
-  const tensor = new Float32Array(150 * 150 * 3);
-  const clock = o.startAt ?? o.document.uploadedAt + 3 * MIN;
-  let t0 = 0;
-  const engine = await createNodeEngine({
-    identity: {},
-    ...o.engine,
-    plan,
-    describe: async (rgba) => {
-      const d = await recognizer.descriptorOfChip(chipTensor(rgba, tensor));
-      clientDescriptors.push(d);
-      return d;
-    },
-    evidence: { nonce: o.nonce, document: o.document, encodeJpeg, chipJpeg: jpegAt(92), clock: () => clock + t0 },
-  });
-  const events: string[] = [];
-  try {
-    for await (const f of decodeVideo(o.file, { startMs: o.startMs, maxFrames: o.frames })) {
-      t0 = f.timestampMs;
-      const r = await engine.analyzeFrame(f, f.timestampMs);
-      for (const e of r.challenge) if (e.type !== 'progress') events.push(e.type === 'attempt-ended' ? `${e.type} ${e.outcome}` : `${e.type} ${e.step}:${e.action}`);
-    }
-    const decided = await engine.attempt.finish();
-    const bundle = (await engine.attempt.evidence())!;
-    return { bundle, events, decided, clientDescriptors, describeMs: engine.attempt.identity!.describeMs };
-  } finally {
-    await engine.close();
-    await recognizer.close();
-  }
-}
