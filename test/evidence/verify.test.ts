@@ -6,7 +6,7 @@ import { sha256, toBase64 } from '../../src/evidence/encoding.js';
 import { toHex } from '../../src/util/hex.js';
 import { verifyEvidence } from '../../src/server/index.js';
 import { Attempt } from '../../src/attempt/attempt.js';
-import type { EvidenceCheckName, EvidenceReport, VerifyEvidenceOptions } from '../../src/server/index.js';
+import type { EvidenceCheckName, EvidenceReport, VerifyEvidenceOptions, VideoReanalysis } from '../../src/server/index.js';
 import { isLivecheckError } from '../../src/errors.js';
 import { MIN, PLAN, UPLOADED_AT, captureFrames, documentFor, encodeCapture, encodeJpeg, recordCapture } from './capture.js';
 
@@ -453,6 +453,87 @@ describe('the video bound to the records', () => {
     expect(r.verdict).toBe('review');
     expect(r.decision).toBeNull();
     expect(r.reasons[0]).toMatchObject({ code: 'video' });
+  });
+});
+
+describe('the verdict rule around the re-analysis (a reanalyzer that reports what it is told)', () => {
+  // The server's re-analysis itself is tested on real captures in server-verdict.test.ts; here only how the report
+  // turns what a re-analysis returned (or threw) into checks and a verdict.
+  const decision = (verdict: 'pass' | 'fail' | 'review') => ({ verdict, signals: { active: null, passive: null, motion: null }, reasons: [{ code: `server-${verdict}`, message: 'x' }] });
+  const claim = (verdict: 'pass' | 'fail' | 'review') => ({ challenge: { events: [], ended: null }, signals: { active: null, passive: null, motion: null }, verdict, identity: null });
+  const clear = { verdict: 'clear' as const, reasons: [], measured: { frames: 8, frozenShare: 0, longestFrozenRunMs: 0, intervalCv: 0.1, noise: null } };
+  function answer(over: Partial<VideoReanalysis> = {}): VerifyEvidenceOptions['reanalyzeVideo'] {
+    return async (c) => {
+      const t0 = c.times[0];
+      const claimed = genuine.records[genuine.records.length - 2] as { verdict: 'pass' | 'fail' | 'review' };
+      return {
+        frames: c.times.length,
+        analysed: c.times.length,
+        decodedTimes: c.times.map((t) => t - t0),
+        decision: decision(claimed.verdict),
+        claim: { ...claim(claimed.verdict), challenge: (genuine.records[genuine.records.length - 2] as unknown as { challenge: VideoReanalysis['claim']['challenge'] }).challenge },
+        faces: genuine.records.filter((r) => r.type === 'frame').map((r) => (r.type === 'frame' && r.face ? { box: r.face.box, points: r.face.points } : null)),
+        injection: clear,
+        keyframes: c.keyframes.map((k) => ({ index: k.index, psnr: 40 })),
+        ...over,
+      };
+    };
+  }
+  const run = (reanalyzeVideo: VerifyEvidenceOptions['reanalyzeVideo']) => verifyEvidence(genuineText, { ...options, reanalyzeVideo });
+
+  it("every check passing: the report's verdict and decision are the re-analysis'", async () => {
+    const r = await run(answer());
+    expect(r.checks.filter((c) => !c.ok).map((c) => c.name)).toEqual([]);
+    expect(r.ok).toBe(true);
+    expect(r.decision?.reasons[0].code).toMatch(/^server-/);
+  });
+
+  it('a re-analysis that throws is a failed check and review, never a throw', async () => {
+    const r = await run(async () => {
+      throw new Error('ffmpeg exploded');
+    });
+    expect(failed(r)).toEqual(['video-reanalysis', 'injection']);
+    expect(r.checks.find((c) => c.name === 'video-reanalysis')?.detail).toMatch(/ffmpeg exploded/);
+    expect(r.verdict).toBe('review');
+    expect(r.decision).toBeNull();
+  });
+
+  it('a decoded video with other frames than the records is refused', async () => {
+    const r = await run(answer({ frames: 7, decodedTimes: [0, 1, 2, 3, 4, 5, 6] }));
+    expect(failed(r)).toContain('video-reanalysis');
+    expect(r.verdict).toBe('review');
+  });
+
+  it('an injected camera fails whatever the decision; a suspect one lowers a pass to review; regular frame times alone are reported only', async () => {
+    const injected = { verdict: 'injected' as const, reasons: [{ code: 'frozen-frames' as const, message: 'frozen', value: 0.8, threshold: 0.5 }], measured: clear.measured };
+    const r1 = await run(answer({ decision: decision('pass'), injection: injected }));
+    expect(r1.verdict).toBe('fail');
+    expect(r1.decision).toBeNull();
+    const suspect = { ...injected, verdict: 'suspect' as const };
+    expect((await run(answer({ decision: decision('pass'), injection: suspect }))).verdict).toBe('review');
+    const regular = { verdict: 'suspect' as const, reasons: [{ code: 'regular-timestamps' as const, message: 'regular', value: 0.01, threshold: 0.02 }], measured: clear.measured };
+    const r3 = await run(answer({ decision: decision('pass'), injection: regular }));
+    expect(r3.verdict).toBe('pass');
+    expect(r3.checks.find((c) => c.name === 'injection')).toMatchObject({ ok: true });
+  });
+
+  it("the client's claim never decides: a server pass stays pass when the client claims fail, and the reverse", async () => {
+    const r1 = await run(answer({ decision: decision('fail') }));
+    expect(r1.verdict).toBe('fail');
+    const r2 = await run(answer({ decision: decision('pass') }));
+    expect(r2.verdict).toBe('pass');
+    const claimed = (genuine.records[genuine.records.length - 2] as { verdict: string }).verdict;
+    for (const r of [r1, r2]) {
+      const agreement = r.checks.find((c) => c.name === 'client-agreement')!;
+      expect(agreement.ok).toBe(r.verdict === claimed);
+    }
+  });
+
+  it('faces the server does not see where the client recorded them are named by frame', async () => {
+    const r = await run(answer({ faces: genuine.records.filter((x) => x.type === 'frame').map(() => null) }));
+    const agreement = r.checks.find((c) => c.name === 'client-agreement')!;
+    expect(agreement.ok).toBe(false);
+    expect(agreement.detail).toMatch(/8 of 8 frames show a face other than the client recorded \(first: frame 0\)/);
   });
 });
 
