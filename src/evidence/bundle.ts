@@ -61,17 +61,6 @@ export interface ClaimedSignal {
   score: number;
 }
 
-/** One challenge event as claimed: prompts, confirmations and the failure (progress events are not kept). */
-export interface ClaimedEvent {
-  type: 'prompt' | 'action-done' | 'action-failed';
-  step: number;
-  action: string;
-  /** Timestamp (ms) of the frame that produced the event. */
-  t: number;
-  /** The failure reason (action-failed), else null. */
-  reason: string | null;
-}
-
 /** A claimed challenge event (progress events are not kept: they follow from the others). */
 export interface AttemptEvent {
   type: 'prompt' | 'action-done' | 'action-failed';
@@ -102,7 +91,7 @@ export interface ResultRecord {
   type: 'result';
   seq: number;
   challenge: {
-    events: ClaimedEvent[];
+    events: AttemptEvent[];
     /** How the attempt ended, or null when the capture stopped before it did. */
     ended: { outcome: 'completed' | 'failed' | 'rejected'; reason: string | null; t: number } | null;
   };

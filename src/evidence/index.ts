@@ -14,7 +14,6 @@ export type {
   ResultRecord,
   AttemptClaim,
   AttemptEvent,
-  ClaimedEvent,
   ClaimedSignal,
   EvidencePoint,
   VideoRecord,
