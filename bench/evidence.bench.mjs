@@ -70,8 +70,14 @@ execFileSync(process.env.FFMPEG_PATH ?? 'ffmpeg', [
   ...['-vf', 'scale=640:512:flags=bicubic,crop=640:480,setsar=1', '-pix_fmt', 'yuv420p', '-f', 'yuv4mpegpipe', clip],
 ]);
 const nonce = 'bench-nonce-0123456789abcdef';
-// turn left (done), then two steps the clip does not answer: the attempt runs until the second response times out
-const plan = await src.planFromNonce(nonce, { script: [{ action: 'turn-left', holdMs: 0 }, { action: 'smile', holdMs: 0 }, { action: 'turn-right', holdMs: 0 }] });
+// three steps: the clip answers the first two, and the attempt runs until the third one's response times out
+const plan = await src.planFromNonce(nonce, {
+  script: [
+    { action: 'turn-left', holdMs: 0 },
+    { action: 'smile', holdMs: 0 },
+    { action: 'turn-right', holdMs: 0 },
+  ],
+});
 const uploadedAt = Date.UTC(2026, 10, 23, 9, 0, 0);
 const document = { metadataHash: 'a'.repeat(64), uploadedAt };
 const capture = await src.captureVideo(clip, { plan, identity: true, evidence: { nonce, document, startedAt: uploadedAt + 60_000 } });
