@@ -4,10 +4,14 @@ import { configDefaults, defineConfig } from 'vitest/config';
 // - unit: pure logic and the wasm kernels (`npm run test:unit`: builds the wasm with asc, then ~30 s on 2 shared cores). No
 //   real face data from .cache/data, no built ONNX models, no ffmpeg, no browser.
 // - data: Node tests on the real data and models (`npm run build` first: setup:data, build:models, setup:variants).
-// - browser: everything that drives Debian chromium through playwright-core (test/browser/; most serve dist/).
+// - browser: everything that drives Debian chromium through playwright-core (test/browser/; most serve dist/), the
+//   timed ones (TIMED) in their own project, browser-timed, run after the rest.
 // A new test lands in unit unless it sits in test/browser/ or is listed in DATA; one that needs data fails loudly
 // there (requireData / requireModels throw, they never skip), so the list cannot silently rot.
 const BROWSER = ['test/browser/**/*.test.ts'];
+// Browser tests that count frames in real time or wait for a crash report: they run last and one at a time, alone on
+// the machine, so a heavy test elsewhere (a server re-analysing a capture) cannot starve them.
+const TIMED = ['test/browser/demo.test.ts', 'test/browser/iris-worker.test.ts', 'test/browser/frame-transport.test.ts'];
 
 const DATA = [
   'test/challenge/real-*.test.ts',
@@ -56,7 +60,8 @@ export default defineConfig({
       },
       { extends: true, test: { name: 'data', include: DATA } },
       // Node drives chromium through playwright-core from this same runner (not vitest browser mode).
-      { extends: true, test: { name: 'browser', include: BROWSER } },
+      { extends: true, test: { name: 'browser', include: BROWSER, exclude: [...configDefaults.exclude, ...TIMED] } },
+      { extends: true, test: { name: 'browser-timed', include: TIMED, fileParallelism: false, sequence: { groupOrder: 1 } } },
     ],
   },
 });

@@ -137,7 +137,7 @@ describe('NodeCaptureVideoEncoder', () => {
     const encoder = await NodeCaptureVideoEncoder.open(WIDTH, HEIGHT, { ffmpegPath: fake });
     input.slice(0, 5).forEach((f, i) => encoder.encode(f, i * 33));
     const { error } = await failure(() => encoder.finish());
-    expect(isLivecheckError(error, 'decode-failed'), String(error)).toBe(true);
+    expect(isLivecheckError(error, 'encode-failed'), String(error)).toBe(true);
     expect((error as LivecheckError).detail).toMatchObject({ reason: 'ffmpeg-error', exitCode: 3, stderr: 'libvpx: out of luck' });
   });
 
@@ -148,7 +148,7 @@ describe('NodeCaptureVideoEncoder', () => {
     const encoder = await NodeCaptureVideoEncoder.open(WIDTH, HEIGHT, { ffmpegPath: dropping });
     input.slice(0, 10).forEach((f, i) => encoder.encode(f, i * 33));
     const { error } = await failure(() => encoder.finish());
-    expect(isLivecheckError(error, 'decode-failed'), String(error)).toBe(true);
+    expect(isLivecheckError(error, 'encode-failed'), String(error)).toBe(true);
     expect((error as LivecheckError).detail).toMatchObject({ reason: 'frame-count', frames: 10, packets: 9 });
   });
 });
