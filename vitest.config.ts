@@ -11,7 +11,7 @@ import { configDefaults, defineConfig } from 'vitest/config';
 const BROWSER = ['test/browser/**/*.test.ts'];
 // Browser tests that count frames in real time or wait for a crash report: they run last and one at a time, alone on
 // the machine, so a heavy test elsewhere (a server re-analysing a capture) cannot starve them.
-const TIMED = ['test/browser/demo.test.ts', 'test/browser/iris-worker.test.ts', 'test/browser/frame-transport.test.ts'];
+const TIMED = ['test/browser/demo.test.ts', 'test/browser/iris-worker.test.ts', 'test/browser/frame-transport.test.ts', 'test/browser/vite-consumer.test.ts'];
 
 const DATA = [
   'test/challenge/real-*.test.ts',
