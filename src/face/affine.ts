@@ -64,11 +64,88 @@ export function affineScale(m: Affine): number {
 
 /**
  * Fills `dst` (NHWC float32, dstW x dstH x 3) by sampling `frame` at `toImage(u + 0.5, v + 0.5)`, bilinear, black
- * outside the frame, value = pixel * scale + bias. When one output pixel covers several source pixels (detector
- * input from a large photo) it averages n x n bilinear taps so small faces do not alias away. `flipX` mirrors the
- * output horizontally (the iris model sees left eyes mirrored).
+ * outside the frame, value = pixel * scale + bias. When one output pixel covers several source pixels it low-passes
+ * first so small faces do not alias away: from 2 source pixels per output pixel up (a large face's FaceMesh crop,
+ * the detector's view of a whole frame) the part of the frame the crop covers is halved (2x2 box means, as a
+ * mipmap level) until fewer than 2 remain, and between 1.5 and 2 it averages 2 x 2 bilinear taps. `flipX` mirrors
+ * the output horizontally (the iris model sees left eyes mirrored).
  */
 export function warpToTensor(frame: RgbaImage, toImage: Affine, dst: Float32Array, dstW: number, dstH: number, scale: number, bias: number, flipX = false): void {
+  warpFromLevel(frame, toImage, dst, dstW, dstH, scale, bias, flipX, 0);
+}
+
+function warpFromLevel(frame: RgbaImage, toImage: Affine, dst: Float32Array, dstW: number, dstH: number, scale: number, bias: number, flipX: boolean, level: number): void {
+  const step = Math.sqrt(Math.abs(toImage[0] * toImage[4] - toImage[1] * toImage[3]));
+  if (step >= 2 && level < HALF_LEVELS) {
+    const half = halveCovered(frame, toImage, dstW, dstH, level);
+    if (half) {
+      warpFromLevel(half.image, half.toImage, dst, dstW, dstH, scale, bias, flipX, level + 1);
+      return;
+    }
+  }
+  warpTaps(frame, toImage, dst, dstW, dstH, scale, bias, flipX, step);
+}
+
+const HALF_LEVELS = 6;
+
+/** One reusable half-resolution image and map per pyramid level (grown, never shrunk: no allocation per frame). */
+const halves = Array.from({ length: HALF_LEVELS }, () => ({ image: { width: 0, height: 0, data: new Uint8ClampedArray(0) } as RgbaImage, toImage: new Float64Array(6) }));
+
+/**
+ * The region of `frame` the crop reads (its mapped corners plus a margin for the bilinear taps, clamped to the
+ * frame, from an even origin) halved into this level's scratch image, and the crop's map into it (continuous
+ * coordinates halve exactly: half pixel X covers source [2X, 2X + 2)). Null when the crop misses the frame.
+ */
+function halveCovered(frame: RgbaImage, m: Affine, dstW: number, dstH: number, level: number): { image: RgbaImage; toImage: Affine } | null {
+  const { width: W, height: H, data } = frame;
+  let x0 = Infinity,
+    y0 = Infinity,
+    x1 = -Infinity,
+    y1 = -Infinity;
+  for (let k = 0; k < 4; k++) {
+    const u = k & 1 ? dstW : 0,
+      v = k & 2 ? dstH : 0;
+    const x = m[0] * u + m[1] * v + m[2],
+      y = m[3] * u + m[4] * v + m[5];
+    if (x < x0) x0 = x;
+    if (x > x1) x1 = x;
+    if (y < y0) y0 = y;
+    if (y > y1) y1 = y;
+  }
+  const ox = Math.max(0, Math.floor(x0) - 4) & ~1,
+    oy = Math.max(0, Math.floor(y0) - 4) & ~1;
+  const hw = (Math.min(W, Math.ceil(x1) + 4) - ox) >> 1,
+    hh = (Math.min(H, Math.ceil(y1) + 4) - oy) >> 1;
+  if (!(hw > 0 && hh > 0)) return null;
+  const out = halves[level];
+  if (out.image.data.length < hw * hh * 4) out.image.data = new Uint8ClampedArray(hw * hh * 4);
+  out.image.width = hw;
+  out.image.height = hh;
+  const h = out.image.data;
+  const row = W * 4;
+  for (let y = 0; y < hh; y++) {
+    let p = (oy + 2 * y) * row + ox * 4;
+    let o = y * hw * 4;
+    for (let x = 0; x < hw; x++, p += 8, o += 4) {
+      const q = p + row;
+      h[o] = (data[p] + data[p + 4] + data[q] + data[q + 4] + 2) >> 2;
+      h[o + 1] = (data[p + 1] + data[p + 5] + data[q + 1] + data[q + 5] + 2) >> 2;
+      h[o + 2] = (data[p + 2] + data[p + 6] + data[q + 2] + data[q + 6] + 2) >> 2;
+      h[o + 3] = 255;
+    }
+  }
+  const t = out.toImage;
+  t[0] = m[0] / 2;
+  t[1] = m[1] / 2;
+  t[2] = (m[2] - ox) / 2;
+  t[3] = m[3] / 2;
+  t[4] = m[4] / 2;
+  t[5] = (m[5] - oy) / 2;
+  return out;
+}
+
+/** The bilinear sampling itself: n x n taps per output pixel (n = 2 from 1.5 source pixels per output pixel, else 1). */
+function warpTaps(frame: RgbaImage, toImage: Affine, dst: Float32Array, dstW: number, dstH: number, scale: number, bias: number, flipX: boolean, step: number): void {
   const { width: W, height: H, data } = frame;
   const a = toImage[0],
     b = toImage[1],
@@ -76,8 +153,7 @@ export function warpToTensor(frame: RgbaImage, toImage: Affine, dst: Float32Arra
     d = toImage[3],
     e = toImage[4],
     f = toImage[5];
-  const step = Math.sqrt(Math.abs(a * e - b * d));
-  // taps at most ~1.25 source pixels apart (bilinear support is 2), capped for large photos
+  // taps at most 1 source pixel apart (bilinear support is 2); beyond 2 only when the pyramid is exhausted
   const n = step > 1.5 ? Math.min(8, Math.ceil(step)) : 1;
   if (n === 1) {
     warpOneTap(frame, toImage, dst, dstW, dstH, scale, bias, flipX);

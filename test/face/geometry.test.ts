@@ -161,6 +161,34 @@ describe('warpToTensor', () => {
     expect(out[(0 * 4 + 1) * 3]).toBeGreaterThan(10);
     expect(out[(0 * 4 + 3) * 3]).toBe(0);
   });
+
+  it('low-passes a large shrink (halved levels): a one-pixel checkerboard comes out grey, not aliased', () => {
+    const w = 480,
+      data = new Uint8Array(w * w * 4);
+    for (let y = 0; y < w; y++) for (let x = 0; x < w; x++) data.set((x + y) & 1 ? [255, 255, 255, 255] : [0, 0, 0, 255], (y * w + x) * 4);
+    // a near face's FaceMesh crop (2.4 source pixels per input pixel, turned) and the detector's view of a frame (5x)
+    for (const [side, size, angle] of [
+      [300, 128, 0.3],
+      [400, 80, 0],
+    ]) {
+      const m = cropToImage(240, 240, side, angle, size, new Float64Array(6));
+      const out = new Float32Array(size * size * 3);
+      warpToTensor({ width: w, height: w, data }, m, out, size, size, 1, 0);
+      let worst = 0;
+      for (const v of out) worst = Math.max(worst, Math.abs(v - 127.5));
+      expect(worst).toBeLessThan(8);
+    }
+  });
+
+  it('a shrunk crop past the frame edge is black outside it, as an unshrunk one is', () => {
+    const w = 100,
+      data = new Uint8Array(w * w * 4).fill(200);
+    const out = new Float32Array(32 * 32 * 3);
+    // the crop's left half lies left of the frame: 3 source pixels per output pixel
+    warpToTensor({ width: w, height: w, data }, affine(3, 0, -48, 0, 3, 2), out, 32, 32, 1, 0);
+    expect(out[(16 * 32 + 2) * 3]).toBe(0);
+    expect(out[(16 * 32 + 28) * 3]).toBeCloseTo(200, 0);
+  });
 });
 
 describe('crops', () => {
