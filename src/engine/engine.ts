@@ -62,8 +62,11 @@ export interface MeshStage {
 export class LivenessEngine {
   readonly kernels: Kernels;
   readonly tracker: FaceTracker;
-  /** The attempt this engine's frames go to. */
-  readonly attempt: Attempt;
+  /** The attempt this engine's frames go to (a new one after `restart`). */
+  get attempt(): Attempt {
+    return this.current;
+  }
+  private current: Attempt;
   private readonly regionMeter: FaceRegionMeter | null;
   private readonly box: Box = { x: 0, y: 0, width: 0, height: 0 };
   private readonly result: EngineFrameResult;
@@ -76,7 +79,7 @@ export class LivenessEngine {
   private constructor(kernels: Kernels, tracker: FaceTracker, attempt: Attempt, options: LivenessEngineOptions) {
     this.kernels = kernels;
     this.tracker = tracker;
-    this.attempt = attempt;
+    this.current = attempt;
     this.regionMeter = options.regionCues === false ? null : new FaceRegionMeter(options.regionCues === true ? {} : options.regionCues);
     // quality starts unset: the first quality pass creates the object, later passes refill it
     const analysis: FrameAnalysis = { timestampMs: NaN, width: 0, height: 0, quality: undefined as unknown as QualityMetrics, faces: [] };
@@ -206,6 +209,20 @@ export class LivenessEngine {
     r.actions = i.actions;
     r.decision = i.decision;
     return r;
+  }
+
+  /**
+   * A new attempt on the same models and kernels (a server re-analysing one capture after another): the tracked
+   * faces, the motion and passive history and the previous attempt are forgotten, so the next frame is analysed as
+   * the first frame of a fresh engine would be.
+   */
+  async restart(options: EngineAttemptOptions): Promise<void> {
+    if (this.closed) throw new LivecheckError('closed', 'LivenessEngine used after close()');
+    if (this.busy) throw new LivecheckError('invalid-argument', 'restart called while a frame is being analysed');
+    this.current = await Attempt.start({ ...options, plan: options.plan ?? null });
+    this.tracker.reset();
+    this.kernels.reset();
+    this.stagedMs = -Infinity;
   }
 
   /** Ends the stream: free-running actions still under way that already qualify. */

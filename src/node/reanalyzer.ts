@@ -26,6 +26,8 @@ import type { EvidenceBundle, EvidencePoint, KeyframeRecord } from '../evidence/
 import { LivecheckError } from '../errors.js';
 import { packageModelDir } from './model-dir.js';
 import { findLandmarkKernelWasm } from './kernels.js';
+import { createNodeEngine } from './engine.js';
+import type { LivenessEngine } from '../engine/engine.js';
 
 export interface NodeReanalyzerOptions {
   /** Folder with blazeface.onnx, facemesh.onnx, iris.onnx and facerec.onnx. Default: the package's models/. */
@@ -79,9 +81,19 @@ export async function createNodeReanalyzer(options: NodeReanalyzerOptions = {}):
     return face ? { descriptor: await recognizer.describe(image, face.landmarks), score: face.score } : null;
   };
   const tensor = new Float32Array(MATCH_SIZE * MATCH_SIZE * 3);
+  // one engine for every capture (its models and kernels loaded once, a new attempt per capture), one capture at a time
+  let engine: Promise<LivenessEngine> | null = null;
+  let queue: Promise<unknown> = Promise.resolve();
+  const engineOnce = () => {
+    engine ??= createNodeEngine({ modelDir: dir, landmarkRuntime: options.landmarkRuntime });
+    engine.catch(() => (engine = null));
+    return engine;
+  };
   return {
-    async reanalyzeVideo(capture) {
-      return reanalyzeVideo(capture, { modelDir: dir, landmarkRuntime: options.landmarkRuntime, timeoutMs: options.decodeTimeoutMs ?? 60_000, recognizer, tensor, decode });
+    reanalyzeVideo(capture) {
+      const run = queue.then(() => reanalyzeVideo(capture, { engine: engineOnce, timeoutMs: options.decodeTimeoutMs ?? 60_000, recognizer, tensor, decode }));
+      queue = run.catch(() => undefined);
+      return run;
     },
     describeImage,
     async matchDocument(input, documentPhoto, config = CALIBRATED_FACE_MATCH) {
@@ -107,6 +119,9 @@ export async function createNodeReanalyzer(options: NodeReanalyzerOptions = {}):
       return { ...matchDescriptors(best.descriptor, doc.descriptor, null, config), keyframe: best.index };
     },
     async close() {
+      await queue;
+      const e = await engine?.catch(() => null);
+      await e?.close();
       await tracker.close();
       await recognizer.close();
     },
@@ -114,8 +129,7 @@ export async function createNodeReanalyzer(options: NodeReanalyzerOptions = {}):
 }
 
 interface VideoRun {
-  modelDir: string;
-  landmarkRuntime?: 'livecheck' | 'onnxruntime';
+  engine: () => Promise<LivenessEngine>;
   timeoutMs: number;
   recognizer: FaceRecognizer;
   tensor: Float32Array<ArrayBuffer>;
@@ -123,14 +137,13 @@ interface VideoRun {
 }
 
 async function reanalyzeVideo(capture: CaptureToReanalyse, run: VideoRun): Promise<VideoReanalysis> {
-  const [{ decodeVideo }, { createNodeEngine }] = await Promise.all([import('./media.js'), import('./engine.js')]);
+  const { decodeVideo } = await import('./media.js');
   const { times, width, height } = capture;
   const identity = capture.config.identity || null;
-  const engine = await createNodeEngine({
+  const engine = await run.engine();
+  await engine.restart({
     ...capture.config,
     plan: capture.plan,
-    modelDir: run.modelDir,
-    landmarkRuntime: run.landmarkRuntime,
     ...(identity && { identity, describe: (rgba: Uint8ClampedArray) => run.recognizer.descriptorOfChip(chipTensor(rgba, run.tensor)) }),
   });
   const dir = await mkdtemp(join(tmpdir(), 'livecheck-verify-'));
@@ -166,7 +179,6 @@ async function reanalyzeVideo(capture: CaptureToReanalyse, run: VideoRun): Promi
     const outcome = await engine.attempt.finish();
     return { frames: decodedTimes.length, analysed, decodedTimes, decision: outcome.decision, claim: engine.attempt.claim(outcome), faces, injection: injection.result(), keyframes };
   } finally {
-    await engine.close();
     await rm(dir, { recursive: true, force: true });
   }
 }

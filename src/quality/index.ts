@@ -200,9 +200,11 @@ export class Kernels {
     return this.frameHeight;
   }
 
-  /** Forgets the previous frame (the next frame reports no motion). */
+  /** Forgets the frames seen (the next frame reports no motion, its face crop has no predecessor). */
   reset(): void {
     this.hasPrev = false;
+    this.hasFrame = false; // else the next frame would take the last one as its predecessor
+    this.cropSerial = -2;
   }
 
   /** Loads an RGBA frame: luma and its pyramid are computed; the frame before it is kept for motion. */

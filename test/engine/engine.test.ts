@@ -9,6 +9,7 @@ import { decodeVideo } from '../../src/node/media.js';
 import { requireModels } from '../face/engine.js';
 import { data, requireData } from '../helpers/data.js';
 import labels from '../challenge/fixtures/video-labels.json';
+import type { ChallengePlan } from '../../src/challenge/plan.js';
 
 const FRAMES = 300;
 const FPS = labels.clips.franck.fps;
@@ -135,4 +136,41 @@ describe('LivenessEngine input errors', () => {
     await e.close();
     expect(await code(e.analyzeFrame(frame(), 0))).toBe('closed');
   });
+});
+
+describe('LivenessEngine.restart', () => {
+  /** What a frame's analysis shows, as plain numbers: landmarks, quality, passive, guidance, challenge. */
+  const snapshot = (r: Awaited<ReturnType<LivenessEngine['analyzeFrame']>>) =>
+    JSON.stringify({
+      points: r.face?.landmarks.map((p) => p.map((v) => Math.round(v * 1e4))) ?? null,
+      quality: r.analysis.quality,
+      passive: r.passive,
+      guidance: r.guidance.issues.map((i) => i.code),
+      challenge: r.challenge,
+    });
+  const plan: ChallengePlan = { nonceDigest: '0'.repeat(64), mode: 'script', steps: [{ action: 'blink', holdMs: 0 }] };
+
+  it('a second attempt on the same models analyses every frame exactly as a fresh engine does', async () => {
+    requireData(data.franckMp4);
+    requireModels();
+    const run = async (engine: LivenessEngine, startMs: number, frames: number) => {
+      const out: string[] = [];
+      for await (const f of decodeVideo(data.franckMp4, { startMs, maxFrames: frames, reuse: true })) out.push(snapshot(await engine.analyzeFrame(f, f.timestampMs)));
+      return out;
+    };
+    const fresh = await createNodeEngine({ plan });
+    const reused = await createNodeEngine();
+    try {
+      const expected = await run(fresh, 2000, 40);
+      await run(reused, 20_000, 25); // another attempt first: tracked face, motion and passive history, its own clock
+      await reused.restart({ plan });
+      expect(reused.attempt.interpreter.lastTimestampMs).toBe(Number.NEGATIVE_INFINITY);
+      const got = await run(reused, 2000, 40);
+      expect(got).toHaveLength(40);
+      expect(got).toEqual(expected);
+    } finally {
+      await fresh.close();
+      await reused.close();
+    }
+  }, 180_000);
 });
