@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT, runCli } from '../../src/cli/index.js';
 import type { AnalyzeReport } from '../../src/node/analyze.js';
 import type { EvidenceBundle, ResultRecord } from '../../src/evidence/bundle.js';
-import { ChainHasher, genesisHash, hashedText } from '../../src/evidence/chain.js';
+import { rechain } from '../helpers/forge.js';
 import { canonicalJson } from '../../src/evidence/canonical.js';
 import { DEFAULT_IDENTITY_CONFIG } from '../../src/decision/identity.js';
 import { requireModels } from '../face/engine.js';
@@ -26,14 +26,6 @@ type Report = { ok: boolean; verdict: string; reasons: Array<{ code: string; mes
 const failed = (r: Report) => r.checks.filter((c) => !c.ok).map((c) => c.name);
 const resultOf = (b: EvidenceBundle) => b.records.find((r): r is ResultRecord => r.type === 'result')!;
 const r3 = (v: number | null) => (v === null ? null : Math.round(v * 1000) / 1000);
-
-/** An attacker with the library: edit, then recompute every hash. */
-async function rechain(b: EvidenceBundle): Promise<EvidenceBundle> {
-  const hasher = new ChainHasher(await genesisHash(b.genesis));
-  for (const r of b.records) r.hash = await hasher.push(hashedText(r));
-  b.head = b.records[b.records.length - 1].hash;
-  return b;
-}
 
 async function cli(args: string[]) {
   const out: string[] = [],

@@ -1,7 +1,11 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { serializeEvidence, EvidenceRecorder } from '../../src/evidence/index.js';
 import type { EvidenceBundle, VideoRecord } from '../../src/evidence/index.js';
-import { ChainHasher, genesisHash, hashedText } from '../../src/evidence/chain.js';
+import { rechain } from '../helpers/forge.js';
 import { sha256, toBase64 } from '../../src/evidence/encoding.js';
 import { toHex } from '../../src/util/hex.js';
 import { verifyEvidence } from '../../src/server/index.js';
@@ -23,14 +27,6 @@ let options: VerifyEvidenceOptions;
 const failed = (r: EvidenceReport): EvidenceCheckName[] => r.checks.filter((c) => !c.ok && !c.skipped).map((c) => c.name);
 const videoOf = (b: EvidenceBundle) => b.records[b.records.length - 3] as VideoRecord;
 const clone = <T>(x: T): T => JSON.parse(JSON.stringify(x)) as T;
-
-/** What an attacker with the library can do: recompute every hash after editing the bundle. */
-async function rechain(b: EvidenceBundle): Promise<EvidenceBundle> {
-  const hasher = new ChainHasher(await genesisHash(b.genesis));
-  for (const r of b.records) r.hash = await hasher.push(hashedText(r));
-  b.head = b.records[b.records.length - 1].hash;
-  return b;
-}
 
 beforeAll(async () => {
   const document = await documentFor('Franck');
@@ -443,6 +439,39 @@ describe('the video bound to the records', () => {
     const small = await verifyEvidence(genuineText, { ...options, limits: { maxVideoBytes: 1000 } });
     expect(videoCheck(small)?.detail).toMatch(/above the limit of 1000/);
   });
+
+  it('a video in a codec the server does not take (AV1, Motion JPEG) is refused before any decoding, whatever the record claims', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'livecheck-codec-'));
+    try {
+      for (const [codec, file, expected] of [
+        ['libsvtav1', 'clip.webm', /codec is av1, not vp8, vp9 or avc/],
+        ['mjpeg', 'clip.mkv', /codec is unknown, not vp8, vp9 or avc/],
+      ] as const) {
+        const out = join(dir, file);
+        execFileSync(process.env.FFMPEG_PATH ?? 'ffmpeg', [
+          '-nostdin',
+          '-v',
+          'error',
+          '-y',
+          '-f',
+          'lavfi',
+          '-i',
+          'testsrc=size=320x240:rate=25',
+          '-frames:v',
+          String(videoOf(genuine).chunks.length),
+          '-c:v',
+          codec,
+          out,
+        ]);
+        const r = await verifyEvidence(serializeEvidence(await withVideo(genuine, { data: readFileSync(out), chunks: videoOf(genuine).chunks })), options);
+        expect(failed(r), codec).toEqual(['video']);
+        expect(videoCheck(r)?.detail, codec).toMatch(expected);
+        expect(r.verdict).toBe('fail');
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 
   it('a bundle without video is not server-verifiable: review, never pass nor fail', async () => {
     const b = clone(genuine);
