@@ -168,15 +168,16 @@ export class LivenessEngine {
 
   /**
    * The split path, second half: the frame's iris points (from `eyes`, already run), then the attempt. `face`: the
-   * face's pixels saved at the mesh stage for an identity chip (see Attempt.identityCandidate), or null.
+   * face's pixels saved at the mesh stage for an identity chip (see Attempt.identityCandidate), or null. `image`: the
+   * whole frame saved at the mesh stage (a host recording evidence: keyframes are cut from it), or null.
    */
-  completeFrame(stage: MeshStage, eyes: EyeBatch | null, face: AttemptPixels['face'] = null): Promise<EngineFrameResult> {
+  completeFrame(stage: MeshStage, eyes: EyeBatch | null, face: AttemptPixels['face'] = null, image: RgbaImage | null = null): Promise<EngineFrameResult> {
     if (this.closed) throw new LivecheckError('closed', 'LivenessEngine used after close()');
     const faces = stage.faces;
     if (!faces || !stage.quality) throw new LivecheckError('invalid-argument', 'completeFrame needs a stage filled by analyzeMesh');
     if (eyes) this.tracker.completeIris(faces, eyes);
     stage.faces = null; // a stage completes once
-    return this.interpret(stage.timestampMs, stage.width, stage.height, stage.quality, faces, stage.regions, stage.passive, { image: null, face });
+    return this.interpret(stage.timestampMs, stage.width, stage.height, stage.quality, faces, stage.regions, stage.passive, { image, face });
   }
 
   /** Both paths' last step: the reused result filled with the frame's measurements, then the attempt. */

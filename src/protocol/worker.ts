@@ -61,6 +61,8 @@ export interface WorkerInfo {
   crossOriginIsolated: boolean;
   /** Where FaceMesh runs: livecheck's kernels, or onnxruntime (asked for, no wasm SIMD, or nn.simd.wasm missing). */
   landmarkRuntime: 'livecheck' | 'onnxruntime';
+  /** Whether Iris runs in its own worker, pipelined with the next frame's FaceMesh (as started; see `irisWorker`). */
+  irisWorker: boolean;
 }
 
 /** An RGBA frame as a buffer: transferred to the worker and transferred back in `FrameOutput.buffer` for reuse. */

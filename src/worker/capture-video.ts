@@ -74,6 +74,11 @@ export class CaptureVideoEncoder {
   encode(pixels: { width: number; height: number; data: Uint8Array | Uint8ClampedArray }, timestampMs: number): void {
     if (this.finished) throw new LivecheckError('closed', 'the capture video is already finished');
     if (this.failure) return;
+    // dropped (close()) while a frame was on its way: no video, and not a crash of the frame's analysis
+    if (this.encoder.state === 'closed') {
+      this.fail(new LivecheckError('closed', 'the capture video was closed'));
+      return;
+    }
     if (pixels.width !== this.width || pixels.height !== this.height) {
       this.fail(new LivecheckError('invalid-frame-size', `capture video: a ${pixels.width}x${pixels.height} frame in a ${this.width}x${this.height} capture`));
       return;

@@ -27,6 +27,11 @@ export interface Slot {
    */
   face: { data: Uint8Array; width: number; height: number; x: number; y: number } | null;
   faceSaved: boolean;
+  /**
+   * With evidence, the whole frame saved at the mesh stage: it is encoded into the capture video and keyframes are
+   * cut from it at completion, in frame order, once it is known whether the attempt took the frame. Grown, never shrunk.
+   */
+  frame: { data: Uint8Array; width: number; height: number } | null;
 }
 
 interface IrisWorker {
@@ -57,7 +62,7 @@ export class IrisPipeline {
 
   private constructor(worker: IrisWorker, engine: LivenessEngine) {
     this.irisWorker = worker;
-    this.slots = Array.from({ length: SLOTS }, () => ({ stage: engine.createMeshStage(), eyes: engine.tracker.createEyeBatch()!, wire: null, busy: false, face: null, faceSaved: false }));
+    this.slots = Array.from({ length: SLOTS }, () => ({ stage: engine.createMeshStage(), eyes: engine.tracker.createEyeBatch()!, wire: null, busy: false, face: null, faceSaved: false, frame: null }));
   }
 
   /** Starts the iris worker (`url`); null when it cannot (this worker then runs Iris unpipelined). */
@@ -153,6 +158,15 @@ export function saveFace(slot: Slot, frame: { width: number; data: Uint8Array | 
     f.data.set(frame.data.subarray(src, src + row), y * row);
   }
   slot.faceSaved = true;
+}
+
+/** Copies the whole frame into the slot (see Slot.frame). */
+export function saveFrame(slot: Slot, frame: { width: number; height: number; data: Uint8Array | Uint8ClampedArray }): void {
+  const bytes = frame.width * frame.height * 4;
+  if (!slot.frame || slot.frame.data.length < bytes) slot.frame = { data: new Uint8Array(bytes), width: 0, height: 0 };
+  slot.frame.width = frame.width;
+  slot.frame.height = frame.height;
+  slot.frame.data.set(frame.data.subarray(0, bytes));
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number, w: IrisWorker, what: string): Promise<T> {

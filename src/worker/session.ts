@@ -15,7 +15,7 @@ import { MATCH_SIZE } from '../match/align.js';
 import { chipRegion, chipTensor } from '../match/chip.js';
 import { FaceRecognizer } from '../match/recognizer.js';
 import { allInOrder } from '../util/settle.js';
-import { IrisPipeline, SLOTS, StageLock, saveFace, type Slot } from './iris-pipeline.js';
+import { IrisPipeline, SLOTS, StageLock, saveFace, saveFrame, type Slot } from './iris-pipeline.js';
 import { offscreenJpegEncoder } from './jpeg.js';
 import { CaptureVideoEncoder } from './capture-video.js';
 import type { CaptureVideo, CaptureVideoOptions } from '../evidence/video.js';
@@ -81,7 +81,16 @@ export class WorkerSession {
   private videoEncoder: Promise<CaptureVideoEncoder | null> | null = null;
   private videoResult: Promise<CaptureVideo | { missing: string }> | null = null;
 
-  private constructor(engine: LivenessEngine, info: WorkerInfo, lock: StageLock, iris: IrisPipeline | null, recognizer: FaceRecognizer | null, hooks: SessionHooks, video: CaptureVideoOptions | null) {
+  private constructor(
+    engine: LivenessEngine,
+    info: WorkerInfo,
+    lock: StageLock,
+    iris: IrisPipeline | null,
+    recognizer: FaceRecognizer | null,
+    hooks: SessionHooks,
+    private readonly recording: boolean,
+    video: CaptureVideoOptions | null,
+  ) {
     this.videoOptions = video;
     this.engine = engine;
     this.info = info;
@@ -104,8 +113,7 @@ export class WorkerSession {
       identity ? loadModelBytes(new URL('facerec.onnx', setup.modelUrl), 'facerec.onnx') : Promise.resolve(undefined),
     ]);
     // the iris worker's own copy (transferred to it): ORT may keep a view of the bytes this worker hands it
-    // (not with evidence: a keyframe is cropped from its frame's pixels, which the pipeline overwrites with the next)
-    const irisCopy = iris && setup.irisWorker !== false && !setup.evidence && typeof Worker !== 'undefined' ? iris.slice() : null;
+    const irisCopy = iris && setup.irisWorker !== false && typeof Worker !== 'undefined' ? iris.slice() : null;
     const simd = simdSupported();
     const kernelWasm = await fetchBytes(new URL(simd ? 'kernels.simd.wasm' : 'kernels.scalar.wasm', setup.assetUrl).href, 'wasm-unavailable');
     // FaceMesh and Iris on our own kernels (SIMD only); an asset folder without them keeps onnxruntime
@@ -161,8 +169,8 @@ export class WorkerSession {
           engine,
         )
       : null;
-    const info: WorkerInfo = { simd: engine.kernels.simd, threads, crossOriginIsolated: isolated, landmarkRuntime: engine.tracker.landmarkRuntime };
-    session = new WorkerSession(engine, info, lock, pipeline, recognizer, hooks, setup.evidence?.video ?? null);
+    const info: WorkerInfo = { simd: engine.kernels.simd, threads, crossOriginIsolated: isolated, landmarkRuntime: engine.tracker.landmarkRuntime, irisWorker: pipeline !== null };
+    session = new WorkerSession(engine, info, lock, pipeline, recognizer, hooks, !!setup.evidence, setup.evidence?.video ?? null);
     return session;
   }
 
@@ -207,12 +215,7 @@ export class WorkerSession {
     const e = this.engine;
     const t0 = performance.now();
     const pixels = await this.intake.read(frame, (w, h) => e.kernels.inputBuffer(w, h));
-    // the attempt's frames only: the video ends with the frame that ends the attempt
-    if (this.videoOptions && !e.attempt.ended) {
-      // an encoder that cannot start is no encoder: the capture goes on without video
-      this.videoEncoder ??= CaptureVideoEncoder.open(pixels.width, pixels.height, this.videoOptions).catch(() => null);
-      (await this.videoEncoder)?.encode(pixels, timestampMs);
-    }
+    await this.encodeFrame(pixels, timestampMs);
     const t1 = performance.now();
     const identity0 = e.attempt.identityMs;
     this.hooks.beforeFrame?.();
@@ -241,7 +244,10 @@ export class WorkerSession {
         // the frame ahead of this one in the pipeline may still advance the identity schedule: hence `SLOTS - 1`
         const face = slot.stage.faces?.faces[0] ?? null;
         slot.faceSaved = false;
-        if (face && e.attempt.identityCandidate(SLOTS - 1)) {
+        // recording evidence: the whole frame waits in the slot for the video and the keyframes (copied again only
+        // by the encoder); else only the face, when an identity chip may be due
+        if (this.recording) saveFrame(slot, pixels);
+        else if (face && e.attempt.identityCandidate(SLOTS - 1)) {
           const region = chipRegion(face.landmarks, pixels.width, pixels.height);
           if (region) saveFace(slot, pixels, region);
         }
@@ -254,15 +260,27 @@ export class WorkerSession {
       await prevDone; // frame order
       timing.irisWait = performance.now() - ti;
       const f = slot.faceSaved ? slot.face : null;
+      const whole = this.recording && slot.frame ? { width: slot.frame.width, height: slot.frame.height, data: slot.frame.data.subarray(0, slot.frame.width * slot.frame.height * 4) } : null;
+      // in frame order: the frames the attempt takes, up to the one that ends it, and no later one
+      if (whole) await this.encodeFrame(whole, timestampMs);
       const identity0 = e.attempt.identityMs;
       const tc = performance.now();
-      const r = await e.completeFrame(slot.stage, slot.eyes, f ? { image: { width: f.width, height: f.height, data: f.data.subarray(0, f.width * f.height * 4) }, x: f.x, y: f.y } : null);
+      const r = await e.completeFrame(slot.stage, slot.eyes, f ? { image: { width: f.width, height: f.height, data: f.data.subarray(0, f.width * f.height * 4) }, x: f.x, y: f.y } : null, whole);
       timing.engine += performance.now() - tc;
       timing.identity += e.attempt.identityMs - identity0;
       return this.output(r, buffer, width, height, timing);
     } finally {
       finished();
     }
+  }
+
+  /** Encodes a frame the attempt is about to take into the capture video (with evidence video on). */
+  private async encodeFrame(pixels: { width: number; height: number; data: Uint8Array | Uint8ClampedArray }, timestampMs: number): Promise<void> {
+    // the attempt's frames only: the video ends with the frame that ends the attempt
+    if (!this.videoOptions || this.engine.attempt.ended) return;
+    // an encoder that cannot start is no encoder: the capture goes on without video
+    this.videoEncoder ??= CaptureVideoEncoder.open(pixels.width, pixels.height, this.videoOptions).catch(() => null);
+    (await this.videoEncoder)?.encode(pixels, timestampMs);
   }
 
   /** The frame's output for the page: copied out of the engine's reused result, the points and buffer transferred. */
@@ -329,9 +347,10 @@ export class WorkerSession {
   }
 
   async close(): Promise<void> {
-    void this.videoEncoder?.then((v) => v?.close());
-    // frames still in the pipeline finish first (the page may close right after stop(), with frames in flight)
+    // frames still in the pipeline finish first (the page may close right after stop(), with frames in flight); they
+    // may still encode their pixels, so the encoder closes after them
     await Promise.race([this.completeTail, new Promise((r) => setTimeout(r, 4000))]);
+    void this.videoEncoder?.then((v) => v?.close());
     this.irisPipeline?.stop(null);
     try {
       await this.engine.close();

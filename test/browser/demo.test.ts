@@ -90,7 +90,7 @@ describe('demo page in Chromium (bundle + worker, COOP/COEP, strict CSP)', () =>
       await page.screenshot({ path: join(shots, 'demo-camera-running.png') });
       expect(s.errors).toEqual([]);
       // isolated page: onnxruntime runs 2 threads (its pthreads start from ORT's own loader, not this worker)
-      expect(s.info).toEqual({ simd: true, threads: 2, crossOriginIsolated: true, landmarkRuntime: 'livecheck' });
+      expect(s.info).toEqual({ simd: true, threads: 2, crossOriginIsolated: true, landmarkRuntime: 'livecheck', irisWorker: true });
       expect(s.events.frame).toBeGreaterThanOrEqual(15);
       // cap13 shows one face throughout: nearly every analysed frame finds it
       expect(s.faceFrames / s.events.frame, JSON.stringify(s)).toBeGreaterThan(0.8);

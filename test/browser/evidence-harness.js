@@ -85,3 +85,28 @@ export async function runCamera({ challenge, evidence, stopAfterMs }) {
     evidence: r?.evidence ? lib.serializeEvidence(r.evidence) : null,
   };
 }
+
+/**
+ * The fake camera through start() with evidence, closed without stop() after `closeAfterMs`, frames in flight (as a
+ * page that navigates away does). Returns the error codes the check reported.
+ */
+export async function runCameraAndClose({ challenge, evidence, closeAfterMs }) {
+  const check = await lib.createLivenessCheck({ challenge, evidence });
+  const { video, stream } = await cameraVideo();
+  const errors = [];
+  check.addEventListener('error', (e) => errors.push(`${e.detail.code}: ${e.detail.message}`));
+  let ended = false;
+  let endedAs = null;
+  check.addEventListener('result', () => (ended = true));
+  check.addEventListener('challenge', (e) => {
+    if (e.detail.type === 'attempt-ended') endedAs = `${e.detail.outcome}: ${e.detail.reason}`;
+  });
+  void check.start(video).catch(() => undefined);
+  await new Promise((r) => setTimeout(r, closeAfterMs));
+  const framesAnalyzed = check.stats().framesAnalyzed;
+  const endedBeforeClose = ended;
+  await check.close();
+  await new Promise((r) => setTimeout(r, 500));
+  for (const t of stream.getTracks()) t.stop();
+  return { errors, framesAnalyzed, endedBeforeClose, endedAs };
+}

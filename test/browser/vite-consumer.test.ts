@@ -245,7 +245,7 @@ describe('a Vite app that installs the packed tarball', () => {
       }
       expect(s, 'the app never started').not.toBeNull();
       expect(s!.errors, JSON.stringify(s)).toEqual([]);
-      expect(s!.info).toEqual({ simd: true, threads: 2, crossOriginIsolated: true, landmarkRuntime: 'livecheck' });
+      expect(s!.info).toEqual({ simd: true, threads: 2, crossOriginIsolated: true, landmarkRuntime: 'livecheck', irisWorker: true });
       expect(s!.frames).toBeGreaterThanOrEqual(15);
       // cap13 shows one face throughout
       expect(s!.faceFrames / s!.frames, JSON.stringify(s)).toBeGreaterThan(0.8);
