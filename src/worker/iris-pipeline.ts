@@ -69,18 +69,23 @@ export class IrisPipeline {
   static async start(url: URL, assetUrl: string, model: Uint8Array, kernels: Uint8Array | null, engine: LivenessEngine): Promise<IrisPipeline | null> {
     if (typeof Worker === 'undefined' || !engine.tracker.createEyeBatch()) return null;
     let w: IrisWorker | null = null;
+    let pipeline: IrisPipeline | null = null;
     try {
       const worker = new Worker(url, { type: 'module', name: IRIS_WORKER_NAME });
       w = { worker, remote: wrap<IrisWorkerApi>(worker), waiting: new Set() };
       const me = w;
       worker.addEventListener('error', (e) => {
         e.preventDefault();
-        for (const fail of [...me.waiting]) fail(new LivecheckError('worker-crashed', `the iris worker crashed: ${e.message || 'error event'}`));
+        const crashed = new LivecheckError('worker-crashed', `the iris worker crashed: ${e.message || 'error event'}`);
+        for (const fail of [...me.waiting]) fail(crashed);
+        // between frames too: a worker that threw is not trusted with the next frame (reported on it, Iris runs here)
+        pipeline?.stop(crashed);
       });
       // the kernels are a copy: this worker's own landmark sessions were made from those bytes
       const k = kernels ? kernels.slice() : null;
       await withTimeout(w.remote.init(transfer({ assetUrl, model, numThreads: 1, kernels: k }, k ? [model.buffer, k.buffer] : [model.buffer])), 20_000, w, 'init');
-      return new IrisPipeline(w, engine);
+      pipeline = new IrisPipeline(w, engine);
+      return pipeline;
     } catch {
       w?.worker.terminate();
       return null;
