@@ -17,6 +17,7 @@ export type { GuidanceCode, GuidanceSeverity } from './guidance/codes.js';
 export { CHALLENGE_ACTIONS, ACTION_PROMPTS } from './challenge/actions.js';
 export type { ChallengeAction } from './challenge/actions.js';
 export type { ChallengeEvent } from './challenge/session.js';
+export type { ScriptStep } from './challenge/plan.js';
 export type { LivenessDecision, LivenessVerdict } from './decision/consensus.js';
 export type { SignalResult, SignalReason } from './decision/signal.js';
 export type { DecisionConfigInput } from './decision/config.js';

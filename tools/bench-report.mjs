@@ -389,12 +389,23 @@ function evalFigures(j, heading, full = true) {
         ['tuning', j.tuning],
         ['held-out', j['held-out']],
         ['both', j.all],
+        // the server path: verifyEvidence's verdicts from the decoded capture video
+        ['server: tuning', j.server?.tuning],
+        ['server: held-out', j.server?.['held-out']],
       ]
         .filter(([, p]) => p)
         .map(([name, p]) => [name, bpcerCell(p), ...SPECIES.map(([key]) => apcerCell(p.apcer?.[key]))]),
     ),
     '',
   );
+  if (j.server) {
+    const d = j.server.disagreements ?? [];
+    const rb = j.server.rebound;
+    out.push(
+      `The server rows are the verdicts \`verifyEvidence\` gave each attempt's evidence bundle from its decoded capture video (${num(j.server.verify_ms_p50 / 1000, 1)} s per verification p50; bundles up to ${num(j.server.bundle_bytes_max / 1e6, 2)} MB). ${d.length === 0 ? 'The server agreed with the client on every presentation.' : `Server and client differ on ${d.length}: ${d.map((x) => `${x.id} (client ${x.client}, server ${x.server})`).join('; ')}.`}${rb ? ` Live bundles the server passed, re-bound to new nonces with the same actions and re-chained: ${rb.passed} of ${rb.attempts} still pass (one-action plans, which have no prompt gap: ${rb['one action (no gap)']?.passed ?? '–'} of ${rb['one action (no gap)']?.attempts ?? '–'}; two or more actions: ${rb['two or more actions']?.passed ?? '–'} of ${rb['two or more actions']?.attempts ?? '–'}).` : ''}`,
+      '',
+    );
+  }
   if (!full) return out.join('\n');
   if (Array.isArray(j.presentations)) {
     const counts = new Map();

@@ -4,7 +4,7 @@
 import { wrap, transfer, releaseProxy, type Remote } from 'comlink';
 import type { ChallengeAction } from '../challenge/actions.js';
 import type { ChallengeConfigInput } from '../challenge/config.js';
-import { planFromNonce, type ChallengePlan, type ChallengeStep } from '../challenge/plan.js';
+import { planFromNonce, type ChallengePlan, type ScriptStep } from '../challenge/plan.js';
 import type { ChallengeEvent } from '../challenge/session.js';
 import type { LivenessDecision } from '../decision/consensus.js';
 import { LivecheckError } from '../errors.js';
@@ -25,14 +25,16 @@ export interface LivenessCheckOptions {
   assets?: { baseUrl?: string | URL; modelUrl?: string | URL; workerUrl?: string | URL };
   /**
    * The challenge. `nonce` comes from your server (>= 16 bytes) so the actions cannot be predicted. `actions:
-   * 'random'` draws `count` (default 2) actions from the nonce; or give a `script` of actions. `null` = guidance only.
+   * 'random'` draws `count` (default 2) actions from the nonce; or give a `script` of actions. The nonce also draws
+   * the gap before each prompt after the first (up to `maxGapMs`, default 2000). `null` = guidance only.
    */
   challenge?: {
     nonce: string | Uint8Array;
     actions?: 'random';
     count?: number;
     allowed?: ChallengeAction[];
-    script?: Array<ChallengeAction | ChallengeStep>;
+    script?: Array<ChallengeAction | ScriptStep>;
+    maxGapMs?: number;
     config?: ChallengeConfigInput;
   } | null;
   /** The frames are mirrored (you feed a flipped selfie image). Default false: camera frames are not mirrored, only
@@ -553,7 +555,10 @@ export async function createLivenessCheck(options: LivenessCheckOptions = {}): P
   const c = options.challenge;
   let plan: ChallengePlan | null = null;
   if (c) {
-    plan = c.script ? await planFromNonce(c.nonce, { script: c.script }) : await planFromNonce(c.nonce, { actions: 'random', count: c.count ?? 2, ...(c.allowed ? { allowed: c.allowed } : {}) });
+    const gaps = c.maxGapMs === undefined ? {} : { maxGapMs: c.maxGapMs };
+    plan = c.script
+      ? await planFromNonce(c.nonce, { script: c.script, ...gaps })
+      : await planFromNonce(c.nonce, { actions: 'random', count: c.count ?? 2, ...(c.allowed ? { allowed: c.allowed } : {}), ...gaps });
   }
   const ev = options.evidence ?? null;
   if (ev && (!c || typeof c.nonce !== 'string')) throw new LivecheckError('invalid-argument', 'evidence needs a challenge with a string nonce (the bundle is bound to it)');

@@ -15,7 +15,11 @@ export interface ChallengeConfig {
   pauseMs: number;
   /** A response starting sooner than this after the prompt is not a human reaction (simple reaction time ~200 ms). */
   minLatencyMs: number;
-  /** No response (no onset) within this time fails. */
+  /**
+   * No response (no onset) within this time of the prompt fails. With `minLatencyMs` it is the window in which a
+   * person answers a prompt they are watching for; the narrower it is, the less footage recorded against other prompt
+   * times can hit it (see the plan's gaps).
+   */
   responseTimeoutMs: number;
   /** From onset to reaching the target amplitude. */
   actionTimeoutMs: number;
@@ -65,7 +69,7 @@ export const DEFAULT_CHALLENGE_CONFIG: ChallengeConfig = {
   calibrationTimeoutMs: 15_000,
   pauseMs: 500,
   minLatencyMs: 180,
-  responseTimeoutMs: 5000,
+  responseTimeoutMs: 3000,
   actionTimeoutMs: 4000,
   neutralTimeoutMs: 4000,
   faceLostMs: 300,

@@ -1,7 +1,11 @@
 // A challenge plan derived deterministically from a server-issued nonce, so a recording made in advance cannot know
 // the order of the actions, and the server can recompute the plan from the nonce to check the evidence.
+// The nonce also fixes when each prompt after the first appears: a random gap after each confirmation, so a genuine
+// recording bound to a new nonce shows each movement at the wrong time for the new prompts (the session times every
+// onset from its own prompt, on the server too). The first prompt follows the calibration of the neutral face.
 // Randomness: SHA-256 in counter mode over a domain-separated nonce; each choice takes one byte and rejects bytes at
-// or above the largest multiple of the number of options (rejection sampling), so no action is favoured.
+// or above the largest multiple of the number of options (rejection sampling), so no action is favoured. Gaps come
+// from their own stream, so the actions a nonce gives do not depend on the gap settings.
 // SHA-256 is WebCrypto's (browsers, workers, Node >= 20), hence async. Unit tests pin the plans: the page and the
 // server must draw the same plan from one nonce.
 
@@ -12,6 +16,17 @@ import { CHALLENGE_ACTIONS, isChallengeAction, type ChallengeAction } from './ac
 export interface ChallengeStep {
   action: ChallengeAction;
   /** How long the end position must be held, ms (0 = confirmed as soon as performed). */
+  holdMs: number;
+  /**
+   * Extra wait before this step's prompt, ms, on top of the session's `pauseMs` after the previous confirmation
+   * (0 for the first step). Drawn from the nonce.
+   */
+  gapMs: number;
+}
+
+/** A step of a fixed script: the action and its hold (the gaps still come from the nonce). */
+export interface ScriptStep {
+  action: ChallengeAction;
   holdMs: number;
 }
 
@@ -33,8 +48,14 @@ export type PlanOptions =
       exclude?: readonly ChallengeAction[];
       /** Hold per action, ms (defaults: DEFAULT_HOLD_MS). */
       holdMs?: Partial<Record<ChallengeAction, number>>;
+      /** Longest gap before a prompt after a confirmation, ms (0..10000, default DEFAULT_MAX_GAP_MS). */
+      maxGapMs?: number;
     }
-  | { script: ReadonlyArray<ChallengeAction | ChallengeStep> };
+  | {
+      script: ReadonlyArray<ChallengeAction | ScriptStep>;
+      /** Longest gap before a prompt after a confirmation, ms (0..10000, default DEFAULT_MAX_GAP_MS). */
+      maxGapMs?: number;
+    };
 
 /** Default holds: the exchange flow holds turns ~1.8 s and opens the mouth briefly. */
 export const DEFAULT_HOLD_MS: Readonly<Record<ChallengeAction, number>> = {
@@ -47,16 +68,25 @@ export const DEFAULT_HOLD_MS: Readonly<Record<ChallengeAction, number>> = {
 };
 
 /** The exchange flow: blink once slowly, turn left and hold, turn right and hold, open the mouth briefly. */
-export const EXCHANGE_SCRIPT: readonly ChallengeStep[] = [
+export const EXCHANGE_SCRIPT: readonly ScriptStep[] = [
   { action: 'blink', holdMs: 0 },
   { action: 'turn-left', holdMs: 1800 },
   { action: 'turn-right', holdMs: 1800 },
   { action: 'mouth-open', holdMs: 300 },
 ];
 
+/**
+ * Gaps are drawn uniformly from 0..maxGapMs in twentieths. A recording re-bound to a new nonce keeps a step only when
+ * the new gap moves its prompt by less than the slack in the person's reaction (from `minLatencyMs` to
+ * `responseTimeoutMs`): wider gaps make that less likely and the capture longer (by maxGapMs / 2 per step on average).
+ */
+export const DEFAULT_MAX_GAP_MS = 2000;
+const GAP_LEVELS = 20;
+
 /** Shortest accepted nonce: 16 bytes (128 bits), so plans cannot be enumerated in advance. */
 export const MIN_NONCE_BYTES = 16;
 const DOMAIN = 'livecheck/challenge-plan/v1';
+const GAP_DOMAIN = 'livecheck/challenge-gaps/v1';
 const utf8 = new TextEncoder();
 
 /** The plan for `nonce`. Rejects with a LivecheckError `invalid-argument` on a short nonce or bad options. */
@@ -66,17 +96,30 @@ export async function planFromNonce(nonce: string | Uint8Array, options: PlanOpt
     throw new LivecheckError('invalid-argument', `challenge nonce must be at least ${MIN_NONCE_BYTES} bytes`, { bytes: bytes?.length ?? 0 });
   }
   const nonceDigest = toHex(await sha256(bytes));
+  const maxGapMs = options.maxGapMs ?? DEFAULT_MAX_GAP_MS;
+  if (!(Number.isFinite(maxGapMs) && maxGapMs >= 0 && maxGapMs <= 10_000)) {
+    throw new LivecheckError('invalid-argument', 'challenge maxGapMs must be 0..10000 ms', { maxGapMs });
+  }
+  const withGaps = async (steps: Array<Omit<ChallengeStep, 'gapMs'>>): Promise<ChallengeStep[]> => {
+    const gaps = new ByteStream(GAP_DOMAIN, bytes);
+    const out: ChallengeStep[] = [];
+    for (let i = 0; i < steps.length; i++) {
+      const gapMs = i === 0 ? 0 : Math.round((maxGapMs * (await gaps.uniform(GAP_LEVELS + 1))) / GAP_LEVELS);
+      out.push({ ...steps[i], gapMs });
+    }
+    return out;
+  };
 
   if ('script' in options) {
     const script = options.script;
     if (!Array.isArray(script) || script.length === 0) throw new LivecheckError('invalid-argument', 'challenge script must list at least one action');
-    const steps = script.map((s, i): ChallengeStep => {
+    const steps = script.map((s, i) => {
       const step = typeof s === 'string' ? { action: s, holdMs: DEFAULT_HOLD_MS[s as ChallengeAction] } : s;
       if (!isChallengeAction(step.action)) throw new LivecheckError('invalid-argument', `challenge script step ${i}: unknown action`, { step: i, action: String(step.action) });
       checkHold(step.holdMs, step.action);
       return { action: step.action, holdMs: step.holdMs };
     });
-    return { nonceDigest, mode: 'script', steps };
+    return { nonceDigest, mode: 'script', steps: await withGaps(steps) };
   }
 
   if (options.actions !== 'random') throw new LivecheckError('invalid-argument', "challenge options need actions: 'random' or a script");
@@ -95,8 +138,8 @@ export async function planFromNonce(nonce: string | Uint8Array, options: PlanOpt
   const holds = { ...DEFAULT_HOLD_MS, ...options.holdMs };
   for (const a of pool) checkHold(holds[a], a);
 
-  const stream = new ByteStream(bytes);
-  const steps: ChallengeStep[] = [];
+  const stream = new ByteStream(DOMAIN, bytes);
+  const steps: Array<Omit<ChallengeStep, 'gapMs'>> = [];
   let previous: ChallengeAction | null = null;
   for (let i = 0; i < count; i++) {
     const choices: ChallengeAction[] = previous === null ? pool : pool.filter((a) => a !== previous);
@@ -104,7 +147,7 @@ export async function planFromNonce(nonce: string | Uint8Array, options: PlanOpt
     steps.push({ action, holdMs: holds[action] });
     previous = action;
   }
-  return { nonceDigest, mode: 'random', steps };
+  return { nonceDigest, mode: 'random', steps: await withGaps(steps) };
 }
 
 function checkHold(holdMs: number, action: string): void {
@@ -131,8 +174,8 @@ class ByteStream {
   /** domain || 0x00 || nonce || 4 counter bytes (big-endian), rewritten per block. */
   private readonly input: Uint8Array;
 
-  constructor(nonce: Uint8Array) {
-    const domain = utf8.encode(DOMAIN);
+  constructor(domainName: string, nonce: Uint8Array) {
+    const domain = utf8.encode(domainName);
     this.input = new Uint8Array(domain.length + 1 + nonce.length + 4);
     this.input.set(domain, 0);
     this.input.set(nonce, domain.length + 1);
@@ -162,16 +205,18 @@ class ByteStream {
  * A challenge plan from stored steps (an evidence genesis, or the steps a caller was given). Throws
  * `evidence-invalid` for a step that is not a known action with a non-negative hold.
  */
-export function planFromSteps(steps: ReadonlyArray<{ readonly action: string; readonly holdMs?: unknown }>): ChallengePlan {
+export function planFromSteps(steps: ReadonlyArray<{ readonly action: string; readonly holdMs?: unknown; readonly gapMs?: unknown }>): ChallengePlan {
+  const time = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v >= 0;
   return {
     nonceDigest: '',
     mode: 'script',
     steps: steps.map((s, i) => {
-      const holdMs = s.holdMs ?? 0;
-      if (!isChallengeAction(s.action) || typeof holdMs !== 'number' || !Number.isFinite(holdMs) || holdMs < 0) {
-        throw new LivecheckError('evidence-invalid', `plan step ${i} is not a challenge action with a hold time`, { step: i });
+      const holdMs = s.holdMs ?? 0,
+        gapMs = s.gapMs ?? 0;
+      if (!isChallengeAction(s.action) || !time(holdMs) || !time(gapMs)) {
+        throw new LivecheckError('evidence-invalid', `plan step ${i} is not a challenge action with a hold time and a gap`, { step: i });
       }
-      return { action: s.action as ChallengeAction, holdMs };
+      return { action: s.action as ChallengeAction, holdMs, gapMs };
     }),
   };
 }

@@ -3,7 +3,9 @@
 // trigger. Plain data in, plain data events out.
 //
 // Per step:  calibrate (first step only) -> prompt -> await onset -> ramp to target -> hold -> [return] -> done
-//            -> pause + back to neutral -> next prompt.
+//            -> pause and the next step's gap, back to neutral -> next prompt.
+// Every onset is timed from its own prompt (minLatencyMs..responseTimeoutMs), so footage recorded against other
+// prompt times fails on the frames themselves.
 // Frames the guidance marked unusable are ignored, and the time they cover is not charged to the person's timeouts.
 
 import { LivecheckError } from '../errors.js';
@@ -143,6 +145,11 @@ export class ChallengeSession {
 
   constructor(plan: ChallengePlan, config: ChallengeConfigInput = {}) {
     if (!plan || !Array.isArray(plan.steps) || plan.steps.length === 0) throw new LivecheckError('invalid-argument', 'challenge plan has no steps');
+    for (const [i, st] of plan.steps.entries()) {
+      if (!(st.holdMs >= 0 && st.gapMs >= 0 && Number.isFinite(st.holdMs + st.gapMs))) {
+        throw new LivecheckError('invalid-argument', `challenge plan step ${i} needs finite holdMs and gapMs >= 0`, { step: i });
+      }
+    }
     this.plan = plan;
     this.config = resolveChallengeConfig(config);
     this.base = { yaw: 0, pitch: 0, openness: 0, mouth: 0, mouthWidth: 0, mouthLift: 0, signature: new Float64Array(0), frames: 0 };
@@ -290,9 +297,11 @@ export class ChallengeSession {
       b.mouth += (g.mouthOpening - b.mouth) * a;
       b.mouthWidth += (g.mouthWidth - b.mouthWidth) * a;
     }
+    // the next prompt is due after the pause and the step's gap from the nonce, on a neutral face
     const waited = t - this.phaseAt - this.skippedMs;
-    if (neutral && waited >= this.config.pauseMs) this.prompt(t);
-    else if (waited > this.config.neutralTimeoutMs) this.fail(t, 'not-neutral', { waitedMs: waited });
+    const due = this.config.pauseMs + this.plan.steps[this.step].gapMs;
+    if (neutral && waited >= due) this.prompt(t);
+    else if (waited > Math.max(due, this.config.neutralTimeoutMs)) this.fail(t, 'not-neutral', { waitedMs: waited });
   }
 
   private checkIdentity(t: number, g: FaceGeometry): boolean {

@@ -18,6 +18,6 @@ export type { EvidenceBundle, ChallengeStep, DocumentBinding } from '../evidence
 export type { AttemptConfig } from '../attempt/config.js';
 export type { InjectionResult } from '../decision/injection.js';
 export { planFromNonce } from '../challenge/plan.js';
-export type { ChallengePlan, PlanOptions } from '../challenge/plan.js';
+export type { ChallengePlan, PlanOptions, ScriptStep } from '../challenge/plan.js';
 export { AttemptPolicy, MemoryAttemptStore } from '../policy/index.js';
 export type { AttemptPolicyOptions, AttemptStore, AttemptRecord, AttemptStatus, AttemptTicket, AttemptOutcome, LockTier } from '../policy/index.js';

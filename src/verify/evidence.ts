@@ -268,7 +268,10 @@ export async function verifyEvidence(input: string | EvidenceBundle | unknown, o
   else {
     const expected = await derive(options.nonce);
     if (canonicalJson(expected) === canonicalJson(genesis.plan)) pass('plan', `${expected.length} challenge steps match the nonce`);
-    else fail('plan', 'the challenge plan is not the one derived from the nonce', { expected: expected.map((s) => s.action), found: genesis.plan.map((s) => s.action) });
+    else {
+      const steps = (plan: ReadonlyArray<{ action: string; gapMs?: unknown }>) => plan.map((s) => `${s.action}+${s.gapMs ?? '?'}ms`);
+      fail('plan', 'the challenge plan (actions, holds and prompt gaps) is not the one derived from the nonce', { expected: steps(expected), found: steps(genesis.plan) });
+    }
   }
 
   const doc = genesis.document;

@@ -108,7 +108,7 @@ describe("SignalLog (the attempt's decision)", () => {
     expect(rigid.verdict).not.toBe('live');
   });
 
-  const plan: ChallengePlan = { nonceDigest: '', mode: 'script', steps: [{ action: 'blink', holdMs: 0 }] };
+  const plan: ChallengePlan = { nonceDigest: '', mode: 'script', steps: [{ action: 'blink', holdMs: 0, gapMs: 0 }] };
   const result = { step: 0, action: 'blink' as const, latencyMs: 1170, amplitude: 0.7, durationMs: 200, heldMs: 0 };
   function blinkAttempt(end: ChallengeEvent): SignalLog {
     const log = new SignalLog(plan);

@@ -104,6 +104,15 @@ export interface SimOptions {
   noisePx?: number;
   /** Face-embedding distance to feed the session per frame (undefined = none). */
   identityDistance?: (t: number) => number | undefined;
+  /** Collects what each frame fed the interpreter, for `replay`. */
+  record?: RecordedFrame[];
+}
+
+/** One frame as the interpreter received it (what a recording of the capture carries to the server). */
+export interface RecordedFrame {
+  frame: ReturnType<typeof frameOf>;
+  face: FaceDetection | null;
+  regions: FaceRegionStats;
 }
 
 export interface SimResult {
@@ -138,7 +147,9 @@ export function simulate(plan: ChallengePlan, o: SimOptions = {}): SimResult {
     const faces: FaceDetection[] = noFace ? [] : [face.detection(pose, i + 1)];
     if (!noFace && (look.extraFace || sceneLook.extraFace)) faces.push(person.detection({ ...pose, centerX: pose.centerX + 150, noisePx: 0 }, i));
     const frame = frameOf(t, faces, { ...look.quality, ...sceneLook.quality });
-    const step = interpreter.interpret(frame, faces[0] ?? null, sceneLook.regions ?? look.regions ?? GOOD_REGIONS, { identityDistance: o.identityDistance?.(t) });
+    const regions = sceneLook.regions ?? look.regions ?? GOOD_REGIONS;
+    o.record?.push({ frame, face: faces[0] ?? null, regions });
+    const step = interpreter.interpret(frame, faces[0] ?? null, regions, { identityDistance: o.identityDistance?.(t) });
     for (const e of step.challenge) {
       events.push(e);
       if (e.type === 'prompt') {
@@ -147,6 +158,22 @@ export function simulate(plan: ChallengePlan, o: SimOptions = {}): SimResult {
       }
     }
   }
+  return result(events, session);
+}
+
+/** Feeds recorded frames, unchanged, to a new session with `plan`: a recording judged against another schedule. */
+export function replay(plan: ChallengePlan, recorded: readonly RecordedFrame[], config?: ChallengeConfigInput): SimResult {
+  const interpreter = new FrameInterpreter({ plan, challenge: config });
+  const session = interpreter.session!;
+  const events: ChallengeEvent[] = [];
+  for (const r of recorded) {
+    if (session.ended) break;
+    events.push(...interpreter.interpret(r.frame, r.face, r.regions).challenge);
+  }
+  return result(events, session);
+}
+
+function result(events: ChallengeEvent[], session: ChallengeSession): SimResult {
   return {
     events,
     session,

@@ -52,16 +52,25 @@ describe('planFromNonce', () => {
   it('uses the default holds, and scripts keep their order and holds', async () => {
     const p = await planFromNonce(nonce, { script: EXCHANGE_SCRIPT });
     expect(p.mode).toBe('script');
-    expect(p.steps).toEqual([
+    expect(p.steps.map(({ action, holdMs }) => ({ action, holdMs }))).toEqual([
       { action: 'blink', holdMs: 0 },
       { action: 'turn-left', holdMs: 1800 },
       { action: 'turn-right', holdMs: 1800 },
       { action: 'mouth-open', holdMs: 300 },
     ]);
-    expect((await planFromNonce(nonce, { script: ['nod', { action: 'turn-right', holdMs: 500 }] })).steps).toEqual([
+    const two = (await planFromNonce(nonce, { script: ['nod', { action: 'turn-right', holdMs: 500 }] })).steps;
+    expect(two.map(({ action, holdMs }) => ({ action, holdMs }))).toEqual([
       { action: 'nod', holdMs: 0 },
       { action: 'turn-right', holdMs: 500 },
     ]);
+    // the gaps come from the nonce, not from the script: the same nonce gives the same gaps in both modes
+    expect(two[0].gapMs).toBe(0);
+    expect(p.steps[1].gapMs).toBe(two[1].gapMs);
+    expect((await planFromNonce(nonce, { actions: 'random', count: 4 })).steps.map((st) => st.gapMs)).toEqual(p.steps.map((st) => st.gapMs));
+    // maxGapMs scales them; 0 turns them off
+    const wide = await planFromNonce(nonce, { script: EXCHANGE_SCRIPT, maxGapMs: 4000 });
+    expect(wide.steps.map((st) => st.gapMs)).toEqual(p.steps.map((st) => 2 * st.gapMs));
+    expect((await planFromNonce(nonce, { script: EXCHANGE_SCRIPT, maxGapMs: 0 })).steps.map((st) => st.gapMs)).toEqual([0, 0, 0, 0]);
   });
 
   it('rejects bad input with typed errors', async () => {
@@ -74,7 +83,8 @@ describe('planFromNonce', () => {
     await expect(planFromNonce(nonce, { actions: 'random', count: 1, allowed: ['jump' as never] })).rejects.toThrow(invalid);
     await expect(planFromNonce(nonce, { script: [] })).rejects.toThrow(invalid);
     await expect(planFromNonce(nonce, { script: [{ action: 'nod', holdMs: -1 }] })).rejects.toThrow(invalid);
-    expect((await planFromNonce(nonce, { actions: 'random', count: 1, allowed: ['blink'] })).steps).toEqual([{ action: 'blink', holdMs: 0 }]);
+    for (const maxGapMs of [-1, NaN, Infinity, 10_001]) await expect(planFromNonce(nonce, { script: ['nod'], maxGapMs })).rejects.toThrow(invalid);
+    expect((await planFromNonce(nonce, { actions: 'random', count: 1, allowed: ['blink'] })).steps).toEqual([{ action: 'blink', holdMs: 0, gapMs: 0 }]);
   });
 });
 
@@ -126,7 +136,11 @@ describe('planFromNonce derivation is frozen', () => {
   it('gives the recorded plans for fixed nonces', async () => {
     for (const g of GOLDEN) {
       const p = await planFromNonce(g.nonce, g.options);
-      expect(p).toEqual({ nonceDigest: g.digest, mode: 'random', steps: g.actions.map((action) => ({ action, holdMs: g.holds?.[action] ?? HOLD[action] })) });
+      expect({ ...p, steps: p.steps.map(({ action, holdMs }) => ({ action, holdMs })) }).toEqual({
+        nonceDigest: g.digest,
+        mode: 'random',
+        steps: g.actions.map((action) => ({ action, holdMs: g.holds?.[action] ?? HOLD[action] })),
+      });
     }
   });
 
@@ -137,6 +151,15 @@ describe('planFromNonce derivation is frozen', () => {
       h.update(`${p.nonceDigest}:${p.steps.map((s) => s.action).join(',')}\n`);
     }
     expect(h.digest('hex')).toBe('67489b783b7415f478a39f0d9b548f45205b450cac47b4d30bca449f14bc2fe3');
+  });
+
+  it('gives the recorded prompt gaps for 2000 nonces (one digest over all of them)', async () => {
+    const h = createHash('sha256');
+    for (let i = 0; i < 2000; i++) {
+      const p = await planFromNonce(`fingerprint-nonce-${i}`, { actions: 'random', count: 16 });
+      h.update(`${p.steps.map((s) => s.gapMs).join(',')}\n`);
+    }
+    expect(h.digest('hex')).toBe('46286310fb096cf33846edb70d519dc21bd813b147ae885e83f8c2ba8a27b86c');
   });
 });
 

@@ -81,8 +81,8 @@ describe('binding to the challenge engine (src/challenge)', () => {
       nonceDigest: 'x',
       mode: 'script' as const,
       steps: [
-        { action: 'blink' as const, holdMs: 0 },
-        { action: 'turn-left' as const, holdMs: 1800 },
+        { action: 'blink' as const, holdMs: 0, gapMs: 0 },
+        { action: 'turn-left' as const, holdMs: 1800, gapMs: 0 },
       ],
     };
     const results = [

@@ -148,7 +148,7 @@ describe('LivenessEngine.restart', () => {
       guidance: r.guidance.issues.map((i) => i.code),
       challenge: r.challenge,
     });
-  const plan: ChallengePlan = { nonceDigest: '0'.repeat(64), mode: 'script', steps: [{ action: 'blink', holdMs: 0 }] };
+  const plan: ChallengePlan = { nonceDigest: '0'.repeat(64), mode: 'script', steps: [{ action: 'blink', holdMs: 0, gapMs: 0 }] };
 
   it('a second attempt on the same models analyses every frame exactly as a fresh engine does', async () => {
     requireData(data.franckMp4);

@@ -7,6 +7,7 @@ import { dataDir, ensureVariants, repoRoot } from '../helpers/data.js';
 import { requireModels } from '../face/engine.js';
 import { presentations, presentationPlan, runPresentation, metricsReport, EVAL_VARIANTS, type JudgedPresentation, type Presentation } from '../../tools/eval/eval.js';
 import { openChipDescriber } from '../../src/node/attempt.js';
+import { createNodeReanalyzer } from '../../src/node/reanalyzer.js';
 import { analyzeVideo } from '../../src/node/analyze.js';
 import { DEFAULT_IDENTITY_CONFIG } from '../../src/decision/identity.js';
 import { DEFAULT_CHALLENGE_CONFIG } from '../../src/challenge/config.js';
@@ -54,10 +55,12 @@ describe('eval subset on real data', () => {
     ps = ids.map((id) => all.find((p) => p.id === id)!);
     const modelDir = join(repoRoot, 'models');
     const describer = (await openChipDescriber(modelDir))!;
+    const server = await createNodeReanalyzer({ modelDir });
     try {
-      for (const p of ps) judged.push(await runPresentation(p, { modelDir, kernelDir: join(repoRoot, 'build'), describer }));
+      for (const p of ps) judged.push(await runPresentation(p, { modelDir, kernelDir: join(repoRoot, 'build'), describer, server }));
     } finally {
       await describer.close();
+      await server.close();
     }
   }, 600_000);
 
@@ -87,6 +90,19 @@ describe('eval subset on real data', () => {
     for (const j of judged.filter((x) => x.species !== 'bona-fide')) expect(j.verdict, j.id).not.toBe('pass');
   });
 
+  it('the server path: each attempt recorded its bundle, and the server judged it from the decoded video as the client did', () => {
+    for (const j of judged) {
+      expect(j.server, j.id).not.toBeNull();
+      // binding checks pass for the product's own bundles; only what the video shows can differ
+      for (const c of ['format', 'version', 'chain', 'nonce', 'plan', 'document', 'timestamps', 'video', 'keyframes', 'video-reanalysis']) expect(j.server!.failedChecks, j.id).not.toContain(c);
+      expect(j.server!.bundleBytes).toBeLessThan(1e6);
+      if (j.species !== 'bona-fide') expect(j.server!.verdict, j.id).not.toBe('pass');
+    }
+    const live = judged.find((j) => j.id === 'live-franck-700')!;
+    expect(live.server!.verdict).toBe('pass');
+    expect(judged.find((j) => j.id === 'identity-swap-500')!.server!.reasons).toContain('identity-changed');
+  });
+
   it('the identity swap (franck, then cap13 from 3 s) fails as identity-changed; the live window keeps its identity', () => {
     const swap = judged.find((j) => j.id === 'identity-swap-500')!;
     expect(swap.identity.verdict).toBe('changed');
@@ -106,7 +122,7 @@ describe('eval subset on real data', () => {
     for (const id of ['print-0', 'identity-swap-500']) {
       const p = ps.find((q) => q.id === id)!;
       const j = judged.find((q) => q.id === id)!;
-      const report = await analyzeVideo(p.path, { plan: presentationPlan(p), startMs: p.startMs, maxFrames: j.frames, identity: true, modelDir: join(repoRoot, 'models') });
+      const report = await analyzeVideo(p.path, { plan: await presentationPlan(p), startMs: p.startMs, maxFrames: j.frames, identity: true, modelDir: join(repoRoot, 'models') });
       expect(report.frames, id).toBe(j.frames);
       expect(report.verdict, id).toBe(j.verdict);
       expect(

@@ -195,6 +195,8 @@ function expectedChecks(span: Span | undefined, byte: string, replacement: strin
     const last = span.path[span.path.length - 1];
     if (span.kind === 'string' && (last === 'type' || last === 'mime' || last === 'verdict' || last === 'outcome')) return ['format'];
     if (b === 'data') return [genuine.records[a as number].type === 'video' ? 'video' : 'keyframes'];
+    // a face with a face count of 0 (or none with a count) is not a frame record any more
+    if (b === 'faceCount' && (Number(mutated.slice(span.start, span.end)) === 0) !== ((genuine.records[a as number] as { face: unknown }).face === null)) return ['format'];
     return ['chain'];
   }
   return ['format'];

@@ -15,8 +15,14 @@ import { createHash } from 'node:crypto';
 import { LivecheckError } from '../../src/errors.js';
 import { createNodeEngine } from '../../src/node/engine.js';
 import { decodeVideo, type RgbaVideoFrame } from '../../src/node/media.js';
-import type { NodeChipDescriber } from '../../src/node/attempt.js';
-import { DEFAULT_HOLD_MS, planFromNonce, planFromSteps, type ChallengePlan } from '../../src/challenge/plan.js';
+import { nodeJpegEncoder, type NodeChipDescriber } from '../../src/node/attempt.js';
+import { NodeCaptureVideoEncoder } from '../../src/node/capture-video.js';
+import type { NodeReanalyzer } from '../../src/node/reanalyzer.js';
+import { serializeEvidence, type EvidenceBundle } from '../../src/evidence/index.js';
+import { verifyEvidence } from '../../src/verify/evidence.js';
+// what an attacker holding the library does to a bundle: re-hash the chain after editing it
+import { rechain } from '../../test/helpers/forge.js';
+import { DEFAULT_HOLD_MS, planFromNonce, type ChallengePlan } from '../../src/challenge/plan.js';
 import type { ChallengeAction } from '../../src/challenge/actions.js';
 import type { ChallengeEvent } from '../../src/challenge/session.js';
 import type { AttemptOutcome } from '../../src/attempt/attempt.js';
@@ -84,6 +90,23 @@ export interface JudgedPresentation {
   /** The passive signal's fused score (what passive.liveMin is compared with; 0 when an artefact vetoed it). */
   passiveFused: number;
   identity: { verdict: IdentityVerdict; distance: number | null; peakDistance: number | null; changedAtMs: number | null; readings: number };
+  /**
+   * The server path: the attempt recorded its evidence bundle (frame records, keyframes, the capture video encoded by
+   * the Node host) and verifyEvidence judged it from the decoded video with the server's reanalyzer. Null when the run
+   * had no server.
+   */
+  server: {
+    verdict: LivenessVerdict;
+    reasons: string[];
+    failedChecks: string[];
+    bundleBytes: number;
+    verifyMs: number;
+    /**
+     * A live bundle the server passed, re-bound by an attacker to new nonces with the same actions (new genesis with
+     * the new nonce's plan, re-chained with the library's code): the server's verdict for each.
+     */
+    rebound: Array<{ verdict: LivenessVerdict; reasons: string[] }>;
+  } | null;
 }
 
 interface SignalSummary {
@@ -288,14 +311,26 @@ export interface RunOptions {
   describer: NodeChipDescriber | null;
   /** The attempt's thresholds (default: the shipped ones, which the published figures are measured with). */
   config?: Omit<AttemptConfig, 'identity' | 'mirrored'>;
+  /** Record each attempt's evidence and have the server judge it (verifyEvidence with this reanalyzer). */
+  server?: NodeReanalyzer;
 }
+
+/** New nonces each live bundle the server passed is re-bound to. */
+const REBIND_NONCES = 4;
+
+/** The ID document the eval's captures are bound to, uploaded 3 minutes before each capture starts. */
+const EVAL_DOCUMENT_AT = Date.UTC(2026, 10, 23, 9, 0, 0);
+const EVAL_CAPTURE_AT = EVAL_DOCUMENT_AT + 3 * 60_000;
 
 /** A performed presentation gives up after this long (the session's own timeouts end it well before). */
 const MAX_PERFORMANCE_MS = 45_000;
 
-/** The plan the attempt runs: the presentation's actions with the product's default holds. */
-export function presentationPlan(p: Presentation): ChallengePlan {
-  return planFromSteps(p.plan.map((action) => ({ action, holdMs: DEFAULT_HOLD_MS[action as ChallengeAction] })));
+/**
+ * The plan the attempt runs: the presentation's actions with the product's default holds, and the prompt gaps of the
+ * presentation's nonce (an attack's actions came from the same nonce).
+ */
+export function presentationPlan(p: Presentation): Promise<ChallengePlan> {
+  return planFromNonce(`livecheck-eval-${p.id}`, { script: p.plan.map((action) => ({ action: action as ChallengeAction, holdMs: DEFAULT_HOLD_MS[action as ChallengeAction] })) });
 }
 
 /** A reaction time per presentation, 350-800 ms, fixed by its id (a person reading a prompt). */
@@ -308,12 +343,27 @@ export function reactionMs(id: string): number {
  * check and the given thresholds) and judges it by the attempt's own decision.
  */
 export async function runPresentation(p: Presentation, options: RunOptions): Promise<JudgedPresentation> {
+  const plan = await presentationPlan(p);
+  const nonce = `livecheck-eval-${p.id}`;
+  const document = { metadataHash: createHash('sha256').update(`eval document of ${p.id}`).digest('hex'), uploadedAt: EVAL_DOCUMENT_AT };
+  // the capture video, as the browser worker encodes it: the attempt's frames, opened at the first frame
+  let encoder: Promise<NodeCaptureVideoEncoder> | null = null;
+  let lastT = 0;
   const engine = await createNodeEngine({
     modelDir: options.modelDir,
     kernelDir: options.kernelDir,
-    plan: presentationPlan(p),
+    plan,
     ...options.config,
     ...(options.describer && { identity: {}, describe: options.describer.describe }),
+    ...(options.server && {
+      evidence: {
+        nonce,
+        document,
+        clock: () => EVAL_CAPTURE_AT + lastT - p.startMs,
+        encodeJpeg: await nodeJpegEncoder(),
+        video: async () => (encoder ? (await encoder).finish() : { missing: 'no frame was encoded' }),
+      },
+    }),
   });
   let frames = 0,
     framesWithFace = 0,
@@ -323,8 +373,14 @@ export async function runPresentation(p: Presentation, options: RunOptions): Pro
   let prompted = false;
   let ended: Extract<ChallengeEvent, { type: 'attempt-ended' }> | null = null;
   let outcome: AttemptOutcome;
+  let bundle: EvidenceBundle | null = null;
   try {
     for await (const { frame, timestampMs, feed } of presentationFrames(p)) {
+      lastT = timestampMs;
+      if (options.server && !engine.attempt.ended) {
+        encoder ??= NodeCaptureVideoEncoder.open(frame.width, frame.height);
+        (await encoder).encode(frame, timestampMs);
+      }
       const r = await engine.analyzeFrame(frame, timestampMs);
       frames++;
       if (r.analysis.faces.length > 0) framesWithFace++;
@@ -340,8 +396,47 @@ export async function runPresentation(p: Presentation, options: RunOptions): Pro
     for (const a of engine.finish()) detected.push(a.type);
     if (frames === 0) throw new LivecheckError('decode-failed', `eval: no frames decoded for ${p.id}`);
     outcome = await engine.attempt.finish();
+    bundle = options.server ? await engine.attempt.evidence() : null;
   } finally {
+    if (encoder) void encoder.then((e) => e.close()).catch(() => undefined);
     await engine.close();
+  }
+  let server: JudgedPresentation['server'] = null;
+  if (options.server && bundle) {
+    const reanalyzer = options.server;
+    const text = serializeEvidence(bundle);
+    const t = performance.now();
+    const verify = (bundleText: string, n: string, steps: ChallengePlan['steps']) =>
+      verifyEvidence(bundleText, {
+        nonce: n,
+        document,
+        now: EVAL_CAPTURE_AT + lastT - p.startMs + 60_000,
+        planFromNonce: () => steps,
+        reanalyzeVideo: (c) => reanalyzer.reanalyzeVideo(c),
+        replay: { ...options.config, ...(options.describer && { identity: {} }) },
+      });
+    const report = await verify(text, nonce, plan.steps);
+    const verifyMs = Math.round(performance.now() - t);
+    const rebound: Array<{ verdict: LivenessVerdict; reasons: string[] }> = [];
+    if (p.species === BONA_FIDE && report.verdict === 'pass') {
+      for (let k = 0; k < REBIND_NONCES; k++) {
+        const other = `livecheck-eval-rebound-${k}-${p.id}`;
+        const otherPlan = await planFromNonce(other, { script: plan.steps.map(({ action, holdMs }) => ({ action, holdMs })) });
+        const forged = structuredClone(bundle);
+        forged.genesis.nonce = other;
+        forged.genesis.plan = otherPlan.steps.map((st) => ({ ...st }));
+        const r = await verify(serializeEvidence(await rechain(forged)), other, otherPlan.steps);
+        rebound.push({ verdict: r.verdict, reasons: r.reasons.map((x) => x.code) });
+      }
+    }
+    server = {
+      verdict: report.verdict,
+      reasons: report.reasons.map((r) => r.code),
+      failedChecks: report.checks.filter((c) => !c.ok && !c.skipped).map((c) => c.name),
+      bundleBytes: text.length,
+      verifyMs,
+      rebound,
+    };
   }
   const { signals, decision, identity } = outcome;
   const sum = (s: SignalResult): SignalSummary => ({
@@ -372,6 +467,7 @@ export async function runPresentation(p: Presentation, options: RunOptions): Pro
     identity: identity
       ? { verdict: identity.verdict, distance: round3(identity.distance), peakDistance: round3(identity.peakDistance), changedAtMs: identity.changedAtMs, readings: identity.readings }
       : { verdict: 'unknown', distance: null, peakDistance: null, changedAtMs: null, readings: 0 },
+    server,
   };
 }
 

@@ -1,13 +1,16 @@
 // `npm run eval`: builds the presentations and runs each through the product's attempt pipeline with the shipped
 // thresholds (bench/results/eval.json). Tuning and held-out parts are reported apart; the passive threshold the
 // tuning part would choose is reported beside the shipped one, not applied.
-//   node tools/eval.mjs [id-substring ...]   a subset, written to .cache/eval/eval.subset.json
+// Each attempt also records its evidence bundle and the server judges it from the decoded video (the server path;
+// `--no-server` leaves it out).
+//   node tools/eval.mjs [id-substring ...] [--no-server]   a subset, written to .cache/eval/eval.subset.json
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { cpus, loadavg } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { presentations, runPresentation, metricsReport, tunePassive, identityMargins, EVAL_VARIANTS, type JudgedPresentation, type Presentation } from './eval.js';
 import { openChipDescriber } from '../../src/node/attempt.js';
+import { createNodeReanalyzer } from '../../src/node/reanalyzer.js';
 import { LivecheckError } from '../../src/errors.js';
 import { DEFAULT_CHALLENGE_CONFIG } from '../../src/challenge/config.js';
 
@@ -23,18 +26,20 @@ export async function main(root: string): Promise<void> {
   const modelDir = join(root, 'models');
   const describer = await openChipDescriber(modelDir);
   if (!describer) throw new LivecheckError('model-missing', 'eval: the identity check needs models/facerec.onnx (npm run build:models)');
+  const server = process.argv.includes('--no-server') ? undefined : await createNodeReanalyzer({ modelDir });
   const judged: JudgedPresentation[] = [];
   try {
     for (const p of ps) {
       const t = Date.now();
-      const j = await runPresentation(p, { modelDir, kernelDir: join(root, 'build'), describer });
+      const j = await runPresentation(p, { modelDir, kernelDir: join(root, 'build'), describer, server });
       judged.push(j);
       process.stderr.write(
-        `${p.id}: ${j.verdict} ${j.reasons.join(',')} | ${j.frames} frames (${j.framesWithFace} with a face), challenge ${j.challenge.outcome ?? 'open'}${j.challenge.reason ? ` (${j.challenge.reason})` : ''}, cuts ${j.challenge.cuts} ${((Date.now() - t) / 1000).toFixed(1)} s\n`,
+        `${p.id}: ${j.verdict} ${j.reasons.join(',')}${j.server ? ` | server ${j.server.verdict} ${j.server.reasons.join(',')}` : ''} | ${j.frames} frames (${j.framesWithFace} with a face), challenge ${j.challenge.outcome ?? 'open'}${j.challenge.reason ? ` (${j.challenge.reason})` : ''}, cuts ${j.challenge.cuts} ${((Date.now() - t) / 1000).toFixed(1)} s\n`,
       );
     }
   } finally {
     await describer.close();
+    await server?.close();
   }
   const seconds = Math.round((Date.now() - t0) / 1000);
   const out = report(ps, judged, seconds);
@@ -47,7 +52,7 @@ export async function main(root: string): Promise<void> {
     console.log(
       `${j.split.padEnd(8)} ${j.species.padEnd(13)} ${j.id.padEnd(34)} ${j.verdict.padEnd(6)} A:${j.signals.active?.verdict ?? '-'} P:${j.signals.passive.verdict} M:${j.signals.motion.verdict} id:${j.identity.verdict} ${j.identity.distance ?? '-'} ${j.challenge.reason ?? ''}`,
     );
-  console.log(JSON.stringify({ tuning: out.tuning, 'held-out': out['held-out'], tuned: out.tuned }, null, 1));
+  console.log(JSON.stringify({ tuning: out.tuning, 'held-out': out['held-out'], server: out.server, tuned: out.tuned }, null, 1));
   console.log(`wrote ${file}`);
 }
 
@@ -65,6 +70,7 @@ export function report(ps: readonly Presentation[], judged: readonly JudgedPrese
     tuning: part('tuning'),
     'held-out': heldOut,
     all: metricsReport(judged),
+    server: serverReport(judged),
     identity: {
       'held-out': identityMargins(judged.filter((j) => j.split === 'held-out')),
       tuning: identityMargins(judged.filter((j) => j.split === 'tuning')),
@@ -83,8 +89,31 @@ export function report(ps: readonly Presentation[], judged: readonly JudgedPrese
       'print, screen-replay, static-photo: the two 3 s halves of each 6 s variant (tools/make-variants.mjs) played straight through, plan from a nonce',
       'identity-swap: two overlapping 4 s windows of each face-swap variant, both spanning the change of person, plan from a nonce',
       "passive signal: the wasm kernels' artefact scores (moire, flicker, device border, specular), as the product computes them",
+      'server path: each attempt records its evidence bundle as the clients do (frame records, keyframes, the capture video: VP8 by ffmpeg, muxed with mediabunny); verifyEvidence decodes the video and re-runs the engine on it with the plan from the nonce (createNodeReanalyzer); server.* counts the verdicts of those reports',
     ],
     run: { presentations: ps.length, seconds, cores: cpus().length, load: loadavg()[0], node: process.version, date: new Date().toISOString() },
     presentations: judged,
+  };
+}
+
+/** The server's verdicts, reported like the client's, and where the two differ. Null for a run without the server. */
+function serverReport(judged: readonly JudgedPresentation[]) {
+  const withServer = judged.filter((j) => j.server !== null);
+  if (withServer.length === 0) return null;
+  const asServer = (list: readonly JudgedPresentation[]) => metricsReport(list.map((j) => ({ species: j.species, verdict: j.server!.verdict })));
+  const ms = withServer.map((j) => j.server!.verifyMs).sort((a, b) => a - b);
+  return {
+    about: 'the verdicts verifyEvidence gave from the decoded capture video (the report a bank receives); the client verdicts are the tables above',
+    'held-out': asServer(withServer.filter((j) => j.split === 'held-out')),
+    tuning: asServer(withServer.filter((j) => j.split === 'tuning')),
+    // live recordings the server passed, re-bound to new nonces with the same actions: those the server still passed
+    rebound: (() => {
+      const all = withServer.flatMap((j) => j.server!.rebound.map((r) => ({ id: j.id, steps: j.plan.length, verdict: r.verdict })));
+      const count = (list: typeof all) => ({ attempts: list.length, passed: list.filter((r) => r.verdict === 'pass').length });
+      return { ...count(all), 'one action (no gap)': count(all.filter((r) => r.steps === 1)), 'two or more actions': count(all.filter((r) => r.steps > 1)) };
+    })(),
+    disagreements: withServer.filter((j) => j.server!.verdict !== j.verdict).map((j) => ({ id: j.id, client: j.verdict, server: j.server!.verdict, reasons: j.server!.reasons })),
+    verify_ms_p50: ms[Math.floor(ms.length / 2)],
+    bundle_bytes_max: Math.max(...withServer.map((j) => j.server!.bundleBytes)),
   };
 }
