@@ -23,7 +23,7 @@ export interface ChallengeConfig {
   responseTimeoutMs: number;
   /** From onset to reaching the target amplitude. */
   actionTimeoutMs: number;
-  /** Time allowed to return to neutral before the next prompt. */
+  /** Time allowed to return to neutral before the next prompt, after a confirmation (plus the next step's gap). */
   neutralTimeoutMs: number;
   /** Face missing this long during the challenge fails with face-lost. */
   faceLostMs: number;

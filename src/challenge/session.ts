@@ -297,11 +297,12 @@ export class ChallengeSession {
       b.mouth += (g.mouthOpening - b.mouth) * a;
       b.mouthWidth += (g.mouthWidth - b.mouthWidth) * a;
     }
-    // the next prompt is due after the pause and the step's gap from the nonce, on a neutral face
+    // the next prompt is due after the pause and the step's gap from the nonce, on a neutral face; the gap adds to the
+    // time allowed to come back to neutral
     const waited = t - this.phaseAt - this.skippedMs;
-    const due = this.config.pauseMs + this.plan.steps[this.step].gapMs;
-    if (neutral && waited >= due) this.prompt(t);
-    else if (waited > Math.max(due, this.config.neutralTimeoutMs)) this.fail(t, 'not-neutral', { waitedMs: waited });
+    const gap = this.plan.steps[this.step].gapMs;
+    if (neutral && waited >= this.config.pauseMs + gap) this.prompt(t);
+    else if (waited > this.config.neutralTimeoutMs + gap) this.fail(t, 'not-neutral', { waitedMs: waited });
   }
 
   private checkIdentity(t: number, g: FaceGeometry): boolean {

@@ -77,6 +77,24 @@ describe('the prompt schedule from the nonce', () => {
     expect((await rebound({}, 0)).get('completed')).toBe(200);
   }, 120_000);
 
+  it('a long gap adds to the time allowed to come back to neutral: a head still turned when the prompt is due waits for it', async () => {
+    let p: ChallengePlan | null = null;
+    for (let i = 0; p === null; i++) {
+      const q = await planFromNonce(`${NONCE}-long-gap-${i}`, { script: ['turn-left', 'mouth-open'], maxGapMs: 8000 });
+      if (q.steps[1].gapMs >= 5000) p = q;
+    }
+    const gap = p.steps[1].gapMs;
+    // held until about 1 s after the prompt was due (the session confirms the turn after 1.8 s of it)
+    const r = simulate(p, { motions: { 0: turn(1, { holdMs: 1800 + DEFAULT_CHALLENGE_CONFIG.pauseMs + gap + 1000 }) } });
+    expect(r.ended?.outcome, JSON.stringify(r.ended)).toBe('completed');
+    const done = r.events.find((e) => e.type === 'action-done')!.timestampMs;
+    const second = r.events.find((e) => e.type === 'prompt' && e.step === 1)!.timestampMs;
+    expect(second - done).toBeGreaterThan(DEFAULT_CHALLENGE_CONFIG.pauseMs + gap + 500);
+    // never back to neutral: not-neutral once the timeout and the gap have passed
+    const stuck = expectFailure(p, 'not-neutral', { motions: { 0: turn(1, { holdMs: 60_000 }) } }, 1);
+    expect(stuck.failed!.detail.waitedMs).toBeGreaterThan(DEFAULT_CHALLENGE_CONFIG.neutralTimeoutMs + gap);
+  });
+
   it('gaps are drawn from the nonce, 0 before the first prompt, in twentieths of maxGapMs, evenly', async () => {
     const counts = new Array(21).fill(0);
     for (let i = 0; i < 2100; i++) {
