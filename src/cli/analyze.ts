@@ -14,6 +14,7 @@ const OPTIONS = {
   json: { type: 'boolean' },
   plan: { type: 'string' },
   nonce: { type: 'string' },
+  'max-gap-ms': { type: 'string' },
   mirrored: { type: 'boolean' },
   'no-identity': { type: 'boolean' },
   'max-frames': { type: 'string' },
@@ -48,6 +49,7 @@ Options:
   --json               JSON output (default: a readable summary)
   --plan <a,b,...>     also run a challenge with this fixed script (blink, turn-left, turn-right, mouth-open, nod, smile)
   --nonce <hex>        challenge nonce (alone: three actions drawn from it)
+  --max-gap-ms <ms>    longest nonce-drawn gap before a prompt after a confirmation (default 2000, 0 = none)
   --mirrored           the video is mirrored (selfie preview)
   --no-identity        skip the identity check (no "identity" in the output; the verdict is the signals' alone)
   --max-frames <n>     stop after n frames
@@ -71,7 +73,7 @@ Options:
       return EXIT.usage;
     }
     const file = positionals[0];
-    const plan = await planOf(values.plan, values.nonce);
+    const plan = await planOf(values.plan, values.nonce, numberOption(values, 'max-gap-ms', 0));
     const maxFrames = numberOption(values, 'max-frames', 1);
     const modelDir = values.models ?? defaultModelDir();
     const showProgress = values.progress === true || process.stderr.isTTY === true;
@@ -129,7 +131,7 @@ Options:
 const seconds = (ms: number) => `${(ms / 1000).toFixed(2)}s`;
 
 /** `--plan blink,turn-left` (a fixed script) with `--nonce`, or `--nonce` alone (three random actions). */
-async function planOf(planArg: string | undefined, nonceArg: string | undefined): Promise<ChallengePlan | undefined> {
+async function planOf(planArg: string | undefined, nonceArg: string | undefined, maxGapMs: number | undefined): Promise<ChallengePlan | undefined> {
   if (planArg === undefined && nonceArg === undefined) return undefined;
   let nonce: Uint8Array | string;
   if (nonceArg !== undefined) {
@@ -138,14 +140,15 @@ async function planOf(planArg: string | undefined, nonceArg: string | undefined)
   } else {
     nonce = 'livecheck-analyze-cli'; // a fixed script needs no randomness; the nonce only names the plan
   }
-  if (planArg === undefined) return planFromNonce(nonce, { actions: 'random', count: 3 });
+  const gaps = maxGapMs === undefined ? {} : { maxGapMs };
+  if (planArg === undefined) return planFromNonce(nonce, { actions: 'random', count: 3, ...gaps });
   const script = planArg
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean);
   for (const a of script)
     if (!isChallengeAction(a)) throw new LivecheckError('invalid-argument', `--plan: unknown action "${a}" (blink, turn-left, turn-right, mouth-open, nod, smile)`, { option: 'plan' });
-  return planFromNonce(nonce, { script: script as ChallengeAction[] });
+  return planFromNonce(nonce, { script: script as ChallengeAction[], ...gaps });
 }
 
 function progressBar(stream: NodeJS.WriteStream): (done: number, total: number) => void {

@@ -3,7 +3,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LivecheckError, isLivecheckError } from '../errors.js';
-import { EXIT, HELP, defaultModelDir, parseArgs, type CliCommand } from './args.js';
+import { EXIT, HELP, defaultModelDir, numberOption, parseArgs, type CliCommand } from './args.js';
 import { readDocumentBinding } from './document.js';
 
 const OPTIONS = {
@@ -12,6 +12,7 @@ const OPTIONS = {
   document: { type: 'string' },
   plan: { type: 'string' },
   now: { type: 'string' },
+  'max-gap-ms': { type: 'string' },
   mirrored: { type: 'boolean' },
   'no-identity': { type: 'boolean' },
   config: { type: 'string' },
@@ -44,6 +45,7 @@ Options:
   --nonce <hex>        the nonce the capture was issued (required)
   --document <file>    the ID document metadata, JSON with uploadedAt (required)
   --plan <a,b,...>     the fixed challenge script, when analyze was given one
+  --max-gap-ms <ms>    the prompt gap limit the capture's plan was drawn with (as analyze --max-gap-ms)
   --now <ms|iso>       server time to check against (default: now)
   --mirrored           the capture was analysed mirrored (as analyze --mirrored): the server's run is too
   --no-identity        the capture ran without the identity check (as analyze --no-identity). By default the
@@ -77,7 +79,9 @@ Options:
             .map((s) => s.trim())
             .filter(Boolean)
         : null;
-    const steps = (script ? await planFromNonce(bytes, { script: script as never }) : await planFromNonce(bytes, { actions: 'random', count: 3 })).steps;
+    const maxGapMs = numberOption(values, 'max-gap-ms', 0);
+    const gaps = maxGapMs === undefined ? {} : { maxGapMs };
+    const steps = (script ? await planFromNonce(bytes, { script: script as never, ...gaps }) : await planFromNonce(bytes, { actions: 'random', count: 3, ...gaps })).steps;
     const nowArg = values.now;
     const now = nowArg !== undefined ? (/^\d+$/.test(nowArg) ? Number(nowArg) : Date.parse(nowArg)) : Date.now();
     if (!Number.isFinite(now)) throw new LivecheckError('invalid-argument', `--now: not a time: ${String(nowArg)}`, { option: 'now' });

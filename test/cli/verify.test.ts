@@ -88,5 +88,12 @@ describe('livecheck verify', () => {
     const wrongDoc = await cli(['verify', bundle, '--nonce', NONCE, '--document', other]);
     expect(wrongDoc.code).toBe(EXIT.failed);
     expect(wrongDoc.stdout).toMatch(/FAIL document/);
+    // the plan's prompt gaps come from the nonce with analyze's limit: another limit is another plan
+    const noGaps = await cli(['verify', bundle, '--nonce', NONCE, '--document', meta, '--max-gap-ms', '0', '--json']);
+    expect(noGaps.code).toBe(EXIT.failed);
+    const noGapsFailed = failed(JSON.parse(noGaps.stdout) as Report);
+    expect(noGapsFailed).toContain('plan');
+    for (const bound of ['format', 'version', 'chain', 'nonce', 'document', 'timestamps', 'video', 'keyframes']) expect(noGapsFailed).not.toContain(bound);
+    expect((await cli(['verify', bundle, '--nonce', NONCE, '--document', meta, '--max-gap-ms', '-5'])).code).toBe(EXIT.usage);
   }, 300_000);
 });
