@@ -4,7 +4,7 @@
 // from the nonce, the three signals, the identity check with FaceRecognitionNet); the camera-injection cues are
 // measured on the decoded frames and each keyframe crop is compared with its decoded frame. Kept out of ./index.ts so
 // the server entry stays free of Node built-ins.
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { access, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CaptureToReanalyse, VideoReanalysis } from '../verify/evidence.js';
@@ -60,15 +60,24 @@ export async function createNodeReanalyzer(options: NodeReanalyzerOptions = {}):
   const ort = options.ort ?? ((await import('onnxruntime-web')) as OrtModule);
   const { default: jpeg } = await import('jpeg-js');
   const so = options.numThreads === undefined ? {} : { numThreads: options.numThreads };
-  const landmarkKernels = options.landmarkRuntime === 'onnxruntime' ? null : await findLandmarkKernelWasm();
-  const tracker = await FaceTracker.create({ ort, ...so, landmarkKernels, models: { detector: join(dir, 'blazeface.onnx'), mesh: join(dir, 'facemesh.onnx'), iris: join(dir, 'iris.onnx') } });
-  let recognizer: FaceRecognizer;
-  try {
-    recognizer = await FaceRecognizer.create({ ort, ...so, model: join(dir, 'facerec.onnx') });
-  } catch (e) {
-    await tracker.close();
-    throw e;
+  const models = { detector: join(dir, 'blazeface.onnx'), mesh: join(dir, 'facemesh.onnx'), iris: join(dir, 'iris.onnx') };
+  // a missing model is a set-up error now, not a failed check on the first capture
+  for (const file of Object.values(models)) {
+    await access(file).catch((cause) => {
+      throw new LivecheckError('model-missing', `model file ${file} could not be read: ${(cause as Error).message}`, { file }, { cause });
+    });
   }
+  const recognizer = await FaceRecognizer.create({ ort, ...so, model: join(dir, 'facerec.onnx') });
+  // Images (keyframes, ID photos) need a tracker that tries every orientation; the videos run on the engine's. Loaded
+  // on the first image, so a server that never matches documents holds one copy of the landmark models.
+  let imageTracker: Promise<FaceTracker> | null = null;
+  const trackerOnce = () => {
+    imageTracker ??= (options.landmarkRuntime === 'onnxruntime' ? Promise.resolve(null) : findLandmarkKernelWasm()).then((landmarkKernels) =>
+      FaceTracker.create({ ort, ...so, landmarkKernels, models }),
+    );
+    imageTracker.catch(() => (imageTracker = null));
+    return imageTracker;
+  };
   const decode = (bytes: Uint8Array, index: number, what = 'keyframe') => {
     try {
       return jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true, maxMemoryUsageInMB: 256 });
@@ -77,7 +86,7 @@ export async function createNodeReanalyzer(options: NodeReanalyzerOptions = {}):
     }
   };
   const describeImage = async (image: RgbaImage) => {
-    const [face] = (await tracker.detectImage(image, { maxFaces: 1 })).faces;
+    const [face] = (await (await trackerOnce()).detectImage(image, { maxFaces: 1 })).faces;
     return face ? { descriptor: await recognizer.describe(image, face.landmarks), score: face.score } : null;
   };
   const tensor = new Float32Array(MATCH_SIZE * MATCH_SIZE * 3);
@@ -122,7 +131,8 @@ export async function createNodeReanalyzer(options: NodeReanalyzerOptions = {}):
       await queue;
       const e = await engine?.catch(() => null);
       await e?.close();
-      await tracker.close();
+      const t = await imageTracker?.catch(() => null);
+      await t?.close();
       await recognizer.close();
     },
   };

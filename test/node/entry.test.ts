@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import * as nodeEntry from '../../src/node/index.js';
 import { data, requireData } from '../helpers/data.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { isLivecheckError, type LivecheckError } from '../../src/errors.js';
 
 describe('livecheck/node entry', () => {
   it('exposes the Node engine, analyze and media helpers, and no test helpers', () => {
@@ -8,6 +12,20 @@ describe('livecheck/node entry', () => {
       expect(typeof (nodeEntry as Record<string, unknown>)[name], name).toBe('function');
     }
     for (const name of ['writeY4m', 'createNodeKernels', 'kernelBuildDir']) expect(name in nodeEntry, name).toBe(false);
+  });
+
+  it('createNodeReanalyzer refuses a models folder without the landmark models up front (model-missing)', async () => {
+    const empty = mkdtempSync(join(tmpdir(), 'livecheck-no-models-'));
+    try {
+      const e = await nodeEntry.createNodeReanalyzer({ modelDir: empty }).then(
+        () => null,
+        (x: unknown) => x,
+      );
+      expect(isLivecheckError(e, 'model-missing')).toBe(true);
+      expect(String((e as LivecheckError).detail?.file)).toMatch(/blazeface\.onnx$/);
+    } finally {
+      rmSync(empty, { recursive: true, force: true });
+    }
   });
 
   it('analyses a real photo end to end: one face, landmarks inside the image', async () => {
