@@ -420,12 +420,23 @@ function evalFigures(j, heading, full = true) {
       }
     }
     const cell = (o) => `${o.live ?? 0} / ${o.unsure ?? 0} / ${o.spoof ?? 0}${o.missing ? ` (+${o.missing} missing)` : ''}`;
+    // the server's passive signal, on the decoded video
+    const serverPassive = new Map();
+    for (const p of j.presentations) {
+      if (!p.server) continue;
+      const species = p.species === 'bona-fide' ? 'live' : p.species;
+      const o = serverPassive.get(species) ?? {};
+      const v = p.server.signals?.passive ?? 'missing';
+      o[v] = (o[v] ?? 0) + 1;
+      serverPassive.set(species, o);
+    }
+    const withServer = serverPassive.size > 0;
     out.push(
-      'Signal verdicts over both parts (live / unsure / spoof):',
+      `Signal verdicts over both parts (live / unsure / spoof)${withServer ? "; the last column is the server's passive signal, measured on the decoded capture video (missing: the server reached no decision of its own, because a check such as the camera-injection cues did not pass)" : ''}:`,
       '',
       table(
-        ['species', 'active', 'passive', 'motion'],
-        [...counts].map(([species, c]) => [`${species} (${c.n})`, cell(c.active), cell(c.passive), cell(c.motion)]),
+        ['species', 'active', 'passive', 'motion', ...(withServer ? ['server passive'] : [])],
+        [...counts].map(([species, c]) => [`${species} (${c.n})`, cell(c.active), cell(c.passive), cell(c.motion), ...(withServer ? [cell(serverPassive.get(species) ?? {})] : [])]),
       ),
       '',
     );

@@ -100,6 +100,9 @@ describe('eval subset on real data', () => {
     }
     const live = judged.find((j) => j.id === 'live-franck-700')!;
     expect(live.server!.verdict).toBe('pass');
+    // the server's own signals, from the decoded video: all three live for the live window
+    expect(live.server!.signals).toEqual({ active: 'live', passive: 'live', motion: 'live' });
+    expect(live.server!.passiveFused).toBeGreaterThan(0);
     expect(judged.find((j) => j.id === 'identity-swap-500')!.server!.reasons).toContain('identity-changed');
   });
 

@@ -99,6 +99,10 @@ export interface JudgedPresentation {
     verdict: LivenessVerdict;
     reasons: string[];
     failedChecks: string[];
+    /** The server decision's signal verdicts, from the decoded video (null: the server reached no decision). */
+    signals: { active: string | null; passive: string | null; motion: string | null } | null;
+    /** The server's passive fused score (0 when an artefact vetoed it), measured on the decoded, lossy frames. */
+    passiveFused: number | null;
     bundleBytes: number;
     verifyMs: number;
     /**
@@ -315,6 +319,12 @@ export interface RunOptions {
   server?: NodeReanalyzer;
 }
 
+/** The passive signal's fused score as passive.liveMin sees it: 0 when an artefact vetoed it (spoof). */
+function fusedOf(passive: (SignalResult & { measurements?: { fused?: number } }) | null): number | null {
+  if (!passive) return null;
+  return passive.verdict === 'spoof' ? 0 : (passive.measurements?.fused ?? 0);
+}
+
 /** New nonces each live bundle the server passed is re-bound to. */
 const REBIND_NONCES = 4;
 
@@ -433,6 +443,10 @@ export async function runPresentation(p: Presentation, options: RunOptions): Pro
       verdict: report.verdict,
       reasons: report.reasons.map((r) => r.code),
       failedChecks: report.checks.filter((c) => !c.ok && !c.skipped).map((c) => c.name),
+      signals: report.decision
+        ? { active: report.decision.signals.active?.verdict ?? null, passive: report.decision.signals.passive?.verdict ?? null, motion: report.decision.signals.motion?.verdict ?? null }
+        : null,
+      passiveFused: fusedOf(report.decision?.signals.passive ?? null),
       bundleBytes: text.length,
       verifyMs,
       rebound,
@@ -463,7 +477,7 @@ export async function runPresentation(p: Presentation, options: RunOptions): Pro
       cuts,
     },
     signals: { active: signals.active ? sum(signals.active) : null, passive: sum(signals.passive), motion: sum(signals.motion) },
-    passiveFused: signals.passive.verdict === 'spoof' ? 0 : (signals.passive.measurements.fused ?? 0),
+    passiveFused: fusedOf(signals.passive) ?? 0,
     identity: identity
       ? { verdict: identity.verdict, distance: round3(identity.distance), peakDistance: round3(identity.peakDistance), changedAtMs: identity.changedAtMs, readings: identity.readings }
       : { verdict: 'unknown', distance: null, peakDistance: null, changedAtMs: null, readings: 0 },
