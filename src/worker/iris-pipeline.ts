@@ -29,7 +29,8 @@ export interface Slot {
   faceSaved: boolean;
   /**
    * With evidence, the whole frame saved at the mesh stage: it is encoded into the capture video and keyframes are
-   * cut from it at completion, in frame order, once it is known whether the attempt took the frame. Grown, never shrunk.
+   * cut from it at completion, in frame order, once it is known whether the attempt took the frame. Exactly the
+   * frame's size: reallocated only when the frame size changes, so it is handed on as it is.
    */
   frame: { data: Uint8Array; width: number; height: number } | null;
 }
@@ -167,11 +168,9 @@ export function saveFace(slot: Slot, frame: { width: number; data: Uint8Array | 
 
 /** Copies the whole frame into the slot (see Slot.frame). */
 export function saveFrame(slot: Slot, frame: { width: number; height: number; data: Uint8Array | Uint8ClampedArray }): void {
-  const bytes = frame.width * frame.height * 4;
-  if (!slot.frame || slot.frame.data.length < bytes) slot.frame = { data: new Uint8Array(bytes), width: 0, height: 0 };
-  slot.frame.width = frame.width;
-  slot.frame.height = frame.height;
-  slot.frame.data.set(frame.data.subarray(0, bytes));
+  const { width, height } = frame;
+  if (slot.frame?.width !== width || slot.frame.height !== height) slot.frame = { data: new Uint8Array(width * height * 4), width, height };
+  slot.frame.data.set(frame.data.subarray(0, slot.frame.data.length));
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number, w: IrisWorker, what: string): Promise<T> {

@@ -260,7 +260,7 @@ export class WorkerSession {
       await prevDone; // frame order
       timing.irisWait = performance.now() - ti;
       const f = slot.faceSaved ? slot.face : null;
-      const whole = this.recording && slot.frame ? { width: slot.frame.width, height: slot.frame.height, data: slot.frame.data.subarray(0, slot.frame.width * slot.frame.height * 4) } : null;
+      const whole = this.recording ? slot.frame : null;
       // in frame order: the frames the attempt takes, up to the one that ends it, and no later one
       if (whole) await this.encodeFrame(whole, timestampMs);
       const identity0 = e.attempt.identityMs;
