@@ -156,7 +156,7 @@ export default [
   {
     input: { cli: 'src/cli/index.ts', node: 'src/node/index.ts' },
     output: { dir: 'dist', format: 'es', sourcemap: true, entryFileNames: '[name].js', chunkFileNames: 'chunks/cli-[name]-[hash].js' },
-    external: [/^onnxruntime-web/, /^node:/, 'jpeg-js', 'pngjs', 'mediabunny'],
+    external: [/^onnxruntime-web/, 'onnxruntime-node', /^node:/, 'jpeg-js', 'pngjs', 'mediabunny'],
     plugins: [readModel('node'), esbuild({ target: 'es2022', tsconfig: 'tsconfig.json' }), pruneStale((f) => f.startsWith('cli-'))],
   },
 ];

@@ -1,5 +1,6 @@
-// Model bytes -> onnxruntime sessions. onnxruntime is injected (Node passes `onnxruntime-web`, the browser worker
-// `onnxruntime-web/wasm`), so this module never decides which ORT build ships.
+// Model bytes -> onnxruntime sessions. onnxruntime is injected (Node passes `onnxruntime-web` or, on a server that
+// has it, `onnxruntime-node`; the browser worker `onnxruntime-web/wasm`), so this module never decides which ORT
+// build ships.
 import type * as Ort from 'onnxruntime-web';
 import { LivecheckError } from '../errors.js';
 // a file path in Node, a URL anywhere: the package's `imports` map picks the reader by condition (`node` or default)
@@ -12,8 +13,14 @@ export type OrtSession = Ort.InferenceSession;
 export type ModelSource = ArrayBuffer | Uint8Array | string | URL;
 
 export interface SessionOptions {
-  /** onnxruntime-web wasm threads; >1 needs crossOriginIsolated in browsers. Default: ORT's own choice. */
+  /** onnxruntime-web wasm threads (>1 needs crossOriginIsolated in browsers; default: ORT's own choice), or
+   *  onnxruntime-node's intra-op threads (default 1: a server runs one verification per core). */
   numThreads?: number;
+}
+
+/** onnxruntime-node (native CPU kernels) rather than a wasm build: only it lists its backends. */
+export function isNativeOrt(ort: OrtModule): boolean {
+  return typeof (ort as { listSupportedBackends?: unknown }).listSupportedBackends === 'function';
 }
 
 function sourceName(source: ModelSource, name?: string): string {
@@ -38,10 +45,12 @@ export async function createSession(ort: OrtModule, source: ModelSource, options
   const file = sourceName(source, name);
   const bytes = await loadModelBytes(source, file);
   if (bytes.byteLength === 0) throw new LivecheckError('model-corrupt', `model file ${file} is empty`, { file });
-  if (options.numThreads !== undefined) ort.env.wasm.numThreads = options.numThreads;
+  const native = isNativeOrt(ort);
+  if (!native && options.numThreads !== undefined) ort.env.wasm.numThreads = options.numThreads;
+  const backend = native ? { executionProviders: ['cpu'], intraOpNumThreads: options.numThreads ?? 1, interOpNumThreads: 1, executionMode: 'sequential' as const } : { executionProviders: ['wasm'] };
   try {
     // logSeverityLevel 3: ORT's warnings about unused initialisers in published models are noise to our users
-    return await ort.InferenceSession.create(bytes, { executionProviders: ['wasm'], graphOptimizationLevel: 'all', logSeverityLevel: 3 });
+    return await ort.InferenceSession.create(bytes, { ...backend, graphOptimizationLevel: 'all', logSeverityLevel: 3 });
   } catch (cause) {
     throw new LivecheckError('model-corrupt', `model file ${file} could not be loaded by onnxruntime: ${(cause as Error).message}`, { file }, { cause });
   }

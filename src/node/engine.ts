@@ -12,6 +12,7 @@ import type { EngineAttemptOptions } from '../engine/engine.js';
 import type { FaceRegionMeterOptions } from '../engine/region-meter.js';
 import { packageModelDir } from './model-dir.js';
 import { allInOrder } from '../util/settle.js';
+import { loadNodeOrt } from './ort.js';
 
 export interface NodeEngineOptions extends EngineAttemptOptions {
   /** Folder with blazeface.onnx, facemesh.onnx and iris.onnx. Default: the package's models/. */
@@ -28,6 +29,8 @@ export interface NodeEngineOptions extends EngineAttemptOptions {
    *  or `onnxruntime`. */
   landmarkRuntime?: 'livecheck' | 'onnxruntime';
   regionCues?: boolean | FaceRegionMeterOptions;
+  /** The onnxruntime the models run on. Default: onnxruntime-web (what the browser worker runs). */
+  ort?: OrtModule;
 }
 
 async function readModel(dir: string, name: string): Promise<Uint8Array> {
@@ -51,8 +54,7 @@ export async function createNodeEngine(options: NodeEngineOptions = {}): Promise
     readModel(modelDir, 'facemesh.onnx'),
     options.noIris ? Promise.resolve(undefined) : readModel(modelDir, 'iris.onnx'),
   ]);
-  const ort = (await import('onnxruntime-web')) as OrtModule;
-  ort.env.logLevel = 'error';
+  const ort = options.ort ?? (await loadNodeOrt('wasm'));
   return LivenessEngine.create({
     ...options,
     kernels: { wasm: { simd, scalar }, simd: options.simd ?? 'auto', quality: options.quality },

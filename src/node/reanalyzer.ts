@@ -11,6 +11,7 @@ import type { CaptureToReanalyse, VideoReanalysis } from '../verify/evidence.js'
 import { chipTensor } from '../match/chip.js';
 import { MATCH_SIZE } from '../match/align.js';
 import type { OrtModule } from '../face/models.js';
+import { loadNodeOrt } from './ort.js';
 import { FaceTracker } from '../face/tracker.js';
 import { EVIDENCE_POINTS } from '../face/landmarks.js';
 import { FaceRecognizer } from '../match/recognizer.js';
@@ -32,10 +33,12 @@ import type { LivenessEngine } from '../engine/engine.js';
 export interface NodeReanalyzerOptions {
   /** Folder with blazeface.onnx, facemesh.onnx, iris.onnx and facerec.onnx. Default: the package's models/. */
   modelDir?: string;
+  /** The onnxruntime the models run on. Default: onnxruntime-node when it is installed (native kernels, one thread
+   *  each), else onnxruntime-web. */
   ort?: OrtModule;
   numThreads?: number;
-  /** Where FaceMesh and Iris run: `livecheck` (default: our own kernels, as the browser worker does, when this
-   *  install has nn.simd.wasm) or `onnxruntime`. */
+  /** Where FaceMesh and Iris run: `livecheck` (default: our own wasm kernels, as the browser worker does, when this
+   *  install has nn.simd.wasm; faster than onnxruntime-node for these two) or `onnxruntime`. */
   landmarkRuntime?: 'livecheck' | 'onnxruntime';
   /** Longest a video decode may take, ms. Default 60 000. */
   decodeTimeoutMs?: number;
@@ -57,7 +60,8 @@ export interface NodeReanalyzer {
 
 export async function createNodeReanalyzer(options: NodeReanalyzerOptions = {}): Promise<NodeReanalyzer> {
   const dir = options.modelDir ?? packageModelDir(import.meta.url, 'facerec.onnx');
-  const ort = options.ort ?? ((await import('onnxruntime-web')) as OrtModule);
+  const ort = options.ort ?? (await loadNodeOrt('native'));
+  const landmarkRuntime = options.landmarkRuntime ?? 'livecheck';
   const { default: jpeg } = await import('jpeg-js');
   const so = options.numThreads === undefined ? {} : { numThreads: options.numThreads };
   const models = { detector: join(dir, 'blazeface.onnx'), mesh: join(dir, 'facemesh.onnx'), iris: join(dir, 'iris.onnx') };
@@ -72,9 +76,7 @@ export async function createNodeReanalyzer(options: NodeReanalyzerOptions = {}):
   // on the first image, so a server that never matches documents holds one copy of the landmark models.
   let imageTracker: Promise<FaceTracker> | null = null;
   const trackerOnce = () => {
-    imageTracker ??= (options.landmarkRuntime === 'onnxruntime' ? Promise.resolve(null) : findLandmarkKernelWasm()).then((landmarkKernels) =>
-      FaceTracker.create({ ort, ...so, landmarkKernels, models }),
-    );
+    imageTracker ??= (landmarkRuntime === 'onnxruntime' ? Promise.resolve(null) : findLandmarkKernelWasm()).then((landmarkKernels) => FaceTracker.create({ ort, ...so, landmarkKernels, models }));
     imageTracker.catch(() => (imageTracker = null));
     return imageTracker;
   };
@@ -94,7 +96,7 @@ export async function createNodeReanalyzer(options: NodeReanalyzerOptions = {}):
   let engine: Promise<LivenessEngine> | null = null;
   let queue: Promise<unknown> = Promise.resolve();
   const engineOnce = () => {
-    engine ??= createNodeEngine({ modelDir: dir, landmarkRuntime: options.landmarkRuntime });
+    engine ??= createNodeEngine({ modelDir: dir, landmarkRuntime, ort });
     engine.catch(() => (engine = null));
     return engine;
   };

@@ -13,6 +13,8 @@ import { decodeImage } from '../../src/node/media.js';
 import { faceTracker } from '../evidence/capture.js';
 import type { FaceTracker } from '../../src/face/index.js';
 import { data, repoRoot, requireData } from '../helpers/data.js';
+import { loadNodeOrt } from '../../src/node/ort.js';
+import { isNativeOrt } from '../../src/face/models.js';
 
 const manifest = join(repoRoot, 'node_modules', '@vladmandic', 'face-api', 'model', 'face_recognition_model-weights_manifest.json');
 
@@ -33,12 +35,17 @@ async function faceApiNet() {
 
 describe('FaceRecognitionNet ONNX vs face-api (tfjs CPU)', () => {
   let tracker: FaceTracker;
-  const nets: Record<'float32' | 'float16', FaceRecognizer> = {} as never;
+  const nets: Record<'float32' | 'float16' | 'native', FaceRecognizer> = {} as never;
   let reference: Awaited<ReturnType<typeof faceApiNet>>;
   beforeAll(async () => {
     requireData(data.franckStills, data.graceHopper, data.astronaut);
     tracker = await faceTracker();
     for (const w of ['float32', 'float16'] as const) nets[w] = await FaceRecognizer.create({ ort, model: buildFaceRecOnnx(manifest, { weights: w }).bytes, numThreads: 1 });
+    // what a verification server runs: the same graph on onnxruntime-node (a devDependency here)
+    const native = await loadNodeOrt('native');
+    expect(isNativeOrt(native)).toBe(true);
+    expect(isNativeOrt(await loadNodeOrt('wasm'))).toBe(false);
+    nets.native = await FaceRecognizer.create({ ort: native, model: buildFaceRecOnnx(manifest, { weights: 'float32' }).bytes, numThreads: 1 });
     reference = await faceApiNet();
   }, 120_000);
   afterAll(async () => {
@@ -46,9 +53,9 @@ describe('FaceRecognitionNet ONNX vs face-api (tfjs CPU)', () => {
     for (const n of Object.values(nets)) await n.close();
   });
 
-  it('matches the reference descriptor on aligned real faces (float32 and float16 weights)', async () => {
+  it('matches the reference descriptor on aligned real faces (float32 and float16 weights; onnxruntime-web and onnxruntime-node)', async () => {
     const files = [data.franckStills[0], data.franckStills[5], data.graceHopper, data.astronaut];
-    const diffs: Record<string, number> = { float32: 0, float16: 0 };
+    const diffs: Record<string, number> = { float32: 0, float16: 0, native: 0 };
     const f16dist: number[] = [];
     for (const file of files) {
       const image = decodeImage(file);
@@ -59,14 +66,19 @@ describe('FaceRecognitionNet ONNX vs face-api (tfjs CPU)', () => {
       expect(ref.length).toBe(128);
       const ours32 = await nets.float32.descriptorOfChip(chip);
       const ours16 = await nets.float16.descriptorOfChip(chip);
+      const native = await nets.native.descriptorOfChip(chip);
       for (let i = 0; i < 128; i++) {
+        diffs.native = Math.max(diffs.native, Math.abs(native[i] - ref[i]));
         diffs.float32 = Math.max(diffs.float32, Math.abs(ours32[i] - ref[i]));
         diffs.float16 = Math.max(diffs.float16, Math.abs(ours16[i] - ref[i]));
       }
       f16dist.push(descriptorDistance(ours16, ref));
     }
-    console.log(`facerec max |diff| float32 ${diffs.float32.toExponential(2)}, float16 ${diffs.float16.toExponential(2)}; float16 distance to reference max ${Math.max(...f16dist).toExponential(2)}`);
+    console.log(
+      `facerec max |diff| float32 ${diffs.float32.toExponential(2)} (onnxruntime-node ${diffs.native.toExponential(2)}), float16 ${diffs.float16.toExponential(2)}; float16 distance to reference max ${Math.max(...f16dist).toExponential(2)}`,
+    );
     expect(diffs.float32).toBeLessThan(1e-4);
+    expect(diffs.native).toBeLessThan(1e-4);
     // float16 weights: the descriptor must stay far inside the 0.6 match scale
     expect(Math.max(...f16dist)).toBeLessThan(0.01);
   }, 180_000);
