@@ -15,6 +15,7 @@ import { DEFAULT_IDENTITY_CONFIG, type IdentityContinuity, type LivenessVerdict,
 import type { AttemptConfig } from '../attempt/config.js';
 import type { DocumentBinding, EvidenceBundle } from '../evidence/bundle.js';
 import type { IdentityOptions } from '../evidence/identity.js';
+import type { NodeCapture } from './capture.js';
 
 export type AnalyzeEventType = 'blink' | 'turn-left' | 'turn-right' | 'mouth-open' | 'nod' | 'smile';
 
@@ -111,37 +112,32 @@ export async function captureVideo(file: string, options: CaptureOptions): Promi
 async function runVideo(file: string, options: AnalyzeOptions, evidence: CaptureOptions['evidence'] | null): Promise<{ report: AnalyzeReport; evidence: EvidenceBundle | null }> {
   const { probeVideo, decodeVideo } = await import('./media.js');
   const info = await probeVideo(file); // checks the file and ffmpeg before the models load
-  const [{ createNodeEngine }, hooks] = await Promise.all([import('./engine.js'), import('./attempt.js')]);
+  const hooks = await import('./attempt.js');
   const identity = options.identity ? (options.identity === true ? {} : options.identity) : null;
   const describer = identity ? await hooks.openChipDescriber(options.modelDir) : null;
   if (identity && !describer && evidence) {
     throw new LivecheckError('model-missing', 'the identity check needs facerec.onnx in the models folder (or turn it off: --no-identity)', { modelDir: options.modelDir ?? null });
   }
-  const startedAt = evidence?.startedAt ?? Date.now(); // wall clock of the capture start; frame times advance it
-  let lastT = 0;
-  // the capture video, as the browser worker encodes it: the attempt's frames, opened at the first frame
-  const { NodeCaptureVideoEncoder } = await import('./capture-video.js');
-  let encoder: ReturnType<typeof NodeCaptureVideoEncoder.open> | null = null;
-  let engine: Awaited<ReturnType<typeof createNodeEngine>>;
+  const { openNodeCapture } = await import('./capture.js');
+  let capture: NodeCapture;
   try {
-    engine = await createNodeEngine({
-      ...options.config,
-      plan: options.plan,
-      mirrored: options.mirrored,
-      modelDir: options.modelDir,
-      ...(describer && { identity, describe: describer.describe }),
-      evidence: evidence && {
-        nonce: evidence.nonce,
-        document: evidence.document,
-        clock: () => startedAt + lastT,
-        encodeJpeg: await hooks.nodeJpegEncoder(),
-        video: async () => (encoder ? (await encoder).finish() : { missing: 'no frame was encoded' }),
+    capture = await openNodeCapture(
+      {
+        ...options.config,
+        plan: options.plan,
+        mirrored: options.mirrored,
+        modelDir: options.modelDir,
+        ...(describer && { identity, describe: describer.describe }),
       },
-    });
+      // the wall clock of the capture start (default now); frame times advance it
+      evidence && { nonce: evidence.nonce, document: evidence.document, startedAt: evidence.startedAt ?? Date.now() },
+    );
   } catch (e) {
     await describer?.close();
     throw e;
   }
+  const { engine } = capture;
+  let lastT = 0;
   const report: AnalyzeReport = { file, width: info.width, height: info.height, fps: round(info.fps), frames: 0, events: [], guidance: [], frames_skipped: 0 };
   const open = new Map<GuidanceCode, number>();
   const addActions = (list: readonly DetectedAction[]) => {
@@ -153,11 +149,7 @@ async function runVideo(file: string, options: AnalyzeOptions, evidence: Capture
   try {
     for await (const f of decodeVideo(file, { reuse: true, maxFrames: options.maxFrames, startMs: options.startMs })) {
       lastT = f.timestampMs;
-      if (evidence && !engine.attempt.ended) {
-        encoder ??= NodeCaptureVideoEncoder.open(f.width, f.height);
-        (await encoder).encode(f, f.timestampMs);
-      }
-      const r = await engine.analyzeFrame(f, f.timestampMs, Number.isFinite(total) ? total : undefined);
+      const r = await capture.analyzeFrame(f, f.timestampMs, Number.isFinite(total) ? total : undefined);
       report.frames++;
       if (!r.guidance.usable) report.frames_skipped++;
       for (const c of r.guidance.raised) open.set(c, f.timestampMs);
@@ -175,11 +167,10 @@ async function runVideo(file: string, options: AnalyzeOptions, evidence: Capture
     addActions(engine.finish());
     if (report.frames === 0) throw new LivecheckError('decode-failed', `no frames decoded from ${file}`, { file });
     outcome = await engine.attempt.finish();
-    bundle = evidence ? await engine.attempt.evidence() : null;
+    bundle = await capture.evidence();
   } finally {
-    if (encoder) void encoder.then((e) => e.close()).catch(() => undefined);
     try {
-      await engine.close();
+      await capture.close();
     } finally {
       await describer?.close();
     }

@@ -13,10 +13,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { LivecheckError } from '../../src/errors.js';
-import { createNodeEngine } from '../../src/node/engine.js';
+import { openNodeCapture } from '../../src/node/capture.js';
 import { decodeVideo, type RgbaVideoFrame } from '../../src/node/media.js';
-import { nodeJpegEncoder, type NodeChipDescriber } from '../../src/node/attempt.js';
-import { NodeCaptureVideoEncoder } from '../../src/node/capture-video.js';
+import type { NodeChipDescriber } from '../../src/node/attempt.js';
 import type { NodeReanalyzer } from '../../src/node/reanalyzer.js';
 import { serializeEvidence, type EvidenceBundle } from '../../src/evidence/index.js';
 import { verifyEvidence } from '../../src/verify/evidence.js';
@@ -356,25 +355,18 @@ export async function runPresentation(p: Presentation, options: RunOptions): Pro
   const plan = await presentationPlan(p);
   const nonce = `livecheck-eval-${p.id}`;
   const document = { metadataHash: createHash('sha256').update(`eval document of ${p.id}`).digest('hex'), uploadedAt: EVAL_DOCUMENT_AT };
-  // the capture video, as the browser worker encodes it: the attempt's frames, opened at the first frame
-  let encoder: Promise<NodeCaptureVideoEncoder> | null = null;
-  let lastT = 0;
-  const engine = await createNodeEngine({
-    modelDir: options.modelDir,
-    kernelDir: options.kernelDir,
-    plan,
-    ...options.config,
-    ...(options.describer && { identity: {}, describe: options.describer.describe }),
-    ...(options.server && {
-      evidence: {
-        nonce,
-        document,
-        clock: () => EVAL_CAPTURE_AT + lastT - p.startMs,
-        encodeJpeg: await nodeJpegEncoder(),
-        video: async () => (encoder ? (await encoder).finish() : { missing: 'no frame was encoded' }),
-      },
-    }),
-  });
+  const capture = await openNodeCapture(
+    {
+      modelDir: options.modelDir,
+      kernelDir: options.kernelDir,
+      plan,
+      ...options.config,
+      ...(options.describer && { identity: {}, describe: options.describer.describe }),
+    },
+    options.server ? { nonce, document, startedAt: EVAL_CAPTURE_AT, startMs: p.startMs } : null,
+  );
+  const { engine } = capture;
+  let lastT = p.startMs;
   let frames = 0,
     framesWithFace = 0,
     cuts = 0;
@@ -387,11 +379,7 @@ export async function runPresentation(p: Presentation, options: RunOptions): Pro
   try {
     for await (const { frame, timestampMs, feed } of presentationFrames(p)) {
       lastT = timestampMs;
-      if (options.server && !engine.attempt.ended) {
-        encoder ??= NodeCaptureVideoEncoder.open(frame.width, frame.height);
-        (await encoder).encode(frame, timestampMs);
-      }
-      const r = await engine.analyzeFrame(frame, timestampMs);
+      const r = await capture.analyzeFrame(frame, timestampMs);
       frames++;
       if (r.analysis.faces.length > 0) framesWithFace++;
       for (const a of r.actions) detected.push(a.type);
@@ -406,10 +394,9 @@ export async function runPresentation(p: Presentation, options: RunOptions): Pro
     for (const a of engine.finish()) detected.push(a.type);
     if (frames === 0) throw new LivecheckError('decode-failed', `eval: no frames decoded for ${p.id}`);
     outcome = await engine.attempt.finish();
-    bundle = options.server ? await engine.attempt.evidence() : null;
+    bundle = await capture.evidence();
   } finally {
-    if (encoder) void encoder.then((e) => e.close()).catch(() => undefined);
-    await engine.close();
+    await capture.close();
   }
   let server: JudgedPresentation['server'] = null;
   if (options.server && bundle) {
