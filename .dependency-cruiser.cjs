@@ -12,6 +12,7 @@
 //   engine    src/engine/
 //   verify    src/verify/ (the server's verification of a capture, shared by the server, Node and CLI hosts)
 //   protocol  src/protocol/ (the worker's wire contract, shared by the page and the workers)
+//   service   src/service/ (the verification service's session API and stores, shared by the server, Node and CLI hosts)
 //   hosts     src/browser/, src/worker/, src/server/, src/node/, src/cli/ and the package entry src/index.ts
 // Hosts never import each other (src/cli/ may import src/node/); `node:*` builtins only in src/node/ and src/cli/;
 // no cycles, type-only imports included; src/ never imports test/ or tools/.
@@ -33,6 +34,7 @@ const LAYERS = [
   { name: 'engine', path: ['^src/engine/'] },
   { name: 'verify', path: ['^src/verify/'] },
   { name: 'protocol', path: ['^src/protocol/'] },
+  { name: 'service', path: ['^src/service/'] },
   { name: 'hosts', path: ['^src/(browser|worker|server|node|cli)/', '^src/index\\.ts$'] },
 ];
 

@@ -154,9 +154,9 @@ export default [
   },
   // the `livecheck` CLI (bin/livecheck.mjs loads it): Node platform, node builtins and npm packages stay external
   {
-    input: { cli: 'src/cli/index.ts', node: 'src/node/index.ts' },
+    input: { cli: 'src/cli/index.ts', node: 'src/node/index.ts', 'verify-worker': 'src/node/verify-worker.ts' },
     output: { dir: 'dist', format: 'es', sourcemap: true, entryFileNames: '[name].js', chunkFileNames: 'chunks/cli-[name]-[hash].js' },
-    external: [/^onnxruntime-web/, 'onnxruntime-node', /^node:/, 'jpeg-js', 'pngjs', 'mediabunny'],
+    external: [/^onnxruntime-web/, 'onnxruntime-node', /^node:/, 'jpeg-js', 'pngjs', 'mediabunny', 'redis', 'piscina'],
     plugins: [readModel('node'), esbuild({ target: 'es2022', tsconfig: 'tsconfig.json' }), pruneStale((f) => f.startsWith('cli-'))],
   },
 ];

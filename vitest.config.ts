@@ -42,6 +42,7 @@ const DATA = [
   'test/nn/runtime.test.ts',
   'test/node/capture-video.test.ts', // ffmpeg
   'test/node/entry.test.ts',
+  'test/service/http.test.ts', // the built CLI and worker, redis-server, ffmpeg
 ];
 
 export default defineConfig({

@@ -28,7 +28,16 @@ export type LivecheckErrorCode =
   | 'attempts-locked'
   | 'storage-failed'
   | 'evidence-invalid'
-  | 'evidence-version'; // an evidence bundle of a format version this library does not read (detail.supported)
+  | 'evidence-version' // an evidence bundle of a format version this library does not read (detail.supported)
+  // the verification service (HTTP status in brackets)
+  | 'request-invalid' // [400] a body that is not the JSON the route takes, or a field out of its limits
+  | 'unauthorized' // [401] a backend route called without the service's API key
+  | 'not-found' // [404] no such route, or no such session
+  | 'nonce-consumed' // [409] the session's nonce was already used by a submission
+  | 'session-expired' // [410] the session's time ran out before its evidence came
+  | 'payload-too-large' // [413] a body over the service's limit, refused before it is parsed
+  | 'document-too-old' // [422] the ID document was uploaded longer ago than the capture window allows
+  | 'service-busy'; // [503] the verification queue is full (Retry-After) or the session store is unreachable
 
 export class LivecheckError extends Error {
   override readonly name = 'LivecheckError';

@@ -48,7 +48,7 @@ unmirrored camera (pass --mirrored for selfie-preview recordings).
 Options:
   --json               JSON output (default: a readable summary)
   --plan <a,b,...>     also run a challenge with this fixed script (blink, turn-left, turn-right, mouth-open, nod, smile)
-  --nonce <hex>        challenge nonce (alone: three actions drawn from it)
+  --nonce <nonce>      challenge nonce as the server issued it (alone: three actions drawn from it)
   --max-gap-ms <ms>    longest nonce-drawn gap before a prompt after a confirmation (default 2000, 0 = none)
   --mirrored           the video is mirrored (selfie preview)
   --no-identity        skip the identity check (no "identity" in the output; the verdict is the signals' alone)
@@ -96,7 +96,7 @@ Options:
       if (evidenceOut !== undefined) {
         const nonce = values.nonce,
           doc = values.document;
-        if (nonce === undefined || doc === undefined || !plan) throw new LivecheckError('invalid-argument', '--evidence <file> needs --nonce <hex> and --document <meta.json>');
+        if (nonce === undefined || doc === undefined || !plan) throw new LivecheckError('invalid-argument', '--evidence <file> needs --nonce <nonce> and --document <meta.json>');
         // the settings (identity included) are bound into the bundle's configHash: `livecheck verify` replays
         // with the same ones (its own --no-identity, --config)
         const captured = await captureVideo(file, { ...common, plan, evidence: { nonce, document: await readDocumentBinding(doc) } });
@@ -133,13 +133,9 @@ const seconds = (ms: number) => `${(ms / 1000).toFixed(2)}s`;
 /** `--plan blink,turn-left` (a fixed script) with `--nonce`, or `--nonce` alone (three random actions). */
 async function planOf(planArg: string | undefined, nonceArg: string | undefined, maxGapMs: number | undefined): Promise<ChallengePlan | undefined> {
   if (planArg === undefined && nonceArg === undefined) return undefined;
-  let nonce: Uint8Array | string;
-  if (nonceArg !== undefined) {
-    if (!/^([0-9a-fA-F]{2})+$/.test(nonceArg)) throw new LivecheckError('invalid-argument', `--nonce must be hex, got ${nonceArg}`, { option: 'nonce' });
-    nonce = Uint8Array.from(nonceArg.match(/../g)!.map((h) => parseInt(h, 16)));
-  } else {
-    nonce = 'livecheck-analyze-cli'; // a fixed script needs no randomness; the nonce only names the plan
-  }
+  // the nonce as the server issued it, as the browser takes it: the plan comes from its UTF-8 bytes; a fixed script
+  // without one needs no randomness, the nonce then only names the plan
+  const nonce = nonceArg ?? 'livecheck-analyze-cli';
   const gaps = maxGapMs === undefined ? {} : { maxGapMs };
   if (planArg === undefined) return planFromNonce(nonce, { actions: 'random', count: 3, ...gaps });
   const script = planArg

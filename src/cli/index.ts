@@ -7,6 +7,7 @@ import { EXIT, type CliCommand, type CliIo } from './args.js';
 import { analyzeCommand } from './analyze.js';
 import { detectCommand } from './detect.js';
 import { verifyCommand } from './verify.js';
+import { serveCommand } from './serve.js';
 
 export { EXIT };
 export type { CliCommand, CliIo };
@@ -16,6 +17,7 @@ export const commands: Record<string, CliCommand> = {
   detect: detectCommand,
   analyze: analyzeCommand,
   verify: verifyCommand,
+  serve: serveCommand,
 };
 
 function usage(): string {

@@ -21,15 +21,9 @@ const OPTIONS = {
   models: { type: 'string' },
 } as const;
 
-/** `--nonce` as analyze takes it: hex. The plan is derived from its bytes exactly as analyze does. */
-export function nonceBytes(hex: string): Uint8Array {
-  if (!/^([0-9a-fA-F]{2})+$/.test(hex)) throw new LivecheckError('invalid-argument', `--nonce must be hex, got ${hex}`, { option: 'nonce' });
-  return Uint8Array.from(hex.match(/../g)!.map((h) => parseInt(h, 16)));
-}
-
 export const verifyCommand: CliCommand = {
   summary: 'verify an evidence bundle as the server: its bindings, then the engine re-run on the capture video',
-  usage: `livecheck verify <bundle.json> --nonce <hex> --document <meta.json> [options]
+  usage: `livecheck verify <bundle.json> --nonce <nonce> --document <meta.json> [options]
 
 Checks the bundle as the server would: the hash chain, that it is bound to this nonce and document, the challenge
 plan derived from the nonce, the capture time window, that the capture video's packets are the recorded chunks and
@@ -42,7 +36,7 @@ check passed, 1 otherwise.
 With --json prints { "ok", "verdict", "reasons": [ { "code", "message" } ], "checks": [ { "name", "ok", "detail" } ] }.
 
 Options:
-  --nonce <hex>        the nonce the capture was issued (required)
+  --nonce <nonce>      the nonce the capture was issued, as the server issued it (required)
   --document <file>    the ID document metadata, JSON with uploadedAt (required)
   --plan <a,b,...>     the fixed challenge script, when analyze was given one
   --max-gap-ms <ms>    the prompt gap limit the capture's plan was drawn with (as analyze --max-gap-ms)
@@ -69,7 +63,6 @@ Options:
       io.stderr(`livecheck verify: give one bundle file, --nonce and --document\n\n${this.usage}`);
       return EXIT.usage;
     }
-    const bytes = nonceBytes(nonce);
     const planArg = values.plan;
     const { planFromNonce } = await import('../challenge/plan.js');
     const script =
@@ -81,7 +74,7 @@ Options:
         : null;
     const maxGapMs = numberOption(values, 'max-gap-ms', 0);
     const gaps = maxGapMs === undefined ? {} : { maxGapMs };
-    const steps = (script ? await planFromNonce(bytes, { script: script as never, ...gaps }) : await planFromNonce(bytes, { actions: 'random', count: 3, ...gaps })).steps;
+    const steps = (script ? await planFromNonce(nonce, { script: script as never, ...gaps }) : await planFromNonce(nonce, { actions: 'random', count: 3, ...gaps })).steps;
     const nowArg = values.now;
     const now = nowArg !== undefined ? (/^\d+$/.test(nowArg) ? Number(nowArg) : Date.parse(nowArg)) : Date.now();
     if (!Number.isFinite(now)) throw new LivecheckError('invalid-argument', `--now: not a time: ${String(nowArg)}`, { option: 'now' });

@@ -21,3 +21,15 @@ export { planFromNonce } from '../challenge/plan.js';
 export type { ChallengePlan, PlanOptions, ScriptStep } from '../challenge/plan.js';
 export { AttemptPolicy, MemoryAttemptStore } from '../policy/index.js';
 export type { AttemptPolicyOptions, AttemptStore, AttemptRecord, AttemptStatus, AttemptTicket, AttemptOutcome, LockTier } from '../policy/index.js';
+export { createVerificationService, MemorySessionStore } from '../service/index.js';
+export type {
+  VerificationService,
+  VerificationServiceOptions,
+  VerificationJob,
+  VerifyCapture,
+  SessionStore,
+  SessionRecord,
+  SessionResult,
+  SessionState,
+  VersionedSession,
+} from '../service/index.js';
