@@ -2,7 +2,10 @@
 // Plain module, no framework. URL options: ?sample (use the sample clip and start), ?camera (start the camera),
 // ?actions=blink,mouth-open (a fixed script instead of random actions), ?count=2, ?assets=<url> (asset folder),
 // ?threads=2 (onnxruntime threads; default 1, or 2 on a cross-origin isolated page with more than 2 cores).
-import { createLivenessCheck, openCamera } from '../dist/index.js';
+// Served with the verification service (npm start), the page takes its nonce from POST /v1/sessions, records the
+// evidence, uploads it and shows the server's verdict; without it (or with ?actions / ?count) it makes its own nonce
+// and the browser's verdict is all there is.
+import { createLivenessCheck, openCamera, serializeEvidence } from '../dist/index.js';
 
 const params = new URLSearchParams(location.search);
 const $ = (id) => document.getElementById(id);
@@ -19,6 +22,8 @@ const ui = {
   steps: $('steps'),
   guidance: $('guidance'),
   verdict: $('verdict'),
+  serverVerdict: $('server-verdict'),
+  serverReasons: $('server-reasons'),
   reasons: $('reasons'),
   metrics: $('metrics'),
 };
@@ -35,6 +40,8 @@ const seen = {
   result: null,
   stats: null,
   info: null,
+  /** The verification service's answer: { state, verdict } (null before a run). */
+  server: null,
 };
 window.livecheckDemo = seen;
 
@@ -56,6 +63,47 @@ function nonce() {
   // a real deployment gets this from its server, so the actions cannot be known in advance
   const b = crypto.getRandomValues(new Uint8Array(32));
   return Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+}
+
+/**
+ * A session from the verification service, or null when the page is served without it. In a deployment your backend
+ * creates the session (with its API key and the ID document it holds) and hands the page the nonce and session id.
+ */
+async function createSession() {
+  const metadataHash = Array.from(new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode('livecheck demo: no real document'))), (x) => x.toString(16).padStart(2, '0')).join('');
+  const document = { metadataHash, uploadedAt: Date.now() - 60_000 };
+  const r = await fetch('/v1/sessions', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ subject: `demo-${nonce().slice(0, 16)}`, document }) }).catch(
+    () => null,
+  );
+  if (!r || r.status === 404) return null;
+  const body = await r.json();
+  if (!r.ok) throw Object.assign(new Error(body.error?.message ?? `session: HTTP ${r.status}`), { code: body.error?.code ?? 'service' });
+  return { ...body, document };
+}
+
+function showServer(text, verdict, reasons = []) {
+  seen.server = { state: text, verdict };
+  ui.serverVerdict.textContent = verdict ? verdict.toUpperCase() : text;
+  ui.serverVerdict.className = `verdict ${verdict ?? ''}`;
+  ui.serverReasons.replaceChildren(
+    ...reasons.map((x) => {
+      const li = document.createElement('li');
+      li.textContent = x.message;
+      return li;
+    }),
+  );
+}
+
+async function submitEvidence(session, evidence) {
+  showServer('verifying…');
+  try {
+    const r = await fetch(`/v1/sessions/${session.sessionId}/evidence`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: serializeEvidence(evidence) });
+    const body = await r.json();
+    if (!r.ok) showServer(`error: ${body.error?.code ?? r.status}`);
+    else showServer('done', body.verdict, body.reasons);
+  } catch (err) {
+    showServer(`error: ${err.message}`);
+  }
 }
 
 function challengeOptions() {
@@ -183,8 +231,11 @@ function onGuidance({ issues, raised }) {
   );
 }
 
+let session = null;
+
 function onResult(r) {
   seen.events.result++;
+  if (session && r.evidence) void submitEvidence(session, r.evidence);
   seen.result = { verdict: r.verdict, reasons: r.reasons.map((x) => x.code), framesAnalyzed: r.framesAnalyzed, framesDropped: r.framesDropped };
   ui.verdict.textContent = r.verdict.toUpperCase();
   ui.verdict.className = `verdict ${r.verdict}`;
@@ -205,6 +256,8 @@ async function run(source) {
   ui.verdict.textContent = '–';
   ui.verdict.className = 'verdict';
   ui.reasons.replaceChildren();
+  showServer('–');
+  seen.server = null;
   ui.guidance.replaceChildren();
   ui.progress.value = 0;
   const video = ui.video;
@@ -232,7 +285,12 @@ async function run(source) {
     }
     await video.play();
     const assets = params.get('assets') ? { baseUrl: new URL(params.get('assets'), location.href).href } : undefined;
-    const c = await createLivenessCheck({ challenge: challengeOptions(), assets, numThreads: Number(params.get('threads') ?? 0) });
+    // the server's nonce and plan (2 random actions, its default), unless the URL asks for a challenge of its own
+    session = params.has('actions') || params.has('count') ? null : await createSession();
+    if (!session) showServer('no verification service');
+    const challenge = session ? { nonce: session.nonce, actions: 'random', count: 2 } : challengeOptions();
+    const evidence = session ? { document: session.document } : undefined;
+    const c = await createLivenessCheck({ challenge, evidence, assets, numThreads: Number(params.get('threads') ?? 0) });
     check = c;
     seen.info = c.stats().info;
     showSteps(c.plan);

@@ -2,8 +2,9 @@
 // Static server for the demo: 127.0.0.1 only, cross-origin isolated (COOP same-origin + COEP require-corp, so
 // onnxruntime gets its threads) and a strict CSP (no 'unsafe-eval'; wasm compiles under 'wasm-unsafe-eval').
 // Serves demo/, dist/, models/*.onnx and the sample clip, which it cuts from the project's real test data when
-// missing.
-//   node tools/serve.mjs [--port 8080] [--no-sample]
+// missing; with the verification service (`npm start`) also its session API under /v1/, so the demo page gets its
+// nonce from the server and shows the server's verdict beside the browser's.
+//   node tools/serve.mjs [--port 8080] [--no-sample] [--no-service]
 import { createServer } from 'node:http';
 import { createReadStream, existsSync, mkdirSync, statSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
@@ -73,12 +74,30 @@ function fileFor(pathname) {
 }
 
 /**
- * Starts the server. `staticDir`: serve that folder at / instead of the demo (same COOP/COEP and CSP headers).
- * `onRequest(pathname, status)` sees every request (tests check what a page fetched).
+ * The verification service of dist/ for the demo: sessions in memory, verification in one worker thread, no API
+ * key (the page itself creates its sessions: a demo only; a deployment creates them from its backend). Returns
+ * { listener, close }: `listener` is a node:http request listener for the /v1/ routes.
  */
-export function startServer({ port = 8080, host = '127.0.0.1', staticDir = null, onRequest = null } = {}) {
+export async function startVerification({ threads = 1 } = {}) {
+  const [{ createVerificationService }, { createVerifyPool, nodeRequestListener }] = await Promise.all([import('../dist/server.js'), import('../dist/node.js')]);
+  const pool = createVerifyPool({ threads, modelDir: join(root, 'models') });
+  const service = createVerificationService({ verify: pool.verify });
+  return { listener: nodeRequestListener((r) => service.fetch(r)), close: () => pool.close() };
+}
+
+/**
+ * Starts the server. `staticDir`: serve that folder at / instead of the demo (same COOP/COEP and CSP headers).
+ * `onRequest(pathname, status)` sees every request (tests check what a page fetched). `verification`: a request
+ * listener for /v1/ (startVerification's).
+ */
+export function startServer({ port = 8080, host = '127.0.0.1', staticDir = null, onRequest = null, verification = null } = {}) {
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
+    if (verification && url.pathname.startsWith('/v1/')) {
+      if (onRequest) res.on('finish', () => onRequest(url.pathname, res.statusCode));
+      verification(req, res);
+      return;
+    }
     const target = staticDir ? staticFileFor(resolve(staticDir), url.pathname) : fileFor(url.pathname);
     if (onRequest) res.on('finish', () => onRequest(url.pathname, res.statusCode));
     const headers = {
@@ -130,8 +149,16 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
     const sample = ensureSample();
     if (!sample) console.warn('no sample clip: run `npm run setup:data` (needs ffmpeg) for the ?sample mode; the camera still works');
   }
+  const service = args.includes('--no-service')
+    ? null
+    : await startVerification().catch((e) => {
+        console.warn(`no verification service (${e.message}): the page falls back to its own nonce`);
+        return null;
+      });
+  const verification = service?.listener ?? null;
   // a busy default port is no reason to fail: take a free one
-  const server = await startServer({ port }).catch((e) => (e.code === 'EADDRINUSE' && portArg < 0 ? startServer({ port: 0 }) : Promise.reject(e)));
+  const server = await startServer({ port, verification }).catch((e) => (e.code === 'EADDRINUSE' && portArg < 0 ? startServer({ port: 0, verification }) : Promise.reject(e)));
   const { port: actual } = server.address();
   console.log(`livecheck demo: http://127.0.0.1:${actual}/demo/   (sample clip instead of the camera: http://127.0.0.1:${actual}/demo/?sample)`);
+  if (service) console.log('verification service: /v1/ on the same port (sessions in memory, no API key: a demo only)');
 }

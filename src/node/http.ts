@@ -20,12 +20,17 @@ export interface HttpListener {
   close(): Promise<void>;
 }
 
+/** A `node:http` request listener that answers with `handler` (for a server of your own: route to it). */
+export function nodeRequestListener(handler: (request: Request) => Promise<Response>, host = '127.0.0.1'): (req: IncomingMessage, res: ServerResponse) => void {
+  return (req, res) => {
+    void serve(handler, req, res, host);
+  };
+}
+
 /** Serves `handler` over HTTP/1.1. */
 export function listenHttp(handler: (request: Request) => Promise<Response>, options: HttpListenOptions = {}): Promise<HttpListener> {
   const host = options.host ?? '127.0.0.1';
-  const server = createServer((req, res) => {
-    void serve(handler, req, res, host);
-  });
+  const server = createServer(nodeRequestListener(handler, host));
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, host, () => {

@@ -15,5 +15,5 @@ export { createVerifyPool } from './verify-pool.js';
 export type { VerifyPool, VerifyPoolOptions } from './verify-pool.js';
 export { connectRedisStores } from './redis-store.js';
 export type { RedisStores, RedisStoresOptions } from './redis-store.js';
-export { listenHttp } from './http.js';
+export { listenHttp, nodeRequestListener } from './http.js';
 export type { HttpListener, HttpListenOptions } from './http.js';

@@ -1,6 +1,7 @@
 // The demo page in Debian Chromium, end to end through the bundle (dist/index.js + dist/worker.js) served by
-// tools/serve.mjs with COOP/COEP and the strict CSP: a real face clip as the fake camera, the sample clip with no
-// camera, a denied camera and a missing model folder. Screenshots of each state go to test-results/browser/.
+// tools/serve.mjs with COOP/COEP and the strict CSP, with the verification service in the same process as `npm start`
+// runs it: a real face clip as the fake camera, the sample clip with no camera (its evidence uploaded and the server's
+// verdict shown), a denied camera and a missing model folder. Screenshots of each state go to test-results/browser/.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import type { Server } from 'node:http';
@@ -12,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeVideo, writeY4m } from '../../src/node/media.js';
 import { data, repoRoot, requireData } from '../helpers/data.js';
 // @ts-expect-error plain .mjs tool without types
-import { ensureSample, startServer } from '../../tools/serve.mjs';
+import { ensureSample, startServer, startVerification } from '../../tools/serve.mjs';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const BASE_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--autoplay-policy=no-user-gesture-required'];
@@ -26,10 +27,13 @@ interface DemoState {
   challengeTypes: string[];
   info: { simd: boolean; threads: number; crossOriginIsolated: boolean; landmarkRuntime: string } | null;
   stats: { framesAnalyzed: number; framesDropped: number; fpsAnalyzed: number; workerMsP50: number; mainMsP50: number } | null;
+  server: { state: string; verdict?: string } | null;
 }
 
 let tmp: string;
 let server: Server;
+let verification: { listener: unknown; close(): Promise<void> };
+const requests: Array<[string, number]> = [];
 let origin: string;
 let clip: string;
 
@@ -68,12 +72,14 @@ beforeAll(async () => {
   // 4 s of cap13 (a real webcam clip) at 640x480 / 30 fps as the fake camera; it loops
   clip = join(tmp, 'cap13.y4m');
   await writeY4m(clip, decodeVideo(data.cap13Mp4, { width: 640, height: 480, fps: 30, maxFrames: 120 }), 30);
-  server = await startServer({ port: 0 });
+  verification = await startVerification();
+  server = await startServer({ port: 0, verification: verification.listener, onRequest: (path: string, status: number) => requests.push([path, status]) });
   origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 });
 
 afterAll(async () => {
   await new Promise((resolve) => server?.close(resolve));
+  await verification?.close();
   if (tmp) rmSync(tmp, { recursive: true, force: true });
 });
 
@@ -108,6 +114,7 @@ describe('demo page in Chromium (bundle + worker, COOP/COEP, strict CSP)', () =>
 
   it('plays the sample clip with no camera (?sample), reaches a verdict when stopped from the keyboard, and reports a missing model folder and a dead worker', async () => {
     const { context, page, cspViolations, pageErrors } = await launch([]);
+    const from = requests.length;
     try {
       await page.goto(`${origin}/demo/?sample`);
       let s = await waitFor(page, (x) => x.state === 'error' || x.state === 'done' || x.events.frame >= 15, 60_000);
@@ -127,6 +134,17 @@ describe('demo page in Chromium (bundle + worker, COOP/COEP, strict CSP)', () =>
       const verdict = (await page.locator('#verdict').textContent())?.trim().toLowerCase();
       expect(['pass', 'fail', 'review']).toContain(verdict);
       expect(await page.locator('#reasons li').count()).toBeGreaterThan(0);
+      // the capture went to the verification service, which decided from the video itself
+      s = await waitFor(page, (x) => x.server?.state !== 'verifying…' && x.server?.state !== '–', 90_000);
+      expect(s.server?.state, JSON.stringify(s.server)).toBe('done');
+      expect(['pass', 'fail', 'review']).toContain(s.server?.verdict);
+      expect((await page.locator('#server-verdict').textContent())?.trim().toLowerCase()).toBe(s.server?.verdict);
+      expect(
+        requests
+          .slice(from)
+          .filter(([p]) => p.startsWith('/v1/'))
+          .map(([p, status]) => `${p.replace(/[A-Za-z0-9_-]{43}/, '{id}')} ${status}`),
+      ).toEqual(['/v1/sessions 201', '/v1/sessions/{id}/evidence 200']);
       await page.screenshot({ path: join(shots, 'demo-verdict.png') });
 
       // an asset folder without models: a typed model-missing error, and the page does not hang in "loading"
