@@ -352,6 +352,37 @@ function evidenceSection() {
   return out.join('\n');
 }
 
+function serverSection() {
+  const v = load('server.json');
+  const out = [
+    '## The verification service: `npm run bench:server`',
+    '',
+    'Clients each submit a real capture made against their own session (3 s at 640x480, recorded as `livecheck analyze',
+    '--evidence` records it) to `livecheck serve` replicas sharing one redis-server (the built CLI, one verification thread',
+    'each), all at once; a 503 is retried after its Retry-After, the wait counted in its latency. Lost: a session without',
+    'its result stored; double-counted: a subject with more than one attempt recorded.',
+    '',
+  ];
+  if (!v) return [...out, notMeasured('server.json', 'npm run bench:server')].join('\n');
+  const c = v.context ?? {};
+  out.push(`Conditions: Node ${c.node ?? '?'}, ${c.cpus ?? '?'} CPUs, run ${day(c.date)}.`, '');
+  const row = (r) =>
+    r
+      ? [
+          String(r.replicas),
+          String(r.clients),
+          `**${num(r.verifications_per_min_per_core, 1)}**`,
+          `${r.latency_ms_p50} / ${r.latency_ms_p99}`,
+          String(r.retried_503),
+          String(r.lost),
+          String(r.double_counted),
+          num(r.load, 1),
+        ]
+      : ['–', '–', '–', '–', '–', '–', '–', '–'];
+  out.push(table(['replicas', 'clients', 'verifications / min / core', 'latency ms p50 / p99', '503 retried', 'lost', 'double-counted', 'load'], [row(v.replicas_1), row(v.replicas_3)]), '');
+  return out.join('\n');
+}
+
 const SPECIES = [
   ['print', 'print'],
   ['screen-replay', 'screen replay'],
@@ -557,7 +588,7 @@ function summaryTable() {
 
 // ---------- assembling ----------
 
-const KNOWN = new Set(['kernels.json', 'kernels.agreement.json', 'models.json', 'nn-kernels.json', 'e2e.json', 'evidence.json', 'eval.json']);
+const KNOWN = new Set(['kernels.json', 'kernels.agreement.json', 'models.json', 'nn-kernels.json', 'e2e.json', 'evidence.json', 'eval.json', 'server.json']);
 
 function benchmarksDoc() {
   const files = existsSync(resultsDir)
@@ -585,6 +616,7 @@ function benchmarksDoc() {
     '| `npm run bench:nn` | `nn-kernels.json` | the landmark runtime layer by layer vs onnxruntime-web |',
     '| `npm run bench:e2e` | `e2e.json` | the browser pipeline: fps analysed, frames dropped, main-thread cost |',
     '| `npm run bench:evidence` | `evidence.json` | bundle size, recording a frame, verifying a 10 s capture from its video |',
+    '| `npm run bench:server` | `server.json` | the verification service under load, 1 and 3 replicas on Redis |',
     '| `npm run eval` | `eval.json` | the attack suite (APCER, BPCER) |',
     '| `npm run bench` | | kernels, models and evidence in one go |',
     '',
@@ -593,6 +625,7 @@ function benchmarksDoc() {
     nnSection(),
     e2eSection(),
     evidenceSection(),
+    serverSection(),
     evalSection(),
   ];
   if (unknown.length) parts.push('## Other result files', '', 'These files have no renderer in `tools/bench-report.mjs` yet:', '', ...unknown.map((f) => `- \`bench/results/${f}\``), '');

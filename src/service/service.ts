@@ -48,8 +48,10 @@ export interface VerificationServiceOptions {
   verifyDeadlineMs?: number;
   /** Largest request body, checked before it is parsed. Default 4 MB. */
   maxBodyBytes?: number;
-  /** How long a `review` capture stays retrievable for a human reviewer; 0 keeps none. Default 7 days. */
+  /** How long a kept capture stays retrievable (GET .../capture); 0 keeps none. Default 7 days. */
   reviewRetentionMs?: number;
+  /** Whose captures are kept for that long: biometric data, so by default only a `review`'s, for a human reviewer. */
+  keepCaptures?: ReadonlyArray<'pass' | 'fail' | 'review'>;
   /** How long a session's state and result stay readable after its last change. Default 24 h. */
   resultRetentionMs?: number;
   /** The challenge each session asks for (planFromNonce's options). Default: 2 random actions, as the browser's
@@ -97,6 +99,7 @@ export function createVerificationService(options: VerificationServiceOptions): 
   const reviewRetentionMs = options.reviewRetentionMs ?? 7 * 24 * 60 * MINUTE;
   const resultRetentionMs = options.resultRetentionMs ?? 24 * 60 * MINUTE;
   const busyRetryAfterS = options.busyRetryAfterS ?? 5;
+  const keepCaptures = new Set(options.keepCaptures ?? ['review']);
   const replay: AttemptConfig = options.replay ?? { identity: {} };
   const planOptions: PlanOptions = options.plan ?? { actions: 'random', count: 2 };
   for (const [name, v] of Object.entries({ sessionTtlMs, captureWindowMs, verifyDeadlineMs, maxBodyBytes, reviewRetentionMs, resultRetentionMs })) {
@@ -255,7 +258,7 @@ export function createVerificationService(options: VerificationServiceOptions): 
     // the attempt's outcome is the server's verdict; its id makes a re-verification after a crash count once
     await policy.record(s.subject, result.verdict === 'pass' ? 'pass' : 'fail', s.attemptId);
     const t = now();
-    const keep = result.verdict === 'review' && reviewRetentionMs > 0;
+    const keep = keepCaptures.has(result.verdict) && reviewRetentionMs > 0;
     await settle(
       id,
       version,

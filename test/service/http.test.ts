@@ -9,7 +9,10 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { captureVideo } from '../../src/node/analyze.js';
 import { planFromNonce, type PlanOptions } from '../../src/challenge/plan.js';
-import { serializeEvidence } from '../../src/evidence/index.js';
+import { parseEvidence, serializeEvidence, type EvidenceBundle, type KeyframeRecord, type VideoRecord } from '../../src/evidence/index.js';
+import { rechain } from '../helpers/forge.js';
+import { sha256, toBase64 } from '../../src/evidence/encoding.js';
+import { toHex } from '../../src/util/hex.js';
 import { createVerificationService } from '../../src/service/index.js';
 import { AttemptPolicy } from '../../src/policy/index.js';
 import { listenHttp, type HttpListener } from '../../src/node/http.js';
@@ -83,9 +86,12 @@ describe('one process, memory store', () => {
     await pool?.close();
   });
 
+  let genuine: EvidenceBundle;
+
   it('the full loop on a real clip: create, capture with the server’s nonce, submit, the server passes it; again is 409; GET has the result', async () => {
     const session = await createSession(http.url, 'franck', uploadedAt);
     const bundle = await captureFor(session, plan, uploadedAt, clock.t);
+    genuine = parseEvidence(bundle).bundle as EvidenceBundle;
     clock.t += 10_000;
     const t0 = performance.now();
     const r = await submit(http.url, session.sessionId, bundle);
@@ -104,6 +110,86 @@ describe('one process, memory store', () => {
     const replayed = (await (await submit(http.url, other.sessionId, bundle)).json()) as { verdict: string; reasons: Array<{ code: string }> };
     expect(replayed.verdict).toBe('fail');
     expect(replayed.reasons.map((x) => x.code)).toContain('nonce');
+  }, 300_000);
+
+  it('hostile bundles bound to their session (re-chained by the attacker): each fails in bounded time and memory, and the pool keeps verifying', async () => {
+    expect(genuine).toBeDefined();
+    const rebind = async (edit: (b: EvidenceBundle) => void | Promise<void>) => {
+      const session = await createSession(http.url, 'mallory', uploadedAt);
+      const b = JSON.parse(JSON.stringify(genuine)) as EvidenceBundle;
+      b.genesis.nonce = session.nonce;
+      b.genesis.plan = session.plan as EvidenceBundle['genesis']['plan'];
+      await edit(b);
+      return { session, text: serializeEvidence(await rechain(b)) };
+    };
+    const keyframe = (b: EvidenceBundle) => b.records.find((r): r is KeyframeRecord => r.type === 'keyframe')!;
+    const video = (b: EvidenceBundle) => b.records.find((r): r is VideoRecord => r.type === 'video')!;
+    const cases: Array<[string, () => Promise<{ session: Created; text: string }>, string]> = [
+      ['JSON nested a million deep', async () => ({ session: await createSession(http.url, 'mallory', uploadedAt), text: `${'['.repeat(1_000_000)}${']'.repeat(1_000_000)}` }), 'evidence-invalid'],
+      [
+        '3000 keyframes',
+        () =>
+          rebind((b) => {
+            const k = keyframe(b);
+            const end = b.records.findIndex((r) => r.type === 'video');
+            // small ones: the body stays under the service's limit, the count over verifyEvidence's
+            b.records.splice(end, 0, ...Array.from({ length: 3000 }, () => ({ ...k, data: k.data.slice(0, 400) })));
+          }),
+        'format',
+      ],
+      [
+        'a keyframe that claims 30000x30000',
+        () =>
+          rebind((b) => {
+            Object.assign(keyframe(b), { width: 30000, height: 30000 });
+          }),
+        'keyframes',
+      ],
+      [
+        'a video of 2.9 MB of noise',
+        () =>
+          rebind(async (b) => {
+            const noise = new Uint8Array(2_900_000);
+            for (let i = 0; i < noise.length; i += 65536) crypto.getRandomValues(noise.subarray(i, i + 65536));
+            Object.assign(video(b), { data: toBase64(noise), bytes: noise.length, sha256: toHex(await sha256(noise)) });
+          }),
+        'video',
+      ],
+    ];
+    const rss0 = process.memoryUsage().rss;
+    // a verification past its deadline: its thread is terminated (the service's verdict is then review), and the
+    // pool goes on with a fresh thread
+    const late = await pool
+      .verify(
+        { bundle: serializeEvidence(genuine), options: { nonce: genuine.genesis.nonce, document: genuine.genesis.document, plan, now: clock.t, replay: { identity: {} } } },
+        AbortSignal.timeout(300),
+      )
+      .catch((e: { code?: string }) => e.code);
+    expect(late).toBe('worker-timeout');
+    for (const [name, make, failed] of cases) {
+      const { session, text } = await make();
+      const t0 = performance.now();
+      const r = await submit(http.url, session.sessionId, text);
+      const ms = performance.now() - t0;
+      const body = (await r.json()) as { verdict: string; reasons: Array<{ code: string }> };
+      const rss = (process.memoryUsage().rss - rss0) / 2 ** 20;
+      const peak = process.resourceUsage().maxRSS / 1024;
+      console.log(
+        `${name}: ${(text.length / 1e6).toFixed(1)} MB -> ${r.status} ${body.verdict} (${body.reasons.map((x) => x.code).join(', ')}) in ${Math.round(ms)} ms, rss +${rss.toFixed(0)} MB, peak rss ${peak.toFixed(0)} MB`,
+      );
+      expect(r.status, name).toBe(200);
+      expect(body.verdict, name).toBe('fail');
+      expect(
+        body.reasons.map((x) => x.code),
+        name,
+      ).toContain(failed);
+      expect(ms, name).toBeLessThan(20_000);
+      expect(rss, name).toBeLessThan(1024);
+    }
+    // and the pool still re-analyses a capture after all that
+    const { session, text } = await rebind(() => undefined);
+    const after = (await (await submit(http.url, session.sessionId, text)).json()) as { checks: Array<{ name: string; ok: boolean }> };
+    expect(after.checks.find((c) => c.name === 'video-reanalysis')?.ok).toBe(true);
   }, 300_000);
 
   it('a hostile body is refused before it is read: 413 in bounded time and memory', async () => {
@@ -194,6 +280,10 @@ describe('replicas sharing one Redis', () => {
     for (const s of sessions.slice(0, 2)) {
       const statuses = await Promise.all([a, b, c].map((r) => submit(r.url, s.sessionId, bundles.get(s.sessionId)!).then((x) => x.status)));
       expect(statuses.sort()).toEqual([200, 409, 409]);
+      // the result is stored in Redis: any replica reads it
+      const got = (await (await fetch(`${c.url}/v1/sessions/${s.sessionId}`, { headers: auth })).json()) as { state: string; result: { verdict: string } };
+      expect(got.state).toBe('verified');
+      expect(['pass', 'fail', 'review']).toContain(got.result.verdict);
     }
 
     // 2. a replica killed while it verifies: the retry elsewhere is refused while the claim holds, then verified afresh

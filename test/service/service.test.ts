@@ -177,6 +177,13 @@ describe('who may call what', () => {
     expect((await s.call('GET', `/v1/sessions/${b.sessionId}`)).status).toBe(200);
   });
 
+  it('an integrator may keep other captures too (keepCaptures)', async () => {
+    const s = setup({ verdicts: ['fail'], keepCaptures: ['fail', 'review'] });
+    const a = (await s.create()).body;
+    await s.submit(a.sessionId);
+    expect((await s.call('GET', `/v1/sessions/${a.sessionId}/capture`)).status).toBe(200);
+  });
+
   it('unknown sessions and routes are 404 without reading the body', async () => {
     const s = setup();
     expect((await s.submit('x'.repeat(43))).status).toBe(404);
