@@ -74,6 +74,8 @@ export interface VerificationService {
 const STATUS: Partial<Record<LivecheckErrorCode, number>> = {
   'request-invalid': 400,
   'invalid-argument': 400,
+  'evidence-invalid': 400,
+  'evidence-version': 400,
   unauthorized: 401,
   'not-found': 404,
   'nonce-consumed': 409,
@@ -275,6 +277,12 @@ export function createVerificationService(options: VerificationServiceOptions): 
           : null,
       Math.max(resultRetentionMs, keep ? reviewRetentionMs : 0),
     );
+    // a body that is not a bundle, or one over the limits, is the client's error: 400 with its code (the attempt
+    // was still used up and failed, and GET has the result)
+    const malformed = result.reasons.find((r) => r.code === 'evidence-invalid' || r.code === 'evidence-version' || r.code === 'format');
+    if (malformed) {
+      throw new LivecheckError(malformed.code === 'format' ? 'evidence-invalid' : (malformed.code as LivecheckErrorCode), malformed.message, { check: 'format', verdict: result.verdict });
+    }
     return json(200, result);
   }
 

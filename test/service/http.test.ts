@@ -124,8 +124,15 @@ describe('one process, memory store', () => {
     };
     const keyframe = (b: EvidenceBundle) => b.records.find((r): r is KeyframeRecord => r.type === 'keyframe')!;
     const video = (b: EvidenceBundle) => b.records.find((r): r is VideoRecord => r.type === 'video')!;
-    const cases: Array<[string, () => Promise<{ session: Created; text: string }>, string]> = [
-      ['JSON nested a million deep', async () => ({ session: await createSession(http.url, 'mallory', uploadedAt), text: `${'['.repeat(1_000_000)}${']'.repeat(1_000_000)}` }), 'evidence-invalid'],
+    // [what, the bundle, the check that catches it, the status: 400 for a body that is not a well-formed bundle within
+    // the limits, else 200 with the failed verdict]
+    const cases: Array<[string, () => Promise<{ session: Created; text: string }>, string, number]> = [
+      [
+        'JSON nested a million deep',
+        async () => ({ session: await createSession(http.url, 'mallory', uploadedAt), text: `${'['.repeat(1_000_000)}${']'.repeat(1_000_000)}` }),
+        'evidence-invalid',
+        400,
+      ],
       [
         '3000 keyframes',
         () =>
@@ -136,6 +143,7 @@ describe('one process, memory store', () => {
             b.records.splice(end, 0, ...Array.from({ length: 3000 }, () => ({ ...k, data: k.data.slice(0, 400) })));
           }),
         'format',
+        400,
       ],
       [
         'a keyframe that claims 30000x30000',
@@ -144,6 +152,7 @@ describe('one process, memory store', () => {
             Object.assign(keyframe(b), { width: 30000, height: 30000 });
           }),
         'keyframes',
+        200,
       ],
       [
         'a video of 2.9 MB of noise',
@@ -154,6 +163,7 @@ describe('one process, memory store', () => {
             Object.assign(video(b), { data: toBase64(noise), bytes: noise.length, sha256: toHex(await sha256(noise)) });
           }),
         'video',
+        200,
       ],
     ];
     const rss0 = process.memoryUsage().rss;
@@ -166,18 +176,21 @@ describe('one process, memory store', () => {
       )
       .catch((e: { code?: string }) => e.code);
     expect(late).toBe('worker-timeout');
-    for (const [name, make, failed] of cases) {
+    for (const [name, make, failed, status] of cases) {
       const { session, text } = await make();
       const t0 = performance.now();
       const r = await submit(http.url, session.sessionId, text);
       const ms = performance.now() - t0;
-      const body = (await r.json()) as { verdict: string; reasons: Array<{ code: string }> };
+      const answer = (await r.json()) as { verdict: string; reasons: Array<{ code: string }>; error?: { code: string; check: string } };
+      // a 400 names the error; the session's stored result has the failed checks either way
+      const body = (await (await fetch(`${http.url}/v1/sessions/${session.sessionId}`, { headers: auth })).json()).result as { verdict: string; reasons: Array<{ code: string }> };
       const rss = (process.memoryUsage().rss - rss0) / 2 ** 20;
       const peak = process.resourceUsage().maxRSS / 1024;
       console.log(
         `${name}: ${(text.length / 1e6).toFixed(1)} MB -> ${r.status} ${body.verdict} (${body.reasons.map((x) => x.code).join(', ')}) in ${Math.round(ms)} ms, rss +${rss.toFixed(0)} MB, peak rss ${peak.toFixed(0)} MB`,
       );
-      expect(r.status, name).toBe(200);
+      expect(r.status, name).toBe(status);
+      if (status === 400) expect(answer.error?.code, name).toBe('evidence-invalid');
       expect(body.verdict, name).toBe('fail');
       expect(
         body.reasons.map((x) => x.code),
@@ -342,9 +355,9 @@ describe('replicas sharing one Redis', () => {
       const r = await call(i, '/v1/sessions', JSON.stringify({ subject: 'mallory', document }));
       if (r.status !== 201) return r;
       const { sessionId } = (await r.json()) as Created;
-      // a bundle that is not one: verified (in the pool) and failed
+      // a bundle that is not one: verified (in the pool), 400 and a failed attempt
       const v = await call(i + 1, `/v1/sessions/${sessionId}/evidence`, '{"format":"livecheck-evidence","version":4}', {});
-      expect(((await v.json()) as { verdict: string }).verdict).toBe('fail');
+      expect(v.status).toBe(400);
       clock.t += MIN;
       return r;
     };

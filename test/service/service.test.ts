@@ -253,7 +253,7 @@ describe('failures inside verification', () => {
     expect((await s.submit(body.sessionId)).body.verdict).toBe('pass');
   });
 
-  it('a bundle that is not one fails the attempt; a verification that crashes or times out is review', async () => {
+  it('a bundle that is not one is 400 and fails the attempt; a verification that crashes or times out is review', async () => {
     const { LivecheckError } = await import('../../src/errors.js');
     const errors = [new LivecheckError('evidence-invalid', 'not a bundle'), new LivecheckError('worker-crashed', 'thread died')];
     const s = setup({
@@ -261,7 +261,13 @@ describe('failures inside verification', () => {
         throw errors.shift();
       },
     });
-    expect((await s.submit((await s.create()).body.sessionId)).body.verdict).toBe('fail');
+    // not a bundle: 400 with its code, and the attempt is used up and failed (GET has the result)
+    const a = (await s.create()).body.sessionId;
+    const bad = await s.submit(a);
+    expect(bad.status).toBe(400);
+    expect(bad.body.error?.code).toBe('evidence-invalid');
+    expect(((await (await s.call('GET', `/v1/sessions/${a}`)).json()) as { result: { verdict: string } }).result.verdict).toBe('fail');
+    expect((await s.submit(a)).status).toBe(409);
     expect((await s.submit((await s.create()).body.sessionId)).body.verdict).toBe('review');
   });
 
