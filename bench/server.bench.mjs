@@ -7,10 +7,9 @@
 // minute per core, submission latency p50/p99, lost (a session without a stored result) and double-counted (a
 // subject with more than one attempt recorded). Writes bench/results/server.json.
 //   LIVECHECK_BENCH_CLIENTS=8 node bench/server.bench.mjs
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import os, { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -30,19 +29,12 @@ const src = await bundleSources(
     "export { connectRedisStores } from './src/node/redis-store.ts';",
     "export { AttemptPolicy } from './src/policy/index.ts';",
     "export { data } from './test/helpers/data.ts';",
+    "export { startRedis } from './test/helpers/redis.ts';",
+    "export { startServe } from './test/helpers/serve.ts';",
   ],
   ['onnxruntime-web', 'jpeg-js', 'mediabunny', 'redis'],
 );
 
-const freePort = () =>
-  new Promise((ok, fail) => {
-    const s = createServer();
-    s.once('error', fail);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => ok(port));
-    });
-  });
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const quantile = (xs, q) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -56,33 +48,18 @@ execFileSync(process.env.FFMPEG_PATH ?? 'ffmpeg', [
   ...['-vf', 'scale=640:512:flags=bicubic,crop=640:480,setsar=1', '-pix_fmt', 'yuv420p', '-f', 'yuv4mpegpipe', clip],
 ]);
 
-const redisPort = await freePort();
-const redisUrl = `redis://127.0.0.1:${redisPort}`;
-const redis = spawn(process.env.REDIS_SERVER ?? 'redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-const children = [redis];
+const redis = await src.startRedis();
+const redisUrl = redis.url;
+const children = [];
 process.on('exit', () => {
   for (const c of children) c.kill('SIGKILL');
   rmSync(tmp, { recursive: true, force: true });
 });
-await sleep(500);
 
 async function serve() {
-  const child = spawn(process.execPath, [join(root, 'bin', 'livecheck.mjs'), 'serve', '--port', '0', '--redis', redisUrl, '--api-key', KEY, '--threads', '1', '--models', join(root, 'models')], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.push(child);
-  let err = '';
-  child.stderr.on('data', (b) => (err += b));
-  const url = await new Promise((ok, fail) => {
-    let out = '';
-    child.stdout.on('data', (b) => {
-      out += b;
-      const m = /listening on (http:\/\/\S+)/.exec(out);
-      if (m) ok(m[1]);
-    });
-    child.once('exit', (code) => fail(new Error(`livecheck serve exited ${code}: ${err}`)));
-  });
-  return { child, url };
+  const r = await src.startServe(['--redis', redisUrl, '--api-key', KEY, '--threads', '1', '--models', join(root, 'models')]);
+  children.push(r.child);
+  return r;
 }
 
 const documentHash = createHash('sha256').update('bench document').digest('hex');
@@ -165,11 +142,17 @@ async function run(replicaCount, label) {
   return out;
 }
 
-const result = {
-  context: { node: process.version, cpus: os.cpus().length, clip_seconds: 3, frame: '640x480', date: new Date().toISOString() },
-  replicas_1: await run(1, 'one'),
-  replicas_3: await run(3, 'three'),
-};
+let result;
+try {
+  result = {
+    context: { node: process.version, cpus: os.cpus().length, clip_seconds: 3, frame: '640x480', date: new Date().toISOString() },
+    replicas_1: await run(1, 'one'),
+    replicas_3: await run(3, 'three'),
+  };
+} finally {
+  for (const c of children) c.kill('SIGKILL');
+  await redis.stop();
+}
 mkdirSync(join(root, 'bench', 'results'), { recursive: true });
 writeFileSync(join(root, 'bench', 'results', 'server.json'), `${JSON.stringify(result, null, 1)}\n`);
 console.log('wrote bench/results/server.json');

@@ -1,6 +1,8 @@
 // What every `livecheck` command shares: exit codes, the io it prints to, its shape, the default models folder and
 // argument parsing (node:util's parseArgs, strict: each command declares its options and their types). This module
 // imports nothing from the commands, so src/cli/ has no import cycle: index.ts -> <command>.ts -> args.ts -> src/node.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs as nodeParseArgs, type ParseArgsConfig } from 'node:util';
 import { LivecheckError } from '../errors.js';
 import { packageModelDir } from '../node/model-dir.js';
@@ -75,4 +77,12 @@ export function numberOption(values: Readonly<Record<string, unknown>>, name: st
 /** The `models/` folder of this package: next to dist/ when built, at the repository root from src/. */
 export function defaultModelDir(): string {
   return packageModelDir(import.meta.url);
+}
+
+/**
+ * The models a server-side verification reads (`--models`, else this package's). dist/models holds only the
+ * browser's models: without facerec.onnx there, undefined lets the reanalyzer find the package's models/ folder.
+ */
+export function verificationModelDir(models: string | undefined): string | undefined {
+  return models ?? (existsSync(join(defaultModelDir(), 'facerec.onnx')) ? defaultModelDir() : undefined);
 }

@@ -1,9 +1,7 @@
 // `livecheck serve`: the verification service (src/service) over HTTP, its verifications in a pool of worker threads,
 // its sessions and attempt counts in memory (one process) or in Redis (several processes behind a load balancer).
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { LivecheckError } from '../errors.js';
-import { EXIT, HELP, defaultModelDir, numberOption, parseArgs, type CliCommand } from './args.js';
+import { EXIT, HELP, numberOption, parseArgs, verificationModelDir, type CliCommand } from './args.js';
 
 const OPTIONS = {
   ...HELP,
@@ -61,8 +59,7 @@ Options:
     const deadlineS = numberOption(values, 'verify-deadline-s', 1);
     const retentionH = numberOption(values, 'review-retention-h', 0, false);
     const apiKey = values['api-key'] ?? process.env.LIVECHECK_API_KEY ?? null;
-    // the browser's models alone are in dist/models: verification also needs facerec.onnx
-    const modelDir = values.models ?? (existsSync(join(defaultModelDir(), 'facerec.onnx')) ? defaultModelDir() : undefined);
+    const modelDir = verificationModelDir(values.models);
     const config = values.config !== undefined ? await (await import('../node/analyze.js')).readAttemptConfig(values.config) : {};
 
     const [{ createVerificationService }, { createVerifyPool }, { listenHttp }] = await Promise.all([import('../service/service.js'), import('../node/verify-pool.js'), import('../node/http.js')]);

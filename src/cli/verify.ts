@@ -1,9 +1,8 @@
-// `livecheck verify <bundle.json> --nonce <hex> --document <meta.json>`: the server's re-verification of an evidence
+// `livecheck verify <bundle.json> --nonce <nonce> --document <meta.json>`: the server's re-verification of an evidence
 // bundle (verifyEvidence, src/verify/evidence.ts) with the real face pipeline (createNodeReanalyzer, src/node/).
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { LivecheckError, isLivecheckError } from '../errors.js';
-import { EXIT, HELP, defaultModelDir, numberOption, parseArgs, type CliCommand } from './args.js';
+import { EXIT, HELP, numberOption, parseArgs, verificationModelDir, type CliCommand } from './args.js';
 import { readDocumentBinding } from './document.js';
 
 const OPTIONS = {
@@ -88,9 +87,7 @@ Options:
     const config = values.config !== undefined ? await (await import('../node/analyze.js')).readAttemptConfig(values.config) : {};
     const { verifyEvidence } = await import('../verify/evidence.js');
     const { createNodeReanalyzer } = await import('../node/reanalyzer.js');
-    // dist/models holds only the browser's models: without facerec there, the package's models/ folder is used
-    const fallback = existsSync(join(defaultModelDir(), 'facerec.onnx')) ? defaultModelDir() : undefined;
-    const modelDir = values.models ?? fallback;
+    const modelDir = verificationModelDir(values.models);
     let reanalyzer;
     try {
       reanalyzer = await createNodeReanalyzer({ modelDir });

@@ -29,6 +29,7 @@ import { packageModelDir } from './model-dir.js';
 import { findLandmarkKernelWasm } from './kernels.js';
 import { createNodeEngine } from './engine.js';
 import type { LivenessEngine } from '../engine/engine.js';
+import { lazy } from '../util/lazy.js';
 
 export interface NodeReanalyzerOptions {
   /** Folder with blazeface.onnx, facemesh.onnx, iris.onnx and facerec.onnx. Default: the package's models/. */
@@ -74,12 +75,7 @@ export async function createNodeReanalyzer(options: NodeReanalyzerOptions = {}):
   const recognizer = await FaceRecognizer.create({ ort, ...so, model: join(dir, 'facerec.onnx') });
   // Images (keyframes, ID photos) need a tracker that tries every orientation; the videos run on the engine's. Loaded
   // on the first image, so a server that never matches documents holds one copy of the landmark models.
-  let imageTracker: Promise<FaceTracker> | null = null;
-  const trackerOnce = () => {
-    imageTracker ??= (landmarkRuntime === 'onnxruntime' ? Promise.resolve(null) : findLandmarkKernelWasm()).then((landmarkKernels) => FaceTracker.create({ ort, ...so, landmarkKernels, models }));
-    imageTracker.catch(() => (imageTracker = null));
-    return imageTracker;
-  };
+  const imageTracker = lazy(async () => FaceTracker.create({ ort, ...so, landmarkKernels: landmarkRuntime === 'onnxruntime' ? null : await findLandmarkKernelWasm(), models }));
   const decode = (bytes: Uint8Array, index: number, what = 'keyframe') => {
     try {
       return jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true, maxMemoryUsageInMB: 256 });
@@ -88,21 +84,16 @@ export async function createNodeReanalyzer(options: NodeReanalyzerOptions = {}):
     }
   };
   const describeImage = async (image: RgbaImage) => {
-    const [face] = (await (await trackerOnce()).detectImage(image, { maxFaces: 1 })).faces;
+    const [face] = (await (await imageTracker()).detectImage(image, { maxFaces: 1 })).faces;
     return face ? { descriptor: await recognizer.describe(image, face.landmarks), score: face.score } : null;
   };
   const tensor = new Float32Array(MATCH_SIZE * MATCH_SIZE * 3);
   // one engine for every capture (its models and kernels loaded once, a new attempt per capture), one capture at a time
-  let engine: Promise<LivenessEngine> | null = null;
+  const engine = lazy(() => createNodeEngine({ modelDir: dir, landmarkRuntime, ort }));
   let queue: Promise<unknown> = Promise.resolve();
-  const engineOnce = () => {
-    engine ??= createNodeEngine({ modelDir: dir, landmarkRuntime, ort });
-    engine.catch(() => (engine = null));
-    return engine;
-  };
   return {
     reanalyzeVideo(capture) {
-      const run = queue.then(() => reanalyzeVideo(capture, { engine: engineOnce, timeoutMs: options.decodeTimeoutMs ?? 60_000, recognizer, tensor, decode }));
+      const run = queue.then(() => reanalyzeVideo(capture, { engine, timeoutMs: options.decodeTimeoutMs ?? 60_000, recognizer, tensor, decode }));
       queue = run.catch(() => undefined);
       return run;
     },
@@ -131,10 +122,8 @@ export async function createNodeReanalyzer(options: NodeReanalyzerOptions = {}):
     },
     async close() {
       await queue;
-      const e = await engine?.catch(() => null);
-      await e?.close();
-      const t = await imageTracker?.catch(() => null);
-      await t?.close();
+      await (await engine.loaded())?.close();
+      await (await imageTracker.loaded())?.close();
       await recognizer.close();
     },
   };

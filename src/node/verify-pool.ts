@@ -41,6 +41,7 @@ export function createVerifyPool(options: VerifyPoolOptions = {}): VerifyPool {
     maxThreads: threads,
     idleTimeout: Number.POSITIVE_INFINITY,
     resourceLimits: { maxOldGenerationSizeMb: options.maxHeapMb ?? 1024 },
+    workerData: { modelDir: options.modelDir },
   });
   let pending = 0;
   return {
@@ -51,7 +52,7 @@ export function createVerifyPool(options: VerifyPoolOptions = {}): VerifyPool {
       if (pending >= threads + maxQueue) throw new LivecheckError('service-busy', 'the verification queue is full', { pending, threads, maxQueue });
       pending++;
       try {
-        const task: VerifyTask = { job, modelDir: options.modelDir };
+        const task: VerifyTask = { job };
         const out = (await pool.run(task, { signal })) as VerifyTaskResult;
         if ('error' in out) throw new LivecheckError(out.error.code as LivecheckErrorCode, out.error.message, out.error.detail);
         return out.report;

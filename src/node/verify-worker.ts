@@ -1,24 +1,24 @@
 // One verification thread of the pool (verify-pool.ts): a Node reanalyzer, loaded once per thread, and
 // verifyEvidence on each job. A typed error crosses back as data: a thread cannot throw a LivecheckError across.
+import { workerData } from 'piscina';
 import { isLivecheckError } from '../errors.js';
 import type { VerificationJob } from '../service/service.js';
 import { verifyEvidence } from '../verify/evidence.js';
-import { createNodeReanalyzer, type NodeReanalyzer } from './reanalyzer.js';
+import { createNodeReanalyzer } from './reanalyzer.js';
+import { lazy } from '../util/lazy.js';
 
 export interface VerifyTask {
   job: VerificationJob;
-  modelDir?: string;
 }
 
 export type VerifyTaskResult = { report: Awaited<ReturnType<typeof verifyEvidence>> } | { error: { code: string; message: string; detail?: Record<string, unknown> } };
 
-let reanalyzer: Promise<NodeReanalyzer> | null = null;
+// the pool's model folder, the same for every task of this thread
+const reanalyzer = lazy(() => createNodeReanalyzer({ modelDir: (workerData as { modelDir?: string } | undefined)?.modelDir, numThreads: 1 }));
 
 export default async function verify(task: VerifyTask): Promise<VerifyTaskResult> {
   try {
-    reanalyzer ??= createNodeReanalyzer({ modelDir: task.modelDir, numThreads: 1 });
-    reanalyzer.catch(() => (reanalyzer = null));
-    const r = await reanalyzer;
+    const r = await reanalyzer();
     const report = await verifyEvidence(task.job.bundle, { ...task.job.options, reanalyzeVideo: (c) => r.reanalyzeVideo(c) });
     // plain data only: the report crosses to the main thread by structured clone
     return { report: JSON.parse(JSON.stringify(report)) };

@@ -190,8 +190,8 @@ export function createVerificationService(options: VerificationServiceOptions): 
   }
 
   /** Moves the session to `verifying` for this bundle: consumes an open nonce, or takes over a lapsed claim on the
-   *  same bundle. Returns the version written. */
-  async function claim(id: string, sha: string): Promise<{ version: number; record: SessionRecord }> {
+   *  same bundle. Returns the record written. */
+  async function claim(id: string, sha: string): Promise<SessionRecord> {
     for (let i = 0; i < 16; i++) {
       const { version, record: s } = await readSession(id);
       const t = now();
@@ -201,21 +201,19 @@ export function createVerificationService(options: VerificationServiceOptions): 
       }
       if (s.state === 'open' && t > s.expiresAt) throw new LivecheckError('session-expired', 'this session expired before its evidence came', { expiresAt: s.expiresAt });
       const next: SessionRecord = { ...s, state: 'verifying', bundleSha256: sha, consumedAt: s.consumedAt ?? t, leaseUntil: t + 2 * verifyDeadlineMs };
-      if (await sessions.compareAndSet(id, version, next, next.leaseUntil! - t + resultRetentionMs)) return { version: version + 1, record: next };
+      if (await sessions.compareAndSet(id, version, next, next.leaseUntil! - t + resultRetentionMs)) return next;
     }
     throw new LivecheckError('storage-failed', 'the session kept changing under concurrent writes');
   }
 
-  /** Writes `change` over the session as of `version`, re-reading on a concurrent write. */
-  async function settle(id: string, version: number, change: (s: SessionRecord) => SessionRecord | null, ttlMs: number): Promise<void> {
-    let v = version;
+  /** Writes `change` of the stored session (null: leave it), re-reading on a concurrent write. */
+  async function settle(id: string, change: (s: SessionRecord) => SessionRecord | null, ttlMs: number): Promise<void> {
     for (let i = 0; i < 16; i++) {
       const cur = await sessions.read(id);
       if (!cur) return; // deleted meanwhile
-      if (cur.version !== v) v = cur.version;
       const next = change(cur.record);
       if (!next) return;
-      if (await sessions.compareAndSet(id, v, next, ttlMs)) return;
+      if (await sessions.compareAndSet(id, cur.version, next, ttlMs)) return;
     }
     throw new LivecheckError('storage-failed', 'the session kept changing under concurrent writes');
   }
@@ -224,10 +222,11 @@ export function createVerificationService(options: VerificationServiceOptions): 
     await readSession(id); // an unknown session costs no body read
     const bytes = await readBytes(request, maxBodyBytes);
     const sha = toHex(new Uint8Array(await crypto.subtle.digest('SHA-256', bytes)));
-    const { version, record: s } = await claim(id, sha);
+    const s = await claim(id, sha);
     let result: SessionResult;
+    let text: string | undefined;
     try {
-      const text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+      text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
       const report = await options.verify(
         {
           bundle: text,
@@ -249,7 +248,6 @@ export function createVerificationService(options: VerificationServiceOptions): 
         // nothing was judged: the nonce is handed back so the same bundle can come again
         await settle(
           id,
-          version,
           (cur) => (cur.state === 'verifying' && cur.bundleSha256 === sha ? { ...s, state: 'open', bundleSha256: undefined, consumedAt: undefined, leaseUntil: undefined } : null),
           s.expiresAt - now() + resultRetentionMs,
         );
@@ -263,7 +261,6 @@ export function createVerificationService(options: VerificationServiceOptions): 
     const keep = keepCaptures.has(result.verdict) && reviewRetentionMs > 0;
     await settle(
       id,
-      version,
       (cur) =>
         cur.state === 'verifying' && cur.bundleSha256 === sha
           ? {
@@ -272,7 +269,7 @@ export function createVerificationService(options: VerificationServiceOptions): 
               leaseUntil: undefined,
               result,
               verifiedAt: t,
-              ...(keep && { capture: new TextDecoder().decode(bytes), captureExpiresAt: t + reviewRetentionMs }),
+              ...(keep && { capture: text ?? new TextDecoder().decode(bytes), captureExpiresAt: t + reviewRetentionMs }),
             }
           : null,
       Math.max(resultRetentionMs, keep ? reviewRetentionMs : 0),

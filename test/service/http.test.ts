@@ -1,7 +1,7 @@
 // The verification service as it is deployed: over HTTP, verifying in the worker pool `livecheck serve` runs (each
 // capture's video decoded and re-analysed), with the memory store in one process and with a real redis-server
 // shared by replicas: three `livecheck serve` processes (the built CLI), killed and starved as production would.
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,6 +21,7 @@ import { connectRedisStores, type RedisStores } from '../../src/node/redis-store
 import { dataPath, repoRoot } from '../helpers/data.js';
 import { requireModels } from '../face/engine.js';
 import { startRedis, type RedisServer } from '../helpers/redis.js';
+import { startServe, type ServeProcess } from '../helpers/serve.js';
 import { MIN, documentFor } from '../evidence/capture.js';
 
 const KEY = 'http-test-key-41f0';
@@ -235,25 +236,11 @@ describe('one process, memory store', () => {
 
 describe('replicas sharing one Redis', () => {
   let redis: RedisServer;
-  const replicas: Array<{ child: ChildProcess; url: string; log: string[] }> = [];
+  const replicas: ServeProcess[] = [];
 
   /** `livecheck serve` from the built CLI, as an operator starts it. */
   async function serve(extra: string[] = []) {
-    const child = spawn(process.execPath, [join(repoRoot, 'bin', 'livecheck.mjs'), 'serve', '--port', '0', '--redis', redis.url, '--api-key', KEY, '--threads', '1', '--models', MODELS, ...extra], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const log: string[] = [];
-    child.stderr!.on('data', (b: Buffer) => log.push(b.toString()));
-    const url = await new Promise<string>((resolve, reject) => {
-      let out = '';
-      child.stdout!.on('data', (b: Buffer) => {
-        out += b.toString();
-        const m = /listening on (http:\/\/\S+)/.exec(out);
-        if (m) resolve(m[1]);
-      });
-      child.once('exit', (code) => reject(new Error(`livecheck serve exited ${code}: ${log.join('')}`)));
-    });
-    const r = { child, url, log };
+    const r = await startServe(['--redis', redis.url, '--api-key', KEY, '--threads', '1', '--models', MODELS, ...extra]);
     replicas.push(r);
     return r;
   }
