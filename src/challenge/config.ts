@@ -9,7 +9,7 @@ export interface ChallengeConfig {
   mirrored: boolean;
   /** Usable, guidance-clean face time needed to measure the neutral face before the first prompt. */
   calibrationMs: number;
-  /** Give up when calibration has not completed after this long. */
+  /** Give up when calibration has not completed after this long (plus the first step's gap). */
   calibrationTimeoutMs: number;
   /** Pause after an action is confirmed before the next prompt (ms; half a second by product requirement). */
   pauseMs: number;

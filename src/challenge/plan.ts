@@ -1,11 +1,12 @@
 // A challenge plan derived deterministically from a server-issued nonce, so a recording made in advance cannot know
 // the order of the actions, and the server can recompute the plan from the nonce to check the evidence.
-// The nonce also fixes when each prompt after the first appears: a random gap after each confirmation, so a genuine
-// recording bound to a new nonce shows each movement at the wrong time for the new prompts (the session times every
-// onset from its own prompt, on the server too). The first prompt follows the calibration of the neutral face.
+// The nonce also fixes when each prompt appears: a random gap after the calibration of the neutral face for the first,
+// after each confirmation for the others, so a genuine recording bound to a new nonce shows each movement at the wrong
+// time for the new prompts (the session times every onset from its own prompt, on the server too); a one-action plan
+// is covered by its first gap.
 // Randomness: SHA-256 in counter mode over a domain-separated nonce; each choice takes one byte and rejects bytes at
 // or above the largest multiple of the number of options (rejection sampling), so no action is favoured. Gaps come
-// from their own stream, so the actions a nonce gives do not depend on the gap settings.
+// from their own streams, so the actions a nonce gives do not depend on the gap settings.
 // SHA-256 is WebCrypto's (browsers, workers, Node >= 20), hence async. Unit tests pin the plans: the page and the
 // server must draw the same plan from one nonce.
 
@@ -18,8 +19,8 @@ export interface ChallengeStep {
   /** How long the end position must be held, ms (0 = confirmed as soon as performed). */
   holdMs: number;
   /**
-   * Extra wait before this step's prompt, ms, on top of the session's `pauseMs` after the previous confirmation
-   * (0 for the first step). Drawn from the nonce.
+   * Extra wait before this step's prompt, ms: on top of the session's `pauseMs` after the previous confirmation, or
+   * of its `calibrationMs` for the first step. Drawn from the nonce.
    */
   gapMs: number;
 }
@@ -48,12 +49,12 @@ export type PlanOptions =
       exclude?: readonly ChallengeAction[];
       /** Hold per action, ms (defaults: DEFAULT_HOLD_MS). */
       holdMs?: Partial<Record<ChallengeAction, number>>;
-      /** Longest gap before a prompt after a confirmation, ms (0..10000, default DEFAULT_MAX_GAP_MS). */
+      /** Longest gap before a prompt, ms (0..10000, default DEFAULT_MAX_GAP_MS). */
       maxGapMs?: number;
     }
   | {
       script: ReadonlyArray<ChallengeAction | ScriptStep>;
-      /** Longest gap before a prompt after a confirmation, ms (0..10000, default DEFAULT_MAX_GAP_MS). */
+      /** Longest gap before a prompt, ms (0..10000, default DEFAULT_MAX_GAP_MS). */
       maxGapMs?: number;
     };
 
@@ -87,6 +88,7 @@ const GAP_LEVELS = 20;
 export const MIN_NONCE_BYTES = 16;
 const DOMAIN = 'livecheck/challenge-plan/v1';
 const GAP_DOMAIN = 'livecheck/challenge-gaps/v1';
+const FIRST_GAP_DOMAIN = 'livecheck/challenge-first-gap/v1';
 const utf8 = new TextEncoder();
 
 /** The plan for `nonce`. Rejects with a LivecheckError `invalid-argument` on a short nonce or bad options. */
@@ -101,10 +103,11 @@ export async function planFromNonce(nonce: string | Uint8Array, options: PlanOpt
     throw new LivecheckError('invalid-argument', 'challenge maxGapMs must be 0..10000 ms', { maxGapMs });
   }
   const withGaps = async (steps: Array<Omit<ChallengeStep, 'gapMs'>>): Promise<ChallengeStep[]> => {
+    const draw = async (stream: ByteStream) => Math.round((maxGapMs * (await stream.uniform(GAP_LEVELS + 1))) / GAP_LEVELS);
     const gaps = new ByteStream(GAP_DOMAIN, bytes);
     const out: ChallengeStep[] = [];
     for (let i = 0; i < steps.length; i++) {
-      const gapMs = i === 0 ? 0 : Math.round((maxGapMs * (await gaps.uniform(GAP_LEVELS + 1))) / GAP_LEVELS);
+      const gapMs = await draw(i === 0 ? new ByteStream(FIRST_GAP_DOMAIN, bytes) : gaps);
       out.push({ ...steps[i], gapMs });
     }
     return out;

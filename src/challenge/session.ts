@@ -256,7 +256,8 @@ export class ChallengeSession {
     for (let i = 0; i < b.signature.length; i++) b.signature[i] += (g.signature[i] - b.signature[i]) * k;
     b.frames++;
     if (b.frames > 1) this.calibratedMs += dt;
-    if (this.calibratedMs >= this.config.calibrationMs && b.frames >= 3) {
+    // the first prompt also waits its gap from the nonce, measured on the same neutral frames
+    if (this.calibratedMs >= this.config.calibrationMs + this.plan.steps[0].gapMs && b.frames >= 3) {
       this.lastYaw = g.pose.yawDeg;
       this.lastPitch = g.pose.pitchDeg;
       this.prompt(t);
@@ -264,7 +265,7 @@ export class ChallengeSession {
   }
 
   private checkCalibrationTimeout(t: number): void {
-    if (this.phase === 'calibrate' && t - this.startedAt > this.config.calibrationTimeoutMs) {
+    if (this.phase === 'calibrate' && t - this.startedAt > this.config.calibrationTimeoutMs + this.plan.steps[0].gapMs) {
       this.fail(t, 'not-ready', { calibratedMs: this.calibratedMs });
     }
   }

@@ -49,7 +49,7 @@ Options:
   --json               JSON output (default: a readable summary)
   --plan <a,b,...>     also run a challenge with this fixed script (blink, turn-left, turn-right, mouth-open, nod, smile)
   --nonce <nonce>      challenge nonce as the server issued it (alone: three actions drawn from it)
-  --max-gap-ms <ms>    longest nonce-drawn gap before a prompt after a confirmation (default 2000, 0 = none)
+  --max-gap-ms <ms>    longest nonce-drawn gap before each prompt (default 2000, 0 = none)
   --mirrored           the video is mirrored (selfie preview)
   --no-identity        skip the identity check (no "identity" in the output; the verdict is the signals' alone)
   --max-frames <n>     stop after n frames

