@@ -77,4 +77,9 @@ export interface FrameAnalysis {
   height: number;
   quality: QualityMetrics;
   faces: FaceDetection[];
+  /**
+   * Faces the tracker's periodic whole-frame scan found besides `faces` (detector boxes, no landmarks): someone else
+   * in view. Absent or empty: none seen.
+   */
+  others?: ReadonlyArray<{ box: Box; score: number }>;
 }

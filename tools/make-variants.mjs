@@ -298,6 +298,19 @@ function recipes() {
         `[0:v]${FIT[FRANCK]},format=yuva420p,${KEY}[subject];[street][subject]overlay=0:0:shortest=1,format=yuv420p[out]`,
       params: { background: 'vtest.avi from 20 s', compareWith: 'clean-franck' },
     },
+    {
+      name: 'second-person',
+      species: 'degradation',
+      live: true,
+      description: 'franck with a second real person (cap13 scaled to 176x132: a face about 40 px wide) in the top-right corner, as someone farther back',
+      fps: SEG.franck.fps,
+      inputs: [
+        { ...SEG.franck, durationMs: SECONDS * 1000 },
+        { ...SEG.cap13, durationMs: SECONDS * 1000 },
+      ],
+      graph: `[1:v]fps=${SEG.franck.fps},scale=176:132:flags=bicubic,setsar=1[other];` + `[0:v]${FIT[FRANCK]}[subject];[subject][other]overlay=W-w-16:16:shortest=1,format=yuv420p[out]`,
+      params: { other: 'cap13 from 0 s, 176x132 at the top-right', compareWith: 'clean-franck' },
+    },
     clip('color-cast', SEG.cap13, true, 'degradation', 'strong red cast (warm LED / tungsten): G x0.62, B x0.45', 'colorchannelmixer=rr=1.05:gg=0.62:bb=0.45', {
       tint: 'red',
       gains: [1.05, 0.62, 0.45],

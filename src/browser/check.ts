@@ -20,7 +20,7 @@ export interface LivenessCheckOptions {
    * Where the self-hosted assets live. `baseUrl` (default: the folder of this bundle, i.e. `dist/`) holds
    * kernels.simd.wasm, kernels.scalar.wasm, nn.simd.wasm, ort-wasm-simd-threaded.wasm and ort-wasm-simd-threaded.mjs; `modelUrl`
    * (default `${baseUrl}models/`, or the package's own models/ when baseUrl is not given) holds blazeface.onnx,
-   * facemesh.onnx and iris.onnx; `workerUrl` (default `worker.js` next to this bundle).
+   * blazeface-back.onnx, facemesh.onnx and iris.onnx; `workerUrl` (default `worker.js` next to this bundle).
    */
   assets?: { baseUrl?: string | URL; modelUrl?: string | URL; workerUrl?: string | URL };
   /**

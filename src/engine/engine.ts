@@ -199,6 +199,7 @@ export class LivenessEngine {
     a.height = height;
     a.quality = quality;
     a.faces = faces.faces;
+    a.others = faces.others;
     r.face = main;
     r.detectorRan = faces.detectorRan;
     r.regions = regions;

@@ -1,7 +1,7 @@
 // The face engine: detector -> rotated crop -> FaceMesh -> Iris, with tracking. On video the next crop comes from
 // the current landmarks and the detector only runs when a face is lost or periodically to catch a new one.
 import { LivecheckError } from '../errors.js';
-import type { FaceDetection, Point3 } from '../types.js';
+import type { Box, FaceDetection, Point3 } from '../types.js';
 import type { Candidate } from './blazeface.js';
 import { boxIou, cropFromCandidate, cropFromLandmarks, eyeCrop, pointBounds } from './crop.js';
 import { LEFT_EYE, RIGHT_EYE } from './landmarks.js';
@@ -37,6 +37,13 @@ export interface FaceTrackerOptions {
   minDetectorScore?: number;
   /** FaceMesh face-presence threshold below which a face counts as lost. Default 0.5. */
   minFaceScore?: number;
+  /**
+   * While a face is tracked, look for other faces on the whole frame every this many ms (`FaceResult.others`: a second
+   * person in view, which guidance reports as `multiple-faces`). The back detector (`models.detectorBack`, 256 px
+   * input) when loaded, which finds faces down to about 32 px in a 640x480 frame; else the front one (about 80 px).
+   * Default 1000 (0 = never).
+   */
+  scanEveryMs?: number;
   /** While tracking fewer than `maxFaces`, rerun the detector every N frames... Default 30 (0 = never). */
   redetectEveryFrames?: number;
   /** ...or every this many ms, whichever comes first. Default 1000 (0 = never). */
@@ -65,9 +72,17 @@ export interface TrackedFace extends FaceDetection {
   eyeContours: { right: Point3[]; left: Point3[] } | null;
 }
 
+/** A face the scan found besides the tracked ones: detector box and probability only (no landmarks). */
+export interface OtherFace {
+  box: Box;
+  score: number;
+}
+
 export interface FaceResult {
   faces: TrackedFace[];
-  /** Number of faces found in this frame. */
+  /** Faces the last whole-frame scan found that are not tracked (see `scanEveryMs`); kept until the next scan. */
+  others: OtherFace[];
+  /** Number of faces found in this frame: tracked and others. */
   faceCount: number;
   /** Whether the detector ran on this frame (tracking lost, periodic re-detection, or a still image). */
   detectorRan: boolean;
@@ -127,6 +142,8 @@ export class FaceTracker {
   private readonly leftEye: Crop = { cx: 0, cy: 0, side: 0, angle: 0 };
   private framesSinceDetect = 0;
   private lastDetectMs = -Infinity;
+  private lastScanMs = -Infinity;
+  private others: OtherFace[] = [];
   private closed = false;
   /** Set while detectMesh runs: landmarks() then leaves the eyes to the caller. */
   private deferIris = false;
@@ -137,6 +154,7 @@ export class FaceTracker {
   private readonly minFaceScore: number;
   private readonly redetectEveryFrames: number;
   private readonly redetectEveryMs: number;
+  private readonly scanEveryMs: number;
   private readonly orientations: 'all' | 'upright';
   private readonly cropScale: number;
   private readonly eyeScale: number;
@@ -154,6 +172,8 @@ export class FaceTracker {
     this.minFaceScore = unit(options.minFaceScore ?? 0.5, 'minFaceScore');
     this.redetectEveryFrames = options.redetectEveryFrames ?? 30;
     this.redetectEveryMs = options.redetectEveryMs ?? 1000;
+    this.scanEveryMs = options.scanEveryMs ?? 1000;
+    if (!(this.scanEveryMs >= 0)) throw new LivecheckError('invalid-argument', `scanEveryMs must be >= 0, got ${this.scanEveryMs}`, { scanEveryMs: this.scanEveryMs });
     this.orientations = options.orientations ?? 'all';
     this.cropScale = options.cropScale ?? 1.5;
     this.eyeScale = options.eyeScale ?? 2.3;
@@ -221,7 +241,21 @@ export class FaceTracker {
       this.lastDetectMs = timestampMs;
       await this.addDetections(frame, this.detector, {}, this.maxFaces, false);
     }
+    if (this.tracks.length === 0) {
+      if (this.others.length > 0) this.others = []; // a new array: earlier results keep theirs
+      this.lastScanMs = -Infinity;
+    } else if (this.scanEveryMs > 0 && timestampMs - this.lastScanMs >= this.scanEveryMs) {
+      this.lastScanMs = timestampMs;
+      await this.scan(frame);
+    }
     return this.result(detectorRan);
+  }
+
+  /** The whole frame through the detector: the faces that are not tracked become `others`. */
+  private async scan(frame: RgbaImage): Promise<void> {
+    const detector = this.detectorBack ?? this.detector;
+    const found = await detector.detect(frame, { minScore: this.minDetectorScore });
+    this.others = found.filter((c) => !this.overlapsTrack(c)).map((c) => ({ box: { x: c.cx - c.w / 2, y: c.cy - c.h / 2, width: c.w, height: c.h }, score: c.score }));
   }
 
   /** An eye batch for `detectMesh`, sized for `maxFaces`; null without an iris model (nothing to defer). */
@@ -300,6 +334,8 @@ export class FaceTracker {
     while (this.tracks.length > 0) this.release(this.tracks.length - 1);
     this.framesSinceDetect = 0;
     this.lastDetectMs = -Infinity;
+    this.lastScanMs = -Infinity;
+    this.others = [];
   }
 
   async close(): Promise<void> {
@@ -395,7 +431,7 @@ export class FaceTracker {
       }
       return { box: { x, y, width, height }, score: t.score, landmarks, rotation: t.crop.angle, tracked: t.tracked, eyeContours };
     });
-    return { faces, faceCount: faces.length, detectorRan };
+    return { faces, others: this.others, faceCount: faces.length + this.others.length, detectorRan };
   }
 
   private assertOpen(): void {

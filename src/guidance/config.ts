@@ -17,7 +17,10 @@ export interface GuidanceConfig {
   minFps: Band;
   /** Faces below this detector score are ignored. */
   minFaceScore: number;
-  /** A second face counts only if its box is at least this fraction of the main face's width (posters far away do not). */
+  /**
+   * A second face counts only if its box is at least this fraction of the main face's width: a person a few metres
+   * behind (about 30 px next to a 225 px selfie face at 640x480) counts; a tiny face far away does not.
+   */
   minSecondFaceWidthRatio: number;
   /** Inter-eye distance in px: below `enter` is too small. ICAO asks ~90 px for a good portrait; this is the floor. */
   minInterEyePx: Band;
@@ -138,7 +141,7 @@ export const DEFAULT_GUIDANCE_CONFIG: GuidanceConfig = {
   minResolution: { short: 480, long: 640 },
   minFps: { enter: 14, exit: 15 },
   minFaceScore: 0.5,
-  minSecondFaceWidthRatio: 0.25,
+  minSecondFaceWidthRatio: 0.12,
   minInterEyePx: { enter: 50, exit: 56 },
   maxFaceHeightFraction: { enter: 0.8, exit: 0.74 },
   minInFrameFraction: { enter: 0.97, exit: 0.995 },

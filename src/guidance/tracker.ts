@@ -175,6 +175,8 @@ export class GuidanceTracker {
     for (const f of frame.faces) if (f.score >= cfg.minFaceScore && f.box.width > main) main = f.box.width;
     let n = 0;
     for (const f of frame.faces) if (f.score >= cfg.minFaceScore && f.box.width >= cfg.minSecondFaceWidthRatio * main) n++;
+    // someone else the periodic scan saw counts alike (only next to a face: no face stays no-face)
+    if (n > 0 && frame.others) for (const f of frame.others) if (f.score >= cfg.minFaceScore && f.box.width >= cfg.minSecondFaceWidthRatio * main) n++;
     return n;
   }
 

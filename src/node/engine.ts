@@ -15,7 +15,7 @@ import { allInOrder } from '../util/settle.js';
 import { loadNodeOrt } from './ort.js';
 
 export interface NodeEngineOptions extends EngineAttemptOptions {
-  /** Folder with blazeface.onnx, facemesh.onnx and iris.onnx. Default: the package's models/. */
+  /** Folder with blazeface.onnx, blazeface-back.onnx, facemesh.onnx and iris.onnx. Default: the package's models/. */
   modelDir?: string;
   /** Folder with kernels.simd.wasm and kernels.scalar.wasm. Default: build/ (or next to the bundle). */
   kernelDir?: string;
@@ -46,18 +46,21 @@ async function readModel(dir: string, name: string): Promise<Uint8Array> {
 export async function createNodeEngine(options: NodeEngineOptions = {}): Promise<LivenessEngine> {
   const modelDir = options.modelDir ?? packageModelDir(import.meta.url);
   const kernelDir = options.kernelDir ?? kernelBuildDir();
-  const [simd, scalar, landmarkKernels, detector, mesh, iris] = await allInOrder<[Uint8Array, Uint8Array, Uint8Array | null, Uint8Array, Uint8Array, Uint8Array | undefined]>([
-    readKernelWasm(true, kernelDir),
-    readKernelWasm(false, kernelDir),
-    options.landmarkRuntime === 'onnxruntime' ? null : readLandmarkKernelWasm(kernelDir),
-    readModel(modelDir, 'blazeface.onnx'),
-    readModel(modelDir, 'facemesh.onnx'),
-    options.noIris ? Promise.resolve(undefined) : readModel(modelDir, 'iris.onnx'),
-  ]);
+  const [simd, scalar, landmarkKernels, detector, detectorBack, mesh, iris] = await allInOrder<[Uint8Array, Uint8Array, Uint8Array | null, Uint8Array, Uint8Array, Uint8Array, Uint8Array | undefined]>(
+    [
+      readKernelWasm(true, kernelDir),
+      readKernelWasm(false, kernelDir),
+      options.landmarkRuntime === 'onnxruntime' ? null : readLandmarkKernelWasm(kernelDir),
+      readModel(modelDir, 'blazeface.onnx'),
+      readModel(modelDir, 'blazeface-back.onnx'),
+      readModel(modelDir, 'facemesh.onnx'),
+      options.noIris ? Promise.resolve(undefined) : readModel(modelDir, 'iris.onnx'),
+    ],
+  );
   const ort = options.ort ?? (await loadNodeOrt('wasm'));
   return LivenessEngine.create({
     ...options,
     kernels: { wasm: { simd, scalar }, simd: options.simd ?? 'auto', quality: options.quality },
-    face: { orientations: 'upright', numThreads: 1, landmarkKernels, ...options.tracker, ort, models: { detector, mesh, iris } },
+    face: { orientations: 'upright', numThreads: 1, landmarkKernels, ...options.tracker, ort, models: { detector, detectorBack, mesh, iris } },
   });
 }

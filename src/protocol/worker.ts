@@ -31,7 +31,7 @@ export interface WorkerEvidenceSetup {
 export interface WorkerSetup {
   /** Folder with kernels.simd.wasm, kernels.scalar.wasm and ort-wasm-simd-threaded.wasm. */
   assetUrl: string;
-  /** Folder with blazeface.onnx, facemesh.onnx and iris.onnx. */
+  /** Folder with blazeface.onnx, blazeface-back.onnx, facemesh.onnx and iris.onnx. */
   modelUrl: string;
   /** ORT threads; 0 = 2 when crossOriginIsolated, else 1. */
   numThreads: number;

@@ -105,8 +105,10 @@ export class WorkerSession {
     const threads = setup.numThreads > 0 ? setup.numThreads : defaultThreads(isolated);
     // models first: a wrong asset folder then reports the missing model rather than a wasm failure
     const identity = setup.identity ? resolveIdentityOptions(setup.identity) : null;
-    const [detector, mesh, iris, facerec] = await allInOrder<[Uint8Array, Uint8Array, Uint8Array | undefined, Uint8Array | undefined]>([
+    const [detector, detectorBack, mesh, iris, facerec] = await allInOrder<[Uint8Array, Uint8Array, Uint8Array, Uint8Array | undefined, Uint8Array | undefined]>([
       loadModelBytes(new URL('blazeface.onnx', setup.modelUrl), 'blazeface.onnx'),
+      // the periodic scan for someone else in view (small faces)
+      loadModelBytes(new URL('blazeface-back.onnx', setup.modelUrl), 'blazeface-back.onnx'),
       loadModelBytes(new URL('facemesh.onnx', setup.modelUrl), 'facemesh.onnx'),
       setup.iris ? loadModelBytes(new URL('iris.onnx', setup.modelUrl), 'iris.onnx') : Promise.resolve(undefined),
       // fetched only with the identity check on
@@ -154,7 +156,7 @@ export class WorkerSession {
         window: 240,
         evidence: ev ? { nonce: ev.nonce, document: ev.document, encodeJpeg: offscreenJpegEncoder(ev.jpegQuality), video: () => video() } : null,
         kernels: { wasm: simd ? { simd: kernelWasm } : { scalar: kernelWasm }, simd },
-        face: { ort: ort as unknown as OrtModule, models: { detector, mesh, iris }, numThreads: threads, orientations: 'upright', landmarkKernels },
+        face: { ort: ort as unknown as OrtModule, models: { detector, detectorBack, mesh, iris }, numThreads: threads, orientations: 'upright', landmarkKernels },
       });
     } catch (e) {
       await recognizer?.close();

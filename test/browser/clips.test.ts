@@ -51,6 +51,7 @@ const SEGMENTS: Array<[name: string, code: GuidanceCode | null]> = [
   ['background-motion', 'background-motion'],
   ['color-cast', 'color-cast'],
   ['uneven-light', 'uneven-light'],
+  ['second-person', 'multiple-faces'],
   ['clean-franck', null],
 ];
 const FPS = 25;

@@ -332,3 +332,29 @@ describe('config', () => {
     expect(state.issues.find((i) => i.code === 'no-face')?.message).toBe('Kein Gesicht.');
   });
 });
+
+describe('someone else the tracker’s scan saw (FrameAnalysis.others)', () => {
+  const feed = (others: (main: FaceDetection) => FrameAnalysis['others'], withFace = true) => {
+    const tracker = new GuidanceTracker();
+    let state!: GuidanceState;
+    for (let i = 0; i < 30; i++) {
+      const det = face.detection(NEUTRAL, i + 1);
+      const frame: FrameAnalysis = { ...frameOf(i * FRAME_MS, withFace ? [det] : []), others: others(det) };
+      state = tracker.update(frame, withFace ? est.measure(det, frame.width, frame.height) : null);
+    }
+    return active(state);
+  };
+  it('a face beside the tracked one, down to minSecondFaceWidthRatio of its width, raises multiple-faces', () => {
+    const at = (d: FaceDetection, ratio: number, score = 0.9) => [{ box: { x: 10, y: 10, width: d.box.width * ratio, height: d.box.width * ratio }, score }];
+    expect(feed((d) => at(d, 0.5))).toContain('multiple-faces');
+    expect(feed((d) => at(d, DEFAULT_GUIDANCE_CONFIG.minSecondFaceWidthRatio + 0.01))).toContain('multiple-faces');
+    expect(feed((d) => at(d, DEFAULT_GUIDANCE_CONFIG.minSecondFaceWidthRatio - 0.02))).not.toContain('multiple-faces');
+    expect(feed((d) => at(d, 0.5, 0.3))).not.toContain('multiple-faces');
+    expect(feed(() => [])).not.toContain('multiple-faces');
+  });
+  it('without a tracked face the scan’s faces do not count: no-face stays no-face', () => {
+    const codes = feed(() => [{ box: { x: 10, y: 10, width: 100, height: 100 }, score: 0.9 }], false);
+    expect(codes).toContain('no-face');
+    expect(codes).not.toContain('multiple-faces');
+  });
+});
