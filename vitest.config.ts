@@ -27,7 +27,7 @@ const DATA = [
   'test/evidence/server-verdict.test.ts',
   'test/evidence/verify.test.ts',
   'test/evidence/worker-attempt.test.ts',
-  'test/face/{cli,faces,iris-batch,iris-split,landmark-runtime,landmarks,models,rotation,tracking}.test.ts',
+  'test/face/{cli,faces,iris-batch,iris-split,landmark-runtime,landmarks,models,rotation,second-face,tracking}.test.ts',
   'test/geometry/real-faces.test.ts',
   'test/guidance/lenses-real.test.ts',
   'test/guidance/occlusion-real.test.ts',

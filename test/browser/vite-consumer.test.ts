@@ -25,7 +25,7 @@ const rootPkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8'))
 // Iris on livecheck's own kernels
 const RUNTIME_ASSETS = ['dist/kernels.simd.wasm', 'dist/kernels.scalar.wasm', 'dist/nn.simd.wasm', 'dist/ort-wasm-simd-threaded.wasm', 'dist/ort-wasm-simd-threaded.mjs', 'dist/iris-worker.js'];
 // facerec.onnx: the identity check (createLivenessCheck's `identity`, on by default) fetches it from the model folder
-const BROWSER_MODELS = ['models/blazeface.onnx', 'models/facemesh.onnx', 'models/iris.onnx', 'models/facerec.onnx'];
+const BROWSER_MODELS = ['models/blazeface.onnx', 'models/blazeface-back.onnx', 'models/facemesh.onnx', 'models/iris.onnx', 'models/facerec.onnx'];
 
 const APP_MAIN = `// A consumer's page: the camera, createLivenessCheck with self-hosted assets, and the events.
 import { createLivenessCheck, openCamera } from 'livecheck';
@@ -260,6 +260,7 @@ describe('a Vite app that installs the packed tarball', () => {
         paths.join(', '),
       ).toBe(true);
       for (const f of [
+        '/livecheck/models/blazeface-back.onnx',
         '/livecheck/models/facemesh.onnx',
         '/livecheck/models/iris.onnx',
         '/livecheck/kernels.simd.wasm',
