@@ -173,10 +173,11 @@ export class GuidanceTracker {
     const cfg = this.config;
     let main = 0;
     for (const f of frame.faces) if (f.score >= cfg.minFaceScore && f.box.width > main) main = f.box.width;
+    const counts = (f: { box: { width: number }; score: number }) => f.score >= cfg.minFaceScore && f.box.width >= cfg.minSecondFaceWidthRatio * main;
     let n = 0;
-    for (const f of frame.faces) if (f.score >= cfg.minFaceScore && f.box.width >= cfg.minSecondFaceWidthRatio * main) n++;
+    for (const f of frame.faces) if (counts(f)) n++;
     // someone else the periodic scan saw counts alike (only next to a face: no face stays no-face)
-    if (n > 0 && frame.others) for (const f of frame.others) if (f.score >= cfg.minFaceScore && f.box.width >= cfg.minSecondFaceWidthRatio * main) n++;
+    if (n > 0 && frame.others) for (const f of frame.others) if (counts(f)) n++;
     return n;
   }
 

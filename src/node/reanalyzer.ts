@@ -67,7 +67,8 @@ export async function createNodeReanalyzer(options: NodeReanalyzerOptions = {}):
   const so = options.numThreads === undefined ? {} : { numThreads: options.numThreads };
   const models = { detector: join(dir, 'blazeface.onnx'), mesh: join(dir, 'facemesh.onnx'), iris: join(dir, 'iris.onnx') };
   // a missing model is a set-up error now, not a failed check on the first capture
-  for (const file of Object.values(models)) {
+  // (the engine's back detector too: its once-a-second scan for a second face)
+  for (const file of [...Object.values(models), join(dir, 'blazeface-back.onnx')]) {
     await access(file).catch((cause) => {
       throw new LivecheckError('model-missing', `model file ${file} could not be read: ${(cause as Error).message}`, { file }, { cause });
     });
